@@ -1,0 +1,95 @@
+import type Docker from "dockerode";
+
+/** Facts about an engine that scenarios may need; detected once per engine. */
+export interface Capabilities {
+  readonly engineKind: "current" | "private";
+  readonly engineVersion: string;
+  readonly apiVersion: string;
+  readonly kernel: string;
+  readonly os: string;
+  readonly osType: string;
+  readonly architecture: string;
+  /** Network drivers the engine offers (/info Plugins.Network). */
+  readonly networkDrivers: string[];
+  /** Whether the engine has its default `bridge` network (absent with --bridge=none). */
+  readonly defaultBridge: boolean;
+  readonly swarm: string;
+  readonly rootless: boolean;
+  readonly iptablesDisabled: boolean;
+}
+
+/** A capability a scenario needs, and the sentence that says it is missing. */
+export interface Requirement {
+  readonly name: string;
+  /** undefined when met; otherwise the missing engine fact, in words. */
+  missing(capabilities: Capabilities): string | undefined;
+}
+
+/** Reads the engine's facts through the lab's connection. */
+export async function detectCapabilities(docker: Docker, engineKind: Capabilities["engineKind"]): Promise<Capabilities> {
+  const [info, version, networks] = await Promise.all([docker.info(), docker.version(), docker.listNetworks()]);
+  const securityOptions: string[] = info.SecurityOptions ?? [];
+  return {
+    engineKind,
+    engineVersion: version.Version,
+    apiVersion: version.ApiVersion,
+    kernel: info.KernelVersion ?? version.KernelVersion ?? "unknown",
+    os: info.OperatingSystem ?? "unknown",
+    osType: info.OSType ?? version.Os ?? "unknown",
+    architecture: info.Architecture ?? version.Arch ?? "unknown",
+    networkDrivers: [...(info.Plugins?.Network ?? [])],
+    defaultBridge: networks.some((n) => n.Name === "bridge" && n.Driver === "bridge"),
+    swarm: info.Swarm?.LocalNodeState ?? "inactive",
+    rootless: securityOptions.some((o) => o.includes("rootless")),
+    iptablesDisabled: false,
+  };
+}
+
+/** Compares dotted versions numerically: "20.10.24" < "28.0". Suffixes like "+dfsg1" are ignored. */
+export function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => v.replace(/[^0-9.].*$/, "").split(".").map(Number);
+  const [pa, pb] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (diff !== 0) return Math.sign(diff);
+  }
+  return 0;
+}
+
+export function versionAtLeast(version: string, minimum: string): boolean {
+  return compareVersions(version, minimum) >= 0;
+}
+
+/** The requirements scenarios can name. */
+export const needs = {
+  linuxEngine: {
+    name: "linux engine",
+    missing: (c) => (c.osType === "linux" ? undefined : `engine runs ${c.osType} containers, not linux`),
+  },
+  defaultBridge: {
+    name: "default bridge",
+    missing: (c) => (c.defaultBridge ? undefined : "engine has no default bridge network (daemon runs with --bridge=none)"),
+  },
+  hostNetwork: {
+    name: "host network driver",
+    missing: (c) =>
+      c.networkDrivers.includes("host")
+        ? c.rootless
+          ? "engine is rootless: the host network is RootlessKit's namespace, not the host's"
+          : undefined
+        : "engine has no host network driver",
+  },
+  driver: (driver: string): Requirement => ({
+    name: `${driver} driver`,
+    missing: (c) => (c.networkDrivers.includes(driver) ? undefined : `engine has no ${driver} network driver (has ${c.networkDrivers.join(", ")})`),
+  }),
+  engineAtLeast: (minimum: string, why: string): Requirement => ({
+    name: `engine >= ${minimum}`,
+    missing: (c) => (versionAtLeast(c.engineVersion, minimum) ? undefined : `engine ${c.engineVersion} is older than ${minimum} (${why})`),
+  }),
+} satisfies Record<string, Requirement | ((...args: string[]) => Requirement)>;
+
+/** The reasons a set of requirements is not met; empty when all are. */
+export function missingRequirements(requirements: readonly Requirement[], capabilities: Capabilities): string[] {
+  return requirements.map((r) => r.missing(capabilities)).filter((reason): reason is string => reason !== undefined);
+}

@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { ConsoleReporter } from "../reports/console.js";
+import { jsonReport } from "../reports/json.js";
+import { junitXml } from "../reports/junit.js";
+import { ALL_SCENARIOS } from "../scenarios/index.js";
+import { cleanLeftovers } from "./clean.js";
+import type { EngineChoice } from "./engine/engine.js";
+import { EngineUnavailable, ExitCode, UsageError } from "./exit-codes.js";
+import { runFailed } from "./results.js";
+import { selectScenarios } from "./selection.js";
+import { openSession, runConformance, VERSION, type Session } from "./session.js";
+
+/** "90s", "2m", "1500ms" or a bare number of seconds, as milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) throw new InvalidArgumentError(`"${text}" is not a duration (try 90s, 2m or 1500ms)`);
+  const value = Number(match[1]) * (match[2] === "ms" ? 1 : match[2] === "m" ? 60_000 : 1000);
+  if (value <= 0) throw new InvalidArgumentError("a duration must be more than zero");
+  return value;
+}
+
+export function parsePositiveInt(max: number) {
+  return (text: string): number => {
+    if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > max) {
+      throw new InvalidArgumentError(`"${text}" is not a whole number from 1 to ${max}`);
+    }
+    return Number(text);
+  };
+}
+
+const EXIT_HELP = `
+Exit codes:
+  0    every selected scenario passed (skips allowed unless --strict)
+  1    a scenario failed (or broke, or with --strict was skipped)
+  2    usage error (unknown scenario or area, bad option)
+  3    no usable engine (none answers, not root for a private engine, no busybox)
+  4    internal error
+  130  interrupted (Ctrl-C), after removing everything the run made
+  143  terminated (SIGTERM), after the same cleanup`;
+
+/** Words that select scenarios, from positional words and --area/--tag/--grep. */
+function selectionWords(words: string[], options: { area?: string[]; tag?: string[]; grep?: string }): string[] {
+  return [...words, ...(options.area ?? []), ...(options.tag ?? []).map((t) => `tag:${t}`), ...(options.grep ? [`/${options.grep}/`] : [])];
+}
+
+interface RunFlags {
+  engine: EngineChoice;
+  area?: string[];
+  tag?: string[];
+  grep?: string;
+  concurrency: number;
+  timeout: number;
+  repeat: number;
+  strict?: boolean;
+  junit?: string;
+  json?: string;
+  probeImage?: string;
+  daemonConfig?: string;
+  color?: boolean;
+}
+
+function writeOutput(target: string, content: string): void {
+  if (target === "-") {
+    process.stdout.write(content);
+    return;
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, content);
+}
+
+function readDaemonConfig(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`--daemon-config ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`--daemon-config ${path} is not a daemon.json object: ${(error as Error).message}`);
+  }
+}
+
+/** Closes the session on Ctrl-C or SIGTERM, then exits 130 or 143. */
+function onInterrupt(abort: AbortController, session: () => Session | undefined): void {
+  const handle = (signal: NodeJS.Signals, code: number) => {
+    process.once(signal, () => {
+      abort.abort();
+      process.stderr.write(`\n${signal}: removing what this run made...\n`);
+      // A second signal while cleaning up exits at once.
+      process.once(signal, () => process.exit(code));
+      void (session()?.close() ?? Promise.resolve()).finally(() => process.exit(code));
+    });
+  };
+  handle("SIGINT", ExitCode.interrupted);
+  handle("SIGTERM", ExitCode.terminated);
+}
+
+async function runCommand(words: string[], flags: RunFlags): Promise<number> {
+  const scenarios = selectScenarios(ALL_SCENARIOS, selectionWords(words, flags));
+  if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
+  if (flags.daemonConfig && flags.engine === "current") throw new UsageError("--daemon-config needs a private engine (--engine private)");
+  const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
+  const abort = new AbortController();
+  let session: Session | undefined;
+  onInterrupt(abort, () => session);
+  process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s); preparing the engine...\n`);
+  session = await openSession({
+    engine: daemonConfig ? "private" : flags.engine,
+    ...(daemonConfig ? { daemonConfig } : {}),
+    ...(flags.probeImage ? { probeImage: flags.probeImage } : {}),
+  });
+  try {
+    process.stderr.write(`engine: ${session.engine.description}; run ${session.lab.runId}\n`);
+    const reporter = new ConsoleReporter({ stream: process.stderr, total: scenarios.length * flags.repeat, ...(flags.color === false ? { color: false } : {}) });
+    const report = await runConformance(session, {
+      scenarios,
+      concurrency: flags.concurrency,
+      timeoutMs: flags.timeout,
+      strict: Boolean(flags.strict),
+      repeat: flags.repeat,
+      signal: abort.signal,
+      onEvent: reporter.onEvent,
+    });
+    reporter.finish(report);
+    if (flags.junit) writeOutput(flags.junit, junitXml(report));
+    if (flags.json) writeOutput(flags.json, jsonReport(report));
+    return runFailed(report) ? ExitCode.failed : ExitCode.ok;
+  } finally {
+    await session.close();
+  }
+}
+
+function listCommand(words: string[], flags: { area?: string[]; tag?: string[]; grep?: string; json?: boolean }): number {
+  const scenarios = selectScenarios(ALL_SCENARIOS, selectionWords(words, flags));
+  if (flags.json) {
+    const rows = scenarios.map((s) => ({ id: s.id, title: s.title, area: s.area, doc: s.doc, tags: s.tags, requires: s.requires.map((r) => r.name) }));
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  for (const s of scenarios) {
+    const requires = s.requires.length ? `  [needs: ${s.requires.map((r) => r.name).join(", ")}]` : "";
+    process.stdout.write(`${s.id.padEnd(8)} ${s.area.padEnd(15)} ${s.title}\n${" ".repeat(25)}doc: ${s.doc}${requires}\n`);
+  }
+  process.stderr.write(`${scenarios.length} scenario(s)\n`);
+  return ExitCode.ok;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("docknet")
+    .description("Proves, on a real Docker engine, that Docker networking behaves as documented — and explains why when it does not.")
+    .version(VERSION)
+    .showHelpAfterError("(docknet --help for usage)")
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .exitOverride()
+    .addHelpText("after", EXIT_HELP);
+
+  const selection = (command: Command) =>
+    command
+      .argument("[select...]", 'scenario ids, areas, "tag:NAME" or "/REGEX/"; a leading ! excludes (e.g. dns !DNS-03)')
+      .option("--area <area...>", "only these areas")
+      .option("--tag <tag...>", "only scenarios with these tags")
+      .option("--grep <regex>", "only scenarios whose id or title matches");
+
+  selection(program.command("run").description("run conformance scenarios on an engine and report verdicts with evidence"))
+    .addOption(
+      new Option("--engine <engine>", "auto: the current engine if one answers, else a private one; current; private")
+        .choices(["auto", "current", "private"])
+        .default("auto"),
+    )
+    .option("--concurrency <n>", "scenarios run at once", parsePositiveInt(64), 4)
+    .option("--timeout <duration>", "time allowed per scenario (90s, 2m, 1500ms)", parseDuration, 90_000)
+    .option("--repeat <n>", "run each scenario n times (to catch flakiness)", parsePositiveInt(100), 1)
+    .option("--strict", "count skipped scenarios as failures")
+    .option("--junit <file>", "write a JUnit XML report (one testsuite per area)")
+    .option("--json <file>", "write the results as JSON (- for stdout)")
+    .option("--probe-image <image>", "use this local image instead of building the busybox probe")
+    .option("--daemon-config <file>", "daemon.json for a private engine (implies --engine private)")
+    .option("--no-color", "no colours in console output")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  docknet run                                  every scenario; a private engine when none answers
+  docknet run --junit reports/junit.xml        for CI: JUnit for the test view, exit 1 on failure
+  docknet run dns                              only the DNS area
+  docknet run UB-01 ISO-01 '!DNS-03'           by id, excluding one
+  docknet run --engine private --strict        on a throwaway dockerd; skips count as failures
+
+docknet labels everything it creates (io.docknet.run=<id>) and removes it on
+success, failure, timeout and Ctrl-C. It never changes an existing engine's
+networks; a private engine lives in its own network namespace.
+${EXIT_HELP}`,
+    )
+    .action(async (words: string[], flags: RunFlags) => {
+      process.exitCode = await runCommand(words, flags);
+    });
+
+  selection(program.command("list").description("list scenarios: id, area, title, doc section, requirements"))
+    .option("--json", "as JSON on stdout")
+    .action((words: string[], flags: { area?: string[]; tag?: string[]; grep?: string; json?: boolean }) => {
+      process.exitCode = listCommand(words, flags);
+    });
+
+  program
+    .command("clean")
+    .description("remove leftovers of dead runs: private engines, and labelled containers and networks on the current engine")
+    .option("--all", "also remove resources of runs that may still be alive")
+    .action(async (flags: { all?: boolean }) => {
+      const report = await cleanLeftovers({ all: Boolean(flags.all) });
+      process.stderr.write(`${report}\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help"
+        ? ExitCode.ok
+        : ExitCode.usage;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`docknet: ${error.message}\n`);
+      return ExitCode.usage;
+    }
+    if (error instanceof EngineUnavailable) {
+      process.stderr.write(`docknet: ${error.message}\n`);
+      return ExitCode.noEngine;
+    }
+    process.stderr.write(`docknet: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return ExitCode.internal;
+  }
+}
+
+// Run only as the program (npx docknet, node dist/harness/cli.js), not when imported by tests.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv).then((code) => process.exit(code));
+}

@@ -1,0 +1,14 @@
+/** A Docker API endpoint docknet runs against. */
+export interface Engine {
+  readonly kind: "current" | "private";
+  /** The DOCKER_HOST-style address of the engine's API. */
+  readonly dockerHost: string;
+  /** One line for people: what this engine is and where it came from. */
+  readonly description: string;
+  /** The network namespace a private engine lives in. */
+  readonly netns?: string;
+  /** Stops and removes a private engine; does nothing for the current one. */
+  stop(): Promise<void>;
+}
+
+export type EngineChoice = "auto" | "current" | "private";

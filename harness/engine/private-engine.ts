@@ -1,0 +1,212 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { EngineUnavailable } from "../exit-codes.js";
+import { findProgram, runCommand } from "../host-command.js";
+import { pingEngine } from "./docker-host.js";
+import type { Engine } from "./engine.js";
+
+/** What a private engine leaves on disk so that `docknet clean` can stop it after a crash. */
+export interface PrivateEngineState {
+  readonly id: string;
+  readonly ownerPid: number;
+  readonly netns: string;
+  readonly dir: string;
+  readonly startedAt: string;
+  dockerdPid?: number;
+}
+
+export interface PrivateEngineOptions {
+  /** Written as the daemon's daemon.json; `{}` when absent. */
+  readonly daemonConfig?: Record<string, unknown>;
+  /** The dockerd binary; the one on PATH when absent. */
+  readonly dockerd?: string;
+  /** How long to wait for /_ping. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** Where private engines keep their run directories (data-root, exec-root, socket, log). */
+export function stateRoot(): string {
+  return process.env.DOCKNET_STATE_DIR ?? join(tmpdir(), "docknet");
+}
+
+function enginesDir(): string {
+  return join(stateRoot(), "engines");
+}
+
+/** Checks what a private engine needs, without creating anything. */
+export async function privateEnginePrerequisites(dockerd?: string): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) {
+    return "a private engine needs root (it starts dockerd in its own network namespace): run as root, or point DOCKER_HOST at a running engine";
+  }
+  const binary = dockerd ?? (await findProgram("dockerd"));
+  if (!binary || !existsSync(binary)) {
+    return "dockerd is not installed: apt-get install -y docker.io iptables busybox-static (docknet starts its own throwaway dockerd; it never touches an existing engine)";
+  }
+  for (const tool of ["ip", "nsenter"]) {
+    if (!(await findProgram(tool))) return `${tool} is not installed: apt-get install -y iproute2 util-linux`;
+  }
+  return undefined;
+}
+
+/**
+ * Starts a throwaway dockerd in its own network namespace, with its own
+ * data-root, exec-root, pidfile and socket. A second dockerd in the host's own
+ * namespace would take over docker0 and break the first engine, so private
+ * engines always live in a namespace of their own (entered with nsenter, not
+ * `ip netns exec`, which remounts /sys and hides the cgroups).
+ */
+export async function startPrivateEngine(options: PrivateEngineOptions = {}): Promise<Engine> {
+  const missing = await privateEnginePrerequisites(options.dockerd);
+  if (missing) throw new EngineUnavailable(missing);
+  const dockerd = options.dockerd ?? (await findProgram("dockerd"))!;
+
+  const id = randomBytes(4).toString("hex");
+  const dir = join(enginesDir(), id);
+  const state: PrivateEngineState = { id, ownerPid: process.pid, netns: `docknet-${id}`, dir, startedAt: new Date().toISOString() };
+  mkdirSync(dir, { recursive: true });
+  // The state file comes first, so that a crash at any later step leaves something `clean` can find.
+  writeState(state);
+  const socket = join(dir, "docker.sock");
+  try {
+    await mustRun("ip", ["netns", "add", state.netns]);
+    await mustRun("ip", ["-n", state.netns, "link", "set", "lo", "up"]);
+    const config = join(dir, "daemon.json");
+    writeFileSync(config, JSON.stringify(options.daemonConfig ?? {}, null, 2));
+    const log = openSync(join(dir, "dockerd.log"), "a");
+    const child = spawn(
+      "nsenter",
+      [
+        `--net=/run/netns/${state.netns}`,
+        dockerd,
+        "--data-root", join(dir, "data"),
+        "--exec-root", join(dir, "exec"),
+        "--pidfile", join(dir, "dockerd.pid"),
+        "--host", `unix://${socket}`,
+        "--config-file", config,
+      ],
+      { stdio: ["ignore", log, log], detached: true },
+    );
+    closeSync(log);
+    child.unref();
+    state.dockerdPid = child.pid;
+    writeState(state);
+    let exited: number | null = null;
+    child.once("exit", (code) => (exited = code ?? -1));
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+    while ((await pingEngine(`unix://${socket}`, 1000)) !== undefined) {
+      if (exited !== null || Date.now() > deadline) {
+        const tail = readFileSync(join(dir, "dockerd.log"), "utf8").trim().split("\n").slice(-3).join(" | ");
+        throw new EngineUnavailable(
+          `private dockerd ${exited !== null ? `exited (${exited})` : "did not answer /_ping in time"}: ${tail}`,
+        );
+      }
+      await sleep(100);
+    }
+  } catch (error) {
+    await stopPrivateEngine(state);
+    throw error;
+  }
+  const version = await engineVersion(socket);
+  return {
+    kind: "private",
+    dockerHost: `unix://${socket}`,
+    description: `private dockerd ${version} in network namespace ${state.netns}`,
+    netns: state.netns,
+    stop: () => stopPrivateEngine(state),
+  };
+}
+
+async function engineVersion(socket: string): Promise<string> {
+  const { default: Docker } = await import("dockerode");
+  const version = await new Docker({ socketPath: socket }).version();
+  return version.Version;
+}
+
+async function mustRun(file: string, args: string[]): Promise<void> {
+  const outcome = await runCommand(file, args, { timeoutMs: 15_000 });
+  if (outcome.code !== 0) throw new EngineUnavailable(`${file} ${args.join(" ")}: ${outcome.stderr.trim()}`);
+}
+
+function writeState(state: PrivateEngineState): void {
+  writeFileSync(join(state.dir, "state.json"), JSON.stringify(state, null, 2));
+}
+
+function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/**
+ * Stops a private engine and removes everything it made: the daemon and its
+ * containerd and shims, the network namespace (and with it every veth and
+ * iptables rule inside), the mounts under its directory, and the directory.
+ * Safe to call twice, and on a half-started engine.
+ */
+export async function stopPrivateEngine(state: PrivateEngineState): Promise<void> {
+  const pidFile = join(state.dir, "dockerd.pid");
+  const pids = new Set<number>();
+  if (state.dockerdPid) pids.add(state.dockerdPid);
+  if (existsSync(pidFile)) pids.add(Number(readFileSync(pidFile, "utf8").trim()));
+  for (const pid of pids) {
+    if (!isAlive(pid)) continue;
+    process.kill(pid, "SIGTERM");
+    if (!(await waitForExit(pid, 15_000))) process.kill(pid, "SIGKILL");
+  }
+  // Whatever still runs inside the namespace (shims, containers) goes with it.
+  const inside = await runCommand("ip", ["netns", "pids", state.netns], { timeoutMs: 5000 });
+  for (const pid of inside.stdout.split(/\s+/).filter(Boolean).map(Number)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await runCommand("ip", ["netns", "del", state.netns], { timeoutMs: 5000 });
+  await unmountUnder(state.dir);
+  rmSync(state.dir, { recursive: true, force: true });
+}
+
+async function unmountUnder(dir: string): Promise<void> {
+  const mounts = readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[1] ?? "")
+    .filter((mountPoint) => mountPoint === dir || mountPoint.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const mountPoint of mounts) await runCommand("umount", ["-l", mountPoint], { timeoutMs: 5000 });
+}
+
+/** Private engines whose owning process is gone: what `docknet clean` stops. */
+export function orphanedPrivateEngines(): PrivateEngineState[] {
+  if (!existsSync(enginesDir())) return [];
+  const orphans: PrivateEngineState[] = [];
+  for (const entry of readdirSync(enginesDir())) {
+    const file = join(enginesDir(), entry, "state.json");
+    if (!existsSync(file)) continue;
+    try {
+      const state = JSON.parse(readFileSync(file, "utf8")) as PrivateEngineState;
+      if (!isAlive(state.ownerPid)) orphans.push(state);
+    } catch {
+      // a half-written state file: the directory is all there is to remove
+      orphans.push({ id: entry, ownerPid: 0, netns: `docknet-${entry}`, dir: join(enginesDir(), entry), startedAt: "" });
+    }
+  }
+  return orphans;
+}

@@ -1,0 +1,25 @@
+/**
+ * Deliberately broken setups. The lab can be told to build a scenario's world
+ * wrongly in one known way, so that the project's tests can prove each
+ * scenario notices: a verdict that cannot fail is worth nothing.
+ */
+export const LAB_FAULTS = {
+  "default-bridge-is-user-network": "containers asked for the default bridge land on a user-defined bridge",
+  "user-network-is-default-bridge": "containers asked for a user-defined network land on the default bridge",
+  "host-network-is-default-bridge": "containers asked for the host network land on the default bridge",
+  "none-network-is-default-bridge": "containers asked for no network land on the default bridge",
+  "user-networks-icc-off": "user-defined bridges are created with enable_icc=false",
+  "network-options-ignored": "options given for a new network (subnet, MTU, icc, internal, prefix) are not applied",
+  "detach-after-start": "containers are disconnected from their user-defined networks right after they start",
+  "host-ports-taken": "every host port the lab hands out is already taken by another listener",
+  "publish-dropped": "-p and -P options are not passed to the engine",
+  "servers-down": "servers a probe is asked to run are never started",
+  "extra-hosts-dropped": "--add-host entries are not passed to the engine",
+  "links-dropped": "--link options are not passed to the engine",
+} as const;
+
+export type LabFault = keyof typeof LAB_FAULTS;
+
+export function isLabFault(name: string): name is LabFault {
+  return Object.hasOwn(LAB_FAULTS, name);
+}

@@ -1,0 +1,653 @@
+import { hostname } from "node:os";
+import type Docker from "dockerode";
+import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer } from "testcontainers";
+import { AbstractWaitStrategy } from "testcontainers/build/wait-strategies/wait-strategy.js";
+import type { Observation } from "../evidence.js";
+import type { LabFault } from "./faults.js";
+import { dockerodeHandle, Probe, type ContainerHandle } from "./probe.js";
+import { ipv4InSubnet } from "./probe-output.js";
+
+export const RUN_LABEL = "io.docknet.run";
+export const OWNER_LABEL = "io.docknet.owner";
+export const SCENARIO_LABEL = "io.docknet.scenario";
+
+/** A network a probe can join: the engine's own (bridge, host, none) or one the lab made. */
+export interface NetworkRef {
+  readonly name: string;
+  readonly kind: "default-bridge" | "host" | "none" | "user" | "container";
+}
+
+export interface LabNetwork extends NetworkRef {
+  readonly id: string;
+  readonly subnet?: string;
+  readonly gateway?: string;
+}
+
+export interface NetworkSpec {
+  readonly driver?: string;
+  /** A CIDR, or "pick" to have the lab choose one that collides with nothing. */
+  readonly subnet?: string;
+  readonly gateway?: string;
+  readonly ipRange?: string;
+  readonly internal?: boolean;
+  readonly mtu?: number;
+  readonly icc?: boolean;
+  readonly interfacePrefix?: string;
+  readonly options?: Record<string, string>;
+}
+
+export interface EndpointSpec {
+  readonly aliases?: string[];
+  readonly ip?: string;
+  /** Legacy links on a user-defined network are endpoint settings ("target:alias"). */
+  readonly links?: string[];
+}
+
+/** What an API call the scenario made was answered. */
+export interface ApiOutcome {
+  readonly accepted: boolean;
+  readonly message: string;
+}
+
+export interface ContainerFacts {
+  readonly state: string;
+  readonly hostname: string;
+  readonly networks: Record<string, { ip: string; prefixLength: number; gateway: string; mac: string; aliases: string[] }>;
+  /** "80/tcp" -> ["0.0.0.0:9876", "[::]:9876"] */
+  readonly ports: Record<string, string[]>;
+}
+
+export interface NetworkFacts {
+  readonly driver: string;
+  readonly ipv6: boolean;
+  readonly internal: boolean;
+  readonly subnets: { subnet: string; gateway?: string; ipRange?: string }[];
+  readonly options: Record<string, string>;
+  readonly containers: string[];
+}
+
+/** Starts a container and returns at once: probes are ready as soon as they run. */
+class StartedAtOnce extends AbstractWaitStrategy {
+  override async waitUntilReady(): Promise<void> {}
+}
+
+/** testcontainers' builder, opened up for what it does not expose (endpoint config, port ranges, links, DNS). */
+class ProbeContainer extends GenericContainer {
+  private extraNetworks: { name: string; endpoint: EndpointSpec }[] = [];
+  constructor(image: string, private readonly docker: Docker) {
+    super(image);
+  }
+  onNetwork(name: string, endpoint: EndpointSpec): this {
+    if (!this.hostConfig.NetworkMode || this.hostConfig.NetworkMode === name) {
+      this.withNetworkMode(name);
+      this.hostConfig.NetworkMode = name;
+      this.createOpts.NetworkingConfig = { EndpointsConfig: { [name]: endpointConfig(endpoint) } };
+    } else {
+      this.extraNetworks.push({ name, endpoint });
+    }
+    return this;
+  }
+  publishPort(containerPort: string, hostPort: string, hostIp?: string): this {
+    this.createOpts.ExposedPorts = { ...this.createOpts.ExposedPorts, [containerPort]: {} };
+    const bindings = this.hostConfig.PortBindings ?? {};
+    bindings[containerPort] = [...(bindings[containerPort] ?? []), { HostPort: hostPort, ...(hostIp ? { HostIp: hostIp } : {}) }];
+    this.hostConfig.PortBindings = bindings;
+    return this;
+  }
+  exposePort(containerPort: string): this {
+    this.createOpts.ExposedPorts = { ...this.createOpts.ExposedPorts, [containerPort]: {} };
+    return this;
+  }
+  publishAllPorts(): this {
+    this.hostConfig.PublishAllPorts = true;
+    return this;
+  }
+  linkTo(target: string, alias: string): this {
+    this.hostConfig.Links = [...(this.hostConfig.Links ?? []), `${target}:${alias}`];
+    return this;
+  }
+  dnsServer(server: string): this {
+    this.hostConfig.Dns = [...(this.hostConfig.Dns ?? []), server];
+    return this;
+  }
+  hostnameIs(name: string): this {
+    this.createOpts.Hostname = name;
+    return this;
+  }
+  /**
+   * Starts through testcontainers; but in host mode the engine discards port
+   * bindings, which testcontainers would wait for in vain, so such a probe is
+   * created and started directly.
+   */
+  async startProbe(): Promise<ContainerHandle> {
+    if (this.hostConfig.NetworkMode === "host" && Object.keys(this.hostConfig.PortBindings ?? {}).length > 0) {
+      const created = await this.docker.createContainer({ ...this.createOpts, HostConfig: this.hostConfig });
+      await created.start();
+      return dockerodeHandle(this.docker, created.id);
+    }
+    const started: StartedTestContainer = await this.start();
+    return { id: started.getId(), exec: (command) => started.exec(command) };
+  }
+
+  protected override async containerCreated(containerId: string): Promise<void> {
+    // The API takes one network at creation; the rest are joined before start.
+    for (const { name, endpoint } of this.extraNetworks) {
+      await this.docker.getNetwork(name).connect({ Container: containerId, EndpointConfig: endpointConfig(endpoint) });
+    }
+  }
+}
+
+function endpointConfig(endpoint: EndpointSpec): Docker.EndpointSettings {
+  return {
+    ...(endpoint.aliases?.length ? { Aliases: endpoint.aliases } : {}),
+    ...(endpoint.ip ? { IPAMConfig: { IPv4Address: endpoint.ip } } : {}),
+    ...(endpoint.links?.length ? { Links: endpoint.links } : {}),
+  };
+}
+
+function errorText(error: unknown): string {
+  if (error && typeof error === "object" && "json" in error) {
+    const json = (error as { json?: { message?: string } }).json;
+    if (json?.message) return json.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Candidate /24 blocks for subnets the lab picks itself. */
+const SUBNET_POOL = Array.from({ length: 256 }, (_, i) => `10.213.${i}.0/24`);
+
+/**
+ * The per-run resource manager on one engine: everything it creates carries
+ * the run label and a name prefix, and everything it creates it removes.
+ * Nothing but the lab talks to Docker.
+ */
+export class Lab {
+  private readonly reservedSubnets = new Set<string>();
+  private subnetLock: Promise<unknown> = Promise.resolve();
+  private hostRoutes?: Promise<string[]>;
+
+  private constructor(
+    readonly docker: Docker,
+    readonly runId: string,
+    readonly image: string,
+    readonly faults: ReadonlySet<LabFault>,
+  ) {}
+
+  /** The engine connection testcontainers made (to DOCKER_HOST): one connection for containers and networks. */
+  static async connection(): Promise<Docker> {
+    return (await getContainerRuntimeClient()).container.dockerode;
+  }
+
+  static async open(options: { runId: string; image: string; faults?: Iterable<LabFault> }): Promise<Lab> {
+    return new Lab(await Lab.connection(), options.runId, options.image, new Set(options.faults ?? []));
+  }
+
+  labels(scenarioId?: string): Record<string, string> {
+    return {
+      [RUN_LABEL]: this.runId,
+      [OWNER_LABEL]: `${hostname()}:${process.pid}`,
+      ...(scenarioId ? { [SCENARIO_LABEL]: scenarioId } : {}),
+    };
+  }
+
+  /** A scenario's view of the lab: resources named and labelled for that scenario. */
+  scope(scenarioId: string): LabScope {
+    return new LabScope(this, scenarioId);
+  }
+
+  /** Picks a /24 that overlaps no network on the engine, no route on its host, and no other pick. */
+  async pickSubnet(): Promise<string> {
+    const pick = this.subnetLock.then(async () => {
+      const networks = await this.docker.listNetworks();
+      const taken = networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "")).filter(Boolean);
+      const routes = await this.engineHostRoutes();
+      const subnet = SUBNET_POOL.find(
+        (candidate) =>
+          !this.reservedSubnets.has(candidate) &&
+          !taken.some((t) => overlaps(candidate, t)) &&
+          !routes.some((r) => overlaps(candidate, r)),
+      );
+      if (!subnet) throw new Error("no free /24 left in 10.213.0.0/16 for lab networks");
+      this.reservedSubnets.add(subnet);
+      return subnet;
+    });
+    this.subnetLock = pick.catch(() => undefined);
+    return pick;
+  }
+
+  releaseSubnet(subnet: string): void {
+    this.reservedSubnets.delete(subnet);
+  }
+
+  /** The routes of the engine's host, read once from a host-network probe. */
+  private engineHostRoutes(): Promise<string[]> {
+    this.hostRoutes ??= (async () => {
+      const scope = this.scope("routes");
+      try {
+        const probe = await scope.probe("routes").on(scope.hostNetwork).start();
+        const routes = await probe.routes();
+        return routes.value.map((route) => route.destination).filter((d) => d !== "default");
+      } catch {
+        return []; // no host network (a remote or restricted engine): engine networks still rule overlaps out
+      } finally {
+        await scope.tearDown();
+      }
+    })();
+    return this.hostRoutes;
+  }
+
+  /** Removes everything of this run, whatever scenario made it. */
+  async tearDown(): Promise<void> {
+    await sweep(this.docker, [`${RUN_LABEL}=${this.runId}`]);
+  }
+}
+
+/** Removes labelled containers, then labelled networks. Returns what it removed. */
+export async function sweep(docker: Docker, labelFilters: string[]): Promise<{ containers: number; networks: number }> {
+  const containers = await docker.listContainers({ all: true, filters: { label: labelFilters } });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+  const networks = await docker.listNetworks({ filters: { label: labelFilters } });
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  return { containers: containers.length, networks: networks.length };
+}
+
+function overlaps(a: string, b: string): boolean {
+  if (!a.includes(".") || !b.includes(".")) return false; // IPv6 never collides with the IPv4 pool
+  const bits = (cidr: string) => Number(cidr.split("/")[1] ?? 32);
+  const [wide, narrow] = bits(a) <= bits(b) ? [a, b] : [b, a];
+  return ipv4InSubnet(narrow.split("/")[0] ?? "", wide);
+}
+
+/** Everything one scenario may do with the engine. */
+export class LabScope {
+  readonly defaultBridge: NetworkRef = { name: "bridge", kind: "default-bridge" };
+  readonly hostNetwork: NetworkRef = { name: "host", kind: "host" };
+  readonly noNetwork: NetworkRef = { name: "none", kind: "none" };
+  private readonly subnets: string[] = [];
+  private misrouteNetwork?: Promise<LabNetwork>;
+  private sequence = 0;
+
+  constructor(
+    readonly lab: Lab,
+    readonly scenarioId: string,
+  ) {}
+
+  get docker(): Docker {
+    return this.lab.docker;
+  }
+
+  has(fault: LabFault): boolean {
+    return this.lab.faults.has(fault);
+  }
+
+  /** A unique, prefixed name for something this scenario makes. */
+  name(short: string): string {
+    return `dn-${this.lab.runId}-${this.scenarioId.toLowerCase()}-${short}`;
+  }
+
+  labels(): Record<string, string> {
+    return this.lab.labels(this.scenarioId);
+  }
+
+  /** Creates a user-defined network (a bridge unless told otherwise). */
+  async network(short: string, spec: NetworkSpec = {}): Promise<LabNetwork> {
+    const ignoreOptions = this.has("network-options-ignored");
+    const subnet = ignoreOptions ? undefined : spec.subnet === "pick" ? await this.lab.pickSubnet() : spec.subnet;
+    if (spec.subnet === "pick" && subnet) this.subnets.push(subnet);
+    const options: Record<string, string> = ignoreOptions ? {} : { ...spec.options };
+    if (!ignoreOptions && spec.mtu !== undefined) options["com.docker.network.driver.mtu"] = String(spec.mtu);
+    if (!ignoreOptions && spec.icc !== undefined) options["com.docker.network.bridge.enable_icc"] = String(spec.icc);
+    if (!ignoreOptions && spec.interfacePrefix) options["com.docker.network.container_iface_prefix"] = spec.interfacePrefix;
+    if (this.has("user-networks-icc-off")) options["com.docker.network.bridge.enable_icc"] = "false";
+    const name = this.name(short);
+    const created = await this.docker.createNetwork({
+      Name: name,
+      Driver: spec.driver ?? "bridge",
+      CheckDuplicate: true,
+      Internal: ignoreOptions ? false : spec.internal ?? false,
+      Labels: this.labels(),
+      Options: options,
+      ...(subnet
+        ? {
+            IPAM: {
+              Driver: "default",
+              Config: [
+                {
+                  Subnet: subnet,
+                  ...(spec.gateway && !ignoreOptions ? { Gateway: spec.gateway } : {}),
+                  ...(spec.ipRange && !ignoreOptions ? { IPRange: spec.ipRange } : {}),
+                },
+              ],
+            },
+          }
+        : {}),
+    });
+    const facts = (await this.docker.getNetwork(created.id).inspect()) as Docker.NetworkInspectInfo;
+    const config = facts.IPAM?.Config?.[0];
+    return {
+      name,
+      kind: "user",
+      id: created.id,
+      ...(config?.Subnet ? { subnet: config.Subnet } : {}),
+      ...(config?.Gateway ? { gateway: config.Gateway } : {}),
+    };
+  }
+
+  /** A fluent builder for a probe container, in the manner of testcontainers. */
+  probe(short: string): ProbeBuilder {
+    return new ProbeBuilder(this, short);
+  }
+
+  /** The network a container really lands on, once any misrouting fault is applied. */
+  async route(network: NetworkRef): Promise<NetworkRef> {
+    if (network.kind === "default-bridge" && this.has("default-bridge-is-user-network")) {
+      this.misrouteNetwork ??= this.network("misrouted");
+      return this.misrouteNetwork;
+    }
+    if (network.kind === "user" && this.has("user-network-is-default-bridge")) return this.defaultBridge;
+    if (network.kind === "host" && this.has("host-network-is-default-bridge")) return this.defaultBridge;
+    if (network.kind === "none" && this.has("none-network-is-default-bridge")) return this.defaultBridge;
+    return network;
+  }
+
+  /** A host port on the engine's host for a scenario to publish on. */
+  async hostPort(): Promise<number> {
+    return (await this.hostPorts(1))[0]!;
+  }
+
+  /** `count` consecutive host ports, e.g. for a published range. */
+  async hostPorts(count: number): Promise<number[]> {
+    // Spread runs and scenarios apart so that concurrent scenarios never ask for the same port.
+    const base = 20_000 + ((hashText(`${this.lab.runId}:${this.scenarioId}`) + this.sequence++ * 17) % 2000) * 10;
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if (this.has("host-ports-taken")) {
+      const squatter = await this.probe(`squatter${this.sequence}`).on(this.hostNetwork).start();
+      for (const port of ports) await squatter.exec(["httpd", "-p", String(port), "-h", "/www"]);
+    }
+    return ports;
+  }
+
+  async connect(probe: Probe, network: NetworkRef, endpoint: EndpointSpec = {}): Promise<Observation<ApiOutcome>> {
+    const how = `docker network connect${endpoint.aliases?.map((a) => ` --alias ${a}`).join("") ?? ""}${endpoint.ip ? ` --ip ${endpoint.ip}` : ""} ${network.name} ${probe.name}`;
+    return this.call(how, () =>
+      this.docker.getNetwork(network.name).connect({ Container: probe.id, EndpointConfig: endpointConfig(endpoint) }),
+    );
+  }
+
+  async disconnect(probe: Probe, network: NetworkRef): Promise<Observation<ApiOutcome>> {
+    return this.call(`docker network disconnect ${network.name} ${probe.name}`, () =>
+      this.docker.getNetwork(network.name).disconnect({ Container: probe.id }),
+    );
+  }
+
+  async removeNetwork(network: NetworkRef): Promise<Observation<ApiOutcome>> {
+    return this.call(`docker network rm ${network.name}`, () => this.docker.getNetwork(network.name).remove());
+  }
+
+  async restart(probe: Probe): Promise<Observation<ApiOutcome>> {
+    return this.call(`docker restart -t 0 ${probe.name}`, () => this.docker.getContainer(probe.id).restart({ t: 0 }));
+  }
+
+  async stop(probe: Probe): Promise<Observation<ApiOutcome>> {
+    return this.call(`docker stop -t 0 ${probe.name}`, () => this.docker.getContainer(probe.id).stop({ t: 0 }));
+  }
+
+  async start(probe: Probe): Promise<Observation<ApiOutcome>> {
+    return this.call(`docker start ${probe.name}`, () => this.docker.getContainer(probe.id).start());
+  }
+
+  /** The network mode that shares another container's namespace (`--network container:<name>`). */
+  networkOf(probe: Probe): NetworkRef {
+    return { name: `container:${probe.id}`, kind: "container" };
+  }
+
+  async remove(probe: Probe): Promise<Observation<ApiOutcome>> {
+    return this.call(`docker rm -f ${probe.name}`, () => this.docker.getContainer(probe.id).remove({ force: true }));
+  }
+
+  async inspect(target: Probe | string): Promise<Observation<ContainerFacts>> {
+    const ref = typeof target === "string" ? target : target.id;
+    const name = typeof target === "string" ? target : target.name;
+    const info = await this.docker.getContainer(ref).inspect();
+    const networks: ContainerFacts["networks"] = {};
+    for (const [netName, endpoint] of Object.entries(info.NetworkSettings.Networks ?? {})) {
+      networks[netName] = {
+        ip: endpoint.IPAddress,
+        prefixLength: endpoint.IPPrefixLen,
+        gateway: endpoint.Gateway,
+        mac: endpoint.MacAddress,
+        aliases: endpoint.Aliases ?? [],
+      };
+    }
+    const ports: Record<string, string[]> = {};
+    for (const [port, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      ports[port] = (bindings ?? []).map((b) => (b.HostIp.includes(":") ? `[${b.HostIp}]:${b.HostPort}` : `${b.HostIp}:${b.HostPort}`));
+    }
+    return {
+      value: { state: info.State.Status, hostname: info.Config.Hostname, networks, ports },
+      how: `docker inspect ${name}`,
+    };
+  }
+
+  async inspectNetwork(network: NetworkRef): Promise<Observation<NetworkFacts>> {
+    const info = (await this.docker.getNetwork(network.name).inspect()) as Docker.NetworkInspectInfo;
+    return {
+      value: {
+        driver: info.Driver,
+        ipv6: info.EnableIPv6,
+        internal: info.Internal,
+        subnets: (info.IPAM?.Config ?? []).map((c) => ({
+          subnet: c.Subnet ?? "",
+          ...(c.Gateway ? { gateway: c.Gateway } : {}),
+          ...(c.IPRange ? { ipRange: c.IPRange } : {}),
+        })),
+        options: info.Options ?? {},
+        containers: Object.values(info.Containers ?? {}).map((c) => c.Name),
+      },
+      how: `docker network inspect ${network.name}`,
+    };
+  }
+
+  /** Whether the engine has a network of that name (the default bridge may be absent). */
+  async networkExists(name: string): Promise<boolean> {
+    return this.docker
+      .getNetwork(name)
+      .inspect()
+      .then(() => true)
+      .catch(() => false);
+  }
+
+  private async call(how: string, action: () => Promise<unknown>): Promise<Observation<ApiOutcome>> {
+    try {
+      await action();
+      return { value: { accepted: true, message: "accepted" }, how };
+    } catch (error) {
+      return { value: { accepted: false, message: errorText(error) }, how };
+    }
+  }
+
+  /** Removes what this scenario made. */
+  async tearDown(): Promise<void> {
+    await sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
+    for (const subnet of this.subnets) this.lab.releaseSubnet(subnet);
+  }
+}
+
+function hashText(text: string): number {
+  let hash = 0;
+  for (const char of text) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash;
+}
+
+/** What happened when a probe was asked to start: it runs, or the engine refused. */
+export interface StartAttempt {
+  readonly started: boolean;
+  readonly message: string;
+  /** The container's state after the attempt (e.g. "created" when start failed). */
+  readonly state?: string;
+}
+
+export class ProbeBuilder {
+  private readonly networks: { network: NetworkRef; endpoint: EndpointSpec }[] = [];
+  private readonly published: { containerPort: string; hostPort: string; hostIp?: string }[] = [];
+  private readonly exposed: string[] = [];
+  private readonly links: { target: string; alias: string }[] = [];
+  private readonly extraHosts: { host: string; ipAddress: string }[] = [];
+  private readonly dnsServers: string[] = [];
+  private readonly servers: number[] = [];
+  private publishAll = false;
+  private hostname?: string;
+
+  constructor(
+    private readonly scope: LabScope,
+    private readonly short: string,
+  ) {}
+
+  /** Joins a network (the first one at creation, further ones before start). */
+  on(network: NetworkRef, endpoint: EndpointSpec = {}): this {
+    this.networks.push({ network, endpoint });
+    return this;
+  }
+
+  /** `-p hostPort:containerPort` (hostPort may be a range "9090-9092", or "" for an ephemeral port). */
+  publish(containerPort: number | string, hostPort: number | string, hostIp?: string): this {
+    const port = String(containerPort).includes("/") ? String(containerPort) : `${containerPort}/tcp`;
+    this.published.push({ containerPort: port, hostPort: String(hostPort), ...(hostIp ? { hostIp } : {}) });
+    return this;
+  }
+
+  /** `--expose port`, published only with publishAllPorts(). */
+  expose(containerPort: number): this {
+    this.exposed.push(`${containerPort}/tcp`);
+    return this;
+  }
+
+  /** `-P` */
+  publishAllPorts(): this {
+    this.publishAll = true;
+    return this;
+  }
+
+  /** `--link target:alias` */
+  link(target: Probe | string, alias: string): this {
+    this.links.push({ target: typeof target === "string" ? target : target.name, alias });
+    return this;
+  }
+
+  /** `--add-host host:ip` */
+  addHost(host: string, ipAddress: string): this {
+    this.extraHosts.push({ host, ipAddress });
+    return this;
+  }
+
+  dns(server: string): this {
+    this.dnsServers.push(server);
+    return this;
+  }
+
+  withHostname(name: string): this {
+    this.hostname = name;
+    return this;
+  }
+
+  /** Runs a TCP server (busybox httpd) on this port from the start. */
+  serving(port: number): this {
+    this.servers.push(port);
+    return this;
+  }
+
+  /** Starts the probe; throws when the engine refuses. */
+  async start(): Promise<Probe> {
+    const { probe, attempt } = await this.launch();
+    if (!probe) throw new Error(`probe ${this.scope.name(this.short)} did not start: ${attempt.message}`);
+    return probe;
+  }
+
+  /** Starts the probe, and reports a refusal as an observation rather than an error. */
+  async attempt(): Promise<Observation<StartAttempt> & { probe?: Probe }> {
+    const { probe, attempt, how } = await this.launch();
+    return { value: attempt, how, ...(probe ? { probe } : {}) };
+  }
+
+  private async launch(): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
+    const scope = this.scope;
+    const name = scope.name(this.short);
+    const container = new ProbeContainer(scope.lab.image, scope.docker)
+      .withName(name)
+      .withLabels(scope.labels())
+      .withAutoRemove(false)
+      .withWaitStrategy(new StartedAtOnce())
+      .withCommand(["sh", "-c", this.startScript()]);
+    if (this.networks.length === 0) this.networks.push({ network: scope.defaultBridge, endpoint: {} });
+    const args: string[] = [];
+    for (const [index, { network, endpoint }] of this.networks.entries()) {
+      const landed = await scope.route(network);
+      // A container misrouted to the default bridge cannot keep user-network aliases or addresses.
+      const kept = landed.kind === network.kind ? endpoint : {};
+      container.onNetwork(landed.name, kept);
+      args.push(`--network ${network.name}`);
+      if (index === 0) {
+        endpoint.aliases?.forEach((alias) => args.push(`--network-alias ${alias}`));
+        if (endpoint.ip) args.push(`--ip ${endpoint.ip}`);
+      }
+    }
+    for (const { containerPort, hostPort, hostIp } of this.published) {
+      if (!scope.has("publish-dropped")) container.publishPort(containerPort, hostPort, hostIp);
+      args.push(`-p ${hostIp ? `${hostIp}:` : ""}${hostPort ? `${hostPort}:` : ""}${containerPort.replace("/tcp", "")}`);
+    }
+    for (const port of this.exposed) {
+      container.exposePort(port);
+      args.push(`--expose ${port.replace("/tcp", "")}`);
+    }
+    if (this.publishAll) {
+      if (!scope.has("publish-dropped")) container.publishAllPorts();
+      args.push("-P");
+    }
+    if (this.links.length > 0 && !scope.has("links-dropped")) {
+      const first = await scope.route(this.networks[0]!.network);
+      const links = this.links.map(({ target, alias }) => `${target}:${alias}`);
+      // On user-defined networks a link is only a scoped alias, carried by the endpoint (as the CLI does).
+      if (first.kind === "user") container.onNetwork(first.name, { ...this.networks[0]!.endpoint, links });
+      else links.forEach((link) => container.linkTo(link.split(":")[0]!, link.split(":")[1]!));
+    }
+    this.links.forEach(({ target, alias }) => args.push(`--link ${target}:${alias}`));
+    if (this.extraHosts.length > 0) {
+      if (!scope.has("extra-hosts-dropped")) container.withExtraHosts(this.extraHosts);
+      this.extraHosts.forEach(({ host, ipAddress }) => args.push(`--add-host ${host}:${ipAddress}`));
+    }
+    for (const server of this.dnsServers) {
+      container.dnsServer(server);
+      args.push(`--dns ${server}`);
+    }
+    if (this.hostname) {
+      container.hostnameIs(this.hostname);
+      args.push(`--hostname ${this.hostname}`);
+    }
+    const how = `docker run -d --name ${name} ${args.join(" ")} probe`;
+    let started: ContainerHandle;
+    try {
+      started = await container.startProbe();
+    } catch (error) {
+      const state = await scope.docker
+        .getContainer(name)
+        .inspect()
+        .then((info) => info.State.Status)
+        .catch(() => undefined);
+      return { attempt: { started: false, message: errorText(error), ...(state ? { state } : {}) }, how };
+    }
+    const probe = new Probe(started, name, scope.has("servers-down"));
+    if (scope.has("detach-after-start")) {
+      for (const { network } of this.networks) {
+        const landed = await scope.route(network);
+        if (landed.kind === "user") await scope.docker.getNetwork(landed.name).disconnect({ Container: started.id });
+      }
+    }
+    return { probe, attempt: { started: true, message: "started", state: "running" }, how };
+  }
+
+  /** The container's command: its servers, then a long sleep that keeps it alive for exec. */
+  private startScript(): string {
+    const servers = this.scope.has("servers-down") ? [] : this.servers.map((port) => `httpd -p ${port} -h /www;`);
+    return `${servers.join(" ")} exec sleep 2147483647`;
+  }
+}

@@ -1,0 +1,165 @@
+import { PassThrough } from "node:stream";
+import type Docker from "dockerode";
+import type { Observation } from "../evidence.js";
+import {
+  parseConnect,
+  parseEnv,
+  parseHosts,
+  parseInterfaces,
+  parseNslookup,
+  parsePing,
+  parseResolvConf,
+  parseRoutes,
+  type ConnectOutcome,
+  type HostsEntry,
+  type NameAnswer,
+  type NetInterface,
+  type PingResult,
+  type ResolvConf,
+  type Route,
+} from "./probe-output.js";
+
+interface ExecOutcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly how: string;
+}
+
+/** What a probe needs of its container: an ID, and a way to run a command in it. */
+export interface ContainerHandle {
+  readonly id: string;
+  exec(command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+}
+
+/** Exec through dockerode, for containers testcontainers did not start. */
+export function dockerodeHandle(docker: Docker, id: string): ContainerHandle {
+  return {
+    id,
+    async exec(command) {
+      const exec = await docker.getContainer(id).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({});
+      const [stdout, stderr] = [new PassThrough(), new PassThrough()];
+      const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
+      stdout.on("data", (c: Buffer) => chunks.out.push(c));
+      stderr.on("data", (c: Buffer) => chunks.err.push(c));
+      docker.modem.demuxStream(stream, stdout, stderr);
+      await new Promise((resolve) => stream.on("end", resolve));
+      const { ExitCode } = await exec.inspect();
+      return { exitCode: ExitCode ?? -1, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
+    },
+  };
+}
+
+/**
+ * A running probe container and the typed actions run inside it. Every action
+ * returns an Observation: data, plus the exact command that observed it.
+ */
+export class Probe {
+  constructor(
+    private readonly container: ContainerHandle,
+    readonly name: string,
+    private readonly serversDown = false,
+  ) {}
+
+  get id(): string {
+    return this.container.id;
+  }
+
+  /** The 12-character short ID other containers can resolve. */
+  get shortId(): string {
+    return this.id.slice(0, 12);
+  }
+
+  /** Runs a command inside the probe, always under a hard timeout. */
+  async exec(command: string[], timeoutSeconds = 10): Promise<ExecOutcome> {
+    const result = await this.container.exec(["timeout", "-s", "KILL", String(timeoutSeconds), ...command]);
+    return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr, how: `docker exec ${this.name} ${command.join(" ")}` };
+  }
+
+  /** DNS only, as the container's resolver configuration says (busybox nslookup). */
+  async resolve(name: string, server?: string): Promise<Observation<NameAnswer>> {
+    const out = await this.exec(["nslookup", "-timeout=2", "-retry=1", name, ...(server ? [server] : [])]);
+    return { value: parseNslookup(`${out.stdout}\n${out.stderr}`), how: out.how, raw: out.stdout + out.stderr };
+  }
+
+  /** The addresses a name resolves to, or [] — a convenience over resolve(). */
+  async addressesOf(name: string): Promise<Observation<string[]>> {
+    const answer = await this.resolve(name);
+    return { ...answer, value: answer.value.addresses };
+  }
+
+  /** One ICMP echo; resolves names the way applications do (hosts file, then DNS). */
+  async ping(target: string): Promise<Observation<PingResult>> {
+    const out = await this.exec(["ping", "-c", "1", "-W", "2", target]);
+    return { value: parsePing(`${out.stdout}\n${out.stderr}`, out.code), how: out.how, raw: out.stdout + out.stderr };
+  }
+
+  /** Opens a TCP connection: open, refused, timeout, unresolved or unreachable. */
+  async connect(host: string, port: number, timeoutSeconds = 3): Promise<Observation<ConnectOutcome>> {
+    const out = await this.exec(["nc", "-w", String(timeoutSeconds), host, String(port)], timeoutSeconds + 5);
+    return { value: parseConnect(out.stderr, out.code), how: `${out.how} </dev/null`, raw: out.stderr };
+  }
+
+  /** Starts a TCP server (busybox httpd) on a port; returns whether it listens. */
+  async serve(port: number): Promise<Observation<boolean>> {
+    if (this.serversDown) return { value: true, how: `docker exec ${this.name} httpd -p ${port} -h /www` };
+    const out = await this.exec(["httpd", "-p", String(port), "-h", "/www"]);
+    return { value: out.code === 0, how: out.how, raw: out.stderr };
+  }
+
+  async interfaces(): Promise<Observation<NetInterface[]>> {
+    const links = await this.exec(["ip", "-o", "link"]);
+    const addrs = await this.exec(["ip", "-o", "addr"]);
+    return {
+      value: parseInterfaces(links.stdout, addrs.stdout),
+      how: `${links.how}; ${addrs.how}`,
+      raw: `${links.stdout}${addrs.stdout}`,
+    };
+  }
+
+  /** The names of the interfaces, for checks that only care which exist. */
+  async interfaceNames(): Promise<Observation<string[]>> {
+    const found = await this.interfaces();
+    return { ...found, value: found.value.map((i) => i.name) };
+  }
+
+  async routes(): Promise<Observation<Route[]>> {
+    const out = await this.exec(["ip", "route"]);
+    return { value: parseRoutes(out.stdout), how: out.how, raw: out.stdout };
+  }
+
+  /** The gateway of the default route, or "none". */
+  async defaultGateway(): Promise<Observation<string>> {
+    const routes = await this.routes();
+    const route = routes.value.find((r) => r.destination === "default");
+    return { ...routes, value: route?.via ?? "none" };
+  }
+
+  async resolvConf(): Promise<Observation<ResolvConf>> {
+    const out = await this.exec(["cat", "/etc/resolv.conf"]);
+    return { value: parseResolvConf(out.stdout), how: out.how, raw: out.stdout };
+  }
+
+  async hosts(): Promise<Observation<HostsEntry[]>> {
+    const out = await this.exec(["cat", "/etc/hosts"]);
+    return { value: parseHosts(out.stdout), how: out.how, raw: out.stdout };
+  }
+
+  /** The addresses /etc/hosts gives a name. */
+  async hostsAddressesOf(name: string): Promise<Observation<string[]>> {
+    const entries = await this.hosts();
+    return { ...entries, value: entries.value.filter((e) => e.names.includes(name)).map((e) => e.address) };
+  }
+
+  async env(): Promise<Observation<Record<string, string>>> {
+    const out = await this.exec(["env"]);
+    return { value: parseEnv(out.stdout), how: out.how, raw: out.stdout };
+  }
+
+  /** The identity of the network namespace the probe lives in. */
+  async netns(): Promise<Observation<string>> {
+    const out = await this.exec(["readlink", "/proc/self/ns/net"]);
+    return { value: out.stdout.trim(), how: out.how, raw: out.stdout };
+  }
+}

@@ -1,0 +1,58 @@
+import type { Capabilities } from "./capabilities.js";
+import type { Evidence } from "./evidence.js";
+
+export type Status = "passed" | "failed" | "skipped" | "error";
+
+/** A scenario's verdict: the only thing reporters read. */
+export interface ScenarioResult {
+  readonly id: string;
+  readonly title: string;
+  readonly area: string;
+  readonly doc: string;
+  readonly tags: readonly string[];
+  readonly status: Status;
+  readonly durationMs: number;
+  /** Every check the scenario made, in order; the last one failed when status is "failed". */
+  readonly evidence: readonly Evidence[];
+  /** Why it failed, was skipped, or broke (a Docker error, a timeout). */
+  readonly reason?: string;
+  /** 1-based repetition, when run with --repeat. */
+  readonly attempt: number;
+}
+
+export interface RunSummary {
+  readonly total: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly errors: number;
+  readonly durationMs: number;
+}
+
+export interface RunReport {
+  readonly tool: { readonly name: "docknet"; readonly version: string };
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly engine: { readonly description: string } & Capabilities;
+  readonly strict: boolean;
+  readonly results: readonly ScenarioResult[];
+  readonly summary: RunSummary;
+}
+
+export function summarize(results: readonly ScenarioResult[], durationMs: number): RunSummary {
+  const count = (status: Status) => results.filter((r) => r.status === status).length;
+  return {
+    total: results.length,
+    passed: count("passed"),
+    failed: count("failed"),
+    skipped: count("skipped"),
+    errors: count("error"),
+    durationMs,
+  };
+}
+
+/** Whether the run should exit 1: a failure or a broken scenario, or (with --strict) a skip. */
+export function runFailed(report: Pick<RunReport, "summary" | "strict">): boolean {
+  const { failed, errors, skipped } = report.summary;
+  return failed + errors > 0 || (report.strict && skipped > 0);
+}

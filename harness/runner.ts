@@ -1,0 +1,77 @@
+import { missingRequirements, type Capabilities } from "./capabilities.js";
+import { CheckFailed, type Evidence } from "./evidence.js";
+import type { Lab } from "./lab/lab.js";
+import type { ScenarioResult } from "./results.js";
+import { scenarioContext, type Scenario } from "./scenario.js";
+
+export type RunEvent =
+  | { readonly type: "started"; readonly scenario: Scenario; readonly attempt: number }
+  | { readonly type: "finished"; readonly result: ScenarioResult };
+
+export interface RunOptions {
+  readonly scenarios: readonly Scenario[];
+  readonly lab: Lab;
+  readonly capabilities: Capabilities;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly repeat?: number;
+  /** Aborting stops scheduling; scenarios under way finish their teardown. */
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: RunEvent) => void;
+}
+
+class ScenarioTimeout extends Error {
+  override readonly name = "ScenarioTimeout";
+}
+
+/**
+ * Runs scenarios with a concurrency limit and a per-scenario timeout. A
+ * scenario whose requirements are missing is skipped with the reason; each
+ * one that runs gets its own lab scope, torn down whatever happens.
+ */
+export async function runScenarios(options: RunOptions): Promise<ScenarioResult[]> {
+  const jobs = options.scenarios.flatMap((scenario) =>
+    Array.from({ length: Math.max(1, options.repeat ?? 1) }, (_, i) => ({ scenario, attempt: i + 1 })),
+  );
+  const results: { index: number; result: ScenarioResult }[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length && !options.signal?.aborted) {
+      const index = next++;
+      const { scenario, attempt } = jobs[index]!;
+      options.onEvent?.({ type: "started", scenario, attempt });
+      const result = await runOne(scenario, attempt, options);
+      results.push({ index, result });
+      options.onEvent?.({ type: "finished", result });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker));
+  return results.sort((a, b) => a.index - b.index).map((r) => r.result);
+}
+
+async function runOne(scenario: Scenario, attempt: number, options: RunOptions): Promise<ScenarioResult> {
+  const base = { id: scenario.id, title: scenario.title, area: scenario.area, doc: scenario.doc, tags: scenario.tags, attempt };
+  const missing = missingRequirements(scenario.requires, options.capabilities);
+  if (missing.length > 0) {
+    return { ...base, status: "skipped", durationMs: 0, evidence: [], reason: missing.join("; ") };
+  }
+  const evidence: Evidence[] = [];
+  const scope = options.lab.scope(attempt > 1 ? `${scenario.id}-${attempt}` : scenario.id);
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ScenarioTimeout(`timed out after ${options.timeoutMs / 1000}s`)), options.timeoutMs);
+    });
+    await Promise.race([scenario.run(scenarioContext(scope, options.capabilities, evidence)), timeout]);
+    return { ...base, status: "passed", durationMs: performance.now() - started, evidence };
+  } catch (error) {
+    const durationMs = performance.now() - started;
+    if (error instanceof CheckFailed) return { ...base, status: "failed", durationMs, evidence, reason: error.message };
+    if (error instanceof ScenarioTimeout) return { ...base, status: "failed", durationMs, evidence, reason: error.message };
+    return { ...base, status: "error", durationMs, evidence, reason: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+    await scope.tearDown().catch(() => undefined);
+  }
+}

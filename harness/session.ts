@@ -1,0 +1,96 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { detectCapabilities, type Capabilities } from "./capabilities.js";
+import type { Engine, EngineChoice } from "./engine/engine.js";
+import { selectEngine } from "./engine/select-engine.js";
+import type { LabFault } from "./lab/faults.js";
+import { Lab } from "./lab/lab.js";
+import { ensureProbeImage } from "./lab/probe-image.js";
+import { summarize, type RunReport } from "./results.js";
+import { runScenarios, type RunEvent } from "./runner.js";
+import type { Scenario } from "./scenario.js";
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL(import.meta.url.includes("/dist/") ? "../../package.json" : "../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
+).version;
+
+export interface SessionOptions {
+  readonly engine: EngineChoice;
+  readonly daemonConfig?: Record<string, unknown>;
+  readonly probeImage?: string;
+  readonly faults?: Iterable<LabFault>;
+}
+
+/** An engine, the lab on it, and the engine's facts: everything a run needs. */
+export interface Session {
+  readonly engine: Engine;
+  readonly lab: Lab;
+  readonly capabilities: Capabilities;
+  /** Removes everything the run made, then stops a private engine. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export async function openSession(options: SessionOptions): Promise<Session> {
+  const engine = await selectEngine(options.engine, options.daemonConfig ? { daemonConfig: options.daemonConfig } : {});
+  try {
+    // testcontainers connects once per process, to DOCKER_HOST; Ryuk would need a registry pull.
+    process.env.DOCKER_HOST = engine.dockerHost;
+    process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
+    const runId = randomBytes(3).toString("hex");
+    const image = await ensureProbeImage(await Lab.connection(), options.probeImage);
+    const lab = await Lab.open({ runId, image, ...(options.faults ? { faults: options.faults } : {}) });
+    const capabilities = await detectCapabilities(lab.docker, engine.kind);
+    let closed = false;
+    return {
+      engine,
+      lab,
+      capabilities,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await lab.tearDown().catch(() => undefined);
+        await engine.stop();
+      },
+    };
+  } catch (error) {
+    await engine.stop();
+    throw error;
+  }
+}
+
+export interface ConformanceOptions {
+  readonly scenarios: readonly Scenario[];
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly strict: boolean;
+  readonly repeat?: number;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: RunEvent) => void;
+}
+
+/** Runs scenarios on a session's lab and assembles the report reporters read. */
+export async function runConformance(session: Session, options: ConformanceOptions): Promise<RunReport> {
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  const results = await runScenarios({
+    scenarios: options.scenarios,
+    lab: session.lab,
+    capabilities: session.capabilities,
+    concurrency: options.concurrency,
+    timeoutMs: options.timeoutMs,
+    ...(options.repeat ? { repeat: options.repeat } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  return {
+    tool: { name: "docknet", version: VERSION },
+    runId: session.lab.runId,
+    startedAt,
+    engine: { description: session.engine.description, ...session.capabilities },
+    strict: options.strict,
+    results,
+    summary: summarize(results, performance.now() - started),
+  };
+}

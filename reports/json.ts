@@ -1,0 +1,8 @@
+import type { RunReport } from "../harness/results.js";
+
+export const JSON_SCHEMA_VERSION = 1;
+
+/** The run as one JSON document: the same results the other reporters read. */
+export function jsonReport(report: RunReport): string {
+  return `${JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...report }, null, 2)}\n`;
+}

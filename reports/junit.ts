@@ -1,0 +1,77 @@
+import { createRequire } from "node:module";
+import type { Builder } from "junit-report-builder";
+import type { Evidence } from "../harness/evidence.js";
+import type { RunReport, ScenarioResult } from "../harness/results.js";
+
+// The package is CommonJS whose module.exports is the builder, while its types declare an ESM
+// default export; under NodeNext the two disagree, so load it the CommonJS way.
+const builder = createRequire(import.meta.url)("junit-report-builder") as Builder;
+
+/** The evidence of a scenario as the body of a failure or of system-out. */
+export function evidenceText(evidence: readonly Evidence[]): string {
+  return evidence
+    .map((e) => `${e.ok ? "ok  " : "FAIL"} ${e.claim}\n     expected: ${e.expected}\n     observed: ${e.observed}\n     how: ${e.how}${!e.ok && e.raw ? `\n     output: ${e.raw.trim().replace(/\n/g, "\n             ")}` : ""}`)
+    .join("\n");
+}
+
+/**
+ * One testsuite per area, one testcase per scenario: name "<ID> <title>",
+ * classname "docknet.<area>", time always set; failures carry the evidence,
+ * skips their reason; engine facts are suite properties.
+ */
+export function junitXml(report: RunReport): string {
+  const junit = builder.newBuilder();
+  const areas = [...new Set(report.results.map((r) => r.area))];
+  for (const area of areas) {
+    const results = report.results.filter((r) => r.area === area);
+    const suite = junit
+      .testSuite()
+      .name(`docknet.${area}`)
+      .timestamp(report.startedAt)
+      .time(results.reduce((sum, r) => sum + r.durationMs, 0) / 1000)
+      .property("docknet.version", report.tool.version)
+      .property("docknet.run", report.runId)
+      .property("engine", report.engine.description)
+      .property("engine.version", report.engine.engineVersion)
+      .property("engine.api-version", report.engine.apiVersion)
+      .property("engine.kernel", report.engine.kernel)
+      .property("engine.os", report.engine.os)
+      .property("engine.network-drivers", report.engine.networkDrivers.join(","));
+    for (const result of results) addCase(suite, result);
+  }
+  return junit.build();
+}
+
+type Suite = ReturnType<Builder["testSuite"]>;
+
+function addCase(suite: Suite, result: ScenarioResult): void {
+  const name = `${result.id} ${result.title}${result.attempt > 1 ? ` (repeat ${result.attempt})` : ""}`;
+  const testCase = suite.testCase().className(`docknet.${result.area}`).name(name).time(result.durationMs / 1000);
+  testCase.property("docknet.id", result.id).property("docknet.doc", result.doc);
+  const body = evidenceText(result.evidence);
+  switch (result.status) {
+    case "failed":
+      testCase.failure(result.reason ?? "failed", "ConformanceFailure").stacktrace(`${result.reason ?? ""}\n\n${body}`);
+      break;
+    case "error":
+      testCase.error(result.reason ?? "error", "HarnessError", `${result.reason ?? ""}\n\n${body}`);
+      break;
+    case "skipped": {
+      testCase.skipped().standardOutput(`skipped: ${result.reason ?? ""}`);
+      // junit-report-builder writes <skipped/> with no message; CI views show the message attribute.
+      const build = testCase.build.bind(testCase);
+      testCase.build = (parent: Parameters<typeof build>[0]) => {
+        const element = build(parent);
+        const skipped = (element as unknown as { children: { name?: string; att(k: string, v: string): void }[] }).children.find(
+          (child) => child.name === "skipped",
+        );
+        skipped?.att("message", result.reason ?? "skipped");
+        return element;
+      };
+      break;
+    }
+    case "passed":
+      if (body) testCase.standardOutput(body);
+      break;
+  }
+}

@@ -1,0 +1,97 @@
+import { needs, versionAtLeast } from "../harness/capabilities.js";
+import { derive } from "../harness/evidence.js";
+import { scenario } from "../harness/scenario.js";
+
+export default [
+  scenario({
+    id: "DNS-01",
+    title: "On a user-defined network the resolver is the embedded DNS server at 127.0.0.11, with ndots:0",
+    area: "dns",
+    doc: "Networking overview › DNS services",
+    async run({ lab, check, engine }) {
+      const net = await lab.network("dns");
+      const client = await lab.probe("client").on(net).start();
+      const conf = await client.resolvConf();
+      check("nameservers in /etc/resolv.conf", derive(conf, (c) => c.nameservers)).is(["127.0.0.11"]);
+      check("resolver options", derive(conf, (c) => c.options)).includes("ndots:0");
+      if (versionAtLeast(engine.engineVersion, "25.0")) {
+        // Engines from 25.0 (moby's resolvconf rewrite) record the host's upstreams in a comment.
+        check("the upstream servers recorded in resolv.conf", derive(conf, () => conf.raw ?? "")).includes("# ExtServers:");
+      }
+    },
+  }),
+
+  scenario({
+    id: "DNS-02",
+    title: "The embedded DNS resolves a container's name, short ID, aliases and <name>.<network>",
+    area: "dns",
+    doc: "Bridge network driver › automatic DNS resolution between containers",
+    async run({ lab, check }) {
+      const net = await lab.network("dns");
+      const db = await lab.probe("db").on(net, { aliases: ["database"] }).start();
+      const client = await lab.probe("client").on(net).start();
+      const ip = (await lab.inspect(db)).value.networks[net.name]?.ip ?? "?";
+      check(`${db.name} by name`, await client.addressesOf(db.name)).is([ip]);
+      check(`${db.name} by short ID ${db.shortId}`, await client.addressesOf(db.shortId)).is([ip]);
+      check(`${db.name} by its alias "database"`, await client.addressesOf("database")).is([ip]);
+      check(`${db.name}.${net.name}`, await client.addressesOf(`${db.name}.${net.name}`)).is([ip]);
+    },
+  }),
+
+  scenario({
+    id: "DNS-03",
+    title: "Aliases are per network: after disconnecting one network its alias stops resolving, the other's stays",
+    area: "dns",
+    doc: "docker network connect reference › --alias",
+    async run({ lab, check }) {
+      const first = await lab.network("one");
+      const second = await lab.network("two");
+      const target = await lab.probe("target").on(first, { aliases: ["foo"] }).start();
+      check("connect to the second network with alias bar", derive(await lab.connect(target, second, { aliases: ["bar"] }), (o) => o.message)).is("accepted");
+      const client = await lab.probe("client").on(first).on(second).start();
+      check("alias foo (first network) before the disconnect", await client.addressesOf("foo")).satisfies("one address", (a) => a.length === 1);
+      check("alias bar (second network) before the disconnect", await client.addressesOf("bar")).satisfies("one address", (a) => a.length === 1);
+      check("disconnect from the first network", derive(await lab.disconnect(target, first), (o) => o.message)).is("accepted");
+      check("alias foo after the disconnect", await client.addressesOf("foo")).is([]);
+      check("alias bar after the disconnect", await client.addressesOf("bar")).satisfies("one address", (a) => a.length === 1);
+      check("the short ID after the disconnect", await client.addressesOf(target.shortId)).satisfies("one address", (a) => a.length === 1);
+    },
+  }),
+
+  scenario({
+    id: "DNS-09",
+    title: "--add-host writes /etc/hosts, and host-gateway maps to the default bridge's gateway",
+    area: "dns",
+    doc: "Networking overview › Custom hosts",
+    requires: [needs.defaultBridge, needs.engineAtLeast("20.10", "host-gateway arrived in 20.10")],
+    async run({ lab, check }) {
+      const client = await lab.probe("client").addHost("extra.test", "192.0.2.10").addHost("thehost", "host-gateway").start();
+      const gateway = (await lab.inspect(client)).value.networks.bridge?.gateway ?? "?";
+      check("extra.test in /etc/hosts", await client.hostsAddressesOf("extra.test")).is(["192.0.2.10"]);
+      check("thehost (host-gateway) in /etc/hosts", await client.hostsAddressesOf("thehost")).is([gateway]);
+    },
+  }),
+
+  scenario({
+    id: "DNS-10",
+    title: "/etc/hosts lists localhost and the container's own addresses; a disconnect removes only that network's line",
+    area: "dns",
+    doc: "Networking overview › IP address and hostname; the disconnect part from 28.0 (moby/moby#48857 fixed moby/moby#34044)",
+    async run({ lab, check, engine }) {
+      const first = await lab.network("one");
+      const second = await lab.network("two");
+      const named = await lab.probe("named").on(first).withHostname("web").start();
+      check("localhost in /etc/hosts", await named.hostsAddressesOf("localhost")).includes("127.0.0.1");
+      const firstIp = (await lab.inspect(named)).value.networks[first.name]?.ip ?? "?";
+      check("the hostname set with --hostname", await named.hostsAddressesOf("web")).is([firstIp]);
+      const plain = await lab.probe("plain").on(first).start();
+      const plainIp = (await lab.inspect(plain)).value.networks[first.name]?.ip ?? "?";
+      check("the default hostname (the short ID)", await plain.hostsAddressesOf(plain.shortId)).is([plainIp]);
+      // Before 28.0 a disconnect removed every line of the container's own name (moby/moby#34044).
+      if (!versionAtLeast(engine.engineVersion, "28.0")) return;
+      check("connect to a second network", derive(await lab.connect(named, second), (o) => o.message)).is("accepted");
+      check("disconnect from the second network", derive(await lab.disconnect(named, second), (o) => o.message)).is("accepted");
+      check("the first network's line after the disconnect", await named.hostsAddressesOf("web")).is([firstIp]);
+    },
+  }),
+];

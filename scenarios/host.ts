@@ -1,0 +1,84 @@
+import { needs } from "../harness/capabilities.js";
+import { derive } from "../harness/evidence.js";
+import { scenario } from "../harness/scenario.js";
+
+const DOC = "Host network driver";
+
+export default [
+  scenario({
+    id: "HOST-01",
+    title: "--network host shares the host's network namespace and creates no interface",
+    area: "host",
+    doc: DOC,
+    requires: [needs.hostNetwork, needs.defaultBridge],
+    async run({ lab, check }) {
+      const first = await lab.probe("first").on(lab.hostNetwork).start();
+      const second = await lab.probe("second").on(lab.hostNetwork).start();
+      const bridged = await lab.probe("bridged").start();
+      const ns = await first.netns();
+      check("the second host container's namespace", await second.netns()).is(ns.value);
+      check("a bridged container's namespace", await bridged.netns()).isNot(ns.value);
+      const bridgeName = (await lab.inspectNetwork(lab.defaultBridge)).value.options["com.docker.network.bridge.name"] ?? "docker0";
+      check("interfaces seen from the host container", await first.interfaceNames()).includes(bridgeName);
+    },
+  }),
+
+  scenario({
+    id: "HOST-02",
+    title: "Published ports are discarded in host mode",
+    area: "host",
+    doc: `${DOC} ("Published ports are discarded when using host network mode")`,
+    requires: [needs.hostNetwork],
+    async run({ lab, check }) {
+      const port = await lab.hostPort();
+      const attempt = await lab.probe("onhost").on(lab.hostNetwork).publish(80, port).attempt();
+      check("docker run --network host -p", derive(attempt, (a) => a.started)).is(true);
+      check("port bindings of the host container", derive(await lab.inspect(lab.name("onhost")), (f) => f.ports)).is({});
+    },
+  }),
+
+  scenario({
+    id: "HOST-03",
+    title: "A host-mode server on port N answers on the host's addresses, to containers and to the host",
+    area: "host",
+    doc: DOC,
+    requires: [needs.hostNetwork, needs.defaultBridge],
+    async run({ lab, check }) {
+      const port = await lab.hostPort();
+      await lab.probe("server").on(lab.hostNetwork).serving(port).start();
+      const local = await lab.probe("local").on(lab.hostNetwork).start();
+      check(`127.0.0.1:${port} from another host container`, await local.connect("127.0.0.1", port)).is("open");
+      const bridged = await lab.probe("bridged").start();
+      const gateway = (await lab.inspect(bridged)).value.networks.bridge?.gateway ?? "?";
+      check(`the host address ${gateway}:${port} from a bridged container`, await bridged.connect(gateway, port)).is("open");
+    },
+  }),
+
+  scenario({
+    id: "HOST-04",
+    title: "In host mode, --dns and --add-host still land in the container's resolv.conf and /etc/hosts",
+    area: "host",
+    doc: "moby TestRunDNSInHostMode, TestRunAddHostInHostMode",
+    requires: [needs.hostNetwork],
+    async run({ lab, check }) {
+      const c = await lab.probe("c").on(lab.hostNetwork).dns("192.0.2.53").addHost("extra.test", "192.0.2.10").start();
+      check("nameservers", derive(await c.resolvConf(), (conf) => conf.nameservers)).is(["192.0.2.53"]);
+      check("extra.test in /etc/hosts", await c.hostsAddressesOf("extra.test")).is(["192.0.2.10"]);
+    },
+  }),
+
+  scenario({
+    id: "HOST-05",
+    title: "--network container:<id> shares that container's namespace, down to its loopback",
+    area: "host",
+    doc: "Networking overview › Container networks",
+    async run({ lab, check }) {
+      const owner = await lab.probe("owner").serving(8080).start();
+      const guest = await lab.probe("guest").on(lab.networkOf(owner)).start();
+      check("the guest's namespace", await guest.netns()).is((await owner.netns()).value);
+      check("127.0.0.1:8080 from the guest", await guest.connect("127.0.0.1", 8080)).is("open");
+      const conflicting = await lab.probe("conflict").on(lab.networkOf(owner)).dns("192.0.2.53").attempt();
+      check("--network container: together with --dns", derive(conflicting, (a) => a.message)).matches(/conflicting options/i);
+    },
+  }),
+];

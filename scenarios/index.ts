@@ -1,0 +1,25 @@
+import type { Scenario } from "../harness/scenario.js";
+import connect from "./connect.js";
+import defaultBridge from "./default-bridge.js";
+import dns from "./dns.js";
+import host from "./host.js";
+import isolation from "./isolation.js";
+import links from "./links.js";
+import none from "./none.js";
+import options from "./options.js";
+import publishing from "./publishing.js";
+import userBridge from "./user-bridge.js";
+
+/** Every scenario docknet knows, in the order a reader meets them in the docs. */
+export const ALL_SCENARIOS: readonly Scenario[] = [
+  ...defaultBridge,
+  ...userBridge,
+  ...dns,
+  ...isolation,
+  ...publishing,
+  ...connect,
+  ...options,
+  ...host,
+  ...none,
+  ...links,
+];

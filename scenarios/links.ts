@@ -1,0 +1,80 @@
+import { needs } from "../harness/capabilities.js";
+import { derive } from "../harness/evidence.js";
+import { scenario } from "../harness/scenario.js";
+
+const DOC = "Legacy container links";
+
+export default [
+  scenario({
+    id: "LK-01",
+    title: "--link db:alias makes the alias and the name reachable, through a line in /etc/hosts",
+    area: "links",
+    doc: `${DOC} › Updating the /etc/hosts file`,
+    requires: [needs.defaultBridge],
+    async run({ lab, check }) {
+      const db = await lab.probe("db").start();
+      const web = await lab.probe("web").link(db, "dbalias").start();
+      const ip = (await lab.inspect(db)).value.networks.bridge?.ip ?? "?";
+      check("ping dbalias", derive(await web.ping("dbalias"), (p) => p.resolvedTo)).is(ip);
+      check(`ping ${db.name}`, derive(await web.ping(db.name), (p) => p.outcome)).is("reached");
+      check("the link's line in /etc/hosts", derive(await web.hosts(), (entries) => entries.find((e) => e.names.includes("dbalias")))).is({
+        address: ip,
+        names: ["dbalias", db.shortId, db.name],
+      });
+    },
+  }),
+
+  scenario({
+    id: "LK-02",
+    title: "When a linked container comes back with a new IP, the link's /etc/hosts line follows",
+    area: "links",
+    doc: `${DOC} › Updating the /etc/hosts file`,
+    requires: [needs.defaultBridge],
+    async run({ lab, check }) {
+      const db = await lab.probe("db").start();
+      const web = await lab.probe("web").link(db, "dbalias").start();
+      const oldIp = (await lab.inspect(db)).value.networks.bridge?.ip ?? "?";
+      await lab.stop(db);
+      await lab.probe("filler").start(); // takes db's old address, so db must come back with another
+      check("docker start db", derive(await lab.start(db), (o) => o.message)).is("accepted");
+      const newIp = (await lab.inspect(db)).value.networks.bridge?.ip ?? "?";
+      check("db's address after coming back", { value: newIp, how: `docker inspect ${db.name}` }).isNot(oldIp);
+      check("dbalias in web's /etc/hosts", await web.hostsAddressesOf("dbalias")).is([newIp]);
+    },
+  }),
+
+  scenario({
+    id: "LK-06",
+    title: "A default-bridge container cannot link to a container that is only on a user network",
+    area: "links",
+    doc: "moby TestDockerNetworkLinkOnDefaultNetworkOnly",
+    requires: [needs.defaultBridge],
+    async run({ lab, check }) {
+      const net = await lab.network("user");
+      const target = await lab.probe("target").on(net).start();
+      const refused = await lab.probe("early").link(target, "t").attempt();
+      check("--link to a container on a user network only", derive(refused, (a) => a.started)).is(false);
+      check("connect the target to the default bridge", derive(await lab.connect(target, lab.defaultBridge), (o) => o.message)).is("accepted");
+      const accepted = await lab.probe("late").link(target, "t").attempt();
+      check("--link once the target is on the default bridge", derive(accepted, (a) => a.message)).is("started");
+    },
+  }),
+
+  scenario({
+    id: "LK-07",
+    title: "On a user network --link is only a scoped DNS alias; a link to a missing container is accepted",
+    area: "links",
+    doc: "Bridge network driver; moby TestUserDefinedNetworkLinks",
+    async run({ lab, check }) {
+      const net = await lab.network("user");
+      const db = await lab.probe("db").on(net).start();
+      const web = await lab.probe("web").on(net).link(db, "foo").link(lab.name("missing"), "bar").start();
+      const ip = (await lab.inspect(db)).value.networks[net.name]?.ip ?? "?";
+      check("the alias foo, asked from web", derive(await web.ping("foo"), (p) => p.resolvedTo)).is(ip);
+      check("the alias foo in web's /etc/hosts", await web.hostsAddressesOf("foo")).is([]);
+      const other = await lab.probe("other").on(net).start();
+      check("the alias foo, asked from another container", await other.addressesOf("foo")).is([]);
+      check("the alias bar of the missing container", await web.addressesOf("bar")).is([]);
+    },
+  }),
+];

@@ -1,0 +1,58 @@
+import { needs } from "../harness/capabilities.js";
+import { derive } from "../harness/evidence.js";
+import { ipv4InSubnet } from "../harness/lab/probe-output.js";
+import { scenario } from "../harness/scenario.js";
+
+const DOC = "docker network create reference";
+
+export default [
+  scenario({
+    id: "OPT-01",
+    title: "--subnet, --gateway and --ip-range: addresses come only from the range, the gateway is the one asked for",
+    area: "options",
+    doc: `${DOC} › --subnet, --gateway, --ip-range`,
+    async run({ lab, check }) {
+      const subnet = await lab.lab.pickSubnet();
+      const prefix = subnet.replace(/\.0\/24$/, "");
+      const net = await lab.network("ranged", { subnet, gateway: `${prefix}.254`, ipRange: `${prefix}.128/25` });
+      check("the network's IPAM config", derive(await lab.inspectNetwork(net), (f) => f.subnets)).is([
+        { subnet, gateway: `${prefix}.254`, ipRange: `${prefix}.128/25` },
+      ]);
+      const c = await lab.probe("c").on(net).start();
+      check("the container's address", derive(await lab.inspect(c), (f) => f.networks[net.name]?.ip ?? "")).satisfies(
+        `inside ${prefix}.128/25`,
+        (ip) => ipv4InSubnet(ip, `${prefix}.128/25`),
+      );
+      check("the container's default gateway", await c.defaultGateway()).is(`${prefix}.254`);
+      lab.lab.releaseSubnet(subnet);
+    },
+  }),
+
+  scenario({
+    id: "OPT-03",
+    title: "com.docker.network.driver.mtu sets the MTU of the containers' interface and of the bridge",
+    area: "options",
+    doc: "Bridge network driver › Options (com.docker.network.driver.mtu)",
+    requires: [needs.hostNetwork],
+    async run({ lab, check }) {
+      const net = await lab.network("mtu", { mtu: 1400 });
+      const c = await lab.probe("c").on(net).start();
+      check("eth0's MTU", derive(await c.interfaces(), (all) => all.find((i) => i.name === "eth0")?.mtu)).is(1400);
+      const host = await lab.probe("host").on(lab.hostNetwork).start();
+      const bridgeName = `br-${net.id.slice(0, 12)}`;
+      check(`${bridgeName}'s MTU on the host`, derive(await host.interfaces(), (all) => all.find((i) => i.name === bridgeName)?.mtu)).is(1400);
+    },
+  }),
+
+  scenario({
+    id: "OPT-07",
+    title: "com.docker.network.container_iface_prefix names the containers' interfaces",
+    area: "options",
+    doc: "Bridge network driver › Options (com.docker.network.container_iface_prefix)",
+    async run({ lab, check }) {
+      const net = await lab.network("prefixed", { interfacePrefix: "dnk" });
+      const c = await lab.probe("c").on(net).start();
+      check("interfaces inside the container", await c.interfaceNames()).includes("dnk0");
+    },
+  }),
+];

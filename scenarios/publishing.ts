@@ -1,0 +1,98 @@
+import { needs } from "../harness/capabilities.js";
+import { derive } from "../harness/evidence.js";
+import { scenario } from "../harness/scenario.js";
+
+const DOC = "Port publishing and mapping";
+
+export default [
+  scenario({
+    id: "PP-01",
+    title: "-p HOST:80 binds the host port on every IPv4 and IPv6 address, and releases it with the container",
+    area: "publishing",
+    doc: `${DOC} › Publishing ports`,
+    requires: [needs.hostNetwork],
+    async run({ lab, check }) {
+      const port = await lab.hostPort();
+      const web = await lab.probe("web").serving(80).publish(80, port).start();
+      const host = await lab.probe("host").on(lab.hostNetwork).start();
+      check("docker port web 80", derive(await lab.inspect(web), (f) => f.ports["80/tcp"] ?? [])).is([`0.0.0.0:${port}`, `[::]:${port}`]);
+      check(`localhost:${port} from the host`, await host.connect("127.0.0.1", port)).is("open");
+      await lab.remove(web);
+      check(`localhost:${port} once the container is removed`, await host.connect("127.0.0.1", port)).is("refused");
+    },
+  }),
+
+  scenario({
+    id: "PP-02",
+    title: "-P publishes every exposed port on an ephemeral host port; exposed-only ports are listed unbound",
+    area: "publishing",
+    doc: `${DOC}; Legacy container links › Connect using network port mapping`,
+    requires: [needs.hostNetwork],
+    async run({ lab, check }) {
+      const all = await lab.probe("all").serving(80).expose(80).expose(81).publishAllPorts().start();
+      const ports = await lab.inspect(all);
+      const hostPortOf = (binding: string | undefined) => Number(binding?.replace(/^.*:/, "") ?? 0);
+      check("host port published for 80/tcp", derive(ports, (f) => hostPortOf(f.ports["80/tcp"]?.[0]))).satisfies("an ephemeral port (>= 1024)", (p) => p >= 1024);
+      check("host port published for 81/tcp", derive(ports, (f) => hostPortOf(f.ports["81/tcp"]?.[0]))).satisfies("an ephemeral port (>= 1024)", (p) => p >= 1024);
+      const host = await lab.probe("host").on(lab.hostNetwork).start();
+      const port80 = hostPortOf(ports.value.ports["80/tcp"]?.[0]);
+      check(`localhost:${port80} (80/tcp) from the host`, await host.connect("127.0.0.1", port80)).is("open");
+      const exposedOnly = await lab.probe("exposed").expose(82).start();
+      check("ports of a container that only exposes 82", derive(await lab.inspect(exposedOnly), (f) => f.ports)).is({ "82/tcp": [] });
+    },
+  }),
+
+  scenario({
+    id: "PP-03",
+    title: "A host port range hands out the next free port, refuses when full, and rejects inverted ranges",
+    area: "publishing",
+    doc: `${DOC}; Legacy container links (-p 9090-9092:80)`,
+    async run({ lab, check }) {
+      const [first, , last] = await lab.hostPorts(3);
+      const range = `${first}-${last}`;
+      const bound: number[] = [];
+      for (const name of ["r1", "r2", "r3"]) {
+        const probe = await lab.probe(name).publish(80, range).start();
+        const ports = await lab.inspect(probe);
+        bound.push(Number(ports.value.ports["80/tcp"]?.[0]?.replace(/^.*:/, "") ?? 0));
+        check(`${name}'s host port`, derive(ports, () => bound.at(-1)!)).satisfies(`inside ${range}`, (p) => p >= first! && p <= last!);
+      }
+      check("host ports given to three containers", { value: new Set(bound).size, how: "docker port r1 r2 r3" }).is(3);
+      const fourth = await lab.probe("r4").publish(80, range).attempt();
+      check("a fourth container on the full range", derive(fourth, (a) => a.started)).is(false);
+      const inverted = await lab.probe("inverted").publish(80, `${last}-${first}`).attempt();
+      check(`-p ${last}-${first}:80`, derive(inverted, (a) => a.started)).is(false);
+    },
+  }),
+
+  scenario({
+    id: "PP-04",
+    title: "Publishing a host port already in use fails, and the container stays created",
+    area: "publishing",
+    doc: `${DOC}; moby TestPublishedPortAlreadyInUse`,
+    async run({ lab, check }) {
+      const port = await lab.hostPort();
+      await lab.probe("first").publish(80, port).start();
+      const second = await lab.probe("second").publish(80, port).attempt();
+      check("starting a second container on the same host port", derive(second, (a) => a.started)).is(false);
+      check("the engine's reason", derive(second, (a) => a.message)).matches(/already allocated|address already in use/i);
+      check("the second container's state", derive(second, (a) => a.state ?? "gone")).is("created");
+    },
+  }),
+
+  scenario({
+    id: "PP-07",
+    title: "Hairpin: a published port is reachable through a host address from another network and from itself",
+    area: "publishing",
+    doc: `${DOC}; moby TestAccessPublishedPortFromCtr`,
+    async run({ lab, check }) {
+      const netA = await lab.network("a");
+      const netB = await lab.network("b");
+      const port = await lab.hostPort();
+      const b = await lab.probe("b").on(netB).serving(80).publish(80, port).start();
+      const a = await lab.probe("a").on(netA).start();
+      check(`network A -> host address ${netA.gateway}:${port}`, await a.connect(netA.gateway ?? "?", port)).is("open");
+      check(`b -> its own published port via ${netB.gateway}:${port}`, await b.connect(netB.gateway ?? "?", port)).is("open");
+    },
+  }),
+];

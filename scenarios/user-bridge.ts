@@ -1,0 +1,38 @@
+import { derive } from "../harness/evidence.js";
+import { scenario } from "../harness/scenario.js";
+
+const DOC = "Bridge network driver › Differences between user-defined bridges and the default bridge";
+
+export default [
+  scenario({
+    id: "UB-01",
+    title: "Containers on one user-defined bridge reach each other on every port, with nothing published",
+    area: "user-bridge",
+    doc: DOC,
+    async run({ lab, check }) {
+      const net = await lab.network("app");
+      const db = await lab.probe("db").on(net).serving(5432).serving(6379).start();
+      const web = await lab.probe("web").on(net).start();
+      check("ports the database publishes", derive(await lab.inspect(db), (f) => Object.values(f.ports).flat())).is([]);
+      check(`web -> ${db.name}:5432`, await web.connect(db.name, 5432)).is("open");
+      check(`web -> ${db.name}:6379`, await web.connect(db.name, 6379)).is("open");
+      check(`ping from web to ${db.name}`, derive(await web.ping(db.name), (p) => p.outcome)).is("reached");
+    },
+  }),
+
+  scenario({
+    id: "UB-03",
+    title: "A user-defined network cannot be removed while containers are attached",
+    area: "user-bridge",
+    doc: "Bridge network driver › Manage a user-defined bridge",
+    async run({ lab, check }) {
+      const net = await lab.network("busy");
+      const member = await lab.probe("member").on(net).start();
+      const refused = await lab.removeNetwork(net);
+      check("docker network rm with a container attached", derive(refused, (o) => o.accepted)).is(false);
+      check("the engine's reason", derive(refused, (o) => o.message)).matches(/active endpoints|in use/i);
+      await lab.remove(member);
+      check("docker network rm once the container is gone", derive(await lab.removeNetwork(net), (o) => o.message)).is("accepted");
+    },
+  }),
+];
