@@ -67,7 +67,11 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
     return { ...base, status: "passed", durationMs: performance.now() - started, evidence };
   } catch (error) {
     const durationMs = performance.now() - started;
-    if (error instanceof CheckFailed) return { ...base, status: "failed", durationMs, evidence, reason: error.message };
+    if (error instanceof CheckFailed) {
+      // A refusal raised outside a check (a probe the engine would not start) still belongs in the evidence.
+      if (evidence.at(-1) !== error.evidence) evidence.push(error.evidence);
+      return { ...base, status: "failed", durationMs, evidence, reason: error.message };
+    }
     if (error instanceof ScenarioTimeout) return { ...base, status: "failed", durationMs, evidence, reason: error.message };
     return { ...base, status: "error", durationMs, evidence, reason: error instanceof Error ? error.message : String(error) };
   } finally {

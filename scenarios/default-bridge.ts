@@ -1,6 +1,6 @@
 import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
-import { ipv4InSubnet } from "../harness/lab/probe-output.js";
+import { IPV4_ADDRESS, ipv4InSubnet } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
 
 const DOC = "Bridge network driver › Use the default bridge network";
@@ -43,9 +43,9 @@ export default [
     async run({ lab, check }) {
       const server = await lab.probe("server").serving(8080).start();
       const client = await lab.probe("client").start();
-      const serverIp = (await lab.inspect(server)).value.networks.bridge?.ip ?? "";
+      const serverIp = check("the server's address", await lab.addressOn(server, lab.defaultBridge)).matches(IPV4_ADDRESS);
       check("ping from client to the server's IP", derive(await client.ping(serverIp), (p) => p.outcome)).is("reached");
-      check(`TCP from client to ${serverIp}:8080`, await client.connect(serverIp, 8080)).is("open");
+      check(`HTTP from client to ${serverIp}:8080`, await client.request(serverIp, 8080)).is("HTTP 404");
     },
   }),
 

@@ -1,5 +1,6 @@
 import { needs, versionAtLeast } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
+import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
 
 export default [
@@ -30,7 +31,7 @@ export default [
       const net = await lab.network("dns");
       const db = await lab.probe("db").on(net, { aliases: ["database"] }).start();
       const client = await lab.probe("client").on(net).start();
-      const ip = (await lab.inspect(db)).value.networks[net.name]?.ip ?? "?";
+      const ip = check(`${db.name}'s address on ${net.name}`, await lab.addressOn(db, net)).matches(IPV4_ADDRESS);
       check(`${db.name} by name`, await client.addressesOf(db.name)).is([ip]);
       check(`${db.name} by short ID ${db.shortId}`, await client.addressesOf(db.shortId)).is([ip]);
       check(`${db.name} by its alias "database"`, await client.addressesOf("database")).is([ip]);
@@ -66,7 +67,7 @@ export default [
     requires: [needs.defaultBridge, needs.engineAtLeast("20.10", "host-gateway arrived in 20.10")],
     async run({ lab, check }) {
       const client = await lab.probe("client").addHost("extra.test", "192.0.2.10").addHost("thehost", "host-gateway").start();
-      const gateway = (await lab.inspect(client)).value.networks.bridge?.gateway ?? "?";
+      const gateway = check("the default bridge's gateway", await lab.gatewayOn(client, lab.defaultBridge)).matches(IPV4_ADDRESS);
       check("extra.test in /etc/hosts", await client.hostsAddressesOf("extra.test")).is(["192.0.2.10"]);
       check("thehost (host-gateway) in /etc/hosts", await client.hostsAddressesOf("thehost")).is([gateway]);
     },
@@ -82,10 +83,10 @@ export default [
       const second = await lab.network("two");
       const named = await lab.probe("named").on(first).withHostname("web").start();
       check("localhost in /etc/hosts", await named.hostsAddressesOf("localhost")).includes("127.0.0.1");
-      const firstIp = (await lab.inspect(named)).value.networks[first.name]?.ip ?? "?";
+      const firstIp = check("the address on the first network", await lab.addressOn(named, first)).matches(IPV4_ADDRESS);
       check("the hostname set with --hostname", await named.hostsAddressesOf("web")).is([firstIp]);
       const plain = await lab.probe("plain").on(first).start();
-      const plainIp = (await lab.inspect(plain)).value.networks[first.name]?.ip ?? "?";
+      const plainIp = check("the plain container's address", await lab.addressOn(plain, first)).matches(IPV4_ADDRESS);
       check("the default hostname (the short ID)", await plain.hostsAddressesOf(plain.shortId)).is([plainIp]);
       // Before 28.0 a disconnect removed every line of the container's own name (moby/moby#34044).
       if (!versionAtLeast(engine.engineVersion, "28.0")) return;

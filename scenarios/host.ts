@@ -1,5 +1,6 @@
 import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
+import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
 
 const DOC = "Host network driver";
@@ -47,10 +48,10 @@ export default [
       const port = await lab.hostPort();
       await lab.probe("server").on(lab.hostNetwork).serving(port).start();
       const local = await lab.probe("local").on(lab.hostNetwork).start();
-      check(`127.0.0.1:${port} from another host container`, await local.connect("127.0.0.1", port)).is("open");
+      check(`127.0.0.1:${port} from another host container`, await local.request("127.0.0.1", port)).is("HTTP 404");
       const bridged = await lab.probe("bridged").start();
-      const gateway = (await lab.inspect(bridged)).value.networks.bridge?.gateway ?? "?";
-      check(`the host address ${gateway}:${port} from a bridged container`, await bridged.connect(gateway, port)).is("open");
+      const gateway = check("the default bridge's gateway (a host address)", await lab.gatewayOn(bridged, lab.defaultBridge)).matches(IPV4_ADDRESS);
+      check(`the host address ${gateway}:${port} from a bridged container`, await bridged.request(gateway, port)).is("HTTP 404");
     },
   }),
 
@@ -76,7 +77,7 @@ export default [
       const owner = await lab.probe("owner").serving(8080).start();
       const guest = await lab.probe("guest").on(lab.networkOf(owner)).start();
       check("the guest's namespace", await guest.netns()).is((await owner.netns()).value);
-      check("127.0.0.1:8080 from the guest", await guest.connect("127.0.0.1", 8080)).is("open");
+      check("127.0.0.1:8080 from the guest", await guest.request("127.0.0.1", 8080)).is("HTTP 404");
       const conflicting = await lab.probe("conflict").on(lab.networkOf(owner)).dns("192.0.2.53").attempt();
       check("--network container: together with --dns", derive(conflicting, (a) => a.message)).matches(/conflicting options/i);
     },

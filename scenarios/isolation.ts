@@ -1,6 +1,11 @@
-import { versionAtLeast } from "../harness/capabilities.js";
+import { needs, versionAtLeast } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
+import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
+
+// Every "cannot reach" claim below comes after a control that shows the same
+// target answering from where it should: a blocked path proves nothing about
+// isolation if the server was never up.
 
 export default [
   scenario({
@@ -12,13 +17,15 @@ export default [
       const netA = await lab.network("a");
       const netB = await lab.network("b");
       const b = await lab.probe("b").on(netB).serving(80).start();
+      const neighbour = await lab.probe("neighbour").on(netB).start();
       const a = await lab.probe("a").on(netA).start();
-      const ipB = (await lab.inspect(b)).value.networks[netB.name]?.ip ?? "?";
-      check(`ping from network A to ${ipB} on network B`, derive(await a.ping(ipB), (p) => p.outcome)).isNot("reached");
-      check(`TCP from network A to ${ipB}:80`, await a.connect(ipB, 80, 2)).isNot("open");
+      const ipB = check("b's address on network B", await lab.addressOn(b, netB)).matches(IPV4_ADDRESS);
+      check(`control: ${ipB}:80 from network B`, await neighbour.request(ipB, 80)).is("HTTP 404");
+      check(`ping from network A to ${ipB}`, derive(await a.ping(ipB), (p) => p.outcome)).isNot("reached");
+      check(`${ipB}:80 from network A`, await a.request(ipB, 80, 2)).isNot("HTTP 404");
       check("connect a to network B", derive(await lab.connect(a, netB), (o) => o.message)).is("accepted");
-      check(`ping to ${ipB} once on the same network`, derive(await a.ping(ipB), (p) => p.outcome)).is("reached");
-      check(`TCP to ${ipB}:80 once on the same network`, await a.connect(ipB, 80)).is("open");
+      check(`ping ${ipB} once on the same network`, derive(await a.ping(ipB), (p) => p.outcome)).is("reached");
+      check(`${ipB}:80 once on the same network`, await a.request(ipB, 80)).is("HTTP 404");
     },
   }),
 
@@ -32,11 +39,15 @@ export default [
       const netB = await lab.network("b");
       const hostPort = await lab.hostPort();
       const b = await lab.probe("b").on(netB).serving(80).serving(81).publish(81, hostPort).start();
+      const neighbour = await lab.probe("neighbour").on(netB).start();
       const a = await lab.probe("a").on(netA).start();
-      const ipB = (await lab.inspect(b)).value.networks[netB.name]?.ip ?? "?";
-      check(`unpublished ${ipB}:80 from network A`, await a.connect(ipB, 80, 2)).isNot("open");
-      check(`published port's target ${ipB}:81 from network A`, await a.connect(ipB, 81, 2)).isNot("open");
-      check(`the host address ${netA.gateway}:${hostPort} from network A`, await a.connect(netA.gateway ?? "?", hostPort)).is("open");
+      const ipB = check("b's address on network B", await lab.addressOn(b, netB)).matches(IPV4_ADDRESS);
+      check(`control: ${ipB}:80 from network B`, await neighbour.request(ipB, 80)).is("HTTP 404");
+      check(`control: ${ipB}:81 from network B`, await neighbour.request(ipB, 81)).is("HTTP 404");
+      check(`unpublished ${ipB}:80 from network A`, await a.request(ipB, 80, 2)).isNot("HTTP 404");
+      check(`the published port's target ${ipB}:81 from network A`, await a.request(ipB, 81, 2)).isNot("HTTP 404");
+      const hostAddress = check("network A's gateway (a host address)", await lab.gatewayOn(a, netA)).matches(IPV4_ADDRESS);
+      check(`the host address ${hostAddress}:${hostPort} from network A`, await a.request(hostAddress, hostPort)).is("HTTP 404");
     },
   }),
 
@@ -53,8 +64,9 @@ export default [
       if (versionAtLeast(engine.engineVersion, "25.0")) {
         check("a's default route", await a.defaultGateway()).is("none");
       }
-      check(`a -> ${b.name}:80`, await a.connect(b.name, 80)).is("open");
-      check(`ping to the network's gateway ${net.gateway}`, derive(await a.ping(net.gateway ?? "?"), (p) => p.outcome)).is("reached");
+      check(`a -> ${b.name}:80`, await a.request(b.name, 80)).is("HTTP 404");
+      const gateway = check("the network's gateway", { value: net.gateway ?? "", how: `docker network inspect ${net.name}` }).matches(IPV4_ADDRESS);
+      check(`ping to the network's gateway ${gateway}`, derive(await a.ping(gateway), (p) => p.outcome)).is("reached");
     },
   }),
 
@@ -63,15 +75,19 @@ export default [
     title: "With enable_icc=false, containers on one bridge cannot talk, yet stay reachable through published ports",
     area: "isolation",
     doc: "Bridge network driver › Options (com.docker.network.bridge.enable_icc)",
+    requires: [needs.hostNetwork],
     async run({ lab, check }) {
       const net = await lab.network("noicc", { icc: false });
       const hostPort = await lab.hostPort();
       const b = await lab.probe("b").on(net).serving(80).publish(80, hostPort).start();
       const a = await lab.probe("a").on(net).start();
-      const ipB = (await lab.inspect(b)).value.networks[net.name]?.ip ?? "?";
+      const host = await lab.probe("host").on(lab.hostNetwork).start();
+      const ipB = check("b's address", await lab.addressOn(b, net)).matches(IPV4_ADDRESS);
+      check(`control: ${ipB}:80 from the host`, await host.request(ipB, 80)).is("HTTP 404");
       check(`ping ${ipB} on the same network`, derive(await a.ping(ipB), (p) => p.outcome)).isNot("reached");
-      check(`TCP ${ipB}:80 on the same network`, await a.connect(ipB, 80, 2)).isNot("open");
-      check(`the published port through the host address ${net.gateway}:${hostPort}`, await a.connect(net.gateway ?? "?", hostPort)).is("open");
+      check(`${ipB}:80 on the same network`, await a.request(ipB, 80, 2)).isNot("HTTP 404");
+      const hostAddress = check("the network's gateway (a host address)", await lab.gatewayOn(a, net)).matches(IPV4_ADDRESS);
+      check(`the published port through ${hostAddress}:${hostPort}`, await a.request(hostAddress, hostPort)).is("HTTP 404");
     },
   }),
 ];

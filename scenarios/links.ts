@@ -1,5 +1,6 @@
 import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
+import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
 
 const DOC = "Legacy container links";
@@ -14,7 +15,7 @@ export default [
     async run({ lab, check }) {
       const db = await lab.probe("db").start();
       const web = await lab.probe("web").link(db, "dbalias").start();
-      const ip = (await lab.inspect(db)).value.networks.bridge?.ip ?? "?";
+      const ip = check("db's address on the default bridge", await lab.addressOn(db, lab.defaultBridge)).matches(IPV4_ADDRESS);
       check("ping dbalias", derive(await web.ping("dbalias"), (p) => p.resolvedTo)).is(ip);
       check(`ping ${db.name}`, derive(await web.ping(db.name), (p) => p.outcome)).is("reached");
       check("the link's line in /etc/hosts", derive(await web.hosts(), (entries) => entries.find((e) => e.names.includes("dbalias")))).is({
@@ -33,12 +34,14 @@ export default [
     async run({ lab, check }) {
       const db = await lab.probe("db").start();
       const web = await lab.probe("web").link(db, "dbalias").start();
-      const oldIp = (await lab.inspect(db)).value.networks.bridge?.ip ?? "?";
+      const oldIp = check("db's address", await lab.addressOn(db, lab.defaultBridge)).matches(IPV4_ADDRESS);
       await lab.stop(db);
       await lab.probe("filler").start(); // takes db's old address, so db must come back with another
       check("docker start db", derive(await lab.start(db), (o) => o.message)).is("accepted");
-      const newIp = (await lab.inspect(db)).value.networks.bridge?.ip ?? "?";
-      check("db's address after coming back", { value: newIp, how: `docker inspect ${db.name}` }).isNot(oldIp);
+      const newIp = check("db's address after coming back", await lab.addressOn(db, lab.defaultBridge)).satisfies(
+        `an address other than ${oldIp}`,
+        (ip) => IPV4_ADDRESS.test(ip) && ip !== oldIp,
+      );
       check("dbalias in web's /etc/hosts", await web.hostsAddressesOf("dbalias")).is([newIp]);
     },
   }),
@@ -69,7 +72,7 @@ export default [
       const net = await lab.network("user");
       const db = await lab.probe("db").on(net).start();
       const web = await lab.probe("web").on(net).link(db, "foo").link(lab.name("missing"), "bar").start();
-      const ip = (await lab.inspect(db)).value.networks[net.name]?.ip ?? "?";
+      const ip = check(`db's address on ${net.name}`, await lab.addressOn(db, net)).matches(IPV4_ADDRESS);
       check("the alias foo, asked from web", derive(await web.ping("foo"), (p) => p.resolvedTo)).is(ip);
       check("the alias foo in web's /etc/hosts", await web.hostsAddressesOf("foo")).is([]);
       const other = await lab.probe("other").on(net).start();

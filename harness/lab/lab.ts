@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer } from "testcontainers";
 import { AbstractWaitStrategy } from "testcontainers/build/wait-strategies/wait-strategy.js";
-import type { Observation } from "../evidence.js";
+import { CheckFailed, type Observation } from "../evidence.js";
 import type { LabFault } from "./faults.js";
 import { dockerodeHandle, Probe, type ContainerHandle } from "./probe.js";
 import { ipv4InSubnet } from "./probe-output.js";
@@ -429,6 +429,18 @@ export class LabScope {
     };
   }
 
+  /** The container's address on a network, or "" when it is not attached there. */
+  async addressOn(probe: Probe, network: NetworkRef): Promise<Observation<string>> {
+    const facts = await this.inspect(probe);
+    return { value: facts.value.networks[network.name]?.ip ?? "", how: facts.how };
+  }
+
+  /** The gateway the engine gave the container on a network, or "" when it is not attached there. */
+  async gatewayOn(probe: Probe, network: NetworkRef): Promise<Observation<string>> {
+    const facts = await this.inspect(probe);
+    return { value: facts.value.networks[network.name]?.gateway ?? "", how: facts.how };
+  }
+
   async inspectNetwork(network: NetworkRef): Promise<Observation<NetworkFacts>> {
     const info = (await this.docker.getNetwork(network.name).inspect()) as Docker.NetworkInspectInfo;
     return {
@@ -556,10 +568,16 @@ export class ProbeBuilder {
     return this;
   }
 
-  /** Starts the probe; throws when the engine refuses. */
+  /**
+   * Starts the probe. An engine that refuses is itself an observation (ports
+   * it cannot publish, networks it cannot join), so the scenario fails with
+   * that evidence rather than breaking.
+   */
   async start(): Promise<Probe> {
-    const { probe, attempt } = await this.launch();
-    if (!probe) throw new Error(`probe ${this.scope.name(this.short)} did not start: ${attempt.message}`);
+    const { probe, attempt, how } = await this.launch();
+    if (!probe) {
+      throw new CheckFailed({ claim: `${this.short} starts`, expected: "started", observed: attempt.message, how, ok: false });
+    }
     return probe;
   }
 

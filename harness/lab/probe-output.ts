@@ -144,6 +144,17 @@ export function parseConnect(stderr: string, exitCode: number): ConnectOutcome {
   return "timeout";
 }
 
+/** "HTTP 404" and the like, "closed without answer", or how the connection failed. */
+export type HttpOutcome = string;
+
+/** What a `printf 'GET /…' | nc host port` printed. */
+export function parseHttpAnswer(stdout: string, stderr: string, exitCode: number): HttpOutcome {
+  const status = /^HTTP\/\d\.\d (\d{3})/.exec(stdout)?.[1];
+  if (status) return `HTTP ${status}`;
+  if (exitCode === 0) return "closed without answer";
+  return parseConnect(stderr, exitCode);
+}
+
 /** `env` output as a map. */
 export function parseEnv(output: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -153,6 +164,9 @@ export function parseEnv(output: string): Record<string, string> {
   }
   return env;
 }
+
+/** A dotted IPv4 address, alone. */
+export const IPV4_ADDRESS = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** Whether an IPv4 address lies inside a CIDR block. */
 export function ipv4InSubnet(address: string, cidr: string): boolean {

@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import type { Observation } from "../evidence.js";
 import {
   parseConnect,
+  parseHttpAnswer,
   parseEnv,
   parseHosts,
   parseInterfaces,
@@ -12,6 +13,7 @@ import {
   parseRoutes,
   type ConnectOutcome,
   type HostsEntry,
+  type HttpOutcome,
   type NameAnswer,
   type NetInterface,
   type PingResult,
@@ -99,6 +101,22 @@ export class Probe {
   async connect(host: string, port: number, timeoutSeconds = 3): Promise<Observation<ConnectOutcome>> {
     const out = await this.exec(["nc", "-w", String(timeoutSeconds), host, String(port)], timeoutSeconds + 5);
     return { value: parseConnect(out.stderr, out.code), how: `${out.how} </dev/null`, raw: out.stderr };
+  }
+
+  /**
+   * Sends an HTTP request and reports how it was answered: "HTTP 404" from the
+   * probe's httpd, "closed without answer", or the connect outcome. Through the
+   * userland proxy a published port accepts connections even when nothing
+   * listens behind it, so only an answer proves the path end to end.
+   */
+  async request(host: string, port: number, timeoutSeconds = 3): Promise<Observation<HttpOutcome>> {
+    const script = `printf 'GET / HTTP/1.0\r\n\r\n' | nc -w ${timeoutSeconds} "$0" "$1"`;
+    const out = await this.exec(["sh", "-c", script, host, String(port)], timeoutSeconds + 5);
+    return {
+      value: parseHttpAnswer(out.stdout, out.stderr, out.code),
+      how: `docker exec ${this.name} sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w ${timeoutSeconds} ${host} ${port}'`,
+      raw: `${out.stdout.split("\n")[0] ?? ""}${out.stderr}`,
+    };
   }
 
   /** Starts a TCP server (busybox httpd) on a port; returns whether it listens. */

@@ -1,0 +1,51 @@
+import { XMLParser } from "fast-xml-parser";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { RUN_LABEL } from "../../harness/lab/lab.js";
+import type { RunReport } from "../../harness/results.js";
+import { openSession, runConformance, type Session } from "../../harness/session.js";
+import { junitXml } from "../../reports/junit.js";
+import { ALL_SCENARIOS } from "../../scenarios/index.js";
+
+/** The whole suite on a healthy private engine: every scenario passes, or skips naming what is missing. */
+describe("conformance run on a private engine", () => {
+  let session: Session;
+  let report: RunReport;
+
+  beforeAll(async () => {
+    session = await openSession({ engine: "private" });
+    report = await runConformance(session, { scenarios: ALL_SCENARIOS, concurrency: 4, timeoutMs: 120_000, strict: false });
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  test("every scenario passes or is skipped with the missing capability named", () => {
+    const notPassed = report.results.filter((r) => r.status !== "passed");
+    for (const result of notPassed) {
+      expect(result.status, `${result.id}: ${result.reason}`).toBe("skipped");
+      expect(result.reason).toMatch(/^engine /);
+    }
+    expect(report.summary.passed).toBeGreaterThan(0);
+  });
+
+  test("every passing scenario recorded evidence of what it observed", () => {
+    for (const result of report.results.filter((r) => r.status === "passed")) {
+      expect(result.evidence.length, result.id).toBeGreaterThan(0);
+      expect(result.evidence.every((e) => e.ok && e.how.length > 0), result.id).toBe(true);
+    }
+  });
+
+  test("the JUnit report has one case per scenario, grouped by area", () => {
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(junitXml(report));
+    const suites = [xml.testsuites.testsuite].flat() as { name: string; testcase: unknown }[];
+    const cases = suites.flatMap((s) => [s.testcase].flat()) as { name: string }[];
+    expect(cases.map((c) => c.name.split(" ")[0])).toEqual(ALL_SCENARIOS.map((s) => s.id));
+    expect(new Set(suites.map((s) => s.name))).toEqual(new Set(ALL_SCENARIOS.map((s) => `docknet.${s.area}`)));
+  });
+
+  test("no labelled container or network is left on the engine after the scenarios", async () => {
+    const filters = { label: [`${RUN_LABEL}=${session.lab.runId}`] };
+    expect(await session.lab.docker.listContainers({ all: true, filters })).toEqual([]);
+    expect(await session.lab.docker.listNetworks({ filters })).toEqual([]);
+  });
+});

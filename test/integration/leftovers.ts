@@ -1,0 +1,18 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { stateRoot } from "../../harness/engine/private-engine.js";
+
+/** Everything of docknet's that could outlive a run on this machine: namespaces, engine directories, daemons. */
+export function docknetLeftovers(): string[] {
+  const found: string[] = [];
+  const namespaces = existsSync("/run/netns") ? readdirSync("/run/netns").filter((n) => n.startsWith("docknet-")) : [];
+  found.push(...namespaces.map((n) => `network namespace ${n}`));
+  const engines = join(stateRoot(), "engines");
+  if (existsSync(engines)) found.push(...readdirSync(engines).map((e) => `engine directory ${join(engines, e)}`));
+  const processes = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
+    .split("\n")
+    .filter((line) => line.includes(join(stateRoot(), "engines")) && !line.includes("ps -eo"));
+  found.push(...processes.map((p) => `process ${p.trim()}`));
+  return found;
+}

@@ -1,0 +1,43 @@
+import { describe, expect, test } from "vitest";
+import { compareVersions, missingRequirements, needs, versionAtLeast, type Capabilities } from "../../harness/capabilities.js";
+
+const engine: Capabilities = {
+  engineKind: "private",
+  engineVersion: "20.10.24+dfsg1",
+  apiVersion: "1.41",
+  kernel: "6.1.0",
+  os: "Debian",
+  osType: "linux",
+  architecture: "x86_64",
+  networkDrivers: ["bridge", "host", "ipvlan", "macvlan", "null", "overlay"],
+  defaultBridge: true,
+  swarm: "inactive",
+  rootless: false,
+  iptablesDisabled: false,
+};
+
+describe("capabilities", () => {
+  test("versions compare numerically and ignore distribution suffixes", () => {
+    expect(compareVersions("20.10.24+dfsg1", "28.0")).toBe(-1);
+    expect(compareVersions("28.0.0", "28.0")).toBe(0);
+    expect(compareVersions("26.1.5", "25.0")).toBe(1);
+    expect(versionAtLeast("20.10.9", "20.10")).toBe(true);
+    expect(versionAtLeast("9.3", "20.10")).toBe(false);
+  });
+
+  test("met requirements report nothing", () => {
+    expect(missingRequirements([needs.defaultBridge, needs.hostNetwork, needs.driver("macvlan"), needs.linuxEngine], engine)).toEqual([]);
+  });
+
+  test("a missing requirement names the missing engine fact", () => {
+    expect(missingRequirements([needs.defaultBridge], { ...engine, defaultBridge: false })).toEqual([
+      "engine has no default bridge network (daemon runs with --bridge=none)",
+    ]);
+    expect(missingRequirements([needs.driver("weave")], engine)[0]).toMatch(/^engine has no weave network driver \(has bridge, host/);
+    expect(missingRequirements([needs.engineAtLeast("28.0", "direct routing")], engine)).toEqual([
+      "engine 20.10.24+dfsg1 is older than 28.0 (direct routing)",
+    ]);
+    expect(missingRequirements([needs.hostNetwork], { ...engine, rootless: true })[0]).toMatch(/rootless/);
+    expect(missingRequirements([needs.linuxEngine], { ...engine, osType: "windows" })).toEqual(["engine runs windows containers, not linux"]);
+  });
+});

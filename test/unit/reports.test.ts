@@ -1,0 +1,98 @@
+import { XMLParser } from "fast-xml-parser";
+import { describe, expect, test } from "vitest";
+import type { RunReport, ScenarioResult } from "../../harness/results.js";
+import { runFailed, summarize } from "../../harness/results.js";
+import { summaryLine } from "../../reports/console.js";
+import { jsonReport } from "../../reports/json.js";
+import { junitXml } from "../../reports/junit.js";
+
+const base = { doc: "Bridge network driver", tags: [], attempt: 1 };
+const results: ScenarioResult[] = [
+  { ...base, id: "UB-01", title: "every port open", area: "user-bridge", status: "passed", durationMs: 812, evidence: [
+    { claim: "web -> db:5432", expected: "open", observed: "open", how: "docker exec web nc -w 3 db 5432", ok: true },
+  ] },
+  { ...base, id: "ISO-01", title: "bridges are isolated", area: "isolation", status: "failed", durationMs: 2100, reason: "ping: expected no reply, observed reached", evidence: [
+    { claim: "ping from A to B", expected: "anything but reached", observed: "reached", how: "docker exec a ping -c 1 -W 2 172.18.0.2", raw: "1 packets received", ok: false },
+  ] },
+  { ...base, id: "ISO-02", title: "published only via host", area: "isolation", status: "skipped", durationMs: 0, reason: "engine has no default bridge network", evidence: [] },
+  { ...base, id: "DNS-01", title: "embedded DNS", area: "dns", status: "error", durationMs: 40, reason: "(HTTP code 500) server error", evidence: [] },
+];
+const report: RunReport = {
+  tool: { name: "docknet", version: "0.1.0" },
+  runId: "abc123",
+  startedAt: "2026-11-28T07:00:00.000Z",
+  engine: {
+    description: "private dockerd 20.10.24 in network namespace docknet-x",
+    engineKind: "private", engineVersion: "20.10.24", apiVersion: "1.41", kernel: "6.18", os: "Debian", osType: "linux",
+    architecture: "x86_64", networkDrivers: ["bridge", "host", "null"], defaultBridge: true, swarm: "inactive", rootless: false, iptablesDisabled: false,
+  },
+  strict: false,
+  results,
+  summary: summarize(results, 38_200),
+};
+
+const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+describe("JUnit report", () => {
+  const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(junitXml(report));
+  const suites = asArray(parsed.testsuites.testsuite);
+
+  test("one testsuite per area, in order of appearance", () => {
+    expect(suites.map((s: { name: string }) => s.name)).toEqual(["docknet.user-bridge", "docknet.isolation", "docknet.dns"]);
+    const isolation = suites[1];
+    expect(isolation).toMatchObject({ tests: "2", failures: "1", skipped: "1" });
+  });
+
+  test("testcases carry id and title, classname and time", () => {
+    const cases = suites.flatMap((s: { testcase: unknown }) => asArray(s.testcase)) as Record<string, unknown>[];
+    expect(cases.map((c) => [c.name, c.classname, c.time])).toEqual([
+      ["UB-01 every port open", "docknet.user-bridge", "0.812"],
+      ["ISO-01 bridges are isolated", "docknet.isolation", "2.1"],
+      ["ISO-02 published only via host", "docknet.isolation", "0"],
+      ["DNS-01 embedded DNS", "docknet.dns", "0.04"],
+    ]);
+  });
+
+  test("a failure has a message and a body with the evidence", () => {
+    const failed = asArray(suites[1].testcase)[0] as { failure: { message: string; type: string; "#text": string } };
+    expect(failed.failure.message).toBe("ping: expected no reply, observed reached");
+    expect(failed.failure.type).toBe("ConformanceFailure");
+    expect(failed.failure["#text"]).toContain("observed: reached");
+    expect(failed.failure["#text"]).toContain("how: docker exec a ping -c 1 -W 2 172.18.0.2");
+  });
+
+  test("a skip names its reason", () => {
+    const skipped = asArray(suites[1].testcase)[1] as { skipped: { message: string } };
+    expect(skipped.skipped.message).toBe("engine has no default bridge network");
+  });
+
+  test("a broken scenario is an error, not a failure", () => {
+    const broken = asArray(suites[2].testcase)[0] as { error: { message: string } };
+    expect(broken.error.message).toBe("(HTTP code 500) server error");
+  });
+
+  test("engine facts are suite properties", () => {
+    const properties = asArray(suites[0].properties.property) as { name: string; value: string }[];
+    expect(Object.fromEntries(properties.map((p) => [p.name, p.value]))).toMatchObject({
+      "engine.version": "20.10.24",
+      "engine.api-version": "1.41",
+      "engine.kernel": "6.18",
+      "engine.network-drivers": "bridge,host,null",
+    });
+  });
+});
+
+describe("summary and exit verdict", () => {
+  test("the one-line summary", () => expect(summaryLine(report)).toBe("1/4 passed, 1 failed, 1 broken, 1 skipped in 38.2s"));
+  test("a failure or an error fails the run; skips only under --strict", () => {
+    expect(runFailed(report)).toBe(true);
+    const onlySkips = summarize([results[0]!, results[2]!], 1);
+    expect(runFailed({ summary: onlySkips, strict: false })).toBe(false);
+    expect(runFailed({ summary: onlySkips, strict: true })).toBe(true);
+  });
+  test("the JSON report carries the same results", () => {
+    const json = JSON.parse(jsonReport(report));
+    expect(json.schemaVersion).toBe(1);
+    expect(json.results.map((r: ScenarioResult) => r.status)).toEqual(["passed", "failed", "skipped", "error"]);
+  });
+});

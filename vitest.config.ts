@@ -1,0 +1,23 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          // Each file opens its own private engine; testcontainers keeps one engine
+          // connection per process, so every file needs a process of its own.
+          pool: "forks",
+          isolate: true,
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+          globalSetup: ["test/integration/global-setup.ts"],
+        },
+      },
+    ],
+  },
+});
