@@ -12,7 +12,7 @@ import type { EngineChoice } from "./engine/engine.js";
 import { EngineUnavailable, ExitCode, UsageError } from "./exit-codes.js";
 import { runFailed } from "./results.js";
 import { selectScenarios } from "./selection.js";
-import { openSession, runConformance, VERSION, type Session } from "./session.js";
+import { openSession, runConformance, VERSION } from "./session.js";
 
 /** "90s", "2m", "1500ms" or a bare number of seconds, as milliseconds. */
 export function parseDuration(text: string): number {
@@ -88,19 +88,24 @@ function readDaemonConfig(path: string): Record<string, unknown> {
   }
 }
 
-/** Closes the session on Ctrl-C or SIGTERM, then exits 130 or 143. */
-function onInterrupt(abort: AbortController, session: () => Session | undefined): void {
+/**
+ * Ctrl-C and SIGTERM stop scheduling new scenarios; the run then removes what
+ * it made and exits 130 or 143. A second signal exits at once (docknet clean
+ * removes what is left).
+ */
+function watchInterrupts(abort: AbortController): { exitCode: () => number | undefined } {
+  let exitCode: number | undefined;
   const handle = (signal: NodeJS.Signals, code: number) => {
     process.once(signal, () => {
+      exitCode = code;
       abort.abort();
       process.stderr.write(`\n${signal}: removing what this run made...\n`);
-      // A second signal while cleaning up exits at once.
       process.once(signal, () => process.exit(code));
-      void (session()?.close() ?? Promise.resolve()).finally(() => process.exit(code));
     });
   };
   handle("SIGINT", ExitCode.interrupted);
   handle("SIGTERM", ExitCode.terminated);
+  return { exitCode: () => exitCode };
 }
 
 async function runCommand(words: string[], flags: RunFlags): Promise<number> {
@@ -109,15 +114,15 @@ async function runCommand(words: string[], flags: RunFlags): Promise<number> {
   if (flags.daemonConfig && flags.engine === "current") throw new UsageError("--daemon-config needs a private engine (--engine private)");
   const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
   const abort = new AbortController();
-  let session: Session | undefined;
-  onInterrupt(abort, () => session);
+  const interrupts = watchInterrupts(abort);
   process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s); preparing the engine...\n`);
-  session = await openSession({
+  const session = await openSession({
     engine: daemonConfig ? "private" : flags.engine,
     ...(daemonConfig ? { daemonConfig } : {}),
     ...(flags.probeImage ? { probeImage: flags.probeImage } : {}),
   });
   try {
+    if (abort.signal.aborted) return interrupts.exitCode()!;
     process.stderr.write(`engine: ${session.engine.description}; run ${session.lab.runId}\n`);
     const reporter = new ConsoleReporter({ stream: process.stderr, total: scenarios.length * flags.repeat, ...(flags.color === false ? { color: false } : {}) });
     const report = await runConformance(session, {
@@ -130,6 +135,7 @@ async function runCommand(words: string[], flags: RunFlags): Promise<number> {
       onEvent: reporter.onEvent,
     });
     reporter.finish(report);
+    if (abort.signal.aborted) return interrupts.exitCode()!;
     if (flags.junit) writeOutput(flags.junit, junitXml(report));
     if (flags.json) writeOutput(flags.json, jsonReport(report));
     return runFailed(report) ? ExitCode.failed : ExitCode.ok;

@@ -75,7 +75,7 @@ export default [
     doc: "Networking overview › DNS services",
     requires: [needs.defaultBridge, needs.hostNetwork],
     async run({ lab, check }) {
-      const host = await lab.probe("host").on(lab.hostNetwork).start();
+      const host = await lab.hostObserver();
       const bridge = await lab.inspectNetwork(lab.defaultBridge);
       const hostConf = await host.resolvConf();
       const loopback = (ns: string) => ns.startsWith("127.") || ns === "::1";

@@ -81,7 +81,7 @@ export default [
       const hostPort = await lab.hostPort();
       const b = await lab.probe("b").on(net).serving(80).publish(80, hostPort).start();
       const a = await lab.probe("a").on(net).start();
-      const host = await lab.probe("host").on(lab.hostNetwork).start();
+      const host = await lab.hostObserver();
       const ipB = check("b's address", await lab.addressOn(b, net)).matches(IPV4_ADDRESS);
       check(`control: ${ipB}:80 from the host`, await host.request(ipB, 80)).is("HTTP 404");
       check(`ping ${ipB} on the same network`, derive(await a.ping(ipB), (p) => p.outcome)).isNot("reached");

@@ -38,7 +38,7 @@ export default [
       const net = await lab.network("mtu", { mtu: 1400 });
       const c = await lab.probe("c").on(net).start();
       check("eth0's MTU", derive(await c.interfaces(), (all) => all.find((i) => i.name === "eth0")?.mtu)).is(1400);
-      const host = await lab.probe("host").on(lab.hostNetwork).start();
+      const host = await lab.hostObserver();
       const bridgeName = `br-${net.id.slice(0, 12)}`;
       check(`${bridgeName}'s MTU on the host`, derive(await host.interfaces(), (all) => all.find((i) => i.name === bridgeName)?.mtu)).is(1400);
     },

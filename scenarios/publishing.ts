@@ -15,7 +15,7 @@ export default [
     async run({ lab, check }) {
       const port = await lab.hostPort();
       const web = await lab.probe("web").serving(80).publish(80, port).start();
-      const host = await lab.probe("host").on(lab.hostNetwork).start();
+      const host = await lab.hostObserver();
       check("docker port web 80", derive(await lab.inspect(web), (f) => f.ports["80/tcp"] ?? [])).is([`0.0.0.0:${port}`, `[::]:${port}`]);
       check(`localhost:${port} from the host`, await host.request("127.0.0.1", port)).is("HTTP 404");
       await lab.remove(web);
@@ -35,7 +35,7 @@ export default [
       const hostPortOf = (binding: string | undefined) => Number(binding?.replace(/^.*:/, "") ?? 0);
       check("host port published for 80/tcp", derive(ports, (f) => hostPortOf(f.ports["80/tcp"]?.[0]))).satisfies("an ephemeral port (>= 1024)", (p) => p >= 1024);
       check("host port published for 81/tcp", derive(ports, (f) => hostPortOf(f.ports["81/tcp"]?.[0]))).satisfies("an ephemeral port (>= 1024)", (p) => p >= 1024);
-      const host = await lab.probe("host").on(lab.hostNetwork).start();
+      const host = await lab.hostObserver();
       const port80 = hostPortOf(ports.value.ports["80/tcp"]?.[0]);
       check(`localhost:${port80} (80/tcp) from the host`, await host.request("127.0.0.1", port80)).is("HTTP 404");
       const exposedOnly = await lab.probe("exposed").expose(82).start();

@@ -153,6 +153,8 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+const HOST_NETWORK: NetworkRef = { name: "host", kind: "host" };
+
 /** Candidate /24 blocks for subnets the lab picks itself. */
 const SUBNET_POOL = Array.from({ length: 256 }, (_, i) => `10.213.${i}.0/24`);
 
@@ -165,6 +167,8 @@ export class Lab {
   private readonly reservedSubnets = new Set<string>();
   private subnetLock: Promise<unknown> = Promise.resolve();
   private hostRoutes?: Promise<string[]>;
+  /** Containers this lab has started, for the benchmark's cost model. */
+  containersStarted = 0;
 
   private constructor(
     readonly docker: Docker,
@@ -195,6 +199,18 @@ export class Lab {
     return new LabScope(this, scenarioId);
   }
 
+  private observer?: Promise<Probe>;
+
+  /**
+   * One probe on the host network, shared by every scenario of the run, that
+   * looks at the engine's host from outside the scenario's own containers.
+   * Faults never apply to it: it is the witness, not the subject.
+   */
+  hostObserver(): Promise<Probe> {
+    this.observer ??= new LabScope(this, "shared", { faultFree: true }).probe("host-observer").on(HOST_NETWORK).start();
+    return this.observer;
+  }
+
   /** Picks a /24 that overlaps no network on the engine, no route on its host, and no other pick. */
   async pickSubnet(): Promise<string> {
     const pick = this.subnetLock.then(async () => {
@@ -222,15 +238,11 @@ export class Lab {
   /** The routes of the engine's host, read once from a host-network probe. */
   private engineHostRoutes(): Promise<string[]> {
     this.hostRoutes ??= (async () => {
-      const scope = this.scope("routes");
       try {
-        const probe = await scope.probe("routes").on(scope.hostNetwork).start();
-        const routes = await probe.routes();
+        const routes = await (await this.hostObserver()).routes();
         return routes.value.map((route) => route.destination).filter((d) => d !== "default");
       } catch {
         return []; // no host network (a remote or restricted engine): engine networks still rule overlaps out
-      } finally {
-        await scope.tearDown();
       }
     })();
     return this.hostRoutes;
@@ -261,7 +273,7 @@ function overlaps(a: string, b: string): boolean {
 /** Everything one scenario may do with the engine. */
 export class LabScope {
   readonly defaultBridge: NetworkRef = { name: "bridge", kind: "default-bridge" };
-  readonly hostNetwork: NetworkRef = { name: "host", kind: "host" };
+  readonly hostNetwork: NetworkRef = HOST_NETWORK;
   readonly noNetwork: NetworkRef = { name: "none", kind: "none" };
   private readonly subnets: string[] = [];
   private misrouteNetwork?: Promise<LabNetwork>;
@@ -270,6 +282,7 @@ export class LabScope {
   constructor(
     readonly lab: Lab,
     readonly scenarioId: string,
+    private readonly options: { faultFree?: boolean } = {},
   ) {}
 
   get docker(): Docker {
@@ -277,7 +290,12 @@ export class LabScope {
   }
 
   has(fault: LabFault): boolean {
-    return this.lab.faults.has(fault);
+    return !this.options.faultFree && this.lab.faults.has(fault);
+  }
+
+  /** The run's shared probe on the host network (see Lab.hostObserver). */
+  hostObserver(): Promise<Probe> {
+    return this.lab.hostObserver();
   }
 
   /** A unique, prefixed name for something this scenario makes. */
@@ -653,6 +671,7 @@ export class ProbeBuilder {
         .catch(() => undefined);
       return { attempt: { started: false, message: errorText(error), ...(state ? { state } : {}) }, how };
     }
+    scope.lab.containersStarted++;
     const probe = new Probe(started, name, scope.has("servers-down"));
     if (scope.has("detach-after-start")) {
       for (const { network } of this.networks) {

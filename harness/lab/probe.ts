@@ -127,13 +127,9 @@ export class Probe {
   }
 
   async interfaces(): Promise<Observation<NetInterface[]>> {
-    const links = await this.exec(["ip", "-o", "link"]);
-    const addrs = await this.exec(["ip", "-o", "addr"]);
-    return {
-      value: parseInterfaces(links.stdout, addrs.stdout),
-      how: `${links.how}; ${addrs.how}`,
-      raw: `${links.stdout}${addrs.stdout}`,
-    };
+    const out = await this.exec(["sh", "-c", "ip -o link; echo '--'; ip -o addr"]);
+    const [links = "", addrs = ""] = out.stdout.split("\n--\n");
+    return { value: parseInterfaces(links, addrs), how: `docker exec ${this.name} sh -c 'ip -o link; ip -o addr'`, raw: out.stdout };
   }
 
   /** The names of the interfaces, for checks that only care which exist. */

@@ -1,0 +1,39 @@
+// The figures of the foundation issue, measured rather than asserted in a test.
+import { execFileSync } from "node:child_process";
+import { openSession, runConformance } from "../dist/harness/session.js";
+import { ALL_SCENARIOS } from "../dist/scenarios/index.js";
+
+const concurrency = Number(process.env.DOCKNET_BENCH_CONCURRENCY ?? 4);
+const samples = Number(process.env.DOCKNET_BENCH_SAMPLES ?? 7);
+
+const session = await openSession({ engine: "private" });
+try {
+  const env = { ...process.env, DOCKER_HOST: session.engine.dockerHost };
+  const runTimes = [];
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    execFileSync("docker", ["run", "--rm", session.lab.image, "true"], { env, stdio: "ignore" });
+    runTimes.push((performance.now() - started) / 1000);
+  }
+  runTimes.sort((a, b) => a - b);
+  const median = runTimes[Math.floor(runTimes.length / 2)];
+
+  const report = await runConformance(session, { scenarios: ALL_SCENARIOS, concurrency, timeoutMs: 120_000, strict: false });
+  const wall = report.summary.durationMs / 1000;
+  const containers = session.lab.containersStarted;
+  const ratio = wall / ((containers * median) / 2);
+  const rows = [
+    ["engine", session.engine.description],
+    ["scenarios", `${report.summary.total} (${report.summary.passed} passed, ${report.summary.failed + report.summary.errors} failed, ${report.summary.skipped} skipped)`],
+    ["concurrency", String(concurrency)],
+    ["containers started", String(containers)],
+    [`median docker run --rm probe true (${samples} runs)`, `${median.toFixed(3)} s`],
+    ["wall", `${wall.toFixed(1)} s`],
+    ["ratio wall / (containers x median / 2)", `${ratio.toFixed(2)} (target <= 1.5)`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [key, value] of rows) console.log(`${key.padEnd(width)}  ${value}`);
+  process.exitCode = report.summary.failed + report.summary.errors > 0 ? 1 : 0;
+} finally {
+  await session.close();
+}

@@ -1,0 +1,152 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { XMLParser } from "fast-xml-parser";
+import { describe, expect, test } from "vitest";
+import { docknetLeftovers } from "./leftovers.js";
+
+const CLI = join(import.meta.dirname, "..", "..", "dist", "harness", "cli.js");
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a user would; `onStderr` may act on what it prints (e.g. interrupt it). */
+function docknet(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; prefix?: string[]; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const [command, ...rest] = [...(options.prefix ?? []), process.execPath, CLI, ...args];
+    const env = { ...process.env, DOCKER_HOST: "", ...options.env };
+    if (!env.DOCKER_HOST) delete env.DOCKER_HOST;
+    const child = spawn(command!, rest, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      options.onStderr?.(stderr, child);
+    });
+    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+const lines = (text: string) => text.trim().split("\n").filter(Boolean);
+
+describe("bad input: one line, the right exit code, nothing created", () => {
+  test("an unknown scenario suggests close matches and exits 2", async () => {
+    const out = await docknet(["run", "DNS-1"]);
+    expect(out.code).toBe(2);
+    expect(lines(out.stderr)).toEqual([expect.stringMatching(/^docknet: unknown scenario or area "DNS-1"; did you mean DNS-01/)]);
+  });
+
+  test("an unknown area, an invalid regex, bad --concurrency and --timeout exit 2", async () => {
+    expect((await docknet(["run", "dnss"])).stderr).toMatch(/did you mean dns\?/);
+    for (const args of [["run", "dnss"], ["run", "/(oops/"], ["run", "--concurrency", "0"], ["run", "--timeout", "soon"], ["run", "--engine", "cloud"]]) {
+      const out = await docknet(args);
+      expect(out.code, args.join(" ")).toBe(2);
+    }
+    expect((await docknet(["run", "/(oops/"])).stderr).toMatch(/invalid regular expression/);
+    expect((await docknet(["run", "--timeout", "soon"])).stderr).toMatch(/"soon" is not a duration/);
+  });
+
+  test("an unreachable DOCKER_HOST exits 3 and does not fall back to a private engine", async () => {
+    const out = await docknet(["run", "UB-01"], { env: { DOCKER_HOST: "tcp://127.0.0.1:1" } });
+    expect(out.code).toBe(3);
+    expect(out.stderr).toMatch(/no engine answers at tcp:\/\/127\.0\.0\.1:1 \(from DOCKER_HOST\)/);
+  });
+
+  test("a malformed DOCKER_HOST exits 3 saying what is wrong", async () => {
+    const out = await docknet(["run", "UB-01"], { env: { DOCKER_HOST: "not-a-host" } });
+    expect(out.code).toBe(3);
+    expect(out.stderr).toMatch(/is not an address/);
+  });
+
+  test("not root when a private engine is needed exits 3", async () => {
+    const out = await docknet(["run", "UB-01", "--engine", "private"], { prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] });
+    expect(out.code).toBe(3);
+    expect(out.stderr).toMatch(/a private engine needs root/);
+  });
+
+  test("no static busybox and no image exits 3, leaving nothing behind", async () => {
+    const out = await docknet(["run", "UB-01", "--engine", "private"], { env: { DOCKNET_BUSYBOX: "/nonexistent/busybox" } });
+    expect(out.code).toBe(3);
+    expect(out.stderr).toMatch(/no static busybox .*busybox-static/);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("--help answers with the commands and exit codes", async () => {
+    const out = await docknet(["run", "--help"]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/--junit <file>/);
+    expect(out.stdout).toMatch(/130 +interrupted/);
+  });
+});
+
+describe("runs through the CLI", () => {
+  test("DB-02 fails on an engine with icc=false, with evidence, in JSON and JUnit; UB-01 still passes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "docknet-cli-"));
+    writeFileSync(join(dir, "daemon.json"), JSON.stringify({ icc: false }));
+    const out = await docknet(["run", "DB-02", "UB-01", "--daemon-config", join(dir, "daemon.json"), "--json", "-", "--junit", join(dir, "junit.xml")]);
+    expect(out.code, out.stderr).toBe(1);
+    const report = JSON.parse(out.stdout) as { results: { id: string; status: string; evidence: { ok: boolean; observed: string; how: string }[] }[] };
+    const db02 = report.results.find((r) => r.id === "DB-02")!;
+    expect(db02.status).toBe("failed");
+    expect(db02.evidence.at(-1)).toMatchObject({ ok: false });
+    expect(db02.evidence.at(-1)?.how).toMatch(/^docker exec /);
+    expect(report.results.find((r) => r.id === "UB-01")?.status).toBe("passed");
+    expect(out.stderr).toMatch(/1\/2 passed, 1 failed, 0 skipped in \d+\.\ds/);
+    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(readFileSync(join(dir, "junit.xml"), "utf8"));
+    const suites = [junit.testsuites.testsuite].flat() as { name: string; failures: string }[];
+    expect(suites.map((s) => [s.name, s.failures])).toEqual([
+      ["docknet.default-bridge", "1"],
+      ["docknet.user-bridge", "0"],
+    ]);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("Ctrl-C removes everything the run made and exits 130", async () => {
+    let interrupted = false;
+    const out = await docknet(["run", "--engine", "private", "--concurrency", "2"], {
+      onStderr: (text, child) => {
+        // Interrupt once scenarios are under way, so there is something to clean up.
+        if (!interrupted && /^(PASS|FAIL) /m.test(text)) {
+          interrupted = true;
+          child.kill("SIGINT");
+        }
+      },
+    });
+    expect(interrupted).toBe(true);
+    expect(out.code, out.stderr).toBe(130);
+    expect(out.stderr).toMatch(/SIGINT: removing what this run made/);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("after a crash, docknet clean removes the orphaned engine", async () => {
+    const out = await docknet(["run", "--engine", "private", "UB-01"], {
+      onStderr: (text, child) => {
+        if (/^engine: /m.test(text)) child.kill("SIGKILL");
+      },
+    });
+    expect(out.signal).toBe("SIGKILL");
+    expect(docknetLeftovers().length).toBeGreaterThan(0);
+    const clean = await docknet(["clean"]);
+    expect(clean.code).toBe(0);
+    expect(clean.stderr).toMatch(/private engines stopped: 1/);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("list shows every scenario with its doc section", async () => {
+    const out = await docknet(["list", "--json"]);
+    expect(out.code).toBe(0);
+    const rows = JSON.parse(out.stdout) as { id: string; doc: string }[];
+    expect(rows.length).toBeGreaterThan(30);
+    expect(rows.every((r) => r.doc.length > 0)).toBe(true);
+    expect(existsSync(CLI)).toBe(true);
+  });
+});
