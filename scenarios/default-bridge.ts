@@ -107,7 +107,7 @@ export default [
       check("docker run --network-alias on the default bridge", derive(withAlias, (a) => a.message)).matches(/network-scoped alias(es)? (is|are) (supported )?only/i);
       const plain = await lab.probe("plain").start();
       const connect = await lab.connect(plain, lab.defaultBridge, { aliases: ["web"] });
-      check("docker network connect --alias to the default bridge", derive(connect, (o) => o.accepted)).is(false);
+      check("docker network connect --alias to the default bridge", connect).isNot("accepted");
     },
   }),
 
@@ -121,7 +121,7 @@ export default [
     async run({ lab, check }) {
       const container = await lab.probe("leaver").start();
       check("interfaces before disconnecting", await container.interfaceNames()).includes("eth0");
-      check("docker network disconnect bridge", derive(await lab.disconnect(container, lab.defaultBridge), (o) => o.message)).is("accepted");
+      check("docker network disconnect bridge", await lab.disconnect(container, lab.defaultBridge)).is("accepted");
       check("interfaces after disconnecting", await container.interfaceNames()).excludes("eth0");
       check("the container's networks", derive(await lab.inspect(container), (f) => Object.keys(f.networks))).is([]);
     },

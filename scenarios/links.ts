@@ -35,9 +35,9 @@ export default [
       const db = await lab.probe("db").start();
       const web = await lab.probe("web").link(db, "dbalias").start();
       const oldIp = check("db's address", await lab.addressOn(db, lab.defaultBridge)).matches(IPV4_ADDRESS);
-      await lab.stop(db);
+      check("docker stop db", await lab.stop(db)).is("accepted");
       await lab.probe("filler").start(); // takes db's old address, so db must come back with another
-      check("docker start db", derive(await lab.start(db), (o) => o.message)).is("accepted");
+      check("docker start db", await lab.start(db)).is("accepted");
       const newIp = check("db's address after coming back", await lab.addressOn(db, lab.defaultBridge)).satisfies(
         `an address other than ${oldIp}`,
         (ip) => IPV4_ADDRESS.test(ip) && ip !== oldIp,
@@ -57,7 +57,7 @@ export default [
       const target = await lab.probe("target").on(net).start();
       const refused = await lab.probe("early").link(target, "t").attempt();
       check("--link to a container on a user network only", derive(refused, (a) => a.started)).is(false);
-      check("connect the target to the default bridge", derive(await lab.connect(target, lab.defaultBridge), (o) => o.message)).is("accepted");
+      check("connect the target to the default bridge", await lab.connect(target, lab.defaultBridge)).is("accepted");
       const accepted = await lab.probe("late").link(target, "t").attempt();
       check("--link once the target is on the default bridge", derive(accepted, (a) => a.message)).is("started");
     },

@@ -18,7 +18,7 @@ export default [
       const host = await lab.hostObserver();
       check("docker port web 80", derive(await lab.inspect(web), (f) => f.ports["80/tcp"] ?? [])).is([`0.0.0.0:${port}`, `[::]:${port}`]);
       check(`localhost:${port} from the host`, await host.request("127.0.0.1", port)).is("HTTP 404");
-      await lab.remove(web);
+      check("docker rm -f web", await lab.remove(web)).is("accepted");
       check(`localhost:${port} once the container is removed`, await host.request("127.0.0.1", port)).is("refused");
     },
   }),

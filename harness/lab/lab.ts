@@ -43,11 +43,8 @@ export interface EndpointSpec {
   readonly links?: string[];
 }
 
-/** What an API call the scenario made was answered. */
-export interface ApiOutcome {
-  readonly accepted: boolean;
-  readonly message: string;
-}
+/** How the engine answered an API call: "accepted", or its error message. */
+export type ApiOutcome = string;
 
 export interface ContainerFacts {
   readonly state: string;
@@ -490,9 +487,9 @@ export class LabScope {
   private async call(how: string, action: () => Promise<unknown>): Promise<Observation<ApiOutcome>> {
     try {
       await action();
-      return { value: { accepted: true, message: "accepted" }, how };
+      return { value: "accepted", how };
     } catch (error) {
-      return { value: { accepted: false, message: errorText(error) }, how };
+      return { value: errorText(error), how };
     }
   }
 
