@@ -1,6 +1,6 @@
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { RUN_LABEL } from "../../harness/lab/lab.js";
+import { RUN_LABEL, SCENARIO_LABEL } from "../../harness/lab/lab.js";
 import type { RunReport } from "../../harness/results.js";
 import { openSession, runConformance, type Session } from "../../harness/session.js";
 import { junitXml } from "../../reports/junit.js";
@@ -43,9 +43,12 @@ describe("conformance run on a private engine", () => {
     expect(new Set(suites.map((s) => s.name))).toEqual(new Set(ALL_SCENARIOS.map((s) => `docknet.${s.area}`)));
   });
 
-  test("no labelled container or network is left on the engine after the scenarios", async () => {
+  test("each scenario removed what it made; only the run's shared host observer remains until the end", async () => {
     const filters = { label: [`${RUN_LABEL}=${session.lab.runId}`] };
-    expect(await session.lab.docker.listContainers({ all: true, filters })).toEqual([]);
+    const containers = await session.lab.docker.listContainers({ all: true, filters });
+    expect(containers.map((c) => c.Labels[SCENARIO_LABEL])).toEqual(["shared"]);
     expect(await session.lab.docker.listNetworks({ filters })).toEqual([]);
+    await session.lab.tearDown();
+    expect(await session.lab.docker.listContainers({ all: true, filters })).toEqual([]);
   });
 });
