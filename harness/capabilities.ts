@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import type { OutsideHost } from "./engine/outside-host.js";
 
 /** Facts about an engine that scenarios may need; detected once per engine. */
 export interface Capabilities {
@@ -15,7 +16,8 @@ export interface Capabilities {
   readonly defaultBridge: boolean;
   readonly swarm: string;
   readonly rootless: boolean;
-  readonly iptablesDisabled: boolean;
+  /** The outside world docknet built around a private engine; absent on other engines. */
+  readonly outsideHost?: OutsideHost;
 }
 
 /** A capability a scenario needs, and the sentence that says it is missing. */
@@ -26,11 +28,14 @@ export interface Requirement {
 }
 
 /** Reads the engine's facts through the lab's connection. */
-export async function detectCapabilities(docker: Docker, engineKind: Capabilities["engineKind"]): Promise<Capabilities> {
+export async function detectCapabilities(
+  docker: Docker,
+  engine: { kind: Capabilities["engineKind"]; outsideHost?: OutsideHost },
+): Promise<Capabilities> {
   const [info, version, networks] = await Promise.all([docker.info(), docker.version(), docker.listNetworks()]);
   const securityOptions: string[] = info.SecurityOptions ?? [];
   return {
-    engineKind,
+    engineKind: engine.kind,
     engineVersion: version.Version,
     apiVersion: version.ApiVersion,
     kernel: info.KernelVersion ?? version.KernelVersion ?? "unknown",
@@ -41,7 +46,7 @@ export async function detectCapabilities(docker: Docker, engineKind: Capabilitie
     defaultBridge: networks.some((n) => n.Name === "bridge" && n.Driver === "bridge"),
     swarm: info.Swarm?.LocalNodeState ?? "inactive",
     rootless: securityOptions.some((o) => o.includes("rootless")),
-    iptablesDisabled: false,
+    ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
   };
 }
 
@@ -78,6 +83,13 @@ export const needs = {
           ? "engine is rootless: the host network is RootlessKit's namespace, not the host's"
           : undefined
         : "engine has no host network driver",
+  },
+  outsideHost: {
+    name: "outside host",
+    missing: (c) =>
+      c.outsideHost
+        ? undefined
+        : "no outside host: docknet builds one (a namespace behind a veth) only around its private engines, never on a real network",
   },
   driver: (driver: string): Requirement => ({
     name: `${driver} driver`,

@@ -41,7 +41,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     const runId = randomBytes(3).toString("hex");
     const image = await ensureProbeImage(await Lab.connection(), options.probeImage);
     const lab = await Lab.open({ runId, image, ...(options.faults ? { faults: options.faults } : {}) });
-    const capabilities = await detectCapabilities(lab.docker, engine.kind);
+    const capabilities = await detectCapabilities(lab.docker, engine);
     let closed = false;
     return {
       engine,

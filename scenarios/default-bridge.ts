@@ -92,6 +92,22 @@ export default [
   }),
 
   scenario({
+    id: "DB-05",
+    title: "Traffic from the default bridge to the outside leaves masqueraded behind the host's address",
+    area: "default-bridge",
+    doc: "Networking overview › Published ports and egress; Packet filtering and firewalls (MASQUERADE)",
+    requires: [needs.defaultBridge, needs.outsideHost],
+    async run({ lab, check, engine }) {
+      const outside = engine.outsideHost!;
+      const client = await lab.probe("client").start();
+      const own = check("the client's own address", await lab.addressOn(client, lab.defaultBridge)).matches(IPV4_ADDRESS);
+      const seen = await client.fetch(outside.address, 80, outside.sourcePath);
+      check(`the source address the outside host ${outside.address} saw`, seen).is(outside.engineAddress);
+      check("the source address the outside host saw", seen).isNot(own);
+    },
+  }),
+
+  scenario({
     id: "DB-06",
     title: "A chosen IP address and network-scoped aliases are refused on the default bridge",
     area: "default-bridge",

@@ -15,6 +15,7 @@ export default [
       const conf = await client.resolvConf();
       check("nameservers in /etc/resolv.conf", derive(conf, (c) => c.nameservers)).is(["127.0.0.11"]);
       check("resolver options", derive(conf, (c) => c.options)).includes("ndots:0");
+      check("UDP 127.0.0.11:53 answers", await client.connect("127.0.0.11", 53, 2, "udp")).is("open");
       if (versionAtLeast(engine.engineVersion, "25.0")) {
         // Engines from 25.0 (moby's resolvconf rewrite) record the host's upstreams in a comment.
         check("the upstream servers recorded in resolv.conf", derive(conf, () => conf.raw ?? "")).includes("# ExtServers:");

@@ -1,3 +1,5 @@
+import type { OutsideHost } from "./outside-host.js";
+
 /** A Docker API endpoint docknet runs against. */
 export interface Engine {
   readonly kind: "current" | "private";
@@ -7,6 +9,8 @@ export interface Engine {
   readonly description: string;
   /** The network namespace a private engine lives in. */
   readonly netns?: string;
+  /** The outside world docknet built around a private engine, if any. */
+  readonly outsideHost?: OutsideHost;
   /** Stops and removes a private engine; does nothing for the current one. */
   stop(): Promise<void>;
 }

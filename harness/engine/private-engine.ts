@@ -6,8 +6,20 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EngineUnavailable } from "../exit-codes.js";
 import { findProgram, runCommand } from "../host-command.js";
+import { findStaticBusybox } from "../static-busybox.js";
 import { pingEngine } from "./docker-host.js";
 import type { Engine } from "./engine.js";
+import { removeNamespace } from "./netns.js";
+import { createOutsideHost, type OutsideHost } from "./outside-host.js";
+
+/** The static busybox for the outside host's server, or undefined (then there is no outside host). */
+function staticBusybox(): string | undefined {
+  try {
+    return findStaticBusybox();
+  } catch {
+    return undefined;
+  }
+}
 
 /** What a private engine leaves on disk so that `docknet clean` can stop it after a crash. */
 export interface PrivateEngineState {
@@ -17,6 +29,7 @@ export interface PrivateEngineState {
   readonly dir: string;
   readonly startedAt: string;
   dockerdPid?: number;
+  outsideNetns?: string;
 }
 
 export interface PrivateEngineOptions {
@@ -71,9 +84,16 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
   // The state file comes first, so that a crash at any later step leaves something `clean` can find.
   writeState(state);
   const socket = join(dir, "docker.sock");
+  let outsideHost: OutsideHost | undefined;
   try {
     await mustRun("ip", ["netns", "add", state.netns]);
     await mustRun("ip", ["-n", state.netns, "link", "set", "lo", "up"]);
+    const busybox = staticBusybox();
+    if (busybox) {
+      state.outsideNetns = `${state.netns}-out`;
+      writeState(state);
+      outsideHost = (await createOutsideHost(state.netns, id, dir, busybox)).host;
+    }
     const config = join(dir, "daemon.json");
     writeFileSync(config, JSON.stringify(options.daemonConfig ?? {}, null, 2));
     const log = openSync(join(dir, "dockerd.log"), "a");
@@ -116,6 +136,7 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
     dockerHost: `unix://${socket}`,
     description: `private dockerd ${version} in network namespace ${state.netns}`,
     netns: state.netns,
+    ...(outsideHost ? { outsideHost } : {}),
     stop: () => stopPrivateEngine(state),
   };
 }
@@ -170,16 +191,9 @@ export async function stopPrivateEngine(state: PrivateEngineState): Promise<void
     process.kill(pid, "SIGTERM");
     if (!(await waitForExit(pid, 15_000))) process.kill(pid, "SIGKILL");
   }
-  // Whatever still runs inside the namespace (shims, containers) goes with it.
-  const inside = await runCommand("ip", ["netns", "pids", state.netns], { timeoutMs: 5000 });
-  for (const pid of inside.stdout.split(/\s+/).filter(Boolean).map(Number)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  await runCommand("ip", ["netns", "del", state.netns], { timeoutMs: 5000 });
+  // Whatever still runs inside the namespaces (shims, containers, the outside host's server) goes with them.
+  if (state.outsideNetns) await removeNamespace(state.outsideNetns);
+  await removeNamespace(state.netns);
   await unmountUnder(state.dir);
   rmSync(state.dir, { recursive: true, force: true });
 }

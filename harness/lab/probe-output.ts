@@ -155,6 +155,19 @@ export function parseHttpAnswer(stdout: string, stderr: string, exitCode: number
   return parseConnect(stderr, exitCode);
 }
 
+/**
+ * A UDP exchange made with nslookup: any DNS reply means something answered
+ * ("open"), an ICMP port-unreachable shows as "refused", silence as "timeout"
+ * (open without reply, or filtered: UDP cannot tell them apart).
+ */
+export function parseUdpExchange(output: string): ConnectOutcome {
+  if (/refused/i.test(output)) return "refused";
+  if (/unreachable|No route to host/i.test(output)) return "unreachable";
+  if (/bad address|can't resolve/i.test(output)) return "unresolved";
+  if (/^Name:|can't find|NXDOMAIN|SERVFAIL|REFUSED/m.test(output)) return "open";
+  return "timeout";
+}
+
 /** `env` output as a map. */
 export function parseEnv(output: string): Record<string, string> {
   const env: Record<string, string> = {};

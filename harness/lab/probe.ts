@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import type { Observation } from "../evidence.js";
 import {
   parseConnect,
+  parseUdpExchange,
   parseHttpAnswer,
   parseEnv,
   parseHosts,
@@ -98,7 +99,12 @@ export class Probe {
   }
 
   /** Opens a TCP connection: open, refused, timeout, unresolved or unreachable. */
-  async connect(host: string, port: number, timeoutSeconds = 3): Promise<Observation<ConnectOutcome>> {
+  async connect(host: string, port: number, timeoutSeconds = 3, protocol: "tcp" | "udp" = "tcp"): Promise<Observation<ConnectOutcome>> {
+    if (protocol === "udp") {
+      // Debian's busybox nc has no UDP mode; nslookup sends a UDP datagram to host:port and reports what came back.
+      const out = await this.exec(["nslookup", `-timeout=${timeoutSeconds}`, "-retry=1", "docknet.probe", `${host}:${port}`], timeoutSeconds * 2 + 5);
+      return { value: parseUdpExchange(`${out.stdout}\n${out.stderr}`), how: out.how, raw: out.stdout + out.stderr };
+    }
     const out = await this.exec(["nc", "-w", String(timeoutSeconds), host, String(port)], timeoutSeconds + 5);
     return { value: parseConnect(out.stderr, out.code), how: `${out.how} </dev/null`, raw: out.stderr };
   }
@@ -110,11 +116,26 @@ export class Probe {
    * listens behind it, so only an answer proves the path end to end.
    */
   async request(host: string, port: number, timeoutSeconds = 3): Promise<Observation<HttpOutcome>> {
-    const script = `printf 'GET / HTTP/1.0\r\n\r\n' | nc -w ${timeoutSeconds} "$0" "$1"`;
-    const out = await this.exec(["sh", "-c", script, host, String(port)], timeoutSeconds + 5);
+    const answer = await this.http(host, port, "/", timeoutSeconds);
+    return { ...answer, value: answer.value.status };
+  }
+
+  /** The body of an HTTP GET, trimmed; or "no answer (<why>)". */
+  async fetch(host: string, port: number, path: string, timeoutSeconds = 3): Promise<Observation<string>> {
+    const answer = await this.http(host, port, path, timeoutSeconds);
+    const { status, body } = answer.value;
+    return { ...answer, value: status.startsWith("HTTP 2") ? body : `no answer (${status})` };
+  }
+
+  private async http(host: string, port: number, path: string, timeoutSeconds: number): Promise<Observation<{ status: HttpOutcome; body: string }>> {
+    const script = `printf 'GET %s HTTP/1.0\\r\\n\\r\\n' "$2" | nc -w ${timeoutSeconds} "$0" "$1"`;
+    const out = await this.exec(["sh", "-c", script, host, String(port), path], timeoutSeconds + 5);
     return {
-      value: parseHttpAnswer(out.stdout, out.stderr, out.code),
-      how: `docker exec ${this.name} sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w ${timeoutSeconds} ${host} ${port}'`,
+      value: {
+        status: parseHttpAnswer(out.stdout, out.stderr, out.code),
+        body: out.stdout.split(/\r?\n\r?\n/).slice(1).join("\n\n").trim(),
+      },
+      how: `docker exec ${this.name} sh -c 'printf "GET ${path} HTTP/1.0\\r\\n\\r\\n" | nc -w ${timeoutSeconds} ${host} ${port}'`,
       raw: `${out.stdout.split("\n")[0] ?? ""}${out.stderr}`,
     };
   }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, test } from "vitest";
+import { BROKEN_BY } from "./broken-by.js";
 import { docknetLeftovers } from "./leftovers.js";
 
 const CLI = join(import.meta.dirname, "..", "..", "dist", "harness", "cli.js");
@@ -89,22 +90,29 @@ describe("bad input: one line, the right exit code, nothing created", () => {
 });
 
 describe("runs through the CLI", () => {
-  test("DB-02 fails on an engine with icc=false, with evidence, in JSON and JUnit; UB-01 still passes", async () => {
+  test("scenarios broken by a daemon setting fail on a private engine with it, with evidence in JSON and JUnit", async () => {
+    const broken = Object.entries(BROKEN_BY).flatMap(([id, setup]) => (typeof setup === "string" ? [] : [{ id, ...setup }]));
+    const daemonConfig = Object.assign({}, ...broken.map((b) => b.daemonConfig)) as Record<string, unknown>;
     const dir = mkdtempSync(join(tmpdir(), "docknet-cli-"));
-    writeFileSync(join(dir, "daemon.json"), JSON.stringify({ icc: false }));
-    const out = await docknet(["run", "DB-02", "UB-01", "--daemon-config", join(dir, "daemon.json"), "--json", "-", "--junit", join(dir, "junit.xml")]);
+    writeFileSync(join(dir, "daemon.json"), JSON.stringify(daemonConfig));
+    const ids = broken.map((b) => b.id);
+    const args = ["run", ...ids, "UB-01", "--daemon-config", join(dir, "daemon.json"), "--json", "-", "--junit", join(dir, "junit.xml")];
+    const out = await docknet(args);
     expect(out.code, out.stderr).toBe(1);
     const report = JSON.parse(out.stdout) as { results: { id: string; status: string; evidence: { ok: boolean; observed: string; how: string }[] }[] };
-    const db02 = report.results.find((r) => r.id === "DB-02")!;
-    expect(db02.status).toBe("failed");
-    expect(db02.evidence.at(-1)).toMatchObject({ ok: false });
-    expect(db02.evidence.at(-1)?.how).toMatch(/^docker exec /);
+    for (const id of ids) {
+      const result = report.results.find((r) => r.id === id)!;
+      expect(result.status, `${id} with ${JSON.stringify(daemonConfig)}`).toBe("failed");
+      expect(result.evidence.at(-1)).toMatchObject({ ok: false });
+      expect(result.evidence.at(-1)?.how).toMatch(/^docker exec /);
+    }
+    // A behaviour those settings do not touch still passes on the same engine.
     expect(report.results.find((r) => r.id === "UB-01")?.status).toBe("passed");
-    expect(out.stderr).toMatch(/1\/2 passed, 1 failed, 0 skipped in \d+\.\ds/);
+    expect(out.stderr).toMatch(new RegExp(`1/${ids.length + 1} passed, ${ids.length} failed, 0 skipped in \\d+\\.\\ds`));
     const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(readFileSync(join(dir, "junit.xml"), "utf8"));
     const suites = [junit.testsuites.testsuite].flat() as { name: string; failures: string }[];
     expect(suites.map((s) => [s.name, s.failures])).toEqual([
-      ["docknet.default-bridge", "1"],
+      ["docknet.default-bridge", String(ids.length)],
       ["docknet.user-bridge", "0"],
     ]);
     expect(docknetLeftovers()).toEqual([]);

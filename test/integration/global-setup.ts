@@ -1,5 +1,5 @@
 import { privateEnginePrerequisites } from "../../harness/engine/private-engine.js";
-import { findStaticBusybox } from "../../harness/lab/probe-image.js";
+import { findStaticBusybox } from "../../harness/static-busybox.js";
 import { docknetLeftovers } from "./leftovers.js";
 
 /**

@@ -13,7 +13,6 @@ const engine: Capabilities = {
   defaultBridge: true,
   swarm: "inactive",
   rootless: false,
-  iptablesDisabled: false,
 };
 
 describe("capabilities", () => {

@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import { InvalidArgumentError } from "commander";
 import { parseDuration, parsePositiveInt } from "../../harness/cli.js";
 import { dockerodeOptions, resolveCurrentDockerHost } from "../../harness/engine/docker-host.js";
-import { isStaticElf } from "../../harness/lab/probe-image.js";
+import { isStaticElf } from "../../harness/static-busybox.js";
 
 describe("finding the current engine", () => {
   test("DOCKER_HOST wins", () => {

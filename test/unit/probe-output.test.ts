@@ -8,6 +8,7 @@ import {
   parseNslookup,
   parsePing,
   parseResolvConf,
+  parseUdpExchange,
   parseRoutes,
 } from "../../harness/lab/probe-output.js";
 
@@ -83,6 +84,12 @@ describe("parsing probe output", () => {
     expect(parseConnect("nc: timed out\n", 1)).toBe("timeout");
     expect(parseConnect("nc: bad address 'nosuch'\n", 1)).toBe("unresolved");
     expect(parseConnect("nc: can't connect to remote host (10.1.1.1): Network is unreachable\n", 1)).toBe("unreachable");
+  });
+
+  test("UDP exchanges through nslookup", () => {
+    expect(parseUdpExchange("nslookup: write to '10.213.0.2:5353': Connection refused\n;; connection timed out; no servers could be reached\n")).toBe("refused");
+    expect(parseUdpExchange(";; connection timed out; no servers could be reached\n")).toBe("timeout");
+    expect(parseUdpExchange("Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\n** server can't find docknet.probe: NXDOMAIN\n")).toBe("open");
   });
 
   test("env", () => expect(parseEnv("A=1\nB=x=y\n\n")).toEqual({ A: "1", B: "x=y" }));

@@ -24,7 +24,7 @@ const report: RunReport = {
   engine: {
     description: "private dockerd 20.10.24 in network namespace docknet-x",
     engineKind: "private", engineVersion: "20.10.24", apiVersion: "1.41", kernel: "6.18", os: "Debian", osType: "linux",
-    architecture: "x86_64", networkDrivers: ["bridge", "host", "null"], defaultBridge: true, swarm: "inactive", rootless: false, iptablesDisabled: false,
+    architecture: "x86_64", networkDrivers: ["bridge", "host", "null"], defaultBridge: true, swarm: "inactive", rootless: false,
   },
   strict: false,
   results,

@@ -1,0 +1,14 @@
+import { runCommand } from "../host-command.js";
+
+/** Kills whatever still runs inside a network namespace, then deletes it (its veths and rules go with it). */
+export async function removeNamespace(netns: string): Promise<void> {
+  const inside = await runCommand("ip", ["netns", "pids", netns], { timeoutMs: 5000 });
+  for (const pid of inside.stdout.split(/\s+/).filter(Boolean).map(Number)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await runCommand("ip", ["netns", "del", netns], { timeoutMs: 5000 });
+}

@@ -1,0 +1,64 @@
+import { spawn } from "node:child_process";
+import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EngineUnavailable } from "../exit-codes.js";
+import { runCommand } from "../host-command.js";
+
+/**
+ * The outside world of a private engine: a network namespace docknet makes
+ * behind a veth, playing the internet. It runs an HTTP service that answers
+ * with the source address it saw. It has no route beyond its own link, so
+ * nothing that reaches it can go further: no packet leaves the machine.
+ */
+export interface OutsideHost {
+  readonly netns: string;
+  /** The outside host's address, as containers reach it. */
+  readonly address: string;
+  /** The engine host's own address on the link to the outside (what masquerading shows). */
+  readonly engineAddress: string;
+  /** The HTTP path that answers with the caller's source address. */
+  readonly sourcePath: string;
+}
+
+// A /30 at the top of docknet's 10.213.0.0/16; the lab's subnet picker sees it as a host route and avoids it.
+const ENGINE_ADDRESS = "10.213.255.1";
+const OUTSIDE_ADDRESS = "10.213.255.2";
+
+const SOURCE_CGI = `#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "$REMOTE_ADDR"
+`;
+
+async function must(file: string, args: string[]): Promise<void> {
+  const outcome = await runCommand(file, args, { timeoutMs: 10_000 });
+  if (outcome.code !== 0) throw new EngineUnavailable(`outside host: ${file} ${args.join(" ")}: ${outcome.stderr.trim()}`);
+}
+
+/** Builds the outside host for the engine living in `engineNetns`; returns it and the pid of its server. */
+export async function createOutsideHost(engineNetns: string, id: string, dir: string, busybox: string): Promise<{ host: OutsideHost; pid: number }> {
+  const netns = `${engineNetns}-out`;
+  const [inner, outer] = [`dnu-${id}`, `dno-${id}`];
+  await must("ip", ["netns", "add", netns]);
+  await must("ip", ["-n", netns, "link", "set", "lo", "up"]);
+  await must("ip", ["link", "add", inner, "netns", engineNetns, "type", "veth", "peer", "name", outer, "netns", netns]);
+  await must("ip", ["-n", engineNetns, "addr", "add", `${ENGINE_ADDRESS}/30`, "dev", inner]);
+  await must("ip", ["-n", engineNetns, "link", "set", inner, "up"]);
+  await must("ip", ["-n", engineNetns, "route", "add", "default", "via", OUTSIDE_ADDRESS]);
+  await must("ip", ["-n", netns, "addr", "add", `${OUTSIDE_ADDRESS}/30`, "dev", outer]);
+  await must("ip", ["-n", netns, "link", "set", outer, "up"]);
+
+  const www = join(dir, "outside-www");
+  mkdirSync(join(www, "cgi-bin"), { recursive: true });
+  writeFileSync(join(www, "cgi-bin", "source"), SOURCE_CGI);
+  chmodSync(join(www, "cgi-bin", "source"), 0o755);
+  const log = openSync(join(dir, "outside-httpd.log"), "a");
+  const server = spawn("nsenter", [`--net=/run/netns/${netns}`, busybox, "httpd", "-f", "-p", `${OUTSIDE_ADDRESS}:80`, "-h", www], {
+    stdio: ["ignore", log, log],
+    detached: true,
+  });
+  closeSync(log);
+  server.unref();
+  return {
+    host: { netns, address: OUTSIDE_ADDRESS, engineAddress: ENGINE_ADDRESS, sourcePath: "/cgi-bin/source" },
+    pid: server.pid ?? 0,
+  };
+}
