@@ -102,7 +102,7 @@ export class Probe {
   async connect(host: string, port: number, timeoutSeconds = 3, protocol: "tcp" | "udp" = "tcp"): Promise<Observation<ConnectOutcome>> {
     if (protocol === "udp") {
       // Debian's busybox nc has no UDP mode; nslookup sends a UDP datagram to host:port and reports what came back.
-      const out = await this.exec(["nslookup", `-timeout=${timeoutSeconds}`, "-retry=1", "docknet.probe", `${host}:${port}`], timeoutSeconds * 2 + 5);
+      const out = await this.exec(["nslookup", `-timeout=${timeoutSeconds}`, "-retry=1", this.name, `${host}:${port}`], timeoutSeconds * 2 + 5);
       return { value: parseUdpExchange(`${out.stdout}\n${out.stderr}`), how: out.how, raw: out.stdout + out.stderr };
     }
     const out = await this.exec(["nc", "-w", String(timeoutSeconds), host, String(port)], timeoutSeconds + 5);
