@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import Docker from "dockerode";
 import { dockerodeOptions, pingEngine, resolveCurrentDockerHost } from "./engine/docker-host.js";
 import { orphanedPrivateEngines, stopPrivateEngine } from "./engine/private-engine.js";
-import { OWNER_LABEL, RUN_LABEL, sweep } from "./lab/lab.js";
+import { removeLeftoverRuns } from "./lab/lab.js";
 
 function ownerIsDead(owner: string | undefined): boolean {
   const [host, pid] = (owner ?? "").split(":");
@@ -32,19 +32,7 @@ export async function cleanLeftovers(options: { all: boolean }): Promise<string>
     lines.push(`no engine answers at ${current.host}: nothing labelled to remove there`);
     return lines.join("\n");
   }
-  const docker = new Docker(dockerodeOptions(current.host));
-  const containers = await docker.listContainers({ all: true, filters: { label: [RUN_LABEL] } });
-  const networks = await docker.listNetworks({ filters: { label: [RUN_LABEL] } });
-  const runs = new Set<string>();
-  for (const labels of [...containers.map((c) => c.Labels), ...networks.map((n) => n.Labels ?? {})]) {
-    const run = labels[RUN_LABEL];
-    if (run && (options.all || ownerIsDead(labels[OWNER_LABEL]))) runs.add(run);
-  }
-  let removed = { containers: 0, networks: 0 };
-  for (const run of runs) {
-    const swept = await sweep(docker, [`${RUN_LABEL}=${run}`]);
-    removed = { containers: removed.containers + swept.containers, networks: removed.networks + swept.networks };
-  }
-  lines.push(`on ${current.host}: ${runs.size} dead run(s), ${removed.containers} container(s) and ${removed.networks} network(s) removed`);
+  const removed = await removeLeftoverRuns(new Docker(dockerodeOptions(current.host)), (owner) => options.all || ownerIsDead(owner));
+  lines.push(`on ${current.host}: ${removed.runs} dead run(s), ${removed.containers} container(s) and ${removed.networks} network(s) removed`);
   return lines.join("\n");
 }

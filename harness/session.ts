@@ -35,9 +35,12 @@ export interface Session {
 export async function openSession(options: SessionOptions): Promise<Session> {
   const engine = await selectEngine(options.engine, options.daemonConfig ? { daemonConfig: options.daemonConfig } : {});
   try {
-    // testcontainers connects once per process, to DOCKER_HOST; Ryuk would need a registry pull.
+    // testcontainers connects once per process, to DOCKER_HOST. Ryuk would need a registry pull,
+    // and so would its host detection inside a container (it runs alpine to find the gateway);
+    // docknet never dials mapped ports from the harness, so the host name is moot.
     process.env.DOCKER_HOST = engine.dockerHost;
     process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
+    process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "localhost";
     const runId = randomBytes(3).toString("hex");
     const image = await ensureProbeImage(await Lab.connection(), options.probeImage);
     const lab = await Lab.open({ runId, image, ...(options.faults ? { faults: options.faults } : {}) });

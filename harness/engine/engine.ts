@@ -9,6 +9,8 @@ export interface Engine {
   readonly description: string;
   /** The network namespace a private engine lives in. */
   readonly netns?: string;
+  /** A private engine's daemon log. */
+  readonly logFile?: string;
   /** The outside world docknet built around a private engine, if any. */
   readonly outsideHost?: OutsideHost;
   /** Stops and removes a private engine; does nothing for the current one. */

@@ -136,6 +136,7 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
     dockerHost: `unix://${socket}`,
     description: `private dockerd ${version} in network namespace ${state.netns}`,
     netns: state.netns,
+    logFile: join(dir, "dockerd.log"),
     ...(outsideHost ? { outsideHost } : {}),
     stop: () => stopPrivateEngine(state),
   };

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { RUN_LABEL, SCENARIO_LABEL } from "../../harness/lab/lab.js";
@@ -41,6 +42,11 @@ describe("conformance run on a private engine", () => {
     const cases = suites.flatMap((s) => [s.testcase].flat()) as { name: string }[];
     expect(cases.map((c) => c.name.split(" ")[0])).toEqual(ALL_SCENARIOS.map((s) => s.id));
     expect(new Set(suites.map((s) => s.name))).toEqual(new Set(ALL_SCENARIOS.map((s) => `docknet.${s.area}`)));
+  });
+
+  test("nothing was pulled from a registry: the engine's log names no pull", () => {
+    const log = readFileSync(session.engine.logFile!, "utf8");
+    expect(log.split("\n").filter((line) => /pull|registry|index\.docker\.io/i.test(line))).toEqual([]);
   });
 
   test("each scenario removed what it made; only the run's shared host observer remains until the end", async () => {

@@ -1,0 +1,258 @@
+import type Docker from "dockerode";
+import { GenericContainer, type StartedTestContainer } from "testcontainers";
+import { AbstractWaitStrategy } from "testcontainers/build/wait-strategies/wait-strategy.js";
+import { CheckFailed, type Observation } from "../evidence.js";
+import { endpointConfig, errorText } from "./docker-api.js";
+import type { EndpointSpec, LabScope, NetworkRef } from "./lab.js";
+import { dockerodeHandle, Probe, type ContainerHandle } from "./probe.js";
+
+/** Starts a container and returns at once: probes are ready as soon as they run. */
+class StartedAtOnce extends AbstractWaitStrategy {
+  override async waitUntilReady(): Promise<void> {}
+}
+
+/** testcontainers' builder, opened up for what it does not expose (endpoint config, port ranges, links, DNS). */
+class ProbeContainer extends GenericContainer {
+  private extraNetworks: { name: string; endpoint: EndpointSpec }[] = [];
+  constructor(image: string, private readonly docker: Docker) {
+    super(image);
+  }
+  onNetwork(name: string, endpoint: EndpointSpec): this {
+    if (!this.hostConfig.NetworkMode || this.hostConfig.NetworkMode === name) {
+      this.withNetworkMode(name);
+      this.hostConfig.NetworkMode = name;
+      this.createOpts.NetworkingConfig = { EndpointsConfig: { [name]: endpointConfig(endpoint) } };
+    } else {
+      this.extraNetworks.push({ name, endpoint });
+    }
+    return this;
+  }
+  publishPort(containerPort: string, hostPort: string, hostIp?: string): this {
+    this.createOpts.ExposedPorts = { ...this.createOpts.ExposedPorts, [containerPort]: {} };
+    const bindings = this.hostConfig.PortBindings ?? {};
+    bindings[containerPort] = [...(bindings[containerPort] ?? []), { HostPort: hostPort, ...(hostIp ? { HostIp: hostIp } : {}) }];
+    this.hostConfig.PortBindings = bindings;
+    return this;
+  }
+  exposePort(containerPort: string): this {
+    this.createOpts.ExposedPorts = { ...this.createOpts.ExposedPorts, [containerPort]: {} };
+    return this;
+  }
+  publishAllPorts(): this {
+    this.hostConfig.PublishAllPorts = true;
+    return this;
+  }
+  linkTo(target: string, alias: string): this {
+    this.hostConfig.Links = [...(this.hostConfig.Links ?? []), `${target}:${alias}`];
+    return this;
+  }
+  dnsServer(server: string): this {
+    this.hostConfig.Dns = [...(this.hostConfig.Dns ?? []), server];
+    return this;
+  }
+  hostnameIs(name: string): this {
+    this.createOpts.Hostname = name;
+    return this;
+  }
+  /**
+   * Starts through testcontainers; but in host mode the engine discards port
+   * bindings, which testcontainers would wait for in vain, so such a probe is
+   * created and started directly.
+   */
+  async startProbe(): Promise<ContainerHandle> {
+    if (this.hostConfig.NetworkMode === "host" && Object.keys(this.hostConfig.PortBindings ?? {}).length > 0) {
+      const created = await this.docker.createContainer({ ...this.createOpts, HostConfig: this.hostConfig });
+      await created.start();
+      return dockerodeHandle(this.docker, created.id);
+    }
+    const started: StartedTestContainer = await this.start();
+    return { id: started.getId(), exec: (command) => started.exec(command) };
+  }
+
+  protected override async containerCreated(containerId: string): Promise<void> {
+    // The API takes one network at creation; the rest are joined before start.
+    for (const { name, endpoint } of this.extraNetworks) {
+      await this.docker.getNetwork(name).connect({ Container: containerId, EndpointConfig: endpointConfig(endpoint) });
+    }
+  }
+}
+
+/** What happened when a probe was asked to start: it runs, or the engine refused. */
+export interface StartAttempt {
+  readonly started: boolean;
+  readonly message: string;
+  /** The container's state after the attempt (e.g. "created" when start failed). */
+  readonly state?: string;
+}
+
+export class ProbeBuilder {
+  private readonly networks: { network: NetworkRef; endpoint: EndpointSpec }[] = [];
+  private readonly published: { containerPort: string; hostPort: string; hostIp?: string }[] = [];
+  private readonly exposed: string[] = [];
+  private readonly links: { target: string; alias: string }[] = [];
+  private readonly extraHosts: { host: string; ipAddress: string }[] = [];
+  private readonly dnsServers: string[] = [];
+  private readonly servers: number[] = [];
+  private publishAll = false;
+  private hostname?: string;
+
+  constructor(
+    private readonly scope: LabScope,
+    private readonly short: string,
+  ) {}
+
+  /** Joins a network (the first one at creation, further ones before start). */
+  on(network: NetworkRef, endpoint: EndpointSpec = {}): this {
+    this.networks.push({ network, endpoint });
+    return this;
+  }
+
+  /** `-p hostPort:containerPort` (hostPort may be a range "9090-9092", or "" for an ephemeral port). */
+  publish(containerPort: number | string, hostPort: number | string, hostIp?: string): this {
+    const port = String(containerPort).includes("/") ? String(containerPort) : `${containerPort}/tcp`;
+    this.published.push({ containerPort: port, hostPort: String(hostPort), ...(hostIp ? { hostIp } : {}) });
+    return this;
+  }
+
+  /** `--expose port`, published only with publishAllPorts(). */
+  expose(containerPort: number): this {
+    this.exposed.push(`${containerPort}/tcp`);
+    return this;
+  }
+
+  /** `-P` */
+  publishAllPorts(): this {
+    this.publishAll = true;
+    return this;
+  }
+
+  /** `--link target:alias` */
+  link(target: Probe | string, alias: string): this {
+    this.links.push({ target: typeof target === "string" ? target : target.name, alias });
+    return this;
+  }
+
+  /** `--add-host host:ip` */
+  addHost(host: string, ipAddress: string): this {
+    this.extraHosts.push({ host, ipAddress });
+    return this;
+  }
+
+  dns(server: string): this {
+    this.dnsServers.push(server);
+    return this;
+  }
+
+  withHostname(name: string): this {
+    this.hostname = name;
+    return this;
+  }
+
+  /** Runs a TCP server (busybox httpd) on this port from the start. */
+  serving(port: number): this {
+    this.servers.push(port);
+    return this;
+  }
+
+  /**
+   * Starts the probe. An engine that refuses is itself an observation (ports
+   * it cannot publish, networks it cannot join), so the scenario fails with
+   * that evidence rather than breaking.
+   */
+  async start(): Promise<Probe> {
+    const { probe, attempt, how } = await this.launch();
+    if (!probe) {
+      throw new CheckFailed({ claim: `${this.short} starts`, expected: "started", observed: attempt.message, how, ok: false });
+    }
+    return probe;
+  }
+
+  /** Starts the probe, and reports a refusal as an observation rather than an error. */
+  async attempt(): Promise<Observation<StartAttempt> & { probe?: Probe }> {
+    const { probe, attempt, how } = await this.launch();
+    return { value: attempt, how, ...(probe ? { probe } : {}) };
+  }
+
+  private async launch(): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
+    const scope = this.scope;
+    const name = scope.name(this.short);
+    const container = new ProbeContainer(scope.lab.image, scope.docker)
+      .withName(name)
+      .withLabels(scope.labels())
+      .withAutoRemove(false)
+      .withWaitStrategy(new StartedAtOnce())
+      .withCommand(["sh", "-c", this.startScript()]);
+    if (this.networks.length === 0) this.networks.push({ network: scope.defaultBridge, endpoint: {} });
+    const args: string[] = [];
+    for (const [index, { network, endpoint }] of this.networks.entries()) {
+      const landed = await scope.route(network);
+      // A container misrouted to the default bridge cannot keep user-network aliases or addresses.
+      const kept = landed.kind === network.kind ? endpoint : {};
+      container.onNetwork(landed.name, kept);
+      args.push(`--network ${network.name}`);
+      if (index === 0) {
+        endpoint.aliases?.forEach((alias) => args.push(`--network-alias ${alias}`));
+        if (endpoint.ip) args.push(`--ip ${endpoint.ip}`);
+      }
+    }
+    for (const { containerPort, hostPort, hostIp } of this.published) {
+      if (!scope.has("publish-dropped")) container.publishPort(containerPort, hostPort, hostIp);
+      args.push(`-p ${hostIp ? `${hostIp}:` : ""}${hostPort ? `${hostPort}:` : ""}${containerPort.replace("/tcp", "")}`);
+    }
+    for (const port of this.exposed) {
+      container.exposePort(port);
+      args.push(`--expose ${port.replace("/tcp", "")}`);
+    }
+    if (this.publishAll) {
+      if (!scope.has("publish-dropped")) container.publishAllPorts();
+      args.push("-P");
+    }
+    if (this.links.length > 0 && !scope.has("links-dropped")) {
+      const first = await scope.route(this.networks[0]!.network);
+      const links = this.links.map(({ target, alias }) => `${target}:${alias}`);
+      // On user-defined networks a link is only a scoped alias, carried by the endpoint (as the CLI does).
+      if (first.kind === "user") container.onNetwork(first.name, { ...this.networks[0]!.endpoint, links });
+      else links.forEach((link) => container.linkTo(link.split(":")[0]!, link.split(":")[1]!));
+    }
+    this.links.forEach(({ target, alias }) => args.push(`--link ${target}:${alias}`));
+    if (this.extraHosts.length > 0) {
+      if (!scope.has("extra-hosts-dropped")) container.withExtraHosts(this.extraHosts);
+      this.extraHosts.forEach(({ host, ipAddress }) => args.push(`--add-host ${host}:${ipAddress}`));
+    }
+    for (const server of this.dnsServers) {
+      container.dnsServer(server);
+      args.push(`--dns ${server}`);
+    }
+    if (this.hostname) {
+      container.hostnameIs(this.hostname);
+      args.push(`--hostname ${this.hostname}`);
+    }
+    const how = `docker run -d --name ${name} ${args.join(" ")} probe`;
+    let started: ContainerHandle;
+    try {
+      started = await container.startProbe();
+    } catch (error) {
+      const state = await scope.docker
+        .getContainer(name)
+        .inspect()
+        .then((info) => info.State.Status)
+        .catch(() => undefined);
+      return { attempt: { started: false, message: errorText(error), ...(state ? { state } : {}) }, how };
+    }
+    scope.lab.containersStarted++;
+    const probe = new Probe(started, name, scope.has("servers-down"));
+    if (scope.has("detach-after-start")) {
+      for (const { network } of this.networks) {
+        const landed = await scope.route(network);
+        if (landed.kind === "user") await scope.docker.getNetwork(landed.name).disconnect({ Container: started.id });
+      }
+    }
+    return { probe, attempt: { started: true, message: "started", state: "running" }, how };
+  }
+
+  /** The container's command: its servers, then a long sleep that keeps it alive for exec. */
+  private startScript(): string {
+    const servers = this.scope.has("servers-down") ? [] : this.servers.map((port) => `httpd -p ${port} -h /www;`);
+    return `${servers.join(" ")} exec sleep 2147483647`;
+  }
+}
