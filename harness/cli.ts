@@ -163,8 +163,11 @@ export function buildProgram(): Command {
   const program = new Command("docknet")
     .description("Proves, on a real Docker engine, that Docker networking behaves as documented — and explains why when it does not.")
     .version(VERSION)
-    .showHelpAfterError("(docknet --help for usage)")
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    // Usage errors are one line, like every other error docknet prints.
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      outputError: (text, write) => write(`docknet: ${text.trim().replace(/^error: /, "")} (see: docknet --help)\n`),
+    })
     .exitOverride()
     .addHelpText("after", EXIT_HELP);
 

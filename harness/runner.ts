@@ -34,18 +34,25 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
     Array.from({ length: Math.max(1, options.repeat ?? 1) }, (_, i) => ({ scenario, attempt: i + 1 })),
   );
   const results: { index: number; result: ScenarioResult }[] = [];
+  const runJob = async (index: number) => {
+    const { scenario, attempt } = jobs[index]!;
+    options.onEvent?.({ type: "started", scenario, attempt });
+    const result = await runOne(scenario, attempt, options);
+    results.push({ index, result });
+    options.onEvent?.({ type: "finished", result });
+  };
+  const shared = jobs.flatMap((job, index) => (job.scenario.exclusive ? [] : [index]));
+  const alone = jobs.flatMap((job, index) => (job.scenario.exclusive ? [index] : []));
   let next = 0;
   const worker = async () => {
-    while (next < jobs.length && !options.signal?.aborted) {
-      const index = next++;
-      const { scenario, attempt } = jobs[index]!;
-      options.onEvent?.({ type: "started", scenario, attempt });
-      const result = await runOne(scenario, attempt, options);
-      results.push({ index, result });
-      options.onEvent?.({ type: "finished", result });
-    }
+    while (next < shared.length && !options.signal?.aborted) await runJob(shared[next++]!);
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, shared.length)) }, worker));
+  // Exclusive scenarios run last, one at a time, once the engine is quiet.
+  for (const index of alone) {
+    if (options.signal?.aborted) break;
+    await runJob(index);
+  }
   return results.sort((a, b) => a.index - b.index).map((r) => r.result);
 }
 

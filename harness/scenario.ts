@@ -22,6 +22,8 @@ export interface Scenario {
   readonly doc: string;
   readonly requires: readonly Requirement[];
   readonly tags: readonly string[];
+  /** Runs alone, with no other scenario on the engine (for behaviour that shared state would disturb). */
+  readonly exclusive?: boolean;
   run(context: ScenarioContext): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import { needs } from "../harness/capabilities.js";
+import { needs, versionAtLeast } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
@@ -31,15 +31,17 @@ export default [
     area: "links",
     doc: `${DOC} › Updating the /etc/hosts file`,
     requires: [needs.defaultBridge],
+    exclusive: true,
     async run({ lab, check }) {
       const db = await lab.probe("db").start();
       const web = await lab.probe("web").link(db, "dbalias").start();
       const oldIp = check("db's address", await lab.addressOn(db, lab.defaultBridge)).matches(IPV4_ADDRESS);
       check("docker stop db", await lab.stop(db)).is("accepted");
-      // The engine hands out the lowest free address, and other scenarios share the default bridge:
-      // fill the holes until a filler holds db's old address, so that db must come back with another.
+      // The engine hands out the lowest free address (and prefers a container's old one): fill the
+      // holes until a filler holds db's old address, so that db must come back with another. The
+      // scenario runs alone, so that no other scenario frees or takes addresses meanwhile.
       const fillers: string[] = [];
-      while (fillers.length < 8 && !fillers.includes(oldIp)) {
+      while (fillers.length < 16 && !fillers.includes(oldIp)) {
         const filler = await lab.probe(`filler${fillers.length}`).start();
         fillers.push((await lab.addressOn(filler, lab.defaultBridge)).value);
       }
@@ -50,6 +52,31 @@ export default [
         (ip) => IPV4_ADDRESS.test(ip) && ip !== oldIp,
       );
       check("dbalias in web's /etc/hosts", await web.hostsAddressesOf("dbalias")).is([newIp]);
+    },
+  }),
+
+  scenario({
+    id: "LK-03",
+    title: "Linked containers on the default bridge share environment variables; on a user network they do not",
+    area: "links",
+    doc: `${DOC} › Environment variables; off by default from 29.0 (moby TestLegacyLinksEnvVars)`,
+    requires: [needs.defaultBridge],
+    async run({ lab, check, engine }) {
+      const db = await lab.probe("db").env("FOO", "bar").expose(80).start();
+      const web = await lab.probe("web").link(db, "dbalias").start();
+      const ip = check("db's address", await lab.addressOn(db, lab.defaultBridge)).matches(IPV4_ADDRESS);
+      const env = await web.env();
+      if (versionAtLeast(engine.engineVersion, "29.0")) {
+        check("DBALIAS_ENV_FOO in web's environment (off by default from 29.0)", derive(env, (e) => e.DBALIAS_ENV_FOO ?? "unset")).is("unset");
+      } else {
+        check("DBALIAS_ENV_FOO in web's environment", derive(env, (e) => e.DBALIAS_ENV_FOO ?? "unset")).is("bar");
+        check("DBALIAS_PORT_80_TCP_ADDR in web's environment", derive(env, (e) => e.DBALIAS_PORT_80_TCP_ADDR ?? "unset")).is(ip);
+      }
+      const net = await lab.network("user");
+      const userDb = await lab.probe("userdb").on(net).env("FOO", "bar").expose(80).start();
+      const userWeb = await lab.probe("userweb").on(net).link(userDb, "dbalias").start();
+      check("the alias on the user network resolves", derive(await userWeb.ping("dbalias"), (p) => p.outcome)).is("reached");
+      check("DBALIAS_ENV_FOO on a user network", derive(await userWeb.env(), (e) => e.DBALIAS_ENV_FOO ?? "unset")).is("unset");
     },
   }),
 

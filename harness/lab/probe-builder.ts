@@ -93,6 +93,7 @@ export class ProbeBuilder {
   private readonly extraHosts: { host: string; ipAddress: string }[] = [];
   private readonly dnsServers: string[] = [];
   private readonly servers: number[] = [];
+  private readonly environment: Record<string, string> = {};
   private publishAll = false;
   private hostname?: string;
 
@@ -135,6 +136,12 @@ export class ProbeBuilder {
   /** `--add-host host:ip` */
   addHost(host: string, ipAddress: string): this {
     this.extraHosts.push({ host, ipAddress });
+    return this;
+  }
+
+  /** `-e NAME=value` */
+  env(name: string, value: string): this {
+    this.environment[name] = value;
     return this;
   }
 
@@ -218,6 +225,10 @@ export class ProbeBuilder {
     if (this.extraHosts.length > 0) {
       if (!scope.has("extra-hosts-dropped")) container.withExtraHosts(this.extraHosts);
       this.extraHosts.forEach(({ host, ipAddress }) => args.push(`--add-host ${host}:${ipAddress}`));
+    }
+    if (Object.keys(this.environment).length > 0) {
+      container.withEnvironment(this.environment);
+      Object.entries(this.environment).forEach(([k, v]) => args.push(`-e ${k}=${v}`));
     }
     for (const server of this.dnsServers) {
       container.dnsServer(server);

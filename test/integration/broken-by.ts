@@ -45,6 +45,7 @@ export const BROKEN_BY: Record<string, LabFault | { daemonConfig: Record<string,
   "NONE-01": "none-network-is-default-bridge",
   "LK-01": "links-dropped",
   "LK-02": "links-dropped",
+  "LK-03": "links-dropped",
   "LK-06": "links-dropped",
   "LK-07": "links-dropped",
 };

@@ -23,8 +23,8 @@ function docknet(
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     const [command, ...rest] = [...(options.prefix ?? []), process.execPath, CLI, ...args];
-    const env = { ...process.env, DOCKER_HOST: "", ...options.env };
-    if (!env.DOCKER_HOST) delete env.DOCKER_HOST;
+    // No DOCKER_HOST unless a test sets one: the default is what a fresh machine has.
+    const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: undefined, ...options.env };
     const child = spawn(command!, rest, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -48,9 +48,10 @@ describe("bad input: one line, the right exit code, nothing created", () => {
 
   test("an unknown area, an invalid regex, bad --concurrency and --timeout exit 2", async () => {
     expect((await docknet(["run", "dnss"])).stderr).toMatch(/did you mean dns\?/);
-    for (const args of [["run", "dnss"], ["run", "/(oops/"], ["run", "--concurrency", "0"], ["run", "--timeout", "soon"], ["run", "--engine", "cloud"]]) {
+    for (const args of [["run", "dnss"], ["run", "/(oops/"], ["run", "--concurrency", "0"], ["run", "--timeout", "soon"], ["run", "--engine", "cloud"], ["nonsense"]]) {
       const out = await docknet(args);
       expect(out.code, args.join(" ")).toBe(2);
+      expect(lines(out.stderr), args.join(" ")).toEqual([expect.stringMatching(/^docknet: /)]);
     }
     expect((await docknet(["run", "/(oops/"])).stderr).toMatch(/invalid regular expression/);
     expect((await docknet(["run", "--timeout", "soon"])).stderr).toMatch(/"soon" is not a duration/);
@@ -118,20 +119,23 @@ describe("runs through the CLI", () => {
     expect(docknetLeftovers()).toEqual([]);
   });
 
-  test("Ctrl-C removes everything the run made and exits 130", async () => {
+  test.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("%s removes everything the run made and exits %i", async (signal, code) => {
     let interrupted = false;
     const out = await docknet(["run", "--engine", "private", "--concurrency", "2"], {
       onStderr: (text, child) => {
         // Interrupt once scenarios are under way, so there is something to clean up.
         if (!interrupted && /^(PASS|FAIL) /m.test(text)) {
           interrupted = true;
-          child.kill("SIGINT");
+          child.kill(signal);
         }
       },
     });
     expect(interrupted).toBe(true);
-    expect(out.code, out.stderr).toBe(130);
-    expect(out.stderr).toMatch(/SIGINT: removing what this run made/);
+    expect(out.code, out.stderr).toBe(code);
+    expect(out.stderr).toMatch(new RegExp(`${signal}: removing what this run made`));
     expect(docknetLeftovers()).toEqual([]);
   });
 

@@ -1,0 +1,95 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, test } from "vitest";
+import type { Capabilities } from "../../harness/capabilities.js";
+import { needs } from "../../harness/capabilities.js";
+import type { Lab } from "../../harness/lab/lab.js";
+import { runScenarios } from "../../harness/runner.js";
+import { scenario, type ScenarioContext } from "../../harness/scenario.js";
+
+const engine: Capabilities = {
+  engineKind: "private", engineVersion: "20.10.24", apiVersion: "1.41", kernel: "6.1", os: "Debian", osType: "linux",
+  architecture: "x86_64", networkDrivers: ["bridge", "host", "null"], defaultBridge: false, swarm: "inactive", rootless: false,
+};
+
+/** A lab that only records scopes opened and torn down: the runner's contract with it. */
+function recordingLab() {
+  const torn: string[] = [];
+  const lab = { scope: (id: string) => ({ scenarioId: id, tearDown: async () => void torn.push(id) }) };
+  return { lab: lab as unknown as Lab, torn }; // the runner only calls scope() and tearDown()
+}
+
+const observed = (value: string) => ({ value, how: "docker exec x thing" });
+
+describe("the runner", () => {
+  test("verdicts: pass, fail with evidence, broken, timeout, skip naming the missing fact", async () => {
+    const { lab, torn } = recordingLab();
+    const results = await runScenarios({
+      lab,
+      capabilities: engine,
+      concurrency: 2,
+      timeoutMs: 200,
+      scenarios: [
+        scenario({ id: "T-1", title: "passes", area: "t", doc: "d", run: async ({ check }) => void check("a", observed("open")).is("open") }),
+        scenario({ id: "T-2", title: "fails", area: "t", doc: "d", run: async ({ check }) => void check("b", observed("timeout")).is("open") }),
+        scenario({ id: "T-3", title: "breaks", area: "t", doc: "d", run: async () => { throw new Error("(HTTP code 500) boom"); } }),
+        scenario({ id: "T-4", title: "hangs", area: "t", doc: "d", run: () => sleep(5000) }),
+        scenario({ id: "T-5", title: "needs", area: "t", doc: "d", requires: [needs.defaultBridge], run: async () => {} }),
+      ],
+    });
+    expect(results.map((r) => [r.id, r.status, r.reason])).toEqual([
+      ["T-1", "passed", undefined],
+      ["T-2", "failed", "b: expected open, observed timeout"],
+      ["T-3", "error", "(HTTP code 500) boom"],
+      ["T-4", "failed", "timed out after 0.2s"],
+      ["T-5", "skipped", "engine has no default bridge network (daemon runs with --bridge=none)"],
+    ]);
+    expect(results[1]?.evidence).toEqual([{ claim: "b", expected: "open", observed: "timeout", how: "docker exec x thing", ok: false }]);
+    expect(torn.sort()).toEqual(["T-1", "T-2", "T-3", "T-4"]);
+  });
+
+  test("no more than --concurrency at once, and exclusive scenarios run alone, last", async () => {
+    const { lab } = recordingLab();
+    let running = 0;
+    let most = 0;
+    const log: string[] = [];
+    const body = (id: string) => async (_: ScenarioContext) => {
+      running++;
+      most = Math.max(most, running);
+      log.push(`${id}:${running}`);
+      await sleep(20);
+      running--;
+    };
+    await runScenarios({
+      lab,
+      capabilities: engine,
+      concurrency: 3,
+      timeoutMs: 1000,
+      scenarios: [
+        scenario({ id: "X", title: "alone", area: "t", doc: "d", exclusive: true, run: body("X") }),
+        ...["A", "B", "C", "D", "E", "F"].map((id) => scenario({ id, title: id, area: "t", doc: "d", run: body(id) })),
+      ],
+    });
+    expect(most).toBe(3);
+    expect(log.at(-1)).toBe("X:1");
+  });
+
+  test("--repeat runs each scenario that many times, in separate scopes", async () => {
+    const { lab, torn } = recordingLab();
+    const results = await runScenarios({
+      lab, capabilities: engine, concurrency: 2, timeoutMs: 1000, repeat: 3,
+      scenarios: [scenario({ id: "R-1", title: "r", area: "t", doc: "d", run: async () => {} })],
+    });
+    expect(results.map((r) => r.attempt)).toEqual([1, 2, 3]);
+    expect(torn.sort()).toEqual(["R-1", "R-1-2", "R-1-3"]);
+  });
+
+  test("an aborted run starts nothing more", async () => {
+    const { lab } = recordingLab();
+    const abort = new AbortController();
+    const results = await runScenarios({
+      lab, capabilities: engine, concurrency: 1, timeoutMs: 1000, signal: abort.signal,
+      scenarios: ["A", "B", "C"].map((id) => scenario({ id, title: id, area: "t", doc: "d", run: async () => abort.abort() })),
+    });
+    expect(results.map((r) => r.id)).toEqual(["A"]);
+  });
+});
