@@ -147,13 +147,22 @@ async function runCommand(words: string[], flags: RunFlags): Promise<number> {
 function listCommand(words: string[], flags: { area?: string[]; tag?: string[]; grep?: string; json?: boolean }): number {
   const scenarios = selectScenarios(ALL_SCENARIOS, selectionWords(words, flags));
   if (flags.json) {
-    const rows = scenarios.map((s) => ({ id: s.id, title: s.title, area: s.area, doc: s.doc, tags: s.tags, requires: s.requires.map((r) => r.name) }));
+    const rows = scenarios.map((s) => ({
+      id: s.id,
+      title: s.title,
+      area: s.area,
+      doc: s.doc,
+      tags: s.tags,
+      requires: s.requires.map((r) => r.name),
+      exclusive: Boolean(s.exclusive),
+    }));
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return ExitCode.ok;
   }
   for (const s of scenarios) {
     const requires = s.requires.length ? `  [needs: ${s.requires.map((r) => r.name).join(", ")}]` : "";
-    process.stdout.write(`${s.id.padEnd(8)} ${s.area.padEnd(15)} ${s.title}\n${" ".repeat(25)}doc: ${s.doc}${requires}\n`);
+    const alone = s.exclusive ? "  [runs alone]" : "";
+    process.stdout.write(`${s.id.padEnd(8)} ${s.area.padEnd(15)} ${s.title}\n${" ".repeat(25)}doc: ${s.doc}${requires}${alone}\n`);
   }
   process.stderr.write(`${scenarios.length} scenario(s)\n`);
   return ExitCode.ok;

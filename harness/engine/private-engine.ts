@@ -208,20 +208,37 @@ async function unmountUnder(dir: string): Promise<void> {
   for (const mountPoint of mounts) await runCommand("umount", ["-l", mountPoint], { timeoutMs: 5000 });
 }
 
-/** Private engines whose owning process is gone: what `docknet clean` stops. */
+/**
+ * Private engines whose owning process is gone: what `docknet clean` stops.
+ * A namespace of docknet's with no engine directory left (a crash between
+ * the two removals) counts too.
+ */
 export function orphanedPrivateEngines(): PrivateEngineState[] {
-  if (!existsSync(enginesDir())) return [];
   const orphans: PrivateEngineState[] = [];
-  for (const entry of readdirSync(enginesDir())) {
+  const live = new Set<string>();
+  const entries = existsSync(enginesDir()) ? readdirSync(enginesDir()) : [];
+  for (const entry of entries) {
     const file = join(enginesDir(), entry, "state.json");
-    if (!existsSync(file)) continue;
+    const bare = { id: entry, ownerPid: 0, netns: `docknet-${entry}`, outsideNetns: `docknet-${entry}-out`, dir: join(enginesDir(), entry), startedAt: "" };
+    if (!existsSync(file)) {
+      orphans.push(bare);
+      continue;
+    }
     try {
       const state = JSON.parse(readFileSync(file, "utf8")) as PrivateEngineState;
-      if (!isAlive(state.ownerPid)) orphans.push(state);
+      if (isAlive(state.ownerPid)) live.add(state.id);
+      else orphans.push(state);
     } catch {
-      // a half-written state file: the directory is all there is to remove
-      orphans.push({ id: entry, ownerPid: 0, netns: `docknet-${entry}`, dir: join(enginesDir(), entry), startedAt: "" });
+      orphans.push(bare); // a half-written state file: the directory is all there is to remove
     }
+  }
+  const known = new Set(orphans.map((o) => o.id));
+  const namespaces = existsSync("/run/netns") ? readdirSync("/run/netns") : [];
+  for (const netns of namespaces) {
+    const id = /^docknet-([0-9a-f]+)(?:-out)?$/.exec(netns)?.[1];
+    if (!id || live.has(id) || known.has(id)) continue;
+    known.add(id);
+    orphans.push({ id, ownerPid: 0, netns: `docknet-${id}`, outsideNetns: `docknet-${id}-out`, dir: join(enginesDir(), id), startedAt: "" });
   }
   return orphans;
 }

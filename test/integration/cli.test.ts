@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -149,6 +150,15 @@ describe("runs through the CLI", () => {
     expect(docknetLeftovers().length).toBeGreaterThan(0);
     const clean = await docknet(["clean"]);
     expect(clean.code).toBe(0);
+    expect(clean.stderr).toMatch(/private engines stopped: 1/);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("docknet clean also removes a namespace of docknet's whose engine directory is gone", async () => {
+    const id = randomBytes(4).toString("hex");
+    execFileSync("ip", ["netns", "add", `docknet-${id}`]);
+    expect(docknetLeftovers()).toEqual([`network namespace docknet-${id}`]);
+    const clean = await docknet(["clean"]);
     expect(clean.stderr).toMatch(/private engines stopped: 1/);
     expect(docknetLeftovers()).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { privateEnginePrerequisites } from "../../harness/engine/private-engine.js";
+import { orphanedPrivateEngines, privateEnginePrerequisites, stopPrivateEngine } from "../../harness/engine/private-engine.js";
 import { findStaticBusybox } from "../../harness/static-busybox.js";
 import { docknetLeftovers } from "./leftovers.js";
 
@@ -11,6 +11,8 @@ export default async function setup(): Promise<() => void> {
   const missing = await privateEnginePrerequisites();
   if (missing) throw new Error(`integration tests cannot run: ${missing}`);
   findStaticBusybox();
+  // Engines of runs that were killed earlier (their owner is gone) are removed the way `docknet clean` does.
+  for (const orphan of orphanedPrivateEngines()) await stopPrivateEngine(orphan);
   const before = docknetLeftovers();
   if (before.length) throw new Error(`docknet leftovers before the tests (run: docknet clean):\n${before.join("\n")}`);
   return () => {
