@@ -43,7 +43,12 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "localhost";
     const runId = randomBytes(3).toString("hex");
     const image = await ensureProbeImage(await Lab.connection(), options.probeImage);
-    const lab = await Lab.open({ runId, image, ...(options.faults ? { faults: options.faults } : {}) });
+    const lab = await Lab.open({
+      runId,
+      image,
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
+    });
     const capabilities = await detectCapabilities(lab.docker, engine);
     let closed = false;
     return {

@@ -1,6 +1,6 @@
 import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
-import { ipv4InSubnet } from "../harness/lab/probe-output.js";
+import { IPV4_ADDRESS, ipv4InSubnet } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
 
 const DOC = "docker network create reference";
@@ -41,6 +41,24 @@ export default [
       const host = await lab.hostObserver();
       const bridgeName = `br-${net.id.slice(0, 12)}`;
       check(`${bridgeName}'s MTU on the host`, derive(await host.interfaces(), (all) => all.find((i) => i.name === bridgeName)?.mtu)).is(1400);
+    },
+  }),
+
+  scenario({
+    id: "OPT-05",
+    title: "enable_ip_masquerade=false: egress leaves with the container's own address",
+    area: "options",
+    doc: "Bridge network driver › Options (com.docker.network.bridge.enable_ip_masquerade)",
+    requires: [needs.outsideHost],
+    async run({ lab, check, engine }) {
+      const outside = engine.outsideHost!;
+      const masqueraded = await lab.network("masq", { subnet: "pick" });
+      const plain = await lab.network("nomasq", { subnet: "pick", options: { "com.docker.network.bridge.enable_ip_masquerade": "false" } });
+      const control = await lab.probe("control").on(masqueraded).start();
+      check("control: the source the outside host saw from a masqueraded network", await control.fetch(outside.address, 80, outside.sourcePath)).is(outside.engineAddress);
+      const c = await lab.probe("c").on(plain).start();
+      const own = check("the container's own address", await lab.addressOn(c, plain)).matches(IPV4_ADDRESS);
+      check("the source the outside host saw without masquerading", await c.fetch(outside.address, 80, outside.sourcePath)).is(own);
     },
   }),
 

@@ -82,6 +82,25 @@ export default [
   }),
 
   scenario({
+    id: "PP-05",
+    title: "-p 127.0.0.1:HOST:80 answers on the host only, never from outside; -p HOST:80 answers from outside",
+    area: "publishing",
+    doc: `${DOC} (publishing to localhost only)`,
+    requires: [needs.hostNetwork, needs.outsideHost],
+    async run({ lab, check, engine }) {
+      const outsideHost = engine.outsideHost!;
+      const [local, everywhere] = await lab.hostPorts(2);
+      await lab.probe("local").serving(80).publish(80, local!, "127.0.0.1").start();
+      await lab.probe("everywhere").serving(80).publish(80, everywhere!).start();
+      const host = await lab.hostObserver();
+      const outside = lab.outside();
+      check(`control: ${outsideHost.engineAddress}:${everywhere} (published on all addresses) from outside`, await outside.request(outsideHost.engineAddress, everywhere!)).is("HTTP 404");
+      check(`127.0.0.1:${local} from the host`, await host.request("127.0.0.1", local!)).is("HTTP 404");
+      check(`${outsideHost.engineAddress}:${local} (published on 127.0.0.1) from outside`, await outside.request(outsideHost.engineAddress, local!, 2)).isNot("HTTP 404");
+    },
+  }),
+
+  scenario({
     id: "PP-07",
     title: "Hairpin: a published port is reachable through a host address from another network and from itself",
     area: "publishing",

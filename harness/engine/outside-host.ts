@@ -3,6 +3,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { EngineUnavailable } from "../exit-codes.js";
 import { runCommand } from "../host-command.js";
+import type { ContainerHandle } from "../lab/probe.js";
 
 /**
  * The outside world of a private engine: a network namespace docknet makes
@@ -18,6 +19,8 @@ export interface OutsideHost {
   readonly engineAddress: string;
   /** The HTTP path that answers with the caller's source address. */
   readonly sourcePath: string;
+  /** busybox applets for commands run inside the outside host. */
+  readonly binDir: string;
 }
 
 // A /30 at the top of docknet's 10.213.0.0/16; the lab's subnet picker sees it as a host route and avoids it.
@@ -33,6 +36,20 @@ async function must(file: string, args: string[]): Promise<void> {
   if (outcome.code !== 0) throw new EngineUnavailable(`outside host: ${file} ${args.join(" ")}: ${outcome.stderr.trim()}`);
 }
 
+/** Runs commands inside the outside host, with busybox's applets first on PATH. */
+export function outsideHandle(host: OutsideHost): ContainerHandle {
+  return {
+    id: host.netns,
+    runsAs: `nsenter --net=/run/netns/${host.netns}`,
+    async exec(command) {
+      const out = await runCommand("nsenter", [`--net=/run/netns/${host.netns}`, join(host.binDir, "env"), `PATH=${host.binDir}`, ...command], {
+        timeoutMs: 60_000,
+      });
+      return { exitCode: out.code, stdout: out.stdout, stderr: out.stderr };
+    },
+  };
+}
+
 /** Builds the outside host for the engine living in `engineNetns`; returns it and the pid of its server. */
 export async function createOutsideHost(engineNetns: string, id: string, dir: string, busybox: string): Promise<{ host: OutsideHost; pid: number }> {
   const netns = `${engineNetns}-out`;
@@ -45,7 +62,12 @@ export async function createOutsideHost(engineNetns: string, id: string, dir: st
   await must("ip", ["-n", engineNetns, "route", "add", "default", "via", OUTSIDE_ADDRESS]);
   await must("ip", ["-n", netns, "addr", "add", `${OUTSIDE_ADDRESS}/30`, "dev", outer]);
   await must("ip", ["-n", netns, "link", "set", outer, "up"]);
+  // A neighbour that knows the way to docknet's lab subnets (10.213.0.0/16), as a LAN router would.
+  await must("ip", ["-n", netns, "route", "add", "10.213.0.0/16", "via", ENGINE_ADDRESS]);
 
+  const binDir = join(dir, "outside-bin");
+  mkdirSync(binDir, { recursive: true });
+  await must(busybox, ["--install", "-s", binDir]);
   const www = join(dir, "outside-www");
   mkdirSync(join(www, "cgi-bin"), { recursive: true });
   writeFileSync(join(www, "cgi-bin", "source"), SOURCE_CGI);
@@ -58,7 +80,7 @@ export async function createOutsideHost(engineNetns: string, id: string, dir: st
   closeSync(log);
   server.unref();
   return {
-    host: { netns, address: OUTSIDE_ADDRESS, engineAddress: ENGINE_ADDRESS, sourcePath: "/cgi-bin/source" },
+    host: { netns, address: OUTSIDE_ADDRESS, engineAddress: ENGINE_ADDRESS, sourcePath: "/cgi-bin/source", binDir },
     pid: server.pid ?? 0,
   };
 }

@@ -13,6 +13,7 @@ export const LAB_FAULTS = {
   "detach-after-start": "containers are disconnected from their user-defined networks right after they start",
   "host-ports-taken": "every host port the lab hands out is already taken by another listener",
   "publish-dropped": "-p and -P options are not passed to the engine",
+  "publish-host-ip-ignored": "-p HOST_IP:PORT:PORT publishes on every address (the host address is lost)",
   "servers-down": "servers a probe is asked to run are never started",
   "extra-hosts-dropped": "--add-host entries are not passed to the engine",
   "links-dropped": "--link options are not passed to the engine",

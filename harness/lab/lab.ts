@@ -3,7 +3,8 @@ import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
 import type { Observation } from "../evidence.js";
 import type { LabFault } from "./faults.js";
-import type { Probe } from "./probe.js";
+import { outsideHandle, type OutsideHost } from "../engine/outside-host.js";
+import { Probe } from "./probe.js";
 import { endpointConfig, errorText } from "./docker-api.js";
 import { ProbeBuilder } from "./probe-builder.js";
 import { ipv4InSubnet } from "./probe-output.js";
@@ -86,6 +87,7 @@ export class Lab {
     readonly runId: string,
     readonly image: string,
     readonly faults: ReadonlySet<LabFault>,
+    private readonly outsideHost?: OutsideHost,
   ) {}
 
   /** The engine connection testcontainers made (to DOCKER_HOST): one connection for containers and networks. */
@@ -93,8 +95,8 @@ export class Lab {
     return (await getContainerRuntimeClient()).container.dockerode;
   }
 
-  static async open(options: { runId: string; image: string; faults?: Iterable<LabFault> }): Promise<Lab> {
-    return new Lab(await Lab.connection(), options.runId, options.image, new Set(options.faults ?? []));
+  static async open(options: { runId: string; image: string; faults?: Iterable<LabFault>; outsideHost?: OutsideHost }): Promise<Lab> {
+    return new Lab(await Lab.connection(), options.runId, options.image, new Set(options.faults ?? []), options.outsideHost);
   }
 
   labels(scenarioId?: string): Record<string, string> {
@@ -111,6 +113,14 @@ export class Lab {
   }
 
   private observer?: Promise<Probe>;
+  private outsideProbe?: Probe;
+
+  /** The outside host's view: requests made from the world beyond the engine's host. */
+  outside(): Probe | undefined {
+    if (!this.outsideHost) return undefined;
+    this.outsideProbe ??= new Probe(outsideHandle(this.outsideHost), "outside");
+    return this.outsideProbe;
+  }
 
   /**
    * One probe on the host network, shared by every scenario of the run, that
@@ -223,6 +233,13 @@ export class LabScope {
 
   has(fault: LabFault): boolean {
     return !this.options.faultFree && this.lab.faults.has(fault);
+  }
+
+  /** The outside host, for requests from beyond the engine's host (requires needs.outsideHost). */
+  outside(): Probe {
+    const outside = this.lab.outside();
+    if (!outside) throw new Error("this engine has no outside host (declare needs.outsideHost)");
+    return outside;
   }
 
   /** The run's shared probe on the host network (see Lab.hostObserver). */

@@ -203,7 +203,7 @@ export class ProbeBuilder {
       }
     }
     for (const { containerPort, hostPort, hostIp } of this.published) {
-      if (!scope.has("publish-dropped")) container.publishPort(containerPort, hostPort, hostIp);
+      if (!scope.has("publish-dropped")) container.publishPort(containerPort, hostPort, scope.has("publish-host-ip-ignored") ? undefined : hostIp);
       args.push(`-p ${hostIp ? `${hostIp}:` : ""}${hostPort ? `${hostPort}:` : ""}${containerPort.replace("/tcp", "")}`);
     }
     for (const port of this.exposed) {

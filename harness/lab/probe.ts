@@ -33,6 +33,8 @@ interface ExecOutcome {
 export interface ContainerHandle {
   readonly id: string;
   exec(command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** How a person would run a command there ("docker exec NAME" when absent). */
+  readonly runsAs?: string;
 }
 
 /** Exec through dockerode, for containers testcontainers did not start. */
@@ -65,6 +67,11 @@ export class Probe {
     private readonly serversDown = false,
   ) {}
 
+  /** The command prefix evidence shows: `docker exec NAME`, or how the outside host is entered. */
+  private get runsAs(): string {
+    return this.container.runsAs ?? `docker exec ${this.name}`;
+  }
+
   get id(): string {
     return this.container.id;
   }
@@ -77,7 +84,7 @@ export class Probe {
   /** Runs a command inside the probe, always under a hard timeout. */
   async exec(command: string[], timeoutSeconds = 10): Promise<ExecOutcome> {
     const result = await this.container.exec(["timeout", "-s", "KILL", String(timeoutSeconds), ...command]);
-    return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr, how: `docker exec ${this.name} ${command.join(" ")}` };
+    return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr, how: `${this.runsAs} ${command.join(" ")}` };
   }
 
   /** DNS only, as the container's resolver configuration says (busybox nslookup). */
@@ -135,14 +142,14 @@ export class Probe {
         status: parseHttpAnswer(out.stdout, out.stderr, out.code),
         body: out.stdout.split(/\r?\n\r?\n/).slice(1).join("\n\n").trim(),
       },
-      how: `docker exec ${this.name} sh -c 'printf "GET ${path} HTTP/1.0\\r\\n\\r\\n" | nc -w ${timeoutSeconds} ${host} ${port}'`,
+      how: `${this.runsAs} sh -c 'printf "GET ${path} HTTP/1.0\\r\\n\\r\\n" | nc -w ${timeoutSeconds} ${host} ${port}'`,
       raw: `${out.stdout.split("\n")[0] ?? ""}${out.stderr}`,
     };
   }
 
   /** Starts a TCP server (busybox httpd) on a port; returns whether it listens. */
   async serve(port: number): Promise<Observation<boolean>> {
-    if (this.serversDown) return { value: true, how: `docker exec ${this.name} httpd -p ${port} -h /www` };
+    if (this.serversDown) return { value: true, how: `${this.runsAs} httpd -p ${port} -h /www` };
     const out = await this.exec(["httpd", "-p", String(port), "-h", "/www"]);
     return { value: out.code === 0, how: out.how, raw: out.stderr };
   }
@@ -150,7 +157,7 @@ export class Probe {
   async interfaces(): Promise<Observation<NetInterface[]>> {
     const out = await this.exec(["sh", "-c", "ip -o link; echo '--'; ip -o addr"]);
     const [links = "", addrs = ""] = out.stdout.split("\n--\n");
-    return { value: parseInterfaces(links, addrs), how: `docker exec ${this.name} sh -c 'ip -o link; ip -o addr'`, raw: out.stdout };
+    return { value: parseInterfaces(links, addrs), how: `${this.runsAs} sh -c 'ip -o link; ip -o addr'`, raw: out.stdout };
   }
 
   /** The names of the interfaces, for checks that only care which exist. */

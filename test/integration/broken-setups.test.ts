@@ -25,7 +25,12 @@ describe("each scenario fails on its broken setup", () => {
 
   test.each(labFaults)("with the lab fault %s", async (fault) => {
     const scenarios = ALL_SCENARIOS.filter((s) => BROKEN_BY[s.id] === fault);
-    const lab = await Lab.open({ runId: randomBytes(3).toString("hex"), image: session.lab.image, faults: [fault] });
+    const lab = await Lab.open({
+      runId: randomBytes(3).toString("hex"),
+      image: session.lab.image,
+      faults: [fault],
+      ...(session.engine.outsideHost ? { outsideHost: session.engine.outsideHost } : {}),
+    });
     try {
       const results = await runScenarios({ scenarios, lab, capabilities: session.capabilities, concurrency: 4, timeoutMs: 120_000 });
       for (const result of results) {
