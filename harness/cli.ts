@@ -108,7 +108,7 @@ function watchInterrupts(abort: AbortController): { exitCode: () => number | und
   return { exitCode: () => exitCode };
 }
 
-async function runCommand(words: string[], flags: RunFlags): Promise<number> {
+async function runAction(words: string[], flags: RunFlags): Promise<number> {
   const scenarios = selectScenarios(ALL_SCENARIOS, selectionWords(words, flags));
   if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
   if (flags.daemonConfig && flags.engine === "current") throw new UsageError("--daemon-config needs a private engine (--engine private)");
@@ -218,7 +218,7 @@ networks; a private engine lives in its own network namespace.
 ${EXIT_HELP}`,
     )
     .action(async (words: string[], flags: RunFlags) => {
-      process.exitCode = await runCommand(words, flags);
+      process.exitCode = await runAction(words, flags);
     });
 
   selection(program.command("list").description("list scenarios: id, area, title, doc section, requirements"))

@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 
 /** What a command on the machine docknet runs on printed, and how it ended. */
 export interface CommandOutcome {
@@ -32,19 +34,8 @@ export function runCommand(
   });
 }
 
-/** Runs a command and throws with its stderr when it fails. */
-export async function runChecked(file: string, args: readonly string[], timeoutMs?: number): Promise<string> {
-  const outcome = await runCommand(file, args, timeoutMs === undefined ? {} : { timeoutMs });
-  if (outcome.code !== 0) {
-    throw new Error(`${file} ${args.join(" ")} exited ${outcome.code}: ${outcome.stderr.trim()}`);
-  }
-  return outcome.stdout;
-}
-
 /** Finds a program on PATH (like `command -v`), or undefined. */
 export async function findProgram(name: string): Promise<string | undefined> {
-  const { existsSync } = await import("node:fs");
-  const { join } = await import("node:path");
   for (const dir of (process.env.PATH ?? "").split(":")) {
     if (dir && existsSync(join(dir, name))) return join(dir, name);
   }

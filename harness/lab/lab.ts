@@ -427,15 +427,6 @@ export class LabScope {
     };
   }
 
-  /** Whether the engine has a network of that name (the default bridge may be absent). */
-  async networkExists(name: string): Promise<boolean> {
-    return this.docker
-      .getNetwork(name)
-      .inspect()
-      .then(() => true)
-      .catch(() => false);
-  }
-
   private async call(how: string, action: () => Promise<unknown>): Promise<Observation<ApiOutcome>> {
     try {
       await action();

@@ -120,6 +120,29 @@ describe("runs through the CLI", () => {
     expect(docknetLeftovers()).toEqual([]);
   });
 
+  test("on an engine without a default bridge, its scenarios skip naming that fact; --strict fails them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "docknet-cli-"));
+    writeFileSync(join(dir, "daemon.json"), JSON.stringify({ bridge: "none" }));
+    const args = ["run", "DB-01", "DB-02", "UB-01", "--daemon-config", join(dir, "daemon.json"), "--json", "-"];
+    const out = await docknet(args);
+    expect(out.code, out.stderr).toBe(0);
+    const report = JSON.parse(out.stdout) as { results: { id: string; status: string; reason?: string }[] };
+    expect(report.results.map((r) => [r.id, r.status, r.reason])).toEqual([
+      ["DB-01", "skipped", "engine has no default bridge network (daemon runs with --bridge=none)"],
+      ["DB-02", "skipped", "engine has no default bridge network (daemon runs with --bridge=none)"],
+      ["UB-01", "passed", undefined],
+    ]);
+    const strict = await docknet([...args, "--strict"]);
+    expect(strict.code).toBe(1);
+  });
+
+  test("--probe-image that is not on the engine is refused: docknet never pulls", async () => {
+    const out = await docknet(["run", "UB-01", "--engine", "private", "--probe-image", "docknet-nowhere:1"]);
+    expect(out.code).toBe(3);
+    expect(lines(out.stderr).at(-1)).toMatch(/--probe-image docknet-nowhere:1 is not on the engine \(docknet never pulls\)/);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
   test.each([
     ["SIGINT", 130],
     ["SIGTERM", 143],

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { RUN_LABEL, SCENARIO_LABEL } from "../../harness/lab/lab.js";
+import { ensureProbeImage } from "../../harness/lab/probe-image.js";
 import type { RunReport } from "../../harness/results.js";
 import { openSession, runConformance, type Session } from "../../harness/session.js";
 import { junitXml } from "../../reports/junit.js";
@@ -42,6 +43,13 @@ describe("conformance run on a private engine", () => {
     const cases = suites.flatMap((s) => [s.testcase].flat()) as { name: string }[];
     expect(cases.map((c) => c.name.split(" ")[0])).toEqual(ALL_SCENARIOS.map((s) => s.id));
     expect(new Set(suites.map((s) => s.name))).toEqual(new Set(ALL_SCENARIOS.map((s) => `docknet.${s.area}`)));
+  });
+
+  test("the probe image is reused, not rebuilt: same content, same tag, same image", async () => {
+    const before = await session.lab.docker.getImage(session.lab.image).inspect();
+    expect(await ensureProbeImage(session.lab.docker)).toBe(session.lab.image);
+    expect((await session.lab.docker.getImage(session.lab.image).inspect()).Id).toBe(before.Id);
+    expect(session.lab.image).toMatch(/^docknet-probe:[0-9a-f]{12}$/);
   });
 
   test("nothing was pulled from a registry: the engine's log names no pull", () => {
