@@ -28,7 +28,7 @@ export function junitXml(report: RunReport): string {
       .testSuite()
       .name(`docknet.${area}`)
       .timestamp(report.startedAt)
-      .time(results.reduce((sum, r) => sum + r.durationMs, 0) / 1000)
+      .time(seconds(results.reduce((sum, r) => sum + r.durationMs, 0)))
       .property("docknet.version", report.tool.version)
       .property("docknet.run", report.runId)
       .property("engine", report.engine.description)
@@ -42,11 +42,16 @@ export function junitXml(report: RunReport): string {
   return junit.build();
 }
 
+/** Seconds with millisecond precision, as JUnit consumers expect. */
+function seconds(ms: number): number {
+  return Math.round(ms) / 1000;
+}
+
 type Suite = ReturnType<Builder["testSuite"]>;
 
 function addCase(suite: Suite, result: ScenarioResult): void {
   const name = `${result.id} ${result.title}${result.attempt > 1 ? ` (repeat ${result.attempt})` : ""}`;
-  const testCase = suite.testCase().className(`docknet.${result.area}`).name(name).time(result.durationMs / 1000);
+  const testCase = suite.testCase().className(`docknet.${result.area}`).name(name).time(seconds(result.durationMs));
   testCase.property("docknet.id", result.id).property("docknet.doc", result.doc);
   const body = evidenceText(result.evidence);
   switch (result.status) {
