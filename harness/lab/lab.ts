@@ -152,6 +152,35 @@ export class Lab {
     return pick;
   }
 
+  private portLock: Promise<unknown> = Promise.resolve();
+  private nextPort?: number;
+
+  /**
+   * `count` consecutive host ports that nothing listens on now and that no
+   * other scenario of this run was given. Runs start at different places in
+   * 20000-39999, so that two runs on one engine rarely meet.
+   */
+  async allocateHostPorts(count: number): Promise<number[]> {
+    const allocation = this.portLock.then(async () => {
+      const busy = await this.hostObserver()
+        .then((observer) => observer.listening())
+        .then((ports) => new Set(ports.value))
+        .catch(() => new Set<number>()); // no host network: the engine's own refusal will tell
+      let port = (this.nextPort ??= 20_000 + (hashText(this.runId) % 400) * 50);
+      for (let tries = 0; tries < 20_000; tries++, port++) {
+        if (port + count > 40_000) port = 20_000;
+        const run = Array.from({ length: count }, (_, i) => port + i);
+        if (run.every((p) => !busy.has(p))) {
+          this.nextPort = port + count;
+          return run;
+        }
+      }
+      throw new Error("no free host ports left in 20000-39999");
+    });
+    this.portLock = allocation.catch(() => undefined);
+    return allocation;
+  }
+
   releaseSubnet(subnet: string): void {
     this.reservedSubnets.delete(subnet);
   }
@@ -324,9 +353,8 @@ export class LabScope {
 
   /** `count` consecutive host ports, e.g. for a published range. */
   async hostPorts(count: number): Promise<number[]> {
-    // Spread runs and scenarios apart so that concurrent scenarios never ask for the same port.
-    const base = 20_000 + ((hashText(`${this.lab.runId}:${this.scenarioId}`) + this.sequence++ * 17) % 2000) * 10;
-    const ports = Array.from({ length: count }, (_, i) => base + i);
+    const ports = await this.lab.allocateHostPorts(count);
+    this.sequence++;
     if (this.has("host-ports-taken")) {
       const squatter = await this.probe(`squatter${this.sequence}`).on(this.hostNetwork).start();
       for (const port of ports) await squatter.exec(["httpd", "-p", String(port), "-h", "/www"]);
@@ -448,3 +476,4 @@ function hashText(text: string): number {
   for (const char of text) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
   return hash;
 }
+

@@ -189,3 +189,14 @@ export function ipv4InSubnet(address: string, cidr: string): boolean {
   const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
   return ((toNumber(address.split("/")[0] ?? "") & mask) >>> 0) === ((toNumber(base) & mask) >>> 0);
 }
+
+/** Parses `netstat -ltn` into the TCP ports something listens on. */
+export function listeningPorts(netstat: string): Set<number> {
+  const ports = new Set<number>();
+  for (const line of netstat.split("\n")) {
+    const local = /^tcp6?\s+\d+\s+\d+\s+(\S+)/.exec(line)?.[1];
+    const port = Number(local?.slice(local.lastIndexOf(":") + 1));
+    if (port) ports.add(port);
+  }
+  return ports;
+}

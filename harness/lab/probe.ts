@@ -2,6 +2,7 @@ import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import type { Observation } from "../evidence.js";
 import {
+  listeningPorts,
   parseConnect,
   parseUdpExchange,
   parseHttpAnswer,
@@ -197,6 +198,12 @@ export class Probe {
   async env(): Promise<Observation<Record<string, string>>> {
     const out = await this.exec(["env"]);
     return { value: parseEnv(out.stdout), how: out.how, raw: out.stdout };
+  }
+
+  /** The TCP ports something listens on in the probe's namespace. */
+  async listening(): Promise<Observation<number[]>> {
+    const out = await this.exec(["netstat", "-ltn"]);
+    return { value: [...listeningPorts(out.stdout)], how: out.how, raw: out.stdout };
   }
 
   /** The identity of the network namespace the probe lives in. */

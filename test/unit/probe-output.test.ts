@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import {
   ipv4InSubnet,
+  listeningPorts,
   parseConnect,
   parseEnv,
   parseHosts,
@@ -100,5 +101,17 @@ describe("parsing probe output", () => {
     expect(ipv4InSubnet("10.213.5.200/24", "10.213.5.128/25")).toBe(true);
     expect(ipv4InSubnet("10.213.5.100", "10.213.5.128/25")).toBe(false);
     expect(ipv4InSubnet("1.2.3.4", "0.0.0.0/0")).toBe(true);
+  });
+});
+
+describe("host ports in use", () => {
+  test("netstat -ltn lists the TCP ports something listens on", () => {
+    const netstat = `Active Internet connections (only servers)
+Proto Recv-Q Send-Q Local Address           Foreign Address         State
+tcp        0      0 0.0.0.0:2024            0.0.0.0:*               LISTEN
+tcp        0      0 127.0.0.1:20050         0.0.0.0:*               LISTEN
+tcp        0      0 :::20051                :::*                    LISTEN
+`;
+    expect([...listeningPorts(netstat)]).toEqual([2024, 20050, 20051]);
   });
 });
