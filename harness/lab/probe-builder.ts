@@ -191,10 +191,12 @@ export class ProbeBuilder {
       .withCommand(["sh", "-c", this.startScript()]);
     if (this.networks.length === 0) this.networks.push({ network: scope.defaultBridge, endpoint: {} });
     const args: string[] = [];
+    const landedOn: { network: NetworkRef; endpoint: EndpointSpec }[] = [];
     for (const [index, { network, endpoint }] of this.networks.entries()) {
       const landed = await scope.route(network);
       // A container misrouted to the default bridge cannot keep user-network aliases or addresses.
       const kept = landed.kind === network.kind ? endpoint : {};
+      landedOn.push({ network: landed, endpoint: kept });
       container.onNetwork(landed.name, kept);
       args.push(`--network ${network.name}`);
       if (index === 0) {
@@ -215,11 +217,13 @@ export class ProbeBuilder {
       args.push("-P");
     }
     if (this.links.length > 0 && !scope.has("links-dropped")) {
-      const first = await scope.route(this.networks[0]!.network);
-      const links = this.links.map(({ target, alias }) => `${target}:${alias}`);
+      const first = landedOn[0]!;
       // On user-defined networks a link is only a scoped alias, carried by the endpoint (as the CLI does).
-      if (first.kind === "user") container.onNetwork(first.name, { ...this.networks[0]!.endpoint, links });
-      else links.forEach((link) => container.linkTo(link.split(":")[0]!, link.split(":")[1]!));
+      if (first.network.kind === "user") {
+        container.onNetwork(first.network.name, { ...first.endpoint, links: this.links.map(({ target, alias }) => `${target}:${alias}`) });
+      } else {
+        this.links.forEach(({ target, alias }) => container.linkTo(target, alias));
+      }
     }
     this.links.forEach(({ target, alias }) => args.push(`--link ${target}:${alias}`));
     if (this.extraHosts.length > 0) {
@@ -238,7 +242,7 @@ export class ProbeBuilder {
       container.hostnameIs(this.hostname);
       args.push(`--hostname ${this.hostname}`);
     }
-    const how = `docker run -d --name ${name} ${args.join(" ")} probe`;
+    const how = `docker run -d --name ${name} ${args.join(" ")} ${scope.lab.image}`;
     let started: ContainerHandle;
     try {
       started = await container.startProbe();
@@ -253,9 +257,8 @@ export class ProbeBuilder {
     scope.lab.containersStarted++;
     const probe = new Probe(started, name, scope.has("servers-down"));
     if (scope.has("detach-after-start")) {
-      for (const { network } of this.networks) {
-        const landed = await scope.route(network);
-        if (landed.kind === "user") await scope.docker.getNetwork(landed.name).disconnect({ Container: started.id });
+      for (const { network } of landedOn.filter((l) => l.network.kind === "user")) {
+        await scope.docker.getNetwork(network.name).disconnect({ Container: started.id });
       }
     }
     return { probe, attempt: { started: true, message: "started", state: "running" }, how };
