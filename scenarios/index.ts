@@ -3,6 +3,7 @@ import connect from "./connect.js";
 import defaultBridge from "./default-bridge.js";
 import dns from "./dns.js";
 import host from "./host.js";
+import ipv6 from "./ipv6.js";
 import isolation from "./isolation.js";
 import links from "./links.js";
 import none from "./none.js";
@@ -20,6 +21,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...connect,
   ...options,
   ...host,
+  ...ipv6,
   ...none,
   ...links,
 ];

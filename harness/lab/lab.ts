@@ -36,6 +36,8 @@ export interface NetworkSpec {
   readonly icc?: boolean;
   readonly interfacePrefix?: string;
   readonly options?: Record<string, string>;
+  /** An IPv6 subnet as well: a CIDR, or "pick" for a ULA /64 of this run's own. */
+  readonly ipv6Subnet?: string;
 }
 
 export interface EndpointSpec {
@@ -181,6 +183,13 @@ export class Lab {
     return allocation;
   }
 
+  private ipv6Picks = 0;
+
+  /** A ULA /64 unique to this run (fd0d:<run>:<n>::/64): IPv6 lab networks never overlap each other. */
+  pickIpv6Subnet(): string {
+    return `fd0d:${(hashText(this.runId) & 0xffff).toString(16)}:${(this.ipv6Picks++).toString(16)}::/64`;
+  }
+
   releaseSubnet(subnet: string): void {
     this.reservedSubnets.delete(subnet);
   }
@@ -296,30 +305,31 @@ export class LabScope {
     if (!ignoreOptions && spec.interfacePrefix) options["com.docker.network.container_iface_prefix"] = spec.interfacePrefix;
     if (this.has("user-networks-icc-off")) options["com.docker.network.bridge.enable_icc"] = "false";
     const name = this.name(short);
+    const ipv6Subnet = ignoreOptions ? undefined : spec.ipv6Subnet === "pick" ? this.lab.pickIpv6Subnet() : spec.ipv6Subnet;
+    const ipam = [
+      ...(subnet
+        ? [
+            {
+              Subnet: subnet,
+              ...(spec.gateway && !ignoreOptions ? { Gateway: spec.gateway } : {}),
+              ...(spec.ipRange && !ignoreOptions ? { IPRange: spec.ipRange } : {}),
+            },
+          ]
+        : []),
+      ...(ipv6Subnet ? [{ Subnet: ipv6Subnet }] : []),
+    ];
     const created = await this.docker.createNetwork({
       Name: name,
       Driver: spec.driver ?? "bridge",
       CheckDuplicate: true,
       Internal: ignoreOptions ? false : spec.internal ?? false,
+      EnableIPv6: ipv6Subnet !== undefined,
       Labels: this.labels(),
       Options: options,
-      ...(subnet
-        ? {
-            IPAM: {
-              Driver: "default",
-              Config: [
-                {
-                  Subnet: subnet,
-                  ...(spec.gateway && !ignoreOptions ? { Gateway: spec.gateway } : {}),
-                  ...(spec.ipRange && !ignoreOptions ? { IPRange: spec.ipRange } : {}),
-                },
-              ],
-            },
-          }
-        : {}),
+      ...(ipam.length > 0 ? { IPAM: { Driver: "default", Config: ipam } } : {}),
     });
     const facts = (await this.docker.getNetwork(created.id).inspect()) as Docker.NetworkInspectInfo;
-    const config = facts.IPAM?.Config?.[0];
+    const config = facts.IPAM?.Config?.find((c) => c.Subnet?.includes("."));
     return {
       name,
       kind: "user",

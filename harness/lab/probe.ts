@@ -89,20 +89,20 @@ export class Probe {
   }
 
   /** DNS only, as the container's resolver configuration says (busybox nslookup). */
-  async resolve(name: string, server?: string): Promise<Observation<NameAnswer>> {
-    const out = await this.exec(["nslookup", "-timeout=2", "-retry=1", name, ...(server ? [server] : [])]);
+  async resolve(name: string, server?: string, type: "a" | "aaaa" = "a"): Promise<Observation<NameAnswer>> {
+    const out = await this.exec(["nslookup", `-type=${type}`, "-timeout=2", "-retry=1", name, ...(server ? [server] : [])]);
     return { value: parseNslookup(`${out.stdout}\n${out.stderr}`), how: out.how, raw: out.stdout + out.stderr };
   }
 
   /** The addresses a name resolves to, or [] — a convenience over resolve(). */
-  async addressesOf(name: string): Promise<Observation<string[]>> {
-    const answer = await this.resolve(name);
+  async addressesOf(name: string, type: "a" | "aaaa" = "a"): Promise<Observation<string[]>> {
+    const answer = await this.resolve(name, undefined, type);
     return { ...answer, value: answer.value.addresses };
   }
 
   /** One ICMP echo; resolves names the way applications do (hosts file, then DNS). */
-  async ping(target: string): Promise<Observation<PingResult>> {
-    const out = await this.exec(["ping", "-c", "1", "-W", "2", target]);
+  async ping(target: string, family: "ipv4" | "ipv6" = "ipv4"): Promise<Observation<PingResult>> {
+    const out = await this.exec(["ping", ...(family === "ipv6" ? ["-6"] : []), "-c", "1", "-W", "2", target]);
     return { value: parsePing(`${out.stdout}\n${out.stderr}`, out.code), how: out.how, raw: out.stdout + out.stderr };
   }
 
