@@ -44,6 +44,7 @@ try {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [key, value] of rows) console.log(`${key.padEnd(width)}  ${value}`);
+  for (const r of report.results.filter((x) => x.status === "failed" || x.status === "error")) console.log(`${r.status}: ${r.id} — ${r.reason}`);
   process.exitCode = report.summary.failed + report.summary.errors > 0 ? 1 : 0;
 } finally {
   await session.close();

@@ -1,10 +1,13 @@
 import type Docker from "dockerode";
-import { GenericContainer, type StartedTestContainer } from "testcontainers";
+import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
 import { AbstractWaitStrategy } from "testcontainers/build/wait-strategies/wait-strategy.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { endpointConfig, errorText } from "./docker-api.js";
 import type { EndpointSpec, LabScope, NetworkRef } from "./lab.js";
 import { dockerodeHandle, Probe, type ContainerHandle } from "./probe.js";
+
+/** Written by a probe's start script once its servers listen (busybox httpd binds before it daemonizes). */
+const READY_MARK = "/tmp/docknet-ready";
 
 /** Starts a container and returns at once: probes are ready as soon as they run. */
 class StartedAtOnce extends AbstractWaitStrategy {
@@ -187,7 +190,9 @@ export class ProbeBuilder {
       .withName(name)
       .withLabels(scope.labels())
       .withAutoRemove(false)
-      .withWaitStrategy(new StartedAtOnce())
+      // A probe that runs servers is ready once its start script has started them (it marks that);
+      // checking earlier would race the script and see "refused" from a healthy engine.
+      .withWaitStrategy(this.servers.length > 0 ? Wait.forSuccessfulCommand(`test -e ${READY_MARK}`) : new StartedAtOnce())
       .withCommand(["sh", "-c", this.startScript()]);
     if (this.networks.length === 0) this.networks.push({ network: scope.defaultBridge, endpoint: {} });
     const args: string[] = [];
@@ -267,6 +272,6 @@ export class ProbeBuilder {
   /** The container's command: its servers, then a long sleep that keeps it alive for exec. */
   private startScript(): string {
     const servers = this.scope.has("servers-down") ? [] : this.servers.map((port) => `httpd -p ${port} -h /www;`);
-    return `${servers.join(" ")} exec sleep 2147483647`;
+    return `${servers.join(" ")} touch ${READY_MARK}; exec sleep 2147483647`;
   }
 }
