@@ -1,10 +1,10 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, test } from "vitest";
+import { tempDir } from "../temp-dir.js";
 import { BROKEN_BY } from "./broken-by.js";
 import { docknetLeftovers } from "./leftovers.js";
 
@@ -95,7 +95,7 @@ describe("runs through the CLI", () => {
   test("scenarios broken by a daemon setting fail on a private engine with it, with evidence in JSON and JUnit", async () => {
     const broken = Object.entries(BROKEN_BY).flatMap(([id, setup]) => (typeof setup === "string" ? [] : [{ id, ...setup }]));
     const daemonConfig = Object.assign({}, ...broken.map((b) => b.daemonConfig)) as Record<string, unknown>;
-    const dir = mkdtempSync(join(tmpdir(), "docknet-cli-"));
+    const dir = tempDir("cli");
     writeFileSync(join(dir, "daemon.json"), JSON.stringify(daemonConfig));
     const ids = broken.map((b) => b.id);
     const args = ["run", ...ids, "UB-01", "--daemon-config", join(dir, "daemon.json"), "--json", "-", "--junit", join(dir, "junit.xml")];
@@ -121,7 +121,7 @@ describe("runs through the CLI", () => {
   });
 
   test("on an engine without a default bridge, its scenarios skip naming that fact; --strict fails them", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "docknet-cli-"));
+    const dir = tempDir("cli");
     writeFileSync(join(dir, "daemon.json"), JSON.stringify({ bridge: "none" }));
     const args = ["run", "DB-01", "DB-02", "UB-01", "--daemon-config", join(dir, "daemon.json"), "--json", "-"];
     const out = await docknet(args);

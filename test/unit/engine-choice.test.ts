@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { tempDir } from "../temp-dir.js";
 import { InvalidArgumentError } from "commander";
 import { parseDuration, parsePositiveInt } from "../../harness/cli.js";
 import { dockerodeOptions, resolveCurrentDockerHost } from "../../harness/engine/docker-host.js";
@@ -14,7 +14,7 @@ describe("finding the current engine", () => {
   });
 
   test("then the docker context named in the CLI config", () => {
-    const dir = mkdtempSync(join(tmpdir(), "docknet-ctx-"));
+    const dir = tempDir("ctx");
     writeFileSync(join(dir, "config.json"), JSON.stringify({ currentContext: "lab" }));
     const meta = join(dir, "contexts", "meta", createHash("sha256").update("lab").digest("hex"));
     mkdirSync(meta, { recursive: true });
@@ -24,7 +24,7 @@ describe("finding the current engine", () => {
   });
 
   test("else the default socket", () => {
-    const empty = mkdtempSync(join(tmpdir(), "docknet-ctx-"));
+    const empty = tempDir("ctx");
     expect(resolveCurrentDockerHost({ DOCKER_CONFIG: empty })).toEqual({ host: "unix:///var/run/docker.sock", source: "default socket" });
   });
 
@@ -55,7 +55,7 @@ describe("command-line values", () => {
 describe("the probe image's busybox", () => {
   test("a dynamically linked binary is not static", () => expect(isStaticElf(process.execPath)).toBe(false));
   test("a file that is not ELF is not static", () => {
-    const file = join(mkdtempSync(join(tmpdir(), "docknet-elf-")), "script");
+    const file = join(tempDir("elf"), "script");
     writeFileSync(file, "#!/bin/sh\n".padEnd(64, " "));
     expect(isStaticElf(file)).toBe(false);
   });
