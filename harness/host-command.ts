@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { EngineUnavailable } from "./exit-codes.js";
 
 /** What a command on the machine docknet runs on printed, and how it ended. */
 export interface CommandOutcome {
@@ -32,6 +33,12 @@ export function runCommand(
       },
     );
   });
+}
+
+/** Runs a command that setting up an engine needs; its failure makes the engine unusable (exit 3). */
+export async function runOrFail(file: string, args: readonly string[], context = "", timeoutMs = 15_000): Promise<void> {
+  const outcome = await runCommand(file, args, { timeoutMs });
+  if (outcome.code !== 0) throw new EngineUnavailable(`${context}${file} ${args.join(" ")}: ${outcome.stderr.trim()}`);
 }
 
 /** Finds a program on PATH (like `command -v`), or undefined. */

@@ -1,4 +1,10 @@
-import { runCommand } from "../host-command.js";
+import { runCommand, runOrFail } from "../host-command.js";
+
+/** Creates a network namespace with its loopback up. */
+export async function createNamespace(netns: string, context = "", timeoutMs?: number): Promise<void> {
+  await runOrFail("ip", ["netns", "add", netns], context, timeoutMs);
+  await runOrFail("ip", ["-n", netns, "link", "set", "lo", "up"], context, timeoutMs);
+}
 
 /** Kills whatever still runs inside a network namespace, then deletes it (its veths and rules go with it). */
 export async function removeNamespace(netns: string): Promise<void> {

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EngineUnavailable } from "../exit-codes.js";
-import { runCommand } from "../host-command.js";
+import { runCommand, runOrFail } from "../host-command.js";
 import type { ContainerHandle } from "../lab/probe.js";
+import { createNamespace } from "./netns.js";
 
 /**
  * The outside world of a private engine: a network namespace docknet makes
@@ -31,10 +31,8 @@ const SOURCE_CGI = `#!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "$REMOTE_ADDR"
 `;
 
-async function must(file: string, args: string[]): Promise<void> {
-  const outcome = await runCommand(file, args, { timeoutMs: 10_000 });
-  if (outcome.code !== 0) throw new EngineUnavailable(`outside host: ${file} ${args.join(" ")}: ${outcome.stderr.trim()}`);
-}
+const CONTEXT = "outside host: ";
+const must = (file: string, args: string[]) => runOrFail(file, args, CONTEXT, 10_000);
 
 /** Runs commands inside the outside host, with busybox's applets first on PATH. */
 export function outsideHandle(host: OutsideHost): ContainerHandle {
@@ -50,12 +48,10 @@ export function outsideHandle(host: OutsideHost): ContainerHandle {
   };
 }
 
-/** Builds the outside host for the engine living in `engineNetns`; returns it and the pid of its server. */
-export async function createOutsideHost(engineNetns: string, id: string, dir: string, busybox: string): Promise<{ host: OutsideHost; pid: number }> {
-  const netns = `${engineNetns}-out`;
+/** Builds the outside host, in namespace `netns`, for the engine living in `engineNetns`. */
+export async function createOutsideHost(engineNetns: string, netns: string, id: string, dir: string, busybox: string): Promise<OutsideHost> {
   const [inner, outer] = [`dnu-${id}`, `dno-${id}`];
-  await must("ip", ["netns", "add", netns]);
-  await must("ip", ["-n", netns, "link", "set", "lo", "up"]);
+  await createNamespace(netns, CONTEXT, 10_000);
   await must("ip", ["link", "add", inner, "netns", engineNetns, "type", "veth", "peer", "name", outer, "netns", netns]);
   await must("ip", ["-n", engineNetns, "addr", "add", `${ENGINE_ADDRESS}/30`, "dev", inner]);
   await must("ip", ["-n", engineNetns, "link", "set", inner, "up"]);
@@ -79,8 +75,5 @@ export async function createOutsideHost(engineNetns: string, id: string, dir: st
   });
   closeSync(log);
   server.unref();
-  return {
-    host: { netns, address: OUTSIDE_ADDRESS, engineAddress: ENGINE_ADDRESS, sourcePath: "/cgi-bin/source", binDir },
-    pid: server.pid ?? 0,
-  };
+  return { netns, address: OUTSIDE_ADDRESS, engineAddress: ENGINE_ADDRESS, sourcePath: "/cgi-bin/source", binDir };
 }

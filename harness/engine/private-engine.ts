@@ -9,7 +9,7 @@ import { findProgram, runCommand } from "../host-command.js";
 import { findStaticBusybox } from "../static-busybox.js";
 import { pingEngine } from "./docker-host.js";
 import type { Engine } from "./engine.js";
-import { removeNamespace } from "./netns.js";
+import { createNamespace, removeNamespace } from "./netns.js";
 import { createOutsideHost, type OutsideHost } from "./outside-host.js";
 
 /** The static busybox for the outside host's server, or undefined (then there is no outside host). */
@@ -78,21 +78,20 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
   const dockerd = options.dockerd ?? (await findProgram("dockerd"))!;
 
   const id = randomBytes(4).toString("hex");
-  const dir = join(enginesDir(), id);
-  const state: PrivateEngineState = { id, ownerPid: process.pid, netns: `docknet-${id}`, dir, startedAt: new Date().toISOString() };
+  const dir = namesOf(id).dir;
+  const state: PrivateEngineState = { ...namesOf(id), ownerPid: process.pid, startedAt: new Date().toISOString() };
   mkdirSync(dir, { recursive: true });
   // The state file comes first, so that a crash at any later step leaves something `clean` can find.
   writeState(state);
   const socket = join(dir, "docker.sock");
   let outsideHost: OutsideHost | undefined;
   try {
-    await mustRun("ip", ["netns", "add", state.netns]);
-    await mustRun("ip", ["-n", state.netns, "link", "set", "lo", "up"]);
+    await createNamespace(state.netns);
     const busybox = staticBusybox();
     if (busybox) {
       state.outsideNetns = `${state.netns}-out`;
       writeState(state);
-      outsideHost = (await createOutsideHost(state.netns, id, dir, busybox)).host;
+      outsideHost = await createOutsideHost(state.netns, state.outsideNetns, id, dir, busybox);
     }
     const config = join(dir, "daemon.json");
     writeFileSync(config, JSON.stringify(options.daemonConfig ?? {}, null, 2));
@@ -146,11 +145,6 @@ async function engineVersion(socket: string): Promise<string> {
   const { default: Docker } = await import("dockerode");
   const version = await new Docker({ socketPath: socket }).version();
   return version.Version;
-}
-
-async function mustRun(file: string, args: string[]): Promise<void> {
-  const outcome = await runCommand(file, args, { timeoutMs: 15_000 });
-  if (outcome.code !== 0) throw new EngineUnavailable(`${file} ${args.join(" ")}: ${outcome.stderr.trim()}`);
 }
 
 function writeState(state: PrivateEngineState): void {
@@ -208,6 +202,17 @@ async function unmountUnder(dir: string): Promise<void> {
   for (const mountPoint of mounts) await runCommand("umount", ["-l", mountPoint], { timeoutMs: 5000 });
 }
 
+/** Where engine `id` lives: its namespace and its run directory. */
+function namesOf(id: string): Pick<PrivateEngineState, "id" | "netns" | "dir"> {
+  return { id, netns: `docknet-${id}`, dir: join(enginesDir(), id) };
+}
+
+/** All that can be known of an engine whose state file is gone or unreadable. */
+function orphanOf(id: string): PrivateEngineState {
+  const names = namesOf(id);
+  return { ...names, outsideNetns: `${names.netns}-out`, ownerPid: 0, startedAt: "" };
+}
+
 /**
  * Private engines whose owning process is gone: what `docknet clean` stops.
  * A namespace of docknet's with no engine directory left (a crash between
@@ -219,7 +224,7 @@ export function orphanedPrivateEngines(): PrivateEngineState[] {
   const entries = existsSync(enginesDir()) ? readdirSync(enginesDir()) : [];
   for (const entry of entries) {
     const file = join(enginesDir(), entry, "state.json");
-    const bare = { id: entry, ownerPid: 0, netns: `docknet-${entry}`, outsideNetns: `docknet-${entry}-out`, dir: join(enginesDir(), entry), startedAt: "" };
+    const bare = orphanOf(entry);
     if (!existsSync(file)) {
       orphans.push(bare);
       continue;
@@ -238,7 +243,7 @@ export function orphanedPrivateEngines(): PrivateEngineState[] {
     const id = /^docknet-([0-9a-f]+)(?:-out)?$/.exec(netns)?.[1];
     if (!id || live.has(id) || known.has(id)) continue;
     known.add(id);
-    orphans.push({ id, ownerPid: 0, netns: `docknet-${id}`, outsideNetns: `docknet-${id}-out`, dir: join(enginesDir(), id), startedAt: "" });
+    orphans.push(orphanOf(id));
   }
   return orphans;
 }

@@ -436,14 +436,17 @@ export class LabScope {
 
   /** The container's address on a network, or "" when it is not attached there. */
   async addressOn(probe: Probe, network: NetworkRef): Promise<Observation<string>> {
-    const facts = await this.inspect(probe);
-    return { value: facts.value.networks[network.name]?.ip ?? "", how: facts.how };
+    return this.endpointFact(probe, network, "ip");
   }
 
   /** The gateway the engine gave the container on a network, or "" when it is not attached there. */
   async gatewayOn(probe: Probe, network: NetworkRef): Promise<Observation<string>> {
+    return this.endpointFact(probe, network, "gateway");
+  }
+
+  private async endpointFact(probe: Probe, network: NetworkRef, fact: "ip" | "gateway"): Promise<Observation<string>> {
     const facts = await this.inspect(probe);
-    return { value: facts.value.networks[network.name]?.gateway ?? "", how: facts.how };
+    return { value: facts.value.networks[network.name]?.[fact] ?? "", how: facts.how };
   }
 
   async inspectNetwork(network: NetworkRef): Promise<Observation<NetworkFacts>> {
