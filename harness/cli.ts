@@ -4,12 +4,20 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConsoleReporter } from "../reports/console.js";
-import { jsonReport } from "../reports/json.js";
+import { doctorConsoleText } from "../reports/doctor-console.js";
+import { doctorJunitXml } from "../reports/doctor-junit.js";
+import { doctorMarkdown } from "../reports/doctor-markdown.js";
+import { doctorJsonReport, jsonReport } from "../reports/json.js";
 import { junitXml } from "../reports/junit.js";
 import { ALL_SCENARIOS } from "../scenarios/index.js";
 import { cleanLeftovers } from "./clean.js";
 import type { EngineChoice } from "./engine/engine.js";
 import { EngineUnavailable, ExitCode, UsageError } from "./exit-codes.js";
+import { audit } from "./doctor/audit.js";
+import { ALL_CHECKS } from "./doctor/catalog.js";
+import { doctorFailed, type FailOn } from "./doctor/doctor.js";
+import { pingEngine, resolveCurrentDockerHost } from "./engine/docker-host.js";
+import { selectEngine } from "./engine/select-engine.js";
 import { runFailed } from "./results.js";
 import { selectScenarios } from "./selection.js";
 import { openSession, runConformance, VERSION } from "./session.js";
@@ -144,6 +152,61 @@ async function runAction(words: string[], flags: RunFlags): Promise<number> {
   }
 }
 
+interface DoctorFlags {
+  engine: EngineChoice;
+  check?: string[];
+  failOn: FailOn;
+  json?: string;
+  junit?: string;
+  markdown?: string;
+  daemonConfig?: string;
+  verbose?: boolean;
+  color?: boolean;
+}
+
+const DOCTOR_EXIT_HELP = `
+Exit codes:
+  0    no finding at or above --fail-on (default: error)
+  1    a finding at or above --fail-on, or a check that broke
+  2    usage error (unknown check id, bad option)
+  3    --engine current and no engine answers; or a private engine cannot start
+  4    internal error`;
+
+async function doctorAction(flags: DoctorFlags): Promise<number> {
+  const wanted = (flags.check ?? []).map((id) => id.toUpperCase());
+  const unknown = wanted.filter((id) => !ALL_CHECKS.some((c) => c.id === id));
+  if (unknown.length) throw new UsageError(`unknown check ${unknown.join(", ")} (checks: ${ALL_CHECKS.map((c) => c.id).join(" ")})`);
+  const checks = wanted.length ? ALL_CHECKS.filter((c) => wanted.includes(c.id)) : ALL_CHECKS;
+  if (flags.daemonConfig && flags.engine !== "private") throw new UsageError("--daemon-config needs --engine private (docknet never changes an existing engine)");
+  const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
+  let dockerHost: string | undefined;
+  let stop = async () => {};
+  if (flags.engine === "private") {
+    process.stderr.write("docknet doctor: starting a private engine to audit...\n");
+    const engine = await selectEngine("private", daemonConfig ? { daemonConfig } : {});
+    dockerHost = engine.dockerHost;
+    stop = () => engine.stop();
+  } else {
+    const current = resolveCurrentDockerHost();
+    const problem = await pingEngine(current.host);
+    if (problem !== undefined) {
+      if (flags.engine === "current") throw new EngineUnavailable(`no engine answers at ${current.host} (from ${current.source}): ${problem}`);
+      process.stderr.write(`docknet doctor: no engine answers at ${current.host}; auditing this machine only (engine checks are skipped)\n`);
+    }
+    dockerHost = current.host;
+  }
+  try {
+    const report = await audit({ dockerHost, checks, version: VERSION });
+    process.stderr.write(doctorConsoleText(report, { stream: process.stderr, verbose: Boolean(flags.verbose), ...(flags.color === false ? { color: false } : {}) }));
+    if (flags.json) writeOutput(flags.json, doctorJsonReport(report));
+    if (flags.junit) writeOutput(flags.junit, doctorJunitXml(report));
+    if (flags.markdown) writeOutput(flags.markdown, doctorMarkdown(report));
+    return doctorFailed(report.summary, flags.failOn) ? ExitCode.failed : ExitCode.ok;
+  } finally {
+    await stop();
+  }
+}
+
 function listCommand(words: string[], flags: { area?: string[]; tag?: string[]; grep?: string; json?: boolean }): number {
   const scenarios = selectScenarios(ALL_SCENARIOS, selectionWords(words, flags));
   if (flags.json) {
@@ -225,6 +288,40 @@ ${EXIT_HELP}`,
     .option("--json", "as JSON on stdout")
     .action((words: string[], flags: { area?: string[]; tag?: string[]; grep?: string; json?: boolean }) => {
       process.exitCode = listCommand(words, flags);
+    });
+
+  program
+    .command("doctor")
+    .description("audit the engine's host: forwarding, firewall, addresses, MTU, DNS, daemon.json, kernel, exposure; reads only")
+    .addOption(
+      new Option("--engine <engine>", "auto: the current engine (or this machine alone if none answers); current; private: a throwaway dockerd")
+        .choices(["auto", "current", "private"])
+        .default("auto"),
+    )
+    .option("--check <id...>", "only these checks (e.g. HOST-01 FW-05)")
+    .addOption(new Option("--fail-on <severity>", "exit 1 on findings of this severity or worse").choices(["error", "warn", "never"]).default("error"))
+    .option("--json <file>", "write the findings as JSON (- for stdout)")
+    .option("--junit <file>", "write JUnit XML: one testcase per check; errors fail")
+    .option("--markdown <file>", "write a Markdown summary (- for stdout; e.g. >> $GITHUB_STEP_SUMMARY)")
+    .option("--daemon-config <file>", "daemon.json for --engine private")
+    .option("--verbose", "also list the checks that found nothing wrong")
+    .option("--no-color", "no colours in console output")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  sudo docknet doctor                          audit this host's engine
+  docknet doctor --fail-on warn --junit doctor.xml   a CI gate
+  docknet doctor --markdown - >> "$GITHUB_STEP_SUMMARY"
+
+As root on the engine's host, docknet reads the engine's own network namespace
+(sysctls, iptables, links, routes), daemon.json and the kernel configuration.
+For a remote engine, or without root, those checks are reported as skipped,
+never as passed. The doctor never changes the host.
+${DOCTOR_EXIT_HELP}`,
+    )
+    .action(async (flags: DoctorFlags) => {
+      process.exitCode = await doctorAction(flags);
     });
 
   program

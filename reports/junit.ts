@@ -20,7 +20,7 @@ export function evidenceText(evidence: readonly Evidence[]): string {
  * skips their reason; engine facts are suite properties.
  */
 export function junitXml(report: RunReport): string {
-  const junit = builder.newBuilder();
+  const junit = newJunit();
   const areas = [...new Set(report.results.map((r) => r.area))];
   for (const area of areas) {
     const results = report.results.filter((r) => r.area === area);
@@ -43,11 +43,32 @@ export function junitXml(report: RunReport): string {
 }
 
 /** Seconds with millisecond precision, as JUnit consumers expect. */
-function seconds(ms: number): number {
+export function seconds(ms: number): number {
   return Math.round(ms) / 1000;
 }
 
 type Suite = ReturnType<Builder["testSuite"]>;
+type TestCase = ReturnType<Suite["testCase"]>;
+
+/** Marks a case skipped with its reason as the message attribute, which CI views show. */
+export function markSkipped(testCase: TestCase, reason: string): void {
+  testCase.skipped().standardOutput(`skipped: ${reason}`);
+  // junit-report-builder writes <skipped/> with no message; add it when the element is built.
+  const build = testCase.build.bind(testCase);
+  testCase.build = (parent: Parameters<typeof build>[0]) => {
+    const element = build(parent);
+    const skipped = (element as unknown as { children: { name?: string; att(k: string, v: string): void }[] }).children.find(
+      (child) => child.name === "skipped",
+    );
+    skipped?.att("message", reason);
+    return element;
+  };
+}
+
+/** A fresh JUnit document builder. */
+export function newJunit(): ReturnType<Builder["newBuilder"]> {
+  return builder.newBuilder();
+}
 
 function addCase(suite: Suite, result: ScenarioResult): void {
   const name = `${result.id} ${result.title}${result.attempt > 1 ? ` (repeat ${result.attempt})` : ""}`;
@@ -61,20 +82,9 @@ function addCase(suite: Suite, result: ScenarioResult): void {
     case "error":
       testCase.error(result.reason ?? "error", "HarnessError", `${result.reason ?? ""}\n\n${body}`);
       break;
-    case "skipped": {
-      testCase.skipped().standardOutput(`skipped: ${result.reason ?? ""}`);
-      // junit-report-builder writes <skipped/> with no message; CI views show the message attribute.
-      const build = testCase.build.bind(testCase);
-      testCase.build = (parent: Parameters<typeof build>[0]) => {
-        const element = build(parent);
-        const skipped = (element as unknown as { children: { name?: string; att(k: string, v: string): void }[] }).children.find(
-          (child) => child.name === "skipped",
-        );
-        skipped?.att("message", result.reason ?? "skipped");
-        return element;
-      };
+    case "skipped":
+      markSkipped(testCase, result.reason ?? "skipped");
       break;
-    }
     case "passed":
       if (body) testCase.standardOutput(body);
       break;

@@ -1,6 +1,6 @@
 import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
-import { ipv4InSubnet } from "../harness/lab/probe-output.js";
+import { ipv4InSubnet } from "../harness/cidr.js";
 import { scenario } from "../harness/scenario.js";
 
 const DOC = "Bridge network driver › Connect a container to a user-defined bridge";

@@ -1,6 +1,7 @@
 import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
-import { IPV4_ADDRESS, ipv4InSubnet } from "../harness/lab/probe-output.js";
+import { ipv4InSubnet } from "../harness/cidr.js";
+import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
 
 const DOC = "Bridge network driver › Use the default bridge network";

@@ -7,7 +7,7 @@ import { outsideHandle, type OutsideHost } from "../engine/outside-host.js";
 import { Probe } from "./probe.js";
 import { endpointConfig, errorText } from "./docker-api.js";
 import { ProbeBuilder } from "./probe-builder.js";
-import { ipv4InSubnet } from "./probe-output.js";
+import { subnetsOverlap } from "../cidr.js";
 
 export const RUN_LABEL = "io.docknet.run";
 export const OWNER_LABEL = "io.docknet.owner";
@@ -143,8 +143,8 @@ export class Lab {
       const subnet = SUBNET_POOL.find(
         (candidate) =>
           !this.reservedSubnets.has(candidate) &&
-          !taken.some((t) => overlaps(candidate, t)) &&
-          !routes.some((r) => overlaps(candidate, r)),
+          !taken.some((t) => subnetsOverlap(candidate, t)) &&
+          !routes.some((r) => subnetsOverlap(candidate, r)),
       );
       if (!subnet) throw new Error("no free /24 left in 10.213.0.0/16 for lab networks");
       this.reservedSubnets.add(subnet);
@@ -243,12 +243,6 @@ export async function removeLeftoverRuns(
   return removed;
 }
 
-function overlaps(a: string, b: string): boolean {
-  if (!a.includes(".") || !b.includes(".")) return false; // IPv6 never collides with the IPv4 pool
-  const bits = (cidr: string) => Number(cidr.split("/")[1] ?? 32);
-  const [wide, narrow] = bits(a) <= bits(b) ? [a, b] : [b, a];
-  return ipv4InSubnet(narrow.split("/")[0] ?? "", wide);
-}
 
 /** Everything one scenario may do with the engine. */
 export class LabScope {

@@ -181,14 +181,6 @@ export function parseEnv(output: string): Record<string, string> {
 /** A dotted IPv4 address, alone. */
 export const IPV4_ADDRESS = /^\d{1,3}(\.\d{1,3}){3}$/;
 
-/** Whether an IPv4 address lies inside a CIDR block. */
-export function ipv4InSubnet(address: string, cidr: string): boolean {
-  const [base = "", bitsText = "32"] = cidr.split("/");
-  const bits = Number(bitsText);
-  const toNumber = (ip: string): number => ip.split(".").reduce((acc, octet) => (acc << 8) + Number(octet), 0) >>> 0;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((toNumber(address.split("/")[0] ?? "") & mask) >>> 0) === ((toNumber(base) & mask) >>> 0);
-}
 
 /** Parses `netstat -ltn` into the TCP ports something listens on. */
 export function listeningPorts(netstat: string): Set<number> {

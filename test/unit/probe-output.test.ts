@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
+import { ipv4InSubnet } from "../../harness/cidr.js";
 import {
-  ipv4InSubnet,
   listeningPorts,
   parseConnect,
   parseEnv,

@@ -1,0 +1,70 @@
+import { splitSubnet, subnetsOverlap } from "../../cidr.js";
+import { finding, ok, type DoctorCheck } from "../check.js";
+import type { Facts, Route } from "../facts.js";
+import { dockerBridgeNames, listSome, subnetsOf } from "./engine-facts.js";
+
+/** The pools dockerd takes network subnets from when none is given (daemon/config defaults). */
+export const BUILT_IN_POOLS: ReadonlyArray<{ base: string; size: number }> = [
+  ...Array.from({ length: 15 }, (_, i) => ({ base: `172.${17 + i}.0.0/16`, size: 16 })),
+  { base: "192.168.0.0/16", size: 20 },
+];
+
+function addressPools(facts: Facts): ReadonlyArray<{ base: string; size: number }> {
+  const configured = facts.daemonSetting("default-address-pools");
+  if (Array.isArray(configured) && configured.length) return configured as Array<{ base: string; size: number }>;
+  return BUILT_IN_POOLS;
+}
+
+/** Routes and addresses on the engine's host that Docker did not make: the LAN, VPNs, the cloud. */
+function foreignRoutes(facts: Facts): Route[] {
+  const ours = dockerBridgeNames(facts.networks());
+  return facts
+    .routes()
+    .filter((r) => r.table === "main" && r.dst !== "default" && r.dst.includes(".") && !(r.dev && ours.has(r.dev)));
+}
+
+export const addressingChecks: readonly DoctorCheck[] = [
+  {
+    id: "ADDR-01",
+    title: "Docker's subnets overlap no route or address of the host",
+    why: "When a Docker network takes a subnet the host already reaches elsewhere (the LAN, a VPN, a cloud VPC), replies to those hosts go into the bridge: that part of the world becomes unreachable from the host and its containers.",
+    fix: "daemon.json \"bip\" and \"default-address-pools\": [{\"base\": \"10.x.0.0/16\", \"size\": 24}] outside the LAN and VPN ranges; recreate the networks",
+    reference: "moby#37823; moby#21776; moby/libnetwork#2001",
+    explains: ["DB-05", "OPT-05", "ISO-03"],
+    evaluate(facts) {
+      const ours = dockerBridgeNames(facts.networks());
+      const routes = foreignRoutes(facts);
+      const addresses = facts.addresses().filter((a) => a.family === "inet" && !ours.has(a.device));
+      const clashes: string[] = [];
+      for (const network of facts.networks()) {
+        for (const subnet of subnetsOf(network)) {
+          for (const r of routes) if (subnetsOverlap(subnet, r.dst)) clashes.push(`network ${network.Name} ${subnet} overlaps route ${r.dst}${r.gateway ? ` via ${r.gateway}` : ""}${r.dev ? ` dev ${r.dev}` : ""}`);
+          for (const a of addresses) if (subnetsOverlap(subnet, a.cidr)) clashes.push(`network ${network.Name} ${subnet} overlaps address ${a.cidr} on ${a.device}`);
+        }
+      }
+      return clashes.length ? finding("error", listSome(clashes)) : ok(`${facts.networks().length} network(s), ${routes.length} other route(s): no overlap`);
+    },
+  },
+  {
+    id: "ADDR-02",
+    title: "The default address pools have room for new networks",
+    why: "Every new network (and every compose project) takes a subnet from the pools; when all are used or shadowed by host routes, creating a network fails with \"could not find an available, non-overlapping IPv4 address pool\".",
+    fix: "smaller subnets from the pools (\"size\": 24), docker network prune, or a pool outside the VPN's routes",
+    reference: "docker/for-linux#599; moby#33925; moby#21847",
+    evaluate(facts) {
+      const pools = addressPools(facts);
+      const taken = [...facts.networks().flatMap(subnetsOf), ...foreignRoutes(facts).map((r) => r.dst)];
+      let total = 0;
+      let free = 0;
+      for (const pool of pools) {
+        for (const subnet of splitSubnet(pool.base, pool.size, 4096)) {
+          total++;
+          if (!taken.some((t) => subnetsOverlap(subnet, t))) free++;
+        }
+      }
+      const seen = [`pools: ${pools.map((p) => `${p.base}/${p.size}`).join(", ")}`, `${free} of ${total} subnets free`];
+      if (free === 0) return finding("error", seen);
+      return free < 3 ? finding("warn", seen) : ok(...seen);
+    },
+  },
+];

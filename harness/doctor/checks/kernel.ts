@@ -1,0 +1,64 @@
+import { finding, ok, type DoctorCheck, type Severity } from "../check.js";
+import type { Facts } from "../facts.js";
+
+/** Kernel options from moby's contrib/check-config.sh, by what needs them. */
+export const KERNEL_TIERS = {
+  bridge: [
+    "CONFIG_NAMESPACES", "CONFIG_NET_NS", "CONFIG_VETH", "CONFIG_BRIDGE", "CONFIG_BRIDGE_NETFILTER", "CONFIG_IP_NF_FILTER",
+    "CONFIG_IP_NF_MANGLE", "CONFIG_IP_NF_TARGET_MASQUERADE", "CONFIG_NETFILTER_XT_MATCH_ADDRTYPE", "CONFIG_NETFILTER_XT_MATCH_CONNTRACK",
+    "CONFIG_NETFILTER_XT_MARK", "CONFIG_IP_NF_NAT", "CONFIG_NF_NAT", "CONFIG_IP_NF_RAW",
+  ],
+  ipvs: ["CONFIG_IP_VS", "CONFIG_IP_VS_NFCT", "CONFIG_IP_VS_PROTO_TCP", "CONFIG_IP_VS_PROTO_UDP", "CONFIG_IP_VS_RR", "CONFIG_NETFILTER_XT_MATCH_IPVS"],
+  overlay: ["CONFIG_VXLAN", "CONFIG_BRIDGE_VLAN_FILTERING"],
+  encryptedOverlay: ["CONFIG_XFRM", "CONFIG_XFRM_USER", "CONFIG_XFRM_ALGO", "CONFIG_INET_ESP", "CONFIG_CRYPTO_GCM", "CONFIG_CRYPTO_SEQIV", "CONFIG_CRYPTO_GHASH"],
+  macvlan: ["CONFIG_MACVLAN", "CONFIG_DUMMY"],
+  ipvlan: ["CONFIG_IPVLAN"],
+} as const;
+
+function missing(facts: Facts, options: readonly string[]): string[] {
+  const have = facts.kernelOptions();
+  return options.filter((o) => !have.has(o));
+}
+
+/** A check for one tier: an error when the feature is in use, information otherwise. */
+function tierCheck(
+  id: string,
+  title: string,
+  options: readonly string[],
+  inUse: (facts: Facts) => string | undefined,
+  why: string,
+): DoctorCheck {
+  return {
+    id,
+    title,
+    why,
+    fix: "a kernel with these options, or load their modules (modprobe); not fixable inside LXC or OpenVZ guests",
+    reference: "moby contrib/check-config.sh",
+    evaluate(facts) {
+      const absent = missing(facts, options);
+      if (absent.length === 0) return ok(`${options.length} option(s) set: ${options.map((o) => o.replace("CONFIG_", "")).join(", ")}`);
+      const use = inUse(facts);
+      const severity: Severity = use ? "error" : "info";
+      return finding(severity, [`kernel has no ${absent.join(", ")} (${use ? `needed: ${use}` : "not in use here"})`]);
+    },
+  };
+}
+
+const networksOf = (facts: Facts, driver: string) => facts.networks().filter((n) => n.Driver === driver).map((n) => n.Name);
+const swarmActive = (facts: Facts) => (facts.maybe(() => facts.info().Swarm?.LocalNodeState) === "active" ? "swarm is active" : undefined);
+const usedBy = (facts: Facts, driver: string) => {
+  const names = facts.maybe(() => networksOf(facts, driver)) ?? [];
+  return names.length ? `${driver} networks: ${names.join(", ")}` : undefined;
+};
+
+export const kernelChecks: readonly DoctorCheck[] = [
+  tierCheck("KCFG-01", "The kernel has what bridge networking needs", KERNEL_TIERS.bridge, () => "every bridge network", "Without veth, bridge, netfilter NAT and conntrack, Docker's default networking cannot be set up at all."),
+  tierCheck("KCFG-02", "The kernel has IPVS for swarm load balancing", KERNEL_TIERS.ipvs, swarmActive, "Swarm services' VIPs and the routing mesh are IPVS: without it services get no load balancing and published service ports do not answer."),
+  tierCheck("KCFG-03", "The kernel has VXLAN for overlay networks", KERNEL_TIERS.overlay, (f) => usedBy(f, "overlay") ?? swarmActive(f), "Overlay networks are VXLAN tunnels between nodes."),
+  tierCheck("KCFG-05", "The kernel has IPsec for encrypted overlays", KERNEL_TIERS.encryptedOverlay, (f) => {
+    const encrypted = (f.maybe(() => f.networks()) ?? []).filter((n) => n.Driver === "overlay" && "encrypted" in (n.Options ?? {})).map((n) => n.Name);
+    return encrypted.length ? `encrypted overlays: ${encrypted.join(", ")}` : undefined;
+  }, "Encrypted overlays are IPsec ESP with AES-GCM between nodes: without XFRM and ESP their traffic is black-holed."),
+  tierCheck("KCFG-04", "The kernel has macvlan", KERNEL_TIERS.macvlan, (f) => usedBy(f, "macvlan"), "macvlan networks give containers their own MAC on a parent interface."),
+  tierCheck("KCFG-06", "The kernel has ipvlan", KERNEL_TIERS.ipvlan, (f) => usedBy(f, "ipvlan"), "ipvlan networks share the parent's MAC with L2 or L3 modes."),
+];

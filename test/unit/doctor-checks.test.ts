@@ -1,0 +1,179 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import type { CheckResult, Severity } from "../../harness/doctor/check.js";
+import { ALL_CHECKS } from "../../harness/doctor/catalog.js";
+import { diagnose, doctorFailed, explanationsFor, summarizeChecks } from "../../harness/doctor/doctor.js";
+import { KERNEL_TIERS } from "../../harness/doctor/checks/kernel.js";
+import { parseProcNetTcp } from "../../harness/doctor/facts.js";
+import type { Reading, ReadingKey, Readings } from "../../harness/doctor/readings.js";
+
+/**
+ * Readings captured from docknet private engines (Docker 20.10 on this
+ * machine's kernel): a fresh engine, and a busy one with published ports, a
+ * host-network container, NET_ADMIN, an IPv6, an internal and an icc=false network.
+ */
+const load = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/doctor/${name}.json`, import.meta.url), "utf8")) as Readings;
+const FRESH = load("private-engine-20.10");
+const BUSY = load("busy-engine-20.10");
+
+type Patch = Partial<Record<ReadingKey, Reading | ((text: string) => string)>>;
+
+/** A copy of the readings with some replaced (a Reading) or rewritten (a function of the captured text). */
+function patched(base: Readings, patch: Patch): Readings {
+  const readings = { ...base.readings };
+  for (const [key, change] of Object.entries(patch) as Array<[ReadingKey, Reading | ((t: string) => string)]>) {
+    if (typeof change === "function") {
+      const current = readings[key];
+      if (!current || !("text" in current)) throw new Error(`fixture has no text for ${key}`);
+      readings[key] = { source: current.source, text: change(current.text) };
+    } else readings[key] = change;
+  }
+  return { ...base, readings };
+}
+
+const json = <T>(f: (value: T) => T) => (text: string) => JSON.stringify(f(JSON.parse(text) as T));
+type Net = { Name: string; Driver: string; Internal?: boolean; EnableIPv6?: boolean; Options?: Record<string, string>; IPAM?: { Config?: Array<{ Subnet?: string }> } };
+type Ctr = { Name: string; State?: Record<string, unknown>; HostConfig?: Record<string, unknown>; NetworkSettings?: Record<string, unknown> };
+const networks = (f: (n: Net[]) => Net[]) => json<Net[]>(f);
+const containers = (f: (c: Ctr[]) => Ctr[]) => json<Ctr[]>(f);
+const info = (f: (i: Record<string, unknown>) => Record<string, unknown>) => json<Record<string, unknown>>(f);
+const setDaemonJson = (config: unknown): Reading => ({ source: "/etc/docker/daemon.json", text: JSON.stringify(config) });
+const text = (source: string, value: string): Reading => ({ source, text: value });
+const addRoute = (route: Record<string, unknown>) => json<unknown[]>((routes) => [...routes, route]);
+const withAllKernelOptions = (t: string) => `${t}${Object.values(KERNEL_TIERS).flat().map((o) => `${o}=m`).join("\n")}\n`;
+const defaultRouteDev = (FRESH.readings["ip.routes"] as { text: string }).text.match(/"dst":"default"[^}]*"dev":"([^"]+)"/)![1]!;
+
+interface Case {
+  /** What the check says on the fresh engine. */
+  readonly fresh: "ok" | "skipped" | Severity;
+  /** For checks whose fresh verdict is a finding: a setup where it is ok. */
+  readonly fixed?: Patch;
+  /** A broken setup, and the severity it must be reported with. */
+  readonly broken: { readonly base?: Readings; readonly patch: Patch; readonly severity: Severity };
+}
+
+const CASES: Record<string, Case> = {
+  "ENG-01": { fresh: "ok", broken: { patch: { "ip.routes": { source: "ip -j route", unavailable: "the engine at tcp://10.0.0.1:2375 is remote" } }, severity: "info" } },
+  "RL-01": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, SecurityOptions: ["name=seccomp,profile=default", "name=rootless"] })) }, severity: "info" } },
+  "HOST-01": { fresh: "ok", broken: { patch: { "sysctl.net.ipv4.ip_forward": () => "0\n" }, severity: "error" } },
+  "HOST-02": { fresh: "skipped", broken: { base: BUSY, patch: { "sysctl.net.bridge.bridge-nf-call-iptables": { source: "cat /proc/sys/net/bridge/bridge-nf-call-iptables", unavailable: "No such file or directory" } }, severity: "warn" } },
+  "HOST-03": { fresh: "ok", broken: { patch: { "netmanager.networkd": text("networkctl list", "  3 docker0 bridge routable configured\n") }, severity: "warn" } },
+  "FW-01": {
+    fresh: "ok",
+    broken: { patch: { "ip.links": json<unknown[]>((l) => [...l, { ifname: "virbr0", mtu: 1500, flags: ["UP"], linkinfo: { info_kind: "bridge" } }]) }, severity: "error" },
+  },
+  "FW-02": { fresh: "ok", broken: { patch: { "iptables.filter": (t) => t.replace("-P FORWARD DROP", "-P FORWARD ACCEPT") }, severity: "warn" } },
+  "FW-03": { fresh: "ok", broken: { base: BUSY, patch: { "firewall.ufw": text("ufw status", "Status: active\n") }, severity: "error" } },
+  "FW-04": { fresh: "ok", broken: { patch: { "firewall.firewalld": text("firewall-cmd --state", "running\n") }, severity: "warn" } },
+  "FW-05": { fresh: "ok", broken: { patch: { "iptables.filter": (t) => t.split("\n").filter((l) => !l.includes("DOCKER-USER")).join("\n") }, severity: "error" } },
+  "FW-06": { fresh: "ok", broken: { patch: { "iptables.legacy-save": text("iptables-legacy-save", "*filter\n-A INPUT -j ACCEPT\nCOMMIT\n") }, severity: "error" } },
+  "FW-07": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, FirewallBackend: { Driver: "nftables" }, Swarm: { LocalNodeState: "active" } })) }, severity: "warn" } },
+  "FW-08": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ iptables: false }) }, severity: "error" } },
+  "ADDR-01": { fresh: "ok", broken: { patch: { "ip.routes": addRoute({ dst: "172.17.0.0/24", gateway: "10.213.255.2", dev: defaultRouteDev, flags: [] }) }, severity: "error" } },
+  "ADDR-02": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ "default-address-pools": [{ base: "172.17.0.0/16", size: 16 }] }) }, severity: "error" } },
+  "MTU-01": { fresh: "ok", broken: { patch: { "ip.links": (t) => t.replace(new RegExp(`("ifname":"${defaultRouteDev}"[^}]*?"mtu":)1500`), "$11400") }, severity: "error" } },
+  "MTU-03": {
+    fresh: "skipped",
+    broken: {
+      patch: { "env.container": text("/.dockerenv", "yes"), "env.ci": text("CI", "GITLAB_CI"), "ip.links": (t) => t.replace(new RegExp(`("ifname":"${defaultRouteDev}"[^}]*?"mtu":)1500`), "$11360") },
+      severity: "error",
+    },
+  },
+  "DNS-01": { fresh: "ok", broken: { patch: { "file.resolv.conf": text("/etc/resolv.conf", "nameserver 127.0.0.53\noptions edns0\n") }, severity: "warn" } },
+  "DNS-02": { fresh: "ok", broken: { patch: { "file.resolv.conf.target": text("readlink", JSON.stringify({ link: "../run/systemd/resolve/stub-resolv.conf", target: null, exists: false })) }, severity: "error" } },
+  "DNS-04": { fresh: "skipped", broken: { base: BUSY, patch: { "file.resolv.conf": text("/etc/resolv.conf", "nameserver 127.0.0.53\n") }, severity: "warn" } },
+  "DMN-01": { fresh: "info", fixed: { "engine.networks": networks((n) => n.map((x) => (x.Name === "bridge" ? { ...x, Options: { ...x.Options, "com.docker.network.bridge.enable_icc": "false" } } : x))) }, broken: { patch: {}, severity: "info" } },
+  "DMN-09": { fresh: "ok", broken: { patch: { "engine.networks": networks((n) => n.map((x) => (x.Name === "bridge" ? { ...x, Options: { ...x.Options, "com.docker.network.bridge.enable_icc": "false" } } : x))) }, severity: "info" } },
+  "DMN-02": { fresh: "info", fixed: { "file.daemon.json": setDaemonJson({ "userland-proxy": false }) }, broken: { patch: {}, severity: "info" } },
+  "DMN-03": { fresh: "ok", broken: { patch: { "dockerd.cmdline": text("/proc/1/cmdline", JSON.stringify(["dockerd", "-H", "tcp://0.0.0.0:2375"])) }, severity: "error" } },
+  "DMN-04": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
+  "DMN-05": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, Warnings: ["WARNING: IPv4 forwarding is disabled"] })) }, severity: "warn" } },
+  "DMN-06": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ "bogus-key": true, "ip-forward-no-drop": true }) }, severity: "error" } },
+  "DMN-07": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ "ip-masq": false }) }, severity: "warn" } },
+  "DMN-08": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ bip: "10.200.0.1/24", "fixed-cidr": "10.201.0.0/25" }) }, severity: "error" } },
+  "IPV6-01": { fresh: "skipped", broken: { base: BUSY, patch: {}, severity: "warn" } },
+  "IPV6-03": { fresh: "ok", broken: { base: BUSY, patch: { "sysctl.net.ipv6.conf.all.disable_ipv6": () => "1\n" }, severity: "warn" } },
+  "IPV6-04": { fresh: "skipped", broken: { base: BUSY, patch: { "sysctl.net.ipv6.conf.all.forwarding": () => "0\n" }, severity: "warn" } },
+  "KCFG-01": { fresh: "ok", broken: { patch: { "kernel.config": (t) => t.replace("CONFIG_VETH=", "# CONFIG_VETH=") }, severity: "error" } },
+  "KCFG-02": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.info": info((i) => ({ ...i, Swarm: { LocalNodeState: "active" } })) }, severity: "error" } },
+  "KCFG-03": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions },
+    broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "mesh", Driver: "overlay", Options: {} }]), "kernel.config": (t) => t.replace("CONFIG_VXLAN=", "# CONFIG_VXLAN=") }, severity: "error" },
+  },
+  "KCFG-05": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "secret", Driver: "overlay", Options: { encrypted: "" } }]) }, severity: "error" } },
+  "KCFG-04": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "lan", Driver: "macvlan", Options: { parent: "eth0" } }]) }, severity: "error" } },
+  "KCFG-06": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "l3", Driver: "ipvlan", Options: {} }]) }, severity: "error" } },
+  "CTR-01": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
+  "CTR-02": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
+  "CTR-03": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "info" } },
+  "CTR-04": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "info" } },
+  "CTR-05": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
+  "CTR-06": {
+    fresh: "ok",
+    broken: { patch: { "engine.containers": containers(() => [{ Name: "/api", State: { Status: "created", Error: "driver failed programming external connectivity: Bind for 0.0.0.0:8080 failed: port is already allocated" } }]) }, severity: "error" },
+  },
+  "SWM-01": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, Swarm: { LocalNodeState: "active" } })) }, severity: "info" } },
+  "SWM-02": {
+    fresh: "skipped",
+    broken: { patch: { "engine.info": info((i) => ({ ...i, Swarm: { LocalNodeState: "active" } })), "proc.net.tcp": (t) => `${t}   9: 00000000:0949 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n` }, severity: "warn" },
+  },
+  "SWM-03": { fresh: "skipped", broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "ingress", Driver: "overlay", Options: {} }]) }, severity: "warn" } },
+};
+
+const resultOf = (readings: Readings, id: string): CheckResult => diagnose(readings, ALL_CHECKS.filter((c) => c.id === id))[0]!;
+const outcome = (r: CheckResult) => (r.status === "finding" ? r.severity : r.status);
+
+describe("doctor checks on captured readings", () => {
+  test("every check has a fresh and a broken case, and ids are unique", () => {
+    const ids = ALL_CHECKS.map((c) => c.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(Object.keys(CASES).sort()).toEqual([...ids].sort());
+  });
+
+  test.each(Object.entries(CASES))("%s", (id, { fresh, fixed, broken }) => {
+    const before = resultOf(FRESH, id);
+    expect(outcome(before), `${id} on the fresh engine: ${before.seen.join("; ")} ${before.reason ?? ""}`).toBe(fresh);
+    if (fresh !== "ok" && fresh !== "skipped") {
+      expect(fixed, `${id}: a check that finds something on a fresh engine needs a case where it is ok`).toBeDefined();
+      expect(outcome(resultOf(patched(FRESH, fixed!), id))).toBe("ok");
+    }
+    const after = resultOf(patched(broken.base ?? FRESH, broken.patch), id);
+    expect(after.status, `${id} broken: ${after.reason ?? after.seen.join("; ")}`).toBe("finding");
+    expect(after.severity).toBe(broken.severity);
+    expect(after.seen.length).toBeGreaterThan(0);
+    expect(after.sources.length).toBeGreaterThan(0);
+  });
+
+  test("a fresh private engine has no error or warning", () => {
+    const summary = summarizeChecks(diagnose(FRESH, ALL_CHECKS), 0);
+    expect(summary).toMatchObject({ errors: 0, warnings: 0 });
+    expect(doctorFailed(summary, "warn")).toBe(false);
+  });
+
+  test("a missing reading skips the checks that need it, never passes them", () => {
+    const blind = patched(FRESH, { "sysctl.net.ipv4.ip_forward": { source: "cat", unavailable: "not root: the network namespace cannot be entered" } });
+    expect(resultOf(blind, "HOST-01")).toMatchObject({ status: "skipped", reason: "not root: the network namespace cannot be entered" });
+  });
+
+  test("findings explain the scenario failures they cause, most severe first", () => {
+    const results = diagnose(patched(FRESH, { "sysctl.net.ipv4.ip_forward": () => "0\n", "file.daemon.json": setDaemonJson({ "ip-masq": false }) }), ALL_CHECKS);
+    expect(explanationsFor("DB-05", results).map((r) => r.id)).toEqual(["HOST-01", "DMN-07"]);
+    expect(explanationsFor("UB-03", results)).toEqual([]);
+  });
+
+  test("--fail-on thresholds", () => {
+    const warnOnly = summarizeChecks(diagnose(BUSY, ALL_CHECKS), 0);
+    expect(warnOnly.errors).toBe(0);
+    expect(warnOnly.warnings).toBeGreaterThan(0);
+    expect(doctorFailed(warnOnly, "error")).toBe(false);
+    expect(doctorFailed(warnOnly, "warn")).toBe(true);
+    expect(doctorFailed({ ...warnOnly, errors: 1 }, "never")).toBe(false);
+  });
+
+  test("/proc/net/tcp listening sockets, IPv4 and IPv6", () => {
+    expect(parseProcNetTcp("  sl local\n   0: 0100007F:0CEA 00000000:0000 0A 0\n   1: 00000000:0949 00000000:0000 0A 0\n   2: 0100007F:1F90 0100007F:9C40 01 0\n", 4)).toEqual([
+      { address: "127.0.0.1", port: 3306 },
+      { address: "0.0.0.0", port: 2377 },
+    ]);
+    expect(parseProcNetTcp("  sl local\n   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 0\n", 6)).toEqual([{ address: "::", port: 8080 }]);
+  });
+});
