@@ -169,7 +169,8 @@ Exit codes:
   0    no finding at or above --fail-on (default: error)
   1    a finding at or above --fail-on, or a check that broke
   2    usage error (unknown check id, bad option)
-  3    --engine current and no engine answers; or a private engine cannot start
+  3    the engine named (DOCKER_HOST, a context, --engine current) does not answer,
+       or a private engine cannot start
   4    internal error`;
 
 async function doctorAction(flags: DoctorFlags): Promise<number> {
@@ -190,7 +191,10 @@ async function doctorAction(flags: DoctorFlags): Promise<number> {
     const current = resolveCurrentDockerHost();
     const problem = await pingEngine(current.host);
     if (problem !== undefined) {
-      if (flags.engine === "current") throw new EngineUnavailable(`no engine answers at ${current.host} (from ${current.source}): ${problem}`);
+      // An engine the user named must answer; only a missing default engine means "audit this machine alone".
+      if (flags.engine === "current" || current.source !== "default socket") {
+        throw new EngineUnavailable(`no engine answers at ${current.host} (from ${current.source}): ${problem}`);
+      }
       process.stderr.write(`docknet doctor: no engine answers at ${current.host}; auditing this machine only (engine checks are skipped)\n`);
     }
     dockerHost = current.host;

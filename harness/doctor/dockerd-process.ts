@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync, realpathSync } from "node:fs";
-import { basename } from "node:path";
+import { realpathSync } from "node:fs";
 
 /** A dockerd process on this machine, and what its command line says. */
 export interface DockerdProcess {
@@ -53,23 +52,22 @@ function samePath(a: string, b: string): boolean {
   return real(a) === real(b);
 }
 
-/** Every dockerd running on this machine (any user may read a command line). */
-export function listDockerdProcesses(): DockerdProcess[] {
-  const found: DockerdProcess[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").filter(Boolean);
-      if (argv[0] && basename(argv[0]) === "dockerd") found.push(parseDockerdArgv(Number(entry), argv));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return found;
+/** Lists dockerd command lines as "pid<US>arg<US>arg…" lines (US = \x1f), from whatever /proc the shell sees. */
+export const LIST_DOCKERD = `for f in $(grep -ls dockerd /proc/[0-9]*/cmdline); do
+  d=\${f%/cmdline}; printf '%s\\037%s\\n' "\${d#/proc/}" "$(tr '\\000' '\\037' < "$f" 2>/dev/null)"
+done`;
+
+export function parseDockerdListing(text: string): DockerdProcess[] {
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => line.split("\x1f").filter(Boolean))
+    .filter((fields) => fields.length >= 2 && /(^|\/)dockerd$/.test(fields[1]!))
+    .map(([pid, ...argv]) => parseDockerdArgv(Number(pid), argv));
 }
 
-/** The local dockerd serving a unix-socket DOCKER_HOST, if it runs on this machine. */
-export function findDockerdServing(dockerHost: string, processes = listDockerdProcesses()): DockerdProcess | undefined {
+/** The dockerd among `processes` that serves a unix-socket DOCKER_HOST. */
+export function findDockerdServing(dockerHost: string, processes: readonly DockerdProcess[]): DockerdProcess | undefined {
   const wanted = socketPath(dockerHost);
   if (!wanted) return undefined;
   return processes.find((p) => p.hosts.some((h) => {

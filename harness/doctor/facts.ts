@@ -114,6 +114,11 @@ export class Facts {
     return this.#readings.vantage;
   }
 
+  get vantageKind(): Readings["vantageKind"] {
+    this.#used.add(`where the doctor looked: ${this.#readings.vantage}`);
+    return this.#readings.vantageKind;
+  }
+
   /** The sources read since the last call, for a check's evidence. */
   takeSources(): string[] {
     const sources = [...this.#used];
@@ -209,7 +214,9 @@ export class Facts {
   }
 
   resolvConf(): { nameservers: string[]; link: string | null; target: string | null; exists: boolean } {
-    const where = JSON.parse(this.text("file.resolv.conf.target")) as { link: string | null; target: string | null; exists: boolean };
+    const raw = JSON.parse(this.text("file.resolv.conf.target")) as { link: string | null; target: string | null; exists: boolean };
+    // readlink prints nothing for a file that is not a symlink
+    const where = { link: raw.link || null, target: raw.target || null, exists: raw.exists };
     const text = where.exists ? this.text("file.resolv.conf") : "";
     const nameservers = text
       .split("\n")

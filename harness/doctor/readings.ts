@@ -15,6 +15,8 @@ export function isAvailable(reading: Reading | undefined): reading is Extract<Re
 export interface Readings {
   /** Where the host readings were taken from, in words ("network namespace of dockerd pid 42"). */
   readonly vantage: string;
+  /** local: this machine as root; helper: a host-network container; blind: no view of the host. */
+  readonly vantageKind?: "local" | "helper" | "blind";
   /** The engine's address, as DOCKER_HOST spells it. */
   readonly dockerHost: string;
   readonly readings: Readonly<Partial<Record<ReadingKey, Reading>>>;

@@ -1,5 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { runCommand } from "../host-command.js";
+import type Docker from "dockerode";
+import { runCommand, type CommandOutcome } from "../host-command.js";
+import { startHostHelper } from "../lab/host-helper.js";
+import { LIST_DOCKERD, parseDockerdListing, type DockerdProcess } from "./dockerd-process.js";
 import type { Reading } from "./readings.js";
 
 /**
@@ -9,8 +12,8 @@ import type { Reading } from "./readings.js";
  * the host.
  */
 export interface Vantage {
-  /** local: this machine is the engine's host; blind: no view of it. */
-  readonly kind: "local" | "blind";
+  /** local: this machine, as root; helper: a host-network container on the engine; blind: no view at all. */
+  readonly kind: "local" | "helper" | "blind";
   readonly description: string;
   /** Runs a program inside the engine's network namespace. */
   inEngineNetns(argv: readonly string[]): Promise<Reading>;
@@ -18,39 +21,77 @@ export interface Vantage {
   onHost(argv: readonly string[]): Promise<Reading>;
   /** Reads a file of the engine's host. */
   file(path: string): Promise<Reading>;
+  /** The dockerd processes on the engine's host. */
+  dockerdProcesses(): Promise<DockerdProcess[]>;
+  close(): Promise<void>;
 }
 
-export async function commandReading(argv: readonly string[], prefix: readonly string[] = []): Promise<Reading> {
-  const source = argv.join(" ");
-  const [file, ...args] = [...prefix, ...argv];
-  const outcome = await runCommand(file!, args, { timeoutMs: 10_000 });
+function asReading(source: string, outcome: CommandOutcome): Reading {
   if (outcome.code === 0) return { source, text: outcome.stdout };
-  if (outcome.code === 127) return { source, unavailable: `${argv[0]} is not installed` };
-  return { source, unavailable: `${source} failed: ${(outcome.stderr || outcome.stdout).trim().split("\n")[0]}` };
+  const said = (outcome.stderr || outcome.stdout).trim().split("\n")[0] ?? "";
+  if (outcome.code === 127 || /can't execute .*No such file/.test(said)) return { source, unavailable: `${source.split(" ")[0]} is not installed on the engine's host` };
+  return { source, unavailable: `${source} failed: ${said}` };
 }
 
-export async function fileReading(path: string, shownAs = path): Promise<Reading> {
-  try {
-    return { source: shownAs, text: await readFile(path, "utf8") };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return { source: shownAs, unavailable: code === "ENOENT" ? `${shownAs} does not exist` : `${shownAs}: ${(error as Error).message}` };
-  }
-}
+const NOT_FOUND = /No such file or directory|ENOENT/;
 
 /**
- * This machine, as root: the engine's network namespace is that of its dockerd
- * process (the host's own for a system engine, a namespace for docknet's
- * private engines), entered with nsenter.
+ * This machine: the engine's network namespace is that of its dockerd process
+ * (the host's own for a system engine, a namespace for docknet's private
+ * engines), entered with nsenter; no dockerd means this machine's own.
  */
 export function localVantage(dockerdPid: number | undefined): Vantage {
   const nsenter = dockerdPid === undefined ? [] : ["nsenter", `--net=/proc/${dockerdPid}/ns/net`];
+  const run = async (argv: readonly string[]) => {
+    const [file, ...args] = argv;
+    return asReading(argv.join(" "), await runCommand(file!, args, { timeoutMs: 10_000 }));
+  };
   return {
     kind: "local",
     description: dockerdPid === undefined ? "this machine's own network namespace" : `the network namespace of dockerd (pid ${dockerdPid})`,
-    inEngineNetns: (argv) => commandReading(argv, nsenter),
-    onHost: (argv) => commandReading(argv),
-    file: (path) => fileReading(path),
+    inEngineNetns: async (argv) => {
+      const reading = await run([...nsenter, ...argv]);
+      return { ...reading, source: argv.join(" ") };
+    },
+    onHost: run,
+    async file(path) {
+      try {
+        return { source: path, text: await readFile(path, "utf8") };
+      } catch (error) {
+        return { source: path, unavailable: NOT_FOUND.test(String(error)) ? `${path} does not exist` : `${path}: ${(error as Error).message}` };
+      }
+    },
+    dockerdProcesses: async () => {
+      const listing = await runCommand("sh", ["-c", LIST_DOCKERD]);
+      return parseDockerdListing(listing.stdout);
+    },
+    close: async () => {},
+  };
+}
+
+/**
+ * Through a helper container on the engine's host network (see host-helper):
+ * for a remote engine, or when we are not root. /proc in the helper is the
+ * host's (host PID namespace) and its network is the engine's; the host's own
+ * programs run chrooted into its root, mounted read-only.
+ */
+export async function helperVantage(docker: Docker, why: string): Promise<Vantage> {
+  const helper = await startHostHelper(docker);
+  // Through the host's own /bin/sh: the static busybox prefers its applets, even after chroot,
+  // so a bare `chroot /host ip` would run busybox's ip instead of the host's.
+  const inHost = (argv: readonly string[]) => ["chroot", "/host", "/bin/sh", "-c", 'exec "$0" "$@"', ...argv];
+  return {
+    kind: "helper",
+    description: `a host-network helper container on the engine (${why})`,
+    inEngineNetns: async (argv) => asReading(argv.join(" "), await helper.exec(argv[0] === "cat" ? argv : inHost(argv))),
+    onHost: async (argv) => asReading(argv.join(" "), await helper.exec(inHost(argv))),
+    async file(path) {
+      const outcome = await helper.exec(["cat", `/host${path}`]);
+      if (outcome.code !== 0 && NOT_FOUND.test(outcome.stderr)) return { source: path, unavailable: `${path} does not exist` };
+      return asReading(path, outcome);
+    },
+    dockerdProcesses: async () => parseDockerdListing((await helper.exec(["sh", "-c", LIST_DOCKERD])).stdout),
+    close: () => helper.remove(),
   };
 }
 
@@ -63,5 +104,7 @@ export function blindVantage(reason: string): Vantage {
     inEngineNetns: (argv) => none(argv.join(" ")),
     onHost: (argv) => none(argv.join(" ")),
     file: (path) => none(path),
+    dockerdProcesses: async () => [],
+    close: async () => {},
   };
 }

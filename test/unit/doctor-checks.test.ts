@@ -3,6 +3,8 @@ import { describe, expect, test } from "vitest";
 import type { CheckResult, Severity } from "../../harness/doctor/check.js";
 import { ALL_CHECKS } from "../../harness/doctor/catalog.js";
 import { diagnose, doctorFailed, explanationsFor, summarizeChecks } from "../../harness/doctor/doctor.js";
+import { planVantage } from "../../harness/doctor/collect.js";
+import { findDockerdServing, parseDockerdListing } from "../../harness/doctor/dockerd-process.js";
 import { KERNEL_TIERS } from "../../harness/doctor/checks/kernel.js";
 import { parseProcNetTcp } from "../../harness/doctor/facts.js";
 import type { Reading, ReadingKey, Readings } from "../../harness/doctor/readings.js";
@@ -53,7 +55,7 @@ interface Case {
 }
 
 const CASES: Record<string, Case> = {
-  "ENG-01": { fresh: "ok", broken: { patch: { "ip.routes": { source: "ip -j route", unavailable: "the engine at tcp://10.0.0.1:2375 is remote" } }, severity: "info" } },
+  "ENG-01": { fresh: "ok", broken: { base: { ...FRESH, vantage: "a host-network helper container on the engine (the engine at tcp://10.0.0.1:2376 is remote)", vantageKind: "helper" }, patch: {}, severity: "info" } },
   "RL-01": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, SecurityOptions: ["name=seccomp,profile=default", "name=rootless"] })) }, severity: "info" } },
   "HOST-01": { fresh: "ok", broken: { patch: { "sysctl.net.ipv4.ip_forward": () => "0\n" }, severity: "error" } },
   "HOST-02": { fresh: "skipped", broken: { base: BUSY, patch: { "sysctl.net.bridge.bridge-nf-call-iptables": { source: "cat /proc/sys/net/bridge/bridge-nf-call-iptables", unavailable: "No such file or directory" } }, severity: "warn" } },
@@ -175,5 +177,30 @@ describe("doctor checks on captured readings", () => {
       { address: "0.0.0.0", port: 2377 },
     ]);
     expect(parseProcNetTcp("  sl local\n   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 0\n", 6)).toEqual([{ address: "::", port: 8080 }]);
+  });
+});
+
+describe("where the doctor looks", () => {
+  const dockerd = { pid: 42, argv: ["dockerd"], hosts: ["unix:///var/run/docker.sock"], configFile: "/etc/docker/daemon.json" };
+  test.each([
+    [{ dockerHost: "unix:///var/run/docker.sock", engineAnswers: true, root: true, localDockerd: dockerd }, { kind: "local", dockerdPid: 42 }],
+    [{ dockerHost: "unix:///var/run/docker.sock", engineAnswers: true, root: false, localDockerd: dockerd }, { kind: "helper", why: "not root, so dockerd's namespace cannot be entered" }],
+    [{ dockerHost: "tcp://127.0.0.1:2376", engineAnswers: true, root: true }, { kind: "helper", why: "the engine at tcp://127.0.0.1:2376 is remote" }],
+    [{ dockerHost: "unix:///run/user/1000/docker.sock", engineAnswers: true, root: true }, { kind: "helper", why: "no dockerd on this machine serves unix:///run/user/1000/docker.sock" }],
+    [{ dockerHost: "unix:///var/run/docker.sock", engineAnswers: false, root: true }, { kind: "local" }],
+    [{ dockerHost: "tcp://127.0.0.1:2376", engineAnswers: false, root: true }, { kind: "blind", why: "no engine answers at tcp://127.0.0.1:2376" }],
+  ])("%o", (facts, plan) => {
+    expect(planVantage(facts)).toEqual(plan);
+  });
+
+  test("dockerd command lines: hosts, config file, systemd socket activation", () => {
+    const listing = "42\x1f/usr/bin/dockerd\x1f-H\x1ffd://\x1f--containerd=/run/containerd/containerd.sock\n77\x1fdockerd\x1f--host=unix:///tmp/e/docker.sock\x1f--config-file\x1f/tmp/e/daemon.json\n99\x1fgrep\x1f-ls\x1fdockerd\n";
+    const processes = parseDockerdListing(listing);
+    expect(processes.map((p) => [p.pid, p.hosts, p.configFile])).toEqual([
+      [42, ["unix:///var/run/docker.sock"], "/etc/docker/daemon.json"],
+      [77, ["unix:///tmp/e/docker.sock"], "/tmp/e/daemon.json"],
+    ]);
+    expect(findDockerdServing("unix:///tmp/e/docker.sock", processes)?.pid).toBe(77);
+    expect(findDockerdServing("tcp://10.0.0.1:2376", processes)).toBeUndefined();
   });
 });

@@ -4,12 +4,12 @@ export const environmentChecks: readonly DoctorCheck[] = [
   {
     id: "ENG-01",
     title: "The doctor can see the engine's host",
-    why: "Half of what breaks container networking lives on the engine's host (sysctls, firewall, routes, kernel); from a remote client or without root those checks cannot run and are reported skipped, never passed.",
+    why: "Much of what breaks container networking lives on the engine's host (sysctls, firewall, routes, kernel); from a remote client or without root those checks cannot run and are reported skipped, never passed.",
     fix: "run docknet doctor as root on the engine's host",
     reference: "docknet design: Where it looks",
     evaluate(facts) {
-      const blind = facts.maybe(() => facts.text("ip.routes")) === undefined;
-      return blind ? finding("info", [`host readings unavailable: ${facts.vantage}`]) : ok(`host read from ${facts.vantage}`);
+      if (facts.vantageKind === "local") return ok(`host read from ${facts.vantage}`);
+      return finding("info", [facts.vantageKind === "helper" ? `host read through ${facts.vantage}: checks needing the host's own tools may be skipped` : `no view of the host: ${facts.vantage}`]);
     },
   },
   {
