@@ -9,8 +9,6 @@ import { doctorJunitXml } from "../reports/doctor-junit.js";
 import { doctorMarkdown } from "../reports/doctor-markdown.js";
 import { doctorJsonReport, jsonReport } from "../reports/json.js";
 import { junitXml } from "../reports/junit.js";
-import { ALL_SCENARIOS } from "../scenarios/index.js";
-import { cleanLeftovers } from "./clean.js";
 import type { EngineChoice } from "./engine/engine.js";
 import { EngineUnavailable, ExitCode, UsageError } from "./exit-codes.js";
 import { audit } from "./doctor/audit.js";
@@ -19,8 +17,7 @@ import { doctorFailed, type FailOn } from "./doctor/doctor.js";
 import { pingEngine, resolveCurrentDockerHost } from "./engine/docker-host.js";
 import { selectEngine } from "./engine/select-engine.js";
 import { runFailed } from "./results.js";
-import { selectScenarios } from "./selection.js";
-import { openSession, runConformance, VERSION } from "./session.js";
+import { VERSION } from "./version.js";
 
 /** "90s", "2m", "1500ms" or a bare number of seconds, as milliseconds. */
 export function parseDuration(text: string): number {
@@ -116,8 +113,19 @@ function watchInterrupts(abort: AbortController): { exitCode: () => number | und
   return { exitCode: () => exitCode };
 }
 
+/**
+ * The scenarios chosen by the words. Scenarios, the lab and testcontainers load
+ * only for the commands that use them: `doctor` and `--help` start in a fraction
+ * of the time.
+ */
+async function chosenScenarios(words: string[], flags: { area?: string[]; tag?: string[]; grep?: string }) {
+  const [{ ALL_SCENARIOS }, { selectScenarios }] = await Promise.all([import("../scenarios/index.js"), import("./selection.js")]);
+  return selectScenarios(ALL_SCENARIOS, selectionWords(words, flags));
+}
+
 async function runAction(words: string[], flags: RunFlags): Promise<number> {
-  const scenarios = selectScenarios(ALL_SCENARIOS, selectionWords(words, flags));
+  const scenarios = await chosenScenarios(words, flags);
+  const { explainFailures, openSession, runConformance } = await import("./session.js");
   if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
   if (flags.daemonConfig && flags.engine === "current") throw new UsageError("--daemon-config needs a private engine (--engine private)");
   const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
@@ -133,7 +141,7 @@ async function runAction(words: string[], flags: RunFlags): Promise<number> {
     if (abort.signal.aborted) return interrupts.exitCode()!;
     process.stderr.write(`engine: ${session.engine.description}; run ${session.lab.runId}\n`);
     const reporter = new ConsoleReporter({ stream: process.stderr, total: scenarios.length * flags.repeat, ...(flags.color === false ? { color: false } : {}) });
-    const report = await runConformance(session, {
+    const outcome = await runConformance(session, {
       scenarios,
       concurrency: flags.concurrency,
       timeoutMs: flags.timeout,
@@ -142,6 +150,7 @@ async function runAction(words: string[], flags: RunFlags): Promise<number> {
       signal: abort.signal,
       onEvent: reporter.onEvent,
     });
+    const report = abort.signal.aborted ? outcome : await explainFailures(outcome, session.engine.dockerHost).catch(() => outcome);
     reporter.finish(report);
     if (abort.signal.aborted) return interrupts.exitCode()!;
     if (flags.junit) writeOutput(flags.junit, junitXml(report));
@@ -211,8 +220,8 @@ async function doctorAction(flags: DoctorFlags): Promise<number> {
   }
 }
 
-function listCommand(words: string[], flags: { area?: string[]; tag?: string[]; grep?: string; json?: boolean }): number {
-  const scenarios = selectScenarios(ALL_SCENARIOS, selectionWords(words, flags));
+async function listCommand(words: string[], flags: { area?: string[]; tag?: string[]; grep?: string; json?: boolean }): Promise<number> {
+  const scenarios = await chosenScenarios(words, flags);
   if (flags.json) {
     const rows = scenarios.map((s) => ({
       id: s.id,
@@ -290,8 +299,8 @@ ${EXIT_HELP}`,
 
   selection(program.command("list").description("list scenarios: id, area, title, doc section, requirements"))
     .option("--json", "as JSON on stdout")
-    .action((words: string[], flags: { area?: string[]; tag?: string[]; grep?: string; json?: boolean }) => {
-      process.exitCode = listCommand(words, flags);
+    .action(async (words: string[], flags: { area?: string[]; tag?: string[]; grep?: string; json?: boolean }) => {
+      process.exitCode = await listCommand(words, flags);
     });
 
   program
@@ -333,6 +342,7 @@ ${DOCTOR_EXIT_HELP}`,
     .description("remove leftovers of dead runs: private engines, and labelled containers and networks on the current engine")
     .option("--all", "also remove resources of runs that may still be alive")
     .action(async (flags: { all?: boolean }) => {
+      const { cleanLeftovers } = await import("./clean.js");
       const report = await cleanLeftovers({ all: Boolean(flags.all) });
       process.stderr.write(`${report}\n`);
     });

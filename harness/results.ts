@@ -29,6 +29,15 @@ export interface RunSummary {
   readonly durationMs: number;
 }
 
+/** A doctor finding offered as the likely cause of a failed scenario. */
+export interface Explanation {
+  readonly check: string;
+  readonly severity: "error" | "warn" | "info";
+  readonly title: string;
+  readonly seen: readonly string[];
+  readonly fix: string;
+}
+
 export interface RunReport {
   readonly tool: { readonly name: "docknet"; readonly version: string };
   readonly runId: string;
@@ -37,6 +46,8 @@ export interface RunReport {
   readonly strict: boolean;
   readonly results: readonly ScenarioResult[];
   readonly summary: RunSummary;
+  /** For failed scenarios: doctor findings on the same engine that may explain them, by scenario id. */
+  readonly explanations?: Readonly<Record<string, readonly Explanation[]>>;
 }
 
 export function summarize(results: readonly ScenarioResult[], durationMs: number): RunSummary {

@@ -1,20 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { detectCapabilities, type Capabilities } from "./capabilities.js";
 import type { Engine, EngineChoice } from "./engine/engine.js";
 import { selectEngine } from "./engine/select-engine.js";
 import type { LabFault } from "./lab/faults.js";
 import { Lab } from "./lab/lab.js";
+import { VERSION } from "./version.js";
 import { ensureProbeImage } from "./lab/probe-image.js";
-import { summarize, type RunReport } from "./results.js";
+import { audit } from "./doctor/audit.js";
+import { ALL_CHECKS } from "./doctor/catalog.js";
+import { explanationsFor } from "./doctor/doctor.js";
+import { summarize, type Explanation, type RunReport } from "./results.js";
 import { runScenarios, type RunEvent } from "./runner.js";
 import type { Scenario } from "./scenario.js";
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL(import.meta.url.includes("/dist/") ? "../../package.json" : "../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  }
-).version;
 
 export interface SessionOptions {
   readonly engine: EngineChoice;
@@ -101,4 +99,21 @@ export async function runConformance(session: Session, options: ConformanceOptio
     results,
     summary: summarize(results, performance.now() - started),
   };
+}
+
+/**
+ * When scenarios failed, audits the same engine with the doctor and attaches
+ * the findings that may explain each failure (a failed egress scenario and
+ * ip_forward=0, say). Passing runs are not audited.
+ */
+export async function explainFailures(report: RunReport, dockerHost: string): Promise<RunReport> {
+  const failed = [...new Set(report.results.filter((r) => r.status === "failed" || r.status === "error").map((r) => r.id))];
+  if (failed.length === 0) return report;
+  const diagnosis = await audit({ dockerHost, checks: ALL_CHECKS, version: VERSION });
+  const explanations: Record<string, Explanation[]> = {};
+  for (const id of failed) {
+    const found = explanationsFor(id, diagnosis.results).map((r) => ({ check: r.id, severity: r.severity!, title: r.title, seen: r.seen, fix: r.fix }));
+    if (found.length) explanations[id] = found;
+  }
+  return Object.keys(explanations).length ? { ...report, explanations } : report;
 }

@@ -1,7 +1,7 @@
 import { createColors } from "picocolors";
 import type { RunEvent } from "../harness/runner.js";
 import type { RunReport, ScenarioResult } from "../harness/results.js";
-import { evidenceText } from "./junit.js";
+import { evidenceText, explanationText } from "./result-text.js";
 
 type Colors = ReturnType<typeof createColors>;
 
@@ -66,6 +66,8 @@ export class ConsoleReporter {
     for (const r of report.results.filter((x) => x.status === "failed" || x.status === "error")) {
       this.write(`\n${c.bold(c.red(`${r.id} ${r.title}`))}\n  ${r.reason}\n  doc: ${r.doc}\n`);
       if (r.evidence.length) this.write(`${evidenceText(r.evidence).replace(/^/gm, "  ")}\n`);
+      const causes = report.explanations?.[r.id] ?? [];
+      if (causes.length) this.write(`${c.yellow(explanationText(causes).replace(/^/gm, "  "))}\n`);
     }
     this.write(`\n${summaryLine(report)}\n`);
   }
@@ -91,3 +93,4 @@ export function summaryLine(report: Pick<RunReport, "summary">): string {
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
+

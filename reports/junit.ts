@@ -1,18 +1,12 @@
 import { createRequire } from "node:module";
 import type { Builder } from "junit-report-builder";
-import type { Evidence } from "../harness/evidence.js";
-import type { RunReport, ScenarioResult } from "../harness/results.js";
+import type { Explanation, RunReport, ScenarioResult } from "../harness/results.js";
+import { evidenceText, explanationText } from "./result-text.js";
 
 // The package is CommonJS whose module.exports is the builder, while its types declare an ESM
 // default export; under NodeNext the two disagree, so load it the CommonJS way.
 const builder = createRequire(import.meta.url)("junit-report-builder") as Builder;
 
-/** The evidence of a scenario as the body of a failure or of system-out. */
-export function evidenceText(evidence: readonly Evidence[]): string {
-  return evidence
-    .map((e) => `${e.ok ? "ok  " : "FAIL"} ${e.claim}\n     expected: ${e.expected}\n     observed: ${e.observed}\n     how: ${e.how}${!e.ok && e.raw ? `\n     output: ${e.raw.trim().replace(/\n/g, "\n             ")}` : ""}`)
-    .join("\n");
-}
 
 /**
  * One testsuite per area, one testcase per scenario: name "<ID> <title>",
@@ -37,7 +31,7 @@ export function junitXml(report: RunReport): string {
       .property("engine.kernel", report.engine.kernel)
       .property("engine.os", report.engine.os)
       .property("engine.network-drivers", report.engine.networkDrivers.join(","));
-    for (const result of results) addCase(suite, result);
+    for (const result of results) addCase(suite, result, report.explanations?.[result.id] ?? []);
   }
   return junit.build();
 }
@@ -70,11 +64,11 @@ export function newJunit(): ReturnType<Builder["newBuilder"]> {
   return builder.newBuilder();
 }
 
-function addCase(suite: Suite, result: ScenarioResult): void {
+function addCase(suite: Suite, result: ScenarioResult, causes: readonly Explanation[]): void {
   const name = `${result.id} ${result.title}${result.attempt > 1 ? ` (repeat ${result.attempt})` : ""}`;
   const testCase = suite.testCase().className(`docknet.${result.area}`).name(name).time(seconds(result.durationMs));
   testCase.property("docknet.id", result.id).property("docknet.doc", result.doc);
-  const body = evidenceText(result.evidence);
+  const body = `${evidenceText(result.evidence)}${causes.length ? `\n\n${explanationText(causes)}` : ""}`;
   switch (result.status) {
     case "failed":
       testCase.failure(result.reason ?? "failed", "ConformanceFailure").stacktrace(`${result.reason ?? ""}\n\n${body}`);

@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import type { CommandOutcome } from "../host-command.js";
 import { errorText } from "./docker-api.js";
-import { OWNER_LABEL, RUN_LABEL } from "./lab.js";
+import { OWNER_LABEL, RUN_LABEL } from "./labels.js";
 import { ensureProbeImage } from "./probe-image.js";
 
 /**

@@ -9,9 +9,7 @@ import { endpointConfig, errorText } from "./docker-api.js";
 import { ProbeBuilder } from "./probe-builder.js";
 import { subnetsOverlap } from "../cidr.js";
 
-export const RUN_LABEL = "io.docknet.run";
-export const OWNER_LABEL = "io.docknet.owner";
-export const SCENARIO_LABEL = "io.docknet.scenario";
+import { OWNER_LABEL, RUN_LABEL, SCENARIO_LABEL } from "./labels.js";
 
 /** A network a probe can join: the engine's own (bridge, host, none) or one the lab made. */
 export interface NetworkRef {

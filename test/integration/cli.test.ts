@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -7,36 +7,7 @@ import { describe, expect, test } from "vitest";
 import { tempDir } from "../temp-dir.js";
 import { BROKEN_BY } from "./broken-by.js";
 import { docknetLeftovers } from "./leftovers.js";
-
-const CLI = join(import.meta.dirname, "..", "..", "dist", "harness", "cli.js");
-
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI as a user would; `onStderr` may act on what it prints (e.g. interrupt it). */
-function docknet(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; prefix?: string[]; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
-): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const [command, ...rest] = [...(options.prefix ?? []), process.execPath, CLI, ...args];
-    // No DOCKER_HOST unless a test sets one: the default is what a fresh machine has.
-    const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: undefined, ...options.env };
-    const child = spawn(command!, rest, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      options.onStderr?.(stderr, child);
-    });
-    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+import { CLI, docknet } from "./run-cli.js";
 
 const lines = (text: string) => text.trim().split("\n").filter(Boolean);
 
@@ -101,13 +72,20 @@ describe("runs through the CLI", () => {
     const args = ["run", ...ids, "UB-01", "--daemon-config", join(dir, "daemon.json"), "--json", "-", "--junit", join(dir, "junit.xml")];
     const out = await docknet(args);
     expect(out.code, out.stderr).toBe(1);
-    const report = JSON.parse(out.stdout) as { results: { id: string; status: string; evidence: { ok: boolean; observed: string; how: string }[] }[] };
+    const report = JSON.parse(out.stdout) as {
+      results: { id: string; status: string; evidence: { ok: boolean; observed: string; how: string }[] }[];
+      explanations: Record<string, { check: string; severity: string }[]>;
+    };
     for (const id of ids) {
       const result = report.results.find((r) => r.id === id)!;
       expect(result.status, `${id} with ${JSON.stringify(daemonConfig)}`).toBe("failed");
       expect(result.evidence.at(-1)).toMatchObject({ ok: false });
       expect(result.evidence.at(-1)?.how).toMatch(/^docker exec /);
     }
+    // The doctor, run on the same engine after the failures, names the setting behind each one.
+    expect(report.explanations["DB-02"]?.map((e) => e.check)).toContain("DMN-09");
+    expect(report.explanations["DB-05"]?.map((e) => e.check)).toContain("DMN-07");
+    expect(out.stderr).toMatch(/likely cause \(docknet doctor DMN-07, warn\): ip-masq: false/);
     // A behaviour those settings do not touch still passes on the same engine.
     expect(report.results.find((r) => r.id === "UB-01")?.status).toBe("passed");
     expect(out.stderr).toMatch(new RegExp(`1/${ids.length + 1} passed, ${ids.length} failed, 0 skipped in \\d+\\.\\ds`));

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { RUN_LABEL, SCENARIO_LABEL } from "../../harness/lab/lab.js";
+import { RUN_LABEL, SCENARIO_LABEL } from "../../harness/lab/labels.js";
 import { ensureProbeImage } from "../../harness/lab/probe-image.js";
 import type { RunReport } from "../../harness/results.js";
 import { openSession, runConformance, type Session } from "../../harness/session.js";

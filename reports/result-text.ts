@@ -1,0 +1,16 @@
+import type { Evidence } from "../harness/evidence.js";
+import type { Explanation } from "../harness/results.js";
+
+/** A scenario result in words, as failure bodies and console blocks show it. */
+
+/** The evidence of a scenario as the body of a failure or of system-out. */
+export function evidenceText(evidence: readonly Evidence[]): string {
+  return evidence
+    .map((e) => `${e.ok ? "ok  " : "FAIL"} ${e.claim}\n     expected: ${e.expected}\n     observed: ${e.observed}\n     how: ${e.how}${!e.ok && e.raw ? `\n     output: ${e.raw.trim().replace(/\n/g, "\n             ")}` : ""}`)
+    .join("\n");
+}
+
+/** "likely cause (docknet doctor HOST-01, error): net.ipv4.ip_forward = 0 — fix: …" per finding. */
+export function explanationText(causes: readonly Explanation[]): string {
+  return causes.map((e) => `likely cause (docknet doctor ${e.check}, ${e.severity}): ${e.seen.join("; ")}\n  fix: ${e.fix}`).join("\n");
+}
