@@ -68,6 +68,7 @@ const CASES: Record<string, Case> = {
   "FW-03": { fresh: "ok", broken: { base: BUSY, patch: { "firewall.ufw": text("ufw status", "Status: active\n") }, severity: "error" } },
   "FW-04": { fresh: "ok", broken: { patch: { "firewall.firewalld": text("firewall-cmd --state", "running\n") }, severity: "warn" } },
   "FW-05": { fresh: "ok", broken: { patch: { "iptables.filter": (t) => t.split("\n").filter((l) => !l.includes("DOCKER-USER")).join("\n") }, severity: "error" } },
+  "FW-09": { fresh: "ok", broken: { patch: { "iptables.filter": (t) => t.replace("-A DOCKER-USER -j RETURN", "-A DOCKER-USER -i eth0 -p tcp --dport 8080 -j DROP\n-A DOCKER-USER -j RETURN") }, severity: "warn" } },
   "FW-06": { fresh: "ok", broken: { patch: { "iptables.legacy-save": text("iptables-legacy-save", "*filter\n-A INPUT -j ACCEPT\nCOMMIT\n") }, severity: "error" } },
   "FW-07": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, FirewallBackend: { Driver: "nftables" }, Swarm: { LocalNodeState: "active" } })) }, severity: "warn" } },
   "FW-08": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ iptables: false }) }, severity: "error" } },
@@ -149,6 +150,19 @@ describe("doctor checks on captured readings", () => {
     const summary = summarizeChecks(diagnose(FRESH, ALL_CHECKS), 0);
     expect(summary).toMatchObject({ errors: 0, warnings: 0 });
     expect(doctorFailed(summary, "warn")).toBe(false);
+  });
+
+  test("a Docker subnet holding the host's nameserver is an overlap too", () => {
+    const result = resultOf(patched(FRESH, { "file.resolv.conf": text("/etc/resolv.conf", "nameserver 172.17.5.53\n") }), "ADDR-01");
+    expect(result).toMatchObject({ status: "finding", severity: "error" });
+    expect(result.seen.join("\n")).toMatch(/contains the host's nameserver 172\.17\.5\.53/);
+  });
+
+  test("ip_forward off says whether dockerd would turn it back on", () => {
+    const reset = resultOf(patched(FRESH, { "sysctl.net.ipv4.ip_forward": () => "0\n" }), "HOST-01");
+    expect(reset.seen.join("\n")).toMatch(/something reset it since/);
+    const forbidden = resultOf(patched(FRESH, { "sysctl.net.ipv4.ip_forward": () => "0\n", "file.daemon.json": setDaemonJson({ "ip-forward": false }) }), "HOST-01");
+    expect(forbidden.seen.join("\n")).toMatch(/ip-forward: false and will not turn it on/);
   });
 
   test("a missing reading skips the checks that need it, never passes them", () => {

@@ -1,4 +1,4 @@
-import { splitSubnet, subnetsOverlap } from "../../cidr.js";
+import { inSubnet, splitSubnet, subnetsOverlap } from "../../cidr.js";
 import { finding, ok, type DoctorCheck } from "../check.js";
 import type { Facts, Route } from "../facts.js";
 import { dockerBridgeNames, listSome, subnetsOf } from "./engine-facts.js";
@@ -26,20 +26,22 @@ function foreignRoutes(facts: Facts): Route[] {
 export const addressingChecks: readonly DoctorCheck[] = [
   {
     id: "ADDR-01",
-    title: "Docker's subnets overlap no route or address of the host",
+    title: "Docker's subnets overlap no route, address or resolver of the host",
     why: "When a Docker network takes a subnet the host already reaches elsewhere (the LAN, a VPN, a cloud VPC), replies to those hosts go into the bridge: that part of the world becomes unreachable from the host and its containers.",
     fix: "daemon.json \"bip\" and \"default-address-pools\": [{\"base\": \"10.x.0.0/16\", \"size\": 24}] outside the LAN and VPN ranges; recreate the networks",
     reference: "moby#37823; moby#21776; moby/libnetwork#2001",
-    explains: ["DB-05", "OPT-05", "ISO-03"],
+    explains: ["DB-05", "OPT-05", "ISO-03", "DB-04", "DNS-01"],
     evaluate(facts) {
       const ours = dockerBridgeNames(facts.networks());
       const routes = foreignRoutes(facts);
       const addresses = facts.addresses().filter((a) => a.family === "inet" && !ours.has(a.device));
+      const nameservers = facts.maybe(() => facts.resolvConf().nameservers) ?? [];
       const clashes: string[] = [];
       for (const network of facts.networks()) {
         for (const subnet of subnetsOf(network)) {
           for (const r of routes) if (subnetsOverlap(subnet, r.dst)) clashes.push(`network ${network.Name} ${subnet} overlaps route ${r.dst}${r.gateway ? ` via ${r.gateway}` : ""}${r.dev ? ` dev ${r.dev}` : ""}`);
           for (const a of addresses) if (subnetsOverlap(subnet, a.cidr)) clashes.push(`network ${network.Name} ${subnet} overlaps address ${a.cidr} on ${a.device}`);
+          for (const ns of nameservers) if (inSubnet(ns, subnet)) clashes.push(`network ${network.Name} ${subnet} contains the host's nameserver ${ns}: DNS queries go into the bridge`);
         }
       }
       return clashes.length ? finding("error", listSome(clashes)) : ok(`${facts.networks().length} network(s), ${routes.length} other route(s): no overlap`);

@@ -26,8 +26,13 @@ export const dnsChecks: readonly DoctorCheck[] = [
       const seen = [`nameservers: ${conf.nameservers.join(", ") || "none"}${conf.target && conf.target !== "/etc/resolv.conf" ? ` (from ${conf.target})` : ""}`];
       if (Array.isArray(dns) && dns.length) return ok(...seen, `daemon dns: ${dns.join(", ")}`);
       const usable = conf.nameservers.filter((n) => !isLoopback(n));
-      if (usable.length) return ok(...seen);
-      return finding(engineBefore(facts, "28.0") ? "warn" : "error", [...seen, "every nameserver is loopback and the daemon sets no dns"]);
+      if (usable.length) return ok(...seen, `default-bridge containers get: ${usable.join(", ")}`);
+      const before28 = engineBefore(facts, "28.0");
+      return finding(before28 ? "warn" : "error", [
+        ...seen,
+        "every nameserver is loopback and the daemon sets no dns",
+        before28 ? "default-bridge containers get Google's 8.8.8.8 and 8.8.4.4 instead" : "default-bridge containers get no usable nameserver",
+      ]);
     },
   },
   {

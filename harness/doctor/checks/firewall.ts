@@ -93,6 +93,23 @@ export const firewallChecks: readonly DoctorCheck[] = [
     },
   },
   {
+    id: "FW-09",
+    title: "What DOCKER-USER restricts",
+    why: "DOCKER-USER is where an administrator filters traffic to containers (published ports included); a rule there that drops or rejects explains a port or a container that other hosts cannot reach.",
+    fix: "iptables -S DOCKER-USER to read the rules; iptables -D DOCKER-USER <rule> to remove one that is not meant",
+    reference: "docs: Packet filtering and firewalls (Add iptables policies before Docker's rules)",
+    explains: ["PP-05", "DB-05", "OPT-05"],
+    evaluate(facts) {
+      if (iptablesDisabled(facts)) throw new NotApplicable("the daemon does not manage iptables (iptables=false; see FW-08)");
+      const filter = facts.ruleset("iptables.filter");
+      if (!filter.chains.has("DOCKER-USER")) throw new NotApplicable("there is no DOCKER-USER chain (see FW-05)");
+      const rules = filter.rules.filter((r) => r.startsWith("-A DOCKER-USER ") && r !== "-A DOCKER-USER -j RETURN");
+      const restricting = rules.filter((r) => /-j (DROP|REJECT)\b/.test(r));
+      if (restricting.length) return finding("warn", listSome(restricting));
+      return rules.length ? finding("info", listSome(rules)) : ok("DOCKER-USER holds only its RETURN");
+    },
+  },
+  {
     id: "FW-06",
     title: "Docker's rules and the host firewall use one iptables backend",
     why: "With rules in both iptables-legacy and iptables-nft, Docker's rules sit in one and the host firewall in the other; the kernel runs both and the result surprises everyone.",

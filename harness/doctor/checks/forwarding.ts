@@ -15,7 +15,11 @@ export const forwardingChecks: readonly DoctorCheck[] = [
       const seen = [`net.ipv4.ip_forward = ${value}`];
       const info = facts.maybe(() => facts.info());
       if (info?.IPv4Forwarding === false) seen.push("the engine reports IPv4Forwarding: false");
-      return value === 1 ? ok(...seen) : finding("error", seen);
+      // dockerd turns forwarding on when it starts unless told not to: 0 now means it was reset since, or forbidden.
+      const daemonForwards = facts.maybe(() => facts.daemonSetting("ip-forward")) !== false;
+      if (value === 1) return ok(...seen);
+      seen.push(daemonForwards ? "dockerd sets it to 1 when it starts: something reset it since (a sysctl file, a network manager, a hardening script)" : "the daemon runs with ip-forward: false and will not turn it on");
+      return finding("error", seen);
     },
   },
   {
