@@ -18,6 +18,10 @@ export interface Capabilities {
   readonly rootless: boolean;
   /** The outside world docknet built around a private engine; absent on other engines. */
   readonly outsideHost?: OutsideHost;
+  /** The daemon.json a private engine was started with ({} when none); absent for the current engine. */
+  readonly daemonConfig?: Readonly<Record<string, unknown>>;
+  /** The network namespace a private engine lives in (docknet can read its firewall there). */
+  readonly engineNetns?: string;
 }
 
 /** A capability a scenario needs, and the sentence that says it is missing. */
@@ -30,7 +34,8 @@ export interface Requirement {
 /** Reads the engine's facts through the lab's connection. */
 export async function detectCapabilities(
   docker: Docker,
-  engine: { kind: Capabilities["engineKind"]; outsideHost?: OutsideHost },
+  engine: { kind: Capabilities["engineKind"]; outsideHost?: OutsideHost; netns?: string },
+  daemonConfig?: Readonly<Record<string, unknown>>,
 ): Promise<Capabilities> {
   const [info, version, networks] = await Promise.all([docker.info(), docker.version(), docker.listNetworks()]);
   const securityOptions: string[] = info.SecurityOptions ?? [];
@@ -47,6 +52,8 @@ export async function detectCapabilities(
     swarm: info.Swarm?.LocalNodeState ?? "inactive",
     rootless: securityOptions.some((o) => o.includes("rootless")),
     ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
+    ...(engine.kind === "private" ? { daemonConfig: daemonConfig ?? {} } : {}),
+    ...(engine.netns ? { engineNetns: engine.netns } : {}),
   };
 }
 
@@ -67,6 +74,14 @@ export function versionAtLeast(version: string, minimum: string): boolean {
 
 /** The requirements scenarios can name. */
 export const needs = {
+  userlandProxy: {
+    name: "userland proxy",
+    missing: (c) => (c.daemonConfig?.["userland-proxy"] === false ? "engine runs without the userland proxy (userland-proxy: false)" : undefined),
+  },
+  engineNamespace: {
+    name: "engine namespace",
+    missing: (c) => (c.engineNetns ? undefined : "engine is not a private engine of docknet's: its firewall and sysctls are not docknet's to read"),
+  },
   linuxEngine: {
     name: "linux engine",
     missing: (c) => (c.osType === "linux" ? undefined : `engine runs ${c.osType} containers, not linux`),
@@ -104,4 +119,10 @@ export const needs = {
 /** The reasons a set of requirements is not met; empty when all are. */
 export function missingRequirements(requirements: readonly Requirement[], capabilities: Capabilities): string[] {
   return requirements.map((r) => r.missing(capabilities)).filter((reason): reason is string => reason !== undefined);
+}
+
+/** Whether an engine started with `actual` has every setting of `wanted` (as JSON values). */
+export function daemonConfigSatisfies(actual: Readonly<Record<string, unknown>> | undefined, wanted: Readonly<Record<string, unknown>>): boolean {
+  if (!actual) return false;
+  return Object.entries(wanted).every(([key, value]) => JSON.stringify(actual[key]) === JSON.stringify(value));
 }

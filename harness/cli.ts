@@ -7,7 +7,8 @@ import { ConsoleReporter } from "../reports/console.js";
 import { doctorConsoleText } from "../reports/doctor-console.js";
 import { doctorJunitXml } from "../reports/doctor-junit.js";
 import { doctorMarkdown } from "../reports/doctor-markdown.js";
-import { doctorJsonReport, jsonReport } from "../reports/json.js";
+import { doctorJsonReport, jsonReport, matrixJsonReport } from "../reports/json.js";
+import { matrixText } from "../reports/matrix-console.js";
 import { junitXml } from "../reports/junit.js";
 import type { EngineChoice } from "./engine/engine.js";
 import { EngineUnavailable, ExitCode, UsageError } from "./exit-codes.js";
@@ -16,8 +17,12 @@ import { ALL_CHECKS } from "./doctor/catalog.js";
 import { doctorFailed, type FailOn } from "./doctor/doctor.js";
 import { pingEngine, resolveCurrentDockerHost } from "./engine/docker-host.js";
 import { selectEngine } from "./engine/select-engine.js";
+import { cachedEngines, engineCacheDir, systemEngine } from "./engine/engine-binaries.js";
+import { engineOfVersion, fetchEngine, parseEngineSpec } from "./engine/engine-fetch.js";
+import { matrixFailed, runMatrix } from "./matrix.js";
 import { runFailed } from "./results.js";
 import { VERSION } from "./version.js";
+import { isLabFault, type LabFault } from "./lab/faults.js";
 
 /** "90s", "2m", "1500ms" or a bare number of seconds, as milliseconds. */
 export function parseDuration(text: string): number {
@@ -54,6 +59,9 @@ function selectionWords(words: string[], options: { area?: string[]; tag?: strin
 
 interface RunFlags {
   engine: EngineChoice;
+  fault?: string[];
+  engineVersion?: string;
+  matrix?: string[];
   area?: string[];
   tag?: string[];
   grep?: string;
@@ -75,6 +83,11 @@ function writeOutput(target: string, content: string): void {
   }
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, content);
+}
+
+function labFault(name: string): LabFault {
+  if (!isLabFault(name)) throw new UsageError(`unknown fault "${name}"`);
+  return name;
 }
 
 function readDaemonConfig(path: string): Record<string, unknown> {
@@ -123,7 +136,46 @@ async function chosenScenarios(words: string[], flags: { area?: string[]; tag?: 
   return selectScenarios(ALL_SCENARIOS, selectionWords(words, flags));
 }
 
+/** The `docknet run` arguments that carry a selection and its settings into each run of a matrix. */
+function matrixRunArgs(words: string[], flags: RunFlags): string[] {
+  return [
+    ...words,
+    ...(flags.area ?? []).flatMap((a) => ["--area", a]),
+    ...(flags.tag ?? []).flatMap((t) => ["--tag", t]),
+    ...(flags.grep ? ["--grep", flags.grep] : []),
+    "--concurrency", String(flags.concurrency),
+    "--timeout", `${flags.timeout}ms`,
+    "--repeat", String(flags.repeat),
+    ...(flags.strict ? ["--strict"] : []),
+    ...(flags.probeImage ? ["--probe-image", flags.probeImage] : []),
+    ...(flags.daemonConfig ? ["--daemon-config", flags.daemonConfig] : []),
+  ];
+}
+
+async function matrixAction(words: string[], flags: RunFlags, specs: string[]): Promise<number> {
+  if (flags.engine === "current" || flags.engineVersion) throw new UsageError("--matrix runs a private engine of each version; drop --engine current and --engine-version");
+  for (const spec of specs) parseEngineSpec(spec);
+  const scenarios = await chosenScenarios(words, flags);
+  if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
+  const abort = new AbortController();
+  const interrupts = watchInterrupts(abort);
+  process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s) on ${specs.length} engines, one after another\n`);
+  const matrix = await runMatrix({
+    specs,
+    runArgs: matrixRunArgs(words, flags),
+    onLine: (spec, line) => process.stderr.write(`[${spec}] ${line}\n`),
+    signal: abort.signal,
+  });
+  if (abort.signal.aborted) return interrupts.exitCode()!;
+  process.stderr.write(`\n${matrixText(matrix)}`);
+  const reports = matrix.engines.flatMap((e) => (e.report ? [e.report] : []));
+  if (flags.junit) writeOutput(flags.junit, junitXml(reports));
+  if (flags.json) writeOutput(flags.json, matrixJsonReport(matrix));
+  return matrixFailed(matrix, Boolean(flags.strict)) ? ExitCode.failed : ExitCode.ok;
+}
+
 async function runAction(words: string[], flags: RunFlags): Promise<number> {
+  if (flags.matrix) return matrixAction(words, flags, flags.matrix);
   const scenarios = await chosenScenarios(words, flags);
   const { explainFailures, openSession, runConformance } = await import("./session.js");
   if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
@@ -132,9 +184,13 @@ async function runAction(words: string[], flags: RunFlags): Promise<number> {
   const abort = new AbortController();
   const interrupts = watchInterrupts(abort);
   process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s); preparing the engine...\n`);
+  if (flags.engineVersion && flags.engine === "current") throw new UsageError("--engine-version runs a private engine of that version; it cannot be combined with --engine current");
+  const dockerd = flags.engineVersion ? (await engineOfVersion(flags.engineVersion, (line) => process.stderr.write(`engine ${flags.engineVersion}: ${line}\n`))).dockerd : undefined;
   const session = await openSession({
-    engine: daemonConfig ? "private" : flags.engine,
+    engine: daemonConfig || dockerd ? "private" : flags.engine,
     ...(daemonConfig ? { daemonConfig } : {}),
+    ...(dockerd ? { dockerd } : {}),
+    ...(flags.fault ? { faults: flags.fault.map(labFault) } : {}),
     ...(flags.probeImage ? { probeImage: flags.probeImage } : {}),
   });
   try {
@@ -269,6 +325,12 @@ export function buildProgram(): Command {
         .choices(["auto", "current", "private"])
         .default("auto"),
     )
+    .option("--engine-version <version>", "a private engine of this version or Debian suite (20.10, 26, 28, sid); fetched once from Debian's archive")
+    .option("--matrix <versions>", "run on a private engine of each version and print scenario x engine, differences first (e.g. 20.10,26,28)", (text: string) => {
+      const specs = text.split(",").map((v) => v.trim()).filter(Boolean);
+      if (specs.length < 2) throw new InvalidArgumentError("a matrix needs at least two engine versions, comma-separated (e.g. 20.10,28)");
+      return specs;
+    })
     .option("--concurrency <n>", "scenarios run at once", parsePositiveInt(64), 4)
     .option("--timeout <duration>", "time allowed per scenario (90s, 2m, 1500ms)", parseDuration, 90_000)
     .option("--repeat <n>", "run each scenario n times (to catch flakiness)", parsePositiveInt(100), 1)
@@ -278,6 +340,8 @@ export function buildProgram(): Command {
     .option("--probe-image <image>", "use this local image instead of building the busybox probe")
     .option("--daemon-config <file>", "daemon.json for a private engine (implies --engine private)")
     .option("--no-color", "no colours in console output")
+    // For docknet's own tests: build the lab wrongly in a known way (harness/lab/faults.ts).
+    .addOption(new Option("--fault <name...>").hideHelp())
     .addHelpText(
       "after",
       `
@@ -287,6 +351,8 @@ Examples:
   docknet run dns                              only the DNS area
   docknet run UB-01 ISO-01 '!DNS-03'           by id, excluding one
   docknet run --engine private --strict        on a throwaway dockerd; skips count as failures
+  docknet run --engine-version 28              on a private Docker 28 (fetched once from Debian)
+  docknet run --matrix 20.10,26,28             upgrade rehearsal: what changes between versions
 
 docknet labels everything it creates (io.docknet.run=<id>) and removes it on
 success, failure, timeout and Ctrl-C. It never changes an existing engine's
@@ -335,6 +401,42 @@ ${DOCTOR_EXIT_HELP}`,
     )
     .action(async (flags: DoctorFlags) => {
       process.exitCode = await doctorAction(flags);
+    });
+
+  const engineCommand = program.command("engine").description("the Docker engines docknet can run privately: the system's and those fetched from Debian's archive");
+  engineCommand
+    .command("fetch")
+    .description("put a dockerd of a Debian suite or version into the cache (checked by starting it); idempotent")
+    .argument("<version...>", "Debian suites (trixie, sid, stable, unstable) or engine versions (26, 28, 28.5)")
+    .option("--archive <url>", "a Debian mirror (default: $DOCKNET_DEBIAN_ARCHIVE or http://deb.debian.org/debian)")
+    .option("--no-verify", "do not start the engine once before caching it")
+    .action(async (specs: string[], flags: { archive?: string; verify: boolean }) => {
+      for (const spec of specs) {
+        const { engine, how } = await fetchEngine(spec, {
+          ...(flags.archive ? { archive: flags.archive } : {}),
+          verify: flags.verify,
+          onProgress: (line) => process.stderr.write(`${spec}: ${line}\n`),
+        });
+        const said = { fetched: "fetched", cached: "already cached", system: "is the system's own dockerd" }[how];
+        process.stderr.write(`${spec}: dockerd ${engine.version} ${said}${engine.suite ? ` (${engine.suite})` : ""}: ${engine.dockerd}\n`);
+      }
+    });
+  engineCommand
+    .command("list")
+    .description("the system's dockerd and every cached one, with versions and whether each is intact")
+    .option("--json", "as JSON on stdout")
+    .action(async (flags: { json?: boolean }) => {
+      const system = await systemEngine();
+      const engines = [...(system ? [system] : []), ...cachedEngines()];
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(engines, null, 2)}\n`);
+        return;
+      }
+      for (const e of engines) {
+        const status = e.corrupt ? `CORRUPT: ${e.corrupt} (docknet engine fetch ${e.version.split(".").slice(0, 2).join(".")} replaces it)` : "ok";
+        process.stdout.write(`${e.version.padEnd(22)} ${(e.source === "system" ? "system" : e.suite ?? "cache").padEnd(9)} ${status.padEnd(4)} ${e.dockerd}\n`);
+      }
+      process.stderr.write(`${engines.length} engine(s); cache: ${engineCacheDir()}\n`);
     });
 
   program

@@ -17,13 +17,13 @@ export interface CommandOutcome {
 export function runCommand(
   file: string,
   args: readonly string[],
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; cwd?: string } = {},
 ): Promise<CommandOutcome> {
   return new Promise((resolve) => {
     execFile(
       file,
       [...args],
-      { timeout: options.timeoutMs ?? 30_000, killSignal: "SIGKILL", maxBuffer: 16 << 20, encoding: "utf8" },
+      { timeout: options.timeoutMs ?? 30_000, killSignal: "SIGKILL", maxBuffer: 16 << 20, encoding: "utf8", ...(options.cwd ? { cwd: options.cwd } : {}) },
       (error, stdout, stderr) => {
         if (!error) return resolve({ code: 0, stdout, stderr });
         const errno = (error as NodeJS.ErrnoException).code;

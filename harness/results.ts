@@ -1,5 +1,6 @@
 import type { Capabilities } from "./capabilities.js";
 import type { Evidence } from "./evidence.js";
+import type { VersionKey } from "./scenario.js";
 
 export type Status = "passed" | "failed" | "skipped" | "error";
 
@@ -18,6 +19,8 @@ export interface ScenarioResult {
   readonly reason?: string;
   /** 1-based repetition, when run with --repeat. */
   readonly attempt: number;
+  /** The version boundaries the scenario's expectations depended on, and which side this engine was on. */
+  readonly versionKeys?: readonly VersionKey[];
 }
 
 export interface RunSummary {

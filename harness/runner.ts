@@ -1,8 +1,8 @@
-import { missingRequirements, type Capabilities } from "./capabilities.js";
+import { daemonConfigSatisfies, missingRequirements, type Capabilities } from "./capabilities.js";
 import { CheckFailed, type Evidence } from "./evidence.js";
 import type { Lab } from "./lab/lab.js";
 import type { ScenarioResult } from "./results.js";
-import { scenarioContext, type Scenario } from "./scenario.js";
+import { scenarioContext, type Scenario, type VersionKey } from "./scenario.js";
 
 export type RunEvent =
   | { readonly type: "started"; readonly scenario: Scenario; readonly attempt: number }
@@ -59,10 +59,16 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
 async function runOne(scenario: Scenario, attempt: number, options: RunOptions): Promise<ScenarioResult> {
   const base = { id: scenario.id, title: scenario.title, area: scenario.area, doc: scenario.doc, tags: scenario.tags, attempt };
   const missing = missingRequirements(scenario.requires, options.capabilities);
+  // Under the daemon-config-dropped fault the engine should have had the configuration and did not: run anyway.
+  if (scenario.daemon && !options.lab.hasFault("daemon-config-dropped") && !daemonConfigSatisfies(options.capabilities.daemonConfig, scenario.daemon)) {
+    missing.push(`engine was not started with daemon.json ${JSON.stringify(scenario.daemon)} (docknet run starts a private engine with it)`);
+  }
   if (missing.length > 0) {
     return { ...base, status: "skipped", durationMs: 0, evidence: [], reason: missing.join("; ") };
   }
   const evidence: Evidence[] = [];
+  const versionKeys: VersionKey[] = [];
+  const keys = () => (versionKeys.length ? { versionKeys } : {});
   const scope = options.lab.scope(attempt > 1 ? `${scenario.id}-${attempt}` : scenario.id);
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
@@ -70,17 +76,17 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ScenarioTimeout(`timed out after ${options.timeoutMs / 1000}s`)), options.timeoutMs);
     });
-    await Promise.race([scenario.run(scenarioContext(scope, options.capabilities, evidence)), timeout]);
-    return { ...base, status: "passed", durationMs: performance.now() - started, evidence };
+    await Promise.race([scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys)), timeout]);
+    return { ...base, status: "passed", durationMs: performance.now() - started, evidence, ...keys() };
   } catch (error) {
     const durationMs = performance.now() - started;
     if (error instanceof CheckFailed) {
       // A refusal raised outside a check (a probe the engine would not start) still belongs in the evidence.
       if (evidence.at(-1) !== error.evidence) evidence.push(error.evidence);
-      return { ...base, status: "failed", durationMs, evidence, reason: error.message };
+      return { ...base, status: "failed", durationMs, evidence, reason: error.message, ...keys() };
     }
-    if (error instanceof ScenarioTimeout) return { ...base, status: "failed", durationMs, evidence, reason: error.message };
-    return { ...base, status: "error", durationMs, evidence, reason: error instanceof Error ? error.message : String(error) };
+    if (error instanceof ScenarioTimeout) return { ...base, status: "failed", durationMs, evidence, reason: error.message, ...keys() };
+    return { ...base, status: "error", durationMs, evidence, reason: error instanceof Error ? error.message : String(error), ...keys() };
   } finally {
     clearTimeout(timer);
     await scope.tearDown().catch(() => undefined);

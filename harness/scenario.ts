@@ -1,4 +1,4 @@
-import type { Capabilities, Requirement } from "./capabilities.js";
+import { versionAtLeast, type Capabilities, type Requirement } from "./capabilities.js";
 import { Check, type Evidence, type Observation } from "./evidence.js";
 import type { LabScope } from "./lab/lab.js";
 
@@ -11,6 +11,19 @@ export interface ScenarioContext {
   readonly engine: Capabilities;
   /** Turns an observation into evidence; a claim that does not hold ends the scenario as failed. */
   check<T>(claim: string, observation: Observation<T>): Check<T>;
+  /**
+   * Whether the engine is at least `version`, for behaviour that changed there,
+   * naming the source of the change (a release note, an issue). The answer is
+   * recorded with the result: an engine matrix shows what an upgrade changes.
+   */
+  since(version: string, source: string): boolean;
+}
+
+/** A version boundary a scenario's expectations depend on, and whether the engine is past it. */
+export interface VersionKey {
+  readonly version: string;
+  readonly source: string;
+  readonly applies: boolean;
 }
 
 /** One documented behaviour, as code. */
@@ -24,6 +37,11 @@ export interface Scenario {
   readonly tags: readonly string[];
   /** Runs alone, with no other scenario on the engine (for behaviour that shared state would disturb). */
   readonly exclusive?: boolean;
+  /**
+   * The daemon.json the behaviour needs. Such a scenario never runs on an engine
+   * configured otherwise: `docknet run` starts a private engine with it.
+   */
+  readonly daemon?: Readonly<Record<string, unknown>>;
   run(context: ScenarioContext): Promise<void>;
 }
 
@@ -37,10 +55,15 @@ export function scenario(definition: ScenarioDefinition): Scenario {
 }
 
 /** Builds the context for one run of a scenario, collecting its evidence. */
-export function scenarioContext(lab: LabScope, engine: Capabilities, evidence: Evidence[]): ScenarioContext {
+export function scenarioContext(lab: LabScope, engine: Capabilities, evidence: Evidence[], versionKeys: VersionKey[] = []): ScenarioContext {
   return {
     lab,
     engine,
     check: (claim, observation) => new Check(claim, observation, (e) => evidence.push(e)),
+    since(version, source) {
+      const applies = versionAtLeast(engine.engineVersion, version);
+      if (!versionKeys.some((k) => k.version === version && k.source === source)) versionKeys.push({ version, source, applies });
+      return applies;
+    },
   };
 }

@@ -11,12 +11,15 @@ import { ALL_CHECKS } from "./doctor/catalog.js";
 import { explanationsFor } from "./doctor/doctor.js";
 import { summarize, type Explanation, type RunReport } from "./results.js";
 import { runScenarios, type RunEvent } from "./runner.js";
+import { needOwnEngine, runOnConfiguredEngines } from "./configured-engines.js";
 import type { Scenario } from "./scenario.js";
 
 
 export interface SessionOptions {
   readonly engine: EngineChoice;
   readonly daemonConfig?: Record<string, unknown>;
+  /** The dockerd a private engine runs (a fetched version); the system's when absent. */
+  readonly dockerd?: string;
   readonly probeImage?: string;
   readonly faults?: Iterable<LabFault>;
 }
@@ -31,7 +34,10 @@ export interface Session {
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
-  const engine = await selectEngine(options.engine, options.daemonConfig ? { daemonConfig: options.daemonConfig } : {});
+  const engine = await selectEngine(options.engine, {
+    ...(options.daemonConfig ? { daemonConfig: options.daemonConfig } : {}),
+    ...(options.dockerd ? { dockerd: options.dockerd } : {}),
+  });
   try {
     // testcontainers connects once per process, to DOCKER_HOST. Ryuk would need a registry pull,
     // and so would its host detection inside a container (it runs alpine to find the gateway);
@@ -46,8 +52,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       image,
       ...(options.faults ? { faults: options.faults } : {}),
       ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
+      ...(engine.netns ? { engineNetns: engine.netns } : {}),
     });
-    const capabilities = await detectCapabilities(lab.docker, engine);
+    const capabilities = await detectCapabilities(lab.docker, engine, options.daemonConfig);
     let closed = false;
     return {
       engine,
@@ -80,16 +87,37 @@ export interface ConformanceOptions {
 export async function runConformance(session: Session, options: ConformanceOptions): Promise<RunReport> {
   const startedAt = new Date().toISOString();
   const started = performance.now();
-  const results = await runScenarios({
-    scenarios: options.scenarios,
-    lab: session.lab,
-    capabilities: session.capabilities,
-    concurrency: options.concurrency,
-    timeoutMs: options.timeoutMs,
-    ...(options.repeat ? { repeat: options.repeat } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-  });
+  // Scenarios that need a daemon configuration this engine was not started with get engines of their own.
+  const elsewhere = needOwnEngine(options.scenarios, session.capabilities);
+  const here = options.scenarios.filter((s) => !elsewhere.includes(s));
+  const version = session.engine.kind === "private" ? session.capabilities.engineVersion.replace(/[^0-9.].*$/, "") : undefined;
+  const [local, configured] = await Promise.all([
+    runScenarios({
+      scenarios: here,
+      lab: session.lab,
+      capabilities: session.capabilities,
+      concurrency: options.concurrency,
+      timeoutMs: options.timeoutMs,
+      ...(options.repeat ? { repeat: options.repeat } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    }),
+    runOnConfiguredEngines({
+      scenarios: elsewhere,
+      runArgs: [
+        "--concurrency", String(options.concurrency),
+        "--timeout", `${options.timeoutMs}ms`,
+        "--repeat", String(options.repeat ?? 1),
+        ...(version ? ["--engine-version", version] : []),
+      ],
+      dropConfig: session.lab.hasFault("daemon-config-dropped"),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onResult: (result) => options.onEvent?.({ type: "finished", result }),
+    }),
+  ]);
+  // Results in the order the scenarios were selected.
+  const order = new Map(options.scenarios.map((s, i) => [s.id, i]));
+  const results = [...local, ...configured].sort((a, b) => order.get(a.id)! - order.get(b.id)! || a.attempt - b.attempt);
   return {
     tool: { name: "docknet", version: VERSION },
     runId: session.lab.runId,

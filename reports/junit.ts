@@ -11,16 +11,23 @@ const builder = createRequire(import.meta.url)("junit-report-builder") as Builde
 /**
  * One testsuite per area, one testcase per scenario: name "<ID> <title>",
  * classname "docknet.<area>", time always set; failures carry the evidence,
- * skips their reason; engine facts are suite properties.
+ * skips their reason; engine facts are suite properties. Several reports (an
+ * engine matrix) give suites named "docknet.<area>@<engine version>".
  */
-export function junitXml(report: RunReport): string {
+export function junitXml(reports: RunReport | readonly RunReport[]): string {
   const junit = newJunit();
+  const all = Array.isArray(reports) ? (reports as readonly RunReport[]) : [reports as RunReport];
+  for (const report of all) addSuites(junit, report, all.length > 1 ? `@${report.engine.engineVersion}` : "");
+  return junit.build();
+}
+
+function addSuites(junit: ReturnType<typeof newJunit>, report: RunReport, suffix: string): void {
   const areas = [...new Set(report.results.map((r) => r.area))];
   for (const area of areas) {
     const results = report.results.filter((r) => r.area === area);
     const suite = junit
       .testSuite()
-      .name(`docknet.${area}`)
+      .name(`docknet.${area}${suffix}`)
       .timestamp(report.startedAt)
       .time(seconds(results.reduce((sum, r) => sum + r.durationMs, 0)))
       .property("docknet.version", report.tool.version)
@@ -33,7 +40,6 @@ export function junitXml(report: RunReport): string {
       .property("engine.network-drivers", report.engine.networkDrivers.join(","));
     for (const result of results) addCase(suite, result, report.explanations?.[result.id] ?? []);
   }
-  return junit.build();
 }
 
 /** Seconds with millisecond precision, as JUnit consumers expect. */

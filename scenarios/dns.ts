@@ -1,4 +1,4 @@
-import { needs, versionAtLeast } from "../harness/capabilities.js";
+import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
@@ -9,15 +9,15 @@ export default [
     title: "On a user-defined network the resolver is the embedded DNS server at 127.0.0.11, with ndots:0",
     area: "dns",
     doc: "Networking overview › DNS services",
-    async run({ lab, check, engine }) {
+    async run({ since, lab, check }) {
       const net = await lab.network("dns");
       const client = await lab.probe("client").on(net).start();
       const conf = await client.resolvConf();
       check("nameservers in /etc/resolv.conf", derive(conf, (c) => c.nameservers)).is(["127.0.0.11"]);
       check("resolver options", derive(conf, (c) => c.options)).includes("ndots:0");
       check("UDP 127.0.0.11:53 answers", await client.connect("127.0.0.11", 53, 2, "udp")).is("open");
-      if (versionAtLeast(engine.engineVersion, "25.0")) {
-        // Engines from 25.0 (moby's resolvconf rewrite) record the host's upstreams in a comment.
+      // Engines from 25.0 (moby's resolvconf rewrite) record the host's upstreams in a comment.
+      if (since("25.0", "moby's resolv.conf rewrite (Engine 25.0 release notes)")) {
         check("the upstream servers recorded in resolv.conf", derive(conf, () => conf.raw ?? "")).includes("# ExtServers:");
       }
     },
@@ -79,7 +79,7 @@ export default [
     title: "/etc/hosts lists localhost and the container's own addresses; a disconnect removes only that network's line",
     area: "dns",
     doc: "Networking overview › IP address and hostname; the disconnect part from 28.0 (moby/moby#48857 fixed moby/moby#34044)",
-    async run({ lab, check, engine }) {
+    async run({ since, lab, check }) {
       const first = await lab.network("one");
       const second = await lab.network("two");
       const named = await lab.probe("named").on(first).withHostname("web").start();
@@ -89,8 +89,8 @@ export default [
       const plain = await lab.probe("plain").on(first).start();
       const plainIp = check("the plain container's address", await lab.addressOn(plain, first)).matches(IPV4_ADDRESS);
       check("the default hostname (the short ID)", await plain.hostsAddressesOf(plain.shortId)).is([plainIp]);
-      // Before 28.0 a disconnect removed every line of the container's own name (moby/moby#34044).
-      if (!versionAtLeast(engine.engineVersion, "28.0")) return;
+      // Before 28.0 a disconnect removed every line of the container's own name.
+      if (!since("28.0", "moby#48857 fixed moby#34044")) return;
       check("connect to a second network", await lab.connect(named, second)).is("accepted");
       check("disconnect from the second network", await lab.disconnect(named, second)).is("accepted");
       check("the first network's line after the disconnect", await named.hostsAddressesOf("web")).is([firstIp]);

@@ -1,5 +1,6 @@
 import type { Scenario } from "../harness/scenario.js";
 import connect from "./connect.js";
+import daemonConfig from "./daemon-config.js";
 import defaultBridge from "./default-bridge.js";
 import dns from "./dns.js";
 import host from "./host.js";
@@ -24,4 +25,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...ipv6,
   ...none,
   ...links,
+  ...daemonConfig,
 ];

@@ -1,4 +1,4 @@
-import { needs, versionAtLeast } from "../harness/capabilities.js";
+import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
@@ -56,12 +56,12 @@ export default [
     title: "An internal network has no way out, yet its containers and its gateway are reachable",
     area: "isolation",
     doc: "docker network create reference › --internal; no default route from 25.0 (moby/moby#46603)",
-    async run({ lab, check, engine }) {
+    async run({ since, lab, check }) {
       const net = await lab.network("internal", { internal: true });
       const a = await lab.probe("a").on(net).start();
       const b = await lab.probe("b").on(net).serving(80).start();
       check("the network is internal", derive(await lab.inspectNetwork(net), (f) => f.internal)).is(true);
-      if (versionAtLeast(engine.engineVersion, "25.0")) {
+      if (since("25.0", "moby#46603: internal networks get no default route")) {
         check("a's default route", await a.defaultGateway()).is("none");
       }
       check(`a -> ${b.name}:80`, await a.request(b.name, 80)).is("HTTP 404");

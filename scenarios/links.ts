@@ -1,4 +1,4 @@
-import { needs, versionAtLeast } from "../harness/capabilities.js";
+import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
@@ -61,12 +61,12 @@ export default [
     area: "links",
     doc: `${DOC} › Environment variables; off by default from 29.0 (moby TestLegacyLinksEnvVars)`,
     requires: [needs.defaultBridge],
-    async run({ lab, check, engine }) {
+    async run({ since, lab, check }) {
       const db = await lab.probe("db").env("FOO", "bar").expose(80).start();
       const web = await lab.probe("web").link(db, "dbalias").start();
       const ip = check("db's address", await lab.addressOn(db, lab.defaultBridge)).matches(IPV4_ADDRESS);
       const env = await web.env();
-      if (versionAtLeast(engine.engineVersion, "29.0")) {
+      if (since("29.0", "Engine 29.0 release notes: legacy link environment variables off by default")) {
         check("DBALIAS_ENV_FOO in web's environment (off by default from 29.0)", derive(env, (e) => e.DBALIAS_ENV_FOO ?? "unset")).is("unset");
       } else {
         check("DBALIAS_ENV_FOO in web's environment", derive(env, (e) => e.DBALIAS_ENV_FOO ?? "unset")).is("bar");

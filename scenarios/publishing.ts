@@ -117,4 +117,18 @@ export default [
       check(`b -> its own published port via ${viaB}:${port}`, await b.request(viaB, port)).is("HTTP 404");
     },
   }),
+
+  scenario({
+    id: "PP-09",
+    title: "With the userland proxy (the default), a port published from an IPv4-only network also answers on [::1]",
+    area: "publishing",
+    doc: `${DOC}; moby TestProxy4To6, TestAccessPublishedPortFromHost`,
+    requires: [needs.hostNetwork, needs.userlandProxy],
+    async run({ lab, check }) {
+      const port = await lab.hostPort();
+      await lab.probe("web").serving(80).publish(80, port).start();
+      const host = await lab.hostObserver();
+      check(`[::1]:${port} from the host (docker-proxy, IPv6 to the container's IPv4)`, await host.request("::1", port)).is("HTTP 404");
+    },
+  }),
 ];

@@ -1,3 +1,4 @@
+import { parseRuleset, type Ruleset } from "../iptables-rules.js";
 import { parseDockerdArgv } from "./dockerd-process.js";
 import { isAvailable, type ReadingKey, type Readings } from "./readings.js";
 
@@ -73,12 +74,6 @@ export interface Route {
   readonly protocol?: string;
 }
 
-/** `iptables -S` of one table: each chain's policy, the chains, and the rules. */
-export interface Ruleset {
-  readonly policies: ReadonlyMap<string, string>;
-  readonly chains: ReadonlySet<string>;
-  readonly rules: readonly string[];
-}
 
 export interface ListeningSocket {
   readonly address: string;
@@ -289,20 +284,6 @@ function coerce(value: string): unknown {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
-export function parseRuleset(text: string): Ruleset {
-  const policies = new Map<string, string>();
-  const chains = new Set<string>();
-  const rules: string[] = [];
-  for (const line of text.split("\n").map((l) => l.trim())) {
-    const policy = /^-P (\S+) (\S+)/.exec(line);
-    if (policy) {
-      policies.set(policy[1]!, policy[2]!);
-      chains.add(policy[1]!);
-    } else if (line.startsWith("-N ")) chains.add(line.slice(3).trim());
-    else if (line.startsWith("-A ")) rules.push(line);
-  }
-  return { policies, chains, rules };
-}
 
 /** Sockets in LISTEN state (0A) from /proc/net/tcp or tcp6. */
 export function parseProcNetTcp(text: string, family: 4 | 6): ListeningSocket[] {

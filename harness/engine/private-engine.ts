@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EngineUnavailable } from "../exit-codes.js";
 import { findProgram, runCommand } from "../host-command.js";
@@ -107,7 +107,8 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
         "--host", `unix://${socket}`,
         "--config-file", config,
       ],
-      { stdio: ["ignore", log, log], detached: true },
+      // dockerd finds docker-proxy and docker-init on PATH: a fetched engine's own come first.
+      { stdio: ["ignore", log, log], detached: true, env: { ...process.env, PATH: `${dirname(dockerd)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` } },
     );
     closeSync(log);
     child.unref();

@@ -17,6 +17,7 @@ export const LAB_FAULTS = {
   "servers-down": "servers a probe is asked to run are never started",
   "extra-hosts-dropped": "--add-host entries are not passed to the engine",
   "links-dropped": "--link options are not passed to the engine",
+  "daemon-config-dropped": "scenarios that need their own daemon configuration get an engine started without it",
 } as const;
 
 export type LabFault = keyof typeof LAB_FAULTS;

@@ -8,6 +8,8 @@ import { Probe } from "./probe.js";
 import { endpointConfig, errorText } from "./docker-api.js";
 import { ProbeBuilder } from "./probe-builder.js";
 import { subnetsOverlap } from "../cidr.js";
+import { runCommand } from "../host-command.js";
+import { parseRuleset, type Ruleset } from "../iptables-rules.js";
 
 import { OWNER_LABEL, RUN_LABEL, SCENARIO_LABEL } from "./labels.js";
 
@@ -88,6 +90,8 @@ export class Lab {
     readonly image: string,
     readonly faults: ReadonlySet<LabFault>,
     private readonly outsideHost?: OutsideHost,
+    /** A private engine's network namespace: its firewall and sysctls, read with nsenter. */
+    readonly engineNetns?: string,
   ) {}
 
   /** The engine connection testcontainers made (to DOCKER_HOST): one connection for containers and networks. */
@@ -95,8 +99,8 @@ export class Lab {
     return (await getContainerRuntimeClient()).container.dockerode;
   }
 
-  static async open(options: { runId: string; image: string; faults?: Iterable<LabFault>; outsideHost?: OutsideHost }): Promise<Lab> {
-    return new Lab(await Lab.connection(), options.runId, options.image, new Set(options.faults ?? []), options.outsideHost);
+  static async open(options: { runId: string; image: string; faults?: Iterable<LabFault>; outsideHost?: OutsideHost; engineNetns?: string }): Promise<Lab> {
+    return new Lab(await Lab.connection(), options.runId, options.image, new Set(options.faults ?? []), options.outsideHost, options.engineNetns);
   }
 
   labels(scenarioId?: string): Record<string, string> {
@@ -114,6 +118,11 @@ export class Lab {
 
   private observer?: Promise<Probe>;
   private outsideProbe?: Probe;
+
+  /** Whether the lab was told to build the world wrongly in this way (see faults.ts). */
+  hasFault(fault: LabFault): boolean {
+    return this.faults.has(fault);
+  }
 
   /** The outside host's view: requests made from the world beyond the engine's host. */
   outside(): Probe | undefined {
@@ -439,6 +448,31 @@ export class LabScope {
   private async endpointFact(probe: Probe, network: NetworkRef, fact: "ip" | "gateway"): Promise<Observation<string>> {
     const facts = await this.inspect(probe);
     return { value: facts.value.networks[network.name]?.[fact] ?? "", how: facts.how };
+  }
+
+  /** The names of every network on the engine. */
+  async engineNetworks(): Promise<Observation<string[]>> {
+    const networks = await this.docker.listNetworks();
+    return { value: networks.map((n) => n.Name).sort(), how: "docker network ls" };
+  }
+
+  /** A table of the engine host's firewall, as `iptables -S` lists it (private engines: needs.engineNamespace). */
+  async engineFirewall(table: "filter" | "nat", family: "ipv4" | "ipv6" = "ipv4"): Promise<Observation<Ruleset>> {
+    const out = await this.inEngineNamespace([family === "ipv4" ? "iptables" : "ip6tables", "-w", "5", "-t", table, "-S"]);
+    return { value: parseRuleset(out.stdout), how: out.how, raw: out.stdout + out.stderr };
+  }
+
+  /** A kernel parameter in the engine host's network namespace, e.g. net.ipv4.ip_forward. */
+  async engineSysctl(name: string): Promise<Observation<string>> {
+    const out = await this.inEngineNamespace(["cat", `/proc/sys/${name.replaceAll(".", "/")}`]);
+    return { value: out.stdout.trim(), how: out.how, raw: out.stderr };
+  }
+
+  private async inEngineNamespace(argv: string[]): Promise<{ stdout: string; stderr: string; how: string }> {
+    const netns = this.lab.engineNetns;
+    if (!netns) throw new Error("this engine's namespace is not docknet's (declare needs.engineNamespace)");
+    const out = await runCommand("nsenter", [`--net=/run/netns/${netns}`, ...argv], { timeoutMs: 15_000 });
+    return { stdout: out.stdout, stderr: out.stderr, how: `nsenter --net=/run/netns/${netns} ${argv.join(" ")}` };
   }
 
   async inspectNetwork(network: NetworkRef): Promise<Observation<NetworkFacts>> {

@@ -167,8 +167,8 @@ export class Probe {
     return { ...found, value: found.value.map((i) => i.name) };
   }
 
-  async routes(): Promise<Observation<Route[]>> {
-    const out = await this.exec(["ip", "route"]);
+  async routes(family: "ipv4" | "ipv6" = "ipv4"): Promise<Observation<Route[]>> {
+    const out = await this.exec(family === "ipv4" ? ["ip", "route"] : ["ip", "-6", "route"]);
     return { value: parseRoutes(out.stdout), how: out.how, raw: out.stdout };
   }
 

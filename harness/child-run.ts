@@ -1,0 +1,51 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { RunReport } from "./results.js";
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), "cli.js");
+
+export interface ChildRun {
+  readonly report?: RunReport;
+  readonly code: number;
+  /** The child's last line on stderr: why it ended, when there is no report. */
+  readonly lastLine: string;
+}
+
+/**
+ * Runs `docknet run ARGS --json FILE` in a process of its own and reads its
+ * report. testcontainers serves one engine per process, so every other engine
+ * a run needs (a matrix column, a differently configured daemon) gets a child.
+ * Aborting the signal sends the child SIGTERM; it then cleans up as a user's
+ * Ctrl-C would.
+ */
+export async function runChild(args: readonly string[], options: { onLine?: (line: string) => void; signal?: AbortSignal } = {}): Promise<ChildRun> {
+  const dir = mkdtempSync(join(tmpdir(), "docknet-child-"));
+  const json = join(dir, "report.json");
+  try {
+    const child = spawn(process.execPath, [CLI, "run", ...args, "--json", json, "--no-color"], { stdio: ["ignore", "ignore", "pipe"] });
+    const stop = () => child.kill("SIGTERM");
+    options.signal?.addEventListener("abort", stop);
+    let tail = "";
+    let lastLine = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      const lines = (tail + chunk.toString()).split("\n");
+      tail = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line.trim()) lastLine = line.replace(/^docknet: /, "");
+        options.onLine?.(line);
+      }
+    });
+    const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
+    options.signal?.removeEventListener("abort", stop);
+    try {
+      return { report: JSON.parse(readFileSync(json, "utf8")) as RunReport, code, lastLine };
+    } catch {
+      return { code, lastLine };
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,81 @@
+import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { daemonConfigSatisfies, type Capabilities } from "./capabilities.js";
+import { runChild } from "./child-run.js";
+import { privateEnginePrerequisites } from "./engine/private-engine.js";
+import type { ScenarioResult } from "./results.js";
+import type { Scenario } from "./scenario.js";
+
+/** Scenarios whose daemon.json the session's engine does not have: they need an engine of their own. */
+export function needOwnEngine(scenarios: readonly Scenario[], capabilities: Capabilities): Scenario[] {
+  return scenarios.filter((s) => s.daemon && !daemonConfigSatisfies(capabilities.daemonConfig, s.daemon));
+}
+
+/** Groups scenarios by the daemon.json they need: one private engine per distinct configuration. */
+export function groupByDaemonConfig(scenarios: readonly Scenario[]): Array<{ config: Readonly<Record<string, unknown>>; scenarios: Scenario[] }> {
+  const groups = new Map<string, { config: Readonly<Record<string, unknown>>; scenarios: Scenario[] }>();
+  for (const s of scenarios) {
+    const key = JSON.stringify(s.daemon ?? {});
+    const group = groups.get(key) ?? { config: s.daemon ?? {}, scenarios: [] };
+    group.scenarios.push(s);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+const ENGINES_AT_ONCE = 3;
+
+const skippedAll = (scenarios: readonly Scenario[], reason: string): ScenarioResult[] =>
+  scenarios.map((s) => ({ id: s.id, title: s.title, area: s.area, doc: s.doc, tags: s.tags, status: "skipped", durationMs: 0, evidence: [], attempt: 1, reason }));
+
+/**
+ * Runs each group on a private engine started with its daemon.json, in a
+ * `docknet run` child (one engine per process), on the same engine version as
+ * the session's when that is a private one. The user's own engine is never
+ * reconfigured.
+ */
+export async function runOnConfiguredEngines(options: {
+  readonly scenarios: readonly Scenario[];
+  /** Passed to each child: --concurrency, --timeout, --repeat, and --engine-version where it applies. */
+  readonly runArgs: readonly string[];
+  /** The "daemon-config-dropped" fault: start each engine with {} instead (the broken setup of these scenarios). */
+  readonly dropConfig?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onResult: (result: ScenarioResult) => void;
+}): Promise<ScenarioResult[]> {
+  if (options.scenarios.length === 0) return [];
+  const missing = await privateEnginePrerequisites();
+  const dir = mkdtempSync(join(tmpdir(), "docknet-daemon-"));
+  const groups = groupByDaemonConfig(options.scenarios);
+  const byGroup: ScenarioResult[][] = [];
+  const runGroup = async (index: number): Promise<void> => {
+    const group = groups[index]!;
+    let groupResults: ScenarioResult[];
+    if (missing) groupResults = skippedAll(group.scenarios, `engine with daemon.json ${JSON.stringify(group.config)} cannot be started: ${missing}`);
+    else if (options.signal?.aborted) groupResults = [];
+    else {
+      const file = join(dir, `daemon-${index}.json`);
+      writeFileSync(file, JSON.stringify(options.dropConfig ? {} : group.config));
+      const fault = options.dropConfig ? ["--fault", "daemon-config-dropped"] : [];
+      const run = await runChild([...group.scenarios.map((s) => s.id), ...options.runArgs, "--daemon-config", file, ...fault], options.signal ? { signal: options.signal } : {});
+      groupResults =
+        run.report?.results.filter((r) => group.scenarios.some((s) => s.id === r.id)) ??
+        group.scenarios.map((s) => ({ ...skippedAll([s], "")[0]!, status: "error" as const, reason: `its engine (daemon.json ${JSON.stringify(group.config)}) did not run: ${run.lastLine}` }));
+    }
+    for (const r of groupResults) options.onResult(r);
+    byGroup[index] = groupResults;
+  };
+  try {
+    // A few engines at once: each spends most of its start waiting on dockerd, not on the CPU.
+    let next = 0;
+    const worker = async () => {
+      while (next < groups.length) await runGroup(next++);
+    };
+    await Promise.all(Array.from({ length: Math.min(ENGINES_AT_ONCE, groups.length) }, worker));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const results = byGroup.flat();
+  return results;
+}

@@ -1,0 +1,201 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { EngineUnavailable, UsageError } from "../exit-codes.js";
+import { findProgram, runCommand } from "../host-command.js";
+import { cachedEngines, engineCacheDir, findEngine, integrityProblem, parseDockerdVersion, sha256File, systemEngine, versionMatches, type CachedEngineRecord, type EngineBinaries } from "./engine-binaries.js";
+import { startPrivateEngine } from "./private-engine.js";
+
+export const DEBIAN_ARCHIVE = "http://deb.debian.org/debian";
+const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
+/** The suites searched for a version, newest first. */
+export const ENGINE_SUITES = ["sid", "forky", "trixie", "bookworm"] as const;
+const SUITE_ALIASES: Record<string, string> = { unstable: "sid", testing: "forky", stable: "trixie", oldstable: "bookworm" };
+
+export interface FetchOptions {
+  /** A Debian mirror; DOCKNET_DEBIAN_ARCHIVE, else deb.debian.org. */
+  readonly archive?: string;
+  readonly cacheDir?: string;
+  readonly onProgress?: (line: string) => void;
+  /** Start the extracted dockerd once before caching it (default true). */
+  readonly verify?: boolean;
+}
+
+export interface FetchOutcome {
+  readonly engine: EngineBinaries;
+  /** fetched: downloaded now; cached: was already there; system: the system's own dockerd is that version. */
+  readonly how: "fetched" | "cached" | "system";
+}
+
+/** A suite name or a version: "sid", "trixie", "unstable", "28", "26.1". */
+export function parseEngineSpec(spec: string): { suite: string } | { version: string } {
+  const word = spec.trim().toLowerCase();
+  if (/^\d+(\.\d+){0,2}$/.test(word)) return { version: word };
+  const suite = SUITE_ALIASES[word] ?? word;
+  if ((ENGINE_SUITES as readonly string[]).includes(suite)) return { suite };
+  throw new UsageError(`"${spec}" is neither a Debian suite (${[...ENGINE_SUITES, ...Object.keys(SUITE_ALIASES)].join(", ")}) nor an engine version such as 26 or 28.5`);
+}
+
+/**
+ * One fetch at a time per cache: a lock file holding the fetcher's pid. A
+ * second fetch waits, then finds the engine cached; a lock left by a dead
+ * process is taken over.
+ */
+async function withLock<T>(cacheDir: string, onWait: (pid: number) => void, body: () => Promise<T>): Promise<T> {
+  const lock = join(cacheDir, ".fetch.lock");
+  let announced = false;
+  for (;;) {
+    try {
+      const fd = openSync(lock, "wx");
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number(readFileSync(lock, "utf8").trim());
+      let alive = false;
+      try {
+        process.kill(holder, 0);
+        alive = holder > 0;
+      } catch {
+        alive = false;
+      }
+      if (!alive) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (!announced) onWait(holder);
+      announced = true;
+      await sleep(200);
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/** apt-get and apt-cache against a private sources list and state: the system's apt is never touched. */
+function aptOptions(dir: string): string[] {
+  return [
+    "-o", `Dir::Etc::SourceList=${join(dir, "sources.list")}`,
+    "-o", "Dir::Etc::SourceParts=/dev/null",
+    "-o", `Dir::State::Lists=${join(dir, "lists")}`,
+    "-o", `Dir::Cache=${join(dir, "cache")}`,
+    "-o", "Debug::NoLocking=1",
+    "-o", "APT::Sandbox::User=root",
+  ];
+}
+
+function sourcesList(archive: string, suites: readonly string[]): string {
+  // A mirror of Debian's archive is checked with Debian's keys; a local test archive (file:) is trusted as is.
+  const option = archive.startsWith("file:") ? "[trusted=yes]" : `[signed-by=${DEBIAN_KEYRING}]`;
+  return suites.map((suite) => `deb ${option} ${archive} ${suite} main\n`).join("");
+}
+
+/** `apt-cache madison docker.io` lines: "docker.io | 28.5.2+dfsg4-5 | http://… sid/main amd64 Packages". */
+export function parseMadison(text: string): Array<{ version: string; suite: string }> {
+  return text
+    .split("\n")
+    .map((line) => line.split("|").map((f) => f.trim()))
+    .filter((f) => f.length >= 3 && f[0] === "docker.io")
+    .map((f) => ({ version: f[1]!, suite: /\s(\w+)\/main\b/.exec(f[2]!)?.[1] ?? "?" }));
+}
+
+/** The Debian package version ("28.5.2+dfsg4-5") as dockerd will report it ("28.5.2+dfsg4"), for matching. */
+const upstream = (debianVersion: string) => debianVersion.replace(/^\d+:/, "").replace(/-[^-]*$/, "");
+
+/**
+ * Puts a dockerd (with its docker-proxy) of a Debian suite or an engine
+ * version into the cache. Idempotent; a corrupt cached copy is replaced;
+ * nothing half-written is ever left in the cache (work happens in a temporary
+ * directory that is renamed into place only when complete and verified).
+ */
+export async function fetchEngine(spec: string, options: FetchOptions = {}): Promise<FetchOutcome> {
+  const wanted = parseEngineSpec(spec);
+  const say = options.onProgress ?? (() => {});
+  const cacheDir = options.cacheDir ?? engineCacheDir();
+  const archive = options.archive ?? process.env.DOCKNET_DEBIAN_ARCHIVE ?? DEBIAN_ARCHIVE;
+  if ("version" in wanted) {
+    const system = await systemEngine();
+    if (system && versionMatches(wanted.version, system.version)) return { engine: system, how: "system" };
+  }
+  for (const tool of ["apt-get", "apt-cache", "dpkg-deb"]) {
+    if (!(await findProgram(tool))) throw new EngineUnavailable(`${tool} is not installed: engine fetch needs Debian's apt and dpkg`);
+  }
+  mkdirSync(cacheDir, { recursive: true });
+  return withLock(cacheDir, (pid) => say(`waiting for another fetch (pid ${pid})...`), async () => {
+    const work = join(cacheDir, `.fetch-${randomBytes(4).toString("hex")}`);
+    mkdirSync(join(work, "lists", "partial"), { recursive: true });
+    mkdirSync(join(work, "cache", "archives", "partial"), { recursive: true });
+    try {
+      const suites = "suite" in wanted ? [wanted.suite] : [...ENGINE_SUITES];
+      writeFileSync(join(work, "sources.list"), sourcesList(archive, suites));
+      say(`reading the docker.io package lists of ${suites.join(", ")} from ${archive}...`);
+      const update = await runCommand("apt-get", [...aptOptions(work), "--error-on=any", "update"], { timeoutMs: 300_000 });
+      if (update.code !== 0) {
+        const why = (update.stderr || update.stdout).split("\n").filter((l) => /^(E|W|Err):/.test(l)).slice(0, 2).join(" ").trim();
+        throw new EngineUnavailable(`cannot read Debian's archive at ${archive}: ${why || `apt-get update exited ${update.code}`}`);
+      }
+      const madison = parseMadison((await runCommand("apt-cache", [...aptOptions(work), "madison", "docker.io"])).stdout);
+      const candidates = madison.filter((c) => ("suite" in wanted ? c.suite === wanted.suite : versionMatches(wanted.version, upstream(c.version))));
+      const chosen = candidates.sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }))[0];
+      if (!chosen) {
+        const offered = madison.map((c) => `${upstream(c.version)} (${c.suite})`).join(", ") || "none";
+        throw new EngineUnavailable(`no docker.io ${spec} in ${archive} (${suites.join(", ")} offer: ${offered})`);
+      }
+      // The same package already cached (by its Debian version: what was fetched, not what it calls itself).
+      const existing = cachedEngines(cacheDir).find((e) => e.package === `docker.io ${chosen.version}`);
+      if (existing && !existing.corrupt) return { engine: existing, how: "cached" as const };
+      if (existing?.corrupt) say(`cached ${existing.version} is unusable (${existing.corrupt}): fetching it again`);
+
+      say(`downloading docker.io ${chosen.version} (${chosen.suite})...`);
+      const download = await runCommand("apt-get", [...aptOptions(work), "download", `docker.io=${chosen.version}`], { cwd: work, timeoutMs: 600_000 });
+      const deb = readdirSync(work).find((f) => f.endsWith(".deb"));
+      if (download.code !== 0 || !deb) throw new EngineUnavailable(`downloading docker.io ${chosen.version} failed: ${download.stderr.trim().split("\n").at(-1) ?? ""}`);
+      const root = join(work, "root");
+      const extract = await runCommand("dpkg-deb", ["-x", join(work, deb), root], { timeoutMs: 120_000 });
+      if (extract.code !== 0) throw new EngineUnavailable(`${deb} does not unpack: ${extract.stderr.trim()}`);
+
+      const staged = join(work, "engine");
+      mkdirSync(join(staged, "bin"), { recursive: true });
+      const sha256: Record<string, string> = {};
+      for (const file of ["dockerd", "docker-proxy"]) {
+        const from = [join(root, "usr", "sbin", file), join(root, "usr", "bin", file), join(root, "usr", "libexec", "docker", file)].find(existsSync);
+        if (!from) throw new EngineUnavailable(`${deb} has no ${file}`);
+        copyFileSync(from, join(staged, "bin", file));
+        chmodSync(join(staged, "bin", file), 0o755);
+        sha256[file] = sha256File(join(staged, "bin", file));
+      }
+      const reported = parseDockerdVersion((await runCommand(join(staged, "bin", "dockerd"), ["--version"])).stdout);
+      if (!reported) throw new EngineUnavailable(`the dockerd of ${deb} does not run on this machine`);
+      const record: CachedEngineRecord = { version: reported, package: `docker.io ${chosen.version}`, suite: chosen.suite, archive, fetchedAt: new Date().toISOString(), sha256 };
+      writeFileSync(join(staged, "engine.json"), `${JSON.stringify(record, null, 2)}\n`);
+      if (options.verify !== false) {
+        say(`checking that dockerd ${reported} starts...`);
+        const engine = await startPrivateEngine({ dockerd: join(staged, "bin", "dockerd") });
+        await engine.stop();
+      }
+      rmSync(join(cacheDir, reported), { recursive: true, force: true });
+      renameSync(staged, join(cacheDir, reported));
+      const problem = integrityProblem(join(cacheDir, reported), record);
+      if (problem) throw new EngineUnavailable(`the cached engine failed its own check: ${problem}`);
+      return { engine: { version: reported, dockerd: join(cacheDir, reported, "bin", "dockerd"), source: "cache", package: record.package, suite: record.suite }, how: "fetched" as const };
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+}
+
+/** The dockerd of a version or suite: the system's, a cached one, or fetched now. */
+export async function engineOfVersion(spec: string, onProgress: (line: string) => void): Promise<EngineBinaries> {
+  const wanted = parseEngineSpec(spec);
+  // What is at hand first: a run never reaches the archive for an engine it already has.
+  const found =
+    "version" in wanted
+      ? await findEngine(wanted.version)
+      : cachedEngines().filter((e) => e.suite === wanted.suite && !e.corrupt).sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }))[0];
+  return found ?? (await fetchEngine(spec, { onProgress })).engine;
+}

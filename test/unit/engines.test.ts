@@ -1,0 +1,96 @@
+import { describe, expect, test } from "vitest";
+import { daemonConfigSatisfies } from "../../harness/capabilities.js";
+import { groupByDaemonConfig } from "../../harness/configured-engines.js";
+import { parseDockerdVersion, versionMatches } from "../../harness/engine/engine-binaries.js";
+import { parseEngineSpec, parseMadison } from "../../harness/engine/engine-fetch.js";
+import { buildMatrix } from "../../harness/matrix.js";
+import type { RunReport, ScenarioResult, Status } from "../../harness/results.js";
+import { scenario } from "../../harness/scenario.js";
+
+describe("engine versions", () => {
+  test("a spec is a Debian suite, an alias, or a version prefix; anything else is a usage error", () => {
+    expect(parseEngineSpec("sid")).toEqual({ suite: "sid" });
+    expect(parseEngineSpec("unstable")).toEqual({ suite: "sid" });
+    expect(parseEngineSpec("Trixie")).toEqual({ suite: "trixie" });
+    expect(parseEngineSpec("28")).toEqual({ version: "28" });
+    expect(parseEngineSpec("26.1.5")).toEqual({ version: "26.1.5" });
+    expect(() => parseEngineSpec("latest")).toThrow(/neither a Debian suite .* nor an engine version/);
+    expect(() => parseEngineSpec("28.x")).toThrow();
+  });
+
+  test("a version prefix matches whole components only", () => {
+    expect(versionMatches("28", "28.5.2+dfsg4")).toBe(true);
+    expect(versionMatches("28.5", "28.5.2+dfsg4")).toBe(true);
+    expect(versionMatches("2", "28.5.2")).toBe(false);
+    expect(versionMatches("20.10", "20.10.24+dfsg1")).toBe(true);
+    expect(versionMatches("26.1.5", "26.1.50")).toBe(false);
+  });
+
+  test("dockerd --version and apt-cache madison", () => {
+    expect(parseDockerdVersion("Docker version 28.5.2+dfsg4, build 3ef3c07c883b")).toBe("28.5.2+dfsg4");
+    expect(parseDockerdVersion("garbage")).toBeUndefined();
+    const madison = [
+      "  docker.io | 28.5.2+dfsg4-5 | http://deb.debian.org/debian sid/main amd64 Packages",
+      "  docker.io | 26.1.5+dfsg1-9+deb13u1+b1 | http://deb.debian.org/debian trixie/main amd64 Packages",
+      "  docker.io | 99.0-1 | file:/tmp/repo sid/main amd64 Packages",
+    ].join("\n");
+    expect(parseMadison(madison)).toEqual([
+      { version: "28.5.2+dfsg4-5", suite: "sid" },
+      { version: "26.1.5+dfsg1-9+deb13u1+b1", suite: "trixie" },
+      { version: "99.0-1", suite: "sid" },
+    ]);
+  });
+});
+
+describe("scenarios that need a daemon configuration", () => {
+  test("an engine satisfies a configuration when it has every setting, compared as JSON", () => {
+    expect(daemonConfigSatisfies({ icc: false, bip: "10.0.0.1/24" }, { icc: false })).toBe(true);
+    expect(daemonConfigSatisfies({ icc: true }, { icc: false })).toBe(false);
+    expect(daemonConfigSatisfies({}, { "default-address-pools": [{ base: "10.1.0.0/16", size: 24 }] })).toBe(false);
+    expect(daemonConfigSatisfies({ dns: ["10.0.0.53"] }, { dns: ["10.0.0.53"] })).toBe(true);
+    expect(daemonConfigSatisfies(undefined, { icc: false })).toBe(false);
+  });
+
+  test("one engine per distinct configuration, scenarios kept in order", () => {
+    const make = (id: string, daemon: Record<string, unknown>) => scenario({ id, title: id, area: "x", doc: "d", daemon, run: async () => {} });
+    const groups = groupByDaemonConfig([make("A", { icc: false }), make("B", { bip: "10.0.0.1/24" }), make("C", { icc: false })]);
+    expect(groups.map((g) => [g.config, g.scenarios.map((s) => s.id)])).toEqual([
+      [{ icc: false }, ["A", "C"]],
+      [{ bip: "10.0.0.1/24" }, ["B"]],
+    ]);
+  });
+});
+
+describe("the engine matrix", () => {
+  const result = (id: string, status: Status, keys: Array<[string, boolean]>): ScenarioResult => ({
+    id,
+    title: `title of ${id}`,
+    area: "a",
+    doc: "d",
+    tags: [],
+    status,
+    durationMs: 1,
+    attempt: 1,
+    evidence: [],
+    versionKeys: keys.map(([version, applies]) => ({ version, source: `notes ${version}`, applies })),
+  });
+  const report = (version: string, runId: string, results: ScenarioResult[]) =>
+    ({ runId, engine: { engineVersion: version }, results, summary: { total: results.length, passed: 0, failed: 0, skipped: 0, errors: 0, durationMs: 0 } }) as unknown as RunReport;
+
+  test("rows whose verdict differs come first; version boundaries between the engines are the changes", () => {
+    const matrix = buildMatrix([
+      { spec: "20.10", report: report("20.10.24", "aaa111", [result("X-1", "passed", [["28.0", false], ["25.0", false]]), result("X-2", "passed", [["25.0", false]])]) },
+      { spec: "28", report: report("28.5.2", "bbb222", [result("X-1", "passed", [["28.0", true], ["25.0", true]]), result("X-2", "failed", [["25.0", false]])]) },
+      { spec: "29", problem: "would not start" },
+    ]);
+    expect(matrix.rows.map((r) => [r.id, r.cells, r.differs])).toEqual([
+      ["X-1", { "20.10": "passed", "28": "passed", "29": "absent" }, true],
+      ["X-2", { "20.10": "passed", "28": "failed", "29": "absent" }, true],
+    ]);
+    expect(matrix.rows[0]!.changes).toEqual([
+      { version: "28.0", source: "notes 28.0", on: ["28"], off: ["20.10"] },
+      { version: "25.0", source: "notes 25.0", on: ["28"], off: ["20.10"] },
+    ]);
+    expect(matrix.rows[1]!.changes).toEqual([]);
+  });
+});
