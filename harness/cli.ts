@@ -60,6 +60,7 @@ function selectionWords(words: string[], options: { area?: string[]; tag?: strin
 interface RunFlags {
   engine: EngineChoice;
   fault?: string[];
+  engineStartedForScenarios?: boolean;
   engineVersion?: string;
   matrix?: string[];
   area?: string[];
@@ -205,6 +206,7 @@ async function runAction(words: string[], flags: RunFlags): Promise<number> {
       repeat: flags.repeat,
       signal: abort.signal,
       onEvent: reporter.onEvent,
+      ...(flags.engineStartedForScenarios ? { engineStartedForScenarios: true } : {}),
     });
     const report = abort.signal.aborted ? outcome : await explainFailures(outcome, session.engine.dockerHost).catch(() => outcome);
     reporter.finish(report);
@@ -342,6 +344,8 @@ export function buildProgram(): Command {
     .option("--no-color", "no colours in console output")
     // For docknet's own tests: build the lab wrongly in a known way (harness/lab/faults.ts).
     .addOption(new Option("--fault <name...>").hideHelp())
+    // Set by docknet itself on the runs it starts for scenarios that need a daemon configuration.
+    .addOption(new Option("--engine-started-for-scenarios").hideHelp())
     .addHelpText(
       "after",
       `

@@ -57,8 +57,7 @@ export async function runOnConfiguredEngines(options: {
     else {
       const file = join(dir, `daemon-${index}.json`);
       writeFileSync(file, JSON.stringify(options.dropConfig ? {} : group.config));
-      const fault = options.dropConfig ? ["--fault", "daemon-config-dropped"] : [];
-      const run = await runChild([...group.scenarios.map((s) => s.id), ...options.runArgs, "--daemon-config", file, ...fault], options.signal ? { signal: options.signal } : {});
+      const run = await runChild([...group.scenarios.map((s) => s.id), ...options.runArgs, "--daemon-config", file, "--engine-started-for-scenarios"], options.signal ? { signal: options.signal } : {});
       groupResults =
         run.report?.results.filter((r) => group.scenarios.some((s) => s.id === r.id)) ??
         group.scenarios.map((s) => ({ ...skippedAll([s], "")[0]!, status: "error" as const, reason: `its engine (daemon.json ${JSON.stringify(group.config)}) did not run: ${run.lastLine}` }));

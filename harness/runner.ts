@@ -18,6 +18,12 @@ export interface RunOptions {
   /** Aborting stops scheduling; scenarios under way finish their teardown. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: RunEvent) => void;
+  /**
+   * The engine was started for these scenarios' daemon configurations (a child
+   * run of runOnConfiguredEngines): run them whatever its configuration, even
+   * when a broken setup started it without.
+   */
+  readonly engineStartedForScenarios?: boolean;
 }
 
 class ScenarioTimeout extends Error {
@@ -59,8 +65,7 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
 async function runOne(scenario: Scenario, attempt: number, options: RunOptions): Promise<ScenarioResult> {
   const base = { id: scenario.id, title: scenario.title, area: scenario.area, doc: scenario.doc, tags: scenario.tags, attempt };
   const missing = missingRequirements(scenario.requires, options.capabilities);
-  // Under the daemon-config-dropped fault the engine should have had the configuration and did not: run anyway.
-  if (scenario.daemon && !options.lab.hasFault("daemon-config-dropped") && !daemonConfigSatisfies(options.capabilities.daemonConfig, scenario.daemon)) {
+  if (scenario.daemon && !options.engineStartedForScenarios && !daemonConfigSatisfies(options.capabilities.daemonConfig, scenario.daemon)) {
     missing.push(`engine was not started with daemon.json ${JSON.stringify(scenario.daemon)} (docknet run starts a private engine with it)`);
   }
   if (missing.length > 0) {

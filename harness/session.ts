@@ -81,6 +81,8 @@ export interface ConformanceOptions {
   readonly repeat?: number;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: RunEvent) => void;
+  /** This engine was started for the selected scenarios' daemon configurations: run them all here. */
+  readonly engineStartedForScenarios?: boolean;
 }
 
 /** Runs scenarios on a session's lab and assembles the report reporters read. */
@@ -88,7 +90,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
   const startedAt = new Date().toISOString();
   const started = performance.now();
   // Scenarios that need a daemon configuration this engine was not started with get engines of their own.
-  const elsewhere = needOwnEngine(options.scenarios, session.capabilities);
+  const elsewhere = options.engineStartedForScenarios ? [] : needOwnEngine(options.scenarios, session.capabilities);
   const here = options.scenarios.filter((s) => !elsewhere.includes(s));
   const version = session.engine.kind === "private" ? session.capabilities.engineVersion.replace(/[^0-9.].*$/, "") : undefined;
   const [local, configured] = await Promise.all([
@@ -101,6 +103,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
       ...(options.repeat ? { repeat: options.repeat } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.engineStartedForScenarios ? { engineStartedForScenarios: true } : {}),
     }),
     runOnConfiguredEngines({
       scenarios: elsewhere,

@@ -218,4 +218,28 @@ export default [
       check(`[::1]:${port} from the host`, await host.request("::1", port, 2)).isNot("HTTP 404");
     },
   }),
+
+  scenario({
+    id: "V6-09",
+    title: "IPv6 default-address-pools give IPv6 networks created without a subnet a /64 from the pool",
+    area: "daemon-config",
+    doc: "Use IPv6 networking › Dynamic IPv6 subnet allocation; Networking overview › Subnet allocation",
+    daemon: {
+      ipv6: true,
+      "fixed-cidr-v6": "fd0d:dd08::/64",
+      "default-address-pools": [
+        { base: "10.213.184.0/22", size: 24 },
+        { base: "fd0d:dd09::/56", size: 64 },
+      ],
+    },
+    exclusive: true,
+    async run({ lab, check }) {
+      const created = await lab.attemptNetwork("v6pool", { ipv6: true });
+      check("creating an IPv6 network with no subnet", derive(created, (c) => c.outcome)).is("accepted");
+      const net = created.value.network!;
+      const subnets = derive(await lab.inspectNetwork(net), (n) => n.subnets.map((s) => s.subnet));
+      check("the new network's IPv6 subnet", derive(subnets, (all) => all.filter((s) => s.includes(":")))).satisfies("one /64 inside fd0d:dd09::/56", (v6) => v6.length === 1 && v6[0]!.endsWith("/64") && inSubnet(v6[0]!.split("/")[0]!, "fd0d:dd09::/56"));
+      check("the new network's IPv4 subnet", derive(subnets, (all) => all.filter((s) => s.includes(".")))).satisfies("one /24 inside 10.213.184.0/22", (v4) => v4.length === 1 && ipv4InSubnet(v4[0]!, "10.213.184.0/22"));
+    },
+  }),
 ];

@@ -38,6 +38,8 @@ export interface NetworkSpec {
   readonly options?: Record<string, string>;
   /** An IPv6 subnet as well: a CIDR, or "pick" for a ULA /64 of this run's own. */
   readonly ipv6Subnet?: string;
+  /** IPv6 on, with no subnet given: the engine takes one from its IPv6 address pools. */
+  readonly ipv6?: boolean;
 }
 
 export interface EndpointSpec {
@@ -324,7 +326,7 @@ export class LabScope {
       Driver: spec.driver ?? "bridge",
       CheckDuplicate: true,
       Internal: ignoreOptions ? false : spec.internal ?? false,
-      EnableIPv6: ipv6Subnet !== undefined,
+      EnableIPv6: ipv6Subnet !== undefined || (!ignoreOptions && spec.ipv6 === true),
       Labels: this.labels(),
       Options: options,
       ...(ipam.length > 0 ? { IPAM: { Driver: "default", Config: ipam } } : {}),
@@ -341,6 +343,17 @@ export class LabScope {
   }
 
   /** A fluent builder for a probe container, in the manner of testcontainers. */
+  /** Creates a network, or says why the engine refused (for behaviour where refusal is what a broken setup shows). */
+  async attemptNetwork(short: string, spec: NetworkSpec = {}): Promise<Observation<{ outcome: ApiOutcome; network?: LabNetwork }>> {
+    const how = `docker network create ${spec.ipv6 ? "--ipv6 " : ""}${this.name(short)}`;
+    try {
+      const network = await this.network(short, spec);
+      return { value: { outcome: "accepted", network }, how };
+    } catch (error) {
+      return { value: { outcome: errorText(error) }, how };
+    }
+  }
+
   probe(short: string): ProbeBuilder {
     return new ProbeBuilder(this, short);
   }

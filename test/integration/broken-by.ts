@@ -64,6 +64,7 @@ export const BROKEN_BY: Record<string, LabFault | { daemonConfig: Record<string,
   "V6-03": "daemon-config-dropped",
   "FW-07": "daemon-config-dropped",
   "PP-08": "daemon-config-dropped",
+  "V6-09": "daemon-config-dropped",
   "PP-09": "publish-dropped",
   "FW-01": { daemonConfig: { "ip-forward": false } },
 };
