@@ -5,7 +5,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunReport } from "./results.js";
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), "cli.js");
+// The built CLI, whether this module runs from dist/ or from sources (under the tests).
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CLI = HERE.split("/").includes("dist") ? join(HERE, "cli.js") : join(HERE, "..", "dist", "harness", "cli.js");
 
 export interface ChildRun {
   readonly report?: RunReport;
