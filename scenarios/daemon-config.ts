@@ -129,6 +129,25 @@ export default [
   }),
 
   scenario({
+    id: "LK-05",
+    title: "docker rm --link removes a link while both containers run: the alias leaves /etc/hosts and, under icc=false, the address stops answering",
+    area: "daemon-config",
+    doc: "Legacy container links; docker rm reference (--link); moby TestRemoveLegacyLink",
+    daemon: { icc: false },
+    requires: [needs.defaultBridge],
+    async run({ lab, check }) {
+      const server = await lab.probe("server").serving(80).expose(80).start();
+      const ip = check("the server's address", await lab.addressOn(server, lab.defaultBridge)).matches(IPV4_ADDRESS);
+      const client = await lab.probe("client").link(server, "svr").start();
+      check(`control: HTTP from the client to ${ip} through the link`, await client.request(ip, 80)).is("HTTP 404");
+      check("docker rm --link client/svr", await lab.removeLink(client, "svr")).is("accepted");
+      check("svr in the client's /etc/hosts", await client.hostsAddressesOf("svr")).is([]);
+      for (const c of [server, client]) check(`${c.name}'s state`, derive(await lab.inspect(c), (f) => f.state)).is("running");
+      check(`HTTP from the client to ${ip} after the link is gone`, await client.request(ip, 80, 2)).isNot("HTTP 404");
+    },
+  }),
+
+  scenario({
     id: "DC-08",
     title: "dns sets the nameservers of default-bridge containers",
     area: "daemon-config",

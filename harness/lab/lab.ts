@@ -420,6 +420,11 @@ export class LabScope {
     return { name: `container:${probe.id}`, kind: "container" };
   }
 
+  /** `docker rm --link CONTAINER/ALIAS`: removes a legacy link, leaving both containers running. */
+  async removeLink(probe: Probe, alias: string): Promise<Observation<ApiOutcome>> {
+    return this.call(`docker rm --link ${probe.name}/${alias}`, () => this.docker.getContainer(`${probe.name}/${alias}`).remove({ link: true }));
+  }
+
   async remove(probe: Probe): Promise<Observation<ApiOutcome>> {
     return this.call(`docker rm -f ${probe.name}`, () => this.docker.getContainer(probe.id).remove({ force: true }));
   }
