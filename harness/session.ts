@@ -53,6 +53,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(options.faults ? { faults: options.faults } : {}),
       ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
       ...(engine.netns ? { engineNetns: engine.netns } : {}),
+      ...(engine.restart ? { restartEngine: (config: Record<string, unknown>) => engine.restart!(config) } : {}),
     });
     const capabilities = await detectCapabilities(lab.docker, engine, options.daemonConfig);
     let closed = false;

@@ -148,6 +148,31 @@ export default [
   }),
 
   scenario({
+    id: "DC-07",
+    title: "With live-restore, a daemon restarted with new default-address-pools keeps docker0's subnet and its running containers",
+    area: "daemon-config",
+    doc: "Live restore; Networking overview › Subnet allocation; moby TestDaemonRestartWithLiveRestore",
+    daemon: { "live-restore": true },
+    exclusive: true,
+    requires: [needs.defaultBridge, needs.engineNamespace],
+    async run({ lab, check, engine }) {
+      const subnets = async () => derive(await lab.inspectNetwork(lab.defaultBridge), (b) => b.subnets.map((s) => s.subnet));
+      const before = check("the default bridge's subnet before the restart", await subnets()).satisfies("one subnet", (s) => s.length === 1);
+      const c = await lab.probe("c").serving(80).start();
+      const ip = check("c's address", await lab.addressOn(c, lab.defaultBridge)).matches(IPV4_ADDRESS);
+      const pools = [{ base: "10.213.190.0/23", size: 24 }];
+      check("restart dockerd with new default-address-pools", await lab.restartEngine({ ...engine.daemonConfig, "default-address-pools": pools })).is("accepted");
+      check("c's state after the restart", derive(await lab.inspect(c), (f) => f.state)).is("running");
+      check("the default bridge's subnet after the restart", await subnets()).is(before);
+      check("c's address after the restart", await lab.addressOn(c, lab.defaultBridge)).is(ip);
+      const peer = await lab.probe("peer").start();
+      check(`HTTP from a new container to c at ${ip}`, await peer.request(ip, 80)).is("HTTP 404");
+      const fresh = await lab.network("fresh");
+      check("a new network's subnet", derive(await lab.inspectNetwork(fresh), (n) => n.subnets.map((s) => s.subnet))).satisfies("inside the new pool 10.213.190.0/23", (s) => s.length === 1 && ipv4InSubnet(s[0]!, "10.213.190.0/23"));
+    },
+  }),
+
+  scenario({
     id: "DC-08",
     title: "dns sets the nameservers of default-bridge containers",
     area: "daemon-config",

@@ -15,6 +15,8 @@ export interface Engine {
   readonly outsideHost?: OutsideHost;
   /** Stops and removes a private engine; does nothing for the current one. */
   stop(): Promise<void>;
+  /** Restarts a private engine's dockerd with another daemon.json (containers survive with live-restore). */
+  restart?(daemonConfig: Record<string, unknown>): Promise<void>;
 }
 
 export type EngineChoice = "auto" | "current" | "private";

@@ -93,39 +93,8 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
       writeState(state);
       outsideHost = await createOutsideHost(state.netns, state.outsideNetns, id, dir, busybox);
     }
-    const config = join(dir, "daemon.json");
-    writeFileSync(config, JSON.stringify(options.daemonConfig ?? {}, null, 2));
-    const log = openSync(join(dir, "dockerd.log"), "a");
-    const child = spawn(
-      "nsenter",
-      [
-        `--net=/run/netns/${state.netns}`,
-        dockerd,
-        "--data-root", join(dir, "data"),
-        "--exec-root", join(dir, "exec"),
-        "--pidfile", join(dir, "dockerd.pid"),
-        "--host", `unix://${socket}`,
-        "--config-file", config,
-      ],
-      // dockerd finds docker-proxy and docker-init on PATH: a fetched engine's own come first.
-      { stdio: ["ignore", log, log], detached: true, env: { ...process.env, PATH: `${dirname(dockerd)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` } },
-    );
-    closeSync(log);
-    child.unref();
-    state.dockerdPid = child.pid;
-    writeState(state);
-    let exited: number | null = null;
-    child.once("exit", (code) => (exited = code ?? -1));
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
-    while ((await pingEngine(`unix://${socket}`, 1000)) !== undefined) {
-      if (exited !== null || Date.now() > deadline) {
-        const tail = readFileSync(join(dir, "dockerd.log"), "utf8").trim().split("\n").slice(-3).join(" | ");
-        throw new EngineUnavailable(
-          `private dockerd ${exited !== null ? `exited (${exited})` : "did not answer /_ping in time"}: ${tail}`,
-        );
-      }
-      await sleep(100);
-    }
+    writeFileSync(join(dir, "daemon.json"), JSON.stringify(options.daemonConfig ?? {}, null, 2));
+    await launchDockerd(state, dockerd, options.readyTimeoutMs ?? 30_000);
   } catch (error) {
     await stopPrivateEngine(state);
     throw error;
@@ -139,7 +108,51 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
     logFile: join(dir, "dockerd.log"),
     ...(outsideHost ? { outsideHost } : {}),
     stop: () => stopPrivateEngine(state),
+    async restart(daemonConfig) {
+      // dockerd stops as `systemctl restart docker` would stop it; with live-restore, containers keep running.
+      if (state.dockerdPid && isAlive(state.dockerdPid)) {
+        process.kill(state.dockerdPid, "SIGTERM");
+        if (!(await waitForExit(state.dockerdPid, 30_000))) throw new EngineUnavailable(`private dockerd ${state.dockerdPid} did not stop for the restart`);
+      }
+      writeFileSync(join(dir, "daemon.json"), JSON.stringify(daemonConfig, null, 2));
+      await launchDockerd(state, dockerd, options.readyTimeoutMs ?? 30_000);
+    },
   };
+}
+
+/** Starts dockerd in the engine's namespace with its own roots, socket and daemon.json; resolves once /_ping answers. */
+async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTimeoutMs: number): Promise<void> {
+  const { dir } = state;
+  const socket = join(dir, "docker.sock");
+  const log = openSync(join(dir, "dockerd.log"), "a");
+  const child = spawn(
+    "nsenter",
+    [
+      `--net=/run/netns/${state.netns}`,
+      dockerd,
+      "--data-root", join(dir, "data"),
+      "--exec-root", join(dir, "exec"),
+      "--pidfile", join(dir, "dockerd.pid"),
+      "--host", `unix://${socket}`,
+      "--config-file", join(dir, "daemon.json"),
+    ],
+    // dockerd finds docker-proxy and docker-init on PATH: a fetched engine's own come first.
+    { stdio: ["ignore", log, log], detached: true, env: { ...process.env, PATH: `${dirname(dockerd)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` } },
+  );
+  closeSync(log);
+  child.unref();
+  state.dockerdPid = child.pid;
+  writeState(state);
+  let exited: number | null = null;
+  child.once("exit", (code) => (exited = code ?? -1));
+  const deadline = Date.now() + readyTimeoutMs;
+  while ((await pingEngine(`unix://${socket}`, 1000)) !== undefined) {
+    if (exited !== null || Date.now() > deadline) {
+      const tail = readFileSync(join(dir, "dockerd.log"), "utf8").trim().split("\n").slice(-3).join(" | ");
+      throw new EngineUnavailable(`private dockerd ${exited !== null ? `exited (${exited})` : "did not answer /_ping in time"}: ${tail}`);
+    }
+    await sleep(100);
+  }
 }
 
 async function engineVersion(socket: string): Promise<string> {

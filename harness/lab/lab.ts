@@ -94,6 +94,8 @@ export class Lab {
     private readonly outsideHost?: OutsideHost,
     /** A private engine's network namespace: its firewall and sysctls, read with nsenter. */
     readonly engineNetns?: string,
+    /** Restarts a private engine's dockerd with another daemon.json. */
+    readonly restartEngine?: (daemonConfig: Record<string, unknown>) => Promise<void>,
   ) {}
 
   /** The engine connection testcontainers made (to DOCKER_HOST): one connection for containers and networks. */
@@ -101,8 +103,15 @@ export class Lab {
     return (await getContainerRuntimeClient()).container.dockerode;
   }
 
-  static async open(options: { runId: string; image: string; faults?: Iterable<LabFault>; outsideHost?: OutsideHost; engineNetns?: string }): Promise<Lab> {
-    return new Lab(await Lab.connection(), options.runId, options.image, new Set(options.faults ?? []), options.outsideHost, options.engineNetns);
+  static async open(options: {
+    runId: string;
+    image: string;
+    faults?: Iterable<LabFault>;
+    outsideHost?: OutsideHost;
+    engineNetns?: string;
+    restartEngine?: (daemonConfig: Record<string, unknown>) => Promise<void>;
+  }): Promise<Lab> {
+    return new Lab(await Lab.connection(), options.runId, options.image, new Set(options.faults ?? []), options.outsideHost, options.engineNetns, options.restartEngine);
   }
 
   labels(scenarioId?: string): Record<string, string> {
@@ -466,6 +475,13 @@ export class LabScope {
   private async endpointFact(probe: Probe, network: NetworkRef, fact: "ip" | "gateway"): Promise<Observation<string>> {
     const facts = await this.inspect(probe);
     return { value: facts.value.networks[network.name]?.[fact] ?? "", how: facts.how };
+  }
+
+  /** Restarts the engine's daemon with another daemon.json, as an administrator would (private engines only). */
+  async restartEngine(daemonConfig: Record<string, unknown>): Promise<Observation<ApiOutcome>> {
+    const restart = this.lab.restartEngine;
+    if (!restart) throw new Error("this engine is not docknet's to restart (declare needs.engineNamespace)");
+    return this.call(`dockerd restarted with daemon.json ${JSON.stringify(daemonConfig)}`, () => restart(daemonConfig));
   }
 
   /** The names of every network on the engine. */
