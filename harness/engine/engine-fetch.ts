@@ -127,6 +127,8 @@ export async function fetchEngine(spec: string, options: FetchOptions = {}): Pro
   }
   mkdirSync(cacheDir, { recursive: true });
   return withLock(cacheDir, (pid) => say(`waiting for another fetch (pid ${pid})...`), async () => {
+    // Under the lock no other fetch runs: a work directory left here belongs to a fetch that was killed.
+    for (const entry of readdirSync(cacheDir)) if (entry.startsWith(".fetch-")) rmSync(join(cacheDir, entry), { recursive: true, force: true });
     const work = join(cacheDir, `.fetch-${randomBytes(4).toString("hex")}`);
     mkdirSync(join(work, "lists", "partial"), { recursive: true });
     mkdirSync(join(work, "cache", "archives", "partial"), { recursive: true });

@@ -69,7 +69,7 @@ describe("docknet engine fetch", () => {
     expect(docknetLeftovers()).toEqual([]);
   });
 
-  test("a corrupt cached binary is detected by list and replaced by the next fetch", async () => {
+  test("a corrupt cached binary is detected by list and replaced by the next fetch, which also clears a killed fetch's leftovers", async () => {
     const cache = tempDir("cache");
     const archive = localArchive();
     const env = { DOCKNET_CACHE_DIR: cache };
@@ -78,10 +78,13 @@ describe("docknet engine fetch", () => {
     writeFileSync(join(cache, "dockerd", version!, "bin", "dockerd"), "not an engine");
     const listed = await docknet(["engine", "list"], { env });
     expect(listed.stdout).toMatch(/CORRUPT: .*dockerd changed since it was fetched/);
+    // What a killed fetch leaves (its work directory) goes with the next fetch.
+    mkdirSync(join(cache, "dockerd", ".fetch-killed", "root"), { recursive: true });
     const refetch = await docknet(["engine", "fetch", "sid", "--archive", archive, "--no-verify"], { env });
     expect(refetch.code, refetch.stderr).toBe(0);
     expect(refetch.stderr).toMatch(/is unusable .*: fetching it again/);
     expect((await docknet(["engine", "list"], { env })).stdout).not.toMatch(/CORRUPT/);
+    expect(readdirSync(join(cache, "dockerd"))).toEqual([version]);
   });
 
   test("two fetches at once: one fetches, the other waits and finds it cached", async () => {
