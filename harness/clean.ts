@@ -2,17 +2,13 @@ import { hostname } from "node:os";
 import Docker from "dockerode";
 import { dockerodeOptions, pingEngine, resolveCurrentDockerHost } from "./engine/docker-host.js";
 import { orphanedPrivateEngines, stopPrivateEngine } from "./engine/private-engine.js";
+import { isProcessAlive } from "./host-command.js";
 import { removeLeftoverRuns } from "./lab/lab.js";
 
 function ownerIsDead(owner: string | undefined): boolean {
   const [host, pid] = (owner ?? "").split(":");
   if (host !== hostname() || !pid) return false; // another machine's run: not ours to judge
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch {
-    return true;
-  }
+  return !isProcessAlive(Number(pid));
 }
 
 /**

@@ -6,6 +6,7 @@ import { runChild } from "./child-run.js";
 import { privateEnginePrerequisites } from "./engine/private-engine.js";
 import type { ScenarioResult } from "./results.js";
 import type { Scenario } from "./scenario.js";
+import { inPool } from "./work-pool.js";
 
 /** Scenarios whose daemon.json the session's engine does not have: they need an engine of their own. */
 export function needOwnEngine(scenarios: readonly Scenario[], capabilities: Capabilities): Scenario[] {
@@ -26,8 +27,9 @@ export function groupByDaemonConfig(scenarios: readonly Scenario[]): Array<{ con
 
 const ENGINES_AT_ONCE = 3;
 
-const skippedAll = (scenarios: readonly Scenario[], reason: string): ScenarioResult[] =>
-  scenarios.map((s) => ({ id: s.id, title: s.title, area: s.area, doc: s.doc, tags: s.tags, status: "skipped", durationMs: 0, evidence: [], attempt: 1, reason }));
+/** A result for each scenario of a group that never reached its engine. */
+const unrun = (scenarios: readonly Scenario[], status: "skipped" | "error", reason: string): ScenarioResult[] =>
+  scenarios.map((s) => ({ id: s.id, title: s.title, area: s.area, doc: s.doc, tags: s.tags, status, durationMs: 0, evidence: [], attempt: 1, reason }));
 
 /**
  * Runs each group on a private engine started with its daemon.json, in a
@@ -52,7 +54,7 @@ export async function runOnConfiguredEngines(options: {
   const runGroup = async (index: number): Promise<void> => {
     const group = groups[index]!;
     let groupResults: ScenarioResult[];
-    if (missing) groupResults = skippedAll(group.scenarios, `engine with daemon.json ${JSON.stringify(group.config)} cannot be started: ${missing}`);
+    if (missing) groupResults = unrun(group.scenarios, "skipped", `engine with daemon.json ${JSON.stringify(group.config)} cannot be started: ${missing}`);
     else if (options.signal?.aborted) groupResults = [];
     else {
       const file = join(dir, `daemon-${index}.json`);
@@ -60,21 +62,16 @@ export async function runOnConfiguredEngines(options: {
       const run = await runChild([...group.scenarios.map((s) => s.id), ...options.runArgs, "--daemon-config", file, "--engine-started-for-scenarios"], options.signal ? { signal: options.signal } : {});
       groupResults =
         run.report?.results.filter((r) => group.scenarios.some((s) => s.id === r.id)) ??
-        group.scenarios.map((s) => ({ ...skippedAll([s], "")[0]!, status: "error" as const, reason: `its engine (daemon.json ${JSON.stringify(group.config)}) did not run: ${run.lastLine}` }));
+        unrun(group.scenarios, "error", `its engine (daemon.json ${JSON.stringify(group.config)}) did not run: ${run.lastLine}`);
     }
     for (const r of groupResults) options.onResult(r);
     byGroup[index] = groupResults;
   };
   try {
     // A few engines at once: each spends most of its start waiting on dockerd, not on the CPU.
-    let next = 0;
-    const worker = async () => {
-      while (next < groups.length) await runGroup(next++);
-    };
-    await Promise.all(Array.from({ length: Math.min(ENGINES_AT_ONCE, groups.length) }, worker));
+    await inPool(groups.map((_, index) => index), ENGINES_AT_ONCE, runGroup);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const results = byGroup.flat();
-  return results;
+  return byGroup.flat();
 }

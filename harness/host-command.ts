@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { EngineUnavailable } from "./exit-codes.js";
 
 /** What a command on the machine docknet runs on printed, and how it ended. */
@@ -39,6 +40,29 @@ export function runCommand(
 export async function runOrFail(file: string, args: readonly string[], context = "", timeoutMs = 15_000): Promise<void> {
   const outcome = await runCommand(file, args, { timeoutMs });
   if (outcome.code !== 0) throw new EngineUnavailable(`${context}${file} ${args.join(" ")}: ${outcome.stderr.trim()}`);
+}
+
+/** Whether a process of this machine is alive (signal 0 reaches it). */
+export function isProcessAlive(pid: number | undefined): boolean {
+  if (!pid || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends SIGTERM and waits for the process to end; false when it still runs after `timeoutMs`. */
+export async function terminateProcess(pid: number, timeoutMs: number): Promise<boolean> {
+  if (!isProcessAlive(pid)) return true;
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + timeoutMs;
+  while (isProcessAlive(pid)) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
 }
 
 /** Finds a program on PATH (like `command -v`), or undefined. */

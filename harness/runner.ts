@@ -2,6 +2,7 @@ import { daemonConfigSatisfies, missingRequirements, type Capabilities } from ".
 import { CheckFailed, type Evidence } from "./evidence.js";
 import type { Lab } from "./lab/lab.js";
 import type { ScenarioResult } from "./results.js";
+import { inPool } from "./work-pool.js";
 import { scenarioContext, type Scenario, type VersionKey } from "./scenario.js";
 
 export type RunEvent =
@@ -49,11 +50,7 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
   };
   const shared = jobs.flatMap((job, index) => (job.scenario.exclusive ? [] : [index]));
   const alone = jobs.flatMap((job, index) => (job.scenario.exclusive ? [index] : []));
-  let next = 0;
-  const worker = async () => {
-    while (next < shared.length && !options.signal?.aborted) await runJob(shared[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, shared.length)) }, worker));
+  await inPool(shared, options.concurrency, runJob, () => Boolean(options.signal?.aborted));
   // Exclusive scenarios run last, one at a time, once the engine is quiet.
   for (const index of alone) {
     if (options.signal?.aborted) break;

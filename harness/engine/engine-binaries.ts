@@ -92,9 +92,12 @@ export function versionMatches(wanted: string, version: string): boolean {
   return wanted.split(".").every((part, i) => have[i] === part);
 }
 
+/** Sorts versions (engine or Debian package versions) newest first, comparing their numbers as numbers. */
+export const newestFirst = (a: { version: string }, b: { version: string }): number => b.version.localeCompare(a.version, undefined, { numeric: true });
+
 /** The newest usable engine (system or cached) of a version, or undefined. */
 export async function findEngine(wanted: string, cacheDir = engineCacheDir()): Promise<EngineBinaries | undefined> {
   const system = await systemEngine();
   const candidates = [...(system ? [system] : []), ...cachedEngines(cacheDir)].filter((e) => !e.corrupt && versionMatches(wanted, e.version));
-  return candidates.sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }))[0];
+  return candidates.sort(newestFirst)[0];
 }

@@ -3,8 +3,8 @@ import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, re
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EngineUnavailable, UsageError } from "../exit-codes.js";
-import { findProgram, runCommand } from "../host-command.js";
-import { cachedEngines, engineCacheDir, findEngine, integrityProblem, parseDockerdVersion, sha256File, systemEngine, versionMatches, type CachedEngineRecord, type EngineBinaries } from "./engine-binaries.js";
+import { findProgram, isProcessAlive, runCommand } from "../host-command.js";
+import { cachedEngines, engineCacheDir, findEngine, integrityProblem, newestFirst, parseDockerdVersion, sha256File, systemEngine, versionMatches, type CachedEngineRecord, type EngineBinaries } from "./engine-binaries.js";
 import { startPrivateEngine } from "./private-engine.js";
 
 export const DEBIAN_ARCHIVE = "http://deb.debian.org/debian";
@@ -54,14 +54,7 @@ async function withLock<T>(cacheDir: string, onWait: (pid: number) => void, body
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = Number(readFileSync(lock, "utf8").trim());
-      let alive = false;
-      try {
-        process.kill(holder, 0);
-        alive = holder > 0;
-      } catch {
-        alive = false;
-      }
-      if (!alive) {
+      if (!isProcessAlive(holder)) {
         rmSync(lock, { force: true });
         continue;
       }
@@ -143,7 +136,7 @@ export async function fetchEngine(spec: string, options: FetchOptions = {}): Pro
       }
       const madison = parseMadison((await runCommand("apt-cache", [...aptOptions(work), "madison", "docker.io"])).stdout);
       const candidates = madison.filter((c) => ("suite" in wanted ? c.suite === wanted.suite : versionMatches(wanted.version, upstream(c.version))));
-      const chosen = candidates.sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }))[0];
+      const chosen = candidates.sort(newestFirst)[0];
       if (!chosen) {
         const offered = madison.map((c) => `${upstream(c.version)} (${c.suite})`).join(", ") || "none";
         throw new EngineUnavailable(`no docker.io ${spec} in ${archive} (${suites.join(", ")} offer: ${offered})`);
@@ -198,6 +191,6 @@ export async function engineOfVersion(spec: string, onProgress: (line: string) =
   const found =
     "version" in wanted
       ? await findEngine(wanted.version)
-      : cachedEngines().filter((e) => e.suite === wanted.suite && !e.corrupt).sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }))[0];
+      : cachedEngines().filter((e) => e.suite === wanted.suite && !e.corrupt).sort(newestFirst)[0];
   return found ?? (await fetchEngine(spec, { onProgress })).engine;
 }

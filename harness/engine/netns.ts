@@ -1,5 +1,10 @@
 import { runCommand, runOrFail } from "../host-command.js";
 
+/** The command prefix that runs a program inside a named network namespace. nsenter, not `ip netns exec`, which remounts /sys and hides the cgroups. */
+export function enterNetns(netns: string): string[] {
+  return ["nsenter", `--net=/run/netns/${netns}`];
+}
+
 /** Creates a network namespace with its loopback up. */
 export async function createNamespace(netns: string, context = "", timeoutMs?: number): Promise<void> {
   await runOrFail("ip", ["netns", "add", netns], context, timeoutMs);

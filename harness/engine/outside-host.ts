@@ -3,7 +3,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { runCommand, runOrFail } from "../host-command.js";
 import type { ContainerHandle } from "../lab/probe.js";
-import { createNamespace } from "./netns.js";
+import { createNamespace, enterNetns } from "./netns.js";
 
 /**
  * The outside world of a private engine: a network namespace docknet makes
@@ -38,9 +38,10 @@ const must = (file: string, args: string[]) => runOrFail(file, args, CONTEXT, 10
 export function outsideHandle(host: OutsideHost): ContainerHandle {
   return {
     id: host.netns,
-    runsAs: `nsenter --net=/run/netns/${host.netns}`,
+    runsAs: enterNetns(host.netns).join(" "),
     async exec(command) {
-      const out = await runCommand("nsenter", [`--net=/run/netns/${host.netns}`, join(host.binDir, "env"), `PATH=${host.binDir}`, ...command], {
+      const [nsenter, ...enter] = enterNetns(host.netns);
+      const out = await runCommand(nsenter!, [...enter, join(host.binDir, "env"), `PATH=${host.binDir}`, ...command], {
         timeoutMs: 60_000,
       });
       return { exitCode: out.code, stdout: out.stdout, stderr: out.stderr };
@@ -69,7 +70,8 @@ export async function createOutsideHost(engineNetns: string, netns: string, id: 
   writeFileSync(join(www, "cgi-bin", "source"), SOURCE_CGI);
   chmodSync(join(www, "cgi-bin", "source"), 0o755);
   const log = openSync(join(dir, "outside-httpd.log"), "a");
-  const server = spawn("nsenter", [`--net=/run/netns/${netns}`, busybox, "httpd", "-f", "-p", `${OUTSIDE_ADDRESS}:80`, "-h", www], {
+  const [nsenter, ...enter] = enterNetns(netns);
+  const server = spawn(nsenter!, [...enter, busybox, "httpd", "-f", "-p", `${OUTSIDE_ADDRESS}:80`, "-h", www], {
     stdio: ["ignore", log, log],
     detached: true,
   });

@@ -5,11 +5,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EngineUnavailable } from "../exit-codes.js";
-import { findProgram, runCommand } from "../host-command.js";
+import { findProgram, isProcessAlive, runCommand, terminateProcess } from "../host-command.js";
 import { findStaticBusybox } from "../static-busybox.js";
 import { pingEngine } from "./docker-host.js";
 import type { Engine } from "./engine.js";
-import { createNamespace, removeNamespace } from "./netns.js";
+import { createNamespace, enterNetns, removeNamespace } from "./netns.js";
 import { createOutsideHost, type OutsideHost } from "./outside-host.js";
 
 /** The static busybox for the outside host's server, or undefined (then there is no outside host). */
@@ -110,9 +110,8 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
     stop: () => stopPrivateEngine(state),
     async restart(daemonConfig) {
       // dockerd stops as `systemctl restart docker` would stop it; with live-restore, containers keep running.
-      if (state.dockerdPid && isAlive(state.dockerdPid)) {
-        process.kill(state.dockerdPid, "SIGTERM");
-        if (!(await waitForExit(state.dockerdPid, 30_000))) throw new EngineUnavailable(`private dockerd ${state.dockerdPid} did not stop for the restart`);
+      if (state.dockerdPid && !(await terminateProcess(state.dockerdPid, 30_000))) {
+        throw new EngineUnavailable(`private dockerd ${state.dockerdPid} did not stop for the restart`);
       }
       writeFileSync(join(dir, "daemon.json"), JSON.stringify(daemonConfig, null, 2));
       await launchDockerd(state, dockerd, options.readyTimeoutMs ?? 30_000);
@@ -125,10 +124,11 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
   const { dir } = state;
   const socket = join(dir, "docker.sock");
   const log = openSync(join(dir, "dockerd.log"), "a");
+  const [nsenter, ...enter] = enterNetns(state.netns);
   const child = spawn(
-    "nsenter",
+    nsenter!,
     [
-      `--net=/run/netns/${state.netns}`,
+      ...enter,
       dockerd,
       "--data-root", join(dir, "data"),
       "--exec-root", join(dir, "exec"),
@@ -165,25 +165,6 @@ function writeState(state: PrivateEngineState): void {
   writeFileSync(join(state.dir, "state.json"), JSON.stringify(state, null, 2));
 }
 
-function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await sleep(50);
-  }
-  return true;
-}
-
 /**
  * Stops a private engine and removes everything it made: the daemon and its
  * containerd and shims, the network namespace (and with it every veth and
@@ -196,9 +177,7 @@ export async function stopPrivateEngine(state: PrivateEngineState): Promise<void
   if (state.dockerdPid) pids.add(state.dockerdPid);
   if (existsSync(pidFile)) pids.add(Number(readFileSync(pidFile, "utf8").trim()));
   for (const pid of pids) {
-    if (!isAlive(pid)) continue;
-    process.kill(pid, "SIGTERM");
-    if (!(await waitForExit(pid, 15_000))) process.kill(pid, "SIGKILL");
+    if (!(await terminateProcess(pid, 15_000))) process.kill(pid, "SIGKILL");
   }
   // Whatever still runs inside the namespaces (shims, containers, the outside host's server) goes with them.
   if (state.outsideNetns) await removeNamespace(state.outsideNetns);
@@ -245,7 +224,7 @@ export function orphanedPrivateEngines(): PrivateEngineState[] {
     }
     try {
       const state = JSON.parse(readFileSync(file, "utf8")) as PrivateEngineState;
-      if (isAlive(state.ownerPid)) live.add(state.id);
+      if (isProcessAlive(state.ownerPid)) live.add(state.id);
       else orphans.push(state);
     } catch {
       orphans.push(bare); // a half-written state file: the directory is all there is to remove

@@ -8,6 +8,7 @@ import { Probe } from "./probe.js";
 import { endpointConfig, errorText } from "./docker-api.js";
 import { ProbeBuilder } from "./probe-builder.js";
 import { subnetsOverlap } from "../cidr.js";
+import { enterNetns } from "../engine/netns.js";
 import { runCommand } from "../host-command.js";
 import { parseRuleset, type Ruleset } from "../iptables-rules.js";
 
@@ -505,8 +506,9 @@ export class LabScope {
   private async inEngineNamespace(argv: string[]): Promise<{ stdout: string; stderr: string; how: string }> {
     const netns = this.lab.engineNetns;
     if (!netns) throw new Error("this engine's namespace is not docknet's (declare needs.engineNamespace)");
-    const out = await runCommand("nsenter", [`--net=/run/netns/${netns}`, ...argv], { timeoutMs: 15_000 });
-    return { stdout: out.stdout, stderr: out.stderr, how: `nsenter --net=/run/netns/${netns} ${argv.join(" ")}` };
+    const [nsenter, ...enter] = enterNetns(netns);
+    const out = await runCommand(nsenter!, [...enter, ...argv], { timeoutMs: 15_000 });
+    return { stdout: out.stdout, stderr: out.stderr, how: [nsenter, ...enter, ...argv].join(" ") };
   }
 
   async inspectNetwork(network: NetworkRef): Promise<Observation<NetworkFacts>> {
