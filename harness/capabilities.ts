@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import type { OutsideHost } from "./engine/outside-host.js";
+import { KERNEL_TIERS, missingKernelOptions, readLocalKernelConfig, type KernelTier } from "./kernel-config.js";
 
 /** Facts about an engine that scenarios may need; detected once per engine. */
 export interface Capabilities {
@@ -22,6 +23,20 @@ export interface Capabilities {
   readonly daemonConfig?: Readonly<Record<string, unknown>>;
   /** The network namespace a private engine lives in (docknet can read its firewall there). */
   readonly engineNetns?: string;
+  /**
+   * For each kernel feature, the options the engine's kernel lacks (empty: present). Known when the
+   * engine runs on this machine (its kernel is ours); absent for a remote engine.
+   */
+  readonly kernelMissing?: Readonly<Record<KernelTier, readonly string[]>>;
+  /** The nodes multi-host scenarios run on, when the run has them. */
+  readonly cluster?: ClusterFacts;
+}
+
+export interface ClusterFacts {
+  readonly nodes: number;
+  /** docknet's own lab: scenarios may re-form its swarm, make nodes leave, replace ingress. */
+  readonly disposable: boolean;
+  readonly description: string;
 }
 
 /** A capability a scenario needs, and the sentence that says it is missing. */
@@ -34,9 +49,11 @@ export interface Requirement {
 /** Reads the engine's facts through the lab's connection. */
 export async function detectCapabilities(
   docker: Docker,
-  engine: { kind: Capabilities["engineKind"]; outsideHost?: OutsideHost; netns?: string },
+  engine: { kind: Capabilities["engineKind"]; dockerHost: string; outsideHost?: OutsideHost; netns?: string },
   daemonConfig?: Readonly<Record<string, unknown>>,
 ): Promise<Capabilities> {
+  // An engine behind a unix socket (or one docknet started) shares this machine's kernel.
+  const kernel = engine.kind === "private" || engine.dockerHost.startsWith("unix://") ? readLocalKernelConfig() : undefined;
   const [info, version, networks] = await Promise.all([docker.info(), docker.version(), docker.listNetworks()]);
   const securityOptions: string[] = info.SecurityOptions ?? [];
   return {
@@ -54,6 +71,7 @@ export async function detectCapabilities(
     ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
     ...(engine.kind === "private" ? { daemonConfig: daemonConfig ?? {} } : {}),
     ...(engine.netns ? { engineNetns: engine.netns } : {}),
+    ...(kernel ? { kernelMissing: missingKernelOptions(kernel) } : {}),
   };
 }
 
@@ -106,15 +124,40 @@ export const needs = {
         ? undefined
         : "no outside host: docknet builds one (a namespace behind a veth) only around its private engines, never on a real network",
   },
+  multiHost: {
+    name: "multi-host lab",
+    missing: (c) =>
+      c.cluster
+        ? undefined
+        : "needs several engines in one swarm: docknet run --lab 3 brings docknet's own up (or --nodes HOST,HOST… names your swarm's nodes)",
+  },
+  disposableSwarm: {
+    name: "docknet's own swarm",
+    missing: (c) =>
+      c.cluster?.disposable === false
+        ? "re-forms the swarm or takes nodes out of it: runs only on docknet's own lab, never on a swarm docknet did not make"
+        : undefined,
+  },
   driver: (driver: string): Requirement => ({
     name: `${driver} driver`,
     missing: (c) => (c.networkDrivers.includes(driver) ? undefined : `engine has no ${driver} network driver (has ${c.networkDrivers.join(", ")})`),
+  }),
+  /** A kernel feature; unknown kernels (remote engines) are given the benefit of the doubt. */
+  kernel: (tier: KernelTier, why: string): Requirement => ({
+    name: `kernel ${tier}`,
+    missing: (c) => {
+      const absent = c.kernelMissing?.[tier] ?? [];
+      return absent.length ? `kernel has no ${absent.join(", ")} (${why})` : undefined;
+    },
   }),
   engineAtLeast: (minimum: string, why: string): Requirement => ({
     name: `engine >= ${minimum}`,
     missing: (c) => (versionAtLeast(c.engineVersion, minimum) ? undefined : `engine ${c.engineVersion} is older than ${minimum} (${why})`),
   }),
-} satisfies Record<string, Requirement | ((...args: string[]) => Requirement)>;
+} satisfies Record<string, Requirement | ((...args: never[]) => Requirement)>;
+
+/** Kernel tiers a requirement may name. */
+export const KERNEL_FEATURES = Object.keys(KERNEL_TIERS) as KernelTier[];
 
 /** The reasons a set of requirements is not met; empty when all are. */
 export function missingRequirements(requirements: readonly Requirement[], capabilities: Capabilities): string[] {

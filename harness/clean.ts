@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import Docker from "dockerode";
 import { dockerodeOptions, pingEngine, resolveCurrentDockerHost } from "./engine/docker-host.js";
+import { labIsHeld, orphanedLabs, stopLab } from "./engine/multi-host-lab.js";
 import { orphanedPrivateEngines, stopPrivateEngine } from "./engine/private-engine.js";
 import { isProcessAlive } from "./host-command.js";
 import { removeLeftoverRuns } from "./lab/lab.js";
@@ -12,14 +13,19 @@ function ownerIsDead(owner: string | undefined): boolean {
 }
 
 /**
- * Removes what dead runs left behind: private engines whose owner is gone
- * (daemon, namespace, mounts, directory), and labelled containers and
+ * Removes what dead runs left behind: multi-host labs whose run died (or
+ * whose start was killed), private engines whose owner is gone (daemon,
+ * namespace, mounts, directory), and labelled containers and
  * networks on the current engine whose owning process is gone (or all of
  * them with `all`).
  */
 export async function cleanLeftovers(options: { all: boolean }): Promise<string> {
   const lines: string[] = [];
-  const engines = orphanedPrivateEngines();
+  // Labs first: they take their nodes with them. A lab kept by `docknet lab up` is not a leftover.
+  const labs = orphanedLabs();
+  for (const lab of labs) await stopLab(lab);
+  lines.push(`labs removed: ${labs.length}`);
+  const engines = orphanedPrivateEngines(labIsHeld);
   for (const engine of engines) await stopPrivateEngine(engine);
   lines.push(`private engines stopped: ${engines.length}`);
 

@@ -23,6 +23,21 @@ import { matrixFailed, runMatrix } from "./matrix.js";
 import { runFailed } from "./results.js";
 import { VERSION } from "./version.js";
 import { isLabFault, type LabFault } from "./lab/faults.js";
+import { listLabs, startMultiHostLab, stopLab, validateLabSize, type MultiHostLabState } from "./engine/multi-host-lab.js";
+import { privateEnginePrerequisites } from "./engine/private-engine.js";
+import type { ClusterChoice } from "./session.js";
+
+/** A lab for people: its nodes, and how to reach each. */
+function labText(lab: MultiHostLabState, answers?: string[]): string {
+  const kept = lab.held ? "kept until docknet lab down" : `for run process ${lab.ownerPid}`;
+  const lines = [`lab ${lab.id} (${kept}; bridge ${lab.subnet} in namespace ${lab.hubNetns})`];
+  lab.nodes.forEach((node, i) => {
+    const state = answers ? `  ${answers[i] === "ok" ? "answers" : `DOWN: ${answers[i]}`}` : "";
+    lines.push(`  ${node.name}  ${node.role.padEnd(7)}  ${node.address.padEnd(12)}  DOCKER_HOST=${node.dockerHost}${state}`);
+  });
+  lines.push(`  run on it: docknet run overlay --lab ${lab.id}`);
+  return `${lines.join("\n")}\n`;
+}
 
 /** "90s", "2m", "1500ms" or a bare number of seconds, as milliseconds. */
 export function parseDuration(text: string): number {
@@ -75,6 +90,30 @@ interface RunFlags {
   probeImage?: string;
   daemonConfig?: string;
   color?: boolean;
+  lab?: string;
+  managers?: number;
+  nodes?: string[];
+}
+
+/** `--lab 3` brings a lab of 3 up for the run; `--lab <id>` runs on one `docknet lab up` made; `--nodes` names a swarm. */
+function clusterChoice(flags: RunFlags): ClusterChoice | undefined {
+  if (flags.lab && flags.nodes) throw new UsageError("--lab and --nodes both name where multi-host scenarios run: give one");
+  if (flags.nodes) {
+    if (flags.nodes.length < 2) throw new UsageError("--nodes needs at least two swarm nodes, a manager first (e.g. unix:///run/a.sock,ssh://b)");
+    return { nodes: flags.nodes };
+  }
+  if (!flags.lab) {
+    if (flags.managers) throw new UsageError("--managers goes with --lab N");
+    return undefined;
+  }
+  if (/^\d+$/.test(flags.lab)) {
+    const hosts = Number(flags.lab);
+    const invalid = validateLabSize(hosts, flags.managers ?? 1);
+    if (invalid) throw new UsageError(invalid.replace("--hosts", "--lab"));
+    return { lab: hosts, ...(flags.managers ? { managers: flags.managers } : {}), onProgress: (line) => process.stderr.write(`${line}\n`) };
+  }
+  if (/^[0-9a-f]{6}$/.test(flags.lab)) return { labId: flags.lab };
+  throw new UsageError(`--lab takes a number of hosts (2-9) or the id of a lab that is up (docknet lab status), not "${flags.lab}"`);
 }
 
 function writeOutput(target: string, content: string): void {
@@ -187,7 +226,9 @@ async function runAction(words: string[], flags: RunFlags): Promise<number> {
   process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s); preparing the engine...\n`);
   if (flags.engineVersion && flags.engine === "current") throw new UsageError("--engine-version runs a private engine of that version; it cannot be combined with --engine current");
   const dockerd = flags.engineVersion ? (await engineOfVersion(flags.engineVersion, (line) => process.stderr.write(`engine ${flags.engineVersion}: ${line}\n`))).dockerd : undefined;
+  const cluster = clusterChoice(flags);
   const session = await openSession({
+    ...(cluster ? { cluster } : {}),
     engine: daemonConfig || dockerd ? "private" : flags.engine,
     ...(daemonConfig ? { daemonConfig } : {}),
     ...(dockerd ? { dockerd } : {}),
@@ -197,6 +238,7 @@ async function runAction(words: string[], flags: RunFlags): Promise<number> {
   try {
     if (abort.signal.aborted) return interrupts.exitCode()!;
     process.stderr.write(`engine: ${session.engine.description}; run ${session.lab.runId}\n`);
+    if (session.capabilities.cluster) process.stderr.write(`multi-host: ${session.capabilities.cluster.description}\n`);
     const reporter = new ConsoleReporter({ stream: process.stderr, total: scenarios.length * flags.repeat, ...(flags.color === false ? { color: false } : {}) });
     const outcome = await runConformance(session, {
       scenarios,
@@ -341,6 +383,11 @@ export function buildProgram(): Command {
     .option("--json <file>", "write the results as JSON (- for stdout)")
     .option("--probe-image <image>", "use this local image instead of building the busybox probe")
     .option("--daemon-config <file>", "daemon.json for a private engine (implies --engine private)")
+    .option("--lab <hosts|id>", "run the multi-host scenarios on a lab: a number brings one up for the run (2-9 hosts) and takes it down; an id uses one docknet lab up made")
+    .option("--managers <n>", "with --lab N: how many of the hosts are managers", parsePositiveInt(9))
+    .option("--nodes <hosts>", "run the multi-host scenarios on your swarm: DOCKER_HOST of each node, a manager first, comma-separated", (text: string) =>
+      text.split(",").map((h) => h.trim()).filter(Boolean),
+    )
     .option("--no-color", "no colours in console output")
     // For docknet's own tests: build the lab wrongly in a known way (harness/lab/faults.ts).
     .addOption(new Option("--fault <name...>").hideHelp())
@@ -357,6 +404,8 @@ Examples:
   docknet run --engine private --strict        on a throwaway dockerd; skips count as failures
   docknet run --engine-version 28              on a private Docker 28 (fetched once from Debian)
   docknet run --matrix 20.10,26,28             upgrade rehearsal: what changes between versions
+  docknet run overlay --lab 3                  swarm and overlay across 3 engines docknet brings up
+  docknet run overlay --nodes unix:///a.sock,tcp://b:2376   on your own swarm (a manager first)
 
 docknet labels everything it creates (io.docknet.run=<id>) and removes it on
 success, failure, timeout and Ctrl-C. It never changes an existing engine's
@@ -443,9 +492,86 @@ ${DOCTOR_EXIT_HELP}`,
       process.stderr.write(`${engines.length} engine(s); cache: ${engineCacheDir()}\n`);
     });
 
+  const labCommand = program
+    .command("lab")
+    .description("multi-host labs: private engines in their own network namespaces, on one bridge, formed into a swarm")
+    .addHelpText(
+      "after",
+      `
+A lab is several dockerd on this machine, each in its own network namespace with
+its own address on a lab bridge (10.214.0.0/24, inside a namespace of its own:
+nothing of it is on the host's network), formed into one swarm. Root is needed.
+
+  docknet lab up --hosts 3                     bring a lab up; prints each node's DOCKER_HOST
+  docknet run overlay --lab <id>               run the multi-host scenarios on it
+  DOCKER_HOST=<node1> docker node ls           use it like any swarm
+  docknet lab down                             remove it: engines, namespaces, veths, bridge, files`,
+    );
+  labCommand
+    .command("up")
+    .description("bring a lab up and keep it until docknet lab down")
+    .requiredOption("--hosts <n>", "number of engines (2-9)", parsePositiveInt(9))
+    .option("--managers <n>", "how many of them are swarm managers", parsePositiveInt(9), 1)
+    .option("--engine-version <version>", "engines of this version or Debian suite (fetched once); the system's dockerd when absent")
+    .option("--json", "print the lab as JSON on stdout")
+    .action(async (flags: { hosts: number; managers: number; engineVersion?: string; json?: boolean }) => {
+      const invalid = validateLabSize(flags.hosts, flags.managers);
+      if (invalid) throw new UsageError(invalid);
+      const dockerd = flags.engineVersion ? (await engineOfVersion(flags.engineVersion, (line) => process.stderr.write(`engine ${flags.engineVersion}: ${line}\n`))).dockerd : undefined;
+      const missing = await privateEnginePrerequisites(dockerd);
+      if (missing) throw new EngineUnavailable(missing);
+      const abort = new AbortController();
+      const interrupts = watchInterrupts(abort);
+      const started = performance.now();
+      const lab = await startMultiHostLab({
+        hosts: flags.hosts,
+        managers: flags.managers,
+        held: true,
+        ...(dockerd ? { dockerd } : {}),
+        onProgress: (line) => process.stderr.write(`${line}\n`),
+      });
+      if (abort.signal.aborted) {
+        await lab.stop();
+        process.exitCode = interrupts.exitCode()!;
+        return;
+      }
+      process.stderr.write(`lab ${lab.state.id} up in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      if (flags.json) process.stdout.write(`${JSON.stringify(lab.state, null, 2)}\n`);
+      else process.stdout.write(labText(lab.state));
+    });
+  labCommand
+    .command("status")
+    .description("the labs on this machine: nodes, addresses, DOCKER_HOSTs, and whether each engine answers")
+    .option("--json", "as JSON on stdout")
+    .action(async (flags: { json?: boolean }) => {
+      const labs = listLabs();
+      const rows = await Promise.all(labs.map(async (lab) => ({ ...lab, answers: await Promise.all(lab.nodes.map(async (n) => (await pingEngine(n.dockerHost, 2000)) ?? "ok")) })));
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      for (const lab of rows) process.stdout.write(labText(lab, lab.answers));
+      process.stderr.write(`${labs.length} lab(s)\n`);
+    });
+  labCommand
+    .command("down")
+    .description("remove labs: every engine, namespace, veth, bridge and run directory (all labs when no id is given)")
+    .argument("[id...]", "the labs to remove (docknet lab status lists them)")
+    .action(async (ids: string[]) => {
+      const labs = listLabs();
+      const unknown = ids.filter((id) => !labs.some((l) => l.id === id));
+      if (unknown.length) throw new UsageError(`no lab ${unknown.join(", ")} (labs: ${labs.map((l) => l.id).join(", ") || "none"})`);
+      const chosen = ids.length ? labs.filter((l) => ids.includes(l.id)) : labs;
+      for (const lab of chosen) {
+        await stopLab(lab);
+        process.stderr.write(`lab ${lab.id} removed\n`);
+      }
+      if (chosen.length === 0) process.stderr.write("no lab is up\n");
+    });
+
   program
     .command("clean")
-    .description("remove leftovers of dead runs: private engines, and labelled containers and networks on the current engine")
+    .description("remove leftovers of dead runs: private engines, labs whose run died, and labelled containers and networks on the current engine")
     .option("--all", "also remove resources of runs that may still be alive")
     .action(async (flags: { all?: boolean }) => {
       const { cleanLeftovers } = await import("./clean.js");

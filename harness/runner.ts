@@ -1,9 +1,10 @@
 import { daemonConfigSatisfies, missingRequirements, type Capabilities } from "./capabilities.js";
 import { CheckFailed, type Evidence } from "./evidence.js";
+import type { Cluster } from "./lab/cluster.js";
 import type { Lab } from "./lab/lab.js";
 import type { ScenarioResult } from "./results.js";
 import { inPool } from "./work-pool.js";
-import { scenarioContext, type Scenario, type VersionKey } from "./scenario.js";
+import { runsOnCluster, scenarioContext, ScenarioSkipped, type Scenario, type VersionKey } from "./scenario.js";
 
 export type RunEvent =
   | { readonly type: "started"; readonly scenario: Scenario; readonly attempt: number }
@@ -12,6 +13,8 @@ export type RunEvent =
 export interface RunOptions {
   readonly scenarios: readonly Scenario[];
   readonly lab: Lab;
+  /** The swarm multi-host scenarios run on, when the run has one. */
+  readonly cluster?: Cluster;
   readonly capabilities: Capabilities;
   readonly concurrency: number;
   readonly timeoutMs: number;
@@ -48,8 +51,9 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
     results.push({ index, result });
     options.onEvent?.({ type: "finished", result });
   };
-  const shared = jobs.flatMap((job, index) => (job.scenario.exclusive ? [] : [index]));
-  const alone = jobs.flatMap((job, index) => (job.scenario.exclusive ? [index] : []));
+  const aloneOnEngine = (scenario: Scenario) => scenario.exclusive === true || runsOnCluster(scenario);
+  const shared = jobs.flatMap((job, index) => (aloneOnEngine(job.scenario) ? [] : [index]));
+  const alone = jobs.flatMap((job, index) => (aloneOnEngine(job.scenario) ? [index] : []));
   await inPool(shared, options.concurrency, runJob, () => Boolean(options.signal?.aborted));
   // Exclusive scenarios run last, one at a time, once the engine is quiet.
   for (const index of alone) {
@@ -71,14 +75,16 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   const evidence: Evidence[] = [];
   const versionKeys: VersionKey[] = [];
   const keys = () => (versionKeys.length ? { versionKeys } : {});
-  const scope = options.lab.scope(attempt > 1 ? `${scenario.id}-${attempt}` : scenario.id);
+  const scopeId = attempt > 1 ? `${scenario.id}-${attempt}` : scenario.id;
+  const scope = options.lab.scope(scopeId);
+  const clusterScope = options.cluster && runsOnCluster(scenario) ? options.cluster.scope(scopeId) : undefined;
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ScenarioTimeout(`timed out after ${options.timeoutMs / 1000}s`)), options.timeoutMs);
     });
-    await Promise.race([scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys)), timeout]);
+    await Promise.race([scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope)), timeout]);
     return { ...base, status: "passed", durationMs: performance.now() - started, evidence, ...keys() };
   } catch (error) {
     const durationMs = performance.now() - started;
@@ -87,10 +93,12 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
       if (evidence.at(-1) !== error.evidence) evidence.push(error.evidence);
       return { ...base, status: "failed", durationMs, evidence, reason: error.message, ...keys() };
     }
+    if (error instanceof ScenarioSkipped) return { ...base, status: "skipped", durationMs, evidence, reason: error.message, ...keys() };
     if (error instanceof ScenarioTimeout) return { ...base, status: "failed", durationMs, evidence, reason: error.message, ...keys() };
     return { ...base, status: "error", durationMs, evidence, reason: error instanceof Error ? error.message : String(error), ...keys() };
   } finally {
     clearTimeout(timer);
     await scope.tearDown().catch(() => undefined);
+    await clusterScope?.tearDown().catch(() => undefined);
   }
 }

@@ -1,5 +1,6 @@
-import { versionAtLeast, type Capabilities, type Requirement } from "./capabilities.js";
+import { needs, versionAtLeast, type Capabilities, type Requirement } from "./capabilities.js";
 import { Check, type Evidence, type Observation } from "./evidence.js";
+import type { ClusterScope } from "./lab/cluster.js";
 import type { LabScope } from "./lab/lab.js";
 
 /** An area groups scenarios (one file in scenarios/, one JUnit testsuite): "dns", "isolation", ... */
@@ -17,6 +18,23 @@ export interface ScenarioContext {
    * recorded with the result: an engine matrix shows what an upgrade changes.
    */
   since(version: string, source: string): boolean;
+  /** The swarm's nodes, for multi-host scenarios (those that require needs.multiHost). */
+  cluster(): ClusterScope;
+  /**
+   * Ends the scenario as skipped, with the diagnosis: for behaviour the host
+   * cannot give, found out by trying (the evidence so far is kept).
+   */
+  skip(reason: string): never;
+}
+
+/** Thrown by context.skip(): the scenario found that this host cannot show the behaviour. */
+export class ScenarioSkipped extends Error {
+  override readonly name = "ScenarioSkipped";
+}
+
+/** Multi-host scenarios share one swarm: they run one at a time, after the others. */
+export function runsOnCluster(scenario: Scenario): boolean {
+  return scenario.requires.includes(needs.multiHost);
 }
 
 /** A version boundary a scenario's expectations depend on, and whether the engine is past it. */
@@ -55,9 +73,22 @@ export function scenario(definition: ScenarioDefinition): Scenario {
 }
 
 /** Builds the context for one run of a scenario, collecting its evidence. */
-export function scenarioContext(lab: LabScope, engine: Capabilities, evidence: Evidence[], versionKeys: VersionKey[] = []): ScenarioContext {
+export function scenarioContext(
+  lab: LabScope,
+  engine: Capabilities,
+  evidence: Evidence[],
+  versionKeys: VersionKey[] = [],
+  cluster?: ClusterScope,
+): ScenarioContext {
   return {
     lab,
+    cluster() {
+      if (!cluster) throw new Error("this run has no multi-host lab (declare needs.multiHost)");
+      return cluster;
+    },
+    skip(reason) {
+      throw new ScenarioSkipped(reason);
+    },
     engine,
     check: (claim, observation) => new Check(claim, observation, (e) => evidence.push(e)),
     since(version, source) {

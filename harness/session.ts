@@ -13,6 +13,17 @@ import { summarize, type Explanation, type RunReport } from "./results.js";
 import { runScenarios, type RunEvent } from "./runner.js";
 import { needOwnEngine, runOnConfiguredEngines } from "./configured-engines.js";
 import type { Scenario } from "./scenario.js";
+import { Cluster, type ClusterNode } from "./lab/cluster.js";
+import { attachLab, startMultiHostLab, type MultiHostLab } from "./engine/multi-host-lab.js";
+import { dockerodeOptions, pingEngine } from "./engine/docker-host.js";
+import { EngineUnavailable } from "./exit-codes.js";
+import Docker from "dockerode";
+
+/** Where multi-host scenarios run: a lab brought up for the run, a lab that is up, or the user's own swarm. */
+export type ClusterChoice =
+  | { readonly lab: number; readonly managers?: number; readonly onProgress?: (message: string) => void }
+  | { readonly labId: string }
+  | { readonly nodes: readonly string[] };
 
 
 export interface SessionOptions {
@@ -22,22 +33,39 @@ export interface SessionOptions {
   readonly dockerd?: string;
   readonly probeImage?: string;
   readonly faults?: Iterable<LabFault>;
+  readonly cluster?: ClusterChoice;
 }
 
 /** An engine, the lab on it, and the engine's facts: everything a run needs. */
 export interface Session {
   readonly engine: Engine;
   readonly lab: Lab;
+  /** The swarm multi-host scenarios run on, when the run has one. */
+  readonly cluster?: Cluster;
   readonly capabilities: Capabilities;
   /** Removes everything the run made, then stops a private engine. Safe to call twice. */
   close(): Promise<void>;
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
-  const engine = await selectEngine(options.engine, {
-    ...(options.daemonConfig ? { daemonConfig: options.daemonConfig } : {}),
-    ...(options.dockerd ? { dockerd: options.dockerd } : {}),
-  });
+  const [engineStart, labStart] = await Promise.allSettled([
+    selectEngine(options.engine, {
+      ...(options.daemonConfig ? { daemonConfig: options.daemonConfig } : {}),
+      ...(options.dockerd ? { dockerd: options.dockerd } : {}),
+    }),
+    openMultiHostLab(options),
+  ]);
+  const multiHostLab = labStart.status === "fulfilled" ? labStart.value : undefined;
+  const ownLab = options.cluster && "lab" in options.cluster ? multiHostLab : undefined;
+  if (engineStart.status === "rejected") {
+    await ownLab?.stop();
+    throw engineStart.reason;
+  }
+  const engine = engineStart.value;
+  if (labStart.status === "rejected") {
+    await engine.stop();
+    throw labStart.reason;
+  }
   try {
     // testcontainers connects once per process, to DOCKER_HOST. Ryuk would need a registry pull,
     // and so would its host detection inside a container (it runs alpine to find the gateway);
@@ -55,23 +83,67 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(engine.netns ? { engineNetns: engine.netns } : {}),
       ...(engine.restart ? { restartEngine: (config: Record<string, unknown>) => engine.restart!(config) } : {}),
     });
-    const capabilities = await detectCapabilities(lab.docker, engine, options.daemonConfig);
+    const cluster = options.cluster ? await openCluster(options.cluster, multiHostLab, runId, options.faults) : undefined;
+    const engineFacts = await detectCapabilities(lab.docker, engine, options.daemonConfig);
+    const capabilities = cluster
+      ? { ...engineFacts, cluster: { nodes: cluster.nodes.length, disposable: cluster.control !== undefined, description: clusterDescription(options.cluster!, multiHostLab) } }
+      : engineFacts;
     let closed = false;
     return {
       engine,
       lab,
+      ...(cluster ? { cluster } : {}),
       capabilities,
       close: async () => {
         if (closed) return;
         closed = true;
         await lab.tearDown().catch(() => undefined);
-        await engine.stop();
+        await cluster?.tearDown().catch(() => undefined);
+        await Promise.all([engine.stop(), ownLab?.stop()]);
       },
     };
   } catch (error) {
-    await engine.stop();
+    await Promise.all([engine.stop(), ownLab?.stop()]);
     throw error;
   }
+}
+
+async function openMultiHostLab(options: SessionOptions): Promise<MultiHostLab | undefined> {
+  const choice = options.cluster;
+  if (!choice) return undefined;
+  if ("lab" in choice) {
+    return startMultiHostLab({
+      hosts: choice.lab,
+      ...(choice.managers ? { managers: choice.managers } : {}),
+      ...(options.dockerd ? { dockerd: options.dockerd } : {}),
+      ...(choice.onProgress ? { onProgress: choice.onProgress } : {}),
+    });
+  }
+  return "labId" in choice ? attachLab(choice.labId) : undefined;
+}
+
+/** The run's swarm: a docknet lab's nodes (which scenarios may re-form), or the nodes the user named. */
+async function openCluster(choice: ClusterChoice, multiHostLab: MultiHostLab | undefined, runId: string, faults?: Iterable<LabFault>): Promise<Cluster> {
+  if (multiHostLab) {
+    return Cluster.open({ nodes: multiHostLab.nodes, runId, control: multiHostLab, ...(faults ? { faults } : {}) });
+  }
+  const hosts = "nodes" in choice ? choice.nodes : [];
+  const nodes: ClusterNode[] = [];
+  for (const [index, dockerHost] of hosts.entries()) {
+    const problem = await pingEngine(dockerHost);
+    if (problem !== undefined) throw new EngineUnavailable(`swarm node ${dockerHost} does not answer: ${problem}`);
+    const docker = new Docker(dockerodeOptions(dockerHost));
+    const info = (await docker.info()) as { Swarm?: { NodeAddr?: string; LocalNodeState?: string; ControlAvailable?: boolean } };
+    if (info.Swarm?.LocalNodeState !== "active") throw new EngineUnavailable(`${dockerHost} is not in a swarm (state ${info.Swarm?.LocalNodeState ?? "unknown"})`);
+    if (index === 0 && !info.Swarm.ControlAvailable) throw new EngineUnavailable(`${dockerHost} is not a swarm manager: name a manager first in --nodes`);
+    nodes.push({ name: `node${index + 1}`, docker, dockerHost, address: info.Swarm.NodeAddr ?? "" });
+  }
+  return Cluster.open({ nodes, runId, ...(faults ? { faults } : {}) });
+}
+
+function clusterDescription(choice: ClusterChoice, multiHostLab: MultiHostLab | undefined): string {
+  if (multiHostLab) return `docknet lab ${multiHostLab.state.id}: ${multiHostLab.nodes.length} private engines in one swarm on bridge ${multiHostLab.state.subnet}`;
+  return `swarm nodes ${"nodes" in choice ? choice.nodes.join(", ") : ""}`;
 }
 
 export interface ConformanceOptions {
@@ -98,6 +170,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
     runScenarios({
       scenarios: here,
       lab: session.lab,
+      ...(session.cluster ? { cluster: session.cluster } : {}),
       capabilities: session.capabilities,
       concurrency: options.concurrency,
       timeoutMs: options.timeoutMs,

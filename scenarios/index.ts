@@ -9,6 +9,7 @@ import isolation from "./isolation.js";
 import links from "./links.js";
 import none from "./none.js";
 import options from "./options.js";
+import overlay from "./overlay.js";
 import publishing from "./publishing.js";
 import userBridge from "./user-bridge.js";
 
@@ -26,4 +27,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...none,
   ...links,
   ...daemonConfig,
+  ...overlay,
 ];

@@ -1,5 +1,6 @@
 import { parseRuleset, type Ruleset } from "../iptables-rules.js";
 import { parseDockerdArgv } from "./dockerd-process.js";
+import { parseKernelConfig } from "../kernel-config.js";
 import { isAvailable, type ReadingKey, type Readings } from "./readings.js";
 
 /** A reading a check needs is not there; the check is skipped with this reason. */
@@ -265,12 +266,7 @@ export class Facts {
 
   /** Kernel options set to y or m; from the kernel's config, else the loaded modules. */
   kernelOptions(): ReadonlyMap<string, "y" | "m"> {
-    const options = new Map<string, "y" | "m">();
-    for (const line of this.text("kernel.config").split("\n")) {
-      const match = /^(CONFIG_\w+)=([ym])$/.exec(line.trim());
-      if (match) options.set(match[1]!, match[2] as "y" | "m");
-    }
-    return options;
+    return parseKernelConfig(this.text("kernel.config"));
   }
 
   loadedModules(): ReadonlySet<string> {

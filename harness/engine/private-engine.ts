@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EngineUnavailable } from "../exit-codes.js";
-import { findProgram, isProcessAlive, runCommand, terminateProcess } from "../host-command.js";
+import { findProgram, isProcessAlive, runCommand, runOrFail, terminateProcess } from "../host-command.js";
 import { findStaticBusybox } from "../static-busybox.js";
 import { pingEngine } from "./docker-host.js";
 import type { Engine } from "./engine.js";
@@ -29,7 +29,21 @@ export interface PrivateEngineState {
   readonly dir: string;
   readonly startedAt: string;
   dockerdPid?: number;
+  /** The dockerd binary the engine runs (a restart runs the same). */
+  dockerd?: string;
   outsideNetns?: string;
+  /** The multi-host lab this engine is a node of: the lab, not the engine's starter, decides when it goes. */
+  labId?: string;
+}
+
+/** A node's link to a multi-host lab's bridge, in place of an outside host. */
+export interface LabUplink {
+  readonly labId: string;
+  /** The namespace holding the lab bridge. */
+  readonly hubNetns: string;
+  readonly bridge: string;
+  /** The node's address on the lab network, with its prefix ("10.214.0.11/24"). */
+  readonly address: string;
 }
 
 export interface PrivateEngineOptions {
@@ -39,6 +53,8 @@ export interface PrivateEngineOptions {
   readonly dockerd?: string;
   /** How long to wait for /_ping. */
   readonly readyTimeoutMs?: number;
+  /** Makes the engine a node of a multi-host lab, linked to the lab bridge (and with no outside host). */
+  readonly uplink?: LabUplink;
 }
 
 /** Where private engines keep their run directories (data-root, exec-root, socket, log). */
@@ -79,7 +95,13 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
 
   const id = randomBytes(4).toString("hex");
   const dir = namesOf(id).dir;
-  const state: PrivateEngineState = { ...namesOf(id), ownerPid: process.pid, startedAt: new Date().toISOString() };
+  const state: PrivateEngineState = {
+    ...namesOf(id),
+    ownerPid: process.pid,
+    startedAt: new Date().toISOString(),
+    dockerd,
+    ...(options.uplink ? { labId: options.uplink.labId } : {}),
+  };
   mkdirSync(dir, { recursive: true });
   // The state file comes first, so that a crash at any later step leaves something `clean` can find.
   writeState(state);
@@ -87,7 +109,8 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
   let outsideHost: OutsideHost | undefined;
   try {
     await createNamespace(state.netns);
-    const busybox = staticBusybox();
+    const busybox = options.uplink ? undefined : staticBusybox();
+    if (options.uplink) await linkToLab(state, options.uplink);
     if (busybox) {
       state.outsideNetns = `${state.netns}-out`;
       writeState(state);
@@ -109,14 +132,38 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
     ...(outsideHost ? { outsideHost } : {}),
     stop: () => stopPrivateEngine(state),
     async restart(daemonConfig) {
-      // dockerd stops as `systemctl restart docker` would stop it; with live-restore, containers keep running.
-      if (state.dockerdPid && !(await terminateProcess(state.dockerdPid, 30_000))) {
-        throw new EngineUnavailable(`private dockerd ${state.dockerdPid} did not stop for the restart`);
-      }
       writeFileSync(join(dir, "daemon.json"), JSON.stringify(daemonConfig, null, 2));
-      await launchDockerd(state, dockerd, options.readyTimeoutMs ?? 30_000);
+      await restartDockerd(state, options.readyTimeoutMs);
     },
   };
+}
+
+/**
+ * Stops the engine's dockerd as `systemctl restart docker` would (with
+ * live-restore, containers keep running) and starts it again with the
+ * daemon.json in its directory.
+ */
+async function restartDockerd(state: PrivateEngineState, readyTimeoutMs = 30_000): Promise<void> {
+  if (state.dockerdPid && !(await terminateProcess(state.dockerdPid, 30_000))) {
+    throw new EngineUnavailable(`private dockerd ${state.dockerdPid} did not stop for the restart`);
+  }
+  await launchDockerd(state, state.dockerd ?? (await findProgram("dockerd"))!, readyTimeoutMs);
+}
+
+/** Restarts the dockerd of a private engine known by its state file (a lab node, by its engine id). */
+export async function restartPrivateEngine(engineId: string): Promise<void> {
+  const state = JSON.parse(readFileSync(join(namesOf(engineId).dir, "state.json"), "utf8")) as PrivateEngineState;
+  await restartDockerd(state);
+}
+
+/** A veth from the engine's namespace to the lab bridge: the node's one network card. */
+async function linkToLab(state: PrivateEngineState, uplink: LabUplink): Promise<void> {
+  const context = `lab node ${state.id}: `;
+  const [inner, outer] = [`eth-lab`, `dnl-${state.id}`];
+  await runOrFail("ip", ["link", "add", inner, "netns", state.netns, "type", "veth", "peer", "name", outer, "netns", uplink.hubNetns], context, 10_000);
+  await runOrFail("ip", ["-n", uplink.hubNetns, "link", "set", outer, "master", uplink.bridge, "up"], context, 10_000);
+  await runOrFail("ip", ["-n", state.netns, "addr", "add", uplink.address, "dev", inner], context, 10_000);
+  await runOrFail("ip", ["-n", state.netns, "link", "set", inner, "up"], context, 10_000);
 }
 
 /** Starts dockerd in the engine's namespace with its own roots, socket and daemon.json; resolves once /_ping answers. */
@@ -195,6 +242,19 @@ async function unmountUnder(dir: string): Promise<void> {
   for (const mountPoint of mounts) await runCommand("umount", ["-l", mountPoint], { timeoutMs: 5000 });
 }
 
+/** The engines of one multi-host lab, as their state files record them. */
+export function engineStatesOfLab(labId: string): PrivateEngineState[] {
+  const entries = existsSync(enginesDir()) ? readdirSync(enginesDir()) : [];
+  return entries.flatMap((entry) => {
+    try {
+      const state = JSON.parse(readFileSync(join(enginesDir(), entry, "state.json"), "utf8")) as PrivateEngineState;
+      return state.labId === labId ? [state] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** Where engine `id` lives: its namespace and its run directory. */
 function namesOf(id: string): Pick<PrivateEngineState, "id" | "netns" | "dir"> {
   return { id, netns: `docknet-${id}`, dir: join(enginesDir(), id) };
@@ -209,9 +269,10 @@ function orphanOf(id: string): PrivateEngineState {
 /**
  * Private engines whose owning process is gone: what `docknet clean` stops.
  * A namespace of docknet's with no engine directory left (a crash between
- * the two removals) counts too.
+ * the two removals) counts too. Nodes of a multi-host lab that is still held
+ * (`docknet lab up`) are the lab's, whoever started them.
  */
-export function orphanedPrivateEngines(): PrivateEngineState[] {
+export function orphanedPrivateEngines(labIsHeld: (labId: string) => boolean = () => false): PrivateEngineState[] {
   const orphans: PrivateEngineState[] = [];
   const live = new Set<string>();
   const entries = existsSync(enginesDir()) ? readdirSync(enginesDir()) : [];
@@ -224,7 +285,7 @@ export function orphanedPrivateEngines(): PrivateEngineState[] {
     }
     try {
       const state = JSON.parse(readFileSync(file, "utf8")) as PrivateEngineState;
-      if (isProcessAlive(state.ownerPid)) live.add(state.id);
+      if (isProcessAlive(state.ownerPid) || (state.labId !== undefined && labIsHeld(state.labId))) live.add(state.id);
       else orphans.push(state);
     } catch {
       orphans.push(bare); // a half-written state file: the directory is all there is to remove

@@ -18,6 +18,13 @@ export const LAB_FAULTS = {
   "extra-hosts-dropped": "--add-host entries are not passed to the engine",
   "links-dropped": "--link options are not passed to the engine",
   "daemon-config-dropped": "scenarios that need their own daemon configuration get an engine started without it",
+  // Multi-host labs:
+  "data-path-blocked": "every lab node drops VXLAN (udp 4789, the overlay data path) from the others",
+  "overlays-not-attachable": "overlays asked to be --attachable are created without it",
+  "ingress-removed": "the swarm's ingress network is removed once the swarm is formed",
+  "swarm-leave-skipped": "docker swarm leave is never sent to the node",
+  "swarm-init-options-ignored": "options given to docker swarm init (data-path port, address pool) are not applied",
+  "service-options-ignored": "a service's endpoint mode, publish mode and DNS options are not applied",
 } as const;
 
 export type LabFault = keyof typeof LAB_FAULTS;

@@ -7,7 +7,12 @@ import type { EndpointSpec, LabScope, NetworkRef } from "./lab.js";
 import { dockerodeHandle, Probe, type ContainerHandle } from "./probe.js";
 
 /** Written by a probe's start script once its servers listen (busybox httpd binds before it daemonizes). */
-const READY_MARK = "/tmp/docknet-ready";
+export const READY_MARK = "/tmp/docknet-ready";
+
+/** A probe's command: its servers (busybox httpd), the ready mark, then a long sleep that keeps it alive for exec. */
+export function probeStartScript(servers: readonly number[]): string {
+  return `${servers.map((port) => `httpd -p ${port} -h /www;`).join(" ")} touch ${READY_MARK}; exec sleep 2147483647`;
+}
 
 /** Starts a container and returns at once: probes are ready as soon as they run. */
 class StartedAtOnce extends AbstractWaitStrategy {
@@ -269,9 +274,7 @@ export class ProbeBuilder {
     return { probe, attempt: { started: true, message: "started", state: "running" }, how };
   }
 
-  /** The container's command: its servers, then a long sleep that keeps it alive for exec. */
   private startScript(): string {
-    const servers = this.scope.has("servers-down") ? [] : this.servers.map((port) => `httpd -p ${port} -h /www;`);
-    return `${servers.join(" ")} touch ${READY_MARK}; exec sleep 2147483647`;
+    return probeStartScript(this.scope.has("servers-down") ? [] : this.servers);
   }
 }

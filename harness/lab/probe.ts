@@ -100,9 +100,10 @@ export class Probe {
     return { ...answer, value: answer.value.addresses };
   }
 
-  /** One ICMP echo; resolves names the way applications do (hosts file, then DNS). */
-  async ping(target: string, family: "ipv4" | "ipv6" = "ipv4"): Promise<Observation<PingResult>> {
-    const out = await this.exec(["ping", ...(family === "ipv6" ? ["-6"] : []), "-c", "1", "-W", "2", target]);
+  /** One ICMP echo (of `payloadBytes` when given); resolves names the way applications do (hosts file, then DNS). */
+  async ping(target: string, family: "ipv4" | "ipv6" = "ipv4", payloadBytes?: number): Promise<Observation<PingResult>> {
+    const size = payloadBytes !== undefined ? ["-s", String(payloadBytes)] : [];
+    const out = await this.exec(["ping", ...(family === "ipv6" ? ["-6"] : []), ...size, "-c", "1", "-W", "2", target]);
     return { value: parsePing(`${out.stdout}\n${out.stderr}`, out.code), how: out.how, raw: out.stdout + out.stderr };
   }
 

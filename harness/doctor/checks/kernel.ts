@@ -1,19 +1,8 @@
 import { finding, ok, type DoctorCheck, type Severity } from "../check.js";
 import type { Facts } from "../facts.js";
+import { KERNEL_TIERS } from "../../kernel-config.js";
 
-/** Kernel options from moby's contrib/check-config.sh, by what needs them. */
-export const KERNEL_TIERS = {
-  bridge: [
-    "CONFIG_NAMESPACES", "CONFIG_NET_NS", "CONFIG_VETH", "CONFIG_BRIDGE", "CONFIG_BRIDGE_NETFILTER", "CONFIG_IP_NF_FILTER",
-    "CONFIG_IP_NF_MANGLE", "CONFIG_IP_NF_TARGET_MASQUERADE", "CONFIG_NETFILTER_XT_MATCH_ADDRTYPE", "CONFIG_NETFILTER_XT_MATCH_CONNTRACK",
-    "CONFIG_NETFILTER_XT_MARK", "CONFIG_IP_NF_NAT", "CONFIG_NF_NAT", "CONFIG_IP_NF_RAW",
-  ],
-  ipvs: ["CONFIG_IP_VS", "CONFIG_IP_VS_NFCT", "CONFIG_IP_VS_PROTO_TCP", "CONFIG_IP_VS_PROTO_UDP", "CONFIG_IP_VS_RR", "CONFIG_NETFILTER_XT_MATCH_IPVS"],
-  overlay: ["CONFIG_VXLAN", "CONFIG_BRIDGE_VLAN_FILTERING"],
-  encryptedOverlay: ["CONFIG_XFRM", "CONFIG_XFRM_USER", "CONFIG_XFRM_ALGO", "CONFIG_INET_ESP", "CONFIG_CRYPTO_GCM", "CONFIG_CRYPTO_SEQIV", "CONFIG_CRYPTO_GHASH"],
-  macvlan: ["CONFIG_MACVLAN", "CONFIG_DUMMY"],
-  ipvlan: ["CONFIG_IPVLAN"],
-} as const;
+export { KERNEL_TIERS };
 
 function missing(facts: Facts, options: readonly string[]): string[] {
   const have = facts.kernelOptions();

@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from "node:fs";
+import { release } from "node:os";
+import { gunzipSync } from "node:zlib";
+
+/** Kernel options from moby's contrib/check-config.sh, by the Docker feature that needs them. */
+export const KERNEL_TIERS = {
+  bridge: [
+    "CONFIG_NAMESPACES", "CONFIG_NET_NS", "CONFIG_VETH", "CONFIG_BRIDGE", "CONFIG_BRIDGE_NETFILTER", "CONFIG_IP_NF_FILTER",
+    "CONFIG_IP_NF_MANGLE", "CONFIG_IP_NF_TARGET_MASQUERADE", "CONFIG_NETFILTER_XT_MATCH_ADDRTYPE", "CONFIG_NETFILTER_XT_MATCH_CONNTRACK",
+    "CONFIG_NETFILTER_XT_MARK", "CONFIG_IP_NF_NAT", "CONFIG_NF_NAT", "CONFIG_IP_NF_RAW",
+  ],
+  ipvs: ["CONFIG_IP_VS", "CONFIG_IP_VS_NFCT", "CONFIG_IP_VS_PROTO_TCP", "CONFIG_IP_VS_PROTO_UDP", "CONFIG_IP_VS_RR", "CONFIG_NETFILTER_XT_MATCH_IPVS"],
+  overlay: ["CONFIG_VXLAN", "CONFIG_BRIDGE_VLAN_FILTERING"],
+  encryptedOverlay: ["CONFIG_XFRM", "CONFIG_XFRM_USER", "CONFIG_XFRM_ALGO", "CONFIG_INET_ESP", "CONFIG_CRYPTO_GCM", "CONFIG_CRYPTO_SEQIV", "CONFIG_CRYPTO_GHASH"],
+  macvlan: ["CONFIG_MACVLAN", "CONFIG_DUMMY"],
+  ipvlan: ["CONFIG_IPVLAN"],
+} as const;
+
+export type KernelTier = keyof typeof KERNEL_TIERS;
+
+/** Options set to y or m in a kernel config text. */
+export function parseKernelConfig(text: string): ReadonlyMap<string, "y" | "m"> {
+  const options = new Map<string, "y" | "m">();
+  for (const line of text.split("\n")) {
+    const match = /^(CONFIG_\w+)=([ym])$/.exec(line.trim());
+    if (match) options.set(match[1]!, match[2] as "y" | "m");
+  }
+  return options;
+}
+
+/** The running kernel's config (/proc/config.gz, else /boot/config-<release>), or undefined when neither is readable. */
+export function readLocalKernelConfig(): ReadonlyMap<string, "y" | "m"> | undefined {
+  try {
+    if (existsSync("/proc/config.gz")) return parseKernelConfig(gunzipSync(readFileSync("/proc/config.gz")).toString());
+    const boot = `/boot/config-${release()}`;
+    if (existsSync(boot)) return parseKernelConfig(readFileSync(boot, "utf8"));
+  } catch {
+    // unreadable: unknown, which scenarios treat as "try and see"
+  }
+  return undefined;
+}
+
+/** For each tier, the options the kernel lacks (empty: the feature is there). */
+export function missingKernelOptions(options: ReadonlyMap<string, "y" | "m">): Record<KernelTier, string[]> {
+  const missing = {} as Record<KernelTier, string[]>;
+  for (const [tier, wanted] of Object.entries(KERNEL_TIERS) as [KernelTier, readonly string[]][]) {
+    missing[tier] = wanted.filter((option) => !options.has(option));
+  }
+  return missing;
+}

@@ -1,0 +1,511 @@
+import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import type Docker from "dockerode";
+import type { SwarmOptions } from "../engine/multi-host-lab.js";
+import { enterNetns } from "../engine/netns.js";
+import { CheckFailed, type Observation } from "../evidence.js";
+import { runCommand } from "../host-command.js";
+import { endpointConfig, errorText } from "./docker-api.js";
+import type { LabFault } from "./faults.js";
+import type { ApiOutcome, EndpointSpec, LabNetwork } from "./lab.js";
+import { OWNER_LABEL, RUN_LABEL, SCENARIO_LABEL } from "./labels.js";
+import { ensureProbeImage } from "./probe-image.js";
+import { READY_MARK, probeStartScript } from "./probe-builder.js";
+import { dockerodeHandle, Probe } from "./probe.js";
+
+/**
+ * The multi-host counterpart of the Lab: one run's resources on the nodes of
+ * a swarm (docknet's own lab, or nodes the user named). Everything it makes
+ * carries the run label and is removed at the end; nothing else in a
+ * multi-host scenario talks to Docker.
+ */
+
+/** One engine of the swarm, as scenarios see it. */
+export interface ClusterNode {
+  readonly name: string;
+  readonly docker: Docker;
+  readonly dockerHost: string;
+  /** The node's address on the network between the nodes (where published ports answer). */
+  readonly address: string;
+  /** The node's network namespace, when the node is docknet's (its sockets and xfrm state can be read). */
+  readonly netns?: string;
+}
+
+/** What docknet's own lab lets scenarios do beyond the API: re-form the swarm. */
+export interface SwarmControl {
+  reform(options?: SwarmOptions): Promise<void>;
+}
+
+export interface OverlaySpec {
+  readonly attachable?: boolean;
+  readonly encrypted?: boolean;
+  readonly mtu?: number;
+  readonly ingress?: boolean;
+}
+
+export interface ServiceSpec {
+  readonly networks: readonly { network: LabNetwork | string; aliases?: string[] }[];
+  readonly replicas?: number;
+  readonly endpointMode?: "vip" | "dnsrr";
+  /** Ports to publish: through the routing mesh ("ingress"), or on the task's node ("host"). */
+  readonly publish?: readonly { published: number; target: number; mode: "ingress" | "host" }[];
+  readonly dns?: { nameservers?: string[]; search?: string[]; options?: string[] };
+  /** Which nodes may run the tasks, by name ("node2"). */
+  readonly onNodes?: readonly string[];
+  /** Ports busybox httpd serves in every task. */
+  readonly serving?: readonly number[];
+}
+
+export interface ServiceRef {
+  readonly name: string;
+  readonly id: string;
+}
+
+export interface TaskRef {
+  readonly node: ClusterNode;
+  readonly containerId: string;
+  /** The task's address on each of its networks, by network name. */
+  readonly addresses: Record<string, string>;
+}
+
+export interface SwarmFacts {
+  readonly dataPathPort: number;
+  readonly nodeState: string;
+  readonly nodeId: string;
+}
+
+export interface ClusterNetworkFacts {
+  readonly name: string;
+  readonly driver: string;
+  readonly scope: string;
+  readonly attachable: boolean;
+  readonly ingress: boolean;
+  readonly subnets: string[];
+}
+
+export class Cluster {
+  private constructor(
+    readonly nodes: readonly ClusterNode[],
+    readonly runId: string,
+    readonly image: string,
+    readonly faults: ReadonlySet<LabFault>,
+    readonly control?: SwarmControl,
+  ) {}
+
+  /** Puts the probe image on every node, and applies the run's faults that live in the nodes themselves. */
+  static async open(options: {
+    nodes: readonly ClusterNode[];
+    runId: string;
+    faults?: Iterable<LabFault>;
+    control?: SwarmControl;
+  }): Promise<Cluster> {
+    const images = await Promise.all(options.nodes.map((node) => ensureProbeImage(node.docker)));
+    const cluster = new Cluster(options.nodes, options.runId, images[0]!, new Set(options.faults ?? []), options.control);
+    if (cluster.faults.has("ingress-removed")) {
+      await cluster.manager.docker.getNetwork("ingress").remove().catch(() => undefined);
+    }
+    if (cluster.faults.has("data-path-blocked")) {
+      for (const node of cluster.nodes.filter((n) => n.netns)) {
+        await runCommand(enterNetns(node.netns!)[0]!, [...enterNetns(node.netns!).slice(1), "iptables", "-w", "5", "-I", "INPUT", "-p", "udp", "--dport", "4789", "-j", "DROP"]);
+      }
+    }
+    return cluster;
+  }
+
+  get manager(): ClusterNode {
+    return this.nodes[0]!;
+  }
+
+  private port = 30_000 + Math.floor(Math.random() * 100) * 20;
+
+  /** Ports for published services: the routing mesh claims a port on every node, so the run hands them out. */
+  nextPort(): number {
+    return this.port++;
+  }
+
+  labels(scenarioId?: string): Record<string, string> {
+    return {
+      [RUN_LABEL]: this.runId,
+      [OWNER_LABEL]: `${hostname()}:${process.pid}`,
+      ...(scenarioId ? { [SCENARIO_LABEL]: scenarioId } : {}),
+    };
+  }
+
+  scope(scenarioId: string): ClusterScope {
+    return new ClusterScope(this, scenarioId);
+  }
+
+  /** Removes everything of this run from every node. */
+  async tearDown(): Promise<void> {
+    await sweepCluster(this, [`${RUN_LABEL}=${this.runId}`]);
+  }
+}
+
+/** Services first (their tasks go with them), then containers on every node, then networks. */
+async function sweepCluster(cluster: Cluster, labelFilters: string[]): Promise<void> {
+  const manager = cluster.manager.docker;
+  const services = await manager.listServices({ filters: { label: labelFilters } }).catch(() => []);
+  await Promise.all(services.map((s) => manager.getService(s.ID!).remove().catch(() => undefined)));
+  for (const node of cluster.nodes) {
+    const containers = await node.docker.listContainers({ all: true, filters: { label: labelFilters } }).catch(() => []);
+    await Promise.all(containers.map((c) => node.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  }
+  // An overlay goes once the tasks that used it are gone everywhere, which takes the swarm a moment.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const left: { node: ClusterNode; id: string }[] = [];
+    for (const node of cluster.nodes) {
+      const networks = await node.docker.listNetworks({ filters: { label: labelFilters } }).catch(() => []);
+      for (const network of networks) {
+        const removed = await node.docker.getNetwork(network.Id).remove().then(() => true, () => false);
+        if (!removed) left.push({ node, id: network.Id });
+      }
+    }
+    if (left.length === 0 || Date.now() > deadline) return;
+    await sleep(500);
+  }
+}
+
+/** A multi-host scenario's view of the swarm: names and labels for that scenario, and typed actions. */
+export class ClusterScope {
+  private reformed = false;
+  private readonly leftNodes: ClusterNode[] = [];
+  /** A scenario removed or replaced the ingress network: the default one comes back at teardown. */
+  private ingressChanged = false;
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly scenarioId: string,
+  ) {}
+
+  get nodes(): readonly ClusterNode[] {
+    return this.cluster.nodes;
+  }
+
+  get manager(): ClusterNode {
+    return this.cluster.manager;
+  }
+
+  /** The nodes after the first: where "another host" lives. */
+  get others(): readonly ClusterNode[] {
+    return this.cluster.nodes.slice(1);
+  }
+
+  has(fault: LabFault): boolean {
+    return this.cluster.faults.has(fault);
+  }
+
+  name(short: string): string {
+    return `dn-${this.cluster.runId}-${this.scenarioId.toLowerCase()}-${short}`;
+  }
+
+  private labels(): Record<string, string> {
+    return this.cluster.labels(this.scenarioId);
+  }
+
+  /** `docker network create -d overlay` on the manager. */
+  async overlay(short: string, spec: OverlaySpec = {}): Promise<LabNetwork> {
+    const attempt = await this.attemptOverlay(short, spec);
+    if (!attempt.value.network) {
+      throw new CheckFailed({ claim: `overlay ${short} is created`, expected: "accepted", observed: attempt.value.outcome, how: attempt.how, ok: false });
+    }
+    return attempt.value.network;
+  }
+
+  /** Creates an overlay, or says why the engine refused. */
+  async attemptOverlay(short: string, spec: OverlaySpec = {}): Promise<Observation<{ outcome: ApiOutcome; network?: LabNetwork }>> {
+    const name = this.name(short);
+    const attachable = (spec.attachable ?? false) && !this.has("overlays-not-attachable");
+    const options: Record<string, string> = {};
+    if (spec.encrypted) options.encrypted = "";
+    if (spec.mtu !== undefined && !this.has("network-options-ignored")) options["com.docker.network.driver.mtu"] = String(spec.mtu);
+    const how = `docker network create -d overlay${spec.attachable ? " --attachable" : ""}${spec.ingress ? " --ingress" : ""}${spec.encrypted ? " -o encrypted" : ""}${spec.mtu ? ` -o com.docker.network.driver.mtu=${spec.mtu}` : ""} ${name}`;
+    try {
+      const created = await this.manager.docker.createNetwork({
+        Name: name,
+        Driver: "overlay",
+        CheckDuplicate: true,
+        Attachable: attachable,
+        ...(spec.ingress ? { Ingress: true } : {}),
+        Labels: this.labels(),
+        Options: options,
+      });
+      const info = (await this.manager.docker.getNetwork(created.id).inspect()) as Docker.NetworkInspectInfo;
+      const subnet = info.IPAM?.Config?.[0]?.Subnet;
+      if (spec.ingress) this.ingressChanged = true;
+      return { value: { outcome: "accepted", network: { name, kind: "user", id: created.id, ...(subnet ? { subnet } : {}) } }, how };
+    } catch (error) {
+      return { value: { outcome: errorText(error) }, how };
+    }
+  }
+
+  /** Starts a probe container on one node (`DOCKER_HOST=<node> docker run …`). */
+  async probe(node: ClusterNode, short: string, networks: readonly { network: LabNetwork | string; aliases?: string[] }[], serving: readonly number[] = []): Promise<Probe> {
+    const attempt = await this.attemptProbe(node, short, networks, serving);
+    if (!attempt.probe) throw new CheckFailed({ claim: `${short} starts on ${node.name}`, expected: "started", observed: attempt.value, how: attempt.how, ok: false });
+    return attempt.probe;
+  }
+
+  /** Starts a probe, reporting a refusal (a network it may not join) as an observation. */
+  async attemptProbe(
+    node: ClusterNode,
+    short: string,
+    networks: readonly { network: LabNetwork | string; aliases?: string[] }[],
+    serving: readonly number[] = [],
+  ): Promise<Observation<ApiOutcome> & { probe?: Probe }> {
+    const name = this.name(short);
+    const [first, ...rest] = networks.map(({ network, aliases }) => ({ name: typeof network === "string" ? network : network.name, endpoint: { aliases: aliases ?? [] } as EndpointSpec }));
+    const how = `docker -H ${node.dockerHost} run -d --name ${name}${networks.map((n) => ` --network ${typeof n.network === "string" ? n.network : n.network.name}`).join("")} ${this.cluster.image}`;
+    try {
+      const created = await node.docker.createContainer({
+        name,
+        Image: this.cluster.image,
+        Labels: this.labels(),
+        Cmd: ["sh", "-c", probeStartScript(serving)],
+        HostConfig: { NetworkMode: first?.name ?? "bridge" },
+        ...(first ? { NetworkingConfig: { EndpointsConfig: { [first.name]: endpointConfig(first.endpoint) } } } : {}),
+      });
+      try {
+        for (const extra of rest) await node.docker.getNetwork(extra.name).connect({ Container: created.id, EndpointConfig: endpointConfig(extra.endpoint) });
+        await created.start();
+      } catch (error) {
+        await created.remove({ force: true }).catch(() => undefined);
+        throw error;
+      }
+      const handle = { ...dockerodeHandle(node.docker, created.id), runsAs: `docker -H ${node.dockerHost} exec ${name}` };
+      const probe = new Probe(handle, name);
+      if (serving.length) await waitFor(async () => (await probe.exec(["test", "-e", READY_MARK])).code === 0, 10_000);
+      return { value: "accepted", how, probe };
+    } catch (error) {
+      return { value: errorText(error), how };
+    }
+  }
+
+  /** `docker service create` on the manager; resolves once every task runs. */
+  async service(short: string, spec: ServiceSpec): Promise<ServiceRef> {
+    const name = this.name(short);
+    const ignore = this.has("service-options-ignored");
+    const constraints = spec.onNodes ? await this.nodeConstraints(spec.onNodes) : [];
+    const created = await this.manager.docker.createService({
+      Name: name,
+      Labels: this.labels(),
+      TaskTemplate: {
+        ContainerSpec: {
+          Image: this.cluster.image,
+          Labels: this.labels(),
+          Command: ["sh", "-c", probeStartScript(spec.serving ?? [])],
+          ...(spec.dns && !ignore ? { DNSConfig: { Nameservers: spec.dns.nameservers ?? [], Search: spec.dns.search ?? [], Options: spec.dns.options ?? [] } } : {}),
+        },
+        Networks: spec.networks.map(({ network, aliases }) => ({ Target: typeof network === "string" ? network : network.id, ...(aliases ? { Aliases: aliases } : {}) })),
+        ...(constraints.length ? { Placement: { Constraints: constraints } } : {}),
+      },
+      Mode: { Replicated: { Replicas: spec.replicas ?? 1 } },
+      EndpointSpec: {
+        Mode: ignore ? "vip" : spec.endpointMode ?? "vip",
+        ...(spec.publish
+          ? { Ports: spec.publish.map((p) => ({ Protocol: "tcp", TargetPort: p.target, PublishedPort: p.published, PublishMode: ignore ? "ingress" : p.mode })) }
+          : {}),
+      },
+    } as Docker.CreateServiceOptions);
+    const ref = { name, id: (created as { id?: string; ID?: string }).id ?? (created as { ID?: string }).ID ?? name };
+    await this.tasks(ref, spec.replicas ?? 1);
+    return ref;
+  }
+
+  /** `docker service create`, reporting a refusal as an observation. */
+  async attemptService(short: string, spec: ServiceSpec): Promise<Observation<ApiOutcome>> {
+    const how = `docker service create --name ${this.name(short)}${spec.publish?.map((p) => ` --publish published=${p.published},target=${p.target},mode=${p.mode}`).join("") ?? ""}`;
+    try {
+      await this.service(short, spec);
+      return { value: "accepted", how };
+    } catch (error) {
+      return { value: error instanceof CheckFailed ? error.message : errorText(error), how };
+    }
+  }
+
+  /** Placement by node ID: nodes share this machine's hostname in docknet's lab. */
+  private async nodeConstraints(names: readonly string[]): Promise<string[]> {
+    const idOf = async (node: ClusterNode) => (await this.swarm(node)).value.nodeId;
+    const chosen = this.nodes.filter((n) => names.includes(n.name));
+    if (chosen.length === 1) return [`node.id==${await idOf(chosen[0]!)}`];
+    return Promise.all(this.nodes.filter((n) => !names.includes(n.name)).map(async (n) => `node.id!=${await idOf(n)}`));
+  }
+
+  /** The running tasks of a service, waiting until there are `count` of them. */
+  async tasks(service: ServiceRef, count: number): Promise<TaskRef[]> {
+    const byNodeId = new Map<string, ClusterNode>();
+    for (const node of this.nodes) byNodeId.set((await this.swarm(node)).value.nodeId, node);
+    let running: TaskRef[] = [];
+    const ready = await waitFor(async () => {
+      const tasks = (await this.manager.docker.listTasks({ filters: { service: [service.name], "desired-state": ["running"] } })) as {
+        NodeID?: string;
+        Status?: { State?: string; ContainerStatus?: { ContainerID?: string } };
+        NetworksAttachments?: { Network?: { Spec?: { Name?: string } }; Addresses?: string[] }[];
+      }[];
+      running = tasks.flatMap((task) => {
+        const node = byNodeId.get(task.NodeID ?? "");
+        const containerId = task.Status?.ContainerStatus?.ContainerID;
+        if (task.Status?.State !== "running" || !node || !containerId) return [];
+        const addresses: Record<string, string> = {};
+        for (const attachment of task.NetworksAttachments ?? []) {
+          addresses[attachment.Network?.Spec?.Name ?? ""] = (attachment.Addresses?.[0] ?? "").split("/")[0]!;
+        }
+        return [{ node, containerId, addresses }];
+      });
+      return running.length >= count;
+    }, 45_000);
+    if (!ready) {
+      throw new CheckFailed({ claim: `service ${service.name} runs ${count} task(s)`, expected: String(count), observed: String(running.length), how: `docker service ps ${service.name}`, ok: false });
+    }
+    return running;
+  }
+
+  /** A probe over a task's container, to look from inside the service. */
+  taskProbe(task: TaskRef): Probe {
+    const handle = { ...dockerodeHandle(task.node.docker, task.containerId), runsAs: `docker -H ${task.node.dockerHost} exec ${task.containerId.slice(0, 12)}` };
+    return new Probe(handle, task.containerId.slice(0, 12));
+  }
+
+  /** The node's swarm facts (`docker info`). */
+  async swarm(node: ClusterNode): Promise<Observation<SwarmFacts>> {
+    const info = (await node.docker.info()) as { Swarm?: { NodeID?: string; LocalNodeState?: string; Cluster?: { DataPathPort?: number } } };
+    return {
+      value: { dataPathPort: info.Swarm?.Cluster?.DataPathPort ?? 4789, nodeState: info.Swarm?.LocalNodeState ?? "inactive", nodeId: info.Swarm?.NodeID ?? "" },
+      how: `docker -H ${node.dockerHost} info --format '{{json .Swarm}}'`,
+    };
+  }
+
+  /** The networks a node knows, with their driver and scope (`docker network ls`). */
+  async networksOn(node: ClusterNode): Promise<Observation<ClusterNetworkFacts[]>> {
+    const networks = (await node.docker.listNetworks()) as (Docker.NetworkInspectInfo & { Ingress?: boolean })[];
+    return {
+      value: networks
+        .map((n) => ({
+          name: n.Name,
+          driver: n.Driver,
+          scope: n.Scope,
+          attachable: n.Attachable ?? false,
+          ingress: n.Ingress ?? false,
+          subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "").filter(Boolean),
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      how: `docker -H ${node.dockerHost} network ls`,
+    };
+  }
+
+  /**
+   * Observes until the predicate holds or the time is up, and returns the last
+   * observation: the swarm converges (gossip, DNS, attachments) in its own time.
+   */
+  async eventually<T>(observe: () => Promise<Observation<T>>, holds: (value: T) => boolean, timeoutMs = 10_000): Promise<Observation<T>> {
+    let last = await observe();
+    const deadline = Date.now() + timeoutMs;
+    while (!holds(last.value) && Date.now() < deadline) {
+      await sleep(300);
+      last = await observe();
+    }
+    return last;
+  }
+
+  /** A port for publishing that no node of the run was given before (the nodes' ports are the lab's alone). */
+  async freePort(): Promise<number> {
+    return this.cluster.nextPort();
+  }
+
+  /** A container's address on one network. */
+  async attachmentAddress(node: ClusterNode, probe: Probe, network: string): Promise<Observation<string>> {
+    const info = await node.docker.getContainer(probe.id).inspect();
+    return { value: info.NetworkSettings.Networks?.[network]?.IPAddress ?? "", how: `docker -H ${node.dockerHost} inspect ${probe.name}` };
+  }
+
+  /** Which networks a container is attached to, as the engine reports it. */
+  async attachments(node: ClusterNode, probe: Probe): Promise<Observation<string[]>> {
+    const info = await node.docker.getContainer(probe.id).inspect();
+    return { value: Object.keys(info.NetworkSettings.Networks ?? {}).sort(), how: `docker -H ${node.dockerHost} inspect ${probe.name}` };
+  }
+
+  /** Published ports of the containers running on a node (`docker ps` PORTS). */
+  async publishedOn(node: ClusterNode): Promise<Observation<string[]>> {
+    const containers = await node.docker.listContainers({ filters: { label: [`${RUN_LABEL}=${this.cluster.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`] } });
+    const ports = containers.flatMap((c) => c.Ports.filter((p) => p.PublicPort).map((p) => `${p.IP ?? ""}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`));
+    return { value: ports, how: `docker -H ${node.dockerHost} ps --format '{{.Ports}}'` };
+  }
+
+  /** Removes a network (`docker network rm`). */
+  async removeNetwork(name: string): Promise<Observation<ApiOutcome>> {
+    const how = `docker network rm ${name}`;
+    if (name === "ingress") this.ingressChanged = true;
+    try {
+      await this.manager.docker.getNetwork(name).remove();
+      return { value: "accepted", how };
+    } catch (error) {
+      return { value: errorText(error), how };
+    }
+  }
+
+  /** `docker swarm leave --force` on a node (docknet's own lab only; the node rejoins at teardown). */
+  async leave(node: ClusterNode): Promise<Observation<ApiOutcome>> {
+    const how = `docker -H ${node.dockerHost} swarm leave --force`;
+    if (this.has("swarm-leave-skipped")) return { value: "accepted", how };
+    this.requireControl("make a node leave the swarm");
+    this.leftNodes.push(node);
+    try {
+      await node.docker.swarmLeave({ force: true });
+      return { value: "accepted", how };
+    } catch (error) {
+      return { value: errorText(error), how };
+    }
+  }
+
+  /** Re-forms docknet's lab swarm with other `swarm init` options; the default swarm comes back at teardown. */
+  async reform(options: SwarmOptions): Promise<Observation<ApiOutcome>> {
+    const control = this.requireControl("re-form the swarm");
+    const how = `docker swarm leave --force (every node); docker swarm init${options.dataPathPort ? ` --data-path-port ${options.dataPathPort}` : ""}${options.defaultAddrPool ? ` --default-addr-pool ${options.defaultAddrPool.subnet} --default-addr-pool-mask-length ${options.defaultAddrPool.maskLength}` : ""}; docker swarm join (the others)`;
+    this.reformed = true;
+    await control.reform(this.has("swarm-init-options-ignored") ? {} : options);
+    return { value: "accepted", how };
+  }
+
+  /** A command in a node's own network namespace (docknet's nodes only), e.g. `ss -uln`. */
+  async inNodeNamespace(node: ClusterNode, argv: string[]): Promise<Observation<string>> {
+    if (!node.netns) throw new Error(`${node.name} is not docknet's: its namespace cannot be entered`);
+    const [nsenter, ...enter] = enterNetns(node.netns);
+    const out = await runCommand(nsenter!, [...enter, ...argv], { timeoutMs: 15_000 });
+    return { value: out.stdout, how: [nsenter, ...enter, ...argv].join(" "), raw: out.stderr };
+  }
+
+  private requireControl(what: string): SwarmControl {
+    if (!this.cluster.control) throw new Error(`only docknet's own lab may ${what} (declare needs.disposableSwarm)`);
+    return this.cluster.control;
+  }
+
+  /** Removes what this scenario made, and gives the next scenario the lab's default swarm back. */
+  async tearDown(): Promise<void> {
+    await sweepCluster(this.cluster, [`${RUN_LABEL}=${this.cluster.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
+    if (this.reformed || this.leftNodes.length > 0) {
+      await this.cluster.control?.reform();
+      return;
+    }
+    if (this.ingressChanged) await this.restoreIngress();
+  }
+
+  /** The default ingress (`docker network create -d overlay --ingress ingress`), when a scenario removed or replaced it. */
+  private async restoreIngress(): Promise<void> {
+    const docker = this.manager.docker;
+    const networks = (await docker.listNetworks()) as (Docker.NetworkInspectInfo & { Ingress?: boolean })[];
+    const ingress = networks.find((n) => n.Ingress);
+    if (ingress?.Name === "ingress") return;
+    if (ingress) await docker.getNetwork(ingress.Id).remove().catch(() => undefined);
+    await docker.createNetwork({ Name: "ingress", Driver: "overlay", Ingress: true, CheckDuplicate: true } as Docker.NetworkCreateOptions).catch(() => undefined);
+  }
+}
+
+/** Polls until `condition` holds or the time is up; says which. */
+export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition().catch(() => false)) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(intervalMs);
+  }
+}
