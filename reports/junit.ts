@@ -38,6 +38,11 @@ function addSuites(junit: ReturnType<typeof newJunit>, report: RunReport, suffix
       .property("engine.kernel", report.engine.kernel)
       .property("engine.os", report.engine.os)
       .property("engine.network-drivers", report.engine.networkDrivers.join(","));
+    // What the kernel lacks, by feature: the facts behind "kernel has no CONFIG_…" skips.
+    for (const [feature, missing] of Object.entries(report.engine.kernelMissing ?? {})) {
+      suite.property(`kernel.${feature}`, missing.length ? `missing ${missing.join(",")}` : "yes");
+    }
+    if (report.engine.cluster) suite.property("multi-host", report.engine.cluster.description).property("multi-host.nodes", String(report.engine.cluster.nodes));
     for (const result of results) addCase(suite, result, report.explanations?.[result.id] ?? []);
   }
 }

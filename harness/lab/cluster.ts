@@ -103,13 +103,22 @@ export class Cluster {
     const cluster = new Cluster(options.nodes, options.runId, images[0]!, new Set(options.faults ?? []), options.control);
     if (cluster.faults.has("ingress-removed")) {
       await cluster.manager.docker.getNetwork("ingress").remove().catch(() => undefined);
+      // Every node drops its copy once the manager's removal reaches it.
+      await waitFor(async () => {
+        const lists = await Promise.all(cluster.nodes.map((n) => n.docker.listNetworks({ filters: { name: ["ingress"] } })));
+        return lists.every((list) => !list.some((n) => n.Name === "ingress"));
+      }, 15_000);
     }
-    if (cluster.faults.has("data-path-blocked")) {
-      for (const node of cluster.nodes.filter((n) => n.netns)) {
-        await runCommand(enterNetns(node.netns!)[0]!, [...enterNetns(node.netns!).slice(1), "iptables", "-w", "5", "-I", "INPUT", "-p", "udp", "--dport", "4789", "-j", "DROP"]);
-      }
-    }
+    if (cluster.faults.has("data-path-blocked")) await cluster.dataPathFilter("-I");
     return cluster;
+  }
+
+  /** Adds (-I) or deletes (-D) a rule in every docknet node that drops VXLAN from the other nodes. */
+  private async dataPathFilter(action: "-I" | "-D"): Promise<void> {
+    for (const node of this.nodes.filter((n) => n.netns)) {
+      const [nsenter, ...enter] = enterNetns(node.netns!);
+      await runCommand(nsenter!, [...enter, "iptables", "-w", "5", action, "INPUT", "-p", "udp", "--dport", "4789", "-j", "DROP"], { timeoutMs: 10_000 });
+    }
   }
 
   get manager(): ClusterNode {
@@ -135,9 +144,11 @@ export class Cluster {
     return new ClusterScope(this, scenarioId);
   }
 
-  /** Removes everything of this run from every node. */
+  /** Removes everything of this run from every node, and undoes the run's faults: the nodes are as they were. */
   async tearDown(): Promise<void> {
     await sweepCluster(this, [`${RUN_LABEL}=${this.runId}`]);
+    if (this.faults.has("data-path-blocked")) await this.dataPathFilter("-D");
+    if (this.faults.has("ingress-removed")) await restoreIngress(this.manager.docker);
   }
 }
 
@@ -217,7 +228,7 @@ export class ClusterScope {
     const name = this.name(short);
     const attachable = (spec.attachable ?? false) && !this.has("overlays-not-attachable");
     const options: Record<string, string> = {};
-    if (spec.encrypted) options.encrypted = "";
+    if (spec.encrypted && !this.has("overlay-encryption-dropped")) options.encrypted = "";
     if (spec.mtu !== undefined && !this.has("network-options-ignored")) options["com.docker.network.driver.mtu"] = String(spec.mtu);
     const how = `docker network create -d overlay${spec.attachable ? " --attachable" : ""}${spec.ingress ? " --ingress" : ""}${spec.encrypted ? " -o encrypted" : ""}${spec.mtu ? ` -o com.docker.network.driver.mtu=${spec.mtu}` : ""} ${name}`;
     try {
@@ -286,6 +297,7 @@ export class ClusterScope {
     const name = this.name(short);
     const ignore = this.has("service-options-ignored");
     const constraints = spec.onNodes ? await this.nodeConstraints(spec.onNodes) : [];
+    const how = `docker service create --name ${name}${spec.publish?.map((p) => ` --publish published=${p.published},target=${p.target},mode=${p.mode}`).join("") ?? ""}${spec.endpointMode ? ` --endpoint-mode ${spec.endpointMode}` : ""}`;
     const created = await this.manager.docker.createService({
       Name: name,
       Labels: this.labels(),
@@ -306,7 +318,9 @@ export class ClusterScope {
           ? { Ports: spec.publish.map((p) => ({ Protocol: "tcp", TargetPort: p.target, PublishedPort: p.published, PublishMode: ignore ? "ingress" : p.mode })) }
           : {}),
       },
-    } as Docker.CreateServiceOptions);
+    } as Docker.CreateServiceOptions).catch((error: unknown) => {
+      throw new CheckFailed({ claim: `service ${short} is created`, expected: "accepted", observed: errorText(error), how, ok: false });
+    });
     const ref = { name, id: (created as { id?: string; ID?: string }).id ?? (created as { ID?: string }).ID ?? name };
     await this.tasks(ref, spec.replicas ?? 1);
     return ref;
@@ -314,12 +328,12 @@ export class ClusterScope {
 
   /** `docker service create`, reporting a refusal as an observation. */
   async attemptService(short: string, spec: ServiceSpec): Promise<Observation<ApiOutcome>> {
-    const how = `docker service create --name ${this.name(short)}${spec.publish?.map((p) => ` --publish published=${p.published},target=${p.target},mode=${p.mode}`).join("") ?? ""}`;
     try {
       await this.service(short, spec);
-      return { value: "accepted", how };
+      return { value: "accepted", how: `docker service create --name ${this.name(short)}` };
     } catch (error) {
-      return { value: error instanceof CheckFailed ? error.message : errorText(error), how };
+      if (error instanceof CheckFailed) return { value: String(error.evidence.observed), how: error.evidence.how };
+      throw error;
     }
   }
 
@@ -486,18 +500,17 @@ export class ClusterScope {
       await this.cluster.control?.reform();
       return;
     }
-    if (this.ingressChanged) await this.restoreIngress();
+    if (this.ingressChanged && !this.has("ingress-removed")) await restoreIngress(this.manager.docker);
   }
+}
 
-  /** The default ingress (`docker network create -d overlay --ingress ingress`), when a scenario removed or replaced it. */
-  private async restoreIngress(): Promise<void> {
-    const docker = this.manager.docker;
-    const networks = (await docker.listNetworks()) as (Docker.NetworkInspectInfo & { Ingress?: boolean })[];
-    const ingress = networks.find((n) => n.Ingress);
-    if (ingress?.Name === "ingress") return;
-    if (ingress) await docker.getNetwork(ingress.Id).remove().catch(() => undefined);
-    await docker.createNetwork({ Name: "ingress", Driver: "overlay", Ingress: true, CheckDuplicate: true } as Docker.NetworkCreateOptions).catch(() => undefined);
-  }
+/** The default ingress (`docker network create -d overlay --ingress ingress`), when it was removed or replaced. */
+async function restoreIngress(docker: Docker): Promise<void> {
+  const networks = (await docker.listNetworks()) as (Docker.NetworkInspectInfo & { Ingress?: boolean })[];
+  const ingress = networks.find((n) => n.Ingress);
+  if (ingress?.Name === "ingress") return;
+  if (ingress) await docker.getNetwork(ingress.Id).remove().catch(() => undefined);
+  await docker.createNetwork({ Name: "ingress", Driver: "overlay", Ingress: true, CheckDuplicate: true } as Docker.NetworkCreateOptions).catch(() => undefined);
 }
 
 /** Polls until `condition` holds or the time is up; says which. */

@@ -24,6 +24,7 @@ export const LAB_FAULTS = {
   "ingress-removed": "the swarm's ingress network is removed once the swarm is formed",
   "swarm-leave-skipped": "docker swarm leave is never sent to the node",
   "swarm-init-options-ignored": "options given to docker swarm init (data-path port, address pool) are not applied",
+  "overlay-encryption-dropped": "overlays asked for -o encrypted are created in clear",
   "service-options-ignored": "a service's endpoint mode, publish mode and DNS options are not applied",
 } as const;
 

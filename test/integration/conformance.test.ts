@@ -25,7 +25,8 @@ describe("conformance run on a private engine", () => {
     const notPassed = report.results.filter((r) => r.status !== "passed");
     for (const result of notPassed) {
       expect(result.status, `${result.id}: ${result.reason}`).toBe("skipped");
-      expect(result.reason).toMatch(/^engine /);
+      // Multi-host scenarios need a lab (multi-host.test.ts runs them on one).
+      expect(result.reason).toMatch(/^engine |^needs several engines in one swarm/);
     }
     expect(report.summary.passed).toBeGreaterThan(0);
   });
