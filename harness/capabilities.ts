@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import type { OutsideHost } from "./engine/outside-host.js";
+import { runCommand } from "./host-command.js";
 import { KERNEL_TIERS, missingKernelOptions, readLocalKernelConfig, type KernelTier } from "./kernel-config.js";
 
 /** Facts about an engine that scenarios may need; detected once per engine. */
@@ -30,7 +31,22 @@ export interface Capabilities {
   readonly kernelMissing?: Readonly<Record<KernelTier, readonly string[]>>;
   /** The nodes multi-host scenarios run on, when the run has them. */
   readonly cluster?: ClusterFacts;
+  /** Kernel parameters of the engine's host namespace, when docknet can read them (its own engines, or the local one as root). */
+  readonly sysctls?: Readonly<Record<string, string>>;
+  /** The iptables docknet would read the engine's rules with: "nf_tables" or "legacy". */
+  readonly iptablesBackend?: string;
+  /** Whether docknet runs as root and can make network namespaces (private engines, outside hosts, labs). */
+  readonly root: boolean;
 }
+
+/** The kernel parameters scenarios and `engine info` care about. */
+export const ENGINE_SYSCTLS = [
+  "net.ipv4.ip_forward",
+  "net.ipv6.conf.all.disable_ipv6",
+  "net.ipv6.conf.all.forwarding",
+  "net.bridge.bridge-nf-call-iptables",
+  "net.bridge.bridge-nf-call-ip6tables",
+] as const;
 
 export interface ClusterFacts {
   readonly nodes: number;
@@ -53,7 +69,10 @@ export async function detectCapabilities(
   daemonConfig?: Readonly<Record<string, unknown>>,
 ): Promise<Capabilities> {
   // An engine behind a unix socket (or one docknet started) shares this machine's kernel.
-  const kernel = engine.kind === "private" || engine.dockerHost.startsWith("unix://") ? readLocalKernelConfig() : undefined;
+  const local = engine.kind === "private" || engine.dockerHost.startsWith("unix://");
+  const kernel = local ? readLocalKernelConfig() : undefined;
+  const root = process.getuid?.() === 0;
+  const [sysctls, iptablesBackend] = local && root ? await Promise.all([readSysctls(engine.netns), readIptablesBackend(engine.netns)]) : [undefined, undefined];
   const [info, version, networks] = await Promise.all([docker.info(), docker.version(), docker.listNetworks()]);
   const securityOptions: string[] = info.SecurityOptions ?? [];
   return {
@@ -72,7 +91,29 @@ export async function detectCapabilities(
     ...(engine.kind === "private" ? { daemonConfig: daemonConfig ?? {} } : {}),
     ...(engine.netns ? { engineNetns: engine.netns } : {}),
     ...(kernel ? { kernelMissing: missingKernelOptions(kernel) } : {}),
+    ...(sysctls ? { sysctls } : {}),
+    ...(iptablesBackend ? { iptablesBackend } : {}),
+    root,
   };
+}
+
+/** Runs a command in the engine's namespace (a private engine's), or here. */
+function inEngineHost(netns: string | undefined, argv: string[]) {
+  return netns ? runCommand("nsenter", [`--net=/run/netns/${netns}`, ...argv], { timeoutMs: 5000 }) : runCommand(argv[0]!, argv.slice(1), { timeoutMs: 5000 });
+}
+
+async function readSysctls(netns: string | undefined): Promise<Record<string, string>> {
+  // One process for all of them; a parameter the kernel does not have reads as "absent".
+  const paths = ENGINE_SYSCTLS.map((name) => `/proc/sys/${name.replaceAll(".", "/")}`);
+  const script = paths.map((path) => `cat ${path} 2>/dev/null || echo absent`).join("; ");
+  const out = await inEngineHost(netns, ["sh", "-c", script]);
+  const values = out.stdout.trim().split("\n");
+  return Object.fromEntries(ENGINE_SYSCTLS.map((name, i) => [name, values[i]?.trim() ?? "absent"]));
+}
+
+async function readIptablesBackend(netns: string | undefined): Promise<string | undefined> {
+  const out = await inEngineHost(netns, ["iptables", "--version"]);
+  return /\((nf_tables|legacy)\)/.exec(out.stdout)?.[1];
 }
 
 /** Compares dotted versions numerically: "20.10.24" < "28.0". Suffixes like "+dfsg1" are ignored. */

@@ -475,6 +475,29 @@ ${DOCTOR_EXIT_HELP}`,
       }
     });
   engineCommand
+    .command("info")
+    .description("what docknet detects of an engine: version, drivers, kernel features, sysctls, iptables backend, root")
+    .addOption(
+      new Option("--engine <engine>", "auto: the current engine, else a private one; current; private").choices(["auto", "current", "private"]).default("auto"),
+    )
+    .option("--json", "as JSON on stdout")
+    .action(async (flags: { engine: EngineChoice; json?: boolean }) => {
+      const [{ default: Docker }, { detectCapabilities }, { dockerodeOptions }, { engineInfoText }] = await Promise.all([
+        import("dockerode"),
+        import("./capabilities.js"),
+        import("./engine/docker-host.js"),
+        import("../reports/engine-info.js"),
+      ]);
+      const engine = await selectEngine(flags.engine);
+      try {
+        const facts = await detectCapabilities(new Docker(dockerodeOptions(engine.dockerHost)), engine);
+        if (flags.json) process.stdout.write(`${JSON.stringify({ description: engine.description, ...facts }, null, 2)}\n`);
+        else process.stdout.write(engineInfoText(engine.description, facts));
+      } finally {
+        await engine.stop();
+      }
+    });
+  engineCommand
     .command("list")
     .description("the system's dockerd and every cached one, with versions and whether each is intact")
     .option("--json", "as JSON on stdout")

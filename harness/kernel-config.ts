@@ -10,10 +10,16 @@ export const KERNEL_TIERS = {
     "CONFIG_NETFILTER_XT_MARK", "CONFIG_IP_NF_NAT", "CONFIG_NF_NAT", "CONFIG_IP_NF_RAW",
   ],
   ipvs: ["CONFIG_IP_VS", "CONFIG_IP_VS_NFCT", "CONFIG_IP_VS_PROTO_TCP", "CONFIG_IP_VS_PROTO_UDP", "CONFIG_IP_VS_RR", "CONFIG_NETFILTER_XT_MATCH_IPVS"],
-  overlay: ["CONFIG_VXLAN", "CONFIG_BRIDGE_VLAN_FILTERING"],
+  // check-config.sh lists CONFIG_BRIDGE_VLAN_FILTERING beside VXLAN, but overlays carry traffic without
+  // it (docknet's lab does, on a kernel that lacks it): dockerd only logs that it cannot set a default VLAN.
+  overlay: ["CONFIG_VXLAN"],
   encryptedOverlay: ["CONFIG_XFRM", "CONFIG_XFRM_USER", "CONFIG_XFRM_ALGO", "CONFIG_INET_ESP", "CONFIG_CRYPTO_GCM", "CONFIG_CRYPTO_SEQIV", "CONFIG_CRYPTO_GHASH"],
-  macvlan: ["CONFIG_MACVLAN", "CONFIG_DUMMY"],
+  macvlan: ["CONFIG_MACVLAN"],
   ipvlan: ["CONFIG_IPVLAN"],
+  /** macvlan and ipvlan networks with no parent get a dummy link. */
+  dummy: ["CONFIG_DUMMY"],
+  /** `-o parent=eth0.60`: the engine makes the 802.1Q sub-interface. */
+  vlan: ["CONFIG_VLAN_8021Q"],
 } as const;
 
 export type KernelTier = keyof typeof KERNEL_TIERS;

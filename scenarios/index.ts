@@ -6,7 +6,9 @@ import dns from "./dns.js";
 import host from "./host.js";
 import ipv6 from "./ipv6.js";
 import isolation from "./isolation.js";
+import ipvlan from "./ipvlan.js";
 import links from "./links.js";
+import macvlan from "./macvlan.js";
 import none from "./none.js";
 import options from "./options.js";
 import overlay from "./overlay.js";
@@ -26,6 +28,8 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...ipv6,
   ...none,
   ...links,
+  ...macvlan,
+  ...ipvlan,
   ...daemonConfig,
   ...overlay,
 ];

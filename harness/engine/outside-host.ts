@@ -79,3 +79,55 @@ export async function createOutsideHost(engineNetns: string, netns: string, id: 
   server.unref();
   return { netns, address: OUTSIDE_ADDRESS, engineAddress: ENGINE_ADDRESS, sourcePath: "/cgi-bin/source", binDir };
 }
+
+/** A link between the engine's host and the outside host: a parent for macvlan or ipvlan networks. */
+export interface OutsideLink {
+  /** The interface on the engine's host (what `-o parent=` names). */
+  readonly parent: string;
+  /** The outside host's end of the link. */
+  readonly outsideInterface: string;
+  /** The LAN on the link: the outside host is its .1 (the router), containers take the rest. */
+  readonly subnet: string;
+  readonly outsideAddress: string;
+  readonly ipv6Subnet: string;
+  readonly outsideIpv6Address: string;
+}
+
+/**
+ * A second "LAN" between the engine's host and the outside host, on a veth of
+ * its own (10.216.<n>.0/24 and fd0d:216:<n>::/64). Containers of a macvlan
+ * network on it appear to the outside host as machines of their own.
+ */
+export async function createOutsideLink(host: OutsideHost, engineNetns: string, index: number): Promise<OutsideLink> {
+  const tag = host.netns.replace(/^docknet-/, "").replace(/-out$/, "").slice(0, 6);
+  const [parent, outer] = [`mvp${index}-${tag}`, `mvo${index}-${tag}`];
+  const link: OutsideLink = {
+    parent,
+    outsideInterface: outer,
+    subnet: `10.216.${index}.0/24`,
+    outsideAddress: `10.216.${index}.1`,
+    ipv6Subnet: `fd0d:216:${index.toString(16)}::/64`,
+    outsideIpv6Address: `fd0d:216:${index.toString(16)}::1`,
+  };
+  await must("ip", ["link", "add", parent, "netns", engineNetns, "type", "veth", "peer", "name", outer, "netns", host.netns]);
+  await must("ip", ["-n", engineNetns, "link", "set", parent, "up"]);
+  await must("ip", ["-n", host.netns, "addr", "add", `${link.outsideAddress}/24`, "dev", outer]);
+  await must("ip", ["-n", host.netns, "addr", "add", `${link.outsideIpv6Address}/64`, "dev", outer, "nodad"]);
+  await must("ip", ["-n", host.netns, "link", "set", outer, "up"]);
+  return link;
+}
+
+/** A veth pair with both ends on the engine's host: a parent that leads nowhere (for broken setups). */
+export async function createDeadEndLink(host: OutsideHost, engineNetns: string, index: number): Promise<Pick<OutsideLink, "parent">> {
+  const tag = host.netns.replace(/^docknet-/, "").replace(/-out$/, "").slice(0, 6);
+  const [parent, peer] = [`mvx${index}-${tag}`, `mvy${index}-${tag}`];
+  await must("ip", ["-n", engineNetns, "link", "add", parent, "type", "veth", "peer", "name", peer]);
+  await must("ip", ["-n", engineNetns, "link", "set", parent, "up"]);
+  await must("ip", ["-n", engineNetns, "link", "set", peer, "up"]);
+  return { parent };
+}
+
+/** Removes a link (its other end goes with it). */
+export async function removeOutsideLink(link: Pick<OutsideLink, "parent">, engineNetns: string): Promise<void> {
+  await runCommand("ip", ["-n", engineNetns, "link", "del", link.parent], { timeoutMs: 5000 });
+}

@@ -6,7 +6,9 @@ import type { EndpointSpec } from "./lab.js";
 export function endpointConfig(endpoint: EndpointSpec): Docker.EndpointSettings {
   return {
     ...(endpoint.aliases?.length ? { Aliases: endpoint.aliases } : {}),
-    ...(endpoint.ip ? { IPAMConfig: { IPv4Address: endpoint.ip } } : {}),
+    ...(endpoint.ip || endpoint.ip6
+      ? { IPAMConfig: { ...(endpoint.ip ? { IPv4Address: endpoint.ip } : {}), ...(endpoint.ip6 ? { IPv6Address: endpoint.ip6 } : {}) } }
+      : {}),
     ...(endpoint.links?.length ? { Links: endpoint.links } : {}),
   };
 }

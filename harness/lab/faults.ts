@@ -18,6 +18,7 @@ export const LAB_FAULTS = {
   "extra-hosts-dropped": "--add-host entries are not passed to the engine",
   "links-dropped": "--link options are not passed to the engine",
   "daemon-config-dropped": "scenarios that need their own daemon configuration get an engine started without it",
+  "macvlan-parent-wrong": "macvlan and ipvlan networks get a parent that leads nowhere, not the LAN asked for",
   // Multi-host labs:
   "data-path-blocked": "every lab node drops VXLAN (udp 4789, the overlay data path) from the others",
   "overlays-not-attachable": "overlays asked to be --attachable are created without it",

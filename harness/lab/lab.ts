@@ -3,7 +3,7 @@ import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
 import type { Observation } from "../evidence.js";
 import type { LabFault } from "./faults.js";
-import { outsideHandle, type OutsideHost } from "../engine/outside-host.js";
+import { createDeadEndLink, createOutsideLink, outsideHandle, removeOutsideLink, type OutsideHost, type OutsideLink } from "../engine/outside-host.js";
 import { Probe } from "./probe.js";
 import { endpointConfig, errorText } from "./docker-api.js";
 import { ProbeBuilder } from "./probe-builder.js";
@@ -18,6 +18,8 @@ import { OWNER_LABEL, RUN_LABEL, SCENARIO_LABEL } from "./labels.js";
 export interface NetworkRef {
   readonly name: string;
   readonly kind: "default-bridge" | "host" | "none" | "user" | "container";
+  /** The driver, for networks the lab made ("bridge", "macvlan", "overlay", ...). */
+  readonly driver?: string;
 }
 
 export interface LabNetwork extends NetworkRef {
@@ -39,6 +41,9 @@ export interface NetworkSpec {
   readonly options?: Record<string, string>;
   /** An IPv6 subnet as well: a CIDR, or "pick" for a ULA /64 of this run's own. */
   readonly ipv6Subnet?: string;
+  readonly ipv6Gateway?: string;
+  /** More IPv4 subnets on the same network (multi-subnet macvlan and ipvlan). */
+  readonly moreSubnets?: readonly string[];
   /** IPv6 on, with no subnet given: the engine takes one from its IPv6 address pools. */
   readonly ipv6?: boolean;
 }
@@ -46,6 +51,8 @@ export interface NetworkSpec {
 export interface EndpointSpec {
   readonly aliases?: string[];
   readonly ip?: string;
+  /** `--ip6`: a static IPv6 address. */
+  readonly ip6?: string;
   /** Legacy links on a user-defined network are endpoint settings ("target:alias"). */
   readonly links?: string[];
 }
@@ -136,6 +143,11 @@ export class Lab {
     return this.faults.has(fault);
   }
 
+  /** Where busybox's applets are on this machine (the outside host's), for commands on the engine's host. */
+  outsideBinDir(): string | undefined {
+    return this.outsideHost?.binDir;
+  }
+
   /** The outside host's view: requests made from the world beyond the engine's host. */
   outside(): Probe | undefined {
     if (!this.outsideHost) return undefined;
@@ -209,6 +221,16 @@ export class Lab {
     return `fd0d:${(hashText(this.runId) & 0xffff).toString(16)}:${(this.ipv6Picks++).toString(16)}::/64`;
   }
 
+  private linkIndex = 0;
+
+  /** A new link between the engine's host and the outside host (a macvlan parent); private engines only. */
+  async outsideLink(kind: "to-outside" | "dead-end" = "to-outside"): Promise<Pick<OutsideLink, "parent"> & Partial<OutsideLink>> {
+    if (!this.outsideHost || !this.engineNetns) throw new Error("this engine has no outside host (declare needs.outsideHost)");
+    const index = ++this.linkIndex;
+    if (index > 250) throw new Error("no more outside links for this run (250)");
+    return kind === "dead-end" ? createDeadEndLink(this.outsideHost, this.engineNetns, index) : createOutsideLink(this.outsideHost, this.engineNetns, index);
+  }
+
   releaseSubnet(subnet: string): void {
     this.reservedSubnets.delete(subnet);
   }
@@ -269,6 +291,7 @@ export class LabScope {
   readonly hostNetwork: NetworkRef = HOST_NETWORK;
   readonly noNetwork: NetworkRef = { name: "none", kind: "none" };
   private readonly subnets: string[] = [];
+  private readonly links: Pick<OutsideLink, "parent">[] = [];
   private misrouteNetwork?: Promise<LabNetwork>;
   private sequence = 0;
 
@@ -291,6 +314,47 @@ export class LabScope {
     const outside = this.lab.outside();
     if (!outside) throw new Error("this engine has no outside host (declare needs.outsideHost)");
     return outside;
+  }
+
+  /**
+   * A LAN between the engine's host and the outside host: its interface on the
+   * engine's host is a parent for macvlan networks, and the outside host sits
+   * on it as a neighbour would (requires needs.outsideHost).
+   */
+  async outsideLink(): Promise<OutsideLink> {
+    const link = (await this.lab.outsideLink()) as OutsideLink;
+    this.links.push(link);
+    if (!this.has("macvlan-parent-wrong")) return link;
+    const wrong = await this.lab.outsideLink("dead-end");
+    this.links.push(wrong);
+    return { ...link, parent: wrong.parent };
+  }
+
+  /**
+   * A macvlan or ipvlan network on a fresh outside link: the link's subnet, the
+   * outside host as its gateway (the LAN's router), the link as parent.
+   */
+  async lanNetwork(short: string, driver: "macvlan" | "ipvlan", options: Record<string, string> = {}): Promise<{ link: OutsideLink; network: LabNetwork }> {
+    const link = await this.outsideLink();
+    const network = await this.network(short, { driver, subnet: link.subnet, gateway: link.outsideAddress, options: { parent: link.parent, ...options } });
+    return { link, network };
+  }
+
+  /** The outside host's neighbour table on a link: which MAC it saw for each address. */
+  async outsideNeighbours(link: OutsideLink): Promise<Observation<{ address: string; mac: string }[]>> {
+    const out = await this.outside().exec(["ip", "neigh", "show", "dev", link.outsideInterface]);
+    const entries = out.stdout
+      .split("\n")
+      .map((line) => /^(\S+)\s.*lladdr\s+([0-9a-f:]{17})/.exec(line.trim()))
+      .flatMap((m) => (m ? [{ address: m[1]!, mac: m[2]! }] : []));
+    return { value: entries, how: out.how, raw: out.stdout };
+  }
+
+  /** A command run on the engine's host itself (its network namespace; needs.engineNamespace), with busybox's applets. */
+  async onEngineHost(argv: string[]): Promise<Observation<{ code: number; stdout: string; stderr: string }>> {
+    const bin = this.lab.outsideBinDir();
+    const out = await this.inEngineNamespace(bin ? [`${bin}/env`, `PATH=${bin}`, ...argv] : argv);
+    return { value: { code: out.code, stdout: out.stdout, stderr: out.stderr }, how: out.how.replace(/\S*\/env PATH=\S+ /, ""), raw: out.stdout + out.stderr };
   }
 
   /** The run's shared probe on the host network (see Lab.hostObserver). */
@@ -329,7 +393,8 @@ export class LabScope {
             },
           ]
         : []),
-      ...(ipv6Subnet ? [{ Subnet: ipv6Subnet }] : []),
+      ...(ignoreOptions ? [] : (spec.moreSubnets ?? []).map((extra) => ({ Subnet: extra }))),
+      ...(ipv6Subnet ? [{ Subnet: ipv6Subnet, ...(spec.ipv6Gateway && !ignoreOptions ? { Gateway: spec.ipv6Gateway } : {}) }] : []),
     ];
     const created = await this.docker.createNetwork({
       Name: name,
@@ -346,6 +411,7 @@ export class LabScope {
     return {
       name,
       kind: "user",
+      driver: facts.Driver,
       id: created.id,
       ...(config?.Subnet ? { subnet: config.Subnet } : {}),
       ...(config?.Gateway ? { gateway: config.Gateway } : {}),
@@ -503,12 +569,12 @@ export class LabScope {
     return { value: out.stdout.trim(), how: out.how, raw: out.stderr };
   }
 
-  private async inEngineNamespace(argv: string[]): Promise<{ stdout: string; stderr: string; how: string }> {
+  private async inEngineNamespace(argv: string[]): Promise<{ code: number; stdout: string; stderr: string; how: string }> {
     const netns = this.lab.engineNetns;
     if (!netns) throw new Error("this engine's namespace is not docknet's (declare needs.engineNamespace)");
     const [nsenter, ...enter] = enterNetns(netns);
     const out = await runCommand(nsenter!, [...enter, ...argv], { timeoutMs: 15_000 });
-    return { stdout: out.stdout, stderr: out.stderr, how: [nsenter, ...enter, ...argv].join(" ") };
+    return { code: out.code, stdout: out.stdout, stderr: out.stderr, how: [nsenter, ...enter, ...argv].join(" ") };
   }
 
   async inspectNetwork(network: NetworkRef): Promise<Observation<NetworkFacts>> {
@@ -543,6 +609,7 @@ export class LabScope {
   async tearDown(): Promise<void> {
     await sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
     for (const subnet of this.subnets) this.lab.releaseSubnet(subnet);
+    for (const link of this.links) await removeOutsideLink(link, this.lab.engineNetns!);
   }
 }
 

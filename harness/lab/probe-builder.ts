@@ -63,12 +63,13 @@ class ProbeContainer extends GenericContainer {
     return this;
   }
   /**
-   * Starts through testcontainers; but in host mode the engine discards port
-   * bindings, which testcontainers would wait for in vain, so such a probe is
-   * created and started directly.
+   * Starts through testcontainers; but on the host network, and on macvlan and
+   * ipvlan networks, the engine discards port bindings, which testcontainers
+   * would wait for in vain, so such a probe is created and started directly.
    */
-  async startProbe(): Promise<ContainerHandle> {
-    if (this.hostConfig.NetworkMode === "host" && Object.keys(this.hostConfig.PortBindings ?? {}).length > 0) {
+  async startProbe(bindingsDiscarded: boolean): Promise<ContainerHandle> {
+    const published = Object.keys(this.hostConfig.PortBindings ?? {}).length > 0;
+    if (published && (bindingsDiscarded || this.hostConfig.NetworkMode === "host")) {
       const created = await this.docker.createContainer({ ...this.createOpts, HostConfig: this.hostConfig });
       await created.start();
       return dockerodeHandle(this.docker, created.id);
@@ -212,6 +213,7 @@ export class ProbeBuilder {
       if (index === 0) {
         endpoint.aliases?.forEach((alias) => args.push(`--network-alias ${alias}`));
         if (endpoint.ip) args.push(`--ip ${endpoint.ip}`);
+        if (endpoint.ip6) args.push(`--ip6 ${endpoint.ip6}`);
       }
     }
     for (const { containerPort, hostPort, hostIp } of this.published) {
@@ -255,7 +257,8 @@ export class ProbeBuilder {
     const how = `docker run -d --name ${name} ${args.join(" ")} ${scope.lab.image}`;
     let started: ContainerHandle;
     try {
-      started = await container.startProbe();
+      const noPortMapping = ["macvlan", "ipvlan"].includes(landedOn[0]?.network.driver ?? "");
+      started = await container.startProbe(noPortMapping);
     } catch (error) {
       const state = await scope.docker
         .getContainer(name)

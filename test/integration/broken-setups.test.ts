@@ -42,6 +42,8 @@ describe("each scenario fails on its broken setup", () => {
           ? (await runConformance({ ...session, lab }, { scenarios, concurrency: 4, timeoutMs: 120_000, strict: false })).results
           : await runScenarios({ scenarios, lab, capabilities: session.capabilities, concurrency: 4, timeoutMs: 120_000 });
       for (const result of results) {
+        // Where this kernel lacks what a scenario needs (802.1Q, dummy links, ipvlan), it cannot run at all.
+        if (result.status === "skipped" && /^kernel has no CONFIG_/.test(result.reason ?? "")) continue;
         expect(result.status, `${result.id} under ${fault}: ${result.reason ?? "passed"}`).toBe("failed");
         const last = result.evidence.at(-1);
         expect(last?.ok, `${result.id}: the failing evidence comes last`).toBe(false);

@@ -165,6 +165,20 @@ describe("runs through the CLI", () => {
     expect(docknetLeftovers()).toEqual([]);
   });
 
+  test("engine info reports what scenarios may need: drivers, kernel features, sysctls, iptables, root", async () => {
+    const out = await docknet(["engine", "info", "--engine", "private", "--json"]);
+    expect(out.code, out.stderr).toBe(0);
+    const facts = JSON.parse(out.stdout) as { networkDrivers: string[]; kernelMissing: Record<string, string[]>; sysctls: Record<string, string>; iptablesBackend: string; root: boolean };
+    expect(facts.networkDrivers).toContain("macvlan");
+    expect(Object.keys(facts.kernelMissing)).toEqual(expect.arrayContaining(["ipvs", "macvlan", "ipvlan", "encryptedOverlay"]));
+    expect(facts.sysctls["net.ipv4.ip_forward"]).toMatch(/^[01]$/);
+    expect(facts.iptablesBackend).toMatch(/^(nf_tables|legacy)$/);
+    expect(facts.root).toBe(true);
+    const text = await docknet(["engine", "info", "--engine", "private"]);
+    expect(text.stdout).toMatch(/^ {2}ipvlan +(yes|no: kernel has no CONFIG_IPVLAN)$/m);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
   test("list shows every scenario with its doc section", async () => {
     const out = await docknet(["list", "--json"]);
     expect(out.code).toBe(0);

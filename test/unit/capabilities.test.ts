@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { compareVersions, missingRequirements, needs, versionAtLeast, type Capabilities } from "../../harness/capabilities.js";
+import { missingKernelOptions, parseKernelConfig } from "../../harness/kernel-config.js";
 
 const engine: Capabilities = {
   engineKind: "private",
@@ -13,6 +14,7 @@ const engine: Capabilities = {
   defaultBridge: true,
   swarm: "inactive",
   rootless: false,
+  root: true,
 };
 
 describe("capabilities", () => {
@@ -38,5 +40,24 @@ describe("capabilities", () => {
     ]);
     expect(missingRequirements([needs.hostNetwork], { ...engine, rootless: true })[0]).toMatch(/rootless/);
     expect(missingRequirements([needs.linuxEngine], { ...engine, osType: "windows" })).toEqual(["engine runs windows containers, not linux"]);
+  });
+
+  test("kernel requirements name the options the kernel lacks, and an unknown kernel is given the benefit of the doubt", () => {
+    const options = parseKernelConfig("CONFIG_MACVLAN=y\nCONFIG_VXLAN=m\n# CONFIG_IPVLAN is not set\n");
+    const kernelMissing = missingKernelOptions(options);
+    expect(kernelMissing.macvlan).toEqual([]);
+    expect(kernelMissing.ipvlan).toEqual(["CONFIG_IPVLAN"]);
+    const withKernel = { ...engine, kernelMissing };
+    expect(missingRequirements([needs.kernel("macvlan", "macvlan")], withKernel)).toEqual([]);
+    expect(missingRequirements([needs.kernel("ipvlan", "ipvlan networks need it")], withKernel)).toEqual(["kernel has no CONFIG_IPVLAN (ipvlan networks need it)"]);
+    expect(missingRequirements([needs.kernel("ipvs", "the routing mesh")], engine)).toEqual([]);
+  });
+
+  test("multi-host scenarios need a cluster, and re-forming one needs docknet's own", () => {
+    expect(missingRequirements([needs.multiHost], engine)[0]).toMatch(/^needs several engines in one swarm: docknet run --lab 3/);
+    const lab = { ...engine, cluster: { nodes: 3, disposable: true, description: "lab" } };
+    expect(missingRequirements([needs.multiHost, needs.disposableSwarm], lab)).toEqual([]);
+    const theirs = { ...engine, cluster: { nodes: 3, disposable: false, description: "nodes" } };
+    expect(missingRequirements([needs.disposableSwarm], theirs)[0]).toMatch(/only on docknet's own lab/);
   });
 });

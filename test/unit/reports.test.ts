@@ -25,6 +25,7 @@ const report: RunReport = {
     description: "private dockerd 20.10.24 in network namespace docknet-x",
     engineKind: "private", engineVersion: "20.10.24", apiVersion: "1.41", kernel: "6.18", os: "Debian", osType: "linux",
     architecture: "x86_64", networkDrivers: ["bridge", "host", "null"], defaultBridge: true, swarm: "inactive", rootless: false,
+  root: true,
   },
   strict: false,
   results,

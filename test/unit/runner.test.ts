@@ -9,6 +9,7 @@ import { scenario, type ScenarioContext } from "../../harness/scenario.js";
 const engine: Capabilities = {
   engineKind: "private", engineVersion: "20.10.24", apiVersion: "1.41", kernel: "6.1", os: "Debian", osType: "linux",
   architecture: "x86_64", networkDrivers: ["bridge", "host", "null"], defaultBridge: false, swarm: "inactive", rootless: false,
+  root: true,
 };
 
 /** A lab that only records scopes opened and torn down: the runner's contract with it. */

@@ -48,6 +48,6 @@ export const kernelChecks: readonly DoctorCheck[] = [
     const encrypted = (f.maybe(() => f.networks()) ?? []).filter((n) => n.Driver === "overlay" && "encrypted" in (n.Options ?? {})).map((n) => n.Name);
     return encrypted.length ? `encrypted overlays: ${encrypted.join(", ")}` : undefined;
   }, "Encrypted overlays are IPsec ESP with AES-GCM between nodes: without XFRM and ESP their traffic is black-holed."),
-  tierCheck("KCFG-04", "The kernel has macvlan", KERNEL_TIERS.macvlan, (f) => usedBy(f, "macvlan"), "macvlan networks give containers their own MAC on a parent interface."),
+  tierCheck("KCFG-04", "The kernel has macvlan", [...KERNEL_TIERS.macvlan, ...KERNEL_TIERS.dummy], (f) => usedBy(f, "macvlan"), "macvlan networks give containers their own MAC on a parent interface."),
   tierCheck("KCFG-06", "The kernel has ipvlan", KERNEL_TIERS.ipvlan, (f) => usedBy(f, "ipvlan"), "ipvlan networks share the parent's MAC with L2 or L3 modes."),
 ];
