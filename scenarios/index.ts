@@ -3,6 +3,7 @@ import connect from "./connect.js";
 import daemonConfig from "./daemon-config.js";
 import defaultBridge from "./default-bridge.js";
 import dns from "./dns.js";
+import firewall from "./firewall.js";
 import host from "./host.js";
 import ipv6 from "./ipv6.js";
 import isolation from "./isolation.js";
@@ -30,6 +31,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...links,
   ...macvlan,
   ...ipvlan,
+  ...firewall,
   ...daemonConfig,
   ...overlay,
 ];

@@ -17,4 +17,49 @@ export default [
       check(`ping -6 ${peer.name}`, derive(await client.ping(peer.name, "ipv6"), (p) => p.outcome)).is("reached");
     },
   }),
+
+  scenario({
+    id: "V6-05",
+    title: "On a network without IPv6, eth0 has no IPv6 address at all, not even link-local; lo keeps ::1 from 26.0 (before, the container has no IPv6 at all)",
+    area: "ipv6",
+    doc: "Use IPv6 networking › (interfaces of IPv4-only networks; Engine 26.0 release notes)",
+    async run({ lab, check, since }) {
+      const net = await lab.network("v4only");
+      const box = await lab.probe("box").on(net).start();
+      const found = await box.interfaces();
+      check("eth0's IPv6 addresses", derive(found, (all) => all.find((i) => i.name === "eth0")?.ipv6 ?? [])).is([]);
+      const lo = derive(found, (all) => all.find((i) => i.name === "lo")?.ipv6 ?? []);
+      // Observed: no IPv6 at all in the container on 20.10.24, ::1 on lo on 26.1.5 and 28.5.2.
+      if (since("26.0", "Engine 26.0 release notes: IPv6 stays on in containers (::1 on lo), off on the interfaces of IPv4-only networks")) {
+        check("lo's IPv6 addresses", lo).includes("::1/128");
+      } else {
+        check("lo's IPv6 addresses: none before 26.0 (IPv6 off in the whole container)", lo).is([]);
+      }
+    },
+  }),
+
+  scenario({
+    id: "V6-06",
+    title: "--sysctl net.ipv6.conf.all.disable_ipv6=1: no IPv6 on any interface (lo included) and ::1 does not answer; from 28.0 a peer gets no AAAA for it",
+    area: "ipv6",
+    doc: "docker run reference › --sysctl ; Use IPv6 networking",
+    async run({ lab, check, since }) {
+      const net = await lab.network("v6", { ipv6Subnet: "pick" });
+      const quiet = await lab.probe("quiet").on(net).sysctl("net.ipv6.conf.all.disable_ipv6", "1").start();
+      const peer = await lab.probe("peer").on(net).start();
+      check("control: the peer's own IPv6 on eth0", derive(await peer.interfaces(), (all) => all.find((i) => i.name === "eth0")?.ipv6.filter((a) => !a.startsWith("fe80")) ?? [])).satisfies(
+        "one global address",
+        (a) => a.length === 1,
+      );
+      check(`IPv6 addresses in ${quiet.name}`, derive(await quiet.interfaces(), (all) => all.flatMap((i) => i.ipv6))).is([]);
+      check(`ping -6 ::1 in ${quiet.name}`, derive(await quiet.ping("::1", "ipv6"), (p) => p.outcome)).isNot("reached");
+      const aaaa = await peer.addressesOf(quiet.name, "aaaa");
+      // Observed: the address the engine allocated is still served on 20.10.24 and 26.1.5, not on 28.5.2.
+      if (since("28.0", "Engine 28.0 release notes: a container with IPv6 disabled gets no IPv6 address on its networks")) {
+        check(`AAAA for ${quiet.name} from the peer`, aaaa).is([]);
+      } else {
+        check(`AAAA for ${quiet.name} from the peer: still served before 28.0`, aaaa).satisfies("one address", (a) => a.length === 1);
+      }
+    },
+  }),
 ];

@@ -18,6 +18,8 @@ export const LAB_FAULTS = {
   "extra-hosts-dropped": "--add-host entries are not passed to the engine",
   "links-dropped": "--link options are not passed to the engine",
   "daemon-config-dropped": "scenarios that need their own daemon configuration get an engine started without it",
+  "ipv6-on-every-network": "user-defined networks get an IPv6 subnet even when none was asked for",
+  "firewall-rules-first": "firewall rules appended to the engine host's chains are inserted before Docker's instead",
   "macvlan-parent-wrong": "macvlan and ipvlan networks get a parent that leads nowhere, not the LAN asked for",
   // Multi-host labs:
   "data-path-blocked": "every lab node drops VXLAN (udp 4789, the overlay data path) from the others",

@@ -292,6 +292,8 @@ export class LabScope {
   readonly noNetwork: NetworkRef = { name: "none", kind: "none" };
   private readonly subnets: string[] = [];
   private readonly links: Pick<OutsideLink, "parent">[] = [];
+  private readonly rules: { table: string; chain: string; rule: string[] }[] = [];
+  private readonly policies: { chain: string; policy: string }[] = [];
   private misrouteNetwork?: Promise<LabNetwork>;
   private sequence = 0;
 
@@ -382,7 +384,8 @@ export class LabScope {
     if (!ignoreOptions && spec.interfacePrefix) options["com.docker.network.container_iface_prefix"] = spec.interfacePrefix;
     if (this.has("user-networks-icc-off")) options["com.docker.network.bridge.enable_icc"] = "false";
     const name = this.name(short);
-    const ipv6Subnet = ignoreOptions ? undefined : spec.ipv6Subnet === "pick" ? this.lab.pickIpv6Subnet() : spec.ipv6Subnet;
+    const wantedIpv6 = spec.ipv6Subnet ?? (this.has("ipv6-on-every-network") && !spec.ipv6 ? "pick" : undefined);
+    const ipv6Subnet = ignoreOptions ? undefined : wantedIpv6 === "pick" ? this.lab.pickIpv6Subnet() : wantedIpv6;
     const ipam = [
       ...(subnet
         ? [
@@ -563,6 +566,28 @@ export class LabScope {
     return { value: parseRuleset(out.stdout), how: out.how, raw: out.stdout + out.stderr };
   }
 
+  /**
+   * Adds a rule to the engine host's firewall, as an administrator (or another
+   * tool) would: inserted first, or appended. It is deleted at teardown.
+   * Private engines only (needs.engineNamespace).
+   */
+  async addFirewallRule(chain: string, rule: string[], options: { append?: boolean; table?: "filter" | "nat" } = {}): Promise<Observation<ApiOutcome>> {
+    const table = options.table ?? "filter";
+    const append = options.append === true && !this.has("firewall-rules-first");
+    const argv = ["iptables", "-w", "5", "-t", table, append ? "-A" : "-I", chain, ...rule];
+    const out = await this.inEngineNamespace(argv);
+    if (out.code === 0) this.rules.push({ table, chain, rule });
+    return { value: out.code === 0 ? "accepted" : out.stderr.trim() || `exit ${out.code}`, how: out.how };
+  }
+
+  /** Sets a filter chain's policy on the engine's host (`iptables -P`); the old one comes back at teardown. */
+  async setChainPolicy(chain: string, policy: "ACCEPT" | "DROP"): Promise<Observation<ApiOutcome>> {
+    const before = (await this.engineFirewall("filter")).value.policies.get(chain);
+    const out = await this.inEngineNamespace(["iptables", "-w", "5", "-P", chain, policy]);
+    if (out.code === 0 && before) this.policies.push({ chain, policy: before });
+    return { value: out.code === 0 ? "accepted" : out.stderr.trim() || `exit ${out.code}`, how: out.how };
+  }
+
   /** A kernel parameter in the engine host's network namespace, e.g. net.ipv4.ip_forward. */
   async engineSysctl(name: string): Promise<Observation<string>> {
     const out = await this.inEngineNamespace(["cat", `/proc/sys/${name.replaceAll(".", "/")}`]);
@@ -610,6 +635,8 @@ export class LabScope {
     await sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
     for (const subnet of this.subnets) this.lab.releaseSubnet(subnet);
     for (const link of this.links) await removeOutsideLink(link, this.lab.engineNetns!);
+    for (const { table, chain, rule } of this.rules) await this.inEngineNamespace(["iptables", "-w", "5", "-t", table, "-D", chain, ...rule]);
+    for (const { chain, policy } of this.policies) await this.inEngineNamespace(["iptables", "-w", "5", "-P", chain, policy]);
   }
 }
 

@@ -58,6 +58,10 @@ class ProbeContainer extends GenericContainer {
     this.hostConfig.Dns = [...(this.hostConfig.Dns ?? []), server];
     return this;
   }
+  kernelParameter(name: string, value: string): this {
+    this.hostConfig.Sysctls = { ...this.hostConfig.Sysctls, [name]: value };
+    return this;
+  }
   hostnameIs(name: string): this {
     this.createOpts.Hostname = name;
     return this;
@@ -105,6 +109,7 @@ export class ProbeBuilder {
   private readonly environment: Record<string, string> = {};
   private publishAll = false;
   private hostname?: string;
+  private readonly sysctls: Record<string, string> = {};
 
   constructor(
     private readonly scope: LabScope,
@@ -156,6 +161,12 @@ export class ProbeBuilder {
 
   dns(server: string): this {
     this.dnsServers.push(server);
+    return this;
+  }
+
+  /** `--sysctl name=value`: a namespaced kernel parameter of the container. */
+  sysctl(name: string, value: string): this {
+    this.sysctls[name] = value;
     return this;
   }
 
@@ -249,6 +260,10 @@ export class ProbeBuilder {
     for (const server of this.dnsServers) {
       container.dnsServer(server);
       args.push(`--dns ${server}`);
+    }
+    for (const [name, value] of Object.entries(this.sysctls)) {
+      container.kernelParameter(name, value);
+      args.push(`--sysctl ${name}=${value}`);
     }
     if (this.hostname) {
       container.hostnameIs(this.hostname);
