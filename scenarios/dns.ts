@@ -1,6 +1,7 @@
 import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
+import { OUTSIDE_ZONE_NAME } from "../harness/engine/dns-stub.js";
 import { scenario } from "../harness/scenario.js";
 
 export default [
@@ -94,6 +95,45 @@ export default [
       check("connect to a second network", await lab.connect(named, second)).is("accepted");
       check("disconnect from the second network", await lab.disconnect(named, second)).is("accepted");
       check("the first network's line after the disconnect", await named.hostsAddressesOf("web")).is([firstIp]);
+    },
+  }),
+
+  scenario({
+    id: "DNS-05",
+    title: "On a user-defined network --dns servers become the embedded DNS's upstreams: resolv.conf still says 127.0.0.11, and the query leaves from the host",
+    area: "dns",
+    doc: "Networking overview › DNS services (custom DNS servers on user-defined networks)",
+    requires: [needs.outsideHost],
+    async run({ lab, check, engine }) {
+      const outside = engine.outsideHost!;
+      const net = await lab.network("dns");
+      const client = await lab.probe("client").on(net).dns(outside.dns.address).start();
+      check("nameservers in /etc/resolv.conf", derive(await client.resolvConf(), (c) => c.nameservers)).is(["127.0.0.11"]);
+      check(`${OUTSIDE_ZONE_NAME} through the embedded DNS`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is([outside.address]);
+      const queries = await lab.dnsQueries(outside.dns);
+      check(`who asked the upstream ${outside.dns.address} for ${OUTSIDE_ZONE_NAME}`, derive(queries, (q) => [...new Set(q.filter((x) => x.name === OUTSIDE_ZONE_NAME).map((x) => x.from))])).is([
+        outside.engineAddress,
+      ]);
+      // The embedded DNS never forwards to itself: --dns 127.0.0.11 alone leaves no upstream.
+      const looped = await lab.probe("looped").on(net).dns("127.0.0.11").start();
+      check(`${OUTSIDE_ZONE_NAME} with --dns 127.0.0.11 alone`, await looped.addressesOf(OUTSIDE_ZONE_NAME)).is([]);
+    },
+  }),
+
+  scenario({
+    id: "DNS-07",
+    title: "A container only on an --internal network gets no answer for outside names; connecting a non-internal network brings them back",
+    area: "dns",
+    doc: "docker network create reference › --internal",
+    requires: [needs.outsideHost],
+    async run({ lab, check, engine }) {
+      const outside = engine.outsideHost!;
+      const internal = await lab.network("internal", { internal: true });
+      const open = await lab.network("open");
+      const client = await lab.probe("client").on(internal).dns(outside.dns.address).start();
+      check(`${OUTSIDE_ZONE_NAME} from the internal network only`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is([]);
+      check(`docker network connect ${open.name}`, await lab.connect(client, open)).is("accepted");
+      check(`${OUTSIDE_ZONE_NAME} once also on ${open.name}`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is([outside.address]);
     },
   }),
 ];

@@ -1,9 +1,12 @@
 import { spawn } from "node:child_process";
 import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { runCommand, runOrFail } from "../host-command.js";
 import type { ContainerHandle } from "../lab/probe.js";
 import { createNamespace, enterNetns } from "./netns.js";
+import { OUTSIDE_ZONE_NAME } from "./dns-stub.js";
 
 /**
  * The outside world of a private engine: a network namespace docknet makes
@@ -21,6 +24,36 @@ export interface OutsideHost {
   readonly sourcePath: string;
   /** busybox applets for commands run inside the outside host. */
   readonly binDir: string;
+  /** The stub DNS server on the outside host (port 53): it answers OUTSIDE_ZONE_NAME with its own address. */
+  readonly dns: DnsStub;
+}
+
+/** A stub DNS server docknet runs (dns-stub.ts), and the log of the queries it got. */
+export interface DnsStub {
+  readonly address: string;
+  readonly log: string;
+  readonly pid: number;
+}
+
+/**
+ * Starts the stub DNS server inside a namespace, answering the zone given.
+ * It logs each query with its source address; it stops with its namespace,
+ * or when its pid is killed.
+ */
+export async function startDnsStub(netns: string, address: string, log: string, zone: Record<string, string>): Promise<DnsStub> {
+  writeFileSync(log, "");
+  const program = fileURLToPath(new URL("./dns-stub.js", import.meta.url));
+  const [nsenter, ...enter] = enterNetns(netns);
+  const records = Object.entries(zone).map(([name, ip]) => `${name}=${ip}`);
+  const child = spawn(nsenter!, [...enter, process.execPath, program, address, "53", log, ...records], { stdio: "ignore", detached: true });
+  child.unref();
+  // Ready once it listens on the address: a query sent before would be lost.
+  for (let i = 0; i < 50; i++) {
+    const out = await runCommand(nsenter!, [...enter, "ss", "-Huln", `sport = :53`], { timeoutMs: 5000 });
+    if (out.stdout.includes(`${address}:53`)) return { address, log, pid: child.pid! };
+    await sleep(100);
+  }
+  throw new Error(`${CONTEXT}the stub DNS server did not start on ${address}:53 in ${netns}`);
 }
 
 // A /30 at the top of docknet's 10.213.0.0/16; the lab's subnet picker sees it as a host route and avoids it.
@@ -77,7 +110,8 @@ export async function createOutsideHost(engineNetns: string, netns: string, id: 
   });
   closeSync(log);
   server.unref();
-  return { netns, address: OUTSIDE_ADDRESS, engineAddress: ENGINE_ADDRESS, sourcePath: "/cgi-bin/source", binDir };
+  const dns = await startDnsStub(netns, OUTSIDE_ADDRESS, join(dir, "outside-dns.log"), { [OUTSIDE_ZONE_NAME]: OUTSIDE_ADDRESS });
+  return { netns, address: OUTSIDE_ADDRESS, engineAddress: ENGINE_ADDRESS, sourcePath: "/cgi-bin/source", binDir, dns };
 }
 
 /** A link between the engine's host and the outside host: a parent for macvlan or ipvlan networks. */

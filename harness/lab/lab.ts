@@ -1,9 +1,10 @@
+import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
 import type { Observation } from "../evidence.js";
 import type { LabFault } from "./faults.js";
-import { createDeadEndLink, createOutsideLink, outsideHandle, removeOutsideLink, type OutsideHost, type OutsideLink } from "../engine/outside-host.js";
+import { createDeadEndLink, createOutsideLink, outsideHandle, type DnsStub, removeOutsideLink, type OutsideHost, type OutsideLink } from "../engine/outside-host.js";
 import { Probe } from "./probe.js";
 import { endpointConfig, errorText } from "./docker-api.js";
 import { ProbeBuilder } from "./probe-builder.js";
@@ -340,6 +341,17 @@ export class LabScope {
     const link = await this.outsideLink();
     const network = await this.network(short, { driver, subnet: link.subnet, gateway: link.outsideAddress, options: { parent: link.parent, ...options } });
     return { link, network };
+  }
+
+  /** The queries a stub DNS server got: which name, from which address (the source shows who forwarded it). */
+  async dnsQueries(stub: DnsStub): Promise<Observation<{ from: string; name: string }[]>> {
+    const text = existsSync(stub.log) ? readFileSync(stub.log, "utf8") : "";
+    const queries = text
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.split(" "))
+      .map(([from = "", name = ""]) => ({ from, name }));
+    return { value: queries, how: `cat ${stub.log} (the stub DNS server's query log)`, raw: text };
   }
 
   /** The outside host's neighbour table on a link: which MAC it saw for each address. */
