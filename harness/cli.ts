@@ -93,6 +93,7 @@ interface RunFlags {
   lab?: string;
   managers?: number;
   nodes?: string[];
+  driver?: string;
 }
 
 /** `--lab 3` brings a lab of 3 up for the run; `--lab <id>` runs on one `docknet lab up` made; `--nodes` names a swarm. */
@@ -214,9 +215,18 @@ async function matrixAction(words: string[], flags: RunFlags, specs: string[]): 
   return matrixFailed(matrix, Boolean(flags.strict)) ? ExitCode.failed : ExitCode.ok;
 }
 
+/** With --driver, only the scenarios that hold for any network driver run (tag driver-generic). */
+function forDriver<T extends { tags: readonly string[]; id: string }>(scenarios: readonly T[], driver: string | undefined): readonly T[] {
+  if (!driver) return scenarios;
+  const generic = scenarios.filter((s) => s.tags.includes("driver-generic"));
+  const dropped = scenarios.length - generic.length;
+  if (dropped > 0) process.stderr.write(`--driver ${driver}: ${generic.length} driver-generic scenario(s) of the ${scenarios.length} selected (docknet list tag:driver-generic)\n`);
+  return generic;
+}
+
 async function runAction(words: string[], flags: RunFlags): Promise<number> {
   if (flags.matrix) return matrixAction(words, flags, flags.matrix);
-  const scenarios = await chosenScenarios(words, flags);
+  const scenarios = forDriver(await chosenScenarios(words, flags), flags.driver);
   const { explainFailures, openSession, runConformance } = await import("./session.js");
   if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
   if (flags.daemonConfig && flags.engine === "current") throw new UsageError("--daemon-config needs a private engine (--engine private)");
@@ -229,6 +239,7 @@ async function runAction(words: string[], flags: RunFlags): Promise<number> {
   const cluster = clusterChoice(flags);
   const session = await openSession({
     ...(cluster ? { cluster } : {}),
+    ...(flags.driver ? { networkDriver: flags.driver } : {}),
     engine: daemonConfig || dockerd ? "private" : flags.engine,
     ...(daemonConfig ? { daemonConfig } : {}),
     ...(dockerd ? { dockerd } : {}),
@@ -237,7 +248,7 @@ async function runAction(words: string[], flags: RunFlags): Promise<number> {
   });
   try {
     if (abort.signal.aborted) return interrupts.exitCode()!;
-    process.stderr.write(`engine: ${session.engine.description}; run ${session.lab.runId}\n`);
+    process.stderr.write(`engine: ${session.engine.description}; run ${session.lab.runId}${flags.driver ? `; user-defined networks use the ${flags.driver} driver` : ""}\n`);
     if (session.capabilities.cluster) process.stderr.write(`multi-host: ${session.capabilities.cluster.description}\n`);
     const reporter = new ConsoleReporter({ stream: process.stderr, total: scenarios.length * flags.repeat, ...(flags.color === false ? { color: false } : {}) });
     const outcome = await runConformance(session, {
@@ -385,6 +396,7 @@ export function buildProgram(): Command {
     .option("--daemon-config <file>", "daemon.json for a private engine (implies --engine private)")
     .option("--lab <hosts|id>", "run the multi-host scenarios on a lab: a number brings one up for the run (2-9 hosts) and takes it down; an id uses one docknet lab up made")
     .option("--managers <n>", "with --lab N: how many of the hosts are managers", parsePositiveInt(9))
+    .option("--driver <name>", "a conformance run for a network driver (a plugin): the driver-generic scenarios, on networks of that driver")
     .option("--nodes <hosts>", "run the multi-host scenarios on your swarm: DOCKER_HOST of each node, a manager first, comma-separated", (text: string) =>
       text.split(",").map((h) => h.trim()).filter(Boolean),
     )
@@ -405,6 +417,7 @@ Examples:
   docknet run --engine-version 28              on a private Docker 28 (fetched once from Debian)
   docknet run --matrix 20.10,26,28             upgrade rehearsal: what changes between versions
   docknet run overlay --lab 3                  swarm and overlay across 3 engines docknet brings up
+  docknet run --driver weaveworks/net-plugin:2.8.1   a plugin's conformance: connectivity, DNS, isolation, connect
   docknet run overlay --nodes unix:///a.sock,tcp://b:2376   on your own swarm (a manager first)
 
 docknet labels everything it creates (io.docknet.run=<id>) and removes it on

@@ -16,7 +16,7 @@ import type { Scenario } from "./scenario.js";
 import { Cluster, type ClusterNode } from "./lab/cluster.js";
 import { attachLab, startMultiHostLab, type MultiHostLab } from "./engine/multi-host-lab.js";
 import { dockerodeOptions, pingEngine } from "./engine/docker-host.js";
-import { EngineUnavailable } from "./exit-codes.js";
+import { EngineUnavailable, UsageError } from "./exit-codes.js";
 import Docker from "dockerode";
 
 /** Where multi-host scenarios run: a lab brought up for the run, a lab that is up, or the user's own swarm. */
@@ -34,6 +34,8 @@ export interface SessionOptions {
   readonly probeImage?: string;
   readonly faults?: Iterable<LabFault>;
   readonly cluster?: ClusterChoice;
+  /** The driver of the lab's user-defined networks (a third-party driver's conformance run). */
+  readonly networkDriver?: string;
 }
 
 /** An engine, the lab on it, and the engine's facts: everything a run needs. */
@@ -82,9 +84,13 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
       ...(engine.netns ? { engineNetns: engine.netns } : {}),
       ...(engine.restart ? { restartEngine: (config: Record<string, unknown>) => engine.restart!(config) } : {}),
+      ...(options.networkDriver ? { networkDriver: options.networkDriver } : {}),
     });
     const cluster = options.cluster ? await openCluster(options.cluster, multiHostLab, runId, options.faults) : undefined;
     const engineFacts = await detectCapabilities(lab.docker, engine, options.daemonConfig);
+    if (options.networkDriver && !engineFacts.networkDrivers.includes(options.networkDriver)) {
+      throw new UsageError(`the engine has no network driver ${options.networkDriver} (it has ${engineFacts.networkDrivers.join(", ")}); install the plugin first`);
+    }
     const capabilities = cluster
       ? { ...engineFacts, cluster: { nodes: cluster.nodes.length, disposable: cluster.control !== undefined, description: clusterDescription(options.cluster!, multiHostLab) } }
       : engineFacts;

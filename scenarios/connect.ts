@@ -10,6 +10,8 @@ export default [
     id: "CD-01",
     title: "network connect adds an interface at once; disconnect removes it and nothing else",
     area: "connect",
+    // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
+    tags: ["driver-generic"],
     doc: DOC,
     async run({ lab, check }) {
       const home = await lab.network("home");
@@ -31,6 +33,8 @@ export default [
     id: "CD-03",
     title: "connect --ip sets the address, which survives a restart; an address outside every subnet is refused",
     area: "connect",
+    // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
+    tags: ["driver-generic"],
     doc: "docker network connect reference › --ip",
     async run({ lab, check }) {
       const net = await lab.network("static", { subnet: "pick" });

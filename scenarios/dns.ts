@@ -28,6 +28,8 @@ export default [
     id: "DNS-02",
     title: "The embedded DNS resolves a container's name, short ID, aliases and <name>.<network>",
     area: "dns",
+    // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
+    tags: ["driver-generic"],
     doc: "Bridge network driver › automatic DNS resolution between containers",
     async run({ lab, check }) {
       const net = await lab.network("dns");
@@ -45,6 +47,8 @@ export default [
     id: "DNS-03",
     title: "Aliases are per network: after disconnecting one network its alias stops resolving, the other's stays",
     area: "dns",
+    // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
+    tags: ["driver-generic"],
     doc: "docker network connect reference › --alias",
     async run({ lab, check }) {
       const first = await lab.network("one");

@@ -12,6 +12,8 @@ export default [
     id: "ISO-01",
     title: "Containers on two different bridges cannot reach each other, until one is connected to the other's network",
     area: "isolation",
+    // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
+    tags: ["driver-generic"],
     doc: "Bridge network driver (containers on different bridges cannot communicate directly)",
     async run({ lab, check }) {
       const netA = await lab.network("a");
@@ -33,6 +35,8 @@ export default [
     id: "ISO-02",
     title: "Another network reaches a container's published port only through a host address, never its own address",
     area: "isolation",
+    // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
+    tags: ["driver-generic"],
     doc: "Port publishing and mapping › Gateway modes (nat)",
     async run({ lab, check }) {
       const netA = await lab.network("a");

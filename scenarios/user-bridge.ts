@@ -8,6 +8,8 @@ export default [
     id: "UB-01",
     title: "Containers on one user-defined bridge reach each other on every port, with nothing published",
     area: "user-bridge",
+    // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
+    tags: ["driver-generic"],
     doc: DOC,
     async run({ lab, check }) {
       const net = await lab.network("app");
@@ -24,6 +26,8 @@ export default [
     id: "UB-03",
     title: "A user-defined network cannot be removed while containers are attached",
     area: "user-bridge",
+    // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
+    tags: ["driver-generic"],
     doc: "Bridge network driver › Manage a user-defined bridge",
     async run({ lab, check }) {
       const net = await lab.network("busy");

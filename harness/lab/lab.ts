@@ -105,6 +105,8 @@ export class Lab {
     readonly engineNetns?: string,
     /** Restarts a private engine's dockerd with another daemon.json. */
     readonly restartEngine?: (daemonConfig: Record<string, unknown>) => Promise<void>,
+    /** The driver of user-defined networks that do not name one (`docknet run --driver`). */
+    readonly networkDriver = "bridge",
   ) {}
 
   /** The engine connection testcontainers made (to DOCKER_HOST): one connection for containers and networks. */
@@ -119,8 +121,18 @@ export class Lab {
     outsideHost?: OutsideHost;
     engineNetns?: string;
     restartEngine?: (daemonConfig: Record<string, unknown>) => Promise<void>;
+    networkDriver?: string;
   }): Promise<Lab> {
-    return new Lab(await Lab.connection(), options.runId, options.image, new Set(options.faults ?? []), options.outsideHost, options.engineNetns, options.restartEngine);
+    return new Lab(
+      await Lab.connection(),
+      options.runId,
+      options.image,
+      new Set(options.faults ?? []),
+      options.outsideHost,
+      options.engineNetns,
+      options.restartEngine,
+      options.networkDriver,
+    );
   }
 
   labels(scenarioId?: string): Record<string, string> {
@@ -413,7 +425,7 @@ export class LabScope {
     ];
     const created = await this.docker.createNetwork({
       Name: name,
-      Driver: spec.driver ?? "bridge",
+      Driver: spec.driver ?? this.lab.networkDriver,
       CheckDuplicate: true,
       Internal: ignoreOptions ? false : spec.internal ?? false,
       EnableIPv6: ipv6Subnet !== undefined || (!ignoreOptions && spec.ipv6 === true),

@@ -165,6 +165,19 @@ describe("runs through the CLI", () => {
     expect(docknetLeftovers()).toEqual([]);
   });
 
+  test("--driver runs the driver-generic scenarios on networks of that driver; a driver the engine lacks is exit 2", async () => {
+    const out = await docknet(["run", "--engine", "private", "--driver", "bridge", "--json", "-"]);
+    expect(out.code, out.stderr).toBe(0);
+    const report = JSON.parse(out.stdout) as { results: { id: string; status: string; tags: string[] }[] };
+    expect(report.results.length).toBe(8);
+    expect(report.results.every((r) => r.tags.includes("driver-generic") && r.status === "passed")).toBe(true);
+    expect(out.stderr).toMatch(/user-defined networks use the bridge driver/);
+    const missing = await docknet(["run", "--engine", "private", "--driver", "vendor/nosuch:1.0"]);
+    expect(missing.code).toBe(2);
+    expect(lines(missing.stderr).at(-1)).toMatch(/the engine has no network driver vendor\/nosuch:1\.0 \(it has bridge, host/);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
   test("engine info reports what scenarios may need: drivers, kernel features, sysctls, iptables, root", async () => {
     const out = await docknet(["engine", "info", "--engine", "private", "--json"]);
     expect(out.code, out.stderr).toBe(0);
