@@ -1,13 +1,11 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { builtProgram } from "./built-program.js";
 import type { RunReport } from "./results.js";
 
-// The built CLI, whether this module runs from dist/ or from sources (under the tests).
-const HERE = dirname(fileURLToPath(import.meta.url));
-const CLI = HERE.split("/").includes("dist") ? join(HERE, "cli.js") : join(HERE, "..", "dist", "harness", "cli.js");
+const CLI = builtProgram("cli.js");
 
 export interface ChildRun {
   readonly report?: RunReport;

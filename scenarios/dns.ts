@@ -104,7 +104,7 @@ export default [
 
   scenario({
     id: "DNS-05",
-    title: "On a user-defined network --dns servers become the embedded DNS's upstreams: resolv.conf still says 127.0.0.11, and the query leaves from the host",
+    title: "On a user-defined network --dns servers become the embedded DNS's upstreams: resolv.conf still says 127.0.0.11, and the upstream sees the engine host's address",
     area: "dns",
     doc: "Networking overview › DNS services (custom DNS servers on user-defined networks)",
     requires: [needs.outsideHost],
@@ -115,6 +115,7 @@ export default [
       check("nameservers in /etc/resolv.conf", derive(await client.resolvConf(), (c) => c.nameservers)).is(["127.0.0.11"]);
       check(`${OUTSIDE_ZONE_NAME} through the embedded DNS`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is([outside.address]);
       const queries = await lab.dnsQueries(outside.dns);
+      // The embedded DNS forwards from the container's namespace; masquerading gives the query the host's address.
       check(`who asked the upstream ${outside.dns.address} for ${OUTSIDE_ZONE_NAME}`, derive(queries, (q) => [...new Set(q.filter((x) => x.name === OUTSIDE_ZONE_NAME).map((x) => x.from))])).is([
         outside.engineAddress,
       ]);

@@ -62,4 +62,27 @@ export default [
       }
     },
   }),
+
+  scenario({
+    id: "V6-01",
+    title: "network create --ipv6 with no subnet gets a ULA /64 inside fd00::/8 (from 27.0; refused before, unless the daemon has IPv6 pools)",
+    area: "ipv6",
+    doc: "Use IPv6 networking › Dynamic IPv6 subnet allocation",
+    async run({ lab, check, since, engine }) {
+      const created = await lab.attemptNetwork("auto6", { ipv6: true });
+      const dynamic = since("27.0", "Engine 27.0 release notes: IPv6 subnets are allocated from fd00::/8 when none is given");
+      // Before 27.0 an engine needs IPv6 address pools in daemon.json to allocate one (V6-09).
+      if (!dynamic && !engine.daemonConfig?.["default-address-pools"]) {
+        check("docker network create --ipv6 (no subnet), before 27.0", derive(created, (c) => c.outcome)).isNot("accepted");
+        return;
+      }
+      check("docker network create --ipv6 (no subnet)", derive(created, (c) => c.outcome)).is("accepted");
+      const facts = await lab.inspectNetwork(created.value.network!);
+      const v6 = derive(facts, (f) => f.subnets.map((x) => x.subnet).filter((x) => x.includes(":")));
+      check("its IPv6 subnet", v6).satisfies(dynamic ? "one /64 in fd00::/8" : "one IPv6 subnet", (subnets) =>
+        subnets.length === 1 && (!dynamic || (/^fd[0-9a-f]{2}:/.test(subnets[0]!) && subnets[0]!.endsWith("/64"))),
+      );
+    },
+  }),
+
 ];

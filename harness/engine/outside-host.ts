@@ -2,11 +2,11 @@ import { spawn } from "node:child_process";
 import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { runCommand, runOrFail } from "../host-command.js";
 import type { ContainerHandle } from "../lab/probe.js";
 import { createNamespace, enterNetns } from "./netns.js";
 import { OUTSIDE_ZONE_NAME } from "./dns-stub.js";
+import { builtProgram } from "../built-program.js";
 
 /**
  * The outside world of a private engine: a network namespace docknet makes
@@ -42,7 +42,7 @@ export interface DnsStub {
  */
 export async function startDnsStub(netns: string, address: string, log: string, zone: Record<string, string>): Promise<DnsStub> {
   writeFileSync(log, "");
-  const program = fileURLToPath(new URL("./dns-stub.js", import.meta.url));
+  const program = builtProgram("engine/dns-stub.js");
   const [nsenter, ...enter] = enterNetns(netns);
   const records = Object.entries(zone).map(([name, ip]) => `${name}=${ip}`);
   const child = spawn(nsenter!, [...enter, process.execPath, program, address, "53", log, ...records], { stdio: "ignore", detached: true });

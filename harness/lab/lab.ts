@@ -448,7 +448,7 @@ export class LabScope {
   /** A fluent builder for a probe container, in the manner of testcontainers. */
   /** Creates a network, or says why the engine refused (for behaviour where refusal is what a broken setup shows). */
   async attemptNetwork(short: string, spec: NetworkSpec = {}): Promise<Observation<{ outcome: ApiOutcome; network?: LabNetwork }>> {
-    const how = `docker network create ${spec.ipv6 ? "--ipv6 " : ""}${this.name(short)}`;
+    const how = `docker network create ${spec.driver ? `-d ${spec.driver} ` : ""}${spec.ipv6 ? "--ipv6 " : ""}${this.name(short)}`;
     try {
       const network = await this.network(short, spec);
       return { value: { outcome: "accepted", network }, how };
