@@ -1,0 +1,23 @@
+import { describe, expect, test } from "vitest";
+import { validateLabSize } from "../../harness/engine/multi-host-lab.js";
+import { runsOnCluster } from "../../harness/scenario.js";
+import { ALL_SCENARIOS } from "../../scenarios/index.js";
+
+describe("the multi-host lab", () => {
+  test("a lab has 2 to 9 hosts, and from 1 manager to all of them", () => {
+    expect(validateLabSize(3, 1)).toBeUndefined();
+    expect(validateLabSize(9, 9)).toBeUndefined();
+    expect(validateLabSize(1, 1)).toMatch(/from 2 to 9 \(got 1\)/);
+    expect(validateLabSize(10, 1)).toMatch(/from 2 to 9/);
+    expect(validateLabSize(2.5, 1)).toMatch(/whole number/);
+    expect(validateLabSize(3, 0)).toMatch(/--managers must be from 1 to the number of hosts, 3 \(got 0\)/);
+    expect(validateLabSize(3, 4)).toMatch(/\(got 4\)/);
+  });
+
+  test("exactly the overlay scenarios run on the swarm", () => {
+    const onCluster = ALL_SCENARIOS.filter(runsOnCluster);
+    expect(onCluster.length).toBeGreaterThanOrEqual(15);
+    expect(onCluster.every((s) => s.area === "overlay")).toBe(true);
+    expect(ALL_SCENARIOS.filter((s) => s.area === "overlay" && !runsOnCluster(s))).toEqual([]);
+  });
+});
