@@ -85,4 +85,31 @@ export default [
     },
   }),
 
+
+  scenario({
+    id: "V6-10",
+    title: "Two dual-stack user-defined networks are isolated over IPv6 as over IPv4 only with ip6tables, on by default from 27.0: before, IPv6 crosses between them",
+    area: "ipv6",
+    doc: "Use IPv6 networking › ip6tables ; Engine 27.0 release notes",
+    async run({ lab, check, since, engine }) {
+      const [a, b] = [await lab.network("a", { subnet: "pick", ipv6Subnet: "pick" }), await lab.network("b", { subnet: "pick", ipv6Subnet: "pick" })];
+      const target = await lab.probe("target").on(b).start();
+      const neighbour = await lab.probe("neighbour").on(b).start();
+      const stranger = await lab.probe("stranger").on(a).start();
+      const addresses = await target.interfaces();
+      const v6 = check(`${target.name}'s IPv6 address`, derive(addresses, (all) => all.find((i) => i.name === "eth0")?.ipv6.find((x) => !x.startsWith("fe80")) ?? "")).matches(/^fd0d:/).split("/")[0]!;
+      const v4 = (await lab.addressOn(target, b)).value;
+      check(`control: ping -6 ${v6} from ${b.name}`, derive(await neighbour.ping(v6, "ipv6"), (p) => p.outcome)).is("reached");
+      check(`ping ${v4} from ${a.name}`, derive(await stranger.ping(v4), (p) => p.outcome)).isNot("reached");
+      const across = derive(await stranger.ping(v6, "ipv6"), (p) => p.outcome);
+      // Observed: reached on 20.10.24 and 26.1.5 (ip6tables off by default), refused on 28.5.2.
+      const byDefault = since("27.0", "Engine 27.0 release notes: ip6tables is enabled by default");
+      const ip6tables = typeof engine.daemonConfig?.["ip6tables"] === "boolean" ? engine.daemonConfig["ip6tables"] : byDefault;
+      if (ip6tables) {
+        check(`ping -6 ${v6} from ${a.name}`, across).isNot("reached");
+      } else {
+        check(`ping -6 ${v6} from ${a.name}: without ip6tables nothing keeps IPv6 from crossing`, across).is("reached");
+      }
+    },
+  }),
 ];
