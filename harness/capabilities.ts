@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import type { OutsideHost } from "./engine/outside-host.js";
+import { runInNetns } from "./engine/netns.js";
 import { runCommand } from "./host-command.js";
 import { KERNEL_TIERS, missingKernelOptions, readLocalKernelConfig, type KernelTier } from "./kernel-config.js";
 
@@ -99,7 +100,7 @@ export async function detectCapabilities(
 
 /** Runs a command in the engine's namespace (a private engine's), or here. */
 function inEngineHost(netns: string | undefined, argv: string[]) {
-  return netns ? runCommand("nsenter", [`--net=/run/netns/${netns}`, ...argv], { timeoutMs: 5000 }) : runCommand(argv[0]!, argv.slice(1), { timeoutMs: 5000 });
+  return netns ? runInNetns(netns, argv, 5000) : runCommand(argv[0]!, argv.slice(1), { timeoutMs: 5000 });
 }
 
 async function readSysctls(netns: string | undefined): Promise<Record<string, string>> {
@@ -197,8 +198,6 @@ export const needs = {
   }),
 } satisfies Record<string, Requirement | ((...args: never[]) => Requirement)>;
 
-/** Kernel tiers a requirement may name. */
-export const KERNEL_FEATURES = Object.keys(KERNEL_TIERS) as KernelTier[];
 
 /** The reasons a set of requirements is not met; empty when all are. */
 export function missingRequirements(requirements: readonly Requirement[], capabilities: Capabilities): string[] {

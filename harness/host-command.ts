@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { EngineUnavailable } from "./exit-codes.js";
+import { waitFor } from "./polling.js";
 
 /** What a command on the machine docknet runs on printed, and how it ended. */
 export interface CommandOutcome {
@@ -57,12 +57,7 @@ export function isProcessAlive(pid: number | undefined): boolean {
 export async function terminateProcess(pid: number, timeoutMs: number): Promise<boolean> {
   if (!isProcessAlive(pid)) return true;
   process.kill(pid, "SIGTERM");
-  const deadline = Date.now() + timeoutMs;
-  while (isProcessAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await sleep(50);
-  }
-  return true;
+  return waitFor(async () => !isProcessAlive(pid), timeoutMs, 50);
 }
 
 /** Finds a program on PATH (like `command -v`), or undefined. */

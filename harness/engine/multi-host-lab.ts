@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import Docker from "dockerode";
 import { EngineUnavailable } from "../exit-codes.js";
-import { isProcessAlive, runCommand, runOrFail } from "../host-command.js";
+import { isProcessAlive, runOrFail } from "../host-command.js";
+import { waitFor } from "../polling.js";
 import { dockerodeOptions, pingEngine } from "./docker-host.js";
-import { createNamespace, removeNamespace } from "./netns.js";
+import { createNamespace, removeNamespace, runInNetns } from "./netns.js";
 import { engineStatesOfLab, restartPrivateEngine, startPrivateEngine, stateRoot, stopPrivateEngine } from "./private-engine.js";
 
 /**
@@ -94,14 +94,23 @@ export function readLabState(id: string): MultiHostLabState | undefined {
 export function listLabs(): MultiHostLabState[] {
   const ids = existsSync(labsDir()) ? readdirSync(labsDir()) : [];
   return ids
-    .map((id) => readLabState(id) ?? { id, ownerPid: 0, held: false, hubNetns: hubNetnsOf(id), bridge: "br-lab", subnet: LAB_SUBNET, startedAt: "", nodes: [] })
+    .map((id) => readLabState(id) ?? bareLab(id))
     .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }
 
+/** All that can be known of a lab whose state file is gone or unreadable: its id names its namespace. */
+function bareLab(id: string): MultiHostLabState {
+  return { id, ownerPid: 0, held: false, hubNetns: hubNetnsOf(id), bridge: "br-lab", subnet: LAB_SUBNET, startedAt: "", nodes: [] };
+}
+
 /** A lab is held while `lab up` keeps it, or while the process that started it for a run lives. */
+function isHeld(state: MultiHostLabState): boolean {
+  return state.held || isProcessAlive(state.ownerPid);
+}
+
 export function labIsHeld(id: string): boolean {
   const state = readLabState(id);
-  return state !== undefined && (state.held || isProcessAlive(state.ownerPid));
+  return state !== undefined && isHeld(state);
 }
 
 const hubNetnsOf = (id: string) => `docknet-lab-${id}`;
@@ -241,26 +250,20 @@ async function formSwarm(nodes: readonly LabNode[], options: SwarmOptions = {}):
 
 /** Waits until the node's network agent listens on the gossip port (7946/tcp), or no longer does. */
 async function waitForGossipPort(node: LabNode, listening: boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = await runCommand("nsenter", [`--net=/run/netns/${node.netns}`, "ss", "-Htln", "sport = :7946"], { timeoutMs: 5000 });
-    if ((out.stdout.trim() !== "") === listening) return;
-    if (Date.now() > deadline) {
-      throw new EngineUnavailable(`lab ${node.name}: the swarm's network agent ${listening ? "did not start" : "did not stop"} (7946/tcp) within ${timeoutMs / 1000}s`);
-    }
-    await sleep(200);
+  const reached = await waitFor(async () => ((await runInNetns(node.netns, ["ss", "-Htln", "sport = :7946"], 5000)).stdout.trim() !== "") === listening, timeoutMs, 200);
+  if (!reached) {
+    throw new EngineUnavailable(`lab ${node.name}: the swarm's network agent ${listening ? "did not start" : "did not stop"} (7946/tcp) within ${timeoutMs / 1000}s`);
   }
 }
 
 async function waitForReadyNodes(manager: Docker, count: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  let ready = 0;
+  const allReady = await waitFor(async () => {
     const listed = (await manager.listNodes()) as { Status?: { State?: string } }[];
-    const ready = listed.filter((n) => n.Status?.State === "ready").length;
-    if (ready >= count) return;
-    if (Date.now() > deadline) throw new EngineUnavailable(`lab swarm: ${ready} of ${count} nodes ready after ${timeoutMs / 1000}s`);
-    await sleep(200);
-  }
+    ready = listed.filter((n) => n.Status?.State === "ready").length;
+    return ready >= count;
+  }, timeoutMs, 200);
+  if (!allReady) throw new EngineUnavailable(`lab swarm: ${ready} of ${count} nodes ready after ${timeoutMs / 1000}s`);
 }
 
 /** Stops a lab from its state alone (its own process, `lab down`, or `clean` after a crash). Safe to call twice. */
@@ -272,13 +275,14 @@ export async function stopLab(state: Pick<MultiHostLabState, "id" | "hubNetns">)
 
 /** Labs whose start was killed, or whose run's process is gone: what `docknet clean` removes. */
 export function orphanedLabs(): MultiHostLabState[] {
-  const orphans = listLabs().filter((lab) => !labIsHeld(lab.id));
+  const labs = listLabs();
+  const orphans = labs.filter((lab) => !isHeld(lab));
   // A hub namespace whose lab directory is gone (a crash between the two removals).
-  const known = new Set(listLabs().map((lab) => lab.hubNetns));
+  const known = new Set(labs.map((lab) => lab.hubNetns));
   const namespaces = existsSync("/run/netns") ? readdirSync("/run/netns") : [];
   for (const netns of namespaces) {
     const id = /^docknet-lab-([0-9a-f]+)$/.exec(netns)?.[1];
-    if (id && !known.has(netns)) orphans.push({ id, ownerPid: 0, held: false, hubNetns: netns, bridge: "br-lab", subnet: LAB_SUBNET, startedAt: "", nodes: [] });
+    if (id && !known.has(netns)) orphans.push(bareLab(id));
   }
   return orphans;
 }

@@ -5,6 +5,21 @@ export function enterNetns(netns: string): string[] {
   return ["nsenter", `--net=/run/netns/${netns}`];
 }
 
+/** What a command run in a namespace did, and how a person would run it there. */
+export interface NetnsOutcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly how: string;
+}
+
+/** Runs a program inside a named network namespace (through enterNetns). */
+export async function runInNetns(netns: string, argv: readonly string[], timeoutMs = 15_000): Promise<NetnsOutcome> {
+  const [nsenter, ...enter] = enterNetns(netns);
+  const out = await runCommand(nsenter!, [...enter, ...argv], { timeoutMs });
+  return { code: out.code, stdout: out.stdout, stderr: out.stderr, how: [nsenter, ...enter, ...argv].join(" ") };
+}
+
 /** Creates a network namespace with its loopback up. */
 export async function createNamespace(netns: string, context = "", timeoutMs?: number): Promise<void> {
   await runOrFail("ip", ["netns", "add", netns], context, timeoutMs);

@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
 import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { runCommand, runOrFail } from "../host-command.js";
 import type { ContainerHandle } from "../lab/probe.js";
-import { createNamespace, enterNetns } from "./netns.js";
+import { createNamespace, enterNetns, runInNetns } from "./netns.js";
+import { waitFor } from "../polling.js";
 import { OUTSIDE_ZONE_NAME } from "./dns-stub.js";
 import { builtProgram } from "../built-program.js";
 
@@ -48,12 +48,9 @@ export async function startDnsStub(netns: string, address: string, log: string, 
   const child = spawn(nsenter!, [...enter, process.execPath, program, address, "53", log, ...records], { stdio: "ignore", detached: true });
   child.unref();
   // Ready once it listens on the address: a query sent before would be lost.
-  for (let i = 0; i < 50; i++) {
-    const out = await runCommand(nsenter!, [...enter, "ss", "-Huln", `sport = :53`], { timeoutMs: 5000 });
-    if (out.stdout.includes(`${address}:53`)) return { address, log, pid: child.pid! };
-    await sleep(100);
-  }
-  throw new Error(`${CONTEXT}the stub DNS server did not start on ${address}:53 in ${netns}`);
+  const listening = await waitFor(async () => (await runInNetns(netns, ["ss", "-Huln", "sport = :53"], 5000)).stdout.includes(`${address}:53`), 5000, 100);
+  if (!listening) throw new Error(`${CONTEXT}the stub DNS server did not start on ${address}:53 in ${netns}`);
+  return { address, log, pid: child.pid! };
 }
 
 // A /30 at the top of docknet's 10.213.0.0/16; the lab's subnet picker sees it as a host route and avoids it.
@@ -73,10 +70,7 @@ export function outsideHandle(host: OutsideHost): ContainerHandle {
     id: host.netns,
     runsAs: enterNetns(host.netns).join(" "),
     async exec(command) {
-      const [nsenter, ...enter] = enterNetns(host.netns);
-      const out = await runCommand(nsenter!, [...enter, join(host.binDir, "env"), `PATH=${host.binDir}`, ...command], {
-        timeoutMs: 60_000,
-      });
+      const out = await runInNetns(host.netns, [join(host.binDir, "env"), `PATH=${host.binDir}`, ...command], 60_000);
       return { exitCode: out.code, stdout: out.stdout, stderr: out.stderr };
     },
   };

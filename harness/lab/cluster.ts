@@ -1,14 +1,12 @@
-import { hostname } from "node:os";
-import { setTimeout as sleep } from "node:timers/promises";
 import type Docker from "dockerode";
 import type { SwarmOptions } from "../engine/multi-host-lab.js";
-import { enterNetns } from "../engine/netns.js";
+import { runInNetns } from "../engine/netns.js";
 import { CheckFailed, type Observation } from "../evidence.js";
-import { runCommand } from "../host-command.js";
 import { endpointConfig, errorText } from "./docker-api.js";
 import type { LabFault } from "./faults.js";
-import type { ApiOutcome, EndpointSpec, LabNetwork } from "./lab.js";
-import { OWNER_LABEL, RUN_LABEL, SCENARIO_LABEL } from "./labels.js";
+import { waitFor } from "../polling.js";
+import { sweep, type ApiOutcome, type EndpointSpec, type LabNetwork } from "./lab.js";
+import { RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
 import { ensureProbeImage } from "./probe-image.js";
 import { READY_MARK, probeStartScript } from "./probe-builder.js";
 import { dockerodeHandle, Probe } from "./probe.js";
@@ -116,8 +114,7 @@ export class Cluster {
   /** Adds (-I) or deletes (-D) a rule in every docknet node that drops VXLAN from the other nodes. */
   private async dataPathFilter(action: "-I" | "-D"): Promise<void> {
     for (const node of this.nodes.filter((n) => n.netns)) {
-      const [nsenter, ...enter] = enterNetns(node.netns!);
-      await runCommand(nsenter!, [...enter, "iptables", "-w", "5", action, "INPUT", "-p", "udp", "--dport", "4789", "-j", "DROP"], { timeoutMs: 10_000 });
+      await runInNetns(node.netns!, ["iptables", "-w", "5", action, "INPUT", "-p", "udp", "--dport", "4789", "-j", "DROP"], 10_000);
     }
   }
 
@@ -133,11 +130,7 @@ export class Cluster {
   }
 
   labels(scenarioId?: string): Record<string, string> {
-    return {
-      [RUN_LABEL]: this.runId,
-      [OWNER_LABEL]: `${hostname()}:${process.pid}`,
-      ...(scenarioId ? { [SCENARIO_LABEL]: scenarioId } : {}),
-    };
+    return runLabels(this.runId, scenarioId);
   }
 
   scope(scenarioId: string): ClusterScope {
@@ -152,29 +145,18 @@ export class Cluster {
   }
 }
 
-/** Services first (their tasks go with them), then containers on every node, then networks. */
+/** Services first (their tasks go with them), then each node's containers and networks. */
 async function sweepCluster(cluster: Cluster, labelFilters: string[]): Promise<void> {
   const manager = cluster.manager.docker;
   const services = await manager.listServices({ filters: { label: labelFilters } }).catch(() => []);
   await Promise.all(services.map((s) => manager.getService(s.ID!).remove().catch(() => undefined)));
-  for (const node of cluster.nodes) {
-    const containers = await node.docker.listContainers({ all: true, filters: { label: labelFilters } }).catch(() => []);
-    await Promise.all(containers.map((c) => node.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  }
   // An overlay goes once the tasks that used it are gone everywhere, which takes the swarm a moment.
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const left: { node: ClusterNode; id: string }[] = [];
-    for (const node of cluster.nodes) {
-      const networks = await node.docker.listNetworks({ filters: { label: labelFilters } }).catch(() => []);
-      for (const network of networks) {
-        const removed = await node.docker.getNetwork(network.Id).remove().then(() => true, () => false);
-        if (!removed) left.push({ node, id: network.Id });
-      }
-    }
-    if (left.length === 0 || Date.now() > deadline) return;
-    await sleep(500);
-  }
+  await waitFor(async () => {
+    // A node that does not answer (its dockerd restarting) must not keep the others from being swept.
+    for (const node of cluster.nodes) await sweep(node.docker, labelFilters).catch(() => undefined);
+    const left = await Promise.all(cluster.nodes.map((node) => node.docker.listNetworks({ filters: { label: labelFilters } }).catch(() => [])));
+    return left.every((networks) => networks.length === 0);
+  }, 20_000, 500);
 }
 
 /** A multi-host scenario's view of the swarm: names and labels for that scenario, and typed actions. */
@@ -207,7 +189,7 @@ export class ClusterScope {
   }
 
   name(short: string): string {
-    return `dn-${this.cluster.runId}-${this.scenarioId.toLowerCase()}-${short}`;
+    return resourceName(this.cluster.runId, this.scenarioId, short);
   }
 
   private labels(): Record<string, string> {
@@ -321,7 +303,7 @@ export class ClusterScope {
     } as Docker.CreateServiceOptions).catch((error: unknown) => {
       throw new CheckFailed({ claim: `service ${short} is created`, expected: "accepted", observed: errorText(error), how, ok: false });
     });
-    const ref = { name, id: (created as { id?: string; ID?: string }).id ?? (created as { ID?: string }).ID ?? name };
+    const ref = { name, id: created.id };
     await this.tasks(ref, spec.replicas ?? 1);
     return ref;
   }
@@ -337,18 +319,25 @@ export class ClusterScope {
     }
   }
 
+  private swarmIds?: Promise<Map<ClusterNode, string>>;
+
+  /** Each node's swarm node ID, read once; a node that leaves or a re-formed swarm gets new ones. */
+  private nodeIds(): Promise<Map<ClusterNode, string>> {
+    this.swarmIds ??= Promise.all(this.nodes.map(async (node) => [node, (await this.swarm(node)).value.nodeId] as const)).then((pairs) => new Map(pairs));
+    return this.swarmIds;
+  }
+
   /** Placement by node ID: nodes share this machine's hostname in docknet's lab. */
   private async nodeConstraints(names: readonly string[]): Promise<string[]> {
-    const idOf = async (node: ClusterNode) => (await this.swarm(node)).value.nodeId;
+    const ids = await this.nodeIds();
     const chosen = this.nodes.filter((n) => names.includes(n.name));
-    if (chosen.length === 1) return [`node.id==${await idOf(chosen[0]!)}`];
-    return Promise.all(this.nodes.filter((n) => !names.includes(n.name)).map(async (n) => `node.id!=${await idOf(n)}`));
+    if (chosen.length === 1) return [`node.id==${ids.get(chosen[0]!)}`];
+    return this.nodes.filter((n) => !names.includes(n.name)).map((n) => `node.id!=${ids.get(n)}`);
   }
 
   /** The running tasks of a service, waiting until there are `count` of them. */
   async tasks(service: ServiceRef, count: number): Promise<TaskRef[]> {
-    const byNodeId = new Map<string, ClusterNode>();
-    for (const node of this.nodes) byNodeId.set((await this.swarm(node)).value.nodeId, node);
+    const byNodeId = new Map([...(await this.nodeIds())].map(([node, id]) => [id, node] as const));
     let running: TaskRef[] = [];
     const ready = await waitFor(async () => {
       const tasks = (await this.manager.docker.listTasks({ filters: { service: [service.name], "desired-state": ["running"] } })) as {
@@ -413,11 +402,7 @@ export class ClusterScope {
    */
   async eventually<T>(observe: () => Promise<Observation<T>>, holds: (value: T) => boolean, timeoutMs = 10_000): Promise<Observation<T>> {
     let last = await observe();
-    const deadline = Date.now() + timeoutMs;
-    while (!holds(last.value) && Date.now() < deadline) {
-      await sleep(300);
-      last = await observe();
-    }
+    if (!holds(last.value)) await waitFor(async () => holds((last = await observe()).value), timeoutMs, 300);
     return last;
   }
 
@@ -463,6 +448,7 @@ export class ClusterScope {
     if (this.has("swarm-leave-skipped")) return { value: "accepted", how };
     this.requireControl("make a node leave the swarm");
     this.leftNodes.push(node);
+    this.swarmIds = undefined;
     try {
       await node.docker.swarmLeave({ force: true });
       return { value: "accepted", how };
@@ -476,6 +462,7 @@ export class ClusterScope {
     const control = this.requireControl("re-form the swarm");
     const how = `docker swarm leave --force (every node); docker swarm init${options.dataPathPort ? ` --data-path-port ${options.dataPathPort}` : ""}${options.defaultAddrPool ? ` --default-addr-pool ${options.defaultAddrPool.subnet} --default-addr-pool-mask-length ${options.defaultAddrPool.maskLength}` : ""}; docker swarm join (the others)`;
     this.reformed = true;
+    this.swarmIds = undefined;
     await control.reform(this.has("swarm-init-options-ignored") ? {} : options);
     return { value: "accepted", how };
   }
@@ -483,9 +470,8 @@ export class ClusterScope {
   /** A command in a node's own network namespace (docknet's nodes only), e.g. `ss -uln`. */
   async inNodeNamespace(node: ClusterNode, argv: string[]): Promise<Observation<string>> {
     if (!node.netns) throw new Error(`${node.name} is not docknet's: its namespace cannot be entered`);
-    const [nsenter, ...enter] = enterNetns(node.netns);
-    const out = await runCommand(nsenter!, [...enter, ...argv], { timeoutMs: 15_000 });
-    return { value: out.stdout, how: [nsenter, ...enter, ...argv].join(" "), raw: out.stderr };
+    const out = await runInNetns(node.netns, argv);
+    return { value: out.stdout, how: out.how, raw: out.stderr };
   }
 
   private requireControl(what: string): SwarmControl {
@@ -511,14 +497,4 @@ async function restoreIngress(docker: Docker): Promise<void> {
   if (ingress?.Name === "ingress") return;
   if (ingress) await docker.getNetwork(ingress.Id).remove().catch(() => undefined);
   await docker.createNetwork({ Name: "ingress", Driver: "overlay", Ingress: true, CheckDuplicate: true } as Docker.NetworkCreateOptions).catch(() => undefined);
-}
-
-/** Polls until `condition` holds or the time is up; says which. */
-export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition().catch(() => false)) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(intervalMs);
-  }
 }

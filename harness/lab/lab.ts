@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from "node:fs";
-import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
 import type { Observation } from "../evidence.js";
@@ -9,11 +8,11 @@ import { Probe } from "./probe.js";
 import { endpointConfig, errorText } from "./docker-api.js";
 import { ProbeBuilder } from "./probe-builder.js";
 import { subnetsOverlap } from "../cidr.js";
-import { enterNetns } from "../engine/netns.js";
+import { runInNetns, type NetnsOutcome } from "../engine/netns.js";
 import { runCommand } from "../host-command.js";
 import { parseRuleset, type Ruleset } from "../iptables-rules.js";
 
-import { OWNER_LABEL, RUN_LABEL, SCENARIO_LABEL } from "./labels.js";
+import { OWNER_LABEL, RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
 
 /** A network a probe can join: the engine's own (bridge, host, none) or one the lab made. */
 export interface NetworkRef {
@@ -136,11 +135,7 @@ export class Lab {
   }
 
   labels(scenarioId?: string): Record<string, string> {
-    return {
-      [RUN_LABEL]: this.runId,
-      [OWNER_LABEL]: `${hostname()}:${process.pid}`,
-      ...(scenarioId ? { [SCENARIO_LABEL]: scenarioId } : {}),
-    };
+    return runLabels(this.runId, scenarioId);
   }
 
   /** A scenario's view of the lab: resources named and labelled for that scenario. */
@@ -237,11 +232,22 @@ export class Lab {
   private linkIndex = 0;
 
   /** A new link between the engine's host and the outside host (a macvlan parent); private engines only. */
-  async outsideLink(kind: "to-outside" | "dead-end" = "to-outside"): Promise<Pick<OutsideLink, "parent"> & Partial<OutsideLink>> {
+  async outsideLink(): Promise<OutsideLink> {
+    const { host, netns, index } = this.nextLink();
+    return createOutsideLink(host, netns, index);
+  }
+
+  /** A parent that leads nowhere: both ends on the engine's host (for the macvlan-parent-wrong fault). */
+  async deadEndLink(): Promise<Pick<OutsideLink, "parent">> {
+    const { host, netns, index } = this.nextLink();
+    return createDeadEndLink(host, netns, index);
+  }
+
+  private nextLink(): { host: OutsideHost; netns: string; index: number } {
     if (!this.outsideHost || !this.engineNetns) throw new Error("this engine has no outside host (declare needs.outsideHost)");
     const index = ++this.linkIndex;
     if (index > 250) throw new Error("no more outside links for this run (250)");
-    return kind === "dead-end" ? createDeadEndLink(this.outsideHost, this.engineNetns, index) : createOutsideLink(this.outsideHost, this.engineNetns, index);
+    return { host: this.outsideHost, netns: this.engineNetns, index };
   }
 
   releaseSubnet(subnet: string): void {
@@ -337,10 +343,10 @@ export class LabScope {
    * on it as a neighbour would (requires needs.outsideHost).
    */
   async outsideLink(): Promise<OutsideLink> {
-    const link = (await this.lab.outsideLink()) as OutsideLink;
+    const link = await this.lab.outsideLink();
     this.links.push(link);
     if (!this.has("macvlan-parent-wrong")) return link;
-    const wrong = await this.lab.outsideLink("dead-end");
+    const wrong = await this.lab.deadEndLink();
     this.links.push(wrong);
     return { ...link, parent: wrong.parent };
   }
@@ -390,7 +396,7 @@ export class LabScope {
 
   /** A unique, prefixed name for something this scenario makes. */
   name(short: string): string {
-    return `dn-${this.lab.runId}-${this.scenarioId.toLowerCase()}-${short}`;
+    return resourceName(this.lab.runId, this.scenarioId, short);
   }
 
   labels(): Record<string, string> {
@@ -618,12 +624,10 @@ export class LabScope {
     return { value: out.stdout.trim(), how: out.how, raw: out.stderr };
   }
 
-  private async inEngineNamespace(argv: string[]): Promise<{ code: number; stdout: string; stderr: string; how: string }> {
+  private async inEngineNamespace(argv: string[]): Promise<NetnsOutcome> {
     const netns = this.lab.engineNetns;
     if (!netns) throw new Error("this engine's namespace is not docknet's (declare needs.engineNamespace)");
-    const [nsenter, ...enter] = enterNetns(netns);
-    const out = await runCommand(nsenter!, [...enter, ...argv], { timeoutMs: 15_000 });
-    return { code: out.code, stdout: out.stdout, stderr: out.stderr, how: [nsenter, ...enter, ...argv].join(" ") };
+    return runInNetns(netns, argv);
   }
 
   async inspectNetwork(network: NetworkRef): Promise<Observation<NetworkFacts>> {
