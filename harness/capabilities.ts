@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import type { OutsideHost } from "./engine/outside-host.js";
-import { runInNetns } from "./engine/netns.js";
+import { runInNetns, type NetnsRef } from "./engine/netns.js";
 import { runCommand } from "./host-command.js";
 import { KERNEL_TIERS, missingKernelOptions, readLocalKernelConfig, type KernelTier } from "./kernel-config.js";
 
@@ -19,8 +19,14 @@ export interface Capabilities {
   readonly defaultBridge: boolean;
   readonly swarm: string;
   readonly rootless: boolean;
-  /** The outside world docknet built around a private engine; absent on other engines. */
+  /** The outside world docknet built beside the engine (its own engines, or a local one as root). */
   readonly outsideHost?: OutsideHost;
+  /** Why there is no outside host, when docknet tried to build one beside the current engine. */
+  readonly outsideHostMissing?: string;
+  /** Whether docknet can run commands on the engine's host (in its network namespace). */
+  readonly engineHostAccess: boolean;
+  /** The interface the user named for macvlan networks (`--macvlan-parent`). */
+  readonly macvlanParent?: string;
   /** The daemon.json a private engine was started with ({} when none); absent for the current engine. */
   readonly daemonConfig?: Readonly<Record<string, unknown>>;
   /** The network namespace a private engine lives in (docknet can read its firewall there). */
@@ -66,14 +72,14 @@ export interface Requirement {
 /** Reads the engine's facts through the lab's connection. */
 export async function detectCapabilities(
   docker: Docker,
-  engine: { kind: Capabilities["engineKind"]; dockerHost: string; outsideHost?: OutsideHost; netns?: string },
+  engine: { kind: Capabilities["engineKind"]; dockerHost: string; outsideHost?: OutsideHost; netns?: string; hostNetns?: NetnsRef; outsideHostMissing?: string },
   daemonConfig?: Readonly<Record<string, unknown>>,
 ): Promise<Capabilities> {
   // An engine behind a unix socket (or one docknet started) shares this machine's kernel.
   const local = engine.kind === "private" || engine.dockerHost.startsWith("unix://");
   const kernel = local ? readLocalKernelConfig() : undefined;
   const root = process.getuid?.() === 0;
-  const [sysctls, iptablesBackend] = local && root ? await Promise.all([readSysctls(engine.netns), readIptablesBackend(engine.netns)]) : [undefined, undefined];
+  const [sysctls, iptablesBackend] = local && root ? await Promise.all([readSysctls(engine.hostNetns ?? engine.netns), readIptablesBackend(engine.hostNetns ?? engine.netns)]) : [undefined, undefined];
   const [info, version, networks] = await Promise.all([docker.info(), docker.version(), docker.listNetworks()]);
   const securityOptions: string[] = info.SecurityOptions ?? [];
   return {
@@ -89,6 +95,8 @@ export async function detectCapabilities(
     swarm: info.Swarm?.LocalNodeState ?? "inactive",
     rootless: securityOptions.some((o) => o.includes("rootless")),
     ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
+    ...(engine.outsideHostMissing ? { outsideHostMissing: engine.outsideHostMissing } : {}),
+    engineHostAccess: (engine.hostNetns ?? engine.netns) !== undefined,
     ...(engine.kind === "private" ? { daemonConfig: daemonConfig ?? {} } : {}),
     ...(engine.netns ? { engineNetns: engine.netns } : {}),
     ...(kernel ? { kernelMissing: missingKernelOptions(kernel) } : {}),
@@ -98,12 +106,12 @@ export async function detectCapabilities(
   };
 }
 
-/** Runs a command in the engine's namespace (a private engine's), or here. */
-function inEngineHost(netns: string | undefined, argv: string[]) {
+/** Runs a command in the engine host's namespace, or here. */
+function inEngineHost(netns: NetnsRef | undefined, argv: string[]) {
   return netns ? runInNetns(netns, argv, 5000) : runCommand(argv[0]!, argv.slice(1), { timeoutMs: 5000 });
 }
 
-async function readSysctls(netns: string | undefined): Promise<Record<string, string>> {
+async function readSysctls(netns: NetnsRef | undefined): Promise<Record<string, string>> {
   // One process for all of them; a parameter the kernel does not have reads as "absent".
   const paths = ENGINE_SYSCTLS.map((name) => `/proc/sys/${name.replaceAll(".", "/")}`);
   const script = paths.map((path) => `cat ${path} 2>/dev/null || echo absent`).join("; ");
@@ -112,7 +120,7 @@ async function readSysctls(netns: string | undefined): Promise<Record<string, st
   return Object.fromEntries(ENGINE_SYSCTLS.map((name, i) => [name, values[i]?.trim() ?? "absent"]));
 }
 
-async function readIptablesBackend(netns: string | undefined): Promise<string | undefined> {
+async function readIptablesBackend(netns: NetnsRef | undefined): Promise<string | undefined> {
   const out = await inEngineHost(netns, ["iptables", "--version"]);
   return /\((nf_tables|legacy)\)/.exec(out.stdout)?.[1];
 }
@@ -140,7 +148,7 @@ export const needs = {
   },
   engineNamespace: {
     name: "engine namespace",
-    missing: (c) => (c.engineNetns ? undefined : "engine is not a private engine of docknet's: its firewall and sysctls are not docknet's to read"),
+    missing: (c) => (c.engineNetns ? undefined : "engine is not a private engine of docknet's: docknet changes firewalls and daemon settings only on its own engines' hosts"),
   },
   linuxEngine: {
     name: "linux engine",
@@ -159,12 +167,31 @@ export const needs = {
           : undefined
         : "engine has no host network driver",
   },
+  engineHost: {
+    name: "engine host",
+    missing: (c) =>
+      c.engineHostAccess ? undefined : "docknet cannot run commands on the engine's host: it does so on its own engines, and on a local engine when run as root",
+  },
   outsideHost: {
     name: "outside host",
     missing: (c) =>
       c.outsideHost
         ? undefined
-        : "no outside host: docknet builds one (a namespace behind a veth) only around its private engines, never on a real network",
+        : (c.outsideHostMissing ??
+          "no outside host: docknet builds one (a namespace behind a veth) beside its own engines, or a local engine when run as root, never on a real network"),
+  },
+  /** A LAN docknet made itself (an outside link), where it may look from the LAN's side. */
+  docknetLan: {
+    name: "docknet's own LAN",
+    missing: (c): string | undefined =>
+      c.macvlanParent
+        ? `the LAN behind --macvlan-parent ${c.macvlanParent} is yours, not docknet's: docknet sends nothing there but to its own containers, so it cannot look from the LAN's side`
+        : needs.outsideHost.missing(c),
+  },
+  /** A parent for macvlan networks: the one the user named, or docknet's own link to its outside host. */
+  macvlanParent: {
+    name: "macvlan parent",
+    missing: (c): string | undefined => (c.macvlanParent ? needs.engineHost.missing(c) : needs.outsideHost.missing(c)),
   },
   multiHost: {
     name: "multi-host lab",

@@ -60,3 +60,17 @@ export function splitSubnet(base: string, size: number, limit = 65_536): string[
   }
   return out;
 }
+
+/** The address `offset` places into a subnet, written canonically ("fd0d:1:0::/64", 10 → "fd0d:1::a"). */
+export function addressInSubnet(cidr: string, offset: number): string {
+  const parsed = parse(cidr);
+  if (!parsed) throw new Error(`not a subnet: ${cidr}`);
+  const bytes = parsed[0].toByteArray();
+  let carry = offset;
+  for (let i = bytes.length - 1; i >= 0 && carry > 0; i--) {
+    const sum = bytes[i]! + carry;
+    bytes[i] = sum % 256;
+    carry = Math.floor(sum / 256);
+  }
+  return ipaddr.fromByteArray(bytes).toString();
+}

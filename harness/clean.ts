@@ -3,6 +3,7 @@ import Docker from "dockerode";
 import { dockerodeOptions, pingEngine, resolveCurrentDockerHost } from "./engine/docker-host.js";
 import { labIsHeld, orphanedLabs, stopLab } from "./engine/multi-host-lab.js";
 import { orphanedPrivateEngines, stopPrivateEngine } from "./engine/private-engine.js";
+import { removeOrphanedOutsideHosts } from "./engine/current-engine-outside.js";
 import { isProcessAlive } from "./host-command.js";
 import { removeLeftoverRuns } from "./lab/lab.js";
 
@@ -15,7 +16,8 @@ function ownerIsDead(owner: string | undefined): boolean {
 /**
  * Removes what dead runs left behind: multi-host labs whose run died (or
  * whose start was killed), private engines whose owner is gone (daemon,
- * namespace, mounts, directory), and labelled containers and
+ * namespace, mounts, directory), outside hosts built beside the current
+ * engine by runs that died, and labelled containers and
  * networks on the current engine whose owning process is gone (or all of
  * them with `all`).
  */
@@ -28,6 +30,7 @@ export async function cleanLeftovers(options: { all: boolean }): Promise<string>
   const engines = orphanedPrivateEngines(labIsHeld);
   for (const engine of engines) await stopPrivateEngine(engine);
   lines.push(`private engines stopped: ${engines.length}`);
+  lines.push(`outside hosts beside the current engine removed: ${await removeOrphanedOutsideHosts()}`);
 
   const current = resolveCurrentDockerHost();
   if ((await pingEngine(current.host)) !== undefined) {

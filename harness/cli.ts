@@ -23,6 +23,8 @@ import { matrixFailed, runMatrix } from "./matrix.js";
 import { runFailed } from "./results.js";
 import { VERSION } from "./version.js";
 import { isLabFault, type LabFault } from "./lab/faults.js";
+import { interfaceNameProblem } from "./lab/macvlan-parent.js";
+import { daemonConfigProblems, networkSettingProblems } from "./doctor/checks/daemon-settings.js";
 import { listLabs, startMultiHostLab, stopLab, validateLabSize, type MultiHostLabState } from "./engine/multi-host-lab.js";
 import { privateEnginePrerequisites } from "./engine/private-engine.js";
 import type { ClusterChoice } from "./session.js";
@@ -94,6 +96,7 @@ interface RunFlags {
   managers?: number;
   nodes?: string[];
   driver?: string;
+  macvlanParent?: string;
 }
 
 /** `--lab 3` brings a lab of 3 up for the run; `--lab <id>` runs on one `docknet lab up` made; `--nodes` names a swarm. */
@@ -145,6 +148,16 @@ function readDaemonConfig(path: string): Record<string, unknown> {
   } catch (error) {
     throw new UsageError(`--daemon-config ${path} is not a daemon.json object: ${(error as Error).message}`);
   }
+}
+
+/**
+ * A daemon.json dockerd would refuse, or whose subnets overlap (IPv4 or IPv6
+ * pools, fixed-cidr-v6 inside a pool), is one line and exit 2, before any
+ * engine starts. The doctor reports the same problems on an engine's own.
+ */
+function refuseUnworkableDaemonConfig(path: string, config: Record<string, unknown>): void {
+  const problems = [...daemonConfigProblems(config, undefined), ...networkSettingProblems(config)];
+  if (problems.length) throw new UsageError(`--daemon-config ${path}: ${problems.join("; ")}`);
 }
 
 /**
@@ -231,6 +244,7 @@ async function runAction(words: string[], flags: RunFlags): Promise<number> {
   if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
   if (flags.daemonConfig && flags.engine === "current") throw new UsageError("--daemon-config needs a private engine (--engine private)");
   const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
+  if (daemonConfig) refuseUnworkableDaemonConfig(flags.daemonConfig!, daemonConfig);
   const abort = new AbortController();
   const interrupts = watchInterrupts(abort);
   process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s); preparing the engine...\n`);
@@ -240,6 +254,7 @@ async function runAction(words: string[], flags: RunFlags): Promise<number> {
   const session = await openSession({
     ...(cluster ? { cluster } : {}),
     ...(flags.driver ? { networkDriver: flags.driver } : {}),
+    ...(flags.macvlanParent ? { macvlanParent: flags.macvlanParent } : {}),
     engine: daemonConfig || dockerd ? "private" : flags.engine,
     ...(daemonConfig ? { daemonConfig } : {}),
     ...(dockerd ? { dockerd } : {}),
@@ -397,6 +412,16 @@ export function buildProgram(): Command {
     .option("--lab <hosts|id>", "run the multi-host scenarios on a lab: a number brings one up for the run (2-9 hosts) and takes it down; an id uses one docknet lab up made")
     .option("--managers <n>", "with --lab N: how many of the hosts are managers", parsePositiveInt(9))
     .option("--driver <name>", "a conformance run for a network driver (a plugin): the driver-generic scenarios, on networks of that driver")
+    .option(
+      "--macvlan-parent <iface>",
+      "put macvlan networks on this interface of the engine's host instead of a link docknet makes (never by default); " +
+        "its LAN sees ARP and multicast from docknet's containers in 10.216.0.0/24, nothing else; scenarios that look from the LAN's side skip",
+      (name: string) => {
+        const problem = interfaceNameProblem(name);
+        if (problem) throw new InvalidArgumentError(problem);
+        return name;
+      },
+    )
     .option("--nodes <hosts>", "run the multi-host scenarios on your swarm: DOCKER_HOST of each node, a manager first, comma-separated", (text: string) =>
       text.split(",").map((h) => h.trim()).filter(Boolean),
     )
@@ -418,6 +443,7 @@ Examples:
   docknet run --matrix 20.10,26,28             upgrade rehearsal: what changes between versions
   docknet run overlay --lab 3                  swarm and overlay across 3 engines docknet brings up
   docknet run --driver weaveworks/net-plugin:2.8.1   a plugin's conformance: connectivity, DNS, isolation, connect
+  docknet run macvlan --engine current --macvlan-parent eth1   macvlan on your own interface (as root)
   docknet run overlay --nodes unix:///a.sock,tcp://b:2376   on your own swarm (a manager first)
 
 docknet labels everything it creates (io.docknet.run=<id>) and removes it on
@@ -495,15 +521,19 @@ ${DOCTOR_EXIT_HELP}`,
     )
     .option("--json", "as JSON on stdout")
     .action(async (flags: { engine: EngineChoice; json?: boolean }) => {
-      const [{ default: Docker }, { detectCapabilities }, { dockerodeOptions }, { engineInfoText }] = await Promise.all([
+      const [{ default: Docker }, { detectCapabilities }, { dockerodeOptions }, { engineInfoText }, { localEngineNamespace }] = await Promise.all([
         import("dockerode"),
         import("./capabilities.js"),
         import("./engine/docker-host.js"),
         import("../reports/engine-info.js"),
+        import("./engine/current-engine-outside.js"),
       ]);
       const engine = await selectEngine(flags.engine);
       try {
-        const facts = await detectCapabilities(new Docker(dockerodeOptions(engine.dockerHost)), engine);
+        // The current engine's host is read from the namespace its dockerd runs in, when docknet can enter it.
+        const located = engine.kind === "current" ? await localEngineNamespace(engine.dockerHost) : undefined;
+        const hostNetns = located && "netns" in located ? { hostNetns: located.netns } : {};
+        const facts = await detectCapabilities(new Docker(dockerodeOptions(engine.dockerHost)), { ...engine, ...hostNetns });
         if (flags.json) process.stdout.write(`${JSON.stringify({ description: engine.description, ...facts }, null, 2)}\n`);
         else process.stdout.write(engineInfoText(engine.description, facts));
       } finally {

@@ -12,3 +12,13 @@ export async function waitFor(condition: () => Promise<boolean>, timeoutMs: numb
     await sleep(intervalMs);
   }
 }
+
+/**
+ * Observes until `holds` is true of what was seen or the time is up, and
+ * returns the last observation, which is the evidence either way.
+ */
+export async function observeUntil<T extends { readonly value: V }, V>(observe: () => Promise<T>, holds: (value: V) => boolean, timeoutMs: number, intervalMs = 300): Promise<T> {
+  let last = await observe();
+  if (!holds(last.value)) await waitFor(async () => holds((last = await observe()).value), timeoutMs, intervalMs);
+  return last;
+}

@@ -18,6 +18,8 @@ import { attachLab, startMultiHostLab, type MultiHostLab } from "./engine/multi-
 import { dockerodeOptions, pingEngine } from "./engine/docker-host.js";
 import { EngineUnavailable, UsageError } from "./exit-codes.js";
 import Docker from "dockerode";
+import { checkMacvlanParent } from "./lab/macvlan-parent.js";
+import { openCurrentEngineOutside, type CurrentEngineOutside, type NoOutsideHost } from "./engine/current-engine-outside.js";
 
 /** Where multi-host scenarios run: a lab brought up for the run, a lab that is up, or the user's own swarm. */
 export type ClusterChoice =
@@ -36,6 +38,8 @@ export interface SessionOptions {
   readonly cluster?: ClusterChoice;
   /** The driver of the lab's user-defined networks (a third-party driver's conformance run). */
   readonly networkDriver?: string;
+  /** An interface of the engine's host for macvlan networks (`--macvlan-parent`); never chosen by docknet. */
+  readonly macvlanParent?: string;
 }
 
 /** An engine, the lab on it, and the engine's facts: everything a run needs. */
@@ -68,7 +72,13 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     await engine.stop();
     throw labStart.reason;
   }
+  // The current engine gets an outside host too, when it runs here and docknet is root.
+  let sharedOutside: CurrentEngineOutside | NoOutsideHost | undefined;
+  const stopAll = () => Promise.all([engine.stop(), ownLab?.stop(), sharedOutside && "stop" in sharedOutside ? sharedOutside.stop() : undefined]);
   try {
+    if (engine.kind === "current") sharedOutside = await openCurrentEngineOutside(engine.dockerHost);
+    const outsideHost = engine.outsideHost ?? (sharedOutside && "outsideHost" in sharedOutside ? sharedOutside.outsideHost : undefined);
+    const engineHostNetns = engine.netns ?? sharedOutside?.engineHostNetns;
     // testcontainers connects once per process, to DOCKER_HOST. Ryuk would need a registry pull,
     // and so would its host detection inside a container (it runs alpine to find the gateway);
     // docknet never dials mapped ports from the harness, so the host name is moot.
@@ -81,13 +91,30 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       runId,
       image,
       ...(options.faults ? { faults: options.faults } : {}),
-      ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
+      ...(outsideHost ? { outsideHost } : {}),
       ...(engine.netns ? { engineNetns: engine.netns } : {}),
+      ...(engineHostNetns ? { engineHostNetns } : {}),
       ...(engine.restart ? { restartEngine: (config: Record<string, unknown>) => engine.restart!(config) } : {}),
       ...(options.networkDriver ? { networkDriver: options.networkDriver } : {}),
+      ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
     });
+    if (options.macvlanParent) {
+      await checkMacvlanParent(options.macvlanParent, lab.docker, engineHostNetns, sharedOutside && "missing" in sharedOutside ? sharedOutside.missing : undefined);
+    }
     const cluster = options.cluster ? await openCluster(options.cluster, multiHostLab, runId, options.faults) : undefined;
-    const engineFacts = await detectCapabilities(lab.docker, engine, options.daemonConfig);
+    const detected = await detectCapabilities(
+      lab.docker,
+      {
+        kind: engine.kind,
+        dockerHost: engine.dockerHost,
+        ...(outsideHost ? { outsideHost } : {}),
+        ...(engine.netns ? { netns: engine.netns } : {}),
+        ...(engineHostNetns ? { hostNetns: engineHostNetns } : {}),
+        ...(sharedOutside && "missing" in sharedOutside ? { outsideHostMissing: sharedOutside.missing } : {}),
+      },
+      options.daemonConfig,
+    );
+    const engineFacts = options.macvlanParent ? { ...detected, macvlanParent: options.macvlanParent } : detected;
     if (options.networkDriver && !engineFacts.networkDrivers.includes(options.networkDriver)) {
       throw new UsageError(`the engine has no network driver ${options.networkDriver} (it has ${engineFacts.networkDrivers.join(", ")}); install the plugin first`);
     }
@@ -105,11 +132,11 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         closed = true;
         await lab.tearDown().catch(() => undefined);
         await cluster?.tearDown().catch(() => undefined);
-        await Promise.all([engine.stop(), ownLab?.stop()]);
+        await stopAll();
       },
     };
   } catch (error) {
-    await Promise.all([engine.stop(), ownLab?.stop()]);
+    await stopAll();
     throw error;
   }
 }

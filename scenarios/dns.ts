@@ -4,6 +4,10 @@ import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { OUTSIDE_ZONE_NAME } from "../harness/engine/dns-stub.js";
 import { scenario } from "../harness/scenario.js";
 
+/** A name only docknet's DNS server in a container knows, and its answer (never contacted). */
+const INTERNAL_NAME = "foobar.internal";
+const INTERNAL_ANSWER = "10.213.254.8";
+
 export default [
   scenario({
     id: "DNS-01",
@@ -122,6 +126,26 @@ export default [
       // The embedded DNS never forwards to itself: --dns 127.0.0.11 alone leaves no upstream.
       const looped = await lab.probe("looped").on(net).dns("127.0.0.11").start();
       check(`${OUTSIDE_ZONE_NAME} with --dns 127.0.0.11 alone`, await looped.addressesOf(OUTSIDE_ZONE_NAME)).is([]);
+    },
+  }),
+
+  scenario({
+    id: "DNS-08",
+    title: "--dns naming a DNS server in a container on an --internal network works: the embedded DNS forwards to it from the client's namespace",
+    area: "dns",
+    doc: "Networking overview › DNS services (custom DNS servers); docker network create reference › --internal",
+    // The server is docknet's stub DNS, run in a container's network namespace from the engine's host.
+    requires: [needs.engineHost],
+    async run({ lab, check }) {
+      const internal = await lab.network("internal", { internal: true });
+      const server = await lab.probe("dns").on(internal).start();
+      const stub = await lab.dnsServerIn(server, internal, { [INTERNAL_NAME]: INTERNAL_ANSWER });
+      const client = await lab.probe("client").on(internal).dns(stub.address).start();
+      const clientIp = (await lab.addressOn(client, internal)).value;
+      check("nameservers in the client's /etc/resolv.conf", derive(await client.resolvConf(), (c) => c.nameservers)).is(["127.0.0.11"]);
+      check(`${INTERNAL_NAME} through the embedded DNS`, await client.addressesOf(INTERNAL_NAME)).is([INTERNAL_ANSWER]);
+      const queries = await lab.dnsQueries(stub);
+      check(`who asked ${server.name} (${stub.address}) for ${INTERNAL_NAME}`, derive(queries, (q) => [...new Set(q.filter((x) => x.name === INTERNAL_NAME).map((x) => x.from))])).is([clientIp]);
     },
   }),
 

@@ -11,7 +11,7 @@ import { scenario } from "../harness/scenario.js";
 
 const IPVLAN_DOC = "Network drivers › IPvlan network driver";
 const ipvlanKernel = needs.kernel("ipvlan", "ipvlan networks need the ipvlan module");
-const onLan = [needs.outsideHost, needs.engineNamespace, ipvlanKernel];
+const onLan = [needs.outsideHost, ipvlanKernel];
 
 export default [
   scenario({
@@ -36,7 +36,7 @@ export default [
     title: "An ipvlan network with no parent gets a dummy link: its containers reach each other and nothing else",
     area: "ipvlan",
     doc: `${IPVLAN_DOC} › (no parent: an internal network)`,
-    requires: [needs.engineNamespace, ipvlanKernel, needs.kernel("dummy", "with no parent, the engine makes a dummy link")],
+    requires: [ipvlanKernel, needs.kernel("dummy", "with no parent, the engine makes a dummy link")],
     async run({ lab, check }) {
       const net = await lab.network("island", { driver: "ipvlan", subnet: "10.217.81.0/24" });
       const a = await lab.probe("a").on(net).start();

@@ -5,12 +5,15 @@ import { scenario } from "../harness/scenario.js";
 /**
  * macvlan: containers appear on the parent's LAN as machines of their own,
  * each with its own MAC address. The LAN here is a link docknet makes between
- * the engine's host and its outside host; a real parent is never used unless
- * named. The outside host plays the LAN's router and neighbours.
+ * the engine's host and its outside host, which plays the LAN's router and
+ * neighbours. A real parent is used only when named (--macvlan-parent); then
+ * only the scenarios that need no view from the LAN's side run on it.
  */
 
 const MACVLAN_DOC = "Network drivers › Macvlan network driver";
-const onLan = [needs.outsideHost, needs.engineNamespace, needs.kernel("macvlan", "macvlan networks need the macvlan module")];
+const macvlanKernel = needs.kernel("macvlan", "macvlan networks need the macvlan module");
+const onLan = [needs.docknetLan, macvlanKernel];
+const onAnyParent = [needs.macvlanParent, macvlanKernel];
 
 export default [
   scenario({
@@ -40,17 +43,18 @@ export default [
     title: "The macvlan parent's host cannot reach its own macvlan containers, while the LAN can",
     area: "macvlan",
     doc: `${MACVLAN_DOC} › (a macvlan parent does not talk to its children)`,
-    requires: onLan,
+    requires: onAnyParent,
     async run({ lab, check }) {
-      const { link, network: net } = await lab.lanNetwork("lan", "macvlan");
+      const { parent, subnet, network: net } = await lab.parentNetwork("lan");
       const box = await lab.probe("box").on(net).start();
       const ip = (await lab.addressOn(box, net)).value;
       // The host gets an address on the LAN, as a host on that network would have.
-      const hostAddress = link.subnet.replace(/0\/24$/, "254");
-      check(`ip addr add ${hostAddress}/24 dev ${link.parent}`, derive(await lab.onEngineHost(["ip", "addr", "add", `${hostAddress}/24`, "dev", link.parent]), (o) => o.code)).is(0);
-      check(`ping ${ip} from the outside host (control)`, derive(await lab.outside().ping(ip), (p) => p.outcome)).is("reached");
+      const hostAddress = subnet.replace(/0\/24$/, "254");
+      check(`ip addr add ${hostAddress}/24 dev ${parent}`, await lab.addHostAddress(parent, `${hostAddress}/24`)).is(0);
+      const neighbour = await lab.lanNeighbour(net);
+      check(`ping ${ip} from ${neighbour.name}, on the LAN (control)`, derive(await neighbour.ping(ip), (p) => p.outcome)).is("reached");
       const fromHost = await lab.onEngineHost(["ping", "-c", "1", "-W", "2", ip]);
-      check(`ping ${ip} from the engine's host, over ${link.parent}`, derive(fromHost, (o) => (o.code === 0 ? "reached" : "no reply"))).is("no reply");
+      check(`ping ${ip} from the engine's host, over ${parent}`, derive(fromHost, (o) => (o.code === 0 ? "reached" : "no reply"))).is("no reply");
     },
   }),
 
@@ -117,13 +121,14 @@ export default [
     title: "No NAT for macvlan: -p makes no iptables rule, so only the container's own address answers",
     area: "macvlan",
     doc: "Packet filtering and firewalls › (macvlan, ipvlan and host networks get no port mapping rules)",
-    requires: onLan,
+    requires: onAnyParent,
     async run({ lab, check }) {
-      const { link, network: net } = await lab.lanNetwork("lan", "macvlan");
+      const { network: net } = await lab.parentNetwork("lan");
       const port = await lab.hostPort();
       const box = await lab.probe("box").on(net).serving(80).publish(80, port).start();
       const ip = (await lab.addressOn(box, net)).value;
-      check(`http://${ip}:80 from the outside host (control)`, await lab.outside().request(ip, 80)).is("HTTP 404");
+      const neighbour = await lab.lanNeighbour(net);
+      check(`http://${ip}:80 from ${neighbour.name}, on the LAN (control)`, await neighbour.request(ip, 80)).is("HTTP 404");
       const nat = await lab.engineFirewall("nat");
       check(`nat rules for ${ip} or port ${port}`, derive(nat, (rules) => rules.rules.filter((r) => r.includes(ip) || r.includes(`--dport ${port}`)))).is([]);
     },
@@ -153,7 +158,7 @@ export default [
     title: "A macvlan network with no parent gets a dummy link: its containers reach each other and nothing else",
     area: "macvlan",
     doc: `${MACVLAN_DOC} › (no parent: an internal network on a dummy link)`,
-    requires: [needs.engineNamespace, needs.kernel("macvlan", "macvlan networks need the macvlan module"), needs.kernel("dummy", "with no parent, the engine makes a dummy link")],
+    requires: [macvlanKernel, needs.kernel("dummy", "with no parent, the engine makes a dummy link")],
     async run({ lab, check }) {
       const net = await lab.network("island", { driver: "macvlan", subnet: "10.217.70.0/24" });
       const a = await lab.probe("a").on(net).start();

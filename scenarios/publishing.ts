@@ -101,6 +101,26 @@ export default [
   }),
 
   scenario({
+    id: "PP-06",
+    title: "-p HOST:53/udp publishes UDP: a container on another network reaches the server through a host address",
+    area: "publishing",
+    doc: `${DOC} › Publishing ports (-p 53:53/udp)`,
+    // The UDP server is docknet's stub DNS, run in the container's network namespace (busybox has no UDP server).
+    requires: [needs.engineHost],
+    async run({ lab, check }) {
+      const [serverNet, clientNet] = [await lab.network("server"), await lab.network("client")];
+      const port = await lab.hostPort();
+      const server = await lab.probe("dns").on(serverNet).publish("53/udp", port).start();
+      await lab.dnsServerIn(server, serverNet, { "foobar.internal": "10.213.254.8" });
+      check("docker port dns 53/udp", derive(await lab.inspect(server), (f) => f.ports["53/udp"] ?? [])).includes(`0.0.0.0:${port}`);
+      const client = await lab.probe("client").on(clientNet).start();
+      // The client's gateway is the engine host's own address on the client's network.
+      const hostAddress = check("the host's address on the client's network", await client.defaultGateway()).matches(IPV4_ADDRESS);
+      check(`nslookup foobar.internal ${hostAddress}:${port}`, derive(await client.resolve("foobar.internal", `${hostAddress}:${port}`), (a) => a.addresses)).is(["10.213.254.8"]);
+    },
+  }),
+
+  scenario({
     id: "PP-07",
     title: "Hairpin: a published port is reachable through a host address from another network and from itself",
     area: "publishing",

@@ -78,4 +78,8 @@ if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.me
   const [address, port, log, ...records] = process.argv.slice(2);
   const zone = new Map(records.map((record) => record.split("=") as [string, string]));
   serve(address!, Number(port), log!, zone);
+  // A stub outlives nothing: when the run that started it dies, it goes too
+  // (one in a container's namespace would otherwise keep that namespace).
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && process.exit(0), 1000).unref();
 }

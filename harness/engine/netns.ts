@@ -1,8 +1,28 @@
 import { runCommand, runOrFail } from "../host-command.js";
 
-/** The command prefix that runs a program inside a named network namespace. nsenter, not `ip netns exec`, which remounts /sys and hides the cgroups. */
-export function enterNetns(netns: string): string[] {
-  return ["nsenter", `--net=/run/netns/${netns}`];
+/**
+ * A network namespace docknet can enter: a name under /run/netns (docknet's
+ * own), or a path such as /proc/<pid>/ns/net (the namespace a local dockerd
+ * runs in, which docknet did not make and never names, so that nothing can
+ * delete it as if it were its own).
+ */
+export type NetnsRef = string;
+
+function netnsPath(netns: NetnsRef): string {
+  return netns.startsWith("/") ? netns : `/run/netns/${netns}`;
+}
+
+/** How `ip link … netns X` names the namespace: its name, or the pid whose namespace it is. */
+export function ipNetnsTarget(netns: NetnsRef): string {
+  if (!netns.startsWith("/")) return netns;
+  const pid = /^\/proc\/(\d+)\/ns\/net$/.exec(netns)?.[1];
+  if (!pid) throw new Error(`cannot name namespace ${netns} to ip: neither a name nor /proc/<pid>/ns/net`);
+  return pid;
+}
+
+/** The command prefix that runs a program inside a network namespace. nsenter, not `ip netns exec`, which remounts /sys and hides the cgroups. */
+export function enterNetns(netns: NetnsRef): string[] {
+  return ["nsenter", `--net=${netnsPath(netns)}`];
 }
 
 /** What a command run in a namespace did, and how a person would run it there. */
@@ -14,7 +34,7 @@ export interface NetnsOutcome {
 }
 
 /** Runs a program inside a named network namespace (through enterNetns). */
-export async function runInNetns(netns: string, argv: readonly string[], timeoutMs = 15_000): Promise<NetnsOutcome> {
+export async function runInNetns(netns: NetnsRef, argv: readonly string[], timeoutMs = 15_000): Promise<NetnsOutcome> {
   const [nsenter, ...enter] = enterNetns(netns);
   const out = await runCommand(nsenter!, [...enter, ...argv], { timeoutMs });
   return { code: out.code, stdout: out.stdout, stderr: out.stderr, how: [nsenter, ...enter, ...argv].join(" ") };

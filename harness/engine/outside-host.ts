@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runCommand, runOrFail } from "../host-command.js";
+import { runOrFail } from "../host-command.js";
 import type { ContainerHandle } from "../lab/probe.js";
-import { createNamespace, enterNetns, runInNetns } from "./netns.js";
+import { createNamespace, enterNetns, ipNetnsTarget, runInNetns, type NetnsRef } from "./netns.js";
 import { waitFor } from "../polling.js";
 import { OUTSIDE_ZONE_NAME } from "./dns-stub.js";
 import { builtProgram } from "../built-program.js";
@@ -16,6 +16,8 @@ import { builtProgram } from "../built-program.js";
  */
 export interface OutsideHost {
   readonly netns: string;
+  /** A short tag unique to this outside host, for the names of its links' interfaces. */
+  readonly tag: string;
   /** The outside host's address, as containers reach it. */
   readonly address: string;
   /** The engine host's own address on the link to the outside (what masquerading shows). */
@@ -53,9 +55,30 @@ export async function startDnsStub(netns: string, address: string, log: string, 
   return { address, log, pid: child.pid! };
 }
 
-// A /30 at the top of docknet's 10.213.0.0/16; the lab's subnet picker sees it as a host route and avoids it.
-const ENGINE_ADDRESS = "10.213.255.1";
-const OUTSIDE_ADDRESS = "10.213.255.2";
+/**
+ * The link between the engine's host and the outside host: a /30 at the top of
+ * docknet's 10.213.0.0/16 (the lab's subnet picker sees it as a host route and
+ * avoids it). A private engine's namespace is its own, so it always takes the
+ * first; on a shared host the first free one is taken.
+ */
+export interface OutsideAddressing {
+  readonly engineAddress: string;
+  readonly outsideAddress: string;
+  /**
+   * Whether the engine's host routes everything through the outside host: in a
+   * private engine's namespace, yes (it plays the internet); on a real host,
+   * never: only the link's own /30 leads there, and the host's routes stay as they are.
+   */
+  readonly defaultRoute: boolean;
+}
+
+export const PRIVATE_ENGINE_ADDRESSING: OutsideAddressing = { engineAddress: "10.213.255.1", outsideAddress: "10.213.255.2", defaultRoute: true };
+
+/** The candidate /30 links on a shared host, in order: 10.213.255.0/30, .4/30, … */
+export function sharedHostAddressing(slot: number): OutsideAddressing & { subnet: string } {
+  const base = slot * 4;
+  return { subnet: `10.213.255.${base}/30`, engineAddress: `10.213.255.${base + 1}`, outsideAddress: `10.213.255.${base + 2}`, defaultRoute: false };
+}
 
 const SOURCE_CGI = `#!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "$REMOTE_ADDR"
@@ -63,6 +86,12 @@ printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "$REMOTE_ADDR"
 
 const CONTEXT = "outside host: ";
 const must = (file: string, args: string[]) => runOrFail(file, args, CONTEXT, 10_000);
+
+/** A command that must succeed on the engine's host (in its namespace). */
+async function mustOnEngineHost(engineNetns: NetnsRef, argv: string[]): Promise<void> {
+  const out = await runInNetns(engineNetns, argv, 10_000);
+  if (out.code !== 0) throw new Error(`${CONTEXT}${argv.join(" ")} failed on the engine's host: ${(out.stderr || out.stdout).trim()}`);
+}
 
 /** Runs commands inside the outside host, with busybox's applets first on PATH. */
 export function outsideHandle(host: OutsideHost): ContainerHandle {
@@ -76,18 +105,31 @@ export function outsideHandle(host: OutsideHost): ContainerHandle {
   };
 }
 
-/** Builds the outside host, in namespace `netns`, for the engine living in `engineNetns`. */
-export async function createOutsideHost(engineNetns: string, netns: string, id: string, dir: string, busybox: string): Promise<OutsideHost> {
+/**
+ * Builds the outside host, in namespace `netns` (docknet's own), for the
+ * engine whose host is `engineNetns`: a private engine's namespace, or the
+ * namespace a local dockerd runs in.
+ */
+export async function createOutsideHost(
+  engineNetns: NetnsRef,
+  netns: string,
+  id: string,
+  dir: string,
+  busybox: string,
+  addressing: OutsideAddressing = PRIVATE_ENGINE_ADDRESSING,
+): Promise<OutsideHost> {
+  const { engineAddress, outsideAddress } = addressing;
   const [inner, outer] = [`dnu-${id}`, `dno-${id}`];
   await createNamespace(netns, CONTEXT, 10_000);
-  await must("ip", ["link", "add", inner, "netns", engineNetns, "type", "veth", "peer", "name", outer, "netns", netns]);
-  await must("ip", ["-n", engineNetns, "addr", "add", `${ENGINE_ADDRESS}/30`, "dev", inner]);
-  await must("ip", ["-n", engineNetns, "link", "set", inner, "up"]);
-  await must("ip", ["-n", engineNetns, "route", "add", "default", "via", OUTSIDE_ADDRESS]);
-  await must("ip", ["-n", netns, "addr", "add", `${OUTSIDE_ADDRESS}/30`, "dev", outer]);
+  // Made in the outside host, so the pair dies with that namespace whatever the engine's host is.
+  await must("ip", ["-n", netns, "link", "add", outer, "type", "veth", "peer", "name", inner, "netns", ipNetnsTarget(engineNetns)]);
+  await mustOnEngineHost(engineNetns, ["ip", "addr", "add", `${engineAddress}/30`, "dev", inner]);
+  await mustOnEngineHost(engineNetns, ["ip", "link", "set", inner, "up"]);
+  if (addressing.defaultRoute) await mustOnEngineHost(engineNetns, ["ip", "route", "add", "default", "via", outsideAddress]);
+  await must("ip", ["-n", netns, "addr", "add", `${outsideAddress}/30`, "dev", outer]);
   await must("ip", ["-n", netns, "link", "set", outer, "up"]);
   // A neighbour that knows the way to docknet's lab subnets (10.213.0.0/16), as a LAN router would.
-  await must("ip", ["-n", netns, "route", "add", "10.213.0.0/16", "via", ENGINE_ADDRESS]);
+  await must("ip", ["-n", netns, "route", "add", "10.213.0.0/16", "via", engineAddress]);
 
   const binDir = join(dir, "outside-bin");
   mkdirSync(binDir, { recursive: true });
@@ -98,14 +140,14 @@ export async function createOutsideHost(engineNetns: string, netns: string, id: 
   chmodSync(join(www, "cgi-bin", "source"), 0o755);
   const log = openSync(join(dir, "outside-httpd.log"), "a");
   const [nsenter, ...enter] = enterNetns(netns);
-  const server = spawn(nsenter!, [...enter, busybox, "httpd", "-f", "-p", `${OUTSIDE_ADDRESS}:80`, "-h", www], {
+  const server = spawn(nsenter!, [...enter, busybox, "httpd", "-f", "-p", `${outsideAddress}:80`, "-h", www], {
     stdio: ["ignore", log, log],
     detached: true,
   });
   closeSync(log);
   server.unref();
-  const dns = await startDnsStub(netns, OUTSIDE_ADDRESS, join(dir, "outside-dns.log"), { [OUTSIDE_ZONE_NAME]: OUTSIDE_ADDRESS });
-  return { netns, address: OUTSIDE_ADDRESS, engineAddress: ENGINE_ADDRESS, sourcePath: "/cgi-bin/source", binDir, dns };
+  const dns = await startDnsStub(netns, outsideAddress, join(dir, "outside-dns.log"), { [OUTSIDE_ZONE_NAME]: outsideAddress });
+  return { netns, tag: id.slice(0, 6), address: outsideAddress, engineAddress, sourcePath: "/cgi-bin/source", binDir, dns };
 }
 
 /** A link between the engine's host and the outside host: a parent for macvlan or ipvlan networks. */
@@ -126,9 +168,8 @@ export interface OutsideLink {
  * its own (10.216.<n>.0/24 and fd0d:216:<n>::/64). Containers of a macvlan
  * network on it appear to the outside host as machines of their own.
  */
-export async function createOutsideLink(host: OutsideHost, engineNetns: string, index: number): Promise<OutsideLink> {
-  const tag = host.netns.replace(/^docknet-/, "").replace(/-out$/, "").slice(0, 6);
-  const [parent, outer] = [`mvp${index}-${tag}`, `mvo${index}-${tag}`];
+export async function createOutsideLink(host: OutsideHost, engineNetns: NetnsRef, index: number): Promise<OutsideLink> {
+  const [parent, outer] = [`mvp${index}-${host.tag}`, `mvo${index}-${host.tag}`];
   const link: OutsideLink = {
     parent,
     outsideInterface: outer,
@@ -137,8 +178,8 @@ export async function createOutsideLink(host: OutsideHost, engineNetns: string, 
     ipv6Subnet: `fd0d:216:${index.toString(16)}::/64`,
     outsideIpv6Address: `fd0d:216:${index.toString(16)}::1`,
   };
-  await must("ip", ["link", "add", parent, "netns", engineNetns, "type", "veth", "peer", "name", outer, "netns", host.netns]);
-  await must("ip", ["-n", engineNetns, "link", "set", parent, "up"]);
+  await must("ip", ["-n", host.netns, "link", "add", outer, "type", "veth", "peer", "name", parent, "netns", ipNetnsTarget(engineNetns)]);
+  await mustOnEngineHost(engineNetns, ["ip", "link", "set", parent, "up"]);
   await must("ip", ["-n", host.netns, "addr", "add", `${link.outsideAddress}/24`, "dev", outer]);
   await must("ip", ["-n", host.netns, "addr", "add", `${link.outsideIpv6Address}/64`, "dev", outer, "nodad"]);
   await must("ip", ["-n", host.netns, "link", "set", outer, "up"]);
@@ -146,16 +187,15 @@ export async function createOutsideLink(host: OutsideHost, engineNetns: string, 
 }
 
 /** A veth pair with both ends on the engine's host: a parent that leads nowhere (for broken setups). */
-export async function createDeadEndLink(host: OutsideHost, engineNetns: string, index: number): Promise<Pick<OutsideLink, "parent">> {
-  const tag = host.netns.replace(/^docknet-/, "").replace(/-out$/, "").slice(0, 6);
-  const [parent, peer] = [`mvx${index}-${tag}`, `mvy${index}-${tag}`];
-  await must("ip", ["-n", engineNetns, "link", "add", parent, "type", "veth", "peer", "name", peer]);
-  await must("ip", ["-n", engineNetns, "link", "set", parent, "up"]);
-  await must("ip", ["-n", engineNetns, "link", "set", peer, "up"]);
+export async function createDeadEndLink(host: OutsideHost, engineNetns: NetnsRef, index: number): Promise<Pick<OutsideLink, "parent">> {
+  const [parent, peer] = [`mvx${index}-${host.tag}`, `mvy${index}-${host.tag}`];
+  await mustOnEngineHost(engineNetns, ["ip", "link", "add", parent, "type", "veth", "peer", "name", peer]);
+  await mustOnEngineHost(engineNetns, ["ip", "link", "set", parent, "up"]);
+  await mustOnEngineHost(engineNetns, ["ip", "link", "set", peer, "up"]);
   return { parent };
 }
 
 /** Removes a link (its other end goes with it). */
-export async function removeOutsideLink(link: Pick<OutsideLink, "parent">, engineNetns: string): Promise<void> {
-  await runCommand("ip", ["-n", engineNetns, "link", "del", link.parent], { timeoutMs: 5000 });
+export async function removeOutsideLink(link: Pick<OutsideLink, "parent">, engineNetns: NetnsRef): Promise<void> {
+  await runInNetns(engineNetns, ["ip", "link", "del", link.parent], 5000);
 }

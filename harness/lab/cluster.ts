@@ -4,7 +4,7 @@ import { runInNetns } from "../engine/netns.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { endpointConfig, errorText } from "./docker-api.js";
 import type { LabFault } from "./faults.js";
-import { waitFor } from "../polling.js";
+import { observeUntil, waitFor } from "../polling.js";
 import { sweep, type ApiOutcome, type EndpointSpec, type LabNetwork } from "./lab.js";
 import { RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
 import { ensureProbeImage } from "./probe-image.js";
@@ -400,10 +400,8 @@ export class ClusterScope {
    * Observes until the predicate holds or the time is up, and returns the last
    * observation: the swarm converges (gossip, DNS, attachments) in its own time.
    */
-  async eventually<T>(observe: () => Promise<Observation<T>>, holds: (value: T) => boolean, timeoutMs = 10_000): Promise<Observation<T>> {
-    let last = await observe();
-    if (!holds(last.value)) await waitFor(async () => holds((last = await observe()).value), timeoutMs, 300);
-    return last;
+  eventually<T>(observe: () => Promise<Observation<T>>, holds: (value: T) => boolean, timeoutMs = 10_000): Promise<Observation<T>> {
+    return observeUntil(observe, holds, timeoutMs);
   }
 
   /** A port for publishing that no node of the run was given before (the nodes' ports are the lab's alone). */

@@ -1,15 +1,18 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
-import type { Observation } from "../evidence.js";
+import { derive, type Observation } from "../evidence.js";
 import type { LabFault } from "./faults.js";
-import { createDeadEndLink, createOutsideLink, outsideHandle, type DnsStub, removeOutsideLink, type OutsideHost, type OutsideLink } from "../engine/outside-host.js";
+import { createDeadEndLink, createOutsideLink, outsideHandle, startDnsStub, type DnsStub, removeOutsideLink, type OutsideHost, type OutsideLink } from "../engine/outside-host.js";
 import { Probe } from "./probe.js";
 import { endpointConfig, errorText } from "./docker-api.js";
 import { ProbeBuilder } from "./probe-builder.js";
 import { subnetsOverlap } from "../cidr.js";
-import { runInNetns, type NetnsOutcome } from "../engine/netns.js";
-import { runCommand } from "../host-command.js";
+import { runInNetns, type NetnsOutcome, type NetnsRef } from "../engine/netns.js";
+import { runCommand, terminateProcess } from "../host-command.js";
+import { observeUntil } from "../polling.js";
 import { parseRuleset, type Ruleset } from "../iptables-rules.js";
 
 import { OWNER_LABEL, RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
@@ -82,6 +85,18 @@ const HOST_NETWORK: NetworkRef = { name: "host", kind: "host" };
 /** Candidate /24 blocks for subnets the lab picks itself. */
 const SUBNET_POOL = Array.from({ length: 256 }, (_, i) => `10.213.${i}.0/24`);
 
+export interface LabOptions {
+  readonly runId: string;
+  readonly image: string;
+  readonly faults?: Iterable<LabFault>;
+  readonly outsideHost?: OutsideHost;
+  readonly engineNetns?: string;
+  readonly engineHostNetns?: NetnsRef;
+  readonly restartEngine?: (daemonConfig: Record<string, unknown>) => Promise<void>;
+  readonly networkDriver?: string;
+  readonly macvlanParent?: string;
+}
+
 /**
  * The per-run resource manager on one engine: everything it creates carries
  * the run label and a name prefix, and everything it creates it removes.
@@ -94,44 +109,62 @@ export class Lab {
   /** Containers this lab has started, for the benchmark's cost model. */
   containersStarted = 0;
 
+  readonly runId: string;
+  readonly image: string;
+  readonly faults: ReadonlySet<LabFault>;
+  private readonly outsideHost?: OutsideHost;
+  /** A private engine's network namespace: docknet's own, so scenarios may change its firewall. */
+  readonly engineNetns?: string;
+  /**
+   * The namespace of the engine's host, where docknet can run commands: a
+   * private engine's, or the local dockerd's (as root). Reads, and docknet's
+   * own links, happen there; the firewall is changed only in engineNetns.
+   */
+  readonly engineHostNetns?: NetnsRef;
+  /** Restarts a private engine's dockerd with another daemon.json. */
+  readonly restartEngine?: (daemonConfig: Record<string, unknown>) => Promise<void>;
+  /** The driver of user-defined networks that do not name one (`docknet run --driver`). */
+  readonly networkDriver: string;
+  /** The interface the user named for macvlan networks (`--macvlan-parent`); docknet's own links otherwise. */
+  readonly macvlanParent?: string;
+
   private constructor(
     readonly docker: Docker,
-    readonly runId: string,
-    readonly image: string,
-    readonly faults: ReadonlySet<LabFault>,
-    private readonly outsideHost?: OutsideHost,
-    /** A private engine's network namespace: its firewall and sysctls, read with nsenter. */
-    readonly engineNetns?: string,
-    /** Restarts a private engine's dockerd with another daemon.json. */
-    readonly restartEngine?: (daemonConfig: Record<string, unknown>) => Promise<void>,
-    /** The driver of user-defined networks that do not name one (`docknet run --driver`). */
-    readonly networkDriver = "bridge",
-  ) {}
+    options: LabOptions,
+  ) {
+    this.runId = options.runId;
+    this.image = options.image;
+    this.faults = new Set(options.faults ?? []);
+    this.outsideHost = options.outsideHost;
+    this.engineNetns = options.engineNetns;
+    this.engineHostNetns = options.engineHostNetns ?? options.engineNetns;
+    this.restartEngine = options.restartEngine;
+    this.networkDriver = options.networkDriver ?? "bridge";
+    this.macvlanParent = options.macvlanParent;
+  }
 
   /** The engine connection testcontainers made (to DOCKER_HOST): one connection for containers and networks. */
   static async connection(): Promise<Docker> {
     return (await getContainerRuntimeClient()).container.dockerode;
   }
 
-  static async open(options: {
-    runId: string;
-    image: string;
-    faults?: Iterable<LabFault>;
-    outsideHost?: OutsideHost;
-    engineNetns?: string;
-    restartEngine?: (daemonConfig: Record<string, unknown>) => Promise<void>;
-    networkDriver?: string;
-  }): Promise<Lab> {
-    return new Lab(
-      await Lab.connection(),
-      options.runId,
-      options.image,
-      new Set(options.faults ?? []),
-      options.outsideHost,
-      options.engineNetns,
-      options.restartEngine,
-      options.networkDriver,
-    );
+  static async open(options: LabOptions): Promise<Lab> {
+    return new Lab(await Lab.connection(), options);
+  }
+
+  private namedParentHeld: Promise<void> = Promise.resolve();
+
+  /**
+   * Waits until no other scenario uses the named macvlan parent, and holds it:
+   * engines before 27.0 take one macvlan network per parent. Returns the release.
+   */
+  async holdNamedParent(): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const before = this.namedParentHeld;
+    this.namedParentHeld = before.then(() => held);
+    await before;
+    return release;
   }
 
   labels(scenarioId?: string): Record<string, string> {
@@ -231,7 +264,7 @@ export class Lab {
 
   private linkIndex = 0;
 
-  /** A new link between the engine's host and the outside host (a macvlan parent); private engines only. */
+  /** A new link between the engine's host and the outside host (a macvlan parent). */
   async outsideLink(): Promise<OutsideLink> {
     const { host, netns, index } = this.nextLink();
     return createOutsideLink(host, netns, index);
@@ -243,11 +276,11 @@ export class Lab {
     return createDeadEndLink(host, netns, index);
   }
 
-  private nextLink(): { host: OutsideHost; netns: string; index: number } {
-    if (!this.outsideHost || !this.engineNetns) throw new Error("this engine has no outside host (declare needs.outsideHost)");
+  private nextLink(): { host: OutsideHost; netns: NetnsRef; index: number } {
+    if (!this.outsideHost || !this.engineHostNetns) throw new Error("this engine has no outside host (declare needs.outsideHost)");
     const index = ++this.linkIndex;
     if (index > 250) throw new Error("no more outside links for this run (250)");
-    return { host: this.outsideHost, netns: this.engineNetns, index };
+    return { host: this.outsideHost, netns: this.engineHostNetns, index };
   }
 
   releaseSubnet(subnet: string): void {
@@ -311,6 +344,10 @@ export class LabScope {
   readonly noNetwork: NetworkRef = { name: "none", kind: "none" };
   private readonly subnets: string[] = [];
   private readonly links: Pick<OutsideLink, "parent">[] = [];
+  private readonly hostAddresses: { device: string; cidr: string }[] = [];
+  private readonly releases: (() => void)[] = [];
+  private readonly stubs: number[] = [];
+  private readonly stubDirs: string[] = [];
   private readonly rules: { table: string; chain: string; rule: string[] }[] = [];
   private readonly policies: { chain: string; policy: string }[] = [];
   private misrouteNetwork?: Promise<LabNetwork>;
@@ -361,6 +398,63 @@ export class LabScope {
     return { link, network };
   }
 
+  /**
+   * A macvlan network on the parent the run uses: the interface named with
+   * --macvlan-parent (one scenario at a time), or else a fresh outside link.
+   * On a named parent the subnet is docknet's own 10.216.0.0/24, and docknet
+   * addresses nothing on that LAN but its own containers.
+   */
+  async parentNetwork(short: string): Promise<{ parent: string; subnet: string; network: LabNetwork }> {
+    const named = this.lab.macvlanParent;
+    if (!named) {
+      const { link, network } = await this.lanNetwork(short, "macvlan");
+      return { parent: link.parent, subnet: link.subnet, network };
+    }
+    this.releases.push(await this.lab.holdNamedParent());
+    const subnet = "10.216.0.0/24"; // docknet's own links start at 10.216.1.0/24
+    return { parent: named, subnet, network: await this.network(short, { driver: "macvlan", subnet, options: { parent: named } }) };
+  }
+
+  /**
+   * Someone else on a parent network's LAN, as another machine there would be:
+   * the outside host on docknet's own link; on a named parent, a second
+   * container of the network (docknet sends nothing to the user's LAN).
+   */
+  async lanNeighbour(network: LabNetwork): Promise<Probe> {
+    return this.lab.macvlanParent ? this.probe("neighbour").on(network).start() : this.outside();
+  }
+
+  /** Observes until the predicate holds or the time is up, and returns the last observation (the kernel and engine settle in their own time). */
+  eventually<T>(observe: () => Promise<Observation<T>>, holds: (value: T) => boolean, timeoutMs = 10_000): Promise<Observation<T>> {
+    return observeUntil(observe, holds, timeoutMs);
+  }
+
+  /** Gives an interface of the engine's host an address, as a host on that LAN would have; removed at teardown. */
+  async addHostAddress(device: string, cidr: string): Promise<Observation<number>> {
+    const added = derive(await this.onEngineHost(["ip", "addr", "add", cidr, "dev", device]), (o) => o.code);
+    if (added.value === 0) this.hostAddresses.push({ device, cidr });
+    return added;
+  }
+
+  /**
+   * A DNS server in a container: docknet's stub DNS server, run in the
+   * container's network namespace on its address on `network` (busybox has no
+   * DNS server). It answers A queries for `zone` and logs every query's
+   * source. Needs the engine's host (needs.engineHost); stopped at teardown.
+   * With the servers-down fault it is never started.
+   */
+  async dnsServerIn(probe: Probe, network: NetworkRef, zone: Record<string, string>): Promise<DnsStub> {
+    const address = (await this.addressOn(probe, network)).value;
+    const dir = mkdtempSync(join(tmpdir(), `docknet-dns-${this.lab.runId}-`));
+    this.stubDirs.push(dir);
+    const log = join(dir, "queries.log");
+    if (this.has("servers-down")) return { address, log, pid: 0 };
+    const pid = (await this.docker.getContainer(probe.id).inspect()).State.Pid;
+    const stub = await startDnsStub(`/proc/${pid}/ns/net`, address, log, zone);
+    this.stubs.push(stub.pid);
+    return stub;
+  }
+
   /** The queries a stub DNS server got: which name, from which address (the source shows who forwarded it). */
   async dnsQueries(stub: DnsStub): Promise<Observation<{ from: string; name: string }[]>> {
     const text = existsSync(stub.log) ? readFileSync(stub.log, "utf8") : "";
@@ -382,10 +476,10 @@ export class LabScope {
     return { value: entries, how: out.how, raw: out.stdout };
   }
 
-  /** A command run on the engine's host itself (its network namespace; needs.engineNamespace), with busybox's applets. */
+  /** A command run on the engine's host itself (its network namespace; needs.engineHost), with busybox's applets. */
   async onEngineHost(argv: string[]): Promise<Observation<{ code: number; stdout: string; stderr: string }>> {
     const bin = this.lab.outsideBinDir();
-    const out = await this.inEngineNamespace(bin ? [`${bin}/env`, `PATH=${bin}`, ...argv] : argv);
+    const out = await this.inEngineHost(bin ? [`${bin}/env`, `PATH=${bin}`, ...argv] : argv);
     return { value: { code: out.code, stdout: out.stdout, stderr: out.stderr }, how: out.how.replace(/\S*\/env PATH=\S+ /, ""), raw: out.stdout + out.stderr };
   }
 
@@ -590,9 +684,9 @@ export class LabScope {
     return { value: networks.map((n) => n.Name).sort(), how: "docker network ls" };
   }
 
-  /** A table of the engine host's firewall, as `iptables -S` lists it (private engines: needs.engineNamespace). */
+  /** A table of the engine host's firewall, as `iptables -S` lists it (needs.engineHost). */
   async engineFirewall(table: "filter" | "nat", family: "ipv4" | "ipv6" = "ipv4"): Promise<Observation<Ruleset>> {
-    const out = await this.inEngineNamespace([family === "ipv4" ? "iptables" : "ip6tables", "-w", "5", "-t", table, "-S"]);
+    const out = await this.inEngineHost([family === "ipv4" ? "iptables" : "ip6tables", "-w", "5", "-t", table, "-S"]);
     return { value: parseRuleset(out.stdout), how: out.how, raw: out.stdout + out.stderr };
   }
 
@@ -618,15 +712,22 @@ export class LabScope {
     return { value: out.code === 0 ? "accepted" : out.stderr.trim() || `exit ${out.code}`, how: out.how };
   }
 
-  /** A kernel parameter in the engine host's network namespace, e.g. net.ipv4.ip_forward. */
+  /** A kernel parameter in the engine host's network namespace, e.g. net.ipv4.ip_forward (needs.engineHost). */
   async engineSysctl(name: string): Promise<Observation<string>> {
-    const out = await this.inEngineNamespace(["cat", `/proc/sys/${name.replaceAll(".", "/")}`]);
+    const out = await this.inEngineHost(["cat", `/proc/sys/${name.replaceAll(".", "/")}`]);
     return { value: out.stdout.trim(), how: out.how, raw: out.stderr };
   }
 
+  /** Changes happen only in a namespace that is docknet's own. */
   private async inEngineNamespace(argv: string[]): Promise<NetnsOutcome> {
     const netns = this.lab.engineNetns;
     if (!netns) throw new Error("this engine's namespace is not docknet's (declare needs.engineNamespace)");
+    return runInNetns(netns, argv);
+  }
+
+  private async inEngineHost(argv: string[]): Promise<NetnsOutcome> {
+    const netns = this.lab.engineHostNetns;
+    if (!netns) throw new Error("docknet cannot enter this engine's host (declare needs.engineHost)");
     return runInNetns(netns, argv);
   }
 
@@ -660,9 +761,20 @@ export class LabScope {
 
   /** Removes what this scenario made. */
   async tearDown(): Promise<void> {
+    try {
+      await this.removeWhatWasMade();
+    } finally {
+      for (const release of this.releases) release();
+    }
+  }
+
+  private async removeWhatWasMade(): Promise<void> {
+    for (const pid of this.stubs) await terminateProcess(pid, 2000);
+    for (const dir of this.stubDirs) rmSync(dir, { recursive: true, force: true });
     await sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
     for (const subnet of this.subnets) this.lab.releaseSubnet(subnet);
-    for (const link of this.links) await removeOutsideLink(link, this.lab.engineNetns!);
+    for (const { device, cidr } of this.hostAddresses) await this.inEngineHost(["ip", "addr", "del", cidr, "dev", device]);
+    for (const link of this.links) await removeOutsideLink(link, this.lab.engineHostNetns!);
     for (const { table, chain, rule } of this.rules) await this.inEngineNamespace(["iptables", "-w", "5", "-t", table, "-D", chain, ...rule]);
     for (const { chain, policy } of this.policies) await this.inEngineNamespace(["iptables", "-w", "5", "-P", chain, policy]);
   }

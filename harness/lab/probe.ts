@@ -162,6 +162,12 @@ export class Probe {
     return { value: parseInterfaces(links, addrs), how: `${this.runsAs} sh -c 'ip -o link; ip -o addr'`, raw: out.stdout };
   }
 
+  /** IPv6 addresses still in duplicate address detection: nothing reaches them yet. */
+  async tentativeIpv6(): Promise<Observation<string[]>> {
+    const out = await this.exec(["ip", "-6", "-o", "addr", "show", "tentative"]);
+    return { value: [...out.stdout.matchAll(/inet6 (\S+)/g)].map((m) => m[1]!), how: out.how, raw: out.stdout };
+  }
+
   /** The names of the interfaces, for checks that only care which exist. */
   async interfaceNames(): Promise<Observation<string[]>> {
     const found = await this.interfaces();

@@ -30,6 +30,23 @@ describe("bad input: one line, the right exit code, nothing created", () => {
     expect((await docknet(["run", "--timeout", "soon"])).stderr).toMatch(/"soon" is not a duration/);
   });
 
+  test("a --daemon-config dockerd would refuse, or whose IPv6 subnets overlap, exits 2 before any engine starts", async () => {
+    const dir = tempDir("cli");
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ipv6: true, "fixed-cidr-v6": "fd00:0:0:1::/64", "default-address-pools": [{ base: "fd00::/48", size: 64 }] }, /fixed-cidr-v6 fd00:0:0:1::\/64 overlaps default-address-pools fd00::\/48/],
+      [{ "default-address-pools": [{ base: "fd00::/48", size: 64 }, { base: "fd00:0:0:1::/64", size: 64 }] }, /default-address-pools fd00::\/48 and fd00:0:0:1::\/64 overlap/],
+      [{ "no-such-key": true }, /unknown key "no-such-key"/],
+    ];
+    for (const [config, message] of cases) {
+      const file = join(dir, "daemon.json");
+      writeFileSync(file, JSON.stringify(config));
+      const out = await docknet(["run", "UB-01", "--daemon-config", file]);
+      expect(out.code, out.stderr).toBe(2);
+      expect(lines(out.stderr)).toEqual([expect.stringMatching(message)]);
+    }
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
   test("an unreachable DOCKER_HOST exits 3 and does not fall back to a private engine", async () => {
     const out = await docknet(["run", "UB-01"], { env: { DOCKER_HOST: "tcp://127.0.0.1:1" } });
     expect(out.code).toBe(3);

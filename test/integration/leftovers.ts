@@ -10,6 +10,8 @@ export function docknetLeftovers(): string[] {
   found.push(...namespaces.map((n) => `network namespace ${n}`));
   const engines = join(stateRoot(), "engines");
   if (existsSync(engines)) found.push(...readdirSync(engines).map((e) => `engine directory ${join(engines, e)}`));
+  const outside = join(stateRoot(), "outside");
+  if (existsSync(outside)) found.push(...readdirSync(outside).map((o) => `outside host directory ${join(outside, o)}`));
   const labs = join(stateRoot(), "labs");
   if (existsSync(labs)) found.push(...readdirSync(labs).map((l) => `lab directory ${join(labs, l)}`));
   const processes = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })

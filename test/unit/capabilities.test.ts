@@ -1,21 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { compareVersions, missingRequirements, needs, versionAtLeast, type Capabilities } from "../../harness/capabilities.js";
+import { compareVersions, missingRequirements, needs, versionAtLeast } from "../../harness/capabilities.js";
+import { ENGINE_FACTS } from "./engine-facts.js";
 import { missingKernelOptions, parseKernelConfig } from "../../harness/kernel-config.js";
 
-const engine: Capabilities = {
-  engineKind: "private",
-  engineVersion: "20.10.24+dfsg1",
-  apiVersion: "1.41",
-  kernel: "6.1.0",
-  os: "Debian",
-  osType: "linux",
-  architecture: "x86_64",
-  networkDrivers: ["bridge", "host", "ipvlan", "macvlan", "null", "overlay"],
-  defaultBridge: true,
-  swarm: "inactive",
-  rootless: false,
-  root: true,
-};
+const engine = ENGINE_FACTS;
 
 describe("capabilities", () => {
   test("versions compare numerically and ignore distribution suffixes", () => {

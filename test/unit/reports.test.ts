@@ -5,6 +5,7 @@ import { runFailed, summarize } from "../../harness/results.js";
 import { summaryLine } from "../../reports/console.js";
 import { jsonReport } from "../../reports/json.js";
 import { junitXml } from "../../reports/junit.js";
+import { ENGINE_FACTS } from "./engine-facts.js";
 
 const base = { doc: "Bridge network driver", tags: [], attempt: 1 };
 const results: ScenarioResult[] = [
@@ -22,10 +23,11 @@ const report: RunReport = {
   runId: "abc123",
   startedAt: "2026-11-28T07:00:00.000Z",
   engine: {
+    ...ENGINE_FACTS,
     description: "private dockerd 20.10.24 in network namespace docknet-x",
-    engineKind: "private", engineVersion: "20.10.24", apiVersion: "1.41", kernel: "6.18", os: "Debian", osType: "linux",
-    architecture: "x86_64", networkDrivers: ["bridge", "host", "null"], defaultBridge: true, swarm: "inactive", rootless: false,
-  root: true,
+    engineVersion: "20.10.24",
+    kernel: "6.18",
+    networkDrivers: ["bridge", "host", "null"],
   },
   strict: false,
   results,

@@ -2,15 +2,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, test } from "vitest";
 import type { Capabilities } from "../../harness/capabilities.js";
 import { needs } from "../../harness/capabilities.js";
+import { ENGINE_FACTS } from "./engine-facts.js";
 import type { Lab } from "../../harness/lab/lab.js";
 import { runScenarios } from "../../harness/runner.js";
 import { scenario, type ScenarioContext } from "../../harness/scenario.js";
 
-const engine: Capabilities = {
-  engineKind: "private", engineVersion: "20.10.24", apiVersion: "1.41", kernel: "6.1", os: "Debian", osType: "linux",
-  architecture: "x86_64", networkDrivers: ["bridge", "host", "null"], defaultBridge: false, swarm: "inactive", rootless: false,
-  root: true,
-};
+const engine: Capabilities = { ...ENGINE_FACTS, kernel: "6.1", networkDrivers: ["bridge", "host", "null"], defaultBridge: false };
 
 /** A lab that only records scopes opened and torn down: the runner's contract with it. */
 function recordingLab() {

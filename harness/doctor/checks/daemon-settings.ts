@@ -86,6 +86,9 @@ export function networkSettingProblems(config: Record<string, unknown>): string[
     });
     const bases = pools.map((p) => (p as { base?: unknown })?.base).filter((b): b is string => typeof b === "string" && isCidr(b));
     bases.forEach((a, i) => bases.slice(i + 1).forEach((b) => subnetsOverlap(a, b) && problems.push(`default-address-pools ${a} and ${b} overlap`)));
+    // The default bridge's IPv6 subnet is not taken from the pools: a pool around it hands the same addresses out twice.
+    const fixedV6 = str("fixed-cidr-v6");
+    if (fixedV6 && isCidr(fixedV6)) for (const base of bases) if (subnetsOverlap(fixedV6, base)) problems.push(`fixed-cidr-v6 ${fixedV6} overlaps default-address-pools ${base}`);
   }
   return problems;
 }
