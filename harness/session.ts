@@ -94,6 +94,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(outsideHost ? { outsideHost } : {}),
       ...(engine.netns ? { engineNetns: engine.netns } : {}),
       ...(engineHostNetns ? { engineHostNetns } : {}),
+      ...(engine.resolvConf ? { engineResolvConf: engine.resolvConf } : {}),
       ...(engine.restart ? { restartEngine: (config: Record<string, unknown>) => engine.restart!(config) } : {}),
       ...(options.networkDriver ? { networkDriver: options.networkDriver } : {}),
       ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),

@@ -107,6 +107,27 @@ export default [
   }),
 
   scenario({
+    id: "DNS-04",
+    title: "With only a loopback resolver on the host, user-defined networks still resolve outside names (the embedded DNS asks it from the host's namespace); the default bridge gets public resolvers instead",
+    area: "dns",
+    doc: "Networking overview › DNS services; Bridge network driver › (resolv.conf: loopback nameservers are dropped)",
+    // The host's resolv.conf is the engine's for as long as the scenario runs: nothing else may start containers meanwhile.
+    exclusive: true,
+    requires: [needs.engineNamespace],
+    async run({ lab, check }) {
+      const resolver = await lab.dnsServerOnEngineHost("127.0.0.1", { [INTERNAL_NAME]: INTERNAL_ANSWER });
+      check("the engine host's /etc/resolv.conf", await lab.setEngineResolvConf("nameserver 127.0.0.1\n")).is("nameserver 127.0.0.1\n");
+      const net = await lab.network("dns");
+      const client = await lab.probe("client").on(net).start();
+      check(`${INTERNAL_NAME} through the embedded DNS`, await client.addressesOf(INTERNAL_NAME)).is([INTERNAL_ANSWER]);
+      check(`who asked the host's resolver 127.0.0.1 for ${INTERNAL_NAME}`, derive(await lab.dnsQueries(resolver), (q) => [...new Set(q.filter((x) => x.name === INTERNAL_NAME).map((x) => x.from))])).is(["127.0.0.1"]);
+      // A loopback address means nothing inside a container: on the default bridge Docker puts public resolvers instead.
+      const plain = await lab.probe("plain").start();
+      check("nameservers in a default-bridge container's /etc/resolv.conf", derive(await plain.resolvConf(), (c) => c.nameservers)).is(["8.8.8.8", "8.8.4.4"]);
+    },
+  }),
+
+  scenario({
     id: "DNS-05",
     title: "On a user-defined network --dns servers become the embedded DNS's upstreams: resolv.conf still says 127.0.0.11, and the upstream sees the engine host's address",
     area: "dns",

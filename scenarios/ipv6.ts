@@ -1,5 +1,6 @@
 import { needs } from "../harness/capabilities.js";
 import { addressInSubnet } from "../harness/cidr.js";
+import { OUTSIDE_ZONE_NAME } from "../harness/engine/dns-stub.js";
 import { derive } from "../harness/evidence.js";
 import { scenario } from "../harness/scenario.js";
 
@@ -54,6 +55,28 @@ export default [
       const host = await lab.hostObserver();
       check(`http://[::1]:${port} from the host`, await host.request("::1", port)).is("HTTP 404");
       check(`http://[${gateway6}]:${port} from the host`, await host.request(gateway6, port)).is("HTTP 404");
+    },
+  }),
+
+  scenario({
+    id: "V6-04",
+    title: "On an --ipv4=false --ipv6 network eth0 has no IPv4 (from 28.0; older engines ignore the option), yet the embedded DNS answers outside names from an IPv6 upstream",
+    area: "ipv6",
+    doc: "Use IPv6 networking › Create an IPv6-only network (Engine 28.0)",
+    requires: [needs.outsideHost],
+    async run({ lab, check, since, engine }) {
+      const outside = engine.outsideHost!;
+      const net = await lab.network("v6only", { ipv6Subnet: "pick", ipv4: false });
+      const client = await lab.probe("client").on(net).dns(outside.ipv6Address).start();
+      const eth0 = derive(await client.interfaces(), (all) => all.find((i) => i.name === "eth0"));
+      check("eth0's global IPv6 addresses", derive(eth0, (i) => (i?.ipv6 ?? []).filter((a) => !a.startsWith("fe80")))).satisfies("one address", (a) => a.length === 1);
+      if (since("28.0", "Engine 28.0 release notes: --ipv4=false makes a network IPv6-only")) {
+        check("eth0's IPv4 addresses", derive(eth0, (i) => i?.ipv4 ?? [])).is([]);
+      } else {
+        check("eth0's IPv4 addresses: --ipv4=false is ignored before 28.0", derive(eth0, (i) => i?.ipv4 ?? [])).satisfies("one address", (a) => a.length === 1);
+      }
+      check(`${client.name}'s IPv6 addresses still tentative (DAD)`, await lab.eventually(() => client.tentativeIpv6(), (t) => t.length === 0, 5000)).is([]);
+      check(`${OUTSIDE_ZONE_NAME} through the embedded DNS, upstream ${outside.ipv6Address}`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is([outside.address]);
     },
   }),
 

@@ -8,7 +8,7 @@ import { realpathSync } from "node:fs";
  * loopback): it answers A queries for the names of its zone, NXDOMAIN for
  * the rest, and logs every query with its source, so that a scenario can
  * show where a container's lookup really went. Run as a program inside a
- * namespace: `node dns-stub.js ADDRESS PORT LOG NAME=IP…`.
+ * namespace: `node dns-stub.js ADDRESS[,ADDRESS…] PORT LOG NAME=IP…`.
  */
 
 /** The zone docknet's outside world serves (RFC 6761 reserves .test). */
@@ -64,7 +64,7 @@ export function answer(packet: Buffer, zone: ReadonlyMap<string, string>): Buffe
 }
 
 function serve(address: string, port: number, log: string, zone: ReadonlyMap<string, string>): void {
-  const socket = createSocket("udp4");
+  const socket = createSocket(address.includes(":") ? "udp6" : "udp4");
   socket.on("message", (packet, from) => {
     const question = parseQuestion(packet);
     appendFileSync(log, `${from.address} ${question?.name ?? "?"} ${question?.type ?? 0}\n`);
@@ -75,9 +75,9 @@ function serve(address: string, port: number, log: string, zone: ReadonlyMap<str
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [address, port, log, ...records] = process.argv.slice(2);
+  const [addresses, port, log, ...records] = process.argv.slice(2);
   const zone = new Map(records.map((record) => record.split("=") as [string, string]));
-  serve(address!, Number(port), log!, zone);
+  for (const address of addresses!.split(",")) serve(address, Number(port), log!, zone);
   // A stub outlives nothing: when the run that started it dies, it goes too
   // (one in a container's namespace would otherwise keep that namespace).
   const parent = process.ppid;

@@ -11,6 +11,8 @@ export interface Engine {
   readonly netns?: string;
   /** A private engine's daemon log. */
   readonly logFile?: string;
+  /** The /etc/resolv.conf a private engine's dockerd sees: a file of its own (engineResolvConf). */
+  readonly resolvConf?: string;
   /** The outside world docknet built around a private engine, if any. */
   readonly outsideHost?: OutsideHost;
   /** Stops and removes a private engine; does nothing for the current one. */

@@ -28,10 +28,14 @@ export interface OutsideHost {
   readonly binDir: string;
   /** The stub DNS server on the outside host (port 53): it answers OUTSIDE_ZONE_NAME with its own address. */
   readonly dns: DnsStub;
+  /** The outside host's IPv6 address on its link (the stub DNS server answers there too). */
+  readonly ipv6Address: string;
+  readonly engineIpv6Address: string;
 }
 
 /** A stub DNS server docknet runs (dns-stub.ts), and the log of the queries it got. */
 export interface DnsStub {
+  /** Where it answers (its first address, when it has several). */
   readonly address: string;
   readonly log: string;
   readonly pid: number;
@@ -42,17 +46,22 @@ export interface DnsStub {
  * It logs each query with its source address; it stops with its namespace,
  * or when its pid is killed.
  */
-export async function startDnsStub(netns: string, address: string, log: string, zone: Record<string, string>): Promise<DnsStub> {
+export async function startDnsStub(netns: NetnsRef, addresses: string | readonly string[], log: string, zone: Record<string, string>): Promise<DnsStub> {
+  const all = typeof addresses === "string" ? [addresses] : addresses;
   writeFileSync(log, "");
   const program = builtProgram("engine/dns-stub.js");
   const [nsenter, ...enter] = enterNetns(netns);
   const records = Object.entries(zone).map(([name, ip]) => `${name}=${ip}`);
-  const child = spawn(nsenter!, [...enter, process.execPath, program, address, "53", log, ...records], { stdio: "ignore", detached: true });
+  const child = spawn(nsenter!, [...enter, process.execPath, program, all.join(","), "53", log, ...records], { stdio: "ignore", detached: true });
   child.unref();
-  // Ready once it listens on the address: a query sent before would be lost.
-  const listening = await waitFor(async () => (await runInNetns(netns, ["ss", "-Huln", "sport = :53"], 5000)).stdout.includes(`${address}:53`), 5000, 100);
-  if (!listening) throw new Error(`${CONTEXT}the stub DNS server did not start on ${address}:53 in ${netns}`);
-  return { address, log, pid: child.pid! };
+  // Ready once it listens on every address: a query sent before would be lost.
+  const bound = (address: string) => (address.includes(":") ? `[${address}]:53` : `${address}:53`);
+  const listening = await waitFor(async () => {
+    const sockets = (await runInNetns(netns, ["ss", "-Huln", "sport = :53"], 5000)).stdout;
+    return all.every((address) => sockets.includes(bound(address)));
+  }, 5000, 100);
+  if (!listening) throw new Error(`${CONTEXT}the stub DNS server did not start on ${all.map(bound).join(", ")} in ${netns}`);
+  return { address: all[0]!, log, pid: child.pid! };
 }
 
 /**
@@ -64,6 +73,9 @@ export async function startDnsStub(netns: string, address: string, log: string, 
 export interface OutsideAddressing {
   readonly engineAddress: string;
   readonly outsideAddress: string;
+  /** The same link's IPv6 addresses (a /64 of fd0d:213:255::/48). */
+  readonly engineIpv6Address: string;
+  readonly outsideIpv6Address: string;
   /**
    * Whether the engine's host routes everything through the outside host: in a
    * private engine's namespace, yes (it plays the internet); on a real host,
@@ -72,12 +84,25 @@ export interface OutsideAddressing {
   readonly defaultRoute: boolean;
 }
 
-export const PRIVATE_ENGINE_ADDRESSING: OutsideAddressing = { engineAddress: "10.213.255.1", outsideAddress: "10.213.255.2", defaultRoute: true };
+export const PRIVATE_ENGINE_ADDRESSING: OutsideAddressing = {
+  engineAddress: "10.213.255.1",
+  outsideAddress: "10.213.255.2",
+  engineIpv6Address: "fd0d:213:255::1",
+  outsideIpv6Address: "fd0d:213:255::2",
+  defaultRoute: true,
+};
 
-/** The candidate /30 links on a shared host, in order: 10.213.255.0/30, .4/30, … */
+/** The candidate /30 links on a shared host, in order: 10.213.255.0/30, .4/30, … (and fd0d:213:255:<slot>::/64). */
 export function sharedHostAddressing(slot: number): OutsideAddressing & { subnet: string } {
   const base = slot * 4;
-  return { subnet: `10.213.255.${base}/30`, engineAddress: `10.213.255.${base + 1}`, outsideAddress: `10.213.255.${base + 2}`, defaultRoute: false };
+  return {
+    subnet: `10.213.255.${base}/30`,
+    engineAddress: `10.213.255.${base + 1}`,
+    outsideAddress: `10.213.255.${base + 2}`,
+    engineIpv6Address: `fd0d:213:255:${slot.toString(16)}::1`,
+    outsideIpv6Address: `fd0d:213:255:${slot.toString(16)}::2`,
+    defaultRoute: false,
+  };
 }
 
 const SOURCE_CGI = `#!/bin/sh
@@ -118,18 +143,24 @@ export async function createOutsideHost(
   busybox: string,
   addressing: OutsideAddressing = PRIVATE_ENGINE_ADDRESSING,
 ): Promise<OutsideHost> {
-  const { engineAddress, outsideAddress } = addressing;
+  const { engineAddress, outsideAddress, engineIpv6Address, outsideIpv6Address } = addressing;
   const [inner, outer] = [`dnu-${id}`, `dno-${id}`];
   await createNamespace(netns, CONTEXT, 10_000);
   // Made in the outside host, so the pair dies with that namespace whatever the engine's host is.
   await must("ip", ["-n", netns, "link", "add", outer, "type", "veth", "peer", "name", inner, "netns", ipNetnsTarget(engineNetns)]);
   await mustOnEngineHost(engineNetns, ["ip", "addr", "add", `${engineAddress}/30`, "dev", inner]);
   await mustOnEngineHost(engineNetns, ["ip", "link", "set", inner, "up"]);
-  if (addressing.defaultRoute) await mustOnEngineHost(engineNetns, ["ip", "route", "add", "default", "via", outsideAddress]);
+  await mustOnEngineHost(engineNetns, ["ip", "addr", "add", `${engineIpv6Address}/64`, "dev", inner, "nodad"]);
+  if (addressing.defaultRoute) {
+    await mustOnEngineHost(engineNetns, ["ip", "route", "add", "default", "via", outsideAddress]);
+    await mustOnEngineHost(engineNetns, ["ip", "-6", "route", "add", "default", "via", outsideIpv6Address]);
+  }
   await must("ip", ["-n", netns, "addr", "add", `${outsideAddress}/30`, "dev", outer]);
+  await must("ip", ["-n", netns, "addr", "add", `${outsideIpv6Address}/64`, "dev", outer, "nodad"]);
   await must("ip", ["-n", netns, "link", "set", outer, "up"]);
-  // A neighbour that knows the way to docknet's lab subnets (10.213.0.0/16), as a LAN router would.
+  // A neighbour that knows the way to docknet's lab subnets (10.213.0.0/16, fd0d::/16), as a LAN router would.
   await must("ip", ["-n", netns, "route", "add", "10.213.0.0/16", "via", engineAddress]);
+  await must("ip", ["-n", netns, "-6", "route", "add", "fd0d::/16", "via", engineIpv6Address]);
 
   const binDir = join(dir, "outside-bin");
   mkdirSync(binDir, { recursive: true });
@@ -146,8 +177,8 @@ export async function createOutsideHost(
   });
   closeSync(log);
   server.unref();
-  const dns = await startDnsStub(netns, outsideAddress, join(dir, "outside-dns.log"), { [OUTSIDE_ZONE_NAME]: outsideAddress });
-  return { netns, tag: id.slice(0, 6), address: outsideAddress, engineAddress, sourcePath: "/cgi-bin/source", binDir, dns };
+  const dns = await startDnsStub(netns, [outsideAddress, outsideIpv6Address], join(dir, "outside-dns.log"), { [OUTSIDE_ZONE_NAME]: outsideAddress });
+  return { netns, tag: id.slice(0, 6), address: outsideAddress, engineAddress, ipv6Address: outsideIpv6Address, engineIpv6Address, sourcePath: "/cgi-bin/source", binDir, dns };
 }
 
 /** A link between the engine's host and the outside host: a parent for macvlan or ipvlan networks. */

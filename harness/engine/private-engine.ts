@@ -32,6 +32,8 @@ export interface PrivateEngineState {
   /** The dockerd binary the engine runs (a restart runs the same). */
   dockerd?: string;
   outsideNetns?: string;
+  /** The process holding the engine's mount namespace (see engineMountNamespace). */
+  mountHolderPid?: number;
   /** The multi-host lab this engine is a node of: the lab, not the engine's starter, decides when it goes. */
   labId?: string;
 }
@@ -75,7 +77,7 @@ export async function privateEnginePrerequisites(dockerd?: string): Promise<stri
   if (!binary || !existsSync(binary)) {
     return "dockerd is not installed: apt-get install -y docker.io iptables busybox-static (docknet starts its own throwaway dockerd; it never touches an existing engine)";
   }
-  for (const tool of ["ip", "nsenter"]) {
+  for (const tool of ["ip", "nsenter", "unshare"]) {
     if (!(await findProgram(tool))) return `${tool} is not installed: apt-get install -y iproute2 util-linux`;
   }
   return undefined;
@@ -129,6 +131,7 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
     description: `private dockerd ${version} in network namespace ${state.netns}`,
     netns: state.netns,
     logFile: join(dir, "dockerd.log"),
+    resolvConf: engineResolvConf(dir),
     ...(outsideHost ? { outsideHost } : {}),
     stop: () => stopPrivateEngine(state),
     async restart(daemonConfig) {
@@ -166,15 +169,60 @@ async function linkToLab(state: PrivateEngineState, uplink: LabUplink): Promise<
   await runOrFail("ip", ["-n", state.netns, "link", "set", inner, "up"], context, 10_000);
 }
 
-/** Starts dockerd in the engine's namespace with its own roots, socket and daemon.json; resolves once /_ping answers. */
+/**
+ * The /etc/resolv.conf the engine's dockerd sees: a file of the engine's own,
+ * bound over the host's in a mount namespace of its own. It starts as a copy
+ * of the host's; dockerd reads it for every container it starts, so a
+ * scenario can give the engine another host resolver without a restart.
+ */
+export function engineResolvConf(dir: string): string {
+  return join(dir, "resolv.conf");
+}
+
+// Binds the engine's resolv.conf ("$1") over the host's, says so, and holds the mount namespace until killed.
+const HOLD_MOUNT_NAMESPACE = 'if [ -e /etc/resolv.conf ]; then mount --bind "$1" /etc/resolv.conf || exit 125; fi; echo ready; exec sleep infinity';
+
+/**
+ * The engine's mount namespace, made once and held by a process in the
+ * engine's network namespace (so it goes with the engine). Every dockerd of
+ * the engine runs in it: a restarted dockerd in another one could no longer
+ * exec into the containers that live-restore kept running.
+ */
+async function engineMountNamespace(state: PrivateEngineState): Promise<string> {
+  if (state.mountHolderPid && isProcessAlive(state.mountHolderPid)) return `/proc/${state.mountHolderPid}/ns/mnt`;
+  const resolvConf = engineResolvConf(state.dir);
+  if (!existsSync(resolvConf)) writeFileSync(resolvConf, existsSync("/etc/resolv.conf") ? readFileSync("/etc/resolv.conf") : "");
+  const [nsenter, ...enter] = enterNetns(state.netns);
+  const holder = spawn(nsenter!, [...enter, "unshare", "--mount", "--propagation", "slave", "--", "sh", "-c", HOLD_MOUNT_NAMESPACE, "sh", resolvConf], {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const ready = await new Promise<string | undefined>((resolve) => {
+    let errors = "";
+    holder.stdout.once("data", () => resolve(undefined));
+    holder.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+    holder.once("exit", (code) => resolve(`exited (${code}): ${errors.trim()}`));
+  });
+  if (ready !== undefined) throw new EngineUnavailable(`private engine ${state.id}: its mount namespace could not be made: ${ready}`);
+  holder.stdout.destroy();
+  holder.stderr.destroy();
+  holder.unref();
+  state.mountHolderPid = holder.pid;
+  writeState(state);
+  return `/proc/${holder.pid}/ns/mnt`;
+}
+
+/** Starts dockerd in the engine's namespaces with its own roots, socket, daemon.json and resolv.conf; resolves once /_ping answers. */
 async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTimeoutMs: number): Promise<void> {
   const { dir } = state;
   const socket = join(dir, "docker.sock");
+  const mountNamespace = await engineMountNamespace(state);
   const log = openSync(join(dir, "dockerd.log"), "a");
   const [nsenter, ...enter] = enterNetns(state.netns);
   const child = spawn(
     nsenter!,
     [
+      `--mount=${mountNamespace}`,
       ...enter,
       dockerd,
       "--data-root", join(dir, "data"),

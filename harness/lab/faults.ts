@@ -19,6 +19,7 @@ export const LAB_FAULTS = {
   "links-dropped": "--link options are not passed to the engine",
   "daemon-config-dropped": "scenarios that need their own daemon configuration get an engine started without it",
   "ipv6-on-every-network": "user-defined networks get an IPv6 subnet even when none was asked for",
+  "ipv6-disabled-in-containers": "every container starts with --sysctl net.ipv6.conf.all.disable_ipv6=1",
   "firewall-rules-first": "firewall rules appended to the engine host's chains are inserted before Docker's instead",
   "macvlan-parent-wrong": "macvlan and ipvlan networks get a parent that leads nowhere, not the LAN asked for",
   // Multi-host labs:

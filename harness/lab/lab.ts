@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
@@ -49,6 +49,8 @@ export interface NetworkSpec {
   readonly moreSubnets?: readonly string[];
   /** IPv6 on, with no subnet given: the engine takes one from its IPv6 address pools. */
   readonly ipv6?: boolean;
+  /** `--ipv4=false`: no IPv4 on the network (Engine 28.0; older engines ignore it). */
+  readonly ipv4?: false;
 }
 
 export interface EndpointSpec {
@@ -95,6 +97,7 @@ export interface LabOptions {
   readonly restartEngine?: (daemonConfig: Record<string, unknown>) => Promise<void>;
   readonly networkDriver?: string;
   readonly macvlanParent?: string;
+  readonly engineResolvConf?: string;
 }
 
 /**
@@ -127,6 +130,8 @@ export class Lab {
   readonly networkDriver: string;
   /** The interface the user named for macvlan networks (`--macvlan-parent`); docknet's own links otherwise. */
   readonly macvlanParent?: string;
+  /** The /etc/resolv.conf a private engine's dockerd sees (a file of its own). */
+  readonly engineResolvConf?: string;
 
   private constructor(
     readonly docker: Docker,
@@ -141,6 +146,7 @@ export class Lab {
     this.restartEngine = options.restartEngine;
     this.networkDriver = options.networkDriver ?? "bridge";
     this.macvlanParent = options.macvlanParent;
+    this.engineResolvConf = options.engineResolvConf;
   }
 
   /** The engine connection testcontainers made (to DOCKER_HOST): one connection for containers and networks. */
@@ -348,6 +354,7 @@ export class LabScope {
   private readonly releases: (() => void)[] = [];
   private readonly stubs: number[] = [];
   private readonly stubDirs: string[] = [];
+  private resolvConfBefore?: string;
   private readonly rules: { table: string; chain: string; rule: string[] }[] = [];
   private readonly policies: { chain: string; policy: string }[] = [];
   private misrouteNetwork?: Promise<LabNetwork>;
@@ -445,14 +452,39 @@ export class LabScope {
    */
   async dnsServerIn(probe: Probe, network: NetworkRef, zone: Record<string, string>): Promise<DnsStub> {
     const address = (await this.addressOn(probe, network)).value;
+    const pid = (await this.docker.getContainer(probe.id).inspect()).State.Pid;
+    return this.dnsServer(`/proc/${pid}/ns/net`, address, zone);
+  }
+
+  /** docknet's stub DNS server on the engine's host itself, at `address` (e.g. a loopback resolver, 127.0.0.1); needs.engineNamespace. */
+  async dnsServerOnEngineHost(address: string, zone: Record<string, string>): Promise<DnsStub> {
+    const netns = this.lab.engineNetns;
+    if (!netns) throw new Error("this engine's namespace is not docknet's (declare needs.engineNamespace)");
+    return this.dnsServer(netns, address, zone);
+  }
+
+  private async dnsServer(netns: NetnsRef, address: string, zone: Record<string, string>): Promise<DnsStub> {
     const dir = mkdtempSync(join(tmpdir(), `docknet-dns-${this.lab.runId}-`));
     this.stubDirs.push(dir);
     const log = join(dir, "queries.log");
     if (this.has("servers-down")) return { address, log, pid: 0 };
-    const pid = (await this.docker.getContainer(probe.id).inspect()).State.Pid;
-    const stub = await startDnsStub(`/proc/${pid}/ns/net`, address, log, zone);
+    const stub = await startDnsStub(netns, address, log, zone);
     this.stubs.push(stub.pid);
     return stub;
+  }
+
+  /**
+   * Rewrites /etc/resolv.conf as a private engine's dockerd sees it (the
+   * host's resolvers, for the containers it starts from now on), as an
+   * administrator editing the host's would; put back at teardown. Scenarios
+   * using it run alone on the engine (exclusive).
+   */
+  async setEngineResolvConf(text: string): Promise<Observation<string>> {
+    const file = this.lab.engineResolvConf;
+    if (!file) throw new Error("this engine's resolv.conf is not docknet's (declare needs.engineNamespace)");
+    if (this.resolvConfBefore === undefined) this.resolvConfBefore = readFileSync(file, "utf8");
+    writeFileSync(file, text);
+    return { value: readFileSync(file, "utf8"), how: `the engine host's /etc/resolv.conf (${file}, bound over it in dockerd's mount namespace)` };
   }
 
   /** The queries a stub DNS server got: which name, from which address (the source shows who forwarded it). */
@@ -529,6 +561,8 @@ export class LabScope {
       CheckDuplicate: true,
       Internal: ignoreOptions ? false : spec.internal ?? false,
       EnableIPv6: ipv6Subnet !== undefined || (!ignoreOptions && spec.ipv6 === true),
+      // Not in dockerode's types yet (API 1.48); engines before it ignore the field.
+      ...(spec.ipv4 === false && !ignoreOptions ? { EnableIPv4: false } : {}),
       Labels: this.labels(),
       Options: options,
       ...(ipam.length > 0 ? { IPAM: { Driver: "default", Config: ipam } } : {}),
@@ -771,6 +805,7 @@ export class LabScope {
   private async removeWhatWasMade(): Promise<void> {
     for (const pid of this.stubs) await terminateProcess(pid, 2000);
     for (const dir of this.stubDirs) rmSync(dir, { recursive: true, force: true });
+    if (this.resolvConfBefore !== undefined) writeFileSync(this.lab.engineResolvConf!, this.resolvConfBefore);
     await sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
     for (const subnet of this.subnets) this.lab.releaseSubnet(subnet);
     for (const { device, cidr } of this.hostAddresses) await this.inEngineHost(["ip", "addr", "del", cidr, "dev", device]);

@@ -261,7 +261,11 @@ export class ProbeBuilder {
       container.dnsServer(server);
       args.push(`--dns ${server}`);
     }
-    for (const [name, value] of Object.entries(this.sysctls)) {
+    // A fault for IPv6 scenarios: containers that turn IPv6 off, as some hardened defaults do (not for
+    // containers sharing another's namespace, which take no namespaced sysctls).
+    const ownNamespace = !this.networks.some(({ network }) => network.kind === "host" || network.kind === "container");
+    const sysctls = scope.has("ipv6-disabled-in-containers") && ownNamespace ? { ...this.sysctls, "net.ipv6.conf.all.disable_ipv6": "1" } : this.sysctls;
+    for (const [name, value] of Object.entries(sysctls)) {
       container.kernelParameter(name, value);
       args.push(`--sysctl ${name}=${value}`);
     }

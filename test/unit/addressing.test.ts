@@ -17,9 +17,16 @@ describe("where docknet puts its outside hosts and LANs", () => {
   });
 
   test("a private engine's outside host takes the first /30 and the default route; a shared host's never takes the route", () => {
-    expect(PRIVATE_ENGINE_ADDRESSING).toEqual({ engineAddress: "10.213.255.1", outsideAddress: "10.213.255.2", defaultRoute: true });
-    expect(sharedHostAddressing(0)).toEqual({ subnet: "10.213.255.0/30", engineAddress: "10.213.255.1", outsideAddress: "10.213.255.2", defaultRoute: false });
-    expect(sharedHostAddressing(1)).toMatchObject({ subnet: "10.213.255.4/30", engineAddress: "10.213.255.5", outsideAddress: "10.213.255.6" });
+    expect(PRIVATE_ENGINE_ADDRESSING).toMatchObject({ engineAddress: "10.213.255.1", outsideAddress: "10.213.255.2", defaultRoute: true });
+    expect(sharedHostAddressing(0)).toMatchObject({ subnet: "10.213.255.0/30", engineAddress: "10.213.255.1", outsideAddress: "10.213.255.2", defaultRoute: false });
+    expect(sharedHostAddressing(1)).toEqual({
+      subnet: "10.213.255.4/30",
+      engineAddress: "10.213.255.5",
+      outsideAddress: "10.213.255.6",
+      engineIpv6Address: "fd0d:213:255:1::1",
+      outsideIpv6Address: "fd0d:213:255:1::2",
+      defaultRoute: false,
+    });
   });
 
   test("a namespace docknet did not make is entered by path and named to ip by its pid, never by a name it could delete", () => {
@@ -44,7 +51,7 @@ describe("where docknet puts its outside hosts and LANs", () => {
 });
 
 describe("which LAN macvlan scenarios may use", () => {
-  const outsideHost = { netns: "docknet-outside-1", tag: "1", address: "10.213.255.6", engineAddress: "10.213.255.5", sourcePath: "/", binDir: "/b", dns: { address: "10.213.255.6", log: "/l", pid: 1 } };
+  const outsideHost = { netns: "docknet-outside-1", tag: "1", address: "10.213.255.6", engineAddress: "10.213.255.5", ipv6Address: "fd0d:213:255:1::2", engineIpv6Address: "fd0d:213:255:1::1", sourcePath: "/", binDir: "/b", dns: { address: "10.213.255.6", log: "/l", pid: 1 } };
 
   test("without a named parent, both need docknet's outside host, and say why it is missing", () => {
     const without = { ...engine, outsideHostMissing: "docknet is not root: commands on the engine's host, and an outside host beside it, need root" };
