@@ -34,6 +34,7 @@ describe("each scenario fails on its broken setup", () => {
       faults: [fault],
       ...(session.engine.outsideHost ? { outsideHost: session.engine.outsideHost } : {}),
       ...(session.engine.netns ? { engineNetns: session.engine.netns } : {}),
+      ...(session.engine.resolvConf ? { engineResolvConf: session.engine.resolvConf } : {}),
     });
     try {
       // Scenarios with a daemon configuration run on engines of their own, which only runConformance starts.
