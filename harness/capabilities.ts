@@ -148,7 +148,7 @@ export const needs = {
   },
   engineNamespace: {
     name: "engine namespace",
-    missing: (c) => (c.engineNetns ? undefined : "engine is not a private engine of docknet's: docknet changes firewalls and daemon settings only on its own engines' hosts"),
+    missing: (c) => (c.engineNetns ? undefined : "engine is not a private engine of docknet's: docknet changes firewalls, resolvers and daemon settings only on its own engines' hosts"),
   },
   linuxEngine: {
     name: "linux engine",

@@ -19,7 +19,7 @@ import { dockerodeOptions, pingEngine } from "./engine/docker-host.js";
 import { EngineUnavailable, UsageError } from "./exit-codes.js";
 import Docker from "dockerode";
 import { checkMacvlanParent } from "./lab/macvlan-parent.js";
-import { openCurrentEngineOutside, type CurrentEngineOutside, type NoOutsideHost } from "./engine/current-engine-outside.js";
+import { localEngineNamespace, openCurrentEngineOutside, type CurrentEngineOutside } from "./engine/current-engine-outside.js";
 
 /** Where multi-host scenarios run: a lab brought up for the run, a lab that is up, or the user's own swarm. */
 export type ClusterChoice =
@@ -72,19 +72,28 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     await engine.stop();
     throw labStart.reason;
   }
-  // The current engine gets an outside host too, when it runs here and docknet is root.
-  let sharedOutside: CurrentEngineOutside | NoOutsideHost | undefined;
-  const stopAll = () => Promise.all([engine.stop(), ownLab?.stop(), sharedOutside && "stop" in sharedOutside ? sharedOutside.stop() : undefined]);
+  let sharedOutside: CurrentEngineOutside | undefined;
+  const stopAll = () => Promise.all([engine.stop(), ownLab?.stop(), sharedOutside?.stop()]);
   try {
-    if (engine.kind === "current") sharedOutside = await openCurrentEngineOutside(engine.dockerHost);
-    const outsideHost = engine.outsideHost ?? (sharedOutside && "outsideHost" in sharedOutside ? sharedOutside.outsideHost : undefined);
-    const engineHostNetns = engine.netns ?? sharedOutside?.engineHostNetns;
     // testcontainers connects once per process, to DOCKER_HOST. Ryuk would need a registry pull,
     // and so would its host detection inside a container (it runs alpine to find the gateway);
     // docknet never dials mapped ports from the harness, so the host name is moot.
     process.env.DOCKER_HOST = engine.dockerHost;
     process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
     process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "localhost";
+    // Where docknet can run commands on the engine's host: a private engine's namespace, or a local dockerd's (as root).
+    const located = engine.kind === "current" ? await localEngineNamespace(engine.dockerHost) : undefined;
+    const engineHostNetns = engine.netns ?? (located && "netns" in located ? located.netns : undefined);
+    let outsideHostMissing = located && "missing" in located ? located.missing : undefined;
+    // A parent the user named is checked before anything is made.
+    if (options.macvlanParent) await checkMacvlanParent(options.macvlanParent, await Lab.connection(), engineHostNetns, outsideHostMissing);
+    // The current engine gets an outside host too, beside the namespace its dockerd runs in.
+    if (engine.kind === "current" && engineHostNetns) {
+      const opened = await openCurrentEngineOutside(engineHostNetns);
+      if ("missing" in opened) outsideHostMissing = opened.missing;
+      else sharedOutside = opened;
+    }
+    const outsideHost = engine.outsideHost ?? sharedOutside?.outsideHost;
     const runId = randomBytes(3).toString("hex");
     const image = await ensureProbeImage(await Lab.connection(), options.probeImage);
     const lab = await Lab.open({
@@ -99,9 +108,6 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(options.networkDriver ? { networkDriver: options.networkDriver } : {}),
       ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
     });
-    if (options.macvlanParent) {
-      await checkMacvlanParent(options.macvlanParent, lab.docker, engineHostNetns, sharedOutside && "missing" in sharedOutside ? sharedOutside.missing : undefined);
-    }
     const cluster = options.cluster ? await openCluster(options.cluster, multiHostLab, runId, options.faults) : undefined;
     const detected = await detectCapabilities(
       lab.docker,
@@ -111,7 +117,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         ...(outsideHost ? { outsideHost } : {}),
         ...(engine.netns ? { netns: engine.netns } : {}),
         ...(engineHostNetns ? { hostNetns: engineHostNetns } : {}),
-        ...(sharedOutside && "missing" in sharedOutside ? { outsideHostMissing: sharedOutside.missing } : {}),
+        ...(outsideHostMissing ? { outsideHostMissing } : {}),
       },
       options.daemonConfig,
     );

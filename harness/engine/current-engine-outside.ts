@@ -19,8 +19,6 @@ import { stateRoot } from "./private-engine.js";
  */
 export interface CurrentEngineOutside {
   readonly outsideHost: OutsideHost;
-  /** The namespace of the engine's host (/proc/<dockerd pid>/ns/net): never docknet's to delete. */
-  readonly engineHostNetns: NetnsRef;
   /** Removes the outside host and its links; the engine's host is left as it was. */
   stop(): Promise<void>;
 }
@@ -28,8 +26,6 @@ export interface CurrentEngineOutside {
 /** Why there is no outside host for the current engine, in words scenarios skip with. */
 export interface NoOutsideHost {
   readonly missing: string;
-  /** The engine host's namespace, when docknet could still enter it (root, a local engine). */
-  readonly engineHostNetns?: NetnsRef;
 }
 
 /** What `docknet clean` needs to remove an outside host whose run died. */
@@ -56,22 +52,22 @@ export async function localEngineNamespace(dockerHost: string): Promise<{ netns:
   return { netns: `/proc/${dockerd.pid}/ns/net` };
 }
 
-/** Builds the outside host beside a local engine docknet did not start, or says why it cannot. */
-export async function openCurrentEngineOutside(dockerHost: string): Promise<CurrentEngineOutside | NoOutsideHost> {
-  const located = await localEngineNamespace(dockerHost);
-  if ("missing" in located) return located;
-  const engineHostNetns = located.netns;
+/**
+ * Builds the outside host beside a local engine docknet did not start, whose
+ * dockerd runs in `engineHostNetns` (localEngineNamespace), or says why it cannot.
+ */
+export async function openCurrentEngineOutside(engineHostNetns: NetnsRef): Promise<CurrentEngineOutside | NoOutsideHost> {
   let busybox: string;
   try {
     busybox = findStaticBusybox();
   } catch (error) {
-    return { missing: `no outside host: ${(error as Error).message}`, engineHostNetns };
+    return { missing: `no outside host: ${(error as Error).message}` };
   }
   const routes = await hostRoutes(engineHostNetns);
   const clash = routes.find((route) => subnetsOverlap(route, LAN_RANGE));
-  if (clash) return { missing: `no outside host: the engine's host routes ${clash}, which overlaps docknet's LAN range ${LAN_RANGE}`, engineHostNetns };
+  if (clash) return { missing: `no outside host: the engine's host routes ${clash}, which overlaps docknet's LAN range ${LAN_RANGE}` };
   const slot = [...Array(64).keys()].map(sharedHostAddressing).find((a) => !routes.some((route) => subnetsOverlap(route, a.subnet)));
-  if (!slot) return { missing: `no outside host: every /30 of ${OUTSIDE_RANGE} is routed on the engine's host`, engineHostNetns };
+  if (!slot) return { missing: `no outside host: every /30 of ${OUTSIDE_RANGE} is routed on the engine's host` };
 
   const id = randomBytes(4).toString("hex");
   const state: OutsideState = { id, ownerPid: process.pid, netns: `docknet-outside-${id}` };
@@ -82,7 +78,7 @@ export async function openCurrentEngineOutside(dockerHost: string): Promise<Curr
   const stop = () => removeOutside(state);
   try {
     const outsideHost = await createOutsideHost(engineHostNetns, state.netns, id, dir, busybox, slot);
-    return { outsideHost, engineHostNetns, stop };
+    return { outsideHost, stop };
   } catch (error) {
     await stop();
     throw error;

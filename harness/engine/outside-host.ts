@@ -7,6 +7,7 @@ import { createNamespace, enterNetns, ipNetnsTarget, runInNetns, type NetnsRef }
 import { waitFor } from "../polling.js";
 import { OUTSIDE_ZONE_NAME } from "./dns-stub.js";
 import { builtProgram } from "../built-program.js";
+import { addressInSubnet } from "../cidr.js";
 
 /**
  * The outside world of a private engine: a network namespace docknet makes
@@ -55,7 +56,8 @@ export async function startDnsStub(netns: NetnsRef, addresses: string | readonly
   const child = spawn(nsenter!, [...enter, process.execPath, program, all.join(","), "53", log, ...records], { stdio: "ignore", detached: true });
   child.unref();
   // Ready once it listens on every address: a query sent before would be lost.
-  const bound = (address: string) => (address.includes(":") ? `[${address}]:53` : `${address}:53`);
+  // As ss prints them: IPv6 in brackets and in canonical form.
+  const bound = (address: string) => (address.includes(":") ? `[${addressInSubnet(address, 0)}]:53` : `${address}:53`);
   const listening = await waitFor(async () => {
     const sockets = (await runInNetns(netns, ["ss", "-Huln", "sport = :53"], 5000)).stdout;
     return all.every((address) => sockets.includes(bound(address)));
@@ -99,8 +101,8 @@ export function sharedHostAddressing(slot: number): OutsideAddressing & { subnet
     subnet: `10.213.255.${base}/30`,
     engineAddress: `10.213.255.${base + 1}`,
     outsideAddress: `10.213.255.${base + 2}`,
-    engineIpv6Address: `fd0d:213:255:${slot.toString(16)}::1`,
-    outsideIpv6Address: `fd0d:213:255:${slot.toString(16)}::2`,
+    engineIpv6Address: addressInSubnet(`fd0d:213:255:${slot.toString(16)}::/64`, 1),
+    outsideIpv6Address: addressInSubnet(`fd0d:213:255:${slot.toString(16)}::/64`, 2),
     defaultRoute: false,
   };
 }

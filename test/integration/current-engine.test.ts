@@ -57,7 +57,7 @@ describe("the current engine: an outside host beside it, and --macvlan-parent", 
     const db05 = report.results.find((r) => r.id === "DB-05")!;
     expect(db05.evidence.at(-1)!.observed).toBe("10.213.255.5");
     // Firewall changes stay on docknet's own engines.
-    expect(report.results.find((r) => r.id === "FW-04")!.reason).toMatch(/changes firewalls and daemon settings only on its own engines' hosts/);
+    expect(report.results.find((r) => r.id === "FW-04")!.reason).toMatch(/changes firewalls, resolvers and daemon settings only on its own engines' hosts/);
     expect(links()).toEqual(before);
     expect(outsideNamespaces()).toEqual([]);
     expect(docknetLeftovers().filter((l) => l.startsWith("outside host directory"))).toEqual([]);
