@@ -637,7 +637,7 @@ nothing of it is on the host's network), formed into one swarm. Root is needed.
 
   program
     .command("clean")
-    .description("remove leftovers of dead runs: private engines, labs whose run died, and labelled containers and networks on the current engine")
+    .description("remove leftovers of dead runs: private engines, labs whose run died, outside hosts left beside the current engine, and labelled containers and networks on the current engine")
     .option("--all", "also remove resources of runs that may still be alive")
     .action(async (flags: { all?: boolean }) => {
       const { cleanLeftovers } = await import("./clean.js");

@@ -40,10 +40,18 @@ export async function runInNetns(netns: NetnsRef, argv: readonly string[], timeo
   return { code: out.code, stdout: out.stdout, stderr: out.stderr, how: [nsenter, ...enter, ...argv].join(" ") };
 }
 
-/** Creates a network namespace with its loopback up. */
+/**
+ * Creates a network namespace with its loopback up and forwarding off, as a
+ * fresh machine has it. A new namespace inherits IPv4 forwarding from the
+ * host's (net.core.devconf_inherit_init_net=0), and a host that runs Docker
+ * has it on: left so, dockerd would not set the FORWARD policy it sets on a
+ * fresh host, and an outside host would route between its links.
+ */
 export async function createNamespace(netns: string, context = "", timeoutMs?: number): Promise<void> {
   await runOrFail("ip", ["netns", "add", netns], context, timeoutMs);
   await runOrFail("ip", ["-n", netns, "link", "set", "lo", "up"], context, timeoutMs);
+  const [nsenter, ...enter] = enterNetns(netns);
+  await runOrFail(nsenter!, [...enter, "sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward && echo 0 > /proc/sys/net/ipv6/conf/all/forwarding"], context, timeoutMs);
 }
 
 /** Kills whatever still runs inside a network namespace, then deletes it (its veths and rules go with it). */
