@@ -49,7 +49,8 @@ export async function runOnConfiguredEngines(options: {
   if (options.scenarios.length === 0) return [];
   const missing = await privateEnginePrerequisites();
   const dir = mkdtempSync(join(tmpdir(), "docknet-daemon-"));
-  const groups = groupByDaemonConfig(options.scenarios);
+  // With every configuration dropped, the engines would all be alike: one serves every scenario.
+  const groups = options.dropConfig ? [{ config: {}, scenarios: [...options.scenarios] }] : groupByDaemonConfig(options.scenarios);
   const byGroup: ScenarioResult[][] = [];
   const runGroup = async (index: number): Promise<void> => {
     const group = groups[index]!;
