@@ -110,13 +110,14 @@ function clusterChoice(flags: RunFlags): ClusterChoice | undefined {
     if (flags.managers) throw new UsageError("--managers goes with --lab N");
     return undefined;
   }
+  // An id first: a lab made before ids always had a letter may be all digits, and no lab has 100000 hosts.
+  if (/^[0-9a-f]{6}$/.test(flags.lab)) return { labId: flags.lab };
   if (/^\d+$/.test(flags.lab)) {
     const hosts = Number(flags.lab);
     const invalid = validateLabSize(hosts, flags.managers ?? 1);
     if (invalid) throw new UsageError(invalid.replace("--hosts", "--lab"));
     return { lab: hosts, ...(flags.managers ? { managers: flags.managers } : {}), onProgress: (line) => process.stderr.write(`${line}\n`) };
   }
-  if (/^[0-9a-f]{6}$/.test(flags.lab)) return { labId: flags.lab };
   throw new UsageError(`--lab takes a number of hosts (2-9) or the id of a lab that is up (docknet lab status), not "${flags.lab}"`);
 }
 

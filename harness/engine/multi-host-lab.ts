@@ -126,12 +126,23 @@ export function validateLabSize(hosts: number, managers: number): string | undef
  * initialises it, the other managers then the workers join), and waits until
  * every node is Ready. Anything that fails takes down what was made.
  */
+/**
+ * A lab id: six hex digits with at least one letter, so that `--lab ID` can
+ * never read as a number of hosts (one id in 16 would be all digits).
+ */
+export function newLabId(random: () => string = () => randomBytes(3).toString("hex")): string {
+  for (;;) {
+    const id = random();
+    if (/[a-f]/.test(id)) return id;
+  }
+}
+
 export async function startMultiHostLab(options: LabUpOptions): Promise<MultiHostLab> {
   const managers = options.managers ?? 1;
   const invalid = validateLabSize(options.hosts, managers);
   if (invalid) throw new Error(invalid);
   const progress = options.onProgress ?? (() => {});
-  const id = randomBytes(3).toString("hex");
+  const id = newLabId();
   mkdirSync(labDir(id), { recursive: true });
   const state: MultiHostLabState = {
     id,

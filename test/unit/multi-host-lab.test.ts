@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { validateLabSize } from "../../harness/engine/multi-host-lab.js";
+import { newLabId, validateLabSize } from "../../harness/engine/multi-host-lab.js";
 import { runsOnCluster } from "../../harness/scenario.js";
 import { ALL_SCENARIOS } from "../../scenarios/index.js";
 
@@ -12,6 +12,13 @@ describe("the multi-host lab", () => {
     expect(validateLabSize(2.5, 1)).toMatch(/whole number/);
     expect(validateLabSize(3, 0)).toMatch(/--managers must be from 1 to the number of hosts, 3 \(got 0\)/);
     expect(validateLabSize(3, 4)).toMatch(/\(got 4\)/);
+  });
+
+  test("a lab id always has a letter, so that --lab ID never reads as a number of hosts", () => {
+    // Seen: lab 294183 was taken for 294183 hosts ("--lab must be a whole number from 2 to 9").
+    const draws = ["294183", "000000", "29418a"];
+    expect(newLabId(() => draws.shift()!)).toBe("29418a");
+    for (let i = 0; i < 200; i++) expect(newLabId()).toMatch(/^(?=.*[a-f])[0-9a-f]{6}$/);
   });
 
   test("exactly the overlay scenarios run on the swarm", () => {
