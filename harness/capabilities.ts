@@ -79,7 +79,8 @@ export async function detectCapabilities(
   const local = engine.kind === "private" || engine.dockerHost.startsWith("unix://");
   const kernel = local ? readLocalKernelConfig() : undefined;
   const root = process.getuid?.() === 0;
-  const [sysctls, iptablesBackend] = local && root ? await Promise.all([readSysctls(engine.hostNetns ?? engine.netns), readIptablesBackend(engine.hostNetns ?? engine.netns)]) : [undefined, undefined];
+  const hostNetns = engine.hostNetns ?? engine.netns;
+  const [sysctls, iptablesBackend] = local && root ? await Promise.all([readSysctls(hostNetns), readIptablesBackend(hostNetns)]) : [undefined, undefined];
   const [info, version, networks] = await Promise.all([docker.info(), docker.version(), docker.listNetworks()]);
   const securityOptions: string[] = info.SecurityOptions ?? [];
   return {
@@ -96,7 +97,7 @@ export async function detectCapabilities(
     rootless: securityOptions.some((o) => o.includes("rootless")),
     ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
     ...(engine.outsideHostMissing ? { outsideHostMissing: engine.outsideHostMissing } : {}),
-    engineHostAccess: (engine.hostNetns ?? engine.netns) !== undefined,
+    engineHostAccess: hostNetns !== undefined,
     ...(engine.kind === "private" ? { daemonConfig: daemonConfig ?? {} } : {}),
     ...(engine.netns ? { engineNetns: engine.netns } : {}),
     ...(kernel ? { kernelMissing: missingKernelOptions(kernel) } : {}),

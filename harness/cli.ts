@@ -522,7 +522,7 @@ ${DOCTOR_EXIT_HELP}`,
     )
     .option("--json", "as JSON on stdout")
     .action(async (flags: { engine: EngineChoice; json?: boolean }) => {
-      const [{ default: Docker }, { detectCapabilities }, { dockerodeOptions }, { engineInfoText }, { localEngineNamespace }] = await Promise.all([
+      const [{ default: Docker }, { detectCapabilities }, { dockerodeOptions }, { engineInfoText }, { engineHostNamespace }] = await Promise.all([
         import("dockerode"),
         import("./capabilities.js"),
         import("./engine/docker-host.js"),
@@ -531,9 +531,9 @@ ${DOCTOR_EXIT_HELP}`,
       ]);
       const engine = await selectEngine(flags.engine);
       try {
-        // The current engine's host is read from the namespace its dockerd runs in, when docknet can enter it.
-        const located = engine.kind === "current" ? await localEngineNamespace(engine.dockerHost) : undefined;
-        const hostNetns = located && "netns" in located ? { hostNetns: located.netns } : {};
+        // The engine's host is read from the namespace its dockerd runs in, when docknet can enter it.
+        const located = await engineHostNamespace(engine);
+        const hostNetns = "netns" in located ? { hostNetns: located.netns } : {};
         const facts = await detectCapabilities(new Docker(dockerodeOptions(engine.dockerHost)), { ...engine, ...hostNetns });
         if (flags.json) process.stdout.write(`${JSON.stringify({ description: engine.description, ...facts }, null, 2)}\n`);
         else process.stdout.write(engineInfoText(engine.description, facts));

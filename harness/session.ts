@@ -19,7 +19,7 @@ import { dockerodeOptions, pingEngine } from "./engine/docker-host.js";
 import { EngineUnavailable, UsageError } from "./exit-codes.js";
 import Docker from "dockerode";
 import { checkMacvlanParent } from "./lab/macvlan-parent.js";
-import { localEngineNamespace, openCurrentEngineOutside, type CurrentEngineOutside } from "./engine/current-engine-outside.js";
+import { engineHostNamespace, openCurrentEngineOutside, type CurrentEngineOutside } from "./engine/current-engine-outside.js";
 
 /** Where multi-host scenarios run: a lab brought up for the run, a lab that is up, or the user's own swarm. */
 export type ClusterChoice =
@@ -82,9 +82,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
     process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "localhost";
     // Where docknet can run commands on the engine's host: a private engine's namespace, or a local dockerd's (as root).
-    const located = engine.kind === "current" ? await localEngineNamespace(engine.dockerHost) : undefined;
-    const engineHostNetns = engine.netns ?? (located && "netns" in located ? located.netns : undefined);
-    let outsideHostMissing = located && "missing" in located ? located.missing : undefined;
+    const located = await engineHostNamespace(engine);
+    const engineHostNetns = "netns" in located ? located.netns : undefined;
+    let outsideHostMissing = "missing" in located ? located.missing : undefined;
     // A parent the user named is checked before anything is made.
     if (options.macvlanParent) await checkMacvlanParent(options.macvlanParent, await Lab.connection(), engineHostNetns, outsideHostMissing);
     // The current engine gets an outside host too, beside the namespace its dockerd runs in.

@@ -5,7 +5,8 @@ import { subnetsOverlap } from "../cidr.js";
 import { findDockerdServing, LIST_DOCKERD, parseDockerdListing } from "../doctor/dockerd-process.js";
 import { isProcessAlive, runCommand } from "../host-command.js";
 import { findStaticBusybox } from "../static-busybox.js";
-import { removeNamespace, runInNetns, type NetnsRef } from "./netns.js";
+import { listNamespaces, removeNamespace, runInNetns, type NetnsRef } from "./netns.js";
+import type { Engine } from "./engine.js";
 import { createOutsideHost, sharedHostAddressing, type OutsideHost } from "./outside-host.js";
 import { stateRoot } from "./private-engine.js";
 
@@ -43,8 +44,16 @@ function outsideDir(): string {
   return join(stateRoot(), "outside");
 }
 
+/**
+ * Where docknet can run commands on an engine's host: a private engine's own
+ * namespace, or the one a local engine's dockerd runs in (as root); else why not.
+ */
+export async function engineHostNamespace(engine: Pick<Engine, "kind" | "netns" | "dockerHost">): Promise<{ netns: NetnsRef } | { missing: string }> {
+  return engine.netns ? { netns: engine.netns } : localEngineNamespace(engine.dockerHost);
+}
+
 /** The namespace a local engine's dockerd runs in, or why docknet cannot enter it. */
-export async function localEngineNamespace(dockerHost: string): Promise<{ netns: NetnsRef } | { missing: string }> {
+async function localEngineNamespace(dockerHost: string): Promise<{ netns: NetnsRef } | { missing: string }> {
   if (process.getuid?.() !== 0) return { missing: "docknet is not root: commands on the engine's host, and an outside host beside it, need root" };
   if (!dockerHost.startsWith("unix://")) return { missing: `engine ${dockerHost} is not on this machine: docknet builds outside hosts only beside engines it can reach as root` };
   const dockerd = findDockerdServing(dockerHost, parseDockerdListing((await runCommand("sh", ["-c", LIST_DOCKERD], { timeoutMs: 10_000 })).stdout));
@@ -54,7 +63,7 @@ export async function localEngineNamespace(dockerHost: string): Promise<{ netns:
 
 /**
  * Builds the outside host beside a local engine docknet did not start, whose
- * dockerd runs in `engineHostNetns` (localEngineNamespace), or says why it cannot.
+ * dockerd runs in `engineHostNetns` (engineHostNamespace), or says why it cannot.
  */
 export async function openCurrentEngineOutside(engineHostNetns: NetnsRef): Promise<CurrentEngineOutside | NoOutsideHost> {
   let busybox: string;
@@ -85,18 +94,16 @@ export async function openCurrentEngineOutside(engineHostNetns: NetnsRef): Promi
   }
 }
 
-/** Every IPv4 destination and address of the engine's host (the default route aside). */
+/** Every IPv4 destination (of every routing table) and address of the engine's host, the default route aside. */
 async function hostRoutes(netns: NetnsRef): Promise<string[]> {
   const [routes, addresses] = await Promise.all([
-    runInNetns(netns, ["ip", "-4", "-o", "route", "show", "table", "all"], 5000),
-    runInNetns(netns, ["ip", "-4", "-o", "addr", "show"], 5000),
+    runInNetns(netns, ["ip", "-4", "-j", "route", "show", "table", "all"], 5000),
+    runInNetns(netns, ["ip", "-4", "-j", "addr", "show"], 5000),
   ]);
-  const destinations = routes.stdout
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/))
-    .map((fields) => (["local", "broadcast", "unicast", "blackhole", "unreachable", "prohibit"].includes(fields[0]!) ? fields[1] : fields[0]))
-    .filter((d): d is string => !!d && d !== "default" && /^\d/.test(d));
-  const own = [...addresses.stdout.matchAll(/inet (\d+\.\d+\.\d+\.\d+\/\d+)/g)].map((m) => m[1]!);
+  const destinations = (JSON.parse(routes.stdout || "[]") as { dst: string }[]).map((r) => r.dst).filter((d) => d !== "default");
+  const own = (JSON.parse(addresses.stdout || "[]") as { addr_info?: { local: string; prefixlen: number }[] }[]).flatMap((link) =>
+    (link.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`),
+  );
   return [...destinations, ...own].map((d) => (d.includes("/") ? d : `${d}/32`));
 }
 
@@ -123,8 +130,7 @@ export async function removeOrphanedOutsideHosts(): Promise<number> {
     removed++;
   }
   // A namespace whose directory is already gone (a crash between the two removals).
-  const namespaces = existsSync("/run/netns") ? readdirSync("/run/netns") : [];
-  for (const netns of namespaces) {
+  for (const netns of listNamespaces()) {
     const id = /^docknet-outside-([0-9a-f]+)$/.exec(netns)?.[1];
     if (!id || entries.includes(id)) continue;
     await removeNamespace(netns);

@@ -6,7 +6,7 @@ import { EngineUnavailable } from "../exit-codes.js";
 import { isProcessAlive, runOrFail } from "../host-command.js";
 import { waitFor } from "../polling.js";
 import { dockerodeOptions, pingEngine } from "./docker-host.js";
-import { createNamespace, removeNamespace, runInNetns } from "./netns.js";
+import { createNamespace, listNamespaces, removeNamespace, runInNetns } from "./netns.js";
 import { engineStatesOfLab, restartPrivateEngine, startPrivateEngine, stateRoot, stopPrivateEngine } from "./private-engine.js";
 
 /**
@@ -122,11 +122,6 @@ export function validateLabSize(hosts: number, managers: number): string | undef
 }
 
 /**
- * Brings a lab up: the lab bridge, N engines linked to it, the swarm (node 1
- * initialises it, the other managers then the workers join), and waits until
- * every node is Ready. Anything that fails takes down what was made.
- */
-/**
  * A lab id: six hex digits with at least one letter, so that `--lab ID` can
  * never read as a number of hosts (one id in 16 would be all digits).
  */
@@ -137,6 +132,11 @@ export function newLabId(random: () => string = () => randomBytes(3).toString("h
   }
 }
 
+/**
+ * Brings a lab up: the lab bridge, N engines linked to it, the swarm (node 1
+ * initialises it, the other managers then the workers join), and waits until
+ * every node is Ready. Anything that fails takes down what was made.
+ */
 export async function startMultiHostLab(options: LabUpOptions): Promise<MultiHostLab> {
   const managers = options.managers ?? 1;
   const invalid = validateLabSize(options.hosts, managers);
@@ -290,8 +290,7 @@ export function orphanedLabs(): MultiHostLabState[] {
   const orphans = labs.filter((lab) => !isHeld(lab));
   // A hub namespace whose lab directory is gone (a crash between the two removals).
   const known = new Set(labs.map((lab) => lab.hubNetns));
-  const namespaces = existsSync("/run/netns") ? readdirSync("/run/netns") : [];
-  for (const netns of namespaces) {
+  for (const netns of listNamespaces()) {
     const id = /^docknet-lab-([0-9a-f]+)$/.exec(netns)?.[1];
     if (id && !known.has(netns)) orphans.push(bareLab(id));
   }

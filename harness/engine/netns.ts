@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from "node:fs";
 import { runCommand, runOrFail } from "../host-command.js";
 
 /**
@@ -33,7 +34,7 @@ export interface NetnsOutcome {
   readonly how: string;
 }
 
-/** Runs a program inside a named network namespace (through enterNetns). */
+/** Runs a program inside a network namespace (through enterNetns). */
 export async function runInNetns(netns: NetnsRef, argv: readonly string[], timeoutMs = 15_000): Promise<NetnsOutcome> {
   const [nsenter, ...enter] = enterNetns(netns);
   const out = await runCommand(nsenter!, [...enter, ...argv], { timeoutMs });
@@ -50,8 +51,18 @@ export async function runInNetns(netns: NetnsRef, argv: readonly string[], timeo
 export async function createNamespace(netns: string, context = "", timeoutMs?: number): Promise<void> {
   await runOrFail("ip", ["netns", "add", netns], context, timeoutMs);
   await runOrFail("ip", ["-n", netns, "link", "set", "lo", "up"], context, timeoutMs);
+  await runInNetnsOrFail(netns, ["sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward && echo 0 > /proc/sys/net/ipv6/conf/all/forwarding"], context, timeoutMs);
+}
+
+/** Runs a program inside a network namespace as a set-up step: its failure makes the engine unusable (runOrFail). */
+export async function runInNetnsOrFail(netns: NetnsRef, argv: readonly string[], context = "", timeoutMs?: number): Promise<void> {
   const [nsenter, ...enter] = enterNetns(netns);
-  await runOrFail(nsenter!, [...enter, "sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward && echo 0 > /proc/sys/net/ipv6/conf/all/forwarding"], context, timeoutMs);
+  await runOrFail(nsenter!, [...enter, ...argv], context, timeoutMs);
+}
+
+/** The named network namespaces of this machine (/run/netns), for finding docknet's leftovers. */
+export function listNamespaces(): string[] {
+  return existsSync("/run/netns") ? readdirSync("/run/netns") : [];
 }
 
 /** Kills whatever still runs inside a network namespace, then deletes it (its veths and rules go with it). */

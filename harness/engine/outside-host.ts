@@ -3,7 +3,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { runOrFail } from "../host-command.js";
 import type { ContainerHandle } from "../lab/probe.js";
-import { createNamespace, enterNetns, ipNetnsTarget, runInNetns, type NetnsRef } from "./netns.js";
+import { createNamespace, enterNetns, ipNetnsTarget, runInNetns, runInNetnsOrFail, type NetnsRef } from "./netns.js";
 import { waitFor } from "../polling.js";
 import { OUTSIDE_ZONE_NAME } from "./dns-stub.js";
 import { builtProgram } from "../built-program.js";
@@ -115,10 +115,7 @@ const CONTEXT = "outside host: ";
 const must = (file: string, args: string[]) => runOrFail(file, args, CONTEXT, 10_000);
 
 /** A command that must succeed on the engine's host (in its namespace). */
-async function mustOnEngineHost(engineNetns: NetnsRef, argv: string[]): Promise<void> {
-  const out = await runInNetns(engineNetns, argv, 10_000);
-  if (out.code !== 0) throw new Error(`${CONTEXT}${argv.join(" ")} failed on the engine's host: ${(out.stderr || out.stdout).trim()}`);
-}
+const mustOnEngineHost = (engineNetns: NetnsRef, argv: string[]) => runInNetnsOrFail(engineNetns, argv, CONTEXT, 10_000);
 
 /** Runs commands inside the outside host, with busybox's applets first on PATH. */
 export function outsideHandle(host: OutsideHost): ContainerHandle {

@@ -9,7 +9,7 @@ import { findProgram, isProcessAlive, runCommand, runOrFail, terminateProcess } 
 import { findStaticBusybox } from "../static-busybox.js";
 import { pingEngine } from "./docker-host.js";
 import type { Engine } from "./engine.js";
-import { createNamespace, enterNetns, removeNamespace } from "./netns.js";
+import { createNamespace, enterNetns, listNamespaces, removeNamespace } from "./netns.js";
 import { createOutsideHost, type OutsideHost } from "./outside-host.js";
 
 /** The static busybox for the outside host's server, or undefined (then there is no outside host). */
@@ -340,8 +340,7 @@ export function orphanedPrivateEngines(labIsHeld: (labId: string) => boolean = (
     }
   }
   const known = new Set(orphans.map((o) => o.id));
-  const namespaces = existsSync("/run/netns") ? readdirSync("/run/netns") : [];
-  for (const netns of namespaces) {
+  for (const netns of listNamespaces()) {
     const id = /^docknet-([0-9a-f]+)(?:-out)?$/.exec(netns)?.[1];
     if (!id || live.has(id) || known.has(id)) continue;
     known.add(id);

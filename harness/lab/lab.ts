@@ -458,9 +458,7 @@ export class LabScope {
 
   /** docknet's stub DNS server on the engine's host itself, at `address` (e.g. a loopback resolver, 127.0.0.1); needs.engineNamespace. */
   async dnsServerOnEngineHost(address: string, zone: Record<string, string>): Promise<DnsStub> {
-    const netns = this.lab.engineNetns;
-    if (!netns) throw new Error("this engine's namespace is not docknet's (declare needs.engineNamespace)");
-    return this.dnsServer(netns, address, zone);
+    return this.dnsServer(this.ownEngineNamespace(), address, zone);
   }
 
   private async dnsServer(netns: NetnsRef, address: string, zone: Record<string, string>): Promise<DnsStub> {
@@ -487,15 +485,15 @@ export class LabScope {
     return { value: readFileSync(file, "utf8"), how: `the engine host's /etc/resolv.conf (${file}, bound over it in dockerd's mount namespace)` };
   }
 
-  /** The queries a stub DNS server got: which name, from which address (the source shows who forwarded it). */
-  async dnsQueries(stub: DnsStub): Promise<Observation<{ from: string; name: string }[]>> {
+  /** Who asked a stub DNS server for `name`: the distinct source addresses of its queries (the source shows who forwarded them). */
+  async dnsAskers(stub: DnsStub, name: string): Promise<Observation<string[]>> {
     const text = existsSync(stub.log) ? readFileSync(stub.log, "utf8") : "";
-    const queries = text
+    const askers = text
       .split("\n")
-      .filter(Boolean)
       .map((line) => line.split(" "))
-      .map(([from = "", name = ""]) => ({ from, name }));
-    return { value: queries, how: `cat ${stub.log} (the stub DNS server's query log)`, raw: text };
+      .filter(([, asked]) => asked === name)
+      .map(([from = ""]) => from);
+    return { value: [...new Set(askers)], how: `cat ${stub.log} (the stub DNS server's query log)`, raw: text };
   }
 
   /** The outside host's neighbour table on a link: which MAC it saw for each address. */
@@ -735,7 +733,7 @@ export class LabScope {
     const argv = ["iptables", "-w", "5", "-t", table, append ? "-A" : "-I", chain, ...rule];
     const out = await this.inEngineNamespace(argv);
     if (out.code === 0) this.rules.push({ table, chain, rule });
-    return { value: out.code === 0 ? "accepted" : out.stderr.trim() || `exit ${out.code}`, how: out.how };
+    return { value: commandOutcome(out), how: out.how };
   }
 
   /** Sets a filter chain's policy on the engine's host (`iptables -P`); the old one comes back at teardown. */
@@ -743,7 +741,7 @@ export class LabScope {
     const before = (await this.engineFirewall("filter")).value.policies.get(chain);
     const out = await this.inEngineNamespace(["iptables", "-w", "5", "-P", chain, policy]);
     if (out.code === 0 && before) this.policies.push({ chain, policy: before });
-    return { value: out.code === 0 ? "accepted" : out.stderr.trim() || `exit ${out.code}`, how: out.how };
+    return { value: commandOutcome(out), how: out.how };
   }
 
   /** A kernel parameter in the engine host's network namespace, e.g. net.ipv4.ip_forward (needs.engineHost). */
@@ -754,9 +752,13 @@ export class LabScope {
 
   /** Changes happen only in a namespace that is docknet's own. */
   private async inEngineNamespace(argv: string[]): Promise<NetnsOutcome> {
+    return runInNetns(this.ownEngineNamespace(), argv);
+  }
+
+  private ownEngineNamespace(): string {
     const netns = this.lab.engineNetns;
     if (!netns) throw new Error("this engine's namespace is not docknet's (declare needs.engineNamespace)");
-    return runInNetns(netns, argv);
+    return netns;
   }
 
   private async inEngineHost(argv: string[]): Promise<NetnsOutcome> {
@@ -813,6 +815,11 @@ export class LabScope {
     for (const { table, chain, rule } of this.rules) await this.inEngineNamespace(["iptables", "-w", "5", "-t", table, "-D", chain, ...rule]);
     for (const { chain, policy } of this.policies) await this.inEngineNamespace(["iptables", "-w", "5", "-P", chain, policy]);
   }
+}
+
+/** How a command that changes the engine's host went, in the terms of an API call: "accepted", or its error. */
+function commandOutcome(out: NetnsOutcome): ApiOutcome {
+  return out.code === 0 ? "accepted" : out.stderr.trim() || `exit ${out.code}`;
 }
 
 function hashText(text: string): number {

@@ -1,10 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, readdirSync } from "node:fs";
+import { chmodSync } from "node:fs";
 import { dirname } from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Engine } from "../../harness/engine/engine.js";
 import { startPrivateEngine } from "../../harness/engine/private-engine.js";
+import { listNamespaces } from "../../harness/engine/netns.js";
 import { docknetLeftovers } from "./leftovers.js";
 import { docknet } from "./run-cli.js";
 
@@ -29,7 +30,7 @@ describe("the current engine: an outside host beside it, and --macvlan-parent", 
   };
   const statusOf = (report: Report | undefined) => Object.fromEntries((report?.results ?? []).map((r) => [r.id, r.status]));
   const links = () => (JSON.parse(execFileSync("ip", ["-n", netns, "-j", "link", "show"], { encoding: "utf8" })) as { ifname: string }[]).map((l) => l.ifname);
-  const outsideNamespaces = () => (existsSync("/run/netns") ? readdirSync("/run/netns").filter((n) => n.startsWith("docknet-outside-")) : []);
+  const outsideNamespaces = () => listNamespaces().filter((n) => n.startsWith("docknet-outside-"));
   const labelledNetworks = async () => new Docker({ socketPath: engine.dockerHost.slice("unix://".length) }).listNetworks({ filters: { label: ["io.docknet.run"] } });
 
   beforeAll(async () => {

@@ -2,11 +2,12 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { stateRoot } from "../../harness/engine/private-engine.js";
+import { listNamespaces } from "../../harness/engine/netns.js";
 
 /** Everything of docknet's that could outlive a run on this machine: namespaces, engine directories, daemons. */
 export function docknetLeftovers(): string[] {
   const found: string[] = [];
-  const namespaces = existsSync("/run/netns") ? readdirSync("/run/netns").filter((n) => n.startsWith("docknet-")) : [];
+  const namespaces = listNamespaces().filter((n) => n.startsWith("docknet-"));
   found.push(...namespaces.map((n) => `network namespace ${n}`));
   const engines = join(stateRoot(), "engines");
   if (existsSync(engines)) found.push(...readdirSync(engines).map((e) => `engine directory ${join(engines, e)}`));
