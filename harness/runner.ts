@@ -28,6 +28,8 @@ export interface RunOptions {
    * when a broken setup started it without.
    */
   readonly engineStartedForScenarios?: boolean;
+  /** Asked after a scenario breaks: why the engine can no longer be used (it died), or undefined; a loss stops the run. */
+  readonly engineLost?: () => Promise<string | undefined>;
 }
 
 class ScenarioTimeout extends Error {
@@ -44,20 +46,27 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
     Array.from({ length: Math.max(1, options.repeat ?? 1) }, (_, i) => ({ scenario, attempt: i + 1 })),
   );
   const results: { index: number; result: ScenarioResult }[] = [];
+  let engineLost: string | undefined;
   const runJob = async (index: number) => {
     const { scenario, attempt } = jobs[index]!;
     options.onEvent?.({ type: "started", scenario, attempt });
-    const result = await runOne(scenario, attempt, options);
+    let result = await runOne(scenario, attempt, options);
+    // A scenario that broke may have broken because the engine is gone: then say that, and start no more.
+    if (result.status === "error" && options.engineLost) {
+      engineLost ??= await options.engineLost();
+      if (engineLost) result = { ...result, reason: `${engineLost} (the scenario saw: ${result.reason ?? "an error"})` };
+    }
     results.push({ index, result });
     options.onEvent?.({ type: "finished", result });
   };
+  const stopped = () => Boolean(options.signal?.aborted) || engineLost !== undefined;
   const aloneOnEngine = (scenario: Scenario) => scenario.exclusive === true || runsOnCluster(scenario);
   const shared = jobs.flatMap((job, index) => (aloneOnEngine(job.scenario) ? [] : [index]));
   const alone = jobs.flatMap((job, index) => (aloneOnEngine(job.scenario) ? [index] : []));
-  await inPool(shared, options.concurrency, runJob, () => Boolean(options.signal?.aborted));
+  await inPool(shared, options.concurrency, runJob, stopped);
   // Exclusive scenarios run last, one at a time, once the engine is quiet.
   for (const index of alone) {
-    if (options.signal?.aborted) break;
+    if (stopped()) break;
     await runJob(index);
   }
   return results.sort((a, b) => a.index - b.index).map((r) => r.result);

@@ -206,6 +206,8 @@ export async function runConformance(session: Session, options: ConformanceOptio
   const elsewhere = options.engineStartedForScenarios ? [] : needOwnEngine(options.scenarios, session.capabilities);
   const here = options.scenarios.filter((s) => !elsewhere.includes(s));
   const version = session.engine.kind === "private" ? session.capabilities.engineVersion.replace(/[^0-9.].*$/, "") : undefined;
+  let engineLost: string | undefined;
+  const lost = async () => (engineLost ??= await session.engine.lost());
   const [local, configured] = await Promise.all([
     runScenarios({
       scenarios: here,
@@ -218,6 +220,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.engineStartedForScenarios ? { engineStartedForScenarios: true } : {}),
+      engineLost: lost,
     }),
     runOnConfiguredEngines({
       scenarios: elsewhere,
@@ -243,6 +246,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
     strict: options.strict,
     results,
     summary: summarize(results, performance.now() - started),
+    ...(engineLost ? { engineLost } : {}),
   };
 }
 

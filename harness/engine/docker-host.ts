@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
@@ -67,12 +67,67 @@ export function dockerodeOptions(host: string, timeoutMs?: number): Docker.Docke
   }
 }
 
-/** Asks an engine for /_ping; resolves to the error text when it does not answer. */
+/**
+ * Why an engine did not answer, in one line a person can act on: permission
+ * denied on a socket names the group to join; a server that answers HTTP but
+ * is not Docker is named by its status and first line, never its whole page.
+ */
+export function engineProblem(host: string, error: unknown): string {
+  const err = error as NodeJS.ErrnoException & { statusCode?: number; json?: unknown };
+  const socket = host.startsWith("unix://") ? host.slice("unix://".length) : host.startsWith("/") ? host : undefined;
+  if (err.code === "EACCES" && socket) return `permission denied on ${socket}${socketOwnership(socket)}`;
+  if (err.code === "ENOENT" && socket) return `${socket} does not exist (no engine listens there)`;
+  if (err.code === "ECONNREFUSED") return socket ? `nothing listens on ${socket} (connection refused)` : `connection refused`;
+  if (typeof err.statusCode === "number") {
+    const body = typeof err.json === "string" ? err.json : Buffer.isBuffer(err.json) ? err.json.toString("utf8") : JSON.stringify(err.json ?? "");
+    return notDocker(`HTTP ${err.statusCode}`, body);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return firstLine(message);
+}
+
+function firstLine(text: string): string {
+  const line = text.replace(/<[^>]*>/g, " ").split("\n").map((l) => l.trim()).find(Boolean) ?? "";
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+function notDocker(status: string, body: string): string {
+  const said = firstLine(body);
+  return `what answers there is not a Docker engine (/_ping: ${status}${said ? ` "${said}"` : ""}; Docker answers OK)`;
+}
+
+/** " (owned by root:docker, mode 660): join group docker …" — what a user without access needs to know. */
+function socketOwnership(socket: string): string {
+  try {
+    const stat = statSync(socket);
+    const group = groupName(stat.gid);
+    const mode = (stat.mode & 0o777).toString(8);
+    const join = group && group !== "root" ? `: add yourself to group ${group} (sudo usermod -aG ${group} $USER, then log in again), or run as root` : ": run as root";
+    return ` (owned by uid ${stat.uid}, group ${group ?? stat.gid}, mode ${mode})${join}`;
+  } catch {
+    return "";
+  }
+}
+
+function groupName(gid: number): string | undefined {
+  try {
+    const line = readFileSync("/etc/group", "utf8").split("\n").find((l) => l.split(":")[2] === String(gid));
+    return line?.split(":")[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Asks an engine for /_ping; resolves to the problem in one line when it does
+ * not answer as Docker does ("OK"), undefined when it does.
+ */
 export async function pingEngine(host: string, timeoutMs = 3000): Promise<string | undefined> {
   try {
-    await new Docker(dockerodeOptions(host, timeoutMs)).ping();
-    return undefined;
+    const answer: unknown = await new Docker(dockerodeOptions(host, timeoutMs)).ping();
+    const text = Buffer.isBuffer(answer) ? answer.toString("utf8") : String(answer);
+    return text.trim() === "OK" ? undefined : notDocker("HTTP 200", text);
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return engineProblem(host, error);
   }
 }

@@ -15,6 +15,8 @@ export interface Engine {
   readonly resolvConf?: string;
   /** The outside world docknet built around a private engine, if any. */
   readonly outsideHost?: OutsideHost;
+  /** Why the engine can no longer be used mid-run (it died, it stopped answering), in one line; undefined while it serves. */
+  lost(): Promise<string | undefined>;
   /** Stops and removes a private engine; does nothing for the current one. */
   stop(): Promise<void>;
   /** Restarts a private engine's dockerd with another daemon.json (containers survive with live-restore). */

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -134,6 +134,7 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
     resolvConf: engineResolvConf(dir),
     ...(outsideHost ? { outsideHost } : {}),
     stop: () => stopPrivateEngine(state),
+    lost: async () => deaths.get(state.id),
     async restart(daemonConfig) {
       writeFileSync(join(dir, "daemon.json"), JSON.stringify(daemonConfig, null, 2));
       await restartDockerd(state, options.readyTimeoutMs);
@@ -147,6 +148,7 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
  * daemon.json in its directory.
  */
 async function restartDockerd(state: PrivateEngineState, readyTimeoutMs = 30_000): Promise<void> {
+  if (state.dockerdPid) expectedExits.add(state.dockerdPid);
   if (state.dockerdPid && !(await terminateProcess(state.dockerdPid, 30_000))) {
     throw new EngineUnavailable(`private dockerd ${state.dockerdPid} did not stop for the restart`);
   }
@@ -239,7 +241,12 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
   state.dockerdPid = child.pid;
   writeState(state);
   let exited: number | null = null;
-  child.once("exit", (code) => (exited = code ?? -1));
+  let ready = false;
+  child.once("exit", (code, signal) => {
+    exited = code ?? -1;
+    // An exit docknet did not ask for, once the engine was up, is a death the run must name.
+    if (ready && child.pid !== undefined && !expectedExits.has(child.pid)) noteDeath(state, child.pid, code, signal);
+  });
   const deadline = Date.now() + readyTimeoutMs;
   while ((await pingEngine(`unix://${socket}`, 1000)) !== undefined) {
     if (exited !== null || Date.now() > deadline) {
@@ -248,6 +255,27 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
     }
     await sleep(100);
   }
+  ready = true;
+}
+
+/** Pids of dockerd processes docknet itself stops (stop, restart): their exit is no death. */
+const expectedExits = new Set<number>();
+/** Engines whose dockerd died while in use, by engine id: the one line a run ends with. */
+const deaths = new Map<string, string>();
+
+/** Records a private engine's death, keeping its log where the engine's removal cannot take it. */
+function noteDeath(state: PrivateEngineState, pid: number, code: number | null, signal: NodeJS.Signals | null): void {
+  const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+  let log = join(state.dir, "dockerd.log");
+  try {
+    const kept = join(stateRoot(), "logs", `dockerd-${state.id}.log`);
+    mkdirSync(dirname(kept), { recursive: true });
+    copyFileSync(log, kept);
+    log = kept;
+  } catch {
+    // the log stays where it was (it goes with the engine's directory)
+  }
+  deaths.set(state.id, `the private engine ${state.id} (dockerd pid ${pid}) died mid-run: ${how}; its log: ${log}`);
 }
 
 async function engineVersion(socket: string): Promise<string> {
@@ -272,6 +300,7 @@ export async function stopPrivateEngine(state: PrivateEngineState): Promise<void
   if (state.dockerdPid) pids.add(state.dockerdPid);
   if (existsSync(pidFile)) pids.add(Number(readFileSync(pidFile, "utf8").trim()));
   for (const pid of pids) {
+    expectedExits.add(pid);
     if (!(await terminateProcess(pid, 15_000))) process.kill(pid, "SIGKILL");
   }
   // Whatever still runs inside the namespaces (shims, containers, the outside host's server) goes with them.

@@ -16,6 +16,10 @@ export async function selectEngine(choice: EngineChoice, privateOptions: Private
       kind: "current",
       dockerHost: current.host,
       description: `current engine at ${current.host} (from ${current.source})`,
+      lost: async () => {
+        const gone = await pingEngine(current.host);
+        return gone === undefined ? undefined : `the engine at ${current.host} stopped answering mid-run: ${gone}`;
+      },
       stop: async () => {},
     };
   }

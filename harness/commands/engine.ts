@@ -1,0 +1,52 @@
+import Docker from "dockerode";
+import { engineInfoText } from "../../reports/engine-info.js";
+import { detectCapabilities } from "../capabilities.js";
+import { engineHostNamespace } from "../engine/current-engine-outside.js";
+import { dockerodeOptions } from "../engine/docker-host.js";
+import { cachedEngines, engineCacheDir, systemEngine } from "../engine/engine-binaries.js";
+import type { EngineChoice } from "../engine/engine.js";
+import { fetchEngine } from "../engine/engine-fetch.js";
+import { selectEngine } from "../engine/select-engine.js";
+
+/** docknet engine fetch: Debian's docker.io of each suite or version into the cache. */
+export async function engineFetchAction(specs: string[], flags: { archive?: string; verify: boolean }): Promise<void> {
+  for (const spec of specs) {
+    const { engine, how } = await fetchEngine(spec, {
+      ...(flags.archive ? { archive: flags.archive } : {}),
+      verify: flags.verify,
+      onProgress: (line) => process.stderr.write(`${spec}: ${line}\n`),
+    });
+    const said = { fetched: "fetched", cached: "already cached", system: "is the system's own dockerd" }[how];
+    process.stderr.write(`${spec}: dockerd ${engine.version} ${said}${engine.suite ? ` (${engine.suite})` : ""}: ${engine.dockerd}\n`);
+  }
+}
+
+/** docknet engine info: what docknet detects of an engine. */
+export async function engineInfoAction(flags: { engine: EngineChoice; json?: boolean }): Promise<void> {
+  const engine = await selectEngine(flags.engine);
+  try {
+    // The engine's host is read from the namespace its dockerd runs in, when docknet can enter it.
+    const located = await engineHostNamespace(engine);
+    const hostNetns = "netns" in located ? { hostNetns: located.netns } : {};
+    const facts = await detectCapabilities(new Docker(dockerodeOptions(engine.dockerHost)), { ...engine, ...hostNetns });
+    if (flags.json) process.stdout.write(`${JSON.stringify({ description: engine.description, ...facts }, null, 2)}\n`);
+    else process.stdout.write(engineInfoText(engine.description, facts));
+  } finally {
+    await engine.stop();
+  }
+}
+
+/** docknet engine list: the system's dockerd and the cached ones. */
+export async function engineListAction(flags: { json?: boolean }): Promise<void> {
+  const system = await systemEngine();
+  const engines = [...(system ? [system] : []), ...cachedEngines()];
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(engines, null, 2)}\n`);
+    return;
+  }
+  for (const e of engines) {
+    const status = e.corrupt ? `CORRUPT: ${e.corrupt} (docknet engine fetch ${e.version.split(".").slice(0, 2).join(".")} replaces it)` : "ok";
+    process.stdout.write(`${e.version.padEnd(22)} ${(e.source === "system" ? "system" : e.suite ?? "cache").padEnd(9)} ${status.padEnd(4)} ${e.dockerd}\n`);
+  }
+  process.stderr.write(`${engines.length} engine(s); cache: ${engineCacheDir()}\n`);
+}

@@ -1,0 +1,172 @@
+import { ConsoleReporter } from "../../reports/console.js";
+import { jsonReport, matrixJsonReport } from "../../reports/json.js";
+import { junitXml } from "../../reports/junit.js";
+import { matrixText } from "../../reports/matrix-console.js";
+import type { EngineChoice } from "../engine/engine.js";
+import { engineOfVersion, parseEngineSpec } from "../engine/engine-fetch.js";
+import { validateLabSize } from "../engine/multi-host-lab.js";
+import { ExitCode, UsageError } from "../exit-codes.js";
+import { isLabFault, type LabFault } from "../lab/faults.js";
+import { matrixFailed, runMatrix } from "../matrix.js";
+import { runFailed } from "../results.js";
+import type { ClusterChoice } from "../session.js";
+import { VERSION } from "../version.js";
+import { readDaemonConfig, refuseUnworkableDaemonConfig } from "./daemon-config-file.js";
+import { watchInterrupts } from "./interrupts.js";
+import { chosenScenarios, selectionWords } from "./list.js";
+import { refuseUnwritableOutputs, writeOutput } from "./output-files.js";
+
+export interface RunFlags {
+  engine: EngineChoice;
+  fault?: string[];
+  engineStartedForScenarios?: boolean;
+  engineVersion?: string;
+  matrix?: string[];
+  area?: string[];
+  tag?: string[];
+  grep?: string;
+  concurrency: number;
+  timeout: number;
+  repeat: number;
+  strict?: boolean;
+  junit?: string;
+  json?: string;
+  probeImage?: string;
+  daemonConfig?: string;
+  color?: boolean;
+  lab?: string;
+  managers?: number;
+  nodes?: string[];
+  driver?: string;
+  macvlanParent?: string;
+}
+
+/** `--lab 3` brings a lab of 3 up for the run; `--lab <id>` runs on one `docknet lab up` made; `--nodes` names a swarm. */
+function clusterChoice(flags: RunFlags): ClusterChoice | undefined {
+  if (flags.lab && flags.nodes) throw new UsageError("--lab and --nodes both name where multi-host scenarios run: give one");
+  if (flags.nodes) {
+    if (flags.nodes.length < 2) throw new UsageError("--nodes needs at least two swarm nodes, a manager first (e.g. unix:///run/a.sock,ssh://b)");
+    return { nodes: flags.nodes };
+  }
+  if (!flags.lab) {
+    if (flags.managers) throw new UsageError("--managers goes with --lab N");
+    return undefined;
+  }
+  // An id first: a lab made before ids always had a letter may be all digits, and no lab has 100000 hosts.
+  if (/^[0-9a-f]{6}$/.test(flags.lab)) return { labId: flags.lab };
+  if (/^\d+$/.test(flags.lab)) {
+    const hosts = Number(flags.lab);
+    const invalid = validateLabSize(hosts, flags.managers ?? 1);
+    if (invalid) throw new UsageError(invalid.replace("--hosts", "--lab"));
+    return { lab: hosts, ...(flags.managers ? { managers: flags.managers } : {}), onProgress: (line) => process.stderr.write(`${line}\n`) };
+  }
+  throw new UsageError(`--lab takes a number of hosts (2-9) or the id of a lab that is up (docknet lab status), not "${flags.lab}"`);
+}
+
+function labFault(name: string): LabFault {
+  if (!isLabFault(name)) throw new UsageError(`unknown fault "${name}"`);
+  return name;
+}
+
+/** The `docknet run` arguments that carry a selection and its settings into each run of a matrix. */
+function matrixRunArgs(words: string[], flags: RunFlags): string[] {
+  return [
+    ...words,
+    ...(flags.area ?? []).flatMap((a) => ["--area", a]),
+    ...(flags.tag ?? []).flatMap((t) => ["--tag", t]),
+    ...(flags.grep ? ["--grep", flags.grep] : []),
+    "--concurrency", String(flags.concurrency),
+    "--timeout", `${flags.timeout}ms`,
+    "--repeat", String(flags.repeat),
+    ...(flags.strict ? ["--strict"] : []),
+    ...(flags.probeImage ? ["--probe-image", flags.probeImage] : []),
+    ...(flags.daemonConfig ? ["--daemon-config", flags.daemonConfig] : []),
+  ];
+}
+
+async function matrixAction(words: string[], flags: RunFlags, specs: string[]): Promise<number> {
+  if (flags.engine === "current" || flags.engineVersion) throw new UsageError("--matrix runs a private engine of each version; drop --engine current and --engine-version");
+  for (const spec of specs) parseEngineSpec(spec);
+  const scenarios = await chosenScenarios(words, flags);
+  if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
+  const abort = new AbortController();
+  const interrupts = watchInterrupts(abort);
+  process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s) on ${specs.length} engines, one after another\n`);
+  const matrix = await runMatrix({
+    specs,
+    runArgs: matrixRunArgs(words, flags),
+    onLine: (spec, line) => process.stderr.write(`[${spec}] ${line}\n`),
+    signal: abort.signal,
+  });
+  if (abort.signal.aborted) return interrupts.exitCode()!;
+  process.stderr.write(`\n${matrixText(matrix)}`);
+  const reports = matrix.engines.flatMap((e) => (e.report ? [e.report] : []));
+  if (flags.junit) writeOutput(flags.junit, junitXml(reports));
+  if (flags.json) writeOutput(flags.json, matrixJsonReport(matrix));
+  return matrixFailed(matrix, Boolean(flags.strict)) ? ExitCode.failed : ExitCode.ok;
+}
+
+/** With --driver, only the scenarios that hold for any network driver run (tag driver-generic). */
+function forDriver<T extends { tags: readonly string[]; id: string }>(scenarios: readonly T[], driver: string | undefined): readonly T[] {
+  if (!driver) return scenarios;
+  const generic = scenarios.filter((s) => s.tags.includes("driver-generic"));
+  const dropped = scenarios.length - generic.length;
+  if (dropped > 0) process.stderr.write(`--driver ${driver}: ${generic.length} driver-generic scenario(s) of the ${scenarios.length} selected (docknet list tag:driver-generic)\n`);
+  return generic;
+}
+
+export async function runAction(words: string[], flags: RunFlags): Promise<number> {
+  refuseUnwritableOutputs({ "--junit": flags.junit, "--json": flags.json });
+  if (flags.matrix) return matrixAction(words, flags, flags.matrix);
+  const scenarios = forDriver(await chosenScenarios(words, flags), flags.driver);
+  const { explainFailures, openSession, runConformance } = await import("../session.js");
+  if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
+  if (flags.daemonConfig && flags.engine === "current") throw new UsageError("--daemon-config needs a private engine (--engine private)");
+  const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
+  if (daemonConfig) refuseUnworkableDaemonConfig(flags.daemonConfig!, daemonConfig);
+  const abort = new AbortController();
+  const interrupts = watchInterrupts(abort);
+  process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s); preparing the engine...\n`);
+  if (flags.engineVersion && flags.engine === "current") throw new UsageError("--engine-version runs a private engine of that version; it cannot be combined with --engine current");
+  const dockerd = flags.engineVersion ? (await engineOfVersion(flags.engineVersion, (line) => process.stderr.write(`engine ${flags.engineVersion}: ${line}\n`))).dockerd : undefined;
+  const cluster = clusterChoice(flags);
+  const session = await openSession({
+    ...(cluster ? { cluster } : {}),
+    ...(flags.driver ? { networkDriver: flags.driver } : {}),
+    ...(flags.macvlanParent ? { macvlanParent: flags.macvlanParent } : {}),
+    engine: daemonConfig || dockerd ? "private" : flags.engine,
+    ...(daemonConfig ? { daemonConfig } : {}),
+    ...(dockerd ? { dockerd } : {}),
+    ...(flags.fault ? { faults: flags.fault.map(labFault) } : {}),
+    ...(flags.probeImage ? { probeImage: flags.probeImage } : {}),
+  });
+  try {
+    if (abort.signal.aborted) return interrupts.exitCode()!;
+    process.stderr.write(`engine: ${session.engine.description}; run ${session.lab.runId}${flags.driver ? `; user-defined networks use the ${flags.driver} driver` : ""}\n`);
+    if (session.capabilities.cluster) process.stderr.write(`multi-host: ${session.capabilities.cluster.description}\n`);
+    const reporter = new ConsoleReporter({ stream: process.stderr, total: scenarios.length * flags.repeat, ...(flags.color === false ? { color: false } : {}) });
+    const outcome = await runConformance(session, {
+      scenarios,
+      concurrency: flags.concurrency,
+      timeoutMs: flags.timeout,
+      strict: Boolean(flags.strict),
+      repeat: flags.repeat,
+      signal: abort.signal,
+      onEvent: reporter.onEvent,
+      ...(flags.engineStartedForScenarios ? { engineStartedForScenarios: true } : {}),
+    });
+    const report = abort.signal.aborted || outcome.engineLost ? outcome : await explainFailures(outcome, session.engine.dockerHost).catch(() => outcome);
+    reporter.finish(report);
+    if (abort.signal.aborted) return interrupts.exitCode()!;
+    if (flags.junit) writeOutput(flags.junit, junitXml(report));
+    if (flags.json) writeOutput(flags.json, jsonReport(report));
+    if (report.engineLost) {
+      process.stderr.write(`docknet: ${report.engineLost}\n`);
+      return ExitCode.noEngine;
+    }
+    return runFailed(report) ? ExitCode.failed : ExitCode.ok;
+  } finally {
+    await session.close();
+  }
+}
+
