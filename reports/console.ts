@@ -1,7 +1,7 @@
 import { createColors } from "picocolors";
 import type { RunEvent } from "../harness/runner.js";
 import type { RunReport, ScenarioResult } from "../harness/results.js";
-import { evidenceText, explanationText } from "./result-text.js";
+import { evidenceText, explanationText, skipLines } from "./result-text.js";
 
 type Colors = ReturnType<typeof createColors>;
 
@@ -34,6 +34,8 @@ export class ConsoleReporter {
   private readonly colors: Colors;
   private readonly running = new Set<string>();
   private done = 0;
+  /** Skip reasons already printed, with the scenario that printed each: a repeated reason points back instead of repeating. */
+  private readonly reasonsSeen = new Map<string, string>();
 
   constructor(private readonly options: ConsoleOptions) {
     this.colors = createColors(options.color ?? wantsColor(options.stream));
@@ -51,7 +53,7 @@ export class ConsoleReporter {
       this.done++;
       this.clearStatus();
       const r = event.result;
-      const extra = r.status === "skipped" ? ` — ${r.reason}` : r.status !== "passed" ? ` — ${r.reason}` : "";
+      const extra = r.status === "skipped" ? this.skipReason(r) : r.status !== "passed" ? ` — ${r.reason}` : "";
       this.write(`${MARK[r.status](this.colors)} ${r.id} ${r.title} ${this.colors.dim(`(${seconds(r.durationMs)})`)}${extra}\n`);
     }
     if (this.live && this.running.size > 0) {
@@ -59,10 +61,20 @@ export class ConsoleReporter {
     }
   };
 
-  /** Failures with evidence, then the summary line. */
+  private skipReason(r: ScenarioResult): string {
+    const reason = r.reason ?? "";
+    const first = this.reasonsSeen.get(reason);
+    if (first !== undefined) return this.colors.dim(` — as ${first}`);
+    this.reasonsSeen.set(reason, r.id);
+    return ` — ${reason}`;
+  }
+
+  /** Skips grouped by reason, failures with evidence, then the summary line. */
   finish(report: RunReport): void {
     this.clearStatus();
     const c = this.colors;
+    const skips = skipLines(report.results);
+    if (skips.length) this.write(`\n${c.yellow("Skipped, by reason:")}\n${skips.join("\n")}\n`);
     for (const r of report.results.filter((x) => x.status === "failed" || x.status === "error")) {
       this.write(`\n${c.bold(c.red(`${r.id} ${r.title}`))}\n  ${r.reason}\n  doc: ${r.doc}\n`);
       if (r.evidence.length) this.write(`${evidenceText(r.evidence).replace(/^/gm, "  ")}\n`);

@@ -1,3 +1,4 @@
+import { skipLines } from "./result-text.js";
 import { createColors } from "picocolors";
 import type { CheckResult, Severity } from "../harness/doctor/check.js";
 import type { DoctorReport, DoctorSummary } from "../harness/doctor/doctor.js";
@@ -42,7 +43,7 @@ export function doctorConsoleText(report: DoctorReport, options: { color?: boole
   const broken = report.results.filter((r) => r.status === "error");
   if (broken.length) out.push("", c.red(c.bold("Checks that broke")), ...broken.map((r) => `  ${r.id} ${r.title}: ${r.reason}`));
   const skipped = report.results.filter((r) => r.status === "skipped");
-  if (skipped.length) out.push("", c.dim("Skipped (not passed):"), ...skipped.map((r) => c.dim(`  ${r.id} ${r.title}: ${r.reason}`)));
+  if (skipped.length) out.push("", c.dim("Skipped (not passed), by reason:"), ...skipLines(skipped).map((line) => c.dim(line)));
   if (options.verbose) {
     const fine = report.results.filter((r) => r.status === "ok");
     out.push("", c.green("OK:"), ...fine.map((r) => `  ${r.id} ${r.title}: ${r.seen.join("; ")}`));

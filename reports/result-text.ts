@@ -14,3 +14,19 @@ export function evidenceText(evidence: readonly Evidence[]): string {
 export function explanationText(causes: readonly Explanation[]): string {
   return causes.map((e) => `likely cause (docknet doctor ${e.check}, ${e.severity}): ${e.seen.join("; ")}\n  fix: ${e.fix}`).join("\n");
 }
+
+/** Skips grouped by their reason, in first-seen order: one line a reason, not one a result. */
+export function skipsByReason(results: ReadonlyArray<{ readonly id: string; readonly status: string; readonly reason?: string }>, skipped = "skipped"): Array<{ reason: string; ids: string[] }> {
+  const groups = new Map<string, string[]>();
+  for (const r of results) {
+    if (r.status !== skipped) continue;
+    const reason = r.reason ?? "no reason given";
+    groups.set(reason, [...(groups.get(reason) ?? []), r.id]);
+  }
+  return [...groups].map(([reason, ids]) => ({ reason, ids: [...new Set(ids)] }));
+}
+
+/** "  OV-05, OV-15: kernel has no CONFIG_IP_VS…" lines for a console. */
+export function skipLines(results: Parameters<typeof skipsByReason>[0]): string[] {
+  return skipsByReason(results).map(({ reason, ids }) => `  ${ids.join(", ")}: ${reason}`);
+}

@@ -1,3 +1,4 @@
+import { NotApplicable } from "./check.js";
 import { parseRuleset, type Ruleset } from "../iptables-rules.js";
 import { parseDockerdArgv } from "./dockerd-process.js";
 import { parseKernelConfig } from "../kernel-config.js";
@@ -236,6 +237,17 @@ export class Facts {
     } catch (error) {
       return { path: reading.source, text: reading.text, parseError: (error as Error).message };
     }
+  }
+
+  /**
+   * For checks that describe an engine: skipped, with the reason, where none
+   * exists (nothing answers and no dockerd runs). Forwarding off or no Docker
+   * chains is the normal state of a machine whose engine has not started.
+   */
+  requireEngine(): void {
+    const answers = this.maybe(() => this.info()) !== undefined;
+    const dockerd = this.optionalText("dockerd.cmdline") !== undefined;
+    if (!answers && !dockerd) throw new NotApplicable(`no engine on this machine: nothing answers at ${this.dockerHost} and no dockerd runs`);
   }
 
   /** A daemon setting from daemon.json, else from dockerd's command line (--key=value or --key value). */

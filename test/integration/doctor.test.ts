@@ -205,6 +205,16 @@ describe("docknet doctor: bad input and other engines", () => {
     const ctr = report.results.find((r) => r.id === "CTR-02")!;
     expect(ctr).toMatchObject({ status: "skipped", reason: expect.stringMatching(/no engine answers/) });
     expect(report.results.find((r) => r.id === "KCFG-01")?.status).toBe("ok");
+    // What describes an engine is not judged where none runs: forwarding off is a fresh machine's normal state.
+    for (const id of ["HOST-01", "FW-05", "DMN-02"]) {
+      expect(report.results.find((r) => r.id === id)).toMatchObject({ status: "skipped", reason: expect.stringMatching(/^no engine on this machine/) });
+    }
+    expect(out.code, out.stderr).toBe(0);
+    // Skips are grouped: one line a reason.
+    const console = await docknet(["doctor", "--no-color"]);
+    const skipLines = console.stderr.split("\n").filter((l) => /: no engine on this machine/.test(l));
+    expect(skipLines).toHaveLength(1);
+    expect(skipLines[0]).toMatch(/HOST-01.*FW-05|FW-05.*HOST-01/);
   });
 
   test("--engine private audits a throwaway engine with the daemon.json given, then removes it", async () => {

@@ -73,6 +73,7 @@ const CASES: Record<string, Case> = {
   "FW-07": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, FirewallBackend: { Driver: "nftables" }, Swarm: { LocalNodeState: "active" } })) }, severity: "warn" } },
   "FW-08": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ iptables: false }) }, severity: "error" } },
   "ADDR-01": { fresh: "ok", broken: { patch: { "ip.routes": addRoute({ dst: "172.17.0.0/24", gateway: "10.213.255.2", dev: defaultRouteDev, flags: [] }) }, severity: "error" } },
+  "ADDR-03": { fresh: "ok", broken: { patch: { "ip.routes": addRoute({ dst: "172.29.4.0/24", gateway: "10.8.0.1", dev: "tun0", flags: [] }) }, severity: "warn" } },
   "ADDR-02": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ "default-address-pools": [{ base: "172.17.0.0/16", size: 16 }] }) }, severity: "error" } },
   "MTU-01": { fresh: "ok", broken: { patch: { "ip.links": (t) => t.replace(new RegExp(`("ifname":"${defaultRouteDev}"[^}]*?"mtu":)1500`), "$11400") }, severity: "error" } },
   "MTU-03": {
@@ -156,6 +157,36 @@ describe("doctor checks on captured readings", () => {
     const result = resultOf(patched(FRESH, { "file.resolv.conf": text("/etc/resolv.conf", "nameserver 172.17.5.53\n") }), "ADDR-01");
     expect(result).toMatchObject({ status: "finding", severity: "error" });
     expect(result.seen.join("\n")).toMatch(/contains the host's nameserver 172\.17\.5\.53/);
+  });
+
+  test("a pool route names the route and the pool; a configured pool away from it is ok", () => {
+    const vpn = addRoute({ dst: "172.29.4.0/24", gateway: "10.8.0.1", dev: "tun0", flags: [] });
+    const covered = resultOf(patched(FRESH, { "ip.routes": vpn }), "ADDR-03");
+    expect(covered.seen.join("\n")).toMatch(/pool 172\.29\.0\.0\/16 \(size \/16\) covers route 172\.29\.4\.0\/24 via 10\.8\.0\.1 dev tun0/);
+    const elsewhere = resultOf(patched(FRESH, { "ip.routes": vpn, "file.daemon.json": setDaemonJson({ "default-address-pools": [{ base: "10.99.0.0/16", size: 24 }] }) }), "ADDR-03");
+    expect(elsewhere.status).toBe("ok");
+  });
+
+  test("a machine where no engine runs: what describes an engine is skipped, nothing is an error", () => {
+    const gone = (source: string): Reading => ({ source, unavailable: "no engine answers at unix:///var/run/docker.sock: /var/run/docker.sock does not exist" });
+    const none = patched(FRESH, {
+      "engine.info": gone("GET /info"),
+      "engine.version": gone("GET /version"),
+      "engine.networks": gone("GET /networks"),
+      "engine.containers": gone("GET /containers/json"),
+      "dockerd.cmdline": { source: "/proc/*/cmdline", unavailable: "no dockerd process found for this engine" },
+      "sysctl.net.ipv4.ip_forward": () => "0\n",
+      "iptables.filter": () => "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n",
+      "iptables.nat": () => "-P PREROUTING ACCEPT\n-P INPUT ACCEPT\n-P OUTPUT ACCEPT\n-P POSTROUTING ACCEPT\n",
+    });
+    const results = diagnose(none, ALL_CHECKS);
+    for (const id of ["HOST-01", "FW-05", "DMN-02", "ADDR-03"]) {
+      expect(results.find((r) => r.id === id)).toMatchObject({ status: "skipped", reason: expect.stringMatching(/^no engine on this machine/) });
+    }
+    expect(summarizeChecks(results, 0)).toMatchObject({ errors: 0, warnings: 0 });
+    // The same readings with a dockerd running: forwarding off is an error again.
+    const running = patched(none, { "dockerd.cmdline": FRESH.readings["dockerd.cmdline"]! });
+    expect(resultOf(running, "HOST-01")).toMatchObject({ status: "finding", severity: "error" });
   });
 
   test("ip_forward off says whether dockerd would turn it back on", () => {

@@ -99,3 +99,22 @@ describe("summary and exit verdict", () => {
     expect(json.results.map((r: ScenarioResult) => r.status)).toEqual(["passed", "failed", "skipped", "error"]);
   });
 });
+
+describe("console: skips grouped by reason", () => {
+  test("one line a reason in the summary; a repeated reason points back to the first", async () => {
+    const { ConsoleReporter } = await import("../../reports/console.js");
+    const { PassThrough } = await import("node:stream");
+    const skip = (id: string, reason: string): ScenarioResult => ({ ...base, id, title: `t ${id}`, area: "overlay", status: "skipped", durationMs: 0, reason, evidence: [] });
+    const ipvs = "kernel has no CONFIG_IP_VS";
+    const skips = [skip("OV-05", ipvs), skip("OV-15", ipvs), skip("OV-11", "kernel has no CONFIG_INET_ESP")];
+    const stream = new PassThrough() as unknown as NodeJS.WriteStream;
+    let out = "";
+    (stream as unknown as PassThrough).on("data", (c: Buffer) => (out += c.toString()));
+    const reporter = new ConsoleReporter({ stream, total: 3, color: false });
+    for (const result of skips) reporter.onEvent({ type: "finished", result });
+    reporter.finish({ ...report, results: skips, summary: summarize(skips, 10) });
+    expect(out.split("\n").filter((l) => l.includes(ipvs))).toEqual(["SKIP OV-05 t OV-05 (0.0s) — kernel has no CONFIG_IP_VS", "  OV-05, OV-15: kernel has no CONFIG_IP_VS"]);
+    expect(out).toMatch(/SKIP OV-15 t OV-15 \(0\.0s\) — as OV-05/);
+    expect(out).toMatch(/ {2}OV-11: kernel has no CONFIG_INET_ESP/);
+  });
+});

@@ -48,6 +48,31 @@ export const addressingChecks: readonly DoctorCheck[] = [
     },
   },
   {
+    id: "ADDR-03",
+    title: "The pools new networks are cut from cover no route, address or resolver of the host",
+    why: "ADDR-01 sees the subnets in use; the next docker network create (or compose up) takes a subnet from the address pools, and when a host route (a VPN's, typically) lies inside a pool, that network can shadow it: the VPN's hosts become unreachable from the host and its containers.",
+    fix: "daemon.json \"default-address-pools\": [{\"base\": \"10.x.0.0/16\", \"size\": 24}] outside the LAN and VPN ranges, then restart docker",
+    reference: "moby#37823; moby#33925; docker/for-linux#599",
+    explains: ["DB-05", "OPT-05", "ISO-03", "UB-01"],
+    evaluate(facts) {
+      facts.requireEngine();
+      const pools = addressPools(facts);
+      const ours = dockerBridgeNames(facts.networks());
+      const routes = foreignRoutes(facts);
+      const addresses = facts.addresses().filter((a) => a.family === "inet" && !ours.has(a.device) && !a.cidr.startsWith("127."));
+      const nameservers = (facts.maybe(() => facts.resolvConf().nameservers) ?? []).filter((ns) => ns.includes(".") && !ns.startsWith("127."));
+      const covered: string[] = [];
+      for (const pool of pools) {
+        const name = `pool ${pool.base} (size /${pool.size})`;
+        for (const r of routes) if (subnetsOverlap(pool.base, r.dst)) covered.push(`${name} covers route ${r.dst}${r.gateway ? ` via ${r.gateway}` : ""}${r.dev ? ` dev ${r.dev}` : ""}`);
+        for (const a of addresses) if (subnetsOverlap(pool.base, a.cidr)) covered.push(`${name} covers address ${a.cidr} on ${a.device}`);
+        for (const ns of nameservers) if (inSubnet(ns, pool.base)) covered.push(`${name} covers the host's nameserver ${ns}`);
+      }
+      const source = Array.isArray(facts.daemonSetting("default-address-pools")) ? "default-address-pools" : "the built-in pools (no default-address-pools)";
+      return covered.length ? finding("warn", [`pools from ${source}`, ...listSome(covered)]) : ok(`${pools.length} pool(s) from ${source}, ${routes.length} other route(s): none covered`);
+    },
+  },
+  {
     id: "ADDR-02",
     title: "The default address pools have room for new networks",
     why: "Every new network (and every compose project) takes a subnet from the pools; when all are used or shadowed by host routes, creating a network fails with \"could not find an available, non-overlapping IPv4 address pool\".",

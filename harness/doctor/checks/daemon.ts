@@ -37,6 +37,7 @@ export const daemonChecks: readonly DoctorCheck[] = [
     fix: "daemon.json \"userland-proxy\": false (old kernels may need it for hairpin NAT)",
     reference: "CIS Docker Benchmark 2.16; docs#17312; moby#45629",
     evaluate(facts) {
+      facts.requireEngine();
       const proxy = facts.daemonSetting("userland-proxy");
       return proxy === false ? ok("userland-proxy: false") : finding("info", [`userland-proxy: ${proxy ?? "default (true)"}`]);
     },

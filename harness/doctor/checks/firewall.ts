@@ -79,6 +79,7 @@ export const firewallChecks: readonly DoctorCheck[] = [
     reference: "moby#12294; moby#16816; moby#10218",
     explains: ["DB-05", "PP-01", "PP-05", "ISO-01", "ISO-02", "PP-07"],
     evaluate(facts) {
+      facts.requireEngine();
       if (iptablesDisabled(facts)) throw new NotApplicable("the daemon does not manage iptables (iptables=false; see FW-08)");
       if (nftablesBackend(facts)) throw new NotApplicable("the engine uses its nftables backend (see FW-07)");
       const filter = facts.ruleset("iptables.filter");

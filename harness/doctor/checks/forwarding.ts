@@ -11,6 +11,7 @@ export const forwardingChecks: readonly DoctorCheck[] = [
     reference: "moby daemon/info.go (IPv4Forwarding warning); moby#47966; moby#14185",
     explains: EGRESS_SCENARIOS,
     evaluate(facts) {
+      facts.requireEngine();
       const value = facts.sysctl("net.ipv4.ip_forward");
       const seen = [`net.ipv4.ip_forward = ${value}`];
       const info = facts.maybe(() => facts.info());
