@@ -6,6 +6,7 @@ import { orphanedPrivateEngines, stopPrivateEngine } from "./engine/private-engi
 import { removeOrphanedOutsideHosts } from "./engine/current-engine-outside.js";
 import { isProcessAlive } from "./host-command.js";
 import { removeLeftoverRuns } from "./lab/lab.js";
+import { HELPER_OWNER_ENV } from "./vantage.js";
 
 function ownerIsDead(owner: string | undefined): boolean {
   const [host, pid] = (owner ?? "").split(":");
@@ -22,8 +23,20 @@ function ownerIsDead(owner: string | undefined): boolean {
  * them with `all`).
  */
 export async function cleanLeftovers(options: { all: boolean }): Promise<string> {
+  // The current engine first: removing a dead user's helper container ends the run inside it, whose
+  // private engines and outside hosts the steps below then find with a dead owner.
+  const current = resolveCurrentDockerHost();
+  let onEngine: string;
+  if ((await pingEngine(current.host)) !== undefined) {
+    onEngine = `no engine answers at ${current.host}: nothing labelled to remove there`;
+  } else {
+    // The helper container this clean itself runs in (for a user who is not root) is not a leftover.
+    const self = process.env[HELPER_OWNER_ENV];
+    const removed = await removeLeftoverRuns(new Docker(dockerodeOptions(current.host)), (owner) => owner !== self && (options.all || ownerIsDead(owner)));
+    onEngine = `on ${current.host}: ${removed.runs} dead run(s), ${removed.containers} container(s) and ${removed.networks} network(s) removed`;
+  }
   const lines: string[] = [];
-  // Labs first: they take their nodes with them. A lab kept by `docknet lab up` is not a leftover.
+  // Labs before engines: they take their nodes with them. A lab kept by `docknet lab up` is not a leftover.
   const labs = orphanedLabs();
   for (const lab of labs) await stopLab(lab);
   lines.push(`labs removed: ${labs.length}`);
@@ -31,13 +44,6 @@ export async function cleanLeftovers(options: { all: boolean }): Promise<string>
   for (const engine of engines) await stopPrivateEngine(engine);
   lines.push(`private engines stopped: ${engines.length}`);
   lines.push(`outside hosts beside the current engine removed: ${await removeOrphanedOutsideHosts()}`);
-
-  const current = resolveCurrentDockerHost();
-  if ((await pingEngine(current.host)) !== undefined) {
-    lines.push(`no engine answers at ${current.host}: nothing labelled to remove there`);
-    return lines.join("\n");
-  }
-  const removed = await removeLeftoverRuns(new Docker(dockerodeOptions(current.host)), (owner) => options.all || ownerIsDead(owner));
-  lines.push(`on ${current.host}: ${removed.runs} dead run(s), ${removed.containers} container(s) and ${removed.networks} network(s) removed`);
+  lines.push(onEngine);
   return lines.join("\n");
 }

@@ -86,6 +86,10 @@ export function buildProgram(): Command {
     .option("--junit <file>", "write a JUnit XML report (one testsuite per area)")
     .option("--json <file>", "write the results as JSON (- for stdout)")
     .option("--probe-image <image>", "use this local image instead of building the busybox probe")
+    .option(
+      "--pull-probe [image]",
+      "without a static busybox on this host: let docknet pull a busybox image for its probe (default: the pinned busybox:1.37.0@sha256:bdf57e52…); checked for the applets the probe runs. Never pulled otherwise",
+    )
     .option("--daemon-config <file>", "daemon.json for a private engine (implies --engine private)")
     .option("--lab <hosts|id>", "run the multi-host scenarios on a lab: a number brings one up for the run (2-9 hosts) and takes it down; an id uses one docknet lab up made")
     .option("--managers <n>", "with --lab N: how many of the hosts are managers", parsePositiveInt(9))
@@ -102,6 +106,10 @@ export function buildProgram(): Command {
     )
     .option("--nodes <hosts>", "run the multi-host scenarios on your swarm: DOCKER_HOST of each node, a manager first, comma-separated", (text: string) =>
       text.split(",").map((h) => h.trim()).filter(Boolean),
+    )
+    .option(
+      "--no-helper",
+      "when not root: never run as root on the engine's host through a privileged helper container (what needs that host then skips)",
     )
     .option("--no-color", "no colours in console output")
     // For docknet's own tests: build the lab wrongly in a known way (harness/lab/faults.ts).
@@ -254,10 +262,10 @@ nothing of it is on the host's network), formed into one swarm. Root is needed.
     .command("clean")
     .description("remove leftovers of dead runs: private engines, labs whose run died, outside hosts left beside the current engine, and labelled containers and networks on the current engine")
     .option("--all", "also remove resources of runs that may still be alive")
-    .action(async (flags: { all?: boolean }) => {
-      const { cleanLeftovers } = await import("./clean.js");
-      const report = await cleanLeftovers({ all: Boolean(flags.all) });
-      process.stderr.write(`${report}\n`);
+    .option("--no-helper", "when not root: never clean as root on the engine's host through a privileged helper container")
+    .action(async (flags: { all?: boolean; helper: boolean }) => {
+      const { cleanAction } = await import("./commands/clean.js");
+      process.exitCode = await cleanAction(flags);
     });
 
   return program;

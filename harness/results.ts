@@ -51,6 +51,8 @@ export interface RunReport {
   readonly summary: RunSummary;
   /** For failed scenarios: doctor findings on the same engine that may explain them, by scenario id. */
   readonly explanations?: Readonly<Record<string, readonly Explanation[]>>;
+  /** Where docknet ran commands on the engine's host: as root here, through a helper container, or none and why. */
+  readonly vantage?: string;
   /** Set when the engine died or stopped answering mid-run: the one line that says so. The run stopped there. */
   readonly engineLost?: string;
 }

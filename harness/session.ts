@@ -34,12 +34,16 @@ export interface SessionOptions {
   /** The dockerd a private engine runs (a fetched version); the system's when absent. */
   readonly dockerd?: string;
   readonly probeImage?: string;
+  /** --pull-probe: the busybox image docknet may pull for its probe when the host has no static busybox. */
+  readonly pullProbe?: string;
   readonly faults?: Iterable<LabFault>;
   readonly cluster?: ClusterChoice;
   /** The driver of the lab's user-defined networks (a third-party driver's conformance run). */
   readonly networkDriver?: string;
   /** An interface of the engine's host for macvlan networks (`--macvlan-parent`); never chosen by docknet. */
   readonly macvlanParent?: string;
+  /** Why docknet, not root, has no way onto the engine's host (no helper container): what skips says so. */
+  readonly notRoot?: string;
 }
 
 /** An engine, the lab on it, and the engine's facts: everything a run needs. */
@@ -82,7 +86,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
     process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "localhost";
     // Where docknet can run commands on the engine's host: a private engine's namespace, or a local dockerd's (as root).
-    const located = await engineHostNamespace(engine);
+    const located = await engineHostNamespace(engine, options.notRoot);
     const engineHostNetns = "netns" in located ? located.netns : undefined;
     let outsideHostMissing = "missing" in located ? located.missing : undefined;
     // A parent the user named is checked before anything is made.
@@ -95,7 +99,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     }
     const outsideHost = engine.outsideHost ?? sharedOutside?.outsideHost;
     const runId = randomBytes(3).toString("hex");
-    const image = await ensureProbeImage(await Lab.connection(), options.probeImage);
+    const image = await ensureProbeImage(await Lab.connection(), {
+      ...(options.probeImage ? { override: options.probeImage } : {}),
+      ...(options.pullProbe ? { pull: options.pullProbe } : {}),
+    });
     const lab = await Lab.open({
       runId,
       image,

@@ -1,4 +1,5 @@
 import { ExitCode } from "../exit-codes.js";
+import { watchParent } from "../vantage.js";
 
 /**
  * Ctrl-C and SIGTERM stop scheduling new scenarios; the run then removes what
@@ -17,6 +18,8 @@ export function watchInterrupts(abort: AbortController): { exitCode: () => numbe
   };
   handle("SIGINT", ExitCode.interrupted);
   handle("SIGTERM", ExitCode.terminated);
+  // Run through the helper for a user whose process died (kill -9): clean up as on SIGTERM.
+  watchParent(() => process.kill(process.pid, "SIGTERM"));
   return { exitCode: () => exitCode };
 }
 

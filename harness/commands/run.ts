@@ -1,4 +1,3 @@
-import { ConsoleReporter } from "../../reports/console.js";
 import { jsonReport, matrixJsonReport } from "../../reports/json.js";
 import { junitXml } from "../../reports/junit.js";
 import { matrixText } from "../../reports/matrix-console.js";
@@ -8,7 +7,12 @@ import { validateLabSize } from "../engine/multi-host-lab.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 import { isLabFault, type LabFault } from "../lab/faults.js";
 import { matrixFailed, runMatrix } from "../matrix.js";
-import { runFailed } from "../results.js";
+import { runFailed, type RunReport } from "../results.js";
+import { pingEngine, resolveCurrentDockerHost } from "../engine/docker-host.js";
+import { runsThroughHelper, vantageDescription } from "../vantage.js";
+import { runAsRootThroughEngine } from "./root-helper.js";
+import { PINNED_PROBE_IMAGE } from "../lab/probe-image.js";
+import { ConsoleReporter, wantsColor } from "../../reports/console.js";
 import type { ClusterChoice } from "../session.js";
 import { VERSION } from "../version.js";
 import { readDaemonConfig, refuseUnworkableDaemonConfig } from "./daemon-config-file.js";
@@ -39,6 +43,10 @@ export interface RunFlags {
   nodes?: string[];
   driver?: string;
   macvlanParent?: string;
+  /** --pull-probe [image]: true for the pinned busybox, or the reference the user named. */
+  pullProbe?: string | true;
+  /** false with --no-helper: never run through a privileged helper container when not root. */
+  helper: boolean;
 }
 
 /** `--lab 3` brings a lab of 3 up for the run; `--lab <id>` runs on one `docknet lab up` made; `--nodes` names a swarm. */
@@ -80,6 +88,7 @@ function matrixRunArgs(words: string[], flags: RunFlags): string[] {
     "--repeat", String(flags.repeat),
     ...(flags.strict ? ["--strict"] : []),
     ...(flags.probeImage ? ["--probe-image", flags.probeImage] : []),
+    ...(flags.pullProbe ? ["--pull-probe", pulledProbe(flags.pullProbe)] : []),
     ...(flags.daemonConfig ? ["--daemon-config", flags.daemonConfig] : []),
   ];
 }
@@ -124,12 +133,20 @@ export async function runAction(words: string[], flags: RunFlags): Promise<numbe
   if (flags.daemonConfig && flags.engine === "current") throw new UsageError("--daemon-config needs a private engine (--engine private)");
   const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
   if (daemonConfig) refuseUnworkableDaemonConfig(flags.daemonConfig!, daemonConfig);
-  const abort = new AbortController();
-  const interrupts = watchInterrupts(abort);
-  process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s); preparing the engine...\n`);
   if (flags.engineVersion && flags.engine === "current") throw new UsageError("--engine-version runs a private engine of that version; it cannot be combined with --engine current");
   const dockerd = flags.engineVersion ? (await engineOfVersion(flags.engineVersion, (line) => process.stderr.write(`engine ${flags.engineVersion}: ${line}\n`))).dockerd : undefined;
   const cluster = clusterChoice(flags);
+  // Not root, but allowed to use a local engine: the run goes to the engine's host as root, through a helper container.
+  let notRoot: string | undefined;
+  const ownLab = cluster !== undefined && !("nodes" in cluster);
+  if (!daemonConfig && !dockerd && !ownLab && flags.engine !== "private") {
+    const throughHelper = await runThroughHelper(words, flags);
+    if (typeof throughHelper === "number") return throughHelper;
+    notRoot = throughHelper.notRoot;
+  }
+  const abort = new AbortController();
+  const interrupts = watchInterrupts(abort);
+  process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s); preparing the engine...\n`);
   const session = await openSession({
     ...(cluster ? { cluster } : {}),
     ...(flags.driver ? { networkDriver: flags.driver } : {}),
@@ -139,10 +156,14 @@ export async function runAction(words: string[], flags: RunFlags): Promise<numbe
     ...(dockerd ? { dockerd } : {}),
     ...(flags.fault ? { faults: flags.fault.map(labFault) } : {}),
     ...(flags.probeImage ? { probeImage: flags.probeImage } : {}),
+    ...(flags.pullProbe ? { pullProbe: pulledProbe(flags.pullProbe) } : {}),
+    ...(notRoot ? { notRoot } : {}),
   });
   try {
     if (abort.signal.aborted) return interrupts.exitCode()!;
+    const vantage = vantageDescription(notRoot);
     process.stderr.write(`engine: ${session.engine.description}; run ${session.lab.runId}${flags.driver ? `; user-defined networks use the ${flags.driver} driver` : ""}\n`);
+    process.stderr.write(`commands on the engine's host: ${vantage}\n`);
     if (session.capabilities.cluster) process.stderr.write(`multi-host: ${session.capabilities.cluster.description}\n`);
     const reporter = new ConsoleReporter({ stream: process.stderr, total: scenarios.length * flags.repeat, ...(flags.color === false ? { color: false } : {}) });
     const outcome = await runConformance(session, {
@@ -155,7 +176,8 @@ export async function runAction(words: string[], flags: RunFlags): Promise<numbe
       onEvent: reporter.onEvent,
       ...(flags.engineStartedForScenarios ? { engineStartedForScenarios: true } : {}),
     });
-    const report = abort.signal.aborted || outcome.engineLost ? outcome : await explainFailures(outcome, session.engine.dockerHost).catch(() => outcome);
+    const explained = abort.signal.aborted || outcome.engineLost ? outcome : await explainFailures(outcome, session.engine.dockerHost).catch(() => outcome);
+    const report = { ...explained, vantage };
     reporter.finish(report);
     if (abort.signal.aborted) return interrupts.exitCode()!;
     if (flags.junit) writeOutput(flags.junit, junitXml(report));
@@ -170,3 +192,56 @@ export async function runAction(words: string[], flags: RunFlags): Promise<numbe
   }
 }
 
+
+/** The `docknet run` arguments of a run handed to the helper: the selection and settings, the report on stdout. */
+function helperRunArgs(words: string[], flags: RunFlags): string[] {
+  return [
+    "run",
+    ...matrixRunArgs(words, flags),
+    "--engine", "current",
+    ...(flags.driver ? ["--driver", flags.driver] : []),
+    ...(flags.macvlanParent ? ["--macvlan-parent", flags.macvlanParent] : []),
+    ...(flags.nodes ? ["--nodes", flags.nodes.join(",")] : []),
+    ...(flags.fault ? ["--fault", ...flags.fault] : []),
+    "--json", "-",
+  ];
+}
+
+/**
+ * When docknet is not root and a local engine answers: the run, as root on the
+ * engine's host through a helper container (its exit code), or why not (the
+ * run then goes on here, and what needs the engine's host skips saying so).
+ */
+async function runThroughHelper(words: string[], flags: RunFlags): Promise<number | { notRoot: string }> {
+  if (process.getuid?.() === 0 || runsThroughHelper()) return { notRoot: "" };
+  if (!flags.helper) return { notRoot: "docknet is not root and --no-helper refuses the helper container" };
+  const current = resolveCurrentDockerHost();
+  if (!current.host.startsWith("unix://") || (await pingEngine(current.host)) !== undefined) {
+    return { notRoot: "docknet is not root, and a helper container runs only on a local engine that answers" };
+  }
+  process.stderr.write(`docknet ${VERSION}: not root: running as root on the engine's host through a privileged helper container (--no-helper refuses)\n`);
+  const color = flags.color !== false && wantsColor(process.stderr);
+  const outcome = await runAsRootThroughEngine(current, helperRunArgs(words, flags), {
+    why: "docknet is not root",
+    color,
+    probe: { ...(flags.probeImage ? { override: flags.probeImage } : {}), ...(flags.pullProbe ? { pull: pulledProbe(flags.pullProbe) } : {}) },
+  });
+  if (!outcome.ran) {
+    process.stderr.write(`docknet: ${outcome.refused}: running here instead; what needs the engine's host skips\n`);
+    return { notRoot: `docknet is not root, and ${outcome.refused}` };
+  }
+  let report: RunReport | undefined;
+  try {
+    report = outcome.stdout.trim() ? (JSON.parse(outcome.stdout) as RunReport) : undefined;
+  } catch {
+    report = undefined;
+  }
+  if (report && flags.junit) writeOutput(flags.junit, junitXml(report));
+  if (report && flags.json) writeOutput(flags.json, jsonReport(report));
+  return outcome.code;
+}
+
+/** The reference --pull-probe allows: the one named, or the pinned busybox. */
+function pulledProbe(flag: string | true): string {
+  return flag === true ? PINNED_PROBE_IMAGE : flag;
+}

@@ -48,13 +48,13 @@ function outsideDir(): string {
  * Where docknet can run commands on an engine's host: a private engine's own
  * namespace, or the one a local engine's dockerd runs in (as root); else why not.
  */
-export async function engineHostNamespace(engine: Pick<Engine, "kind" | "netns" | "dockerHost">): Promise<{ netns: NetnsRef } | { missing: string }> {
-  return engine.netns ? { netns: engine.netns } : localEngineNamespace(engine.dockerHost);
+export async function engineHostNamespace(engine: Pick<Engine, "kind" | "netns" | "dockerHost">, notRoot?: string): Promise<{ netns: NetnsRef } | { missing: string }> {
+  return engine.netns ? { netns: engine.netns } : localEngineNamespace(engine.dockerHost, notRoot);
 }
 
 /** The namespace a local engine's dockerd runs in, or why docknet cannot enter it. */
-async function localEngineNamespace(dockerHost: string): Promise<{ netns: NetnsRef } | { missing: string }> {
-  if (process.getuid?.() !== 0) return { missing: "docknet is not root: commands on the engine's host, and an outside host beside it, need root" };
+async function localEngineNamespace(dockerHost: string, notRoot = "docknet is not root"): Promise<{ netns: NetnsRef } | { missing: string }> {
+  if (process.getuid?.() !== 0) return { missing: `${notRoot}: commands on the engine's host, and an outside host beside it, need root` };
   if (!dockerHost.startsWith("unix://")) return { missing: `engine ${dockerHost} is not on this machine: docknet builds outside hosts only beside engines it can reach as root` };
   const dockerd = findDockerdServing(dockerHost, parseDockerdListing((await runCommand("sh", ["-c", LIST_DOCKERD], { timeoutMs: 10_000 })).stdout));
   if (!dockerd) return { missing: `no dockerd on this machine serves ${dockerHost} (a rootless or containerised engine): its host is not docknet's to enter` };

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { EngineUnavailable } from "../exit-codes.js";
 import { findProgram, isProcessAlive, runCommand, runOrFail, terminateProcess } from "../host-command.js";
 import { findStaticBusybox } from "../static-busybox.js";
+import { runsThroughHelper } from "../vantage.js";
 import { pingEngine } from "./docker-host.js";
 import type { Engine } from "./engine.js";
 import { createNamespace, enterNetns, listNamespaces, removeNamespace } from "./netns.js";
@@ -70,6 +71,9 @@ function enginesDir(): string {
 
 /** Checks what a private engine needs, without creating anything. */
 export async function privateEnginePrerequisites(dockerd?: string): Promise<string | undefined> {
+  if (runsThroughHelper()) {
+    return "a private engine needs docknet itself to run as root on this machine (sudo docknet run …): through the helper container docknet uses the current engine only";
+  }
   if (process.getuid?.() !== 0) {
     return "a private engine needs root (it starts dockerd in its own network namespace): run as root, or point DOCKER_HOST at a running engine";
   }

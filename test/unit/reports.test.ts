@@ -1,3 +1,4 @@
+import { PassThrough } from "node:stream";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, test } from "vitest";
 import type { RunReport, ScenarioResult } from "../../harness/results.js";
@@ -103,13 +104,13 @@ describe("summary and exit verdict", () => {
 describe("console: skips grouped by reason", () => {
   test("one line a reason in the summary; a repeated reason points back to the first", async () => {
     const { ConsoleReporter } = await import("../../reports/console.js");
-    const { PassThrough } = await import("node:stream");
     const skip = (id: string, reason: string): ScenarioResult => ({ ...base, id, title: `t ${id}`, area: "overlay", status: "skipped", durationMs: 0, reason, evidence: [] });
     const ipvs = "kernel has no CONFIG_IP_VS";
     const skips = [skip("OV-05", ipvs), skip("OV-15", ipvs), skip("OV-11", "kernel has no CONFIG_INET_ESP")];
-    const stream = new PassThrough() as unknown as NodeJS.WriteStream;
+    const sink = new PassThrough();
     let out = "";
-    (stream as unknown as PassThrough).on("data", (c: Buffer) => (out += c.toString()));
+    sink.on("data", (c: Buffer) => (out += c.toString()));
+    const stream = sink as unknown as NodeJS.WriteStream;
     const reporter = new ConsoleReporter({ stream, total: 3, color: false });
     for (const result of skips) reporter.onEvent({ type: "finished", result });
     reporter.finish({ ...report, results: skips, summary: summarize(skips, 10) });

@@ -1,0 +1,162 @@
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { cachedEngines } from "../../harness/engine/engine-binaries.js";
+import { isProcessAlive } from "../../harness/host-command.js";
+import { ALL_SCENARIOS } from "../../scenarios/index.js";
+import { tempDir } from "../temp-dir.js";
+import { docknetLeftovers } from "./leftovers.js";
+import { docknet } from "./run-cli.js";
+import { dockerGroupUser, firewallState, startSystemEngine, systemEngineUnavailable, type SystemEngine } from "./system-engine.js";
+
+interface Report {
+  vantage?: string;
+  engine: { engineVersion: string };
+  results: { id: string; status: string; reason?: string }[];
+}
+
+/** The newest cached engine of 28.x (engine fetch sid, done by the test command): a Docker 28 system engine. */
+const dockerd = cachedEngines().find((e) => e.version.startsWith("28.") && !e.corrupt)?.dockerd;
+const unavailable = dockerd ? await systemEngineUnavailable() : "no cached Docker 28 (docknet engine fetch sid)";
+
+/**
+ * What most users have: Docker in the host's own namespace on the default
+ * socket, used as root and, more often, as a member of the `docker` group
+ * without sudo. docknet's own private engines prove nothing about this path.
+ */
+describe.skipIf(unavailable !== undefined)(`a system engine on the default socket (${unavailable ?? "Docker 28"})`, () => {
+  let engine: SystemEngine;
+  let user: ReturnType<typeof dockerGroupUser>;
+  let home: string;
+  const hostState = () => ({
+    iptables: firewallState("iptables"),
+    ip6tables: firewallState("ip6tables"),
+    forwarding: readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim(),
+    docker0: existsSync("/sys/class/net/docker0"),
+  });
+  let before: ReturnType<typeof hostState>;
+  /** As the docker-group user: their uid, their groups, a home of their own. */
+  const asUser = () => ["setpriv", "--reuid", String(user.uid), "--regid", String(user.uid), "--init-groups"];
+  const statuses = (report: Report) => new Map(report.results.map((r) => [r.id, r.status]));
+
+  beforeAll(async () => {
+    before = hostState();
+    engine = await startSystemEngine(dockerd!);
+    user = dockerGroupUser();
+    home = execFileSync("mktemp", ["-d", "/tmp/docknet-user-home-XXXX"], { encoding: "utf8" }).trim();
+    execFileSync("chown", [`${user.uid}:${user.uid}`, home]);
+  });
+
+  afterAll(async () => {
+    await engine?.stop();
+    user?.remove();
+    if (home) execFileSync("rm", ["-rf", home]);
+    // The host is as it was: rules, forwarding, no docker0.
+    expect(hostState()).toEqual(before);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  let rootReport: Report;
+
+  test("as root: every single-host scenario runs on it; the header says how the engine's host was reached", async () => {
+    const out = await docknet(["run", "--json", "-", "--no-color"]);
+    expect([0, 1], out.stderr).toContain(out.code);
+    rootReport = JSON.parse(out.stdout) as Report;
+    expect(rootReport.engine.engineVersion).toMatch(/^28\./);
+    expect(out.stderr).toMatch(/engine: current engine at unix:\/\/\/var\/run\/docker\.sock \(from default socket\)/);
+    expect(rootReport.vantage).toBe("as root on this machine");
+    const failed = rootReport.results.filter((r) => r.status !== "passed" && r.status !== "skipped");
+    expect(failed.map((r) => `${r.id}: ${r.reason}`)).toEqual([]);
+    // Nothing skips for want of root or of the engine's host.
+    expect(rootReport.results.filter((r) => /not root|engine's host/.test(r.reason ?? "")).map((r) => r.id)).toEqual([]);
+  });
+
+  test("as a docker-group user without sudo: everything root passes passes, but the daemon-config scenarios", async () => {
+    const dir = tempDir("user-reports");
+    chmodSync(dir, 0o777);
+    const junit = join(dir, "junit.xml");
+    const out = await docknet(["run", "--json", "-", "--junit", junit, "--no-color"], { prefix: asUser(), env: { HOME: home } });
+    expect([0, 1], out.stderr).toContain(out.code);
+    expect(out.stderr).toMatch(/not root: running as root on the engine's host through a privileged helper container/);
+    const report = JSON.parse(out.stdout) as Report;
+    expect(report.vantage).toMatch(/^through a privileged helper container on the engine \(docknet is not root\)/);
+    // The reports are the user's own files.
+    expect(execFileSync("stat", ["-c", "%u", junit], { encoding: "utf8" }).trim()).toBe(String(user.uid));
+    const daemonConfig = new Set(ALL_SCENARIOS.filter((s) => s.daemon).map((s) => s.id));
+    const root = statuses(rootReport);
+    const mine = statuses(report);
+    const lost = [...root].filter(([id, status]) => status === "passed" && !daemonConfig.has(id) && mine.get(id) !== "passed").map(([id]) => `${id}: ${mine.get(id)}`);
+    expect(lost).toEqual([]);
+    // The daemon-config scenarios skip, saying how to get them.
+    for (const r of report.results.filter((x) => daemonConfig.has(x.id))) {
+      expect(r.status).toBe("skipped");
+      expect(r.reason).toMatch(/as root on this machine \(sudo docknet run/);
+    }
+  });
+
+  test("--no-helper: the scenarios that need the engine's host skip, saying so", async () => {
+    const out = await docknet(["run", "DB-05", "FW-04", "UB-01", "--json", "-", "--no-helper"], { prefix: asUser(), env: { HOME: home } });
+    expect(out.code, out.stderr).toBe(0);
+    const report = JSON.parse(out.stdout) as Report;
+    expect(report.vantage).toMatch(/^none: docknet is not root and --no-helper refuses the helper container/);
+    expect(statuses(report).get("UB-01")).toBe("passed");
+    expect(report.results.find((r) => r.id === "DB-05")?.reason).toMatch(/--no-helper refuses the helper container/);
+  });
+
+  test("as the user: an unwritable report path is exit 2 in one line, before any work", async () => {
+    const out = await docknet(["run", "UB-01", "--json", "/root/report.json"], { prefix: asUser(), env: { HOME: home } });
+    expect(out.code).toBe(2);
+    expect(out.stderr.trim().split("\n")).toEqual(["docknet: --json /root/report.json: cannot write there: permission denied (/root/report.json)"]);
+  });
+
+  test("as the user: kill -9 mid-run, the run through the helper cleans up after itself; docknet clean finds nothing", async () => {
+    const out = await docknet(["run", "dns", "--concurrency", "1", "--no-color"], {
+      prefix: asUser(),
+      env: { HOME: home },
+      onStderr: (text, child) => {
+        if (/^(PASS|FAIL|SKIP)/m.test(text) && child.exitCode === null && !child.killed) child.kill("SIGKILL");
+      },
+    });
+    expect(out.signal).toBe("SIGKILL");
+    // The helper notices its user's process is gone and tears down as on SIGTERM.
+    const deadline = Date.now() + 60_000;
+    const docker = new Docker({ socketPath: engine.dockerHost.slice("unix://".length) });
+    const helpers = async () => (await docker.listContainers({ all: true, filters: { label: ["io.docknet.helper"] } })).length;
+    while ((await helpers()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    expect(await helpers()).toBe(0);
+    const clean = await docknet(["clean"], { prefix: asUser(), env: { HOME: home } });
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stderr).toMatch(/0 dead run\(s\), 0 container\(s\) and 0 network\(s\) removed/);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("scripts/host-packages on a host whose dockerd came from no Debian package installs nothing that conflicts and leaves the engine running", async () => {
+    const dir = tempDir("host-packages");
+    const pid = engine.pid;
+    // This machine's dockerd comes first on PATH, as Docker CE's does; apt-get only records what it is asked.
+    const bin = join(dir, "bin");
+    execFileSync("mkdir", [bin]);
+    execFileSync("ln", ["-s", dockerd!, join(bin, "dockerd")]);
+    writeFileSync(join(bin, "apt-get"), `#!/bin/sh\necho "$@" >> ${dir}/apt-get.calls\n`);
+    chmodSync(join(bin, "apt-get"), 0o755);
+    const script = join(import.meta.dirname, "..", "..", "scripts", "host-packages");
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const present = execFileSync("bash", [script], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    expect(present).toBe("");
+    expect(existsSync(join(dir, "apt-get.calls"))).toBe(false);
+    // Without a static busybox, only busybox-static is asked for, and never with removals.
+    execFileSync("bash", [script], { env: { ...env, DOCKNET_BUSYBOX: join(dir, "no-busybox") }, stdio: "ignore" });
+    const calls = readFileSync(join(dir, "apt-get.calls"), "utf8").trim().split("\n");
+    const installs = calls.filter((c) => c.includes("install"));
+    expect(installs).toHaveLength(1);
+    expect(installs[0]).toMatch(/--no-remove/);
+    expect(installs[0]).toMatch(/ busybox-static$/);
+    expect(calls.join("\n")).not.toMatch(/docker\.io|containerd|runc|(^|\s)(remove|purge|autoremove)(\s|$)/);
+    // The engine is the same process, and answers.
+    expect(isProcessAlive(pid)).toBe(true);
+    const docker = new Docker({ socketPath: engine.dockerHost.slice("unix://".length) });
+    expect((await docker.version()).Version).toMatch(/^28\./);
+  });
+});
