@@ -23,6 +23,8 @@ export async function selectEngine(choice: EngineChoice, privateOptions: Private
       stop: async () => {},
     };
   }
+  // An engine that is there but refuses this user is theirs to fix (the group to join), not a reason for a private one.
+  if (problem.startsWith("permission denied")) throw new EngineUnavailable(`cannot use the engine at ${current.host} (from ${current.source}): ${problem}`);
   // An engine the user named (DOCKER_HOST, a context) that does not answer is
   // their mistake to see, not something to paper over with a private engine.
   if (choice === "current" || current.source !== "default socket") {

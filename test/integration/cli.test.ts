@@ -1,6 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { stateRoot } from "../../harness/engine/private-engine.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, test } from "vitest";
@@ -139,6 +142,23 @@ describe("runs through the CLI", () => {
     expect(docknetLeftovers()).toEqual([]);
   });
 
+  test("a DOCKER_HOST that answers HTTP but is not Docker: one line with its status and first line, not its page", async () => {
+    const page = `<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n<body>${"<p>filler</p>".repeat(200)}</body></html>\n`;
+    const server = createServer((_, res) => res.writeHead(404, { "content-type": "text/html" }).end(page));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const out = await docknet(["run", "UB-01"], { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` } });
+      expect(out.code).toBe(3);
+      expect(lines(out.stderr).at(-1)).toBe(
+        `docknet: no engine answers at tcp://127.0.0.1:${port} (from DOCKER_HOST): what answers there is not a Docker engine (/_ping: HTTP 404 "404 Not Found"; Docker answers OK)`,
+      );
+      expect(out.stderr).not.toMatch(/<html|filler/);
+    } finally {
+      server.close();
+    }
+  });
+
   test.each([
     ["SIGINT", 130],
     ["SIGTERM", 143],
@@ -170,6 +190,31 @@ describe("runs through the CLI", () => {
     const clean = await docknet(["clean"]);
     expect(clean.code).toBe(0);
     expect(clean.stderr).toMatch(/private engines stopped: 1/);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("a private engine that dies mid-run: one line naming it, its signal and its log; exit 3; nothing left", async () => {
+    let killed = false;
+    const out = await docknet(["run", "dns", "isolation", "--engine", "private", "--concurrency", "1", "--no-color"], {
+      onStderr: (text) => {
+        if (killed || !/^PASS /m.test(text)) return;
+        killed = true;
+        const engines = join(stateRoot(), "engines");
+        for (const id of readdirSync(engines)) {
+          const state = JSON.parse(readFileSync(join(engines, id, "state.json"), "utf8")) as { dockerdPid: number };
+          process.kill(state.dockerdPid, "SIGKILL");
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(out.code, out.stderr).toBe(3);
+    const last = lines(out.stderr).at(-1)!;
+    expect(last).toMatch(/^docknet: the private engine [0-9a-f]+ \(dockerd pid \d+\) died mid-run: killed by SIGKILL; its log: (\S+)$/);
+    const log = /its log: (\S+)$/.exec(last)![1]!;
+    expect(readFileSync(log, "utf8")).toMatch(/API listen on/);
+    rmSync(log);
+    // The scenario that met the dead engine says so, not only "read ECONNRESET".
+    expect(out.stderr).toMatch(/^ERR .* — the private engine [0-9a-f]+ \(dockerd pid \d+\) died mid-run/m);
     expect(docknetLeftovers()).toEqual([]);
   });
 

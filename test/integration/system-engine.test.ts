@@ -105,6 +105,14 @@ describe.skipIf(unavailable !== undefined)(`a system engine on the default socke
     expect(report.results.find((r) => r.id === "DB-05")?.reason).toMatch(/--no-helper refuses the helper container/);
   });
 
+  test("a user outside the docker group: permission denied, in one line naming the group to join", async () => {
+    const out = await docknet(["run", "UB-01"], { prefix: ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"], env: { HOME: home } });
+    expect(out.code).toBe(3);
+    expect(out.stderr.trim().split("\n").at(-1)).toMatch(
+      /^docknet: cannot use the engine at unix:\/\/\/var\/run\/docker\.sock \(from default socket\): permission denied on \/var\/run\/docker\.sock \(owned by uid 0, group docker, mode 660\): add yourself to group docker \(sudo usermod -aG docker \$USER, then log in again\), or run as root$/,
+    );
+  });
+
   test("as the user: an unwritable report path is exit 2 in one line, before any work", async () => {
     const out = await docknet(["run", "UB-01", "--json", "/root/report.json"], { prefix: asUser(), env: { HOME: home } });
     expect(out.code).toBe(2);
