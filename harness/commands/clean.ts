@@ -11,7 +11,7 @@ import { runAsRootThroughEngine } from "./root-helper.js";
  */
 export async function cleanAction(flags: { all?: boolean; helper: boolean }): Promise<number> {
   const current = resolveCurrentDockerHost();
-  if (process.getuid?.() !== 0 && !runsThroughHelper() && flags.helper && current.host.startsWith("unix://") && (await pingEngine(current.host)) === undefined) {
+  if (process.getuid?.() !== 0 && !runsThroughHelper() && flags.helper && (await pingEngine(current.host)) === undefined) {
     const outcome = await runAsRootThroughEngine(current, ["clean", ...(flags.all ? ["--all"] : [])], { why: "docknet is not root", color: false });
     if (outcome.ran) return outcome.code;
     process.stderr.write(`docknet: ${outcome.refused}: cleaning what this user can reach\n`);

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import { builtProgram } from "../built-program.js";
@@ -57,7 +59,14 @@ export async function runAsRootThroughEngine(engine: DockerHostChoice, args: rea
   }
   const node = process.execPath;
   const cli = builtProgram("cli.js");
-  const script = `[ -x "$1" ] && [ -f "$2" ] || exit ${NOT_THIS_HOST}; cd "$3" 2>/dev/null || cd /; shift 3; exec "$@"`;
+  // Proof that the helper entered this very process's namespaces, not a namesake's: in a CI job
+  // container, or on another machine, the same pid is some other process. A nonce file only this
+  // process made must be there, with docknet's own files.
+  const nonce = randomBytes(16).toString("hex");
+  const nonceFile = join(tmpdir(), `docknet-helper-${nonce}`);
+  writeFileSync(nonceFile, nonce, { mode: 0o600 });
+  const enter = `[ -e /proc/$0/ns/mnt ] || exit ${NOT_THIS_HOST}; exec nsenter -t "$0" -m -u -i -n -- "$@"`;
+  const onHost = `[ "$(cat "$4" 2>/dev/null)" = "$5" ] && [ -x "$1" ] && [ -f "$2" ] || exit ${NOT_THIS_HOST}; cd "$3" 2>/dev/null || cd /; shift 5; exec "$@"`;
   const owner = `${hostname()}:${process.pid}`;
   const vantage = `through a privileged helper container on the engine (${options.why})`;
   let container: Docker.Container;
@@ -67,7 +76,7 @@ export async function runAsRootThroughEngine(engine: DockerHostChoice, args: rea
       // Into the namespaces of the user's own process (mount, UTS, IPC, network): the host's, entered
       // through a process the user owns (pid 1 may belong to an init no one may enter). The process
       // table is already the host's (PidMode host), so the pid is the same there.
-      Cmd: ["nsenter", "-t", String(process.pid), "-m", "-u", "-i", "-n", "--", "/bin/sh", "-c", script, "sh", node, cli, process.cwd(), node, cli, ...args],
+      Cmd: ["sh", "-c", enter, String(process.pid), "/bin/sh", "-c", onHost, "sh", node, cli, process.cwd(), nonceFile, nonce, node, cli, ...args],
       Env: [
         ...passedEnvironment(),
         // The host's own tools: /usr/sbin holds ip and iptables, not on a normal user's PATH.
@@ -86,6 +95,7 @@ export async function runAsRootThroughEngine(engine: DockerHostChoice, args: rea
       HostConfig: { Privileged: true, PidMode: "host", NetworkMode: "host", AutoRemove: true },
     });
   } catch (error) {
+    rmSync(nonceFile, { force: true });
     return { ran: false, refused: `the engine refused a privileged helper container: ${engineProblem(dockerHost, error)}` };
   }
   const stream = await container.attach({ stream: true, stdout: true, stderr: true });
@@ -102,6 +112,7 @@ export async function runAsRootThroughEngine(engine: DockerHostChoice, args: rea
   try {
     await container.start();
   } catch (error) {
+    rmSync(nonceFile, { force: true });
     await container.remove({ force: true }).catch(() => undefined);
     return { ran: false, refused: `the engine refused a privileged helper container: ${errorText(error)}` };
   }
@@ -115,11 +126,12 @@ export async function runAsRootThroughEngine(engine: DockerHostChoice, args: rea
     const { StatusCode } = await waited;
     await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2000))]);
     if (StatusCode === NOT_THIS_HOST) {
-      return { ran: false, refused: "the engine's host is not this machine (docknet's files are not there: a VM such as Docker Desktop's, or a remote engine)" };
+      return { ran: false, refused: "the engine's host is not this machine, or not this process's (docknet's files and process are not there: a VM such as Docker Desktop's, a remote engine, or docknet in a container of its own)" };
     }
     return { ran: true, code: StatusCode, stdout: Buffer.concat(stdout).toString("utf8") };
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
+    rmSync(nonceFile, { force: true });
   }
 }

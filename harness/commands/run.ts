@@ -216,9 +216,7 @@ async function runThroughHelper(words: string[], flags: RunFlags): Promise<numbe
   if (process.getuid?.() === 0 || runsThroughHelper()) return { notRoot: "" };
   if (!flags.helper) return { notRoot: "docknet is not root and --no-helper refuses the helper container" };
   const current = resolveCurrentDockerHost();
-  if (!current.host.startsWith("unix://") || (await pingEngine(current.host)) !== undefined) {
-    return { notRoot: "docknet is not root, and a helper container runs only on a local engine that answers" };
-  }
+  if ((await pingEngine(current.host)) !== undefined) return { notRoot: "docknet is not root, and no engine answers to run a helper container on" };
   process.stderr.write(`docknet ${VERSION}: not root: running as root on the engine's host through a privileged helper container (--no-helper refuses)\n`);
   const color = flags.color !== false && wantsColor(process.stderr);
   const outcome = await runAsRootThroughEngine(current, helperRunArgs(words, flags), {

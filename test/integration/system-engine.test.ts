@@ -113,6 +113,17 @@ describe.skipIf(unavailable !== undefined)(`a system engine on the default socke
     );
   });
 
+  test("docknet in a container of its own (another pid and mount namespace): the helper is refused, and the run says why", async () => {
+    // The user's docknet in a pid namespace with a /tmp of its own: its pid names another process on the host.
+    const inOwnNamespaces = ["unshare", "-p", "-f", "-m", "--mount-proc", "sh", "-c", `mount -t tmpfs tmpfs /tmp && exec "$@"`, "sh", ...asUser()];
+    const out = await docknet(["run", "DB-05", "UB-01", "--json", "-"], { prefix: inOwnNamespaces, env: { HOME: "/tmp" } });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stderr).toMatch(/docknet: the engine's host is not this machine, or not this process's .*: running here instead/);
+    const report = JSON.parse(out.stdout) as Report;
+    expect(statuses(report).get("UB-01")).toBe("passed");
+    expect(report.results.find((r) => r.id === "DB-05")).toMatchObject({ status: "skipped", reason: expect.stringMatching(/^docknet is not root, and the engine's host is not this machine/) });
+  });
+
   test("as the user: an unwritable report path is exit 2 in one line, before any work", async () => {
     const out = await docknet(["run", "UB-01", "--json", "/root/report.json"], { prefix: asUser(), env: { HOME: home } });
     expect(out.code).toBe(2);
