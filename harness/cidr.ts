@@ -1,12 +1,17 @@
-import ipaddr from "ipaddr.js";
+import { createRequire } from "node:module";
+import type IpAddr from "ipaddr.js";
+
+// Loaded on first use: scenarios import this module, and `docknet list` should not pay for a CommonJS parse.
+let loaded: typeof IpAddr | undefined;
+const lib = (): typeof IpAddr => (loaded ??= createRequire(import.meta.url)("ipaddr.js") as typeof IpAddr);
 
 /** Address arithmetic for subnets written as CIDR, IPv4 and IPv6 alike. */
 
-function parse(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
+function parse(cidr: string): [IpAddr.IPv4 | IpAddr.IPv6, number] | undefined {
   try {
-    return cidr.includes("/") ? ipaddr.parseCIDR(cidr) : (() => {
-      const address = ipaddr.parse(cidr);
-      return [address, address.kind() === "ipv4" ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number];
+    return cidr.includes("/") ? lib().parseCIDR(cidr) : (() => {
+      const address = lib().parse(cidr);
+      return [address, address.kind() === "ipv4" ? 32 : 128] as [IpAddr.IPv4 | IpAddr.IPv6, number];
     })();
   } catch {
     return undefined;
@@ -18,7 +23,7 @@ export function isCidr(text: string): boolean {
 }
 
 export function isIpAddress(text: string): boolean {
-  return ipaddr.isValid(text);
+  return lib().isValid(text);
 }
 
 /** Whether an address (a bare address, or an address/prefix) lies inside a subnet. */
@@ -50,7 +55,7 @@ export function prefixLength(cidr: string): number | undefined {
 export function splitSubnet(base: string, size: number, limit = 65_536): string[] {
   const parsed = parse(base);
   if (!parsed || parsed[0].kind() !== "ipv4" || size < parsed[1] || size > 32) return [];
-  const start = (parsed[0] as ipaddr.IPv4).toByteArray().reduce((acc, octet) => acc * 256 + octet, 0);
+  const start = (parsed[0] as IpAddr.IPv4).toByteArray().reduce((acc, octet) => acc * 256 + octet, 0);
   const count = Math.min(2 ** (size - parsed[1]), limit);
   const step = 2 ** (32 - size);
   const out: string[] = [];
@@ -72,5 +77,5 @@ export function addressInSubnet(cidr: string, offset: number): string {
     bytes[i] = sum % 256;
     carry = Math.floor(sum / 256);
   }
-  return ipaddr.fromByteArray(bytes).toString();
+  return lib().fromByteArray(bytes).toString();
 }
