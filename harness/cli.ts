@@ -34,7 +34,8 @@ Exit codes:
   0    every selected scenario passed (skips allowed unless --strict)
   1    a scenario failed (or broke, or with --strict was skipped)
   2    usage error (unknown scenario or area, bad option)
-  3    no usable engine (none answers, not root for a private engine, no busybox)
+  3    no usable engine (none answers, permission denied, not Docker, not root for a
+       private engine, no busybox), or the engine died mid-run
   4    internal error
   130  interrupted (Ctrl-C), after removing everything the run made
   143  terminated (SIGTERM), after the same cleanup`;
@@ -135,6 +136,12 @@ Examples:
 docknet labels everything it creates (io.docknet.run=<id>) and removes it on
 success, failure, timeout and Ctrl-C. It never changes an existing engine's
 networks; a private engine lives in its own network namespace.
+
+Not root, but in the docker group? The run goes to the engine's host as root
+through one privileged helper container (what the docker group already
+allows), and the header says so; --no-helper refuses it, and what needs the
+engine's host then skips. Without a static busybox, --pull-probe lets the
+engine pull a pinned busybox image for the probe; nothing is pulled otherwise.
 ${EXIT_HELP}`,
     )
     .action(async (words: string[], flags: RunFlags) => {

@@ -109,14 +109,17 @@ export async function runAsRootThroughEngine(engine: DockerHostChoice, args: rea
     stream.on("end", resolve);
     stream.on("close", resolve);
   });
+  // Waiting is asked for before the start: a helper that is refused exits in a moment, and AutoRemove
+  // takes it before a wait asked for afterwards could see it.
+  const waited = container.wait({ condition: "next-exit" }) as Promise<{ StatusCode: number }>;
   try {
     await container.start();
   } catch (error) {
     rmSync(nonceFile, { force: true });
+    waited.catch(() => undefined);
     await container.remove({ force: true }).catch(() => undefined);
     return { ran: false, refused: `the engine refused a privileged helper container: ${errorText(error)}` };
   }
-  const waited = container.wait() as Promise<{ StatusCode: number }>;
   const pass = (signal: NodeJS.Signals) => () => void container.kill({ signal }).catch(() => undefined);
   const onInt = pass("SIGINT");
   const onTerm = pass("SIGTERM");
