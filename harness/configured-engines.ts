@@ -7,6 +7,7 @@ import { privateEnginePrerequisites } from "./engine/private-engine.js";
 import type { ScenarioResult } from "./results.js";
 import type { Scenario } from "./scenario.js";
 import { inPool } from "./work-pool.js";
+import { interruption } from "./runner.js";
 
 /** Scenarios whose daemon.json the session's engine does not have: they need an engine of their own. */
 export function needOwnEngine(scenarios: readonly Scenario[], capabilities: Capabilities): Scenario[] {
@@ -56,7 +57,7 @@ export async function runOnConfiguredEngines(options: {
     const group = groups[index]!;
     let groupResults: ScenarioResult[];
     if (missing) groupResults = unrun(group.scenarios, "skipped", `engine with daemon.json ${JSON.stringify(group.config)} cannot be started: ${missing}`);
-    else if (options.signal?.aborted) groupResults = [];
+    else if (options.signal?.aborted) groupResults = unrun(group.scenarios, "skipped", `${interruption(options.signal)} before its engine started`);
     else {
       const file = join(dir, `daemon-${index}.json`);
       writeFileSync(file, JSON.stringify(options.dropConfig ? {} : group.config));

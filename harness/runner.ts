@@ -19,7 +19,11 @@ export interface RunOptions {
   readonly concurrency: number;
   readonly timeoutMs: number;
   readonly repeat?: number;
-  /** Aborting stops scheduling; scenarios under way finish their teardown. */
+  /**
+   * Aborting (Ctrl-C, SIGTERM; the reason names it) stops scheduling and cancels the scenarios
+   * under way at once; their teardown still runs. Every scenario still gets a result: those cut
+   * short and those never started are skipped, marked interrupted.
+   */
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: RunEvent) => void;
   /**
@@ -34,6 +38,15 @@ export interface RunOptions {
 
 class ScenarioTimeout extends Error {
   override readonly name = "ScenarioTimeout";
+}
+
+class ScenarioInterrupted extends Error {
+  override readonly name = "ScenarioInterrupted";
+}
+
+/** "interrupted by SIGINT": what stopped the run, from the abort's reason. */
+export function interruption(signal: AbortSignal | undefined): string {
+  return typeof signal?.reason === "string" ? `interrupted by ${signal.reason}` : "interrupted";
 }
 
 /**
@@ -69,6 +82,19 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
     if (stopped()) break;
     await runJob(index);
   }
+  // What an interrupted run never started still has a verdict: not run, and why.
+  if (options.signal?.aborted) {
+    const ran = new Set(results.map((r) => r.index));
+    jobs.forEach(({ scenario, attempt }, index) => {
+      if (ran.has(index)) return;
+      const result: ScenarioResult = {
+        id: scenario.id, title: scenario.title, area: scenario.area, doc: scenario.doc, tags: scenario.tags, attempt,
+        status: "skipped", durationMs: 0, evidence: [], reason: `${interruption(options.signal)} before it started`,
+      };
+      results.push({ index, result });
+      options.onEvent?.({ type: "finished", result });
+    });
+  }
   return results.sort((a, b) => a.index - b.index).map((r) => r.result);
 }
 
@@ -89,11 +115,18 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   const clusterScope = options.cluster && runsOnCluster(scenario) ? options.cluster.scope(scopeId) : undefined;
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ScenarioTimeout(`timed out after ${options.timeoutMs / 1000}s`)), options.timeoutMs);
     });
-    await Promise.race([scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope)), timeout]);
+    // Cancelled at once when the run is interrupted: the body is abandoned, its teardown below still runs.
+    const interrupted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new ScenarioInterrupted(`${interruption(options.signal)} after ${((performance.now() - started) / 1000).toFixed(1)}s: not finished`));
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    await Promise.race([scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope)), timeout, interrupted]);
     return { ...base, status: "passed", durationMs: performance.now() - started, evidence, ...keys() };
   } catch (error) {
     const durationMs = performance.now() - started;
@@ -104,9 +137,13 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
     }
     if (error instanceof ScenarioSkipped) return { ...base, status: "skipped", durationMs, evidence, reason: error.message, ...keys() };
     if (error instanceof ScenarioTimeout) return { ...base, status: "failed", durationMs, evidence, reason: error.message, ...keys() };
+    if (error instanceof ScenarioInterrupted || options.signal?.aborted) {
+      return { ...base, status: "skipped", durationMs, evidence, reason: error instanceof ScenarioInterrupted ? error.message : `${interruption(options.signal)}: not finished`, ...keys() };
+    }
     return { ...base, status: "error", durationMs, evidence, reason: error instanceof Error ? error.message : String(error), ...keys() };
   } finally {
     clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
     await scope.tearDown().catch(() => undefined);
     await clusterScope?.tearDown().catch(() => undefined);
   }

@@ -11,7 +11,8 @@ export function watchInterrupts(abort: AbortController): { exitCode: () => numbe
   const handle = (signal: NodeJS.Signals, code: number) => {
     process.once(signal, () => {
       exitCode = code;
-      abort.abort();
+      // The signal's name is the reason: verdicts cut short say what cut them.
+      abort.abort(signal);
       process.stderr.write(`\n${signal}: removing what this run made...\n`);
       process.once(signal, () => process.exit(code));
     });

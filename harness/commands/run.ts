@@ -179,9 +179,10 @@ export async function runAction(words: string[], flags: RunFlags): Promise<numbe
     const explained = abort.signal.aborted || outcome.engineLost ? outcome : await explainFailures(outcome, session.engine.dockerHost).catch(() => outcome);
     const report = { ...explained, vantage };
     reporter.finish(report);
-    if (abort.signal.aborted) return interrupts.exitCode()!;
+    // An interrupted run keeps its verdicts: the finished ones, and the rest marked interrupted.
     if (flags.junit) writeOutput(flags.junit, junitXml(report));
     if (flags.json) writeOutput(flags.json, jsonReport(report));
+    if (abort.signal.aborted) return interrupts.exitCode()!;
     if (report.engineLost) {
       process.stderr.write(`docknet: ${report.engineLost}\n`);
       return ExitCode.noEngine;

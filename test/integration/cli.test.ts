@@ -162,9 +162,10 @@ describe("runs through the CLI", () => {
   test.each([
     ["SIGINT", 130],
     ["SIGTERM", 143],
-  ] as const)("%s removes everything the run made and exits %i", async (signal, code) => {
+  ] as const)("%s cancels the scenarios under way, removes everything the run made, keeps every verdict and exits %i", async (signal, code) => {
     let interrupted = false;
-    const out = await docknet(["run", "--engine", "private", "--concurrency", "2"], {
+    const dir = tempDir("interrupted");
+    const out = await docknet(["run", "--engine", "private", "--concurrency", "2", "--json", join(dir, "run.json"), "--junit", join(dir, "junit.xml")], {
       onStderr: (text, child) => {
         // Interrupt once scenarios are under way, so there is something to clean up.
         if (!interrupted && /^(PASS|FAIL) /m.test(text)) {
@@ -177,6 +178,14 @@ describe("runs through the CLI", () => {
     expect(out.code, out.stderr).toBe(code);
     expect(out.stderr).toMatch(new RegExp(`${signal}: removing what this run made`));
     expect(docknetLeftovers()).toEqual([]);
+    // The reports hold a verdict for every scenario: those finished, and the rest marked interrupted.
+    const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as { results: Array<{ id: string; status: string; reason?: string }> };
+    expect(new Set(report.results.map((r) => r.id))).toEqual(new Set(ALL_SCENARIOS.map((s) => s.id)));
+    expect(report.results.some((r) => r.status === "passed")).toBe(true);
+    const cut = report.results.filter((r) => r.reason?.startsWith(`interrupted by ${signal}`));
+    expect(cut.length).toBeGreaterThan(0);
+    expect(cut.every((r) => r.status === "skipped")).toBe(true);
+    expect(readFileSync(join(dir, "junit.xml"), "utf8")).toContain(`interrupted by ${signal}`);
   });
 
   test("after a crash, docknet clean removes the orphaned engine", async () => {

@@ -81,13 +81,36 @@ describe("the runner", () => {
     expect(torn.sort()).toEqual(["R-1", "R-1-2", "R-1-3"]);
   });
 
-  test("an aborted run starts nothing more", async () => {
+  test("an aborted run starts nothing more, and still gives every scenario a verdict", async () => {
     const { lab } = recordingLab();
     const abort = new AbortController();
+    let started = 0;
     const results = await runScenarios({
       lab, capabilities: engine, concurrency: 1, timeoutMs: 1000, signal: abort.signal,
-      scenarios: ["A", "B", "C"].map((id) => scenario({ id, title: id, area: "t", doc: "d", run: async () => abort.abort() })),
+      scenarios: ["A", "B", "C"].map((id) => scenario({ id, title: id, area: "t", doc: "d", run: async () => void (started++, abort.abort("SIGINT")) })),
     });
-    expect(results.map((r) => r.id)).toEqual(["A"]);
+    expect(started).toBe(1);
+    // A finished its body (the interrupt came from within it): its verdict stands.
+    expect(results.map((r) => [r.id, r.status, r.reason])).toEqual([
+      ["A", "passed", undefined],
+      ["B", "skipped", "interrupted by SIGINT before it started"],
+      ["C", "skipped", "interrupted by SIGINT before it started"],
+    ]);
+  });
+
+  test("an interrupt cancels the scenarios under way at once; their teardown still runs", async () => {
+    const { lab, torn } = recordingLab();
+    const abort = new AbortController();
+    const never = () => new Promise<void>(() => undefined);
+    setTimeout(() => abort.abort("SIGTERM"), 50);
+    const begun = performance.now();
+    const results = await runScenarios({
+      lab, capabilities: engine, concurrency: 2, timeoutMs: 60_000, signal: abort.signal,
+      scenarios: ["A", "B"].map((id) => scenario({ id, title: id, area: "t", doc: "d", run: never })),
+    });
+    expect(performance.now() - begun).toBeLessThan(2000);
+    expect(results.map((r) => r.status)).toEqual(["skipped", "skipped"]);
+    expect(results[0]!.reason).toMatch(/^interrupted by SIGTERM after \d+\.\ds: not finished$/);
+    expect(torn.sort()).toEqual(["A", "B"]);
   });
 });
