@@ -2,11 +2,11 @@ import { ExitCode } from "../exit-codes.js";
 import { watchParent } from "../vantage.js";
 
 /**
- * Ctrl-C and SIGTERM stop scheduling new scenarios; the run then removes what
- * it made and exits 130 or 143. A second signal exits at once (docknet clean
+ * Ctrl-C and SIGTERM (and --run-timeout) cancel the run; it then removes what
+ * it made and exits 130 or 143 (1 for the run timeout). A second signal exits at once (docknet clean
  * removes what is left).
  */
-export function watchInterrupts(abort: AbortController): { exitCode: () => number | undefined } {
+export function watchInterrupts(abort: AbortController, options: { readonly runTimeoutMs?: number } = {}): { exitCode: () => number | undefined } {
   let exitCode: number | undefined;
   const handle = (signal: NodeJS.Signals, code: number) => {
     process.once(signal, () => {
@@ -19,6 +19,16 @@ export function watchInterrupts(abort: AbortController): { exitCode: () => numbe
   };
   handle("SIGINT", ExitCode.interrupted);
   handle("SIGTERM", ExitCode.terminated);
+  // --run-timeout: the whole run's limit ends it as Ctrl-C would, keeping its verdicts; the run failed.
+  if (options.runTimeoutMs !== undefined) {
+    const limit = `the run timeout (${options.runTimeoutMs / 1000}s)`;
+    setTimeout(() => {
+      if (abort.signal.aborted) return;
+      exitCode = ExitCode.failed;
+      abort.abort(limit);
+      process.stderr.write(`\n${limit} was reached: removing what this run made...\n`);
+    }, options.runTimeoutMs).unref();
+  }
   // Run through the helper for a user whose process died (kill -9): clean up as on SIGTERM.
   watchParent(() => process.kill(process.pid, "SIGTERM"));
   return { exitCode: () => exitCode };

@@ -45,6 +45,8 @@ export interface RunFlags {
   macvlanParent?: string;
   /** --pull-probe [image]: true for the pinned busybox, or the reference the user named. */
   pullProbe?: string | true;
+  /** --run-timeout: the whole run's limit, in milliseconds. */
+  runTimeout?: number;
   /** false with --no-helper: never run through a privileged helper container when not root. */
   helper: boolean;
 }
@@ -99,7 +101,7 @@ async function matrixAction(words: string[], flags: RunFlags, specs: string[]): 
   const scenarios = await chosenScenarios(words, flags);
   if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
   const abort = new AbortController();
-  const interrupts = watchInterrupts(abort);
+  const interrupts = watchInterrupts(abort, flags.runTimeout ? { runTimeoutMs: flags.runTimeout } : {});
   process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s) on ${specs.length} engines, one after another\n`);
   const matrix = await runMatrix({
     specs,
@@ -145,7 +147,7 @@ export async function runAction(words: string[], flags: RunFlags): Promise<numbe
     notRoot = throughHelper.notRoot;
   }
   const abort = new AbortController();
-  const interrupts = watchInterrupts(abort);
+  const interrupts = watchInterrupts(abort, flags.runTimeout ? { runTimeoutMs: flags.runTimeout } : {});
   process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s); preparing the engine...\n`);
   const session = await openSession({
     ...(cluster ? { cluster } : {}),
@@ -200,6 +202,7 @@ function helperRunArgs(words: string[], flags: RunFlags): string[] {
     "run",
     ...matrixRunArgs(words, flags),
     "--engine", "current",
+    ...(flags.runTimeout ? ["--run-timeout", `${flags.runTimeout}ms`] : []),
     ...(flags.driver ? ["--driver", flags.driver] : []),
     ...(flags.macvlanParent ? ["--macvlan-parent", flags.macvlanParent] : []),
     ...(flags.nodes ? ["--nodes", flags.nodes.join(",")] : []),

@@ -188,6 +188,18 @@ describe("runs through the CLI", () => {
     expect(readFileSync(join(dir, "junit.xml"), "utf8")).toContain(`interrupted by ${signal}`);
   });
 
+  test("--run-timeout ends the run as Ctrl-C does, keeping every verdict, and exits 1", async () => {
+    const dir = tempDir("run-timeout");
+    const out = await docknet(["run", "dns", "isolation", "--engine", "private", "--run-timeout", "6s", "--json", join(dir, "run.json"), "--no-color"]);
+    expect(out.code, out.stderr).toBe(1);
+    expect(out.stderr).toMatch(/the run timeout \(6s\) was reached: removing what this run made/);
+    const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as { results: Array<{ id: string; status: string; reason?: string }> };
+    expect(report.results.length).toBe(ALL_SCENARIOS.filter((s) => s.area === "dns" || s.area === "isolation").length);
+    expect(report.results.filter((r) => r.reason?.startsWith("interrupted by the run timeout (6s)")).length).toBeGreaterThan(0);
+    expect(docknetLeftovers()).toEqual([]);
+    expect((await docknet(["run", "--run-timeout", "soon"])).code).toBe(2);
+  });
+
   test("after a crash, docknet clean removes the orphaned engine", async () => {
     const out = await docknet(["run", "--engine", "private", "UB-01"], {
       onStderr: (text, child) => {
