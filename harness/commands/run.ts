@@ -1,5 +1,6 @@
 import { jsonReport, matrixJsonReport } from "../../reports/json.js";
 import { junitXml } from "../../reports/junit.js";
+import { matrixMarkdown, runMarkdown } from "../../reports/markdown.js";
 import { matrixText } from "../../reports/matrix-console.js";
 import type { EngineChoice } from "../engine/engine.js";
 import { engineOfVersion, parseEngineSpec } from "../engine/engine-fetch.js";
@@ -35,6 +36,8 @@ export interface RunFlags {
   strict?: boolean;
   junit?: string;
   json?: string;
+  /** --markdown FILE|-: the summary a CI step shows. */
+  markdown?: string;
   probeImage?: string;
   daemonConfig?: string;
   color?: boolean;
@@ -114,6 +117,7 @@ async function matrixAction(words: string[], flags: RunFlags, specs: string[]): 
   const reports = matrix.engines.flatMap((e) => (e.report ? [e.report] : []));
   if (flags.junit) writeOutput(flags.junit, junitXml(reports));
   if (flags.json) writeOutput(flags.json, matrixJsonReport(matrix));
+  if (flags.markdown) writeOutput(flags.markdown, matrixMarkdown(matrix));
   return matrixFailed(matrix, Boolean(flags.strict)) ? ExitCode.failed : ExitCode.ok;
 }
 
@@ -127,7 +131,8 @@ function forDriver<T extends { tags: readonly string[]; id: string }>(scenarios:
 }
 
 export async function runAction(words: string[], flags: RunFlags): Promise<number> {
-  refuseUnwritableOutputs({ "--junit": flags.junit, "--json": flags.json });
+  refuseUnwritableOutputs({ "--junit": flags.junit, "--json": flags.json, "--markdown": flags.markdown });
+  if (flags.json === "-" && flags.markdown === "-") throw new UsageError("--json - and --markdown - both want stdout: give one of them a file");
   if (flags.matrix) return matrixAction(words, flags, flags.matrix);
   const scenarios = forDriver(await chosenScenarios(words, flags), flags.driver);
   const { explainFailures, openSession, runConformance } = await import("../session.js");
@@ -184,6 +189,7 @@ export async function runAction(words: string[], flags: RunFlags): Promise<numbe
     // An interrupted run keeps its verdicts: the finished ones, and the rest marked interrupted.
     if (flags.junit) writeOutput(flags.junit, junitXml(report));
     if (flags.json) writeOutput(flags.json, jsonReport(report));
+    if (flags.markdown) writeOutput(flags.markdown, runMarkdown(report));
     if (abort.signal.aborted) return interrupts.exitCode()!;
     if (report.engineLost) {
       process.stderr.write(`docknet: ${report.engineLost}\n`);
@@ -240,6 +246,7 @@ async function runThroughHelper(words: string[], flags: RunFlags): Promise<numbe
   }
   if (report && flags.junit) writeOutput(flags.junit, junitXml(report));
   if (report && flags.json) writeOutput(flags.json, jsonReport(report));
+  if (report && flags.markdown) writeOutput(flags.markdown, runMarkdown(report));
   return outcome.code;
 }
 

@@ -190,12 +190,16 @@ describe("runs through the CLI", () => {
 
   test("--run-timeout ends the run as Ctrl-C does, keeping every verdict, and exits 1", async () => {
     const dir = tempDir("run-timeout");
-    const out = await docknet(["run", "dns", "isolation", "--engine", "private", "--run-timeout", "6s", "--json", join(dir, "run.json"), "--no-color"]);
+    const out = await docknet(["run", "dns", "isolation", "--engine", "private", "--run-timeout", "6s", "--json", join(dir, "run.json"), "--markdown", join(dir, "summary.md"), "--no-color"]);
     expect(out.code, out.stderr).toBe(1);
     expect(out.stderr).toMatch(/the run timeout \(6s\) was reached: removing what this run made/);
     const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as { results: Array<{ id: string; status: string; reason?: string }> };
     expect(report.results.length).toBe(ALL_SCENARIOS.filter((s) => s.area === "dns" || s.area === "isolation").length);
     expect(report.results.filter((r) => r.reason?.startsWith("interrupted by the run timeout (6s)")).length).toBeGreaterThan(0);
+    // The Markdown summary a CI step shows: the counts, and the interrupted ones grouped by reason.
+    const summary = readFileSync(join(dir, "summary.md"), "utf8");
+    expect(summary).toMatch(/^## docknet run\n\n\*\*\d+\/\d+ passed/);
+    expect(summary).toMatch(/\| [A-Z0-9-, ]+ \| interrupted by the run timeout \(6s\) before it started \|/);
     expect(docknetLeftovers()).toEqual([]);
     expect((await docknet(["run", "--run-timeout", "soon"])).code).toBe(2);
   });

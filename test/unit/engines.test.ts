@@ -4,6 +4,7 @@ import { groupByDaemonConfig } from "../../harness/configured-engines.js";
 import { parseDockerdVersion, versionMatches } from "../../harness/engine/engine-binaries.js";
 import { parseEngineSpec, parseMadison } from "../../harness/engine/engine-fetch.js";
 import { buildMatrix } from "../../harness/matrix.js";
+import { matrixMarkdown } from "../../reports/markdown.js";
 import type { RunReport, ScenarioResult, Status } from "../../harness/results.js";
 import { scenario } from "../../harness/scenario.js";
 
@@ -92,5 +93,11 @@ describe("the engine matrix", () => {
       { version: "25.0", source: "notes 25.0", on: ["28"], off: ["20.10"] },
     ]);
     expect(matrix.rows[1]!.changes).toEqual([]);
+    // The Markdown summary says the same: what differs, what an upgrade changes, and the engine that did not run.
+    const markdown = matrixMarkdown(matrix);
+    expect(markdown).toContain("| **X-2** title of X-2 | ✅ | ❌ | – |");
+    expect(markdown).toContain("| X-1 | 28.0 | notes 28.0 | 28.5.2 | 20.10.24 |");
+    expect(markdown).toContain("- 29: would not start");
+    expect(markdown).toContain("| 29 | did not run | | |");
   });
 });

@@ -6,6 +6,7 @@ import { runFailed, summarize } from "../../harness/results.js";
 import { summaryLine } from "../../reports/console.js";
 import { jsonReport } from "../../reports/json.js";
 import { junitXml } from "../../reports/junit.js";
+import { runMarkdown } from "../../reports/markdown.js";
 import { ENGINE_FACTS } from "./engine-facts.js";
 
 const base = { doc: "Bridge network driver", tags: [], attempt: 1 };
@@ -117,5 +118,30 @@ describe("console: skips grouped by reason", () => {
     expect(out.split("\n").filter((l) => l.includes(ipvs))).toEqual(["SKIP OV-05 t OV-05 (0.0s) — kernel has no CONFIG_IP_VS", "  OV-05, OV-15: kernel has no CONFIG_IP_VS"]);
     expect(out).toMatch(/SKIP OV-15 t OV-15 \(0\.0s\) — as OV-05/);
     expect(out).toMatch(/ {2}OV-11: kernel has no CONFIG_INET_ESP/);
+  });
+});
+
+describe("Markdown summary", () => {
+  const markdown = runMarkdown({
+    ...report,
+    vantage: "as root on this machine",
+    explanations: { "ISO-01": [{ check: "HOST-02", severity: "warn", title: "br_netfilter", seen: ["net.bridge.bridge-nf-call-iptables = 0"], fix: "modprobe br_netfilter" }] },
+  });
+
+  test("counts, then each failure with its evidence and likely cause", () => {
+    expect(markdown).toContain("**1/4 passed, 1 failed, 1 broken, 1 skipped in 38.2s**");
+    expect(markdown).toContain("| 1 | 1 | 1 | 1 |");
+    expect(markdown).toContain("### ❌ ISO-01 bridges are isolated");
+    expect(markdown).toContain("| **FAIL** | ping from A to B | anything but reached | reached | `docker exec a ping -c 1 -W 2 172.18.0.2` |");
+    expect(markdown).toContain("> **Likely cause** (docknet doctor HOST-02, warn): net.bridge.bridge-nf-call-iptables = 0");
+    expect(markdown).toContain("### 💥 DNS-01 embedded DNS");
+    // Passing scenarios are counted, not listed.
+    expect(markdown).not.toContain("UB-01");
+  });
+
+  test("skips grouped by reason, and the engine's facts", () => {
+    expect(markdown).toContain("| ISO-02 | engine has no default bridge network |");
+    expect(markdown).toContain("| version | 20.10.24 (API");
+    expect(markdown).toContain("| commands on the engine's host | as root on this machine |");
   });
 });
