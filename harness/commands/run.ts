@@ -16,6 +16,7 @@ import { PINNED_PROBE_IMAGE } from "../lab/probe-image.js";
 import { ConsoleReporter, wantsColor } from "../../reports/console.js";
 import type { ClusterChoice } from "../session.js";
 import { VERSION } from "../version.js";
+import { failedScenarioIds } from "./rerun.js";
 import { readDaemonConfig, refuseUnworkableDaemonConfig } from "./daemon-config-file.js";
 import { watchInterrupts } from "./interrupts.js";
 import { chosenScenarios, selectionWords } from "./list.js";
@@ -48,6 +49,8 @@ export interface RunFlags {
   macvlanParent?: string;
   /** --pull-probe [image]: true for the pinned busybox, or the reference the user named. */
   pullProbe?: string | true;
+  /** --rerun-failed REPORT: the scenarios that did not pass in an earlier run's JSON or JUnit. */
+  rerunFailed?: string;
   /** --run-timeout: the whole run's limit, in milliseconds. */
   runTimeout?: number;
   /** false with --no-helper: never run through a privileged helper container when not root. */
@@ -130,8 +133,13 @@ function forDriver<T extends { tags: readonly string[]; id: string }>(scenarios:
   return generic;
 }
 
-export async function runAction(words: string[], flags: RunFlags): Promise<number> {
+export async function runAction(given: string[], flags: RunFlags): Promise<number> {
   refuseUnwritableOutputs({ "--junit": flags.junit, "--json": flags.json, "--markdown": flags.markdown });
+  const words = flags.rerunFailed ? failedSelection(given, flags.rerunFailed) : given;
+  if (words.length === 0 && flags.rerunFailed) {
+    process.stderr.write(`docknet: nothing failed in ${flags.rerunFailed}: nothing to rerun\n`);
+    return ExitCode.ok;
+  }
   if (flags.json === "-" && flags.markdown === "-") throw new UsageError("--json - and --markdown - both want stdout: give one of them a file");
   if (flags.matrix) return matrixAction(words, flags, flags.matrix);
   const scenarios = forDriver(await chosenScenarios(words, flags), flags.driver);
@@ -253,4 +261,10 @@ async function runThroughHelper(words: string[], flags: RunFlags): Promise<numbe
 /** The reference --pull-probe allows: the one named, or the pinned busybox. */
 function pulledProbe(flag: string | true): string {
   return flag === true ? PINNED_PROBE_IMAGE : flag;
+}
+
+/** --rerun-failed: the failed scenarios of the report become the selection (further words would be ambiguous). */
+function failedSelection(given: string[], report: string): string[] {
+  if (given.length) throw new UsageError("--rerun-failed chooses the scenarios itself: give it no scenario ids, areas or patterns");
+  return failedScenarioIds(report);
 }

@@ -204,6 +204,22 @@ describe("runs through the CLI", () => {
     expect((await docknet(["run", "--run-timeout", "soon"])).code).toBe(2);
   });
 
+  test("--rerun-failed runs only what an earlier report says did not pass", async () => {
+    const dir = tempDir("rerun");
+    const earlier = join(dir, "earlier.json");
+    const result = (id: string, status: string) => ({ id, status, title: id, area: "a", doc: "d", tags: [], attempt: 1, durationMs: 1, evidence: [] });
+    writeFileSync(earlier, JSON.stringify({ results: [result("UB-01", "failed"), result("ISO-01", "passed"), result("DNS-03", "skipped")] }));
+    const out = await docknet(["run", "--rerun-failed", earlier, "--engine", "private", "--json", "-"]);
+    expect(out.code, out.stderr).toBe(0);
+    expect((JSON.parse(out.stdout) as { results: Array<{ id: string; status: string }> }).results.map((r) => [r.id, r.status])).toEqual([["UB-01", "passed"]]);
+    writeFileSync(earlier, JSON.stringify({ results: [result("ISO-01", "passed")] }));
+    const none = await docknet(["run", "--rerun-failed", earlier]);
+    expect([none.code, lines(none.stderr)]).toEqual([0, [`docknet: nothing failed in ${earlier}: nothing to rerun`]]);
+    const both = await docknet(["run", "dns", "--rerun-failed", earlier]);
+    expect([both.code, lines(both.stderr)]).toEqual([2, ["docknet: --rerun-failed chooses the scenarios itself: give it no scenario ids, areas or patterns"]]);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
   test("after a crash, docknet clean removes the orphaned engine", async () => {
     const out = await docknet(["run", "--engine", "private", "UB-01"], {
       onStderr: (text, child) => {

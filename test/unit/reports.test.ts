@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { XMLParser } from "fast-xml-parser";
-import { describe, expect, test } from "vitest";
+import { describe, expect, onTestFinished, test } from "vitest";
+import { failedScenarioIds } from "../../harness/commands/rerun.js";
 import type { RunReport, ScenarioResult } from "../../harness/results.js";
 import { runFailed, summarize } from "../../harness/results.js";
 import { summaryLine } from "../../reports/console.js";
@@ -143,5 +147,28 @@ describe("Markdown summary", () => {
     expect(markdown).toContain("| ISO-02 | engine has no default bridge network |");
     expect(markdown).toContain("| version | 20.10.24 (API");
     expect(markdown).toContain("| commands on the engine's host | as root on this machine |");
+  });
+});
+
+describe("--rerun-failed reads what did not pass from an earlier report", () => {
+  const write = (name: string, text: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "docknet-rerun-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+
+  test("docknet's JSON and its JUnit name the same scenarios: failed and broken, not skipped or passed", () => {
+    expect(failedScenarioIds(write("run.json", jsonReport(report)))).toEqual(["ISO-01", "DNS-01"]);
+    expect(failedScenarioIds(write("junit.xml", junitXml(report))).sort()).toEqual(["DNS-01", "ISO-01"]);
+    // A matrix's JSON: every engine's runs.
+    expect(failedScenarioIds(write("matrix.json", JSON.stringify({ runs: [report, { results: [{ id: "PP-05", status: "failed" }] }] })))).toEqual(["ISO-01", "DNS-01", "PP-05"]);
+  });
+
+  test("a report that is neither is a usage error, in one line", () => {
+    expect(() => failedScenarioIds(write("x.json", "{ not json"))).toThrow(/neither docknet's JSON nor JUnit XML/);
+    expect(() => failedScenarioIds(write("x.json", "{}"))).toThrow(/has "results"/);
+    expect(() => failedScenarioIds(write("x.xml", "<html><body>no"))).toThrow(/not well-formed XML|no <testsuite>/);
+    expect(() => failedScenarioIds("/nonexistent/report.json")).toThrow(/ENOENT/);
   });
 });
