@@ -11,6 +11,7 @@ import { summaryLine } from "../../reports/console.js";
 import { jsonReport } from "../../reports/json.js";
 import { junitXml } from "../../reports/junit.js";
 import { runMarkdown } from "../../reports/markdown.js";
+import { githubAnnotations } from "../../reports/github-annotations.js";
 import { ENGINE_FACTS } from "./engine-facts.js";
 
 const base = { doc: "Bridge network driver", tags: [], attempt: 1 };
@@ -170,5 +171,18 @@ describe("--rerun-failed reads what did not pass from an earlier report", () => 
     expect(() => failedScenarioIds(write("x.json", "{}"))).toThrow(/has "results"/);
     expect(() => failedScenarioIds(write("x.xml", "<html><body>no"))).toThrow(/not well-formed XML|no <testsuite>/);
     expect(() => failedScenarioIds("/nonexistent/report.json")).toThrow(/ENOENT/);
+  });
+});
+
+describe("GitHub annotations", () => {
+  test("one ::error per failed or broken scenario, with its first failing check, escaped as the runner wants", () => {
+    expect(githubAnnotations(report).split("\n").filter(Boolean)).toEqual([
+      "::error title=docknet ISO-01 bridges are isolated::ping from A to B: expected anything but reached, observed reached (docker exec a ping -c 1 -W 2 172.18.0.2)",
+      "::error title=docknet DNS-01 embedded DNS::(HTTP code 500) server error",
+    ]);
+    const tricky = { ...results[1]!, title: "a: b, c", reason: "100%\nsure" };
+    expect(githubAnnotations({ results: [tricky] })).toBe("::error title=docknet ISO-01 a%3A b%2C c::ping from A to B: expected anything but reached, observed reached (docker exec a ping -c 1 -W 2 172.18.0.2)\n");
+    expect(githubAnnotations({ results: [{ ...tricky, evidence: [] }] })).toBe("::error title=docknet ISO-01 a%3A b%2C c::100%25%0Asure\n");
+    expect(githubAnnotations({ results: [results[0]!] })).toBe("");
   });
 });
