@@ -32,6 +32,8 @@ export interface RunOptions {
    * when a broken setup started it without.
    */
   readonly engineStartedForScenarios?: boolean;
+  /** How long a scenario cut short may take to finish its current step before its last teardown (default 10 s). */
+  readonly abandonedBodyGraceMs?: number;
   /** Asked after a scenario breaks: why the engine can no longer be used (it died), or undefined; a loss stops the run. */
   readonly engineLost?: () => Promise<string | undefined>;
 }
@@ -39,6 +41,9 @@ export interface RunOptions {
 class ScenarioTimeout extends Error {
   override readonly name = "ScenarioTimeout";
 }
+
+/** How long a scenario cut short may take to reach the end of its current step before its last teardown. */
+const ABANDONED_BODY_GRACE_MS = 10_000;
 
 class ScenarioInterrupted extends Error {
   override readonly name = "ScenarioInterrupted";
@@ -116,6 +121,8 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
+  let body: Promise<void> | undefined;
+  let settled = false;
   try {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ScenarioTimeout(`timed out after ${options.timeoutMs / 1000}s`)), options.timeoutMs);
@@ -126,7 +133,9 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
       if (options.signal?.aborted) onAbort();
       else options.signal?.addEventListener("abort", onAbort, { once: true });
     });
-    await Promise.race([scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope)), timeout, interrupted]);
+    body = scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope));
+    body.then(() => (settled = true), () => (settled = true));
+    await Promise.race([body, timeout, interrupted]);
     return { ...base, status: "passed", durationMs: performance.now() - started, evidence, ...keys() };
   } catch (error) {
     const durationMs = performance.now() - started;
@@ -146,5 +155,12 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
     if (onAbort) options.signal?.removeEventListener("abort", onAbort);
     await scope.tearDown().catch(() => undefined);
     await clusterScope?.tearDown().catch(() => undefined);
+    // A body cut short (interrupt, timeout) goes on until its current step returns, and may make
+    // something more: once it settles (or a bound passes), what it made since is undone too.
+    if (body && !settled) {
+      await Promise.race([body.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, options.abandonedBodyGraceMs ?? ABANDONED_BODY_GRACE_MS).unref())]);
+      await scope.tearDown().catch(() => undefined);
+      await clusterScope?.tearDown().catch(() => undefined);
+    }
   }
 }

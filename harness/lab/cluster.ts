@@ -477,14 +477,16 @@ export class ClusterScope {
     return this.cluster.control;
   }
 
-  /** Removes what this scenario made, and gives the next scenario the lab's default swarm back. */
+  /** Removes what this scenario made, and gives the next scenario the lab's default swarm back. Safe to call again: only what changed since is undone. */
   async tearDown(): Promise<void> {
     await sweepCluster(this.cluster, [`${RUN_LABEL}=${this.cluster.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
-    if (this.reformed || this.leftNodes.length > 0) {
-      await this.cluster.control?.reform();
-      return;
-    }
-    if (this.ingressChanged && !this.has("ingress-removed")) await restoreIngress(this.manager.docker);
+    const reform = this.reformed || this.leftNodes.length > 0;
+    const ingress = this.ingressChanged && !this.has("ingress-removed");
+    this.reformed = false;
+    this.leftNodes.splice(0);
+    this.ingressChanged = false;
+    if (reform) await this.cluster.control?.reform();
+    else if (ingress) await restoreIngress(this.manager.docker);
   }
 }
 

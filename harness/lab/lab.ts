@@ -795,25 +795,30 @@ export class LabScope {
     }
   }
 
-  /** Removes what this scenario made. */
+  /**
+   * Removes what this scenario made. Safe to call again: each list is emptied as
+   * it is undone, so a second call undoes only what was made since (what a
+   * scenario cut short by an interrupt or a timeout did after the first).
+   */
   async tearDown(): Promise<void> {
     try {
       await this.removeWhatWasMade();
     } finally {
-      for (const release of this.releases) release();
+      for (const release of this.releases.splice(0)) release();
     }
   }
 
   private async removeWhatWasMade(): Promise<void> {
-    for (const pid of this.stubs) await terminateProcess(pid, 2000);
-    for (const dir of this.stubDirs) rmSync(dir, { recursive: true, force: true });
+    for (const pid of this.stubs.splice(0)) await terminateProcess(pid, 2000);
+    for (const dir of this.stubDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
     if (this.resolvConfBefore !== undefined) writeFileSync(this.lab.engineResolvConf!, this.resolvConfBefore);
+    this.resolvConfBefore = undefined;
     await sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
-    for (const subnet of this.subnets) this.lab.releaseSubnet(subnet);
-    for (const { device, cidr } of this.hostAddresses) await this.inEngineHost(["ip", "addr", "del", cidr, "dev", device]);
-    for (const link of this.links) await removeOutsideLink(link, this.lab.engineHostNetns!);
-    for (const { table, chain, rule } of this.rules) await this.inEngineNamespace(["iptables", "-w", "5", "-t", table, "-D", chain, ...rule]);
-    for (const { chain, policy } of this.policies) await this.inEngineNamespace(["iptables", "-w", "5", "-P", chain, policy]);
+    for (const subnet of this.subnets.splice(0)) this.lab.releaseSubnet(subnet);
+    for (const { device, cidr } of this.hostAddresses.splice(0)) await this.inEngineHost(["ip", "addr", "del", cidr, "dev", device]);
+    for (const link of this.links.splice(0)) await removeOutsideLink(link, this.lab.engineHostNetns!);
+    for (const { table, chain, rule } of this.rules.splice(0)) await this.inEngineNamespace(["iptables", "-w", "5", "-t", table, "-D", chain, ...rule]);
+    for (const { chain, policy } of this.policies.splice(0)) await this.inEngineNamespace(["iptables", "-w", "5", "-P", chain, policy]);
   }
 }
 

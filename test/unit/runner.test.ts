@@ -26,6 +26,7 @@ describe("the runner", () => {
       capabilities: engine,
       concurrency: 2,
       timeoutMs: 200,
+      abandonedBodyGraceMs: 100,
       scenarios: [
         scenario({ id: "T-1", title: "passes", area: "t", doc: "d", run: async ({ check }) => void check("a", observed("open")).is("open") }),
         scenario({ id: "T-2", title: "fails", area: "t", doc: "d", run: async ({ check }) => void check("b", observed("timeout")).is("open") }),
@@ -42,7 +43,8 @@ describe("the runner", () => {
       ["T-5", "skipped", "engine has no default bridge network (daemon runs with --bridge=none)"],
     ]);
     expect(results[1]?.evidence).toEqual([{ claim: "b", expected: "open", observed: "timeout", how: "docker exec x thing", ok: false }]);
-    expect(torn.sort()).toEqual(["T-1", "T-2", "T-3", "T-4"]);
+    // The scenario that timed out is torn down twice: at the timeout, and once its body settled or the grace ran out.
+    expect(torn.sort()).toEqual(["T-1", "T-2", "T-3", "T-4", "T-4"]);
   });
 
   test("no more than --concurrency at once, and exclusive scenarios run alone, last", async () => {
@@ -98,19 +100,26 @@ describe("the runner", () => {
     ]);
   });
 
-  test("an interrupt cancels the scenarios under way at once; their teardown still runs", async () => {
+  test("an interrupt cancels the scenarios under way at once; teardown runs, and again once the cut-short body settles", async () => {
     const { lab, torn } = recordingLab();
     const abort = new AbortController();
     const never = () => new Promise<void>(() => undefined);
+    // B's current step ends 200 ms after the interrupt, and makes something: the second teardown must follow it.
+    let madeAfterInterrupt = -1;
+    const slowStep = () => new Promise<void>((resolve) => setTimeout(() => ((madeAfterInterrupt = torn.length), resolve()), 250));
     setTimeout(() => abort.abort("SIGTERM"), 50);
     const begun = performance.now();
     const results = await runScenarios({
-      lab, capabilities: engine, concurrency: 2, timeoutMs: 60_000, signal: abort.signal,
-      scenarios: ["A", "B"].map((id) => scenario({ id, title: id, area: "t", doc: "d", run: never })),
+      lab, capabilities: engine, concurrency: 2, timeoutMs: 60_000, signal: abort.signal, abandonedBodyGraceMs: 1000,
+      scenarios: [scenario({ id: "A", title: "A", area: "t", doc: "d", run: never }), scenario({ id: "B", title: "B", area: "t", doc: "d", run: slowStep })],
     });
-    expect(performance.now() - begun).toBeLessThan(2000);
+    expect(performance.now() - begun).toBeLessThan(3000);
     expect(results.map((r) => r.status)).toEqual(["skipped", "skipped"]);
     expect(results[0]!.reason).toMatch(/^interrupted by SIGTERM after \d+\.\ds: not finished$/);
-    expect(torn.sort()).toEqual(["A", "B"]);
+    // Each scope torn down at the interrupt, and again after its body settled (B) or the grace ran out (A).
+    expect(torn.filter((id) => id === "A")).toHaveLength(2);
+    expect(torn.filter((id) => id === "B")).toHaveLength(2);
+    expect(madeAfterInterrupt).toBeGreaterThan(0);
+    expect(torn.lastIndexOf("B")).toBeGreaterThanOrEqual(madeAfterInterrupt);
   });
 });
