@@ -2,19 +2,26 @@ import type { DoctorReport } from "../harness/doctor/doctor.js";
 import type { MatrixReport } from "../harness/matrix.js";
 import type { RunReport } from "../harness/results.js";
 
+/**
+ * Every JSON document docknet writes says what it is (`kind`) and which
+ * version of its schema it follows (`schemaVersion`); the schemas are in
+ * schemas/, and the tests validate every output against them.
+ */
 export const JSON_SCHEMA_VERSION = 1;
 
-/** The run as one JSON document: the same results the other reporters read. */
+const runDocument = (report: RunReport) => ({ ...report, schemaVersion: JSON_SCHEMA_VERSION, kind: "docknet.run" });
+
+/** The run as one JSON document (schemas/run.schema.json): the same results the other reporters read. */
 export function jsonReport(report: RunReport): string {
-  return `${JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...report }, null, 2)}\n`;
+  return `${JSON.stringify(runDocument(report), null, 2)}\n`;
 }
 
-/** The doctor's findings as one JSON document. */
+/** The doctor's findings as one JSON document (schemas/doctor.schema.json). */
 export function doctorJsonReport(report: DoctorReport): string {
-  return `${JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...report }, null, 2)}\n`;
+  return `${JSON.stringify({ ...report, schemaVersion: JSON_SCHEMA_VERSION, kind: "docknet.doctor" }, null, 2)}\n`;
 }
 
-/** An engine matrix: the rows (scenario x engine) and each engine's full run. */
+/** An engine matrix (schemas/matrix.schema.json): the rows (scenario x engine) and each engine's full run. */
 export function matrixJsonReport(matrix: MatrixReport): string {
-  return `${JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, engines: matrix.engines.map((e) => ({ spec: e.spec, version: e.report?.engine.engineVersion, summary: e.report?.summary, problem: e.problem })), rows: matrix.rows, runs: matrix.engines.flatMap((e) => (e.report ? [e.report] : [])) }, null, 2)}\n`;
+  return `${JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, kind: "docknet.matrix", engines: matrix.engines.map((e) => ({ spec: e.spec, version: e.report?.engine.engineVersion, summary: e.report?.summary, problem: e.problem })), rows: matrix.rows, runs: matrix.engines.flatMap((e) => (e.report ? [runDocument(e.report)] : [])) }, null, 2)}\n`;
 }

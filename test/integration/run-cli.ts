@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { schemaErrors } from "../schemas.js";
 
 export const CLI = join(import.meta.dirname, "..", "..", "dist", "harness", "cli.js");
 
@@ -15,7 +17,7 @@ export function docknet(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; prefix?: string[]; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
 ): Promise<Outcome> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const [command, ...rest] = [...(options.prefix ?? []), process.execPath, CLI, ...args];
     // No DOCKER_HOST unless a test sets one: the default is what a fresh machine has.
     const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: undefined, ...options.env };
@@ -27,7 +29,36 @@ export function docknet(
       stderr += chunk.toString();
       options.onStderr?.(stderr, child);
     });
-    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on("exit", (code, signal) => {
+      const invalid = invalidJsonOutputs(args, stdout);
+      if (invalid.length) reject(new Error(`docknet ${args.join(" ")} wrote JSON its schema refuses:\n${invalid.join("\n")}`));
+      else resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
+
+/**
+ * Every JSON report a run wrote (--json -, --json FILE) checked against its
+ * schema: the complaints, [] when all are valid. Only run and doctor write
+ * reports; list and engine info print plain data.
+ */
+function invalidJsonOutputs(args: readonly string[], stdout: string): string[] {
+  if (args[0] !== "run" && args[0] !== "doctor") return [];
+  const documents: Array<[string, string]> = [];
+  args.forEach((arg, i) => {
+    if (arg !== "--json") return;
+    const target = args[i + 1];
+    if (target === "-") documents.push(["stdout", stdout]);
+    else if (target && existsSync(target)) documents.push([target, readFileSync(target, "utf8")]);
+  });
+  return documents.flatMap(([where, text]) => {
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch {
+      return []; // not JSON (an error before the report): the test judges that itself
+    }
+    return schemaErrors(document).map((e) => `${where}: ${e}`);
+  });
+}
