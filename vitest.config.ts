@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      // What a person sees of docknet's pages, in Debian's headless Chromium; no engine needed.
+      { test: { name: "browser", include: ["test/browser/**/*.test.ts"], testTimeout: 60_000 } },
       {
         test: {
           name: "integration",

@@ -88,6 +88,7 @@ export function buildProgram(): Command {
     .option("--strict", "count skipped scenarios as failures")
     .option("--junit <file>", "write a JUnit XML report (one testsuite per area)")
     .option("--json <file>", "write the results as JSON (- for stdout)")
+    .option("--html <file>", "write one self-contained HTML page: verdicts by area, failures with evidence, skips by reason, engine facts (the matrix table with --matrix)")
     .option("--markdown <file>", "write a Markdown summary: counts, failures with evidence and likely cause, skips by reason, engine facts (- for stdout; e.g. >> $GITHUB_STEP_SUMMARY)")
     .option("--probe-image <image>", "use this local image instead of building the busybox probe")
     .option(

@@ -1,6 +1,7 @@
 import { jsonReport, matrixJsonReport } from "../../reports/json.js";
 import { junitXml } from "../../reports/junit.js";
 import { matrixMarkdown, runMarkdown } from "../../reports/markdown.js";
+import { matrixHtml, runHtml } from "../../reports/html.js";
 import { matrixText } from "../../reports/matrix-console.js";
 import type { EngineChoice } from "../engine/engine.js";
 import { engineOfVersion, parseEngineSpec } from "../engine/engine-fetch.js";
@@ -39,6 +40,8 @@ export interface RunFlags {
   json?: string;
   /** --markdown FILE|-: the summary a CI step shows. */
   markdown?: string;
+  /** --html FILE: one self-contained page for people. */
+  html?: string;
   probeImage?: string;
   daemonConfig?: string;
   color?: boolean;
@@ -121,6 +124,7 @@ async function matrixAction(words: string[], flags: RunFlags, specs: string[]): 
   if (flags.junit) writeOutput(flags.junit, junitXml(reports));
   if (flags.json) writeOutput(flags.json, matrixJsonReport(matrix));
   if (flags.markdown) writeOutput(flags.markdown, matrixMarkdown(matrix));
+  if (flags.html) writeOutput(flags.html, matrixHtml(matrix));
   return matrixFailed(matrix, Boolean(flags.strict)) ? ExitCode.failed : ExitCode.ok;
 }
 
@@ -134,7 +138,7 @@ function forDriver<T extends { tags: readonly string[]; id: string }>(scenarios:
 }
 
 export async function runAction(given: string[], flags: RunFlags): Promise<number> {
-  refuseUnwritableOutputs({ "--junit": flags.junit, "--json": flags.json, "--markdown": flags.markdown });
+  refuseUnwritableOutputs({ "--junit": flags.junit, "--json": flags.json, "--markdown": flags.markdown, "--html": flags.html });
   const words = flags.rerunFailed ? failedSelection(given, flags.rerunFailed) : given;
   if (words.length === 0 && flags.rerunFailed) {
     process.stderr.write(`docknet: nothing failed in ${flags.rerunFailed}: nothing to rerun\n`);
@@ -198,6 +202,7 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
     if (flags.junit) writeOutput(flags.junit, junitXml(report));
     if (flags.json) writeOutput(flags.json, jsonReport(report));
     if (flags.markdown) writeOutput(flags.markdown, runMarkdown(report));
+    if (flags.html) writeOutput(flags.html, runHtml(report));
     if (abort.signal.aborted) return interrupts.exitCode()!;
     if (report.engineLost) {
       process.stderr.write(`docknet: ${report.engineLost}\n`);
@@ -255,6 +260,7 @@ async function runThroughHelper(words: string[], flags: RunFlags): Promise<numbe
   if (report && flags.junit) writeOutput(flags.junit, junitXml(report));
   if (report && flags.json) writeOutput(flags.json, jsonReport(report));
   if (report && flags.markdown) writeOutput(flags.markdown, runMarkdown(report));
+  if (report && flags.html) writeOutput(flags.html, runHtml(report));
   return outcome.code;
 }
 
