@@ -83,6 +83,7 @@ export function buildProgram(): Command {
     .option("--concurrency <n>", "scenarios run at once", parsePositiveInt(64), 4)
     .option("--timeout <duration>", "time allowed per scenario (90s, 2m, 1500ms)", parseDuration, 90_000)
     .option("--repeat <n>", "run each scenario n times (to catch flakiness)", parsePositiveInt(100), 1)
+    .option("--keep-on-failure <dir>", "for each failed or broken scenario, keep a bundle in DIR/<run>/<id>/ before teardown: inspect of its containers and networks, what each container sees, the engine host's firewall, the engine's log lines")
     .option("--rerun-failed <report>", "run only the scenarios that failed or broke in an earlier run's --json or --junit report")
     .option("--run-timeout <duration>", "a limit for the whole run (20m): reached, it ends as Ctrl-C does, keeping every verdict, and exits 1", parseDuration)
     .option("--strict", "count skipped scenarios as failures")

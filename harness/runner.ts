@@ -4,6 +4,8 @@ import type { Cluster } from "./lab/cluster.js";
 import type { Lab } from "./lab/lab.js";
 import type { ScenarioResult } from "./results.js";
 import { inPool } from "./work-pool.js";
+import { join } from "node:path";
+import { collectFailureBundle } from "./lab/failure-bundle.js";
 import { runsOnCluster, scenarioContext, ScenarioSkipped, type Scenario, type VersionKey } from "./scenario.js";
 
 export type RunEvent =
@@ -32,6 +34,8 @@ export interface RunOptions {
    * when a broken setup started it without.
    */
   readonly engineStartedForScenarios?: boolean;
+  /** --keep-on-failure: a directory where each failed or broken scenario leaves a bundle, collected before its teardown. */
+  readonly keepOnFailure?: string;
   /** How long a scenario cut short may take to finish its current step before its last teardown (default 10 s). */
   readonly abandonedBodyGraceMs?: number;
   /** Asked after a scenario breaks: why the engine can no longer be used (it died), or undefined; a loss stops the run. */
@@ -123,6 +127,8 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   let onAbort: (() => void) | undefined;
   let body: Promise<void> | undefined;
   let settled = false;
+  let verdict: ScenarioResult | undefined;
+  const startedAt = new Date();
   try {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ScenarioTimeout(`timed out after ${options.timeoutMs / 1000}s`)), options.timeoutMs);
@@ -138,6 +144,20 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
     await Promise.race([body, timeout, interrupted]);
     return { ...base, status: "passed", durationMs: performance.now() - started, evidence, ...keys() };
   } catch (error) {
+    verdict = failureVerdict(error);
+    return verdict;
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
+    // What failed is kept for a person before teardown removes it.
+    if (options.keepOnFailure && verdict && (verdict.status === "failed" || verdict.status === "error")) {
+      const dir = join(options.keepOnFailure, scope.lab.runId, scopeId);
+      await collectFailureBundle(scope, dir, verdict, startedAt);
+    }
+    await tearDownAll();
+  }
+
+  function failureVerdict(error: unknown): ScenarioResult {
     const durationMs = performance.now() - started;
     if (error instanceof CheckFailed) {
       // A refusal raised outside a check (a probe the engine would not start) still belongs in the evidence.
@@ -150,9 +170,9 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
       return { ...base, status: "skipped", durationMs, evidence, reason: error instanceof ScenarioInterrupted ? error.message : `${interruption(options.signal)}: not finished`, ...keys() };
     }
     return { ...base, status: "error", durationMs, evidence, reason: error instanceof Error ? error.message : String(error), ...keys() };
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
+  }
+
+  async function tearDownAll(): Promise<void> {
     await scope.tearDown().catch(() => undefined);
     await clusterScope?.tearDown().catch(() => undefined);
     // A body cut short (interrupt, timeout) goes on until its current step returns, and may make

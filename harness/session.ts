@@ -111,6 +111,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(engine.netns ? { engineNetns: engine.netns } : {}),
       ...(engineHostNetns ? { engineHostNetns } : {}),
       ...(engine.resolvConf ? { engineResolvConf: engine.resolvConf } : {}),
+      ...(engine.logFile ? { engineLog: engine.logFile } : {}),
       ...(engine.restart ? { restartEngine: (config: Record<string, unknown>) => engine.restart!(config) } : {}),
       ...(options.networkDriver ? { networkDriver: options.networkDriver } : {}),
       ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
@@ -203,6 +204,8 @@ export interface ConformanceOptions {
   readonly onEvent?: (event: RunEvent) => void;
   /** This engine was started for the selected scenarios' daemon configurations: run them all here. */
   readonly engineStartedForScenarios?: boolean;
+  /** --keep-on-failure: where failed scenarios leave their bundles. */
+  readonly keepOnFailure?: string;
 }
 
 /** Runs scenarios on a session's lab and assembles the report reporters read. */
@@ -227,6 +230,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.engineStartedForScenarios ? { engineStartedForScenarios: true } : {}),
+      ...(options.keepOnFailure ? { keepOnFailure: options.keepOnFailure } : {}),
       engineLost: lost,
     }),
     runOnConfiguredEngines({
@@ -235,6 +239,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
         "--concurrency", String(options.concurrency),
         "--timeout", `${options.timeoutMs}ms`,
         "--repeat", String(options.repeat ?? 1),
+        ...(options.keepOnFailure ? ["--keep-on-failure", options.keepOnFailure] : []),
         ...(version ? ["--engine-version", version] : []),
       ],
       dropConfig: session.lab.hasFault("daemon-config-dropped"),

@@ -46,6 +46,22 @@ export function outputPathProblem(target: string): string | undefined {
   }
 }
 
+/** Why files could not be written into directory `dir` (made if missing), or undefined when they can. */
+export function outputDirectoryProblem(dir: string): string | undefined {
+  const path = resolve(dir);
+  try {
+    if (existsSync(path) && !statSync(path).isDirectory()) return `${dir} is a file, not a directory`;
+    makeDirectories(path);
+    const probe = resolve(path, `.docknet-write-test-${process.pid}`);
+    closeSync(openSync(probe, "wx"));
+    unlinkSync(probe);
+    return undefined;
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    return `cannot write there: ${err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : (err.code ?? err.message)}${err.path ? ` (${err.path})` : ""}`;
+  }
+}
+
 /**
  * Checks every report path before any work starts, so that a run is never
  * lost to an unwritable --json at its end: exit 2, one line.

@@ -66,7 +66,8 @@ export async function runAsRootThroughEngine(engine: DockerHostChoice, args: rea
   const nonceFile = join(tmpdir(), `docknet-helper-${nonce}`);
   writeFileSync(nonceFile, nonce, { mode: 0o600 });
   const enter = `[ -e /proc/$0/ns/mnt ] || exit ${NOT_THIS_HOST}; exec nsenter -t "$0" -m -u -i -n -- "$@"`;
-  const onHost = `[ "$(cat "$4" 2>/dev/null)" = "$5" ] && [ -x "$1" ] && [ -f "$2" ] || exit ${NOT_THIS_HOST}; cd "$3" 2>/dev/null || cd /; shift 5; exec "$@"`;
+  // Once seen, the helper removes the nonce itself: a user's process killed with -9 leaves none behind.
+  const onHost = `[ "$(cat "$4" 2>/dev/null)" = "$5" ] && [ -x "$1" ] && [ -f "$2" ] || exit ${NOT_THIS_HOST}; rm -f "$4"; cd "$3" 2>/dev/null || cd /; shift 5; exec "$@"`;
   const owner = `${hostname()}:${process.pid}`;
   const vantage = `through a privileged helper container on the engine (${options.why})`;
   let container: Docker.Container;

@@ -21,7 +21,8 @@ import { failedScenarioIds } from "./rerun.js";
 import { readDaemonConfig, refuseUnworkableDaemonConfig } from "./daemon-config-file.js";
 import { watchInterrupts } from "./interrupts.js";
 import { chosenScenarios, selectionWords } from "./list.js";
-import { refuseUnwritableOutputs, writeOutput } from "./output-files.js";
+import { outputDirectoryProblem, refuseUnwritableOutputs, writeOutput } from "./output-files.js";
+import { resolve } from "node:path";
 
 export interface RunFlags {
   engine: EngineChoice;
@@ -40,6 +41,8 @@ export interface RunFlags {
   json?: string;
   /** --markdown FILE|-: the summary a CI step shows. */
   markdown?: string;
+  /** --keep-on-failure DIR: a bundle per failed scenario, collected before its teardown. */
+  keepOnFailure?: string;
   /** --html FILE: one self-contained page for people. */
   html?: string;
   probeImage?: string;
@@ -139,6 +142,8 @@ function forDriver<T extends { tags: readonly string[]; id: string }>(scenarios:
 
 export async function runAction(given: string[], flags: RunFlags): Promise<number> {
   refuseUnwritableOutputs({ "--junit": flags.junit, "--json": flags.json, "--markdown": flags.markdown, "--html": flags.html });
+  const bundleProblem = flags.keepOnFailure ? outputDirectoryProblem(flags.keepOnFailure) : undefined;
+  if (bundleProblem) throw new UsageError(`--keep-on-failure ${flags.keepOnFailure}: ${bundleProblem}`);
   const words = flags.rerunFailed ? failedSelection(given, flags.rerunFailed) : given;
   if (words.length === 0 && flags.rerunFailed) {
     process.stderr.write(`docknet: nothing failed in ${flags.rerunFailed}: nothing to rerun\n`);
@@ -194,6 +199,7 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
       signal: abort.signal,
       onEvent: reporter.onEvent,
       ...(flags.engineStartedForScenarios ? { engineStartedForScenarios: true } : {}),
+      ...(flags.keepOnFailure ? { keepOnFailure: resolve(flags.keepOnFailure) } : {}),
     });
     const explained = abort.signal.aborted || outcome.engineLost ? outcome : await explainFailures(outcome, session.engine.dockerHost).catch(() => outcome);
     const report = { ...explained, vantage };
@@ -222,6 +228,7 @@ function helperRunArgs(words: string[], flags: RunFlags): string[] {
     ...matrixRunArgs(words, flags),
     "--engine", "current",
     ...(flags.runTimeout ? ["--run-timeout", `${flags.runTimeout}ms`] : []),
+    ...(flags.keepOnFailure ? ["--keep-on-failure", resolve(flags.keepOnFailure)] : []),
     ...(flags.driver ? ["--driver", flags.driver] : []),
     ...(flags.macvlanParent ? ["--macvlan-parent", flags.macvlanParent] : []),
     ...(flags.nodes ? ["--nodes", flags.nodes.join(",")] : []),

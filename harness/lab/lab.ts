@@ -98,6 +98,8 @@ export interface LabOptions {
   readonly networkDriver?: string;
   readonly macvlanParent?: string;
   readonly engineResolvConf?: string;
+  /** A private engine's daemon log, for failure bundles. */
+  readonly engineLog?: string;
 }
 
 /**
@@ -132,6 +134,8 @@ export class Lab {
   readonly macvlanParent?: string;
   /** The /etc/resolv.conf a private engine's dockerd sees (a file of its own). */
   readonly engineResolvConf?: string;
+  /** A private engine's daemon log (failure bundles quote the lines of a scenario's time). */
+  readonly engineLog?: string;
 
   private constructor(
     readonly docker: Docker,
@@ -147,6 +151,7 @@ export class Lab {
     this.networkDriver = options.networkDriver ?? "bridge";
     this.macvlanParent = options.macvlanParent;
     this.engineResolvConf = options.engineResolvConf;
+    this.engineLog = options.engineLog;
   }
 
   /** The engine connection testcontainers made (to DOCKER_HOST): one connection for containers and networks. */

@@ -220,6 +220,30 @@ describe("runs through the CLI", () => {
     expect(docknetLeftovers()).toEqual([]);
   });
 
+  test("--keep-on-failure leaves a bundle for each failed scenario, collected before its teardown, and none for the rest", async () => {
+    const dir = tempDir("bundles");
+    // UB-01 fails when user-defined networks drop traffic between their containers; NONE-01 passes regardless.
+    const out = await docknet(["run", "UB-01", "NONE-01", "--engine", "private", "--fault", "user-networks-icc-off", "--keep-on-failure", dir, "--json", "-"]);
+    expect(out.code, out.stderr).toBe(1);
+    const report = JSON.parse(out.stdout) as { runId: string; results: Array<{ id: string; status: string }> };
+    expect(report.results.map((r) => [r.id, r.status])).toEqual([["UB-01", "failed"], ["NONE-01", "passed"]]);
+    expect(readdirSync(join(dir, report.runId))).toEqual(["UB-01"]);
+    const bundle = join(dir, report.runId, "UB-01");
+    expect(JSON.parse(readFileSync(join(bundle, "verdict.json"), "utf8"))).toMatchObject({ id: "UB-01", status: "failed" });
+    const containers = readdirSync(join(bundle, "containers"));
+    expect(containers.filter((f) => f.endsWith(".json")).length).toBeGreaterThanOrEqual(2);
+    const seen = readFileSync(join(bundle, "containers", containers.find((f) => f.endsWith(".txt"))!), "utf8");
+    expect(seen).toMatch(/\$ ip addr\n[\s\S]*inet \d+\.\d+\.\d+\.\d+\/\d+ [^\n]*eth0/);
+    expect(seen).toMatch(/\$ cat \/etc\/resolv\.conf\nnameserver 127\.0\.0\.11/);
+    const network = JSON.parse(readFileSync(join(bundle, "networks", readdirSync(join(bundle, "networks"))[0]!), "utf8")) as { Options?: Record<string, string> };
+    // The broken setup is there to see: the network's icc option.
+    expect(network.Options?.["com.docker.network.bridge.enable_icc"]).toBe("false");
+    expect(readFileSync(join(bundle, "host-iptables-save.txt"), "utf8")).toMatch(/-A DOCKER/);
+    expect(readFileSync(join(bundle, "engine.log"), "utf8")).toMatch(/^time="/);
+    expect(docknetLeftovers()).toEqual([]);
+    expect((await docknet(["run", "UB-01", "--keep-on-failure", "/proc/nope"])).code).toBe(2);
+  });
+
   test("after a crash, docknet clean removes the orphaned engine", async () => {
     const out = await docknet(["run", "--engine", "private", "UB-01"], {
       onStderr: (text, child) => {

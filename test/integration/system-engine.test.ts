@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { cachedEngines } from "../../harness/engine/engine-binaries.js";
 import { isProcessAlive } from "../../harness/host-command.js";
 import { ALL_SCENARIOS } from "../../scenarios/index.js";
@@ -114,9 +115,13 @@ describe.skipIf(unavailable !== undefined)(`a system engine on the default socke
   });
 
   test("docknet in a container of its own (another pid and mount namespace): the helper is refused, and the run says why", async () => {
-    // The user's docknet in a pid namespace with a /tmp of its own: its pid names another process on the host.
-    const inOwnNamespaces = ["unshare", "-p", "-f", "-m", "--mount-proc", "sh", "-c", `mount -t tmpfs tmpfs /tmp && exec "$@"`, "sh", ...asUser()];
-    const out = await docknet(["run", "DB-05", "UB-01", "--json", "-"], { prefix: inOwnNamespaces, env: { HOME: "/tmp" } });
+    // The user's docknet in a pid namespace with a temporary directory of its own (a tmpfs only its
+    // mount namespace sees; not over /tmp, which may hold the checkout): its pid names another process on the host.
+    const ownTmp = "/run/docknet-own-tmp";
+    mkdirSync(ownTmp, { recursive: true });
+    onTestFinished(() => rmSync(ownTmp, { recursive: true, force: true }));
+    const inOwnNamespaces = ["unshare", "-p", "-f", "-m", "--mount-proc", "sh", "-c", `mount -t tmpfs -o mode=1777 tmpfs ${ownTmp} && exec "$@"`, "sh", ...asUser()];
+    const out = await docknet(["run", "DB-05", "UB-01", "--json", "-"], { prefix: inOwnNamespaces, env: { HOME: home, TMPDIR: ownTmp } });
     expect(out.code, out.stderr).toBe(0);
     expect(out.stderr).toMatch(/docknet: the engine's host is not this machine, or not this process's .*: running here instead/);
     const report = JSON.parse(out.stdout) as Report;
@@ -145,6 +150,8 @@ describe.skipIf(unavailable !== undefined)(`a system engine on the default socke
     const helpers = async () => (await docker.listContainers({ all: true, filters: { label: ["io.docknet.helper"] } })).length;
     while ((await helpers()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     expect(await helpers()).toBe(0);
+    // The proof the helper used is gone too: it removes the nonce as soon as it has seen it.
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith("docknet-helper-"))).toEqual([]);
     const clean = await docknet(["clean"], { prefix: asUser(), env: { HOME: home } });
     expect(clean.code, clean.stderr).toBe(0);
     expect(clean.stderr).toMatch(/0 dead run\(s\), 0 container\(s\) and 0 network\(s\) removed/);

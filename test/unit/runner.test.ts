@@ -123,3 +123,19 @@ describe("the runner", () => {
     expect(torn.lastIndexOf("B")).toBeGreaterThanOrEqual(madeAfterInterrupt);
   });
 });
+
+describe("failure bundles", () => {
+  test("the engine's log lines from a scenario's start on, continuation lines with their line", async () => {
+    const { logSince } = await import("../../harness/lab/failure-bundle.js");
+    const log = [
+      'time="2026-11-30T06:00:00.000Z" level=info msg="before"',
+      'time="2026-11-30T06:00:05.000Z" level=info msg="during"',
+      "  a continuation of during",
+      'time="2026-11-30T06:00:09.500Z" level=warning msg="later"',
+      "",
+    ].join("\n");
+    expect(logSince(log, new Date("2026-11-30T06:00:05.500Z"))).toBe(
+      'time="2026-11-30T06:00:05.000Z" level=info msg="during"\n  a continuation of during\ntime="2026-11-30T06:00:09.500Z" level=warning msg="later"\n',
+    );
+  });
+});
