@@ -41,9 +41,14 @@ export function outputPathProblem(target: string): string | undefined {
     unlinkSync(path);
     return undefined;
   } catch (error) {
-    const err = error as NodeJS.ErrnoException;
-    return `cannot write there: ${err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : (err.code ?? err.message)}${err.path ? ` (${err.path})` : ""}`;
+    return cannotWrite(error);
   }
+}
+
+/** "cannot write there: permission denied (/root/x.json)": the first failing step, in one line. */
+function cannotWrite(error: unknown): string {
+  const err = error as NodeJS.ErrnoException;
+  return `cannot write there: ${err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : (err.code ?? err.message)}${err.path ? ` (${err.path})` : ""}`;
 }
 
 /** Why files could not be written into directory `dir` (made if missing), or undefined when they can. */
@@ -57,8 +62,7 @@ export function outputDirectoryProblem(dir: string): string | undefined {
     unlinkSync(probe);
     return undefined;
   } catch (error) {
-    const err = error as NodeJS.ErrnoException;
-    return `cannot write there: ${err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : (err.code ?? err.message)}${err.path ? ` (${err.path})` : ""}`;
+    return cannotWrite(error);
   }
 }
 
