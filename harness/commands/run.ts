@@ -20,7 +20,7 @@ import { VERSION } from "../version.js";
 import { failedScenarioIds } from "./rerun.js";
 import { readDaemonConfig, refuseUnworkableDaemonConfig } from "./daemon-config-file.js";
 import { watchInterrupts } from "./interrupts.js";
-import { chosenScenarios, selectionWords } from "./list.js";
+import { chosenScenarios } from "./list.js";
 import { outputDirectoryProblem, refuseUnwritableOutputs, writeOutput } from "./output-files.js";
 import { resolve } from "node:path";
 
@@ -131,6 +131,14 @@ async function matrixAction(words: string[], flags: RunFlags, specs: string[]): 
   return matrixFailed(matrix, Boolean(flags.strict)) ? ExitCode.failed : ExitCode.ok;
 }
 
+/** Every report of a run the user asked for: JUnit, JSON, Markdown, HTML. */
+function writeRunReports(flags: RunFlags, report: RunReport): void {
+  if (flags.junit) writeOutput(flags.junit, junitXml(report));
+  if (flags.json) writeOutput(flags.json, jsonReport(report));
+  if (flags.markdown) writeOutput(flags.markdown, runMarkdown(report));
+  if (flags.html) writeOutput(flags.html, runHtml(report));
+}
+
 /** With --driver, only the scenarios that hold for any network driver run (tag driver-generic). */
 function forDriver<T extends { tags: readonly string[]; id: string }>(scenarios: readonly T[], driver: string | undefined): readonly T[] {
   if (!driver) return scenarios;
@@ -205,10 +213,7 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
     const report = { ...explained, vantage };
     reporter.finish(report);
     // An interrupted run keeps its verdicts: the finished ones, and the rest marked interrupted.
-    if (flags.junit) writeOutput(flags.junit, junitXml(report));
-    if (flags.json) writeOutput(flags.json, jsonReport(report));
-    if (flags.markdown) writeOutput(flags.markdown, runMarkdown(report));
-    if (flags.html) writeOutput(flags.html, runHtml(report));
+    writeRunReports(flags, report);
     if (abort.signal.aborted) return interrupts.exitCode()!;
     if (report.engineLost) {
       process.stderr.write(`docknet: ${report.engineLost}\n`);
@@ -264,10 +269,7 @@ async function runThroughHelper(words: string[], flags: RunFlags): Promise<numbe
   } catch {
     report = undefined;
   }
-  if (report && flags.junit) writeOutput(flags.junit, junitXml(report));
-  if (report && flags.json) writeOutput(flags.json, jsonReport(report));
-  if (report && flags.markdown) writeOutput(flags.markdown, runMarkdown(report));
-  if (report && flags.html) writeOutput(flags.html, runHtml(report));
+  if (report) writeRunReports(flags, report);
   return outcome.code;
 }
 
