@@ -1,8 +1,6 @@
 import { cleanLeftovers } from "../clean.js";
-import { pingEngine, resolveCurrentDockerHost } from "../engine/docker-host.js";
 import { ExitCode } from "../exit-codes.js";
-import { runsThroughHelper } from "../vantage.js";
-import { runAsRootThroughEngine } from "./root-helper.js";
+import { helperRoute, runAsRootThroughEngine } from "./root-helper.js";
 
 /**
  * docknet clean. What a dead run leaves on the engine's host (namespaces,
@@ -10,9 +8,9 @@ import { runAsRootThroughEngine } from "./root-helper.js";
  * use a local engine cleans through the helper container, as runs do.
  */
 export async function cleanAction(flags: { all?: boolean; helper: boolean }): Promise<number> {
-  const current = resolveCurrentDockerHost();
-  if (process.getuid?.() !== 0 && !runsThroughHelper() && flags.helper && (await pingEngine(current.host)) === undefined) {
-    const outcome = await runAsRootThroughEngine(current, ["clean", ...(flags.all ? ["--all"] : [])], { why: "docknet is not root", color: false });
+  const route = await helperRoute(flags.helper);
+  if (route && "engine" in route) {
+    const outcome = await runAsRootThroughEngine(route.engine, ["clean", ...(flags.all ? ["--all"] : [])], { why: "docknet is not root", color: false });
     if (outcome.ran) return outcome.code;
     process.stderr.write(`docknet: ${outcome.refused}: cleaning what this user can reach\n`);
   }

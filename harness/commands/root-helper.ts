@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import { builtProgram } from "../built-program.js";
-import { dockerodeOptions, engineProblem, type DockerHostChoice } from "../engine/docker-host.js";
+import { dockerodeOptions, engineProblem, pingEngine, resolveCurrentDockerHost, type DockerHostChoice } from "../engine/docker-host.js";
 import { errorText } from "../lab/docker-api.js";
 import { OWNER_LABEL, RUN_LABEL } from "../lab/labels.js";
 import { ensureProbeImage, type ProbeImageChoice } from "../lab/probe-image.js";
-import { HELPER_OWNER_ENV, PARENT_PID_ENV, VANTAGE_ENV } from "../vantage.js";
+import { HELPER_OWNER_ENV, PARENT_PID_ENV, runsThroughHelper, VANTAGE_ENV } from "../vantage.js";
 
 /**
  * A user in the `docker` group is root on the engine's host by Docker's own
@@ -40,6 +40,19 @@ function passedEnvironment(): string[] {
     ([key, value]) => value !== undefined && (/^(DOCKNET_|TESTCONTAINERS_)/.test(key) || ["CI", "NO_COLOR", "FORCE_COLOR", "TERM", "LANG", "GITHUB_ACTIONS"].includes(key)),
   );
   return kept.map(([key, value]) => `${key}=${value}`);
+}
+
+/**
+ * Whether a command that needs root goes through the helper: undefined when
+ * there is no need (docknet is root, or already runs in the helper); else the
+ * engine to run the helper on, or why it cannot (`--no-helper`, no engine).
+ */
+export async function helperRoute(allowed: boolean): Promise<{ engine: DockerHostChoice } | { notRoot: string } | undefined> {
+  if (process.getuid?.() === 0 || runsThroughHelper()) return undefined;
+  if (!allowed) return { notRoot: "docknet is not root and --no-helper refuses the helper container" };
+  const engine = resolveCurrentDockerHost();
+  if ((await pingEngine(engine.host)) !== undefined) return { notRoot: "docknet is not root, and no engine answers to run a helper container on" };
+  return { engine };
 }
 
 /**

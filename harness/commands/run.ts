@@ -10,9 +10,8 @@ import { ExitCode, UsageError } from "../exit-codes.js";
 import { isLabFault, type LabFault } from "../lab/faults.js";
 import { matrixFailed, runMatrix } from "../matrix.js";
 import { runFailed, type RunReport } from "../results.js";
-import { pingEngine, resolveCurrentDockerHost } from "../engine/docker-host.js";
-import { runsThroughHelper, vantageDescription } from "../vantage.js";
-import { runAsRootThroughEngine } from "./root-helper.js";
+import { vantageDescription } from "../vantage.js";
+import { helperRoute, runAsRootThroughEngine } from "./root-helper.js";
 import { PINNED_PROBE_IMAGE } from "../lab/probe-image.js";
 import { ConsoleReporter, wantsColor } from "../../reports/console.js";
 import type { ClusterChoice } from "../session.js";
@@ -248,13 +247,12 @@ function helperRunArgs(words: string[], flags: RunFlags): string[] {
  * run then goes on here, and what needs the engine's host skips saying so).
  */
 async function runThroughHelper(words: string[], flags: RunFlags): Promise<number | { notRoot: string }> {
-  if (process.getuid?.() === 0 || runsThroughHelper()) return { notRoot: "" };
-  if (!flags.helper) return { notRoot: "docknet is not root and --no-helper refuses the helper container" };
-  const current = resolveCurrentDockerHost();
-  if ((await pingEngine(current.host)) !== undefined) return { notRoot: "docknet is not root, and no engine answers to run a helper container on" };
+  const route = await helperRoute(flags.helper);
+  if (!route) return { notRoot: "" };
+  if ("notRoot" in route) return route;
   process.stderr.write(`docknet ${VERSION}: not root: running as root on the engine's host through a privileged helper container (--no-helper refuses)\n`);
   const color = flags.color !== false && wantsColor(process.stderr);
-  const outcome = await runAsRootThroughEngine(current, helperRunArgs(words, flags), {
+  const outcome = await runAsRootThroughEngine(route.engine, helperRunArgs(words, flags), {
     why: "docknet is not root",
     color,
     probe: { ...(flags.probeImage ? { override: flags.probeImage } : {}), ...(flags.pullProbe ? { pull: pulledProbe(flags.pullProbe) } : {}) },
