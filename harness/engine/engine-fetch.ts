@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { EngineUnavailable, UsageError } from "../exit-codes.js";
-import { findProgram, isProcessAlive, runCommand } from "../host-command.js";
+import { findProgram, runCommand } from "../host-command.js";
 import { cachedEngines, engineCacheDir, findEngine, integrityProblem, newestFirst, parseDockerdVersion, sha256File, systemEngine, versionMatches, type CachedEngineRecord, type EngineBinaries } from "./engine-binaries.js";
+import { withFetchLock } from "./fetch-lock.js";
 import { startPrivateEngine } from "./private-engine.js";
 
 export const DEBIAN_ARCHIVE = "http://deb.debian.org/debian";
@@ -35,39 +35,6 @@ export function parseEngineSpec(spec: string): { suite: string } | { version: st
   const suite = SUITE_ALIASES[word] ?? word;
   if ((ENGINE_SUITES as readonly string[]).includes(suite)) return { suite };
   throw new UsageError(`"${spec}" is neither a Debian suite (${[...ENGINE_SUITES, ...Object.keys(SUITE_ALIASES)].join(", ")}) nor an engine version such as 26 or 28.5`);
-}
-
-/**
- * One fetch at a time per cache: a lock file holding the fetcher's pid. A
- * second fetch waits, then finds the engine cached; a lock left by a dead
- * process is taken over.
- */
-async function withLock<T>(cacheDir: string, onWait: (pid: number) => void, body: () => Promise<T>): Promise<T> {
-  const lock = join(cacheDir, ".fetch.lock");
-  let announced = false;
-  for (;;) {
-    try {
-      const fd = openSync(lock, "wx");
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = Number(readFileSync(lock, "utf8").trim());
-      if (!isProcessAlive(holder)) {
-        rmSync(lock, { force: true });
-        continue;
-      }
-      if (!announced) onWait(holder);
-      announced = true;
-      await sleep(200);
-    }
-  }
-  try {
-    return await body();
-  } finally {
-    rmSync(lock, { force: true });
-  }
 }
 
 /** apt-get and apt-cache against a private sources list and state: the system's apt is never touched. */
@@ -119,7 +86,7 @@ export async function fetchEngine(spec: string, options: FetchOptions = {}): Pro
     if (!(await findProgram(tool))) throw new EngineUnavailable(`${tool} is not installed: engine fetch needs Debian's apt and dpkg`);
   }
   mkdirSync(cacheDir, { recursive: true });
-  return withLock(cacheDir, (pid) => say(`waiting for another fetch (pid ${pid})...`), async () => {
+  return withFetchLock(cacheDir, (pid) => say(`waiting for another fetch${pid ? ` (pid ${pid})` : ""}...`), async () => {
     // Under the lock no other fetch runs: a work directory left here belongs to a fetch that was killed.
     for (const entry of readdirSync(cacheDir)) if (entry.startsWith(".fetch-")) rmSync(join(cacheDir, entry), { recursive: true, force: true });
     const work = join(cacheDir, `.fetch-${randomBytes(4).toString("hex")}`);
