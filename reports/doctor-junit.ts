@@ -1,6 +1,6 @@
 import type { CheckResult } from "../harness/doctor/check.js";
 import type { DoctorReport } from "../harness/doctor/doctor.js";
-import { markSkipped, newJunit, seconds } from "./junit.js";
+import { junitDocument, type JunitCase, type JunitSuite } from "./junit-document.js";
 
 /** A finding's body: what was seen, where from, why it matters, how to fix it. */
 export function findingText(result: CheckResult): string {
@@ -19,33 +19,33 @@ export function findingText(result: CheckResult): string {
  * with the finding in system-out, so a CI view shows them without failing on them.
  */
 export function doctorJunitXml(report: DoctorReport): string {
-  const junit = newJunit();
-  const suite = junit
-    .testSuite()
-    .name("docknet.doctor")
-    .timestamp(report.startedAt)
-    .time(seconds(report.summary.durationMs))
-    .property("docknet.version", report.tool.version)
-    .property("engine", report.dockerHost)
-    .property("vantage", report.vantage);
-  for (const result of report.results) {
-    const testCase = suite.testCase().className("docknet.doctor").name(`${result.id} ${result.title}`).time(0);
-    testCase.property("docknet.reference", result.reference);
-    switch (result.status) {
-      case "ok":
-        testCase.standardOutput(result.seen.map((s) => `seen: ${s}`).join("\n"));
-        break;
-      case "skipped":
-        markSkipped(testCase, result.reason ?? "skipped");
-        break;
-      case "error":
-        testCase.error(result.reason ?? "the check broke", "DoctorError");
-        break;
-      case "finding":
-        if (result.severity === "error") testCase.failure(result.seen.join("; "), "error").stacktrace(findingText(result));
-        else testCase.standardOutput(`${result.severity}: ${result.seen.join("; ")}\n${findingText(result)}`);
-        break;
-    }
+  const suite: JunitSuite = {
+    name: "docknet.doctor",
+    timestamp: report.startedAt,
+    timeMs: report.summary.durationMs,
+    properties: [
+      ["docknet.version", report.tool.version],
+      ["engine", report.dockerHost],
+      ["vantage", report.vantage],
+    ],
+    cases: report.results.map(caseOf),
+  };
+  return junitDocument("docknet doctor", [suite]);
+}
+
+function caseOf(result: CheckResult): JunitCase {
+  const base = { name: `${result.id} ${result.title}`, classname: "docknet.doctor", timeMs: 0 };
+  const reference = `ref: ${result.reference}`;
+  switch (result.status) {
+    case "ok":
+      return { ...base, systemOut: [...result.seen.map((s) => `seen: ${s}`), reference].join("\n") };
+    case "skipped":
+      return { ...base, outcome: { kind: "skipped", message: result.reason ?? "skipped" }, systemOut: `skipped: ${result.reason ?? "skipped"}\n${reference}` };
+    case "error":
+      return { ...base, outcome: { kind: "error", message: result.reason ?? "the check broke", type: "DoctorError" }, systemOut: reference };
+    case "finding":
+      return result.severity === "error"
+        ? { ...base, outcome: { kind: "failure", message: result.seen.join("; "), type: "error", text: findingText(result) } }
+        : { ...base, systemOut: `${result.severity}: ${result.seen.join("; ")}\n${findingText(result)}` };
   }
-  return junit.build();
 }

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { junit10Errors } from "../junit-10.js";
 import { schemaErrors } from "../schemas.js";
 
 export const CLI = join(import.meta.dirname, "..", "..", "dist", "harness", "cli.js");
@@ -30,8 +31,8 @@ export function docknet(
       options.onStderr?.(stderr, child);
     });
     child.on("exit", (code, signal) => {
-      const invalid = invalidJsonOutputs(args, stdout);
-      if (invalid.length) reject(new Error(`docknet ${args.join(" ")} wrote JSON its schema refuses:\n${invalid.join("\n")}`));
+      const invalid = invalidReports(args, stdout);
+      if (invalid.length) reject(new Error(`docknet ${args.join(" ")} wrote a report its contract refuses:\n${invalid.join("\n")}`));
       else resolve({ code, signal, stdout, stderr });
     });
   });
@@ -39,20 +40,21 @@ export function docknet(
 
 
 /**
- * Every JSON report a run wrote (--json -, --json FILE) checked against its
- * schema: the complaints, [] when all are valid. Only run and doctor write
+ * Every report a run wrote, checked against its contract: JSON (--json -,
+ * --json FILE) against its schema, JUnit (--junit FILE) against junit-10.xsd's
+ * rules. The complaints, [] when all are valid. Only run and doctor write
  * reports; list and engine info print plain data.
  */
-function invalidJsonOutputs(args: readonly string[], stdout: string): string[] {
+function invalidReports(args: readonly string[], stdout: string): string[] {
   if (args[0] !== "run" && args[0] !== "doctor") return [];
-  const documents: Array<[string, string]> = [];
-  args.forEach((arg, i) => {
-    if (arg !== "--json") return;
-    const target = args[i + 1];
-    if (target === "-") documents.push(["stdout", stdout]);
-    else if (target && existsSync(target)) documents.push([target, readFileSync(target, "utf8")]);
-  });
-  return documents.flatMap(([where, text]) => {
+  const written = (flag: string): Array<[string, string]> =>
+    args.flatMap((arg, i): Array<[string, string]> => {
+      const target = args[i + 1];
+      if (arg !== flag || !target) return [];
+      if (target === "-") return [["stdout", stdout]];
+      return existsSync(target) ? [[target, readFileSync(target, "utf8")]] : [];
+    });
+  const json = written("--json").flatMap(([where, text]) => {
     let document: unknown;
     try {
       document = JSON.parse(text);
@@ -61,4 +63,6 @@ function invalidJsonOutputs(args: readonly string[], stdout: string): string[] {
     }
     return schemaErrors(document).map((e) => `${where}: ${e}`);
   });
+  const junit = written("--junit").flatMap(([where, text]) => junit10Errors(text).map((e) => `${where}: ${e}`));
+  return [...json, ...junit];
 }

@@ -7,7 +7,10 @@ import { diagnose, summarizeChecks } from "../../harness/doctor/doctor.js";
 import { ALL_CHECKS } from "../../harness/doctor/catalog.js";
 import { readFileSync } from "node:fs";
 import type { Readings } from "../../harness/doctor/readings.js";
+import { junit10Errors } from "../junit-10.js";
 import { schemaErrors } from "../schemas.js";
+import { junitXml } from "../../reports/junit.js";
+import { doctorJunitXml } from "../../reports/doctor-junit.js";
 import { ENGINE_FACTS } from "./engine-facts.js";
 
 const base = { doc: "Bridge network driver", tags: [], attempt: 1 };
@@ -48,5 +51,36 @@ describe("JSON outputs follow the schemas in schemas/", () => {
     delete noHow.results[0]!.evidence[0]!.how;
     expect(schemaErrors(noHow).join("\n")).toMatch(/must have required property 'how'/);
     expect(schemaErrors({ ...report })).toEqual(["no known kind: undefined"]);
+  });
+});
+
+describe("JUnit outputs follow Jenkins xunit's junit-10.xsd", () => {
+  const readings = JSON.parse(readFileSync(new URL("../fixtures/doctor/busy-engine-20.10.json", import.meta.url), "utf8")) as Readings;
+  const checks = diagnose(readings, ALL_CHECKS);
+
+  test("a run, an engine matrix and a doctor audit are accepted, with skips, failures and findings among them", () => {
+    const errored: ScenarioResult = { ...base, id: "DNS-01", title: "t", area: "dns", status: "error", durationMs: 5, reason: "(HTTP code 500)\u0007 server error", evidence: [{ claim: "c", expected: "e", observed: "bell \u0007 and NUL \u0000", how: "h", ok: false }] };
+    const withError = { ...report, results: [...results, errored], summary: summarize([...results, errored], 1000) };
+    expect(junit10Errors(junitXml(withError))).toEqual([]);
+    expect(junit10Errors(junitXml([report, { ...report, engine: { ...report.engine, engineVersion: "28.5.2" } }]))).toEqual([]);
+    const doctor = doctorJunitXml({ tool: { name: "docknet", version: "0.1.0" }, startedAt: report.startedAt, dockerHost: "unix:///x.sock", vantage: "v", results: checks, summary: summarizeChecks(checks, 5) });
+    expect(checks.map((c) => c.status)).toEqual(expect.arrayContaining(["ok", "finding", "skipped"]));
+    expect(junit10Errors(doctor)).toEqual([]);
+  });
+
+  test("the rules refuse what that schema refuses: properties in a testcase, testsuites@skipped, a testcase without a name", () => {
+    const xml = junitXml(report);
+    expect(junit10Errors(xml.replace("<testsuites ", '<testsuites skipped="1" '))).toEqual(['testsuites: <testsuites> may not carry skipped="…"']);
+    expect(junit10Errors(xml.replace("</testcase>", '<properties><property name="a" value="b"/></properties></testcase>'))).toEqual([
+      "testsuites/testsuite/testcase: <properties> is not allowed inside <testcase>",
+    ]);
+    expect(junit10Errors(xml.replace(/<testcase name="[^"]*"/, "<testcase"))).toEqual(["testsuites/testsuite/testcase: <testcase> needs name=\"…\""]);
+    expect(junit10Errors("<testsuites><testsuite></testsuites>")[0]).toMatch(/^not well-formed/);
+  });
+
+  test("a skip says why in its message; a failure's body holds the evidence and the documentation", () => {
+    const xml = junitXml(report);
+    expect(xml).toContain('<skipped message="engine has no default bridge network"/>');
+    expect(xml).toMatch(/<failure message="r" type="ConformanceFailure">r\s+doc: Bridge network driver/);
   });
 });
