@@ -6,6 +6,7 @@ import { orphanedPrivateEngines, stopPrivateEngine } from "./engine/private-engi
 import { removeOrphanedOutsideHosts } from "./engine/current-engine-outside.js";
 import { isProcessAlive } from "./host-command.js";
 import { removeLeftoverRuns } from "./lab/lab.js";
+import { orphanedVms, stopVm } from "./kernel-vm/vm.js";
 import { HELPER_OWNER_ENV } from "./vantage.js";
 
 function ownerIsDead(owner: string | undefined): boolean {
@@ -40,6 +41,10 @@ export async function cleanLeftovers(options: { all: boolean }): Promise<string>
   const labs = orphanedLabs();
   for (const lab of labs) await stopLab(lab);
   lines.push(`labs removed: ${labs.length}`);
+  // A VM whose docknet was killed: its engines and labs are inside it and go with it.
+  const vms = orphanedVms();
+  for (const vm of vms) stopVm(vm);
+  lines.push(`kernel VMs stopped: ${vms.length}`);
   const engines = orphanedPrivateEngines(labIsHeld);
   for (const engine of engines) await stopPrivateEngine(engine);
   lines.push(`private engines stopped: ${engines.length}`);

@@ -98,6 +98,10 @@ export function buildProgram(): Command {
     )
     .option("--daemon-config <file>", "daemon.json for a private engine (implies --engine private)")
     .option("--lab <hosts|id>", "run the multi-host scenarios on a lab: a number brings one up for the run (2-9 hosts) and takes it down; an id uses one docknet lab up made")
+    .option(
+      "--kernel-vm",
+      "run in a VM with Debian's stock kernel (fetched once into the cache), on a private engine there: for what this machine's kernel lacks (ipvlan, 802.1Q, dummy, IPVS, ESP); KVM when /dev/kvm is usable, else emulated",
+    )
     .option("--managers <n>", "with --lab N: how many of the hosts are managers", parsePositiveInt(9))
     .option("--driver <name>", "a conformance run for a network driver (a plugin): the driver-generic scenarios, on networks of that driver")
     .option(
@@ -206,6 +210,14 @@ ${DOCTOR_EXIT_HELP}`,
     .action(async (specs: string[], flags: { archive?: string; verify: boolean }) => {
       const { engineFetchAction } = await import("./commands/engine.js");
       await engineFetchAction(specs, flags);
+    });
+  engineCommand
+    .command("kernel")
+    .description("put the kernel of docknet's VM (run --kernel-vm) into the cache: Debian's stock kernel, its networking modules indexed; idempotent")
+    .option("--archive <url>", "a Debian mirror (default: $DOCKNET_DEBIAN_ARCHIVE or http://deb.debian.org/debian)")
+    .action(async (flags: { archive?: string }) => {
+      const { engineKernelAction } = await import("./commands/engine.js");
+      await engineKernelAction(flags);
     });
   engineCommand
     .command("info")

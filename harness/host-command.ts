@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { EngineUnavailable } from "./exit-codes.js";
 import { waitFor } from "./polling.js";
+import { scaled } from "./time-scale.js";
 
 /** What a command on the machine docknet runs on printed, and how it ended. */
 export interface CommandOutcome {
@@ -24,7 +25,7 @@ export function runCommand(
     execFile(
       file,
       [...args],
-      { timeout: options.timeoutMs ?? 30_000, killSignal: "SIGKILL", maxBuffer: 16 << 20, encoding: "utf8", ...(options.cwd ? { cwd: options.cwd } : {}) },
+      { timeout: scaled(options.timeoutMs ?? 30_000), killSignal: "SIGKILL", maxBuffer: 16 << 20, encoding: "utf8", ...(options.cwd ? { cwd: options.cwd } : {}) },
       (error, stdout, stderr) => {
         if (!error) return resolve({ code: 0, stdout, stderr });
         const errno = (error as NodeJS.ErrnoException).code;

@@ -55,6 +55,20 @@ export interface RunReport {
   readonly vantage?: string;
   /** Set when the engine died or stopped answering mid-run: the one line that says so. The run stopped there. */
   readonly engineLost?: string;
+  /** Set when the run ran in docknet's kernel VM (--kernel-vm): which kernel, how it was run. */
+  readonly kernelVm?: KernelVmFacts;
+  /** DOCKNET_TIME_SCALE when it was above 1: every wait and timeout of the run was multiplied by it. */
+  readonly timeScale?: number;
+}
+
+export interface KernelVmFacts {
+  /** The Debian package: "linux-image-6.1.0-57-amd64 6.1.192-3". */
+  readonly kernelPackage: string;
+  /** `uname -r` in the VM. */
+  readonly release: string;
+  readonly accelerator: "kvm" | "tcg";
+  /** From QEMU's start to the run's start in the VM. */
+  readonly bootMs: number;
 }
 
 export function summarize(results: readonly ScenarioResult[], durationMs: number): RunSummary {

@@ -7,6 +7,7 @@ import { inPool } from "./work-pool.js";
 import { join } from "node:path";
 import { collectFailureBundle } from "./lab/failure-bundle.js";
 import { runsOnCluster, scenarioContext, ScenarioSkipped, type Scenario, type VersionKey } from "./scenario.js";
+import { scaled } from "./time-scale.js";
 
 export type RunEvent =
   | { readonly type: "started"; readonly scenario: Scenario; readonly attempt: number }
@@ -131,7 +132,7 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   const startedAt = new Date();
   try {
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ScenarioTimeout(`timed out after ${options.timeoutMs / 1000}s`)), options.timeoutMs);
+      timer = setTimeout(() => reject(new ScenarioTimeout(`timed out after ${scaled(options.timeoutMs) / 1000}s`)), scaled(options.timeoutMs));
     });
     // Cancelled at once when the run is interrupted: the body is abandoned, its teardown below still runs.
     const interrupted = new Promise<never>((_, reject) => {

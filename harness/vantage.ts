@@ -9,7 +9,7 @@ import { isProcessAlive } from "./host-command.js";
 
 /** Set in a command run through the helper: the pid of the user's process (the host's process table is the helper's). */
 export const PARENT_PID_ENV = "DOCKNET_PARENT_PID";
-/** Set in a command run through the helper: how it got there, for the run header and the report. */
+/** Set in a command run through the helper or in docknet's kernel VM: how it got there, for the run header and the report. */
 export const VANTAGE_ENV = "DOCKNET_VANTAGE";
 /** Set in a command run through the helper: the owner label of the user's process, whose helper `clean` leaves alone. */
 export const HELPER_OWNER_ENV = "DOCKNET_HELPER_OWNER";
@@ -21,7 +21,8 @@ export function runsThroughHelper(): boolean {
 
 /** The vantage in words, for the run header and reports; `without` says why there is none when docknet is not root. */
 export function vantageDescription(without?: string): string {
-  if (runsThroughHelper()) return process.env[VANTAGE_ENV] ?? "through a privileged helper container on the engine";
+  if (process.env[VANTAGE_ENV]) return process.env[VANTAGE_ENV];
+  if (runsThroughHelper()) return "through a privileged helper container on the engine";
   if (process.getuid?.() === 0) return "as root on this machine";
   return `none: ${without ?? "docknet is not root"}`;
 }

@@ -41,6 +41,9 @@ function engineProperties(report: RunReport): Array<[string, string]> {
     // What the kernel lacks, by feature: the facts behind "kernel has no CONFIG_…" skips.
     ...Object.entries(engine.kernelMissing ?? {}).map(([feature, missing]): [string, string] => [`kernel.${feature}`, missing.length ? `missing ${missing.join(",")}` : "yes"]),
     ...(engine.cluster ? [["multi-host", engine.cluster.description], ["multi-host.nodes", String(engine.cluster.nodes)]] as Array<[string, string]> : []),
+    ...(report.vantage ? [["vantage", report.vantage]] as Array<[string, string]> : []),
+    ...(report.kernelVm ? [["kernel-vm", `${report.kernelVm.kernelPackage} (${report.kernelVm.release}), QEMU ${report.kernelVm.accelerator}`]] as Array<[string, string]> : []),
+    ...(report.timeScale ? [["time-scale", String(report.timeScale)]] as Array<[string, string]> : []),
   ];
 }
 

@@ -21,6 +21,13 @@ export async function engineFetchAction(specs: string[], flags: { archive?: stri
   }
 }
 
+/** docknet engine kernel: the VM's stock kernel into the cache. */
+export async function engineKernelAction(flags: { archive?: string }): Promise<void> {
+  const { fetchKernel } = await import("../kernel-vm/kernel-fetch.js");
+  const kernel = await fetchKernel({ ...(flags.archive ? { archive: flags.archive } : {}), onProgress: (line) => process.stderr.write(`kernel: ${line}\n`) });
+  process.stderr.write(`kernel: ${kernel.package} (${kernel.release}) in the cache: ${kernel.dir}\n`);
+}
+
 /** docknet engine info: what docknet detects of an engine. */
 export async function engineInfoAction(flags: { engine: EngineChoice; json?: boolean }): Promise<void> {
   const engine = await selectEngine(flags.engine);

@@ -10,6 +10,7 @@ import { ExitCode, UsageError } from "../exit-codes.js";
 import { isLabFault, type LabFault } from "../lab/faults.js";
 import { matrixFailed, runMatrix } from "../matrix.js";
 import { runFailed, type RunReport } from "../results.js";
+import { timeScale } from "../time-scale.js";
 import { vantageDescription } from "../vantage.js";
 import { helperRoute, runAsRootThroughEngine } from "./root-helper.js";
 import { PINNED_PROBE_IMAGE } from "../lab/probe-image.js";
@@ -56,6 +57,8 @@ export interface RunFlags {
   pullProbe?: string | true;
   /** --rerun-failed REPORT: the scenarios that did not pass in an earlier run's JSON or JUnit. */
   rerunFailed?: string;
+  /** --kernel-vm: the run goes into a VM with a stock distribution kernel. */
+  kernelVm?: boolean;
   /** --run-timeout: the whole run's limit, in milliseconds. */
   runTimeout?: number;
   /** false with --no-helper: never run through a privileged helper container when not root. */
@@ -157,6 +160,7 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
     return ExitCode.ok;
   }
   if (flags.json === "-" && flags.markdown === "-") throw new UsageError("--json - and --markdown - both want stdout: give one of them a file");
+  if (flags.kernelVm) return kernelVmAction(words, flags);
   if (flags.matrix) return matrixAction(words, flags, flags.matrix);
   const scenarios = forDriver(await chosenScenarios(words, flags), flags.driver);
   const { explainFailures, openSession, runConformance } = await import("../session.js");
@@ -209,7 +213,7 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
       ...(flags.keepOnFailure ? { keepOnFailure: resolve(flags.keepOnFailure) } : {}),
     });
     const explained = abort.signal.aborted || outcome.engineLost ? outcome : await explainFailures(outcome, session.engine.dockerHost).catch(() => outcome);
-    const report = { ...explained, vantage };
+    const report = { ...explained, vantage, ...(timeScale() > 1 ? { timeScale: timeScale() } : {}) };
     reporter.finish(report);
     // An interrupted run keeps its verdicts: the finished ones, and the rest marked interrupted.
     writeRunReports(flags, report);
@@ -224,6 +228,38 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
   }
 }
 
+
+/**
+ * --kernel-vm: checked here (bad input is exit 2 before a VM boots), run in
+ * the VM on a private engine there, reported here.
+ */
+async function kernelVmAction(words: string[], flags: RunFlags): Promise<number> {
+  const refused = [
+    flags.engine === "current" && "--engine current (the VM has an engine of its own)",
+    flags.matrix && "--matrix",
+    flags.nodes && "--nodes (the VM reaches no other machine)",
+    flags.macvlanParent && "--macvlan-parent (the VM has only the links docknet makes)",
+    flags.keepOnFailure && "--keep-on-failure (the VM's files go with it)",
+    flags.probeImage && "--probe-image (the VM's engine has no images but the probe it builds)",
+    flags.pullProbe && "--pull-probe (the VM has no network)",
+  ].filter(Boolean);
+  if (refused.length) throw new UsageError(`--kernel-vm cannot be combined with ${refused.join(", ")}`);
+  if (forDriver(await chosenScenarios(words, flags), flags.driver).length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
+  if (flags.engineVersion) parseEngineSpec(flags.engineVersion);
+  const { runInKernelVmAction } = await import("./kernel-vm-run.js");
+  return runInKernelVmAction({
+    runArgs: [
+      ...matrixRunArgs(words, flags).map((arg, i, all) => (all[i - 1] === "--daemon-config" ? resolve(arg) : arg)),
+      ...(flags.engineVersion ? ["--engine-version", flags.engineVersion] : []),
+      ...(flags.lab ? ["--lab", flags.lab] : []),
+      ...(flags.managers ? ["--managers", String(flags.managers)] : []),
+      ...(flags.driver ? ["--driver", flags.driver] : []),
+      ...(flags.fault ? ["--fault", ...flags.fault] : []),
+    ],
+    ...(flags.runTimeout ? { runTimeoutMs: flags.runTimeout } : {}),
+    writeReports: (report) => writeRunReports(flags, report),
+  });
+}
 
 /** The `docknet run` arguments of a run handed to the helper: the selection and settings, the report on stdout. */
 function helperRunArgs(words: string[], flags: RunFlags): string[] {

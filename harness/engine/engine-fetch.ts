@@ -4,11 +4,10 @@ import { join } from "node:path";
 import { EngineUnavailable, UsageError } from "../exit-codes.js";
 import { findProgram, runCommand } from "../host-command.js";
 import { cachedEngines, engineCacheDir, findEngine, integrityProblem, newestFirst, parseDockerdVersion, sha256File, systemEngine, versionMatches, type CachedEngineRecord, type EngineBinaries } from "./engine-binaries.js";
+import { aptOptions, DEBIAN_ARCHIVE, downloadPackage, parseMadison, readPackageLists } from "./debian-archive.js";
 import { withFetchLock } from "./fetch-lock.js";
 import { startPrivateEngine } from "./private-engine.js";
 
-export const DEBIAN_ARCHIVE = "http://deb.debian.org/debian";
-const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 /** The suites searched for a version, newest first. */
 export const ENGINE_SUITES = ["sid", "forky", "trixie", "bookworm"] as const;
 const SUITE_ALIASES: Record<string, string> = { unstable: "sid", testing: "forky", stable: "trixie", oldstable: "bookworm" };
@@ -37,33 +36,6 @@ export function parseEngineSpec(spec: string): { suite: string } | { version: st
   throw new UsageError(`"${spec}" is neither a Debian suite (${[...ENGINE_SUITES, ...Object.keys(SUITE_ALIASES)].join(", ")}) nor an engine version such as 26 or 28.5`);
 }
 
-/** apt-get and apt-cache against a private sources list and state: the system's apt is never touched. */
-function aptOptions(dir: string): string[] {
-  return [
-    "-o", `Dir::Etc::SourceList=${join(dir, "sources.list")}`,
-    "-o", "Dir::Etc::SourceParts=/dev/null",
-    "-o", `Dir::State::Lists=${join(dir, "lists")}`,
-    "-o", `Dir::Cache=${join(dir, "cache")}`,
-    "-o", "Debug::NoLocking=1",
-    "-o", "APT::Sandbox::User=root",
-  ];
-}
-
-function sourcesList(archive: string, suites: readonly string[]): string {
-  // A mirror of Debian's archive is checked with Debian's keys; a local test archive (file:) is trusted as is.
-  const option = archive.startsWith("file:") ? "[trusted=yes]" : `[signed-by=${DEBIAN_KEYRING}]`;
-  return suites.map((suite) => `deb ${option} ${archive} ${suite} main\n`).join("");
-}
-
-/** `apt-cache madison docker.io` lines: "docker.io | 28.5.2+dfsg4-5 | http://… sid/main amd64 Packages". */
-export function parseMadison(text: string): Array<{ version: string; suite: string }> {
-  return text
-    .split("\n")
-    .map((line) => line.split("|").map((f) => f.trim()))
-    .filter((f) => f.length >= 3 && f[0] === "docker.io")
-    .map((f) => ({ version: f[1]!, suite: /\s(\w+)\/main\b/.exec(f[2]!)?.[1] ?? "?" }));
-}
-
 /** The Debian package version ("28.5.2+dfsg4-5") as dockerd will report it ("28.5.2+dfsg4"), for matching. */
 const upstream = (debianVersion: string) => debianVersion.replace(/^\d+:/, "").replace(/-[^-]*$/, "");
 
@@ -90,17 +62,10 @@ export async function fetchEngine(spec: string, options: FetchOptions = {}): Pro
     // Under the lock no other fetch runs: a work directory left here belongs to a fetch that was killed.
     for (const entry of readdirSync(cacheDir)) if (entry.startsWith(".fetch-")) rmSync(join(cacheDir, entry), { recursive: true, force: true });
     const work = join(cacheDir, `.fetch-${randomBytes(4).toString("hex")}`);
-    mkdirSync(join(work, "lists", "partial"), { recursive: true });
-    mkdirSync(join(work, "cache", "archives", "partial"), { recursive: true });
     try {
       const suites = "suite" in wanted ? [wanted.suite] : [...ENGINE_SUITES];
-      writeFileSync(join(work, "sources.list"), sourcesList(archive, suites));
       say(`reading the docker.io package lists of ${suites.join(", ")} from ${archive}...`);
-      const update = await runCommand("apt-get", [...aptOptions(work), "--error-on=any", "update"], { timeoutMs: 300_000 });
-      if (update.code !== 0) {
-        const why = (update.stderr || update.stdout).split("\n").filter((l) => /^(E|W|Err):/.test(l)).slice(0, 2).join(" ").trim();
-        throw new EngineUnavailable(`cannot read Debian's archive at ${archive}: ${why || `apt-get update exited ${update.code}`}`);
-      }
+      await readPackageLists(work, archive, suites);
       const madison = parseMadison((await runCommand("apt-cache", [...aptOptions(work), "madison", "docker.io"])).stdout);
       const candidates = madison.filter((c) => ("suite" in wanted ? c.suite === wanted.suite : versionMatches(wanted.version, upstream(c.version))));
       const chosen = candidates.sort(newestFirst)[0];
@@ -114,11 +79,9 @@ export async function fetchEngine(spec: string, options: FetchOptions = {}): Pro
       if (existing?.corrupt) say(`cached ${existing.version} is unusable (${existing.corrupt}): fetching it again`);
 
       say(`downloading docker.io ${chosen.version} (${chosen.suite})...`);
-      const download = await runCommand("apt-get", [...aptOptions(work), "download", `docker.io=${chosen.version}`], { cwd: work, timeoutMs: 600_000 });
-      const deb = readdirSync(work).find((f) => f.endsWith(".deb"));
-      if (download.code !== 0 || !deb) throw new EngineUnavailable(`downloading docker.io ${chosen.version} failed: ${download.stderr.trim().split("\n").at(-1) ?? ""}`);
+      const deb = await downloadPackage(work, "docker.io", chosen.version);
       const root = join(work, "root");
-      const extract = await runCommand("dpkg-deb", ["-x", join(work, deb), root], { timeoutMs: 120_000 });
+      const extract = await runCommand("dpkg-deb", ["-x", deb, root], { timeoutMs: 120_000 });
       if (extract.code !== 0) throw new EngineUnavailable(`${deb} does not unpack: ${extract.stderr.trim()}`);
 
       const staged = join(work, "engine");

@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import type { Observation } from "../evidence.js";
+import { scaled } from "../time-scale.js";
 import {
   listeningPorts,
   parseConnect,
@@ -84,7 +85,7 @@ export class Probe {
 
   /** Runs a command inside the probe, always under a hard timeout. */
   async exec(command: string[], timeoutSeconds = 10): Promise<ExecOutcome> {
-    const result = await this.container.exec(["timeout", "-s", "KILL", String(timeoutSeconds), ...command]);
+    const result = await this.container.exec(["timeout", "-s", "KILL", String(Math.ceil(scaled(timeoutSeconds * 1000) / 1000)), ...command]);
     return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr, how: `${this.runsAs} ${command.join(" ")}` };
   }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { stateRoot } from "../../harness/engine/private-engine.js";
 import { listNamespaces } from "../../harness/engine/netns.js";
 
-/** Everything of docknet's that could outlive a run on this machine: namespaces, engine directories, daemons. */
+/** Everything of docknet's that could outlive a run on this machine: namespaces, engine and VM directories, daemons, VMs. */
 export function docknetLeftovers(): string[] {
   const found: string[] = [];
   const namespaces = listNamespaces().filter((n) => n.startsWith("docknet-"));
@@ -15,9 +15,11 @@ export function docknetLeftovers(): string[] {
   if (existsSync(outside)) found.push(...readdirSync(outside).map((o) => `outside host directory ${join(outside, o)}`));
   const labs = join(stateRoot(), "labs");
   if (existsSync(labs)) found.push(...readdirSync(labs).map((l) => `lab directory ${join(labs, l)}`));
+  const vms = join(stateRoot(), "vms");
+  if (existsSync(vms)) found.push(...readdirSync(vms).map((v) => `kernel VM directory ${join(vms, v)}`));
   const processes = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
     .split("\n")
-    .filter((line) => line.includes(join(stateRoot(), "engines")) && !line.includes("ps -eo"));
+    .filter((line) => (line.includes(join(stateRoot(), "engines")) || line.includes("-name docknet-vm-")) && !line.includes("ps -eo"));
   found.push(...processes.map((p) => `process ${p.trim()}`));
   return found;
 }

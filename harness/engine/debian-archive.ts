@@ -1,0 +1,62 @@
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EngineUnavailable } from "../exit-codes.js";
+import { runCommand } from "../host-command.js";
+
+/**
+ * Debian's archive, read with a private apt: its own sources list, lists and
+ * cache under a work directory, so the system's apt is never touched. Engine
+ * and kernel fetches both download packages this way.
+ */
+export const DEBIAN_ARCHIVE = "http://deb.debian.org/debian";
+const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
+/** apt-get and apt-cache against a private sources list and state: the system's apt is never touched. */
+export function aptOptions(dir: string): string[] {
+  return [
+    "-o", `Dir::Etc::SourceList=${join(dir, "sources.list")}`,
+    "-o", "Dir::Etc::SourceParts=/dev/null",
+    "-o", `Dir::State::Lists=${join(dir, "lists")}`,
+    "-o", `Dir::Cache=${join(dir, "cache")}`,
+    "-o", "Debug::NoLocking=1",
+    "-o", "APT::Sandbox::User=root",
+  ];
+}
+
+export function sourcesList(archive: string, suites: readonly string[]): string {
+  // A mirror of Debian's archive is checked with Debian's keys; a local test archive (file:) is trusted as is.
+  const option = archive.startsWith("file:") ? "[trusted=yes]" : `[signed-by=${DEBIAN_KEYRING}]`;
+  return suites.map((suite) => `deb ${option} ${archive} ${suite} main\n`).join("");
+}
+
+/** `apt-cache madison PACKAGE` lines: "docker.io | 28.5.2+dfsg4-5 | http://… sid/main amd64 Packages". */
+export function parseMadison(text: string, name = "docker.io"): Array<{ version: string; suite: string }> {
+  return text
+    .split("\n")
+    .map((line) => line.split("|").map((f) => f.trim()))
+    .filter((f) => f.length >= 3 && f[0] === name)
+    .map((f) => ({ version: f[1]!, suite: /\s(\w+)\/main\b/.exec(f[2]!)?.[1] ?? "?" }));
+}
+
+/**
+ * Makes WORK a private apt for SUITES of ARCHIVE and reads their package
+ * lists; a failure is one line naming the archive (exit 3 in the CLI).
+ */
+export async function readPackageLists(work: string, archive: string, suites: readonly string[]): Promise<void> {
+  mkdirSync(join(work, "lists", "partial"), { recursive: true });
+  mkdirSync(join(work, "cache", "archives", "partial"), { recursive: true });
+  writeFileSync(join(work, "sources.list"), sourcesList(archive, suites));
+  const update = await runCommand("apt-get", [...aptOptions(work), "--error-on=any", "update"], { timeoutMs: 300_000 });
+  if (update.code !== 0) {
+    const why = (update.stderr || update.stdout).split("\n").filter((l) => /^(E|W|Err):/.test(l)).slice(0, 2).join(" ").trim();
+    throw new EngineUnavailable(`cannot read Debian's archive at ${archive}: ${why || `apt-get update exited ${update.code}`}`);
+  }
+}
+
+/** Downloads PACKAGE=VERSION into WORK; the .deb's path. */
+export async function downloadPackage(work: string, name: string, version: string): Promise<string> {
+  const download = await runCommand("apt-get", [...aptOptions(work), "download", `${name}=${version}`], { cwd: work, timeoutMs: 600_000 });
+  const deb = readdirSync(work).find((f) => f.startsWith(`${name}_`) && f.endsWith(".deb"));
+  if (download.code !== 0 || !deb) throw new EngineUnavailable(`downloading ${name} ${version} failed: ${download.stderr.trim().split("\n").at(-1) ?? ""}`);
+  return join(work, deb);
+}

@@ -1,0 +1,146 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { arch, homedir } from "node:os";
+import { join } from "node:path";
+import { sha256File } from "../engine/engine-binaries.js";
+import { aptOptions, DEBIAN_ARCHIVE, downloadPackage, parseMadison, readPackageLists } from "../engine/debian-archive.js";
+import { withFetchLock } from "../engine/fetch-lock.js";
+import { EngineUnavailable } from "../exit-codes.js";
+import { findProgram, runCommand } from "../host-command.js";
+import { findStaticBusybox } from "../static-busybox.js";
+
+/**
+ * A stock Debian kernel for docknet's VM: the kernel users' distributions
+ * ship, with ipvlan, 802.1Q, dummy, IPVS and ESP as loadable modules (this
+ * machine's own kernel may lack them). Fetched once from Debian's archive
+ * into the cache, like engines, and checked by sha256 on every use.
+ */
+export const KERNEL_SUITE = "bookworm";
+/** Debian's metapackage for the suite's current stock kernel. */
+const KERNEL_METAPACKAGE = "linux-image-amd64";
+/** What of the modules tree is kept: networking, crypto, file systems, virtio; not sound or hardware drivers. */
+const KEPT_MODULES = ["arch", "crypto", "lib", "mm", "block", "net", "fs", "virt", "drivers/net", "drivers/virtio", "drivers/block", "drivers/char"];
+
+export interface KernelRecord {
+  /** `uname -r` inside the VM: "6.1.0-57-amd64". */
+  readonly release: string;
+  /** The Debian package and its version: "linux-image-6.1.0-57-amd64 6.1.192-3". */
+  readonly package: string;
+  readonly suite: string;
+  readonly archive: string;
+  readonly fetchedAt: string;
+  readonly sha256: { readonly vmlinuz: string; readonly config: string };
+}
+
+export interface CachedKernel extends KernelRecord {
+  readonly dir: string;
+  readonly vmlinuz: string;
+  readonly config: string;
+  /** lib/modules/<release>: bound into the VM at /lib/modules/<release>. */
+  readonly modules: string;
+}
+
+export function kernelCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const root = env.DOCKNET_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "docknet");
+  return join(root, "kernel");
+}
+
+function cachedKernelAt(dir: string): CachedKernel | { problem: string } {
+  let record: KernelRecord;
+  try {
+    record = JSON.parse(readFileSync(join(dir, "kernel.json"), "utf8")) as KernelRecord;
+  } catch {
+    return { problem: `${join(dir, "kernel.json")} is missing or unreadable` };
+  }
+  const kernel: CachedKernel = {
+    ...record,
+    dir,
+    vmlinuz: join(dir, "vmlinuz"),
+    config: join(dir, "config"),
+    modules: join(dir, "lib", "modules", record.release),
+  };
+  for (const file of ["vmlinuz", "config"] as const) {
+    if (!existsSync(kernel[file])) return { problem: `${kernel[file]} is missing` };
+    if (sha256File(kernel[file]) !== record.sha256[file]) return { problem: `${kernel[file]} changed since it was fetched` };
+  }
+  if (!existsSync(join(kernel.modules, "modules.dep"))) return { problem: `${kernel.modules}/modules.dep is missing` };
+  return kernel;
+}
+
+/** The newest intact kernel in the cache, if any. */
+export function cachedKernel(cacheDir = kernelCacheDir()): CachedKernel | undefined {
+  if (!existsSync(cacheDir)) return undefined;
+  const found = readdirSync(cacheDir)
+    .filter((entry) => !entry.startsWith("."))
+    .map((entry) => cachedKernelAt(join(cacheDir, entry)))
+    .filter((k): k is CachedKernel => !("problem" in k));
+  return found.sort((a, b) => b.release.localeCompare(a.release, undefined, { numeric: true }))[0];
+}
+
+/**
+ * The stock kernel of Debian's KERNEL_SUITE in the cache: found there, or
+ * downloaded now (a private apt, as for engines), its modules pruned to what
+ * networking needs and indexed (busybox depmod). Nothing half-made is ever
+ * left in the cache.
+ */
+export async function fetchKernel(options: { archive?: string; cacheDir?: string; onProgress?: (line: string) => void } = {}): Promise<CachedKernel> {
+  if (arch() !== "x64") throw new EngineUnavailable(`the kernel VM runs amd64 kernels under qemu-system-x86_64; this machine is ${arch()}`);
+  const cacheDir = options.cacheDir ?? kernelCacheDir();
+  const have = cachedKernel(cacheDir);
+  if (have) return have;
+  const say = options.onProgress ?? (() => {});
+  const archive = options.archive ?? process.env.DOCKNET_DEBIAN_ARCHIVE ?? DEBIAN_ARCHIVE;
+  for (const tool of ["apt-get", "apt-cache", "dpkg-deb"]) {
+    if (!(await findProgram(tool))) throw new EngineUnavailable(`${tool} is not installed: fetching the VM's kernel needs Debian's apt and dpkg`);
+  }
+  mkdirSync(cacheDir, { recursive: true });
+  return withFetchLock(cacheDir, (pid) => say(`waiting for another kernel fetch${pid ? ` (pid ${pid})` : ""}...`), async () => {
+    const again = cachedKernel(cacheDir);
+    if (again) return again;
+    for (const entry of readdirSync(cacheDir)) if (entry.startsWith(".fetch-")) rmSync(join(cacheDir, entry), { recursive: true, force: true });
+    const work = join(cacheDir, `.fetch-${randomBytes(4).toString("hex")}`);
+    try {
+      say(`reading ${KERNEL_SUITE}'s package lists from ${archive}...`);
+      await readPackageLists(work, archive, [KERNEL_SUITE]);
+      const depends = await runCommand("apt-cache", [...aptOptions(work), "depends", KERNEL_METAPACKAGE]);
+      const name = /Depends:\s*(linux-image-\S+-amd64)/.exec(depends.stdout)?.[1];
+      if (!name) throw new EngineUnavailable(`${KERNEL_METAPACKAGE} in ${archive} (${KERNEL_SUITE}) names no kernel package`);
+      const version = parseMadison((await runCommand("apt-cache", [...aptOptions(work), "madison", name])).stdout, name)[0]?.version;
+      if (!version) throw new EngineUnavailable(`${name} is not in ${archive} (${KERNEL_SUITE})`);
+      say(`downloading ${name} ${version} (${KERNEL_SUITE})...`);
+      const deb = await downloadPackage(work, name, version);
+      const root = join(work, "root");
+      const extract = await runCommand("dpkg-deb", ["-x", deb, root], { timeoutMs: 300_000 });
+      if (extract.code !== 0) throw new EngineUnavailable(`${deb} does not unpack: ${extract.stderr.trim()}`);
+      const release = name.replace(/^linux-image-/, "");
+      const staged = join(work, "kernel");
+      const modules = join(staged, "lib", "modules", release);
+      mkdirSync(join(modules, "kernel", "drivers"), { recursive: true });
+      renameSync(join(root, "boot", `vmlinuz-${release}`), join(staged, "vmlinuz"));
+      renameSync(join(root, "boot", `config-${release}`), join(staged, "config"));
+      const extracted = join(root, "lib", "modules", release);
+      for (const file of readdirSync(extracted)) if (file.startsWith("modules.") && !file.endsWith(".bin")) renameSync(join(extracted, file), join(modules, file));
+      for (const part of KEPT_MODULES) if (existsSync(join(extracted, "kernel", part))) renameSync(join(extracted, "kernel", part), join(modules, "kernel", part));
+      say(`indexing the modules of ${release}...`);
+      const busybox = findStaticBusybox();
+      const depmod = await runCommand(busybox, ["depmod", "-b", staged, release], { timeoutMs: 120_000 });
+      if (depmod.code !== 0) throw new EngineUnavailable(`busybox depmod failed for ${release}: ${depmod.stderr.trim()}`);
+      const record: KernelRecord = {
+        release,
+        package: `${name} ${version}`,
+        suite: KERNEL_SUITE,
+        archive,
+        fetchedAt: new Date().toISOString(),
+        sha256: { vmlinuz: sha256File(join(staged, "vmlinuz")), config: sha256File(join(staged, "config")) },
+      };
+      writeFileSync(join(staged, "kernel.json"), `${JSON.stringify(record, null, 2)}\n`);
+      rmSync(join(cacheDir, release), { recursive: true, force: true });
+      renameSync(staged, join(cacheDir, release));
+      const cached = cachedKernelAt(join(cacheDir, release));
+      if ("problem" in cached) throw new EngineUnavailable(`the cached kernel failed its own check: ${cached.problem}`);
+      return cached;
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,0 +1,110 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { findProgram } from "../../harness/host-command.js";
+import { waitFor } from "../../harness/polling.js";
+import { cachedKernel } from "../../harness/kernel-vm/kernel-fetch.js";
+import { tempDir } from "../temp-dir.js";
+import { junit10Errors } from "../junit-10.js";
+import { docknetLeftovers } from "./leftovers.js";
+import { docknet } from "./run-cli.js";
+
+interface Report {
+  vantage?: string;
+  kernelVm?: { kernelPackage: string; release: string; accelerator: string; bootMs: number };
+  timeScale?: number;
+  engine: { kernel: string };
+  results: { id: string; status: string; reason?: string; evidence: { ok: boolean; observed: string }[] }[];
+}
+
+/** The scenarios this machine's kernel cannot run (no ipvlan, 802.1Q, dummy): the VM's stock kernel can. */
+const KERNEL_GATED = ["IV-01", "IV-02", "IV-03", "IV-04", "IV-05", "MV-01", "MV-03"];
+/** Each one's broken setup (broken-by.ts), grouped by fault: one VM per fault. */
+const FAULTS: Record<string, string[]> = {
+  "network-options-ignored": ["IV-01", "IV-04", "MV-01"],
+  "user-network-is-default-bridge": ["IV-02", "MV-03"],
+  "macvlan-parent-wrong": ["IV-03", "IV-05"],
+};
+
+const kernel = cachedKernel();
+const unavailable = !kernel ? "no cached kernel (docknet engine kernel)" : !(await findProgram("qemu-system-x86_64")) ? "no qemu-system-x86_64" : undefined;
+
+const statuses = (report: Report) => Object.fromEntries(report.results.map((r) => [r.id, r.status]));
+
+describe.skipIf(unavailable !== undefined)(`docknet run --kernel-vm (${unavailable ?? kernel?.release})`, () => {
+  test("the ipvlan, 802.1Q and dummy scenarios pass on Debian's stock kernel; the report names that kernel; nothing is left", async () => {
+    const dir = tempDir("vm");
+    const out = await docknet(["run", "--kernel-vm", ...KERNEL_GATED, "--json", join(dir, "run.json"), "--junit", join(dir, "junit.xml")]);
+    const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as Report;
+    expect(statuses(report), out.stderr).toEqual(Object.fromEntries(KERNEL_GATED.map((id) => [id, "passed"])));
+    expect(out.code).toBe(0);
+    // Which kernel it ran on, in every place a reader looks: the header, the JSON, the JUnit.
+    expect(report.kernelVm).toMatchObject({ release: kernel!.release, kernelPackage: kernel!.package });
+    expect(report.engine.kernel).toBe(kernel!.release);
+    expect(report.vantage).toMatch(/^as root in docknet's kernel VM \(Debian linux-image-/);
+    expect(out.stderr).toMatch(new RegExp(`booting a VM with Debian's stock kernel ${kernel!.release.replace(/\./g, "\\.")}`));
+    const junit = readFileSync(join(dir, "junit.xml"), "utf8");
+    expect(junit).toContain(`<property name="kernel-vm" value="${kernel!.package} (${kernel!.release})`);
+    expect(junit10Errors(junit)).toEqual([]);
+    // Boot noise stays out of the user's view; the VM and its files are gone.
+    expect(out.stderr).not.toMatch(/Powering off|reboot: Power down/);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test.each(Object.entries(FAULTS))("with the lab fault %s, its scenarios fail there, with evidence", async (fault, ids) => {
+    const dir = tempDir("vm");
+    const out = await docknet(["run", "--kernel-vm", ...ids, "--fault", fault, "--json", join(dir, "run.json")]);
+    expect(out.code, out.stderr).toBe(1);
+    const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as Report;
+    expect(statuses(report)).toEqual(Object.fromEntries(ids.map((id) => [id, "failed"])));
+    for (const result of report.results) expect(result.evidence.some((e) => !e.ok), result.id).toBe(true);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("Ctrl-C stops the run in the VM at once: it still reports every verdict, exits 130, and leaves nothing", async () => {
+    const dir = tempDir("vm");
+    let sent = false;
+    const out = await docknet(["run", "--kernel-vm", ...KERNEL_GATED, "--json", join(dir, "run.json")], {
+      onStderr: (text, child) => {
+        if (!sent && /^(PASS|FAIL) /m.test(text)) {
+          sent = true;
+          child.kill("SIGINT");
+        }
+      },
+    });
+    expect(out.code, out.stderr).toBe(130);
+    const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as Report;
+    expect(report.results.map((r) => r.id).sort()).toEqual([...KERNEL_GATED].sort());
+    expect(report.results.some((r) => r.status === "passed")).toBe(true);
+    expect(report.results.filter((r) => r.status === "skipped").every((r) => /interrupted by SIGINT/.test(r.reason ?? ""))).toBe(true);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("kill -9 leaves a VM that stops itself once it sees its docknet gone, and docknet clean removes what is left", async () => {
+    let killed = false;
+    const out = await docknet(["run", "--kernel-vm", "IV-02"], {
+      onStderr: (text, child) => {
+        if (!killed && /preparing the engine/.test(text)) {
+          killed = true;
+          child.kill("SIGKILL");
+        }
+      },
+    });
+    expect(out.signal).toBe("SIGKILL");
+    // The VM watches for its docknet through this machine's /proc: it stops its run and powers off.
+    const vmRunning = () => docknetLeftovers().some((l) => /-name docknet-vm-/.test(l));
+    expect(vmRunning()).toBe(true);
+    expect(await waitFor(async () => !vmRunning(), 180_000, 1000)).toBe(true);
+    expect(docknetLeftovers().filter((l) => /kernel VM directory/.test(l))).toHaveLength(1);
+    const clean = await docknet(["clean"]);
+    expect(clean.stderr).toMatch(/kernel VMs stopped: 1/);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("bad input is refused before a VM boots", async () => {
+    const out = await docknet(["run", "--kernel-vm", "--engine", "current", "IV-01"]);
+    expect(out.code).toBe(2);
+    expect(out.stderr.trim()).toBe("docknet: --kernel-vm cannot be combined with --engine current (the VM has an engine of its own)");
+    expect((await docknet(["run", "--kernel-vm", "NOPE-99"])).code).toBe(2);
+  });
+});
