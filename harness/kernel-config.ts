@@ -24,6 +24,29 @@ export const KERNEL_TIERS = {
 
 export type KernelTier = keyof typeof KERNEL_TIERS;
 
+/** The module of an option set to m, where its name is not the option's own in lower case. */
+const MODULE_NAMES: Record<string, string> = {
+  CONFIG_BRIDGE_NETFILTER: "br_netfilter",
+  CONFIG_IP_NF_FILTER: "iptable_filter",
+  CONFIG_IP_NF_MANGLE: "iptable_mangle",
+  CONFIG_IP_NF_NAT: "iptable_nat",
+  CONFIG_IP_NF_RAW: "iptable_raw",
+  CONFIG_IP_NF_TARGET_MASQUERADE: "ipt_MASQUERADE",
+  CONFIG_NETFILTER_XT_MATCH_ADDRTYPE: "xt_addrtype",
+  CONFIG_NETFILTER_XT_MATCH_CONNTRACK: "xt_conntrack",
+  CONFIG_NETFILTER_XT_MARK: "xt_mark",
+  CONFIG_NETFILTER_XT_MATCH_IPVS: "xt_ipvs",
+  CONFIG_INET_ESP: "esp4",
+  CONFIG_CRYPTO_GCM: "gcm",
+  CONFIG_CRYPTO_SEQIV: "seqiv",
+  CONFIG_CRYPTO_GHASH: "ghash_generic",
+  CONFIG_VLAN_8021Q: "8021q",
+};
+
+export function moduleOf(option: string): string {
+  return MODULE_NAMES[option] ?? option.replace(/^CONFIG_/, "").toLowerCase();
+}
+
 /** Options set to y or m in a kernel config text. */
 export function parseKernelConfig(text: string): ReadonlyMap<string, "y" | "m"> {
   const options = new Map<string, "y" | "m">();

@@ -121,7 +121,7 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   const versionKeys: VersionKey[] = [];
   const keys = () => (versionKeys.length ? { versionKeys } : {});
   const scopeId = attempt > 1 ? `${scenario.id}-${attempt}` : scenario.id;
-  const scope = options.lab.scope(scopeId);
+  const scope = options.lab.scope(scopeId, scenario.id);
   const clusterScope = options.cluster && runsOnCluster(scenario) ? options.cluster.scope(scopeId) : undefined;
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { detectCapabilities, type Capabilities } from "./capabilities.js";
 import type { Engine, EngineChoice } from "./engine/engine.js";
 import { selectEngine } from "./engine/select-engine.js";
-import type { LabFault } from "./lab/faults.js";
+import type { FaultChoice, LabFault } from "./lab/faults.js";
 import { Lab } from "./lab/lab.js";
 import { VERSION } from "./version.js";
 import { ensureProbeImage } from "./lab/probe-image.js";
@@ -36,7 +36,7 @@ export interface SessionOptions {
   readonly probeImage?: string;
   /** --pull-probe: the busybox image docknet may pull for its probe when the host has no static busybox. */
   readonly pullProbe?: string;
-  readonly faults?: Iterable<LabFault>;
+  readonly faults?: Iterable<LabFault | FaultChoice>;
   readonly cluster?: ClusterChoice;
   /** The driver of the lab's user-defined networks (a third-party driver's conformance run). */
   readonly networkDriver?: string;
@@ -116,7 +116,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(options.networkDriver ? { networkDriver: options.networkDriver } : {}),
       ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
     });
-    const cluster = options.cluster ? await openCluster(options.cluster, multiHostLab, runId, options.faults) : undefined;
+    // A swarm's faults live in its nodes, for the whole run: only run-wide ones reach the cluster.
+    const runWide = [...(options.faults ?? [])].flatMap((f) => (typeof f === "string" ? [f] : f.scenario ? [] : [f.fault]));
+    const cluster = options.cluster ? await openCluster(options.cluster, multiHostLab, runId, runWide) : undefined;
     const detected = await detectCapabilities(
       lab.docker,
       {

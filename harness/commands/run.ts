@@ -7,7 +7,7 @@ import type { EngineChoice } from "../engine/engine.js";
 import { engineOfVersion, parseEngineSpec } from "../engine/engine-fetch.js";
 import { validateLabSize } from "../engine/multi-host-lab.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
-import { isLabFault, type LabFault } from "../lab/faults.js";
+import { parseFaultChoice, type FaultChoice } from "../lab/faults.js";
 import { matrixFailed, runMatrix } from "../matrix.js";
 import { runFailed, type RunReport } from "../results.js";
 import { timeScale } from "../time-scale.js";
@@ -87,9 +87,10 @@ function clusterChoice(flags: RunFlags): ClusterChoice | undefined {
   throw new UsageError(`--lab takes a number of hosts (2-9) or the id of a lab that is up (docknet lab status), not "${flags.lab}"`);
 }
 
-function labFault(name: string): LabFault {
-  if (!isLabFault(name)) throw new UsageError(`unknown fault "${name}"`);
-  return name;
+function labFault(text: string): FaultChoice {
+  const choice = parseFaultChoice(text);
+  if (!choice) throw new UsageError(`unknown fault "${text}" (NAME or SCENARIO=NAME)`);
+  return choice;
 }
 
 /** The `docknet run` arguments that carry a selection and its settings into each run of a matrix. */

@@ -12,6 +12,7 @@ import { pingEngine } from "./docker-host.js";
 import type { Engine } from "./engine.js";
 import { createNamespace, enterNetns, listNamespaces, removeNamespace } from "./netns.js";
 import { createOutsideHost, type OutsideHost } from "./outside-host.js";
+import { scaled } from "../time-scale.js";
 
 /** The static busybox for the outside host's server, or undefined (then there is no outside host). */
 function staticBusybox(): string | undefined {
@@ -251,7 +252,7 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
     // An exit docknet did not ask for, once the engine was up, is a death the run must name.
     if (ready && child.pid !== undefined && !expectedExits.has(child.pid)) noteDeath(state, child.pid, code, signal);
   });
-  const deadline = Date.now() + readyTimeoutMs;
+  const deadline = Date.now() + scaled(readyTimeoutMs);
   while ((await pingEngine(`unix://${socket}`, 1000)) !== undefined) {
     if (exited !== null || Date.now() > deadline) {
       const tail = readFileSync(join(dir, "dockerd.log"), "utf8").trim().split("\n").slice(-3).join(" | ");

@@ -37,3 +37,19 @@ export type LabFault = keyof typeof LAB_FAULTS;
 export function isLabFault(name: string): name is LabFault {
   return Object.hasOwn(LAB_FAULTS, name);
 }
+
+/**
+ * A fault as the (hidden) --fault option gives it: NAME for every scenario of
+ * the run, or ID=NAME for that scenario alone, so that one run can prove
+ * several scenarios each fail on their own broken setup (a slow VM boots once).
+ */
+export interface FaultChoice {
+  readonly fault: LabFault;
+  readonly scenario?: string;
+}
+
+export function parseFaultChoice(text: string): FaultChoice | undefined {
+  const [scenario, name] = text.includes("=") ? text.split("=", 2) : [undefined, text];
+  if (!name || !isLabFault(name)) return undefined;
+  return scenario ? { fault: name, scenario } : { fault: name };
+}

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
 import { derive, type Observation } from "../evidence.js";
-import type { LabFault } from "./faults.js";
+import type { FaultChoice, LabFault } from "./faults.js";
 import { createDeadEndLink, createOutsideLink, outsideHandle, startDnsStub, type DnsStub, removeOutsideLink, type OutsideHost, type OutsideLink } from "../engine/outside-host.js";
 import { Probe } from "./probe.js";
 import { endpointConfig, errorText } from "./docker-api.js";
@@ -90,7 +90,7 @@ const SUBNET_POOL = Array.from({ length: 256 }, (_, i) => `10.213.${i}.0/24`);
 export interface LabOptions {
   readonly runId: string;
   readonly image: string;
-  readonly faults?: Iterable<LabFault>;
+  readonly faults?: Iterable<LabFault | FaultChoice>;
   readonly outsideHost?: OutsideHost;
   readonly engineNetns?: string;
   readonly engineHostNetns?: NetnsRef;
@@ -117,6 +117,8 @@ export class Lab {
   readonly runId: string;
   readonly image: string;
   readonly faults: ReadonlySet<LabFault>;
+  /** Faults for one scenario each (--fault ID=NAME), by scenario id. */
+  private readonly scenarioFaults: ReadonlyMap<string, ReadonlySet<LabFault>>;
   private readonly outsideHost?: OutsideHost;
   /** A private engine's network namespace: docknet's own, so scenarios may change its firewall. */
   readonly engineNetns?: string;
@@ -143,7 +145,11 @@ export class Lab {
   ) {
     this.runId = options.runId;
     this.image = options.image;
-    this.faults = new Set(options.faults ?? []);
+    const choices = [...(options.faults ?? [])].map((f) => (typeof f === "string" ? { fault: f } : f));
+    this.faults = new Set(choices.filter((c) => !c.scenario).map((c) => c.fault));
+    const byScenario = new Map<string, Set<LabFault>>();
+    for (const { fault, scenario } of choices) if (scenario) byScenario.set(scenario, (byScenario.get(scenario) ?? new Set()).add(fault));
+    this.scenarioFaults = byScenario;
     this.outsideHost = options.outsideHost;
     this.engineNetns = options.engineNetns;
     this.engineHostNetns = options.engineHostNetns ?? options.engineNetns;
@@ -183,8 +189,9 @@ export class Lab {
   }
 
   /** A scenario's view of the lab: resources named and labelled for that scenario. */
-  scope(scenarioId: string): LabScope {
-    return new LabScope(this, scenarioId);
+  /** A scope for one scenario's attempt (SCOPEID, e.g. "DNS-01-2" for a repeat) of the scenario SCENARIOID. */
+  scope(scopeId: string, scenarioId = scopeId): LabScope {
+    return new LabScope(this, scopeId, { faults: this.scenarioFaults.get(scenarioId) ?? new Set() });
   }
 
   private observer?: Promise<Probe>;
@@ -368,7 +375,7 @@ export class LabScope {
   constructor(
     readonly lab: Lab,
     readonly scenarioId: string,
-    private readonly options: { faultFree?: boolean } = {},
+    private readonly options: { faultFree?: boolean; faults?: ReadonlySet<LabFault> } = {},
   ) {}
 
   get docker(): Docker {
@@ -376,7 +383,7 @@ export class LabScope {
   }
 
   has(fault: LabFault): boolean {
-    return !this.options.faultFree && this.lab.faults.has(fault);
+    return !this.options.faultFree && (this.lab.faults.has(fault) || this.options.faults?.has(fault) === true);
   }
 
   /** The outside host, for requests from beyond the engine's host (requires needs.outsideHost). */

@@ -249,3 +249,22 @@ describe("where the doctor looks", () => {
     expect(findDockerdServing("tcp://10.0.0.1:2376", processes)).toBeUndefined();
   });
 });
+
+describe("kernel checks on a stock distribution kernel, whose options are modules", () => {
+  const ipvlanCheck = (modules: string) => {
+    const readings = patched(FRESH, {
+      "kernel.config": (t) => `${t.replace(/^CONFIG_IPVLAN=.*$/m, "")}\nCONFIG_IPVLAN=m\n`,
+      "kernel.modules": { source: "/proc/modules", text: modules },
+    });
+    return diagnose(readings, ALL_CHECKS.filter((c) => c.id === "KCFG-06"))[0]!;
+  };
+
+  test("an option set to m counts as there, and the check says whether its module is loaded or loads on first use", () => {
+    const notLoaded = ipvlanCheck("veth 36864 0 - Live 0x0\n");
+    expect(notLoaded.status).toBe("ok");
+    expect(notLoaded.seen).toContain("modules, not loaded yet (the kernel loads them on first use): ipvlan");
+    const loaded = ipvlanCheck("ipvlan 40960 0 - Live 0x0\nveth 36864 0 - Live 0x0\n");
+    expect(loaded.seen).toContain("modules, loaded: ipvlan");
+    expect(loaded.seen).not.toContain("modules, not loaded yet (the kernel loads them on first use): ipvlan");
+  });
+});

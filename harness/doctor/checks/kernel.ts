@@ -1,6 +1,6 @@
 import { finding, ok, type DoctorCheck, type Severity } from "../check.js";
 import type { Facts } from "../facts.js";
-import { KERNEL_TIERS } from "../../kernel-config.js";
+import { KERNEL_TIERS, moduleOf } from "../../kernel-config.js";
 
 export { KERNEL_TIERS };
 
@@ -25,12 +25,32 @@ function tierCheck(
     reference: "moby contrib/check-config.sh",
     evaluate(facts) {
       const absent = missing(facts, options);
-      if (absent.length === 0) return ok(`${options.length} option(s) set: ${options.map((o) => o.replace("CONFIG_", "")).join(", ")}`);
+      if (absent.length === 0) return ok(...howSet(facts, options));
       const use = inUse(facts);
       const severity: Severity = use ? "error" : "info";
       return finding(severity, [`kernel has no ${absent.join(", ")} (${use ? `needed: ${use}` : "not in use here"})`]);
     },
   };
+}
+
+/**
+ * How each option is there: built in, or a module already loaded, or a module
+ * the kernel loads on first use (a stock distribution kernel: most are).
+ */
+function howSet(facts: Facts, options: readonly string[]): string[] {
+  const have = facts.kernelOptions();
+  const loaded = facts.maybe(() => facts.loadedModules()) ?? new Set<string>();
+  const name = (o: string) => o.replace("CONFIG_", "");
+  const builtIn = options.filter((o) => have.get(o) === "y");
+  const modules = options.filter((o) => have.get(o) === "m");
+  const inUse = modules.filter((o) => loaded.has(moduleOf(o)));
+  const notYet = modules.filter((o) => !loaded.has(moduleOf(o)));
+  return [
+    `${options.length} option(s) set`,
+    ...(builtIn.length ? [`built in: ${builtIn.map(name).join(", ")}`] : []),
+    ...(inUse.length ? [`modules, loaded: ${inUse.map((o) => moduleOf(o)).join(", ")}`] : []),
+    ...(notYet.length ? [`modules, not loaded yet (the kernel loads them on first use): ${notYet.map((o) => moduleOf(o)).join(", ")}`] : []),
+  ];
 }
 
 const networksOf = (facts: Facts, driver: string) => facts.networks().filter((n) => n.Driver === driver).map((n) => n.Name);
