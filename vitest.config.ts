@@ -20,6 +20,20 @@ export default defineConfig({
           globalSetup: ["test/integration/global-setup.ts"],
         },
       },
+      {
+        test: {
+          // The kernel-gated scenarios in docknet's kernel VM (QEMU). The VM touches nothing of this
+          // machine's networking, so these run beside the integration files, with a state directory
+          // of their own: each side's leftover checks see only its own.
+          name: "kernel-vm",
+          include: ["test/kernel-vm/**/*.test.ts"],
+          pool: "forks",
+          fileParallelism: false,
+          testTimeout: 1_200_000,
+          hookTimeout: 300_000,
+          env: { DOCKNET_STATE_DIR: "/tmp/docknet-kernel-vm-tests" },
+        },
+      },
     ],
   },
 });

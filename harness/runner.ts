@@ -122,7 +122,7 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   const keys = () => (versionKeys.length ? { versionKeys } : {});
   const scopeId = attempt > 1 ? `${scenario.id}-${attempt}` : scenario.id;
   const scope = options.lab.scope(scopeId, scenario.id);
-  const clusterScope = options.cluster && runsOnCluster(scenario) ? options.cluster.scope(scopeId) : undefined;
+  const clusterScope = options.cluster && runsOnCluster(scenario) ? options.cluster.scope(scopeId, scenario.id) : undefined;
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -140,6 +140,7 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
       if (options.signal?.aborted) onAbort();
       else options.signal?.addEventListener("abort", onAbort, { once: true });
     });
+    await clusterScope?.begin();
     body = scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope));
     body.then(() => (settled = true), () => (settled = true));
     await Promise.race([body, timeout, interrupted]);

@@ -116,9 +116,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(options.networkDriver ? { networkDriver: options.networkDriver } : {}),
       ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
     });
-    // A swarm's faults live in its nodes, for the whole run: only run-wide ones reach the cluster.
-    const runWide = [...(options.faults ?? [])].flatMap((f) => (typeof f === "string" ? [f] : f.scenario ? [] : [f.fault]));
-    const cluster = options.cluster ? await openCluster(options.cluster, multiHostLab, runId, runWide) : undefined;
+    const cluster = options.cluster ? await openCluster(options.cluster, multiHostLab, runId, options.faults) : undefined;
     const detected = await detectCapabilities(
       lab.docker,
       {
@@ -173,7 +171,7 @@ async function openMultiHostLab(options: SessionOptions): Promise<MultiHostLab |
 }
 
 /** The run's swarm: a docknet lab's nodes (which scenarios may re-form), or the nodes the user named. */
-async function openCluster(choice: ClusterChoice, multiHostLab: MultiHostLab | undefined, runId: string, faults?: Iterable<LabFault>): Promise<Cluster> {
+async function openCluster(choice: ClusterChoice, multiHostLab: MultiHostLab | undefined, runId: string, faults?: Iterable<LabFault | FaultChoice>): Promise<Cluster> {
   if (multiHostLab) {
     return Cluster.open({ nodes: multiHostLab.nodes, runId, control: multiHostLab, ...(faults ? { faults } : {}) });
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { arch, homedir } from "node:os";
 import { join } from "node:path";
 import { sha256File } from "../engine/engine-binaries.js";
@@ -7,7 +7,6 @@ import { aptOptions, DEBIAN_ARCHIVE, downloadPackage, parseMadison, readPackageL
 import { withFetchLock } from "../engine/fetch-lock.js";
 import { EngineUnavailable } from "../exit-codes.js";
 import { findProgram, runCommand } from "../host-command.js";
-import { findStaticBusybox } from "../static-busybox.js";
 
 /**
  * A stock Debian kernel for docknet's VM: the kernel users' distributions
@@ -29,13 +28,19 @@ export interface KernelRecord {
   readonly suite: string;
   readonly archive: string;
   readonly fetchedAt: string;
-  readonly sha256: { readonly vmlinuz: string; readonly config: string };
+  readonly sha256: { readonly vmlinuz: string; readonly config: string; readonly kmod: string };
 }
 
 export interface CachedKernel extends KernelRecord {
   readonly dir: string;
   readonly vmlinuz: string;
   readonly config: string;
+  /**
+   * Debian's kmod of the same suite: the VM's modprobe when this machine has
+   * none. The kernel asks for netfilter modules by alias (xt_MARK), which
+   * busybox's modprobe does not resolve; Docker's swarm rules need them.
+   */
+  readonly kmod: string;
   /** lib/modules/<release>: bound into the VM at /lib/modules/<release>. */
   readonly modules: string;
 }
@@ -57,13 +62,14 @@ function cachedKernelAt(dir: string): CachedKernel | { problem: string } {
     dir,
     vmlinuz: join(dir, "vmlinuz"),
     config: join(dir, "config"),
+    kmod: join(dir, "bin", "kmod"),
     modules: join(dir, "lib", "modules", record.release),
   };
-  for (const file of ["vmlinuz", "config"] as const) {
+  for (const file of ["vmlinuz", "config", "kmod"] as const) {
     if (!existsSync(kernel[file])) return { problem: `${kernel[file]} is missing` };
     if (sha256File(kernel[file]) !== record.sha256[file]) return { problem: `${kernel[file]} changed since it was fetched` };
   }
-  if (!existsSync(join(kernel.modules, "modules.dep"))) return { problem: `${kernel.modules}/modules.dep is missing` };
+  if (!existsSync(join(kernel.modules, "modules.dep.bin"))) return { problem: `${kernel.modules}/modules.dep.bin is missing` };
   return kernel;
 }
 
@@ -80,7 +86,7 @@ export function cachedKernel(cacheDir = kernelCacheDir()): CachedKernel | undefi
 /**
  * The stock kernel of Debian's KERNEL_SUITE in the cache: found there, or
  * downloaded now (a private apt, as for engines), its modules pruned to what
- * networking needs and indexed (busybox depmod). Nothing half-made is ever
+ * networking needs and indexed (kmod's depmod). Nothing half-made is ever
  * left in the cache.
  */
 export async function fetchKernel(options: { archive?: string; cacheDir?: string; onProgress?: (line: string) => void } = {}): Promise<CachedKernel> {
@@ -107,31 +113,38 @@ export async function fetchKernel(options: { archive?: string; cacheDir?: string
       if (!name) throw new EngineUnavailable(`${KERNEL_METAPACKAGE} in ${archive} (${KERNEL_SUITE}) names no kernel package`);
       const version = parseMadison((await runCommand("apt-cache", [...aptOptions(work), "madison", name])).stdout, name)[0]?.version;
       if (!version) throw new EngineUnavailable(`${name} is not in ${archive} (${KERNEL_SUITE})`);
-      say(`downloading ${name} ${version} (${KERNEL_SUITE})...`);
-      const deb = await downloadPackage(work, name, version);
+      const kmodVersion = parseMadison((await runCommand("apt-cache", [...aptOptions(work), "madison", "kmod"])).stdout, "kmod")[0]?.version;
+      if (!kmodVersion) throw new EngineUnavailable(`kmod is not in ${archive} (${KERNEL_SUITE})`);
+      say(`downloading ${name} ${version} and kmod ${kmodVersion} (${KERNEL_SUITE})...`);
       const root = join(work, "root");
-      const extract = await runCommand("dpkg-deb", ["-x", deb, root], { timeoutMs: 300_000 });
-      if (extract.code !== 0) throw new EngineUnavailable(`${deb} does not unpack: ${extract.stderr.trim()}`);
+      for (const deb of [await downloadPackage(work, name, version), await downloadPackage(work, "kmod", kmodVersion)]) {
+        const extract = await runCommand("dpkg-deb", ["-x", deb, root], { timeoutMs: 300_000 });
+        if (extract.code !== 0) throw new EngineUnavailable(`${deb} does not unpack: ${extract.stderr.trim()}`);
+      }
       const release = name.replace(/^linux-image-/, "");
       const staged = join(work, "kernel");
       const modules = join(staged, "lib", "modules", release);
       mkdirSync(join(modules, "kernel", "drivers"), { recursive: true });
       renameSync(join(root, "boot", `vmlinuz-${release}`), join(staged, "vmlinuz"));
       renameSync(join(root, "boot", `config-${release}`), join(staged, "config"));
+      mkdirSync(join(staged, "bin"));
+      renameSync(join(root, "bin", "kmod"), join(staged, "bin", "kmod"));
       const extracted = join(root, "lib", "modules", release);
       for (const file of readdirSync(extracted)) if (file.startsWith("modules.") && !file.endsWith(".bin")) renameSync(join(extracted, file), join(modules, file));
       for (const part of KEPT_MODULES) if (existsSync(join(extracted, "kernel", part))) renameSync(join(extracted, "kernel", part), join(modules, "kernel", part));
       say(`indexing the modules of ${release}...`);
-      const busybox = findStaticBusybox();
-      const depmod = await runCommand(busybox, ["depmod", "-b", staged, release], { timeoutMs: 120_000 });
-      if (depmod.code !== 0) throw new EngineUnavailable(`busybox depmod failed for ${release}: ${depmod.stderr.trim()}`);
+      // kmod's depmod (it is a multi-call binary named by argv[0]): modprobe reads its binary indexes,
+      // aliases among them (the kernel asks for ipt_MARK, the module is xt_mark).
+      symlinkSync(join(staged, "bin", "kmod"), join(work, "depmod"));
+      const depmod = await runCommand(join(work, "depmod"), ["-b", staged, release], { timeoutMs: 120_000 });
+      if (depmod.code !== 0) throw new EngineUnavailable(`depmod (Debian's kmod) failed for ${release}: ${depmod.stderr.trim() || `exit ${depmod.code}`}`);
       const record: KernelRecord = {
         release,
         package: `${name} ${version}`,
         suite: KERNEL_SUITE,
         archive,
         fetchedAt: new Date().toISOString(),
-        sha256: { vmlinuz: sha256File(join(staged, "vmlinuz")), config: sha256File(join(staged, "config")) },
+        sha256: { vmlinuz: sha256File(join(staged, "vmlinuz")), config: sha256File(join(staged, "config")), kmod: sha256File(join(staged, "bin", "kmod")) },
       };
       writeFileSync(join(staged, "kernel.json"), `${JSON.stringify(record, null, 2)}\n`);
       rmSync(join(cacheDir, release), { recursive: true, force: true });

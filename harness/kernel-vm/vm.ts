@@ -87,7 +87,7 @@ const shellWord = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
  * or when the docknet that started the VM is gone (this machine's /proc,
  * shared read-only), and powers off.
  */
-function stage2(job: VmJob, busybox: string): string {
+function stage2(job: VmJob): string {
   const env = Object.entries(job.env).map(([k, v]) => `export ${k}=${shellWord(v)}`).join("\n");
   return `#!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -103,11 +103,13 @@ mkdir -p /lib/modules/$R /boot
 mount --bind ${shellWord(job.kernel.modules)} /lib/modules/$R && cp ${shellWord(job.kernel.config)} /boot/config-$R
 # overlayfs may not sit on overlayfs (dockerd's overlay2, containerd): these get tmpfs.
 for d in /run /var/lib/docker /var/lib/containerd; do mkdir -p $d; mount -t tmpfs tmpfs $d; done
-# The kernel asks for modules through this program; a host without kmod has busybox's.
+# The kernel asks for modules (often by alias: xt_MARK) through this program: this machine's
+# modprobe, else Debian's kmod fetched with the kernel.
 M=$(command -v modprobe || true)
-if [ -z "$M" ]; then mkdir -p /usr/local/sbin; ln -s ${shellWord(busybox)} /usr/local/sbin/modprobe; M=/usr/local/sbin/modprobe; fi
+if [ -z "$M" ]; then mkdir -p /usr/local/sbin; ln -s ${shellWord(job.kernel.kmod)} /usr/local/sbin/modprobe; M=/usr/local/sbin/modprobe; fi
 echo $M > /proc/sys/kernel/modprobe
 for m in ${PRELOADED.join(" ")}; do $M $m 2>/dev/null || echo "docknet-vm: module $m did not load"; done
+$M ipt_MARK 2>/dev/null || echo "docknet-vm: modprobe resolves no alias (ipt_MARK): swarm's marking rules will fail"
 ip link set lo up
 hostname docknet-vm
 echo "${READY}"
@@ -148,7 +150,7 @@ export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
   let bootMs = 0;
   try {
     await buildInitramfs({ busybox, modules: job.kernel.modules, out: join(dir, "initramfs.cpio.gz"), work: join(dir, "initramfs") });
-    writeFileSync(join(share, "stage2"), stage2(job, busybox));
+    writeFileSync(join(share, "stage2"), stage2(job));
     const memoryMb = job.memoryMb ?? Math.min(4096, Math.floor(totalmem() / 3 / 2 ** 20));
     const args = [
       "-name", `docknet-vm-${id}`,
@@ -183,6 +185,8 @@ export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
             ready = true;
             bootMs = performance.now() - started;
           } else if (line.trim()) bootLines.push(line);
+          // The second stage's own warnings (a module that did not load) are the user's to see.
+          if (line.startsWith("docknet-vm: ") && !line.startsWith(READY)) job.onLine(line);
           continue;
         }
         if (line.startsWith(DONE)) done = true;

@@ -3,7 +3,7 @@ import type { SwarmOptions } from "../engine/multi-host-lab.js";
 import { runInNetns } from "../engine/netns.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { endpointConfig, errorText } from "./docker-api.js";
-import type { LabFault } from "./faults.js";
+import type { FaultChoice, LabFault } from "./faults.js";
 import { observeUntil, waitFor } from "../polling.js";
 import { sweep, type ApiOutcome, type EndpointSpec, type LabNetwork } from "./lab.js";
 import { RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
@@ -87,6 +87,8 @@ export class Cluster {
     readonly runId: string,
     readonly image: string,
     readonly faults: ReadonlySet<LabFault>,
+    /** Faults for one scenario each (--fault ID=NAME): applied when its scope begins, undone at its teardown. */
+    private readonly scenarioFaults: ReadonlyMap<string, ReadonlySet<LabFault>>,
     readonly control?: SwarmControl,
   ) {}
 
@@ -94,21 +96,32 @@ export class Cluster {
   static async open(options: {
     nodes: readonly ClusterNode[];
     runId: string;
-    faults?: Iterable<LabFault>;
+    faults?: Iterable<LabFault | FaultChoice>;
     control?: SwarmControl;
   }): Promise<Cluster> {
     const images = await Promise.all(options.nodes.map((node) => ensureProbeImage(node.docker)));
-    const cluster = new Cluster(options.nodes, options.runId, images[0]!, new Set(options.faults ?? []), options.control);
-    if (cluster.faults.has("ingress-removed")) {
-      await cluster.manager.docker.getNetwork("ingress").remove().catch(() => undefined);
+    const { runWide, byScenario } = splitFaults(options.faults ?? []);
+    const cluster = new Cluster(options.nodes, options.runId, images[0]!, runWide, byScenario, options.control);
+    await cluster.applyNodeFaults(runWide);
+    return cluster;
+  }
+
+  /** The faults that live in the nodes themselves (not in what a scenario creates): applied to the whole swarm. */
+  async applyNodeFaults(faults: ReadonlySet<LabFault>): Promise<void> {
+    if (faults.has("ingress-removed")) {
+      await this.manager.docker.getNetwork("ingress").remove().catch(() => undefined);
       // Every node drops its copy once the manager's removal reaches it.
       await waitFor(async () => {
-        const lists = await Promise.all(cluster.nodes.map((n) => n.docker.listNetworks({ filters: { name: ["ingress"] } })));
+        const lists = await Promise.all(this.nodes.map((n) => n.docker.listNetworks({ filters: { name: ["ingress"] } })));
         return lists.every((list) => !list.some((n) => n.Name === "ingress"));
       }, 15_000);
     }
-    if (cluster.faults.has("data-path-blocked")) await cluster.dataPathFilter("-I");
-    return cluster;
+    if (faults.has("data-path-blocked")) await this.dataPathFilter("-I");
+  }
+
+  async undoNodeFaults(faults: ReadonlySet<LabFault>): Promise<void> {
+    if (faults.has("data-path-blocked")) await this.dataPathFilter("-D");
+    if (faults.has("ingress-removed")) await restoreIngress(this.manager.docker);
   }
 
   /** Adds (-I) or deletes (-D) a rule in every docknet node that drops VXLAN from the other nodes. */
@@ -133,16 +146,28 @@ export class Cluster {
     return runLabels(this.runId, scenarioId);
   }
 
-  scope(scenarioId: string): ClusterScope {
-    return new ClusterScope(this, scenarioId);
+  /** A scope for one scenario's attempt (SCOPEID) of the scenario SCENARIOID; multi-host scenarios run one at a time. */
+  scope(scopeId: string, scenarioId = scopeId): ClusterScope {
+    return new ClusterScope(this, scopeId, this.scenarioFaults.get(scenarioId) ?? new Set());
   }
 
   /** Removes everything of this run from every node, and undoes the run's faults: the nodes are as they were. */
   async tearDown(): Promise<void> {
     await sweepCluster(this, [`${RUN_LABEL}=${this.runId}`]);
-    if (this.faults.has("data-path-blocked")) await this.dataPathFilter("-D");
-    if (this.faults.has("ingress-removed")) await restoreIngress(this.manager.docker);
+    await this.undoNodeFaults(this.faults);
   }
+}
+
+/** Run-wide faults, and those given for one scenario (ID=NAME). */
+function splitFaults(faults: Iterable<LabFault | FaultChoice>): { runWide: Set<LabFault>; byScenario: Map<string, Set<LabFault>> } {
+  const runWide = new Set<LabFault>();
+  const byScenario = new Map<string, Set<LabFault>>();
+  for (const given of faults) {
+    const { fault, scenario } = typeof given === "string" ? { fault: given, scenario: undefined } : given;
+    if (scenario) byScenario.set(scenario, (byScenario.get(scenario) ?? new Set()).add(fault));
+    else runWide.add(fault);
+  }
+  return { runWide, byScenario };
 }
 
 /** Services first (their tasks go with them), then each node's containers and networks. */
@@ -166,10 +191,19 @@ export class ClusterScope {
   /** A scenario removed or replaced the ingress network: the default one comes back at teardown. */
   private ingressChanged = false;
 
+  private nodeFaultsApplied = false;
+
   constructor(
     readonly cluster: Cluster,
     readonly scenarioId: string,
+    private readonly ownFaults: ReadonlySet<LabFault> = new Set(),
   ) {}
+
+  /** Applies this scenario's own node faults (--fault ID=NAME) before it runs. */
+  async begin(): Promise<void> {
+    this.nodeFaultsApplied = true;
+    await this.cluster.applyNodeFaults(this.ownFaults);
+  }
 
   get nodes(): readonly ClusterNode[] {
     return this.cluster.nodes;
@@ -185,7 +219,7 @@ export class ClusterScope {
   }
 
   has(fault: LabFault): boolean {
-    return this.cluster.faults.has(fault);
+    return this.cluster.faults.has(fault) || this.ownFaults.has(fault);
   }
 
   name(short: string): string {
@@ -487,6 +521,10 @@ export class ClusterScope {
     this.ingressChanged = false;
     if (reform) await this.cluster.control?.reform();
     else if (ingress) await restoreIngress(this.manager.docker);
+    if (this.nodeFaultsApplied) {
+      this.nodeFaultsApplied = false;
+      await this.cluster.undoNodeFaults(this.ownFaults);
+    }
   }
 }
 

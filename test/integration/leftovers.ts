@@ -19,7 +19,7 @@ export function docknetLeftovers(): string[] {
   if (existsSync(vms)) found.push(...readdirSync(vms).map((v) => `kernel VM directory ${join(vms, v)}`));
   const processes = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
     .split("\n")
-    .filter((line) => (line.includes(join(stateRoot(), "engines")) || line.includes("-name docknet-vm-")) && !line.includes("ps -eo"));
+    .filter((line) => (line.includes(join(stateRoot(), "engines")) || line.includes(join(stateRoot(), "vms"))) && !line.includes("ps -eo"));
   found.push(...processes.map((p) => `process ${p.trim()}`));
   return found;
 }
