@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readLocalKernelConfig } from "../kernel-config.js";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { EngineUnavailable } from "../exit-codes.js";
@@ -164,6 +165,11 @@ export async function startMultiHostLab(options: LabUpOptions): Promise<MultiHos
     await runOrFail("ip", ["-n", state.hubNetns, "link", "set", state.bridge, "up"], `lab ${id}: `, 10_000);
 
     progress(`lab ${id}: starting ${options.hosts} engines`);
+    // Sandboxes a node's dockerd creates (ingress, load balancers) inherit IPv4 forwarding from this
+    // machine's root namespace, not from the node's: off there, IPVS drops the replies it forwards.
+    if (readLocalKernelConfig()?.has("CONFIG_IP_VS") && readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim() === "0") {
+      progress(`lab ${id}: net.ipv4.ip_forward is 0 in this machine's root namespace: the swarm's ingress and VIP sandboxes inherit it, so the routing mesh and service VIPs will carry nothing (a host running Docker has it on: sysctl -w net.ipv4.ip_forward=1)`);
+    }
     const started = await Promise.allSettled(
       Array.from({ length: options.hosts }, (_, index) =>
         startPrivateEngine({

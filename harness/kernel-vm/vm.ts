@@ -111,6 +111,10 @@ echo $M > /proc/sys/kernel/modprobe
 for m in ${PRELOADED.join(" ")}; do $M $m 2>/dev/null || echo "docknet-vm: module $m did not load"; done
 $M ipt_MARK 2>/dev/null || echo "docknet-vm: modprobe resolves no alias (ipt_MARK): swarm's marking rules will fail"
 ip link set lo up
+# As on a host where dockerd runs: forwarding on. Namespaces made later inherit IPv4 settings from
+# this one (net.core.devconf_inherit_init_net=0), the swarm's ingress and load-balancer sandboxes
+# among them; with it off there, IPVS drops every reply it must forward (routing mesh, service VIPs).
+echo 1 > /proc/sys/net/ipv4/ip_forward
 hostname docknet-vm
 echo "${READY}"
 ${env}
