@@ -23,15 +23,14 @@ export default defineConfig({
       {
         test: {
           // The kernel-gated scenarios in docknet's kernel VM (QEMU). The VM touches nothing of this
-          // machine's networking, so these run beside the integration files, with a state directory
-          // of their own: each side's leftover checks see only its own.
+          // machine's networking, so scripts/test runs these in a vitest of their own beside the
+          // integration files; each side's leftover checks see only its own (leftovers.ts).
           name: "kernel-vm",
           include: ["test/kernel-vm/**/*.test.ts"],
           pool: "forks",
           fileParallelism: false,
           testTimeout: 1_200_000,
           hookTimeout: 300_000,
-          env: { DOCKNET_STATE_DIR: "/tmp/docknet-kernel-vm-tests" },
         },
       },
     ],

@@ -148,7 +148,7 @@ export class Cluster {
 
   /** A scope for one scenario's attempt (SCOPEID) of the scenario SCENARIOID; multi-host scenarios run one at a time. */
   scope(scopeId: string, scenarioId = scopeId): ClusterScope {
-    return new ClusterScope(this, scopeId, this.scenarioFaults.get(scenarioId) ?? new Set());
+    return new ClusterScope(this, scopeId, this.scenarioFaults.get(scopeId) ?? this.scenarioFaults.get(scenarioId) ?? new Set());
   }
 
   /** Removes everything of this run from every node, and undoes the run's faults: the nodes are as they were. */

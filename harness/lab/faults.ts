@@ -40,8 +40,9 @@ export function isLabFault(name: string): name is LabFault {
 
 /**
  * A fault as the (hidden) --fault option gives it: NAME for every scenario of
- * the run, or ID=NAME for that scenario alone, so that one run can prove
- * several scenarios each fail on their own broken setup (a slow VM boots once).
+ * the run, ID=NAME for that scenario alone, or ID-N=NAME for its Nth attempt
+ * under --repeat (a scope's id). One run can so prove several scenarios each
+ * pass, and fail on their own broken setup: a slow VM boots once.
  */
 export interface FaultChoice {
   readonly fault: LabFault;

@@ -191,7 +191,7 @@ export class Lab {
   /** A scenario's view of the lab: resources named and labelled for that scenario. */
   /** A scope for one scenario's attempt (SCOPEID, e.g. "DNS-01-2" for a repeat) of the scenario SCENARIOID. */
   scope(scopeId: string, scenarioId = scopeId): LabScope {
-    return new LabScope(this, scopeId, { faults: this.scenarioFaults.get(scenarioId) ?? new Set() });
+    return new LabScope(this, scopeId, { faults: this.scenarioFaults.get(scopeId) ?? this.scenarioFaults.get(scenarioId) ?? new Set() });
   }
 
   private observer?: Promise<Probe>;

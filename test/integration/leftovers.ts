@@ -4,22 +4,31 @@ import { join } from "node:path";
 import { stateRoot } from "../../harness/engine/private-engine.js";
 import { listNamespaces } from "../../harness/engine/netns.js";
 
-/** Everything of docknet's that could outlive a run on this machine: namespaces, engine and VM directories, daemons, VMs. */
-export function docknetLeftovers(): string[] {
-  const found: string[] = [];
-  const namespaces = listNamespaces().filter((n) => n.startsWith("docknet-"));
-  found.push(...namespaces.map((n) => `network namespace ${n}`));
-  const engines = join(stateRoot(), "engines");
-  if (existsSync(engines)) found.push(...readdirSync(engines).map((e) => `engine directory ${join(engines, e)}`));
-  const outside = join(stateRoot(), "outside");
-  if (existsSync(outside)) found.push(...readdirSync(outside).map((o) => `outside host directory ${join(outside, o)}`));
-  const labs = join(stateRoot(), "labs");
-  if (existsSync(labs)) found.push(...readdirSync(labs).map((l) => `lab directory ${join(labs, l)}`));
-  const vms = join(stateRoot(), "vms");
-  if (existsSync(vms)) found.push(...readdirSync(vms).map((v) => `kernel VM directory ${join(vms, v)}`));
-  const processes = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
+const entries = (dir: string, what: string) => (existsSync(dir) ? readdirSync(dir).map((e) => `${what} ${join(dir, e)}`) : []);
+const processesMentioning = (path: string) =>
+  execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
     .split("\n")
-    .filter((line) => (line.includes(join(stateRoot(), "engines")) || line.includes(join(stateRoot(), "vms"))) && !line.includes("ps -eo"));
-  found.push(...processes.map((p) => `process ${p.trim()}`));
-  return found;
+    .filter((line) => line.includes(path) && !line.includes("ps -eo"))
+    .map((p) => `process ${p.trim()}`);
+
+/**
+ * Everything of docknet's that could outlive a run on this machine, but its
+ * kernel VMs: namespaces, engine, outside-host and lab directories, daemons.
+ * The kernel VM's tests run beside the integration files (scripts/test) and
+ * check their own with kernelVmLeftovers().
+ */
+export function docknetLeftovers(): string[] {
+  const namespaces = listNamespaces().filter((n) => n.startsWith("docknet-"));
+  return [
+    ...namespaces.map((n) => `network namespace ${n}`),
+    ...entries(join(stateRoot(), "engines"), "engine directory"),
+    ...entries(join(stateRoot(), "outside"), "outside host directory"),
+    ...entries(join(stateRoot(), "labs"), "lab directory"),
+    ...processesMentioning(join(stateRoot(), "engines")),
+  ];
+}
+
+/** What of docknet's kernel VMs could outlive a run: their directories and QEMU processes. */
+export function kernelVmLeftovers(): string[] {
+  return [...entries(join(stateRoot(), "vms"), "kernel VM directory"), ...processesMentioning(join(stateRoot(), "vms"))];
 }
