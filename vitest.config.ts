@@ -22,9 +22,8 @@ export default defineConfig({
       },
       {
         test: {
-          // The kernel-gated scenarios in docknet's kernel VM (QEMU). The VM touches nothing of this
-          // machine's networking, so scripts/test runs these in a vitest of their own beside the
-          // integration files; each side's leftover checks see only its own (leftovers.ts).
+          // The kernel-gated scenarios in docknet's kernel VM (QEMU, minutes of emulation): scripts/test
+          // runs them in a vitest of their own after the others, with the machine to themselves.
           name: "kernel-vm",
           include: ["test/kernel-vm/**/*.test.ts"],
           pool: "forks",

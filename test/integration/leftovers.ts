@@ -14,8 +14,7 @@ const processesMentioning = (path: string) =>
 /**
  * Everything of docknet's that could outlive a run on this machine, but its
  * kernel VMs: namespaces, engine, outside-host and lab directories, daemons.
- * The kernel VM's tests run beside the integration files (scripts/test) and
- * check their own with kernelVmLeftovers().
+ * The kernel VM's tests (test/kernel-vm) check theirs with kernelVmLeftovers().
  */
 export function docknetLeftovers(): string[] {
   const namespaces = listNamespaces().filter((n) => n.startsWith("docknet-"));
