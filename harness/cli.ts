@@ -138,6 +138,7 @@ Examples:
   docknet run --engine-version 28              on a private Docker 28 (fetched once from Debian)
   docknet run --matrix 20.10,26,28             upgrade rehearsal: what changes between versions
   docknet run overlay --lab 3                  swarm and overlay across 3 engines docknet brings up
+  docknet run --kernel-vm ipvlan               on Debian's stock kernel in a VM (ipvlan, 802.1Q, IPVS, ESP)
   docknet run --driver weaveworks/net-plugin:2.8.1   a plugin's conformance: connectivity, DNS, isolation, connect
   docknet run macvlan --engine current --macvlan-parent eth1   macvlan on your own interface (as root)
   docknet run overlay --nodes unix:///a.sock,tcp://b:2376   on your own swarm (a manager first)
