@@ -84,13 +84,18 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
   };
   const stopped = () => Boolean(options.signal?.aborted) || engineLost !== undefined;
   const aloneOnEngine = (scenario: Scenario) => scenario.exclusive === true || runsOnCluster(scenario);
-  const shared = jobs.flatMap((job, index) => (aloneOnEngine(job.scenario) ? [] : [index]));
-  const alone = jobs.flatMap((job, index) => (aloneOnEngine(job.scenario) ? [index] : []));
-  await inPool(shared, options.concurrency, runJob, stopped);
-  // Exclusive scenarios run last, one at a time, once the engine is quiet.
-  for (const index of alone) {
-    if (stopped()) break;
-    await runJob(index);
+  // --repeat runs in rounds, attempt after attempt: two attempts of one scenario at once would ask
+  // for the same subnets, names and ports.
+  for (let attempt = 1; attempt <= Math.max(1, options.repeat ?? 1) && !stopped(); attempt++) {
+    const round = jobs.flatMap((job, index) => (job.attempt === attempt ? [index] : []));
+    const shared = round.filter((index) => !aloneOnEngine(jobs[index]!.scenario));
+    const alone = round.filter((index) => aloneOnEngine(jobs[index]!.scenario));
+    await inPool(shared, options.concurrency, runJob, stopped);
+    // Exclusive scenarios run last in each round, one at a time, once the engine is quiet.
+    for (const index of alone) {
+      if (stopped()) break;
+      await runJob(index);
+    }
   }
   // What an interrupted run never started still has a verdict: not run, and why.
   if (options.signal?.aborted) {

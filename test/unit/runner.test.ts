@@ -83,6 +83,26 @@ describe("the runner", () => {
     expect(torn.sort()).toEqual(["R-1", "R-1-2", "R-1-3"]);
   });
 
+  test("--repeat runs in rounds: no two attempts of one scenario at once, and every first attempt before any second", async () => {
+    const { lab } = recordingLab();
+    const log: string[] = [];
+    const running = new Set<string>();
+    const body = (id: string) => async () => {
+      if (running.has(id)) log.push(`${id} twice at once`);
+      running.add(id);
+      log.push(`${id} start`);
+      await new Promise((r) => setTimeout(r, 5));
+      running.delete(id);
+    };
+    await runScenarios({
+      lab, capabilities: engine, concurrency: 4, timeoutMs: 1000, repeat: 2,
+      scenarios: ["A", "B", "C"].map((id) => scenario({ id, title: id, area: "t", doc: "d", run: body(id) })),
+    });
+    expect(log.filter((l) => l.endsWith("twice at once"))).toEqual([]);
+    expect(log).toHaveLength(6);
+    expect(new Set(log.slice(0, 3))).toEqual(new Set(["A start", "B start", "C start"]));
+  });
+
   test("an aborted run starts nothing more, and still gives every scenario a verdict", async () => {
     const { lab } = recordingLab();
     const abort = new AbortController();
