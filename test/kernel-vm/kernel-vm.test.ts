@@ -24,7 +24,7 @@ const KERNEL_GATED = ["IV-01", "IV-02", "IV-03", "IV-04", "IV-05", "MV-01", "MV-
  * And those that need IPVS (the routing mesh, service VIPs), on a lab in the VM. OV-11 (ESP) passes
  * there too (README), but not on every run: under emulation, attaching its standalone containers to
  * the encrypted overlay sometimes outlasts dockerd's own deadline ("attaching to network failed …
- * context deadline exceeded", 5 runs of 10), which no wait of docknet's can stretch.
+ * context deadline exceeded", 3 attempts of 11), which no wait of docknet's can stretch.
  */
 const SWARM_GATED = ["OV-05", "OV-15"];
 const ALL_GATED = [...KERNEL_GATED, ...SWARM_GATED];
