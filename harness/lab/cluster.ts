@@ -3,7 +3,7 @@ import type { SwarmOptions } from "../engine/multi-host-lab.js";
 import { runInNetns } from "../engine/netns.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { endpointConfig, errorText } from "./docker-api.js";
-import type { FaultChoice, LabFault } from "./faults.js";
+import { scopeFaults, splitFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
 import { observeUntil, waitFor } from "../polling.js";
 import { sweep, type ApiOutcome, type EndpointSpec, type LabNetwork } from "./lab.js";
 import { RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
@@ -88,7 +88,7 @@ export class Cluster {
     readonly image: string,
     readonly faults: ReadonlySet<LabFault>,
     /** Faults for one scenario each (--fault ID=NAME): applied when its scope begins, undone at its teardown. */
-    private readonly scenarioFaults: ReadonlyMap<string, ReadonlySet<LabFault>>,
+    private readonly runFaults: RunFaults,
     readonly control?: SwarmControl,
   ) {}
 
@@ -100,9 +100,9 @@ export class Cluster {
     control?: SwarmControl;
   }): Promise<Cluster> {
     const images = await Promise.all(options.nodes.map((node) => ensureProbeImage(node.docker)));
-    const { runWide, byScenario } = splitFaults(options.faults ?? []);
-    const cluster = new Cluster(options.nodes, options.runId, images[0]!, runWide, byScenario, options.control);
-    await cluster.applyNodeFaults(runWide);
+    const faults = splitFaults(options.faults ?? []);
+    const cluster = new Cluster(options.nodes, options.runId, images[0]!, faults.runWide, faults, options.control);
+    await cluster.applyNodeFaults(faults.runWide);
     return cluster;
   }
 
@@ -148,7 +148,7 @@ export class Cluster {
 
   /** A scope for one scenario's attempt (SCOPEID) of the scenario SCENARIOID; multi-host scenarios run one at a time. */
   scope(scopeId: string, scenarioId = scopeId): ClusterScope {
-    return new ClusterScope(this, scopeId, this.scenarioFaults.get(scopeId) ?? this.scenarioFaults.get(scenarioId) ?? new Set());
+    return new ClusterScope(this, scopeId, scopeFaults(this.runFaults, scopeId, scenarioId));
   }
 
   /** Removes everything of this run from every node, and undoes the run's faults: the nodes are as they were. */
@@ -156,18 +156,6 @@ export class Cluster {
     await sweepCluster(this, [`${RUN_LABEL}=${this.runId}`]);
     await this.undoNodeFaults(this.faults);
   }
-}
-
-/** Run-wide faults, and those given for one scenario (ID=NAME). */
-function splitFaults(faults: Iterable<LabFault | FaultChoice>): { runWide: Set<LabFault>; byScenario: Map<string, Set<LabFault>> } {
-  const runWide = new Set<LabFault>();
-  const byScenario = new Map<string, Set<LabFault>>();
-  for (const given of faults) {
-    const { fault, scenario } = typeof given === "string" ? { fault: given, scenario: undefined } : given;
-    if (scenario) byScenario.set(scenario, (byScenario.get(scenario) ?? new Set()).add(fault));
-    else runWide.add(fault);
-  }
-  return { runWide, byScenario };
 }
 
 /** Services first (their tasks go with them), then each node's containers and networks. */

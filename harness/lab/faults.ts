@@ -54,3 +54,25 @@ export function parseFaultChoice(text: string): FaultChoice | undefined {
   if (!name || !isLabFault(name)) return undefined;
   return scenario ? { fault: name, scenario } : { fault: name };
 }
+
+/** The faults of a run: those for every scenario, and those for one scenario or attempt (by its id or scope id). */
+export interface RunFaults {
+  readonly runWide: ReadonlySet<LabFault>;
+  readonly byScenario: ReadonlyMap<string, ReadonlySet<LabFault>>;
+}
+
+export function splitFaults(faults: Iterable<LabFault | FaultChoice>): RunFaults {
+  const runWide = new Set<LabFault>();
+  const byScenario = new Map<string, Set<LabFault>>();
+  for (const given of faults) {
+    const { fault, scenario } = typeof given === "string" ? { fault: given, scenario: undefined } : given;
+    if (scenario) byScenario.set(scenario, (byScenario.get(scenario) ?? new Set()).add(fault));
+    else runWide.add(fault);
+  }
+  return { runWide, byScenario };
+}
+
+/** One scope's own faults: those named for its attempt (SCOPEID), else for its scenario. */
+export function scopeFaults(faults: RunFaults, scopeId: string, scenarioId: string): ReadonlySet<LabFault> {
+  return faults.byScenario.get(scopeId) ?? faults.byScenario.get(scenarioId) ?? new Set();
+}

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
 import { derive, type Observation } from "../evidence.js";
-import type { FaultChoice, LabFault } from "./faults.js";
+import { scopeFaults, splitFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
 import { createDeadEndLink, createOutsideLink, outsideHandle, startDnsStub, type DnsStub, removeOutsideLink, type OutsideHost, type OutsideLink } from "../engine/outside-host.js";
 import { Probe } from "./probe.js";
 import { endpointConfig, errorText } from "./docker-api.js";
@@ -117,8 +117,8 @@ export class Lab {
   readonly runId: string;
   readonly image: string;
   readonly faults: ReadonlySet<LabFault>;
-  /** Faults for one scenario each (--fault ID=NAME), by scenario id. */
-  private readonly scenarioFaults: ReadonlyMap<string, ReadonlySet<LabFault>>;
+  /** All the run's faults, with those for one scenario or attempt (--fault ID=NAME). */
+  private readonly runFaults: RunFaults;
   private readonly outsideHost?: OutsideHost;
   /** A private engine's network namespace: docknet's own, so scenarios may change its firewall. */
   readonly engineNetns?: string;
@@ -145,11 +145,8 @@ export class Lab {
   ) {
     this.runId = options.runId;
     this.image = options.image;
-    const choices = [...(options.faults ?? [])].map((f) => (typeof f === "string" ? { fault: f } : f));
-    this.faults = new Set(choices.filter((c) => !c.scenario).map((c) => c.fault));
-    const byScenario = new Map<string, Set<LabFault>>();
-    for (const { fault, scenario } of choices) if (scenario) byScenario.set(scenario, (byScenario.get(scenario) ?? new Set()).add(fault));
-    this.scenarioFaults = byScenario;
+    this.runFaults = splitFaults(options.faults ?? []);
+    this.faults = this.runFaults.runWide;
     this.outsideHost = options.outsideHost;
     this.engineNetns = options.engineNetns;
     this.engineHostNetns = options.engineHostNetns ?? options.engineNetns;
@@ -191,7 +188,7 @@ export class Lab {
   /** A scenario's view of the lab: resources named and labelled for that scenario. */
   /** A scope for one scenario's attempt (SCOPEID, e.g. "DNS-01-2" for a repeat) of the scenario SCENARIOID. */
   scope(scopeId: string, scenarioId = scopeId): LabScope {
-    return new LabScope(this, scopeId, { faults: this.scenarioFaults.get(scopeId) ?? this.scenarioFaults.get(scenarioId) ?? new Set() });
+    return new LabScope(this, scopeId, { faults: scopeFaults(this.runFaults, scopeId, scenarioId) });
   }
 
   private observer?: Promise<Probe>;
