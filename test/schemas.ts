@@ -9,7 +9,15 @@ import addFormats from "ajv-formats";
  * tests on report fixtures and by every integration test's CLI run.
  */
 const SCHEMAS = join(import.meta.dirname, "..", "schemas");
-const KINDS = { "docknet.run": "run.schema.json", "docknet.doctor": "doctor.schema.json", "docknet.matrix": "matrix.schema.json" } as const;
+const KINDS = {
+  "docknet.run": "run.schema.json",
+  "docknet.doctor": "doctor.schema.json",
+  "docknet.matrix": "matrix.schema.json",
+  "docknet.scenarios": "scenarios.schema.json",
+  "docknet.engines": "engines.schema.json",
+  "docknet.engine": "engine.schema.json",
+  "docknet.labs": "labs.schema.json",
+} as const;
 
 const ajv = new Ajv2020({ allErrors: true });
 // ajv-formats is CommonJS whose default export is the plugin function.

@@ -1,5 +1,6 @@
 import Docker from "dockerode";
 import { engineInfoText } from "../../reports/engine-info.js";
+import { engineJson, enginesJson } from "../../reports/json.js";
 import { detectCapabilities } from "../capabilities.js";
 import { engineHostNamespace } from "../engine/current-engine-outside.js";
 import { dockerodeOptions } from "../engine/docker-host.js";
@@ -36,7 +37,7 @@ export async function engineInfoAction(flags: { engine: EngineChoice; json?: boo
     const located = await engineHostNamespace(engine);
     const hostNetns = "netns" in located ? { hostNetns: located.netns } : {};
     const facts = await detectCapabilities(new Docker(dockerodeOptions(engine.dockerHost)), { ...engine, ...hostNetns });
-    if (flags.json) process.stdout.write(`${JSON.stringify({ description: engine.description, ...facts }, null, 2)}\n`);
+    if (flags.json) process.stdout.write(engineJson(engine.description, facts));
     else process.stdout.write(engineInfoText(engine.description, facts));
   } finally {
     await engine.stop();
@@ -48,7 +49,7 @@ export async function engineListAction(flags: { json?: boolean }): Promise<void>
   const system = await systemEngine();
   const engines = [...(system ? [system] : []), ...cachedEngines()];
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify(engines, null, 2)}\n`);
+    process.stdout.write(enginesJson(engineCacheDir(), engines));
     return;
   }
   for (const e of engines) {

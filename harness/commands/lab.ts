@@ -4,6 +4,7 @@ import { engineOfVersion } from "../engine/engine-fetch.js";
 import { listLabs, startMultiHostLab, stopLab, validateLabSize, type MultiHostLabState } from "../engine/multi-host-lab.js";
 import { privateEnginePrerequisites } from "../engine/private-engine.js";
 import { watchInterrupts } from "./interrupts.js";
+import { labsJson } from "../../reports/json.js";
 
 /** A lab for people: its nodes, and how to reach each. */
 function labText(lab: MultiHostLabState, answers?: string[]): string {
@@ -39,7 +40,7 @@ export async function labUpAction(flags: { hosts: number; managers: number; engi
     return interrupts.exitCode()!;
   }
   process.stderr.write(`lab ${lab.state.id} up in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  if (flags.json) process.stdout.write(`${JSON.stringify(lab.state, null, 2)}\n`);
+  if (flags.json) process.stdout.write(labsJson([lab.state]));
   else process.stdout.write(labText(lab.state));
   return 0;
 }
@@ -49,7 +50,7 @@ export async function labStatusAction(flags: { json?: boolean }): Promise<void> 
   const labs = listLabs();
   const rows = await Promise.all(labs.map(async (lab) => ({ ...lab, answers: await Promise.all(lab.nodes.map(async (n) => (await pingEngine(n.dockerHost, 2000)) ?? "ok")) })));
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    process.stdout.write(labsJson(rows));
     return;
   }
   for (const lab of rows) process.stdout.write(labText(lab, lab.answers));

@@ -27,7 +27,8 @@ export async function listCommand(words: string[], flags: { area?: string[]; tag
       requires: s.requires.map((r) => r.name),
       exclusive: Boolean(s.exclusive),
     }));
-    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    const { scenariosJson } = await import("../../reports/json.js");
+    process.stdout.write(scenariosJson(rows));
     return ExitCode.ok;
   }
   for (const s of scenarios) {

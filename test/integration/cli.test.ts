@@ -322,7 +322,7 @@ describe("runs through the CLI", () => {
   test("list shows every scenario with its doc section", async () => {
     const out = await docknet(["list", "--json"]);
     expect(out.code).toBe(0);
-    const rows = JSON.parse(out.stdout) as { id: string; doc: string }[];
+    const rows = (JSON.parse(out.stdout) as { scenarios: { id: string; doc: string }[] }).scenarios;
     expect(rows.length).toBeGreaterThan(30);
     expect(rows.every((r) => r.doc.length > 0)).toBe(true);
     expect(existsSync(CLI)).toBe(true);

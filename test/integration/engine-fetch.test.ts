@@ -63,7 +63,7 @@ describe("docknet engine fetch", () => {
     expect(first.stderr).toMatch(/sid: dockerd 20\.10\.\S+ fetched \(sid\)/);
     const again = await docknet(["engine", "fetch", "sid", "--archive", archive], { env });
     expect(again.stderr).toMatch(/already cached/);
-    const list = JSON.parse((await docknet(["engine", "list", "--json"], { env })).stdout) as { version: string; source: string; corrupt?: string }[];
+    const list = (JSON.parse((await docknet(["engine", "list", "--json"], { env })).stdout) as { engines: { version: string; source: string; corrupt?: string }[] }).engines;
     expect(list.filter((e) => e.source === "cache").map((e) => [e.version.split(".")[0], e.corrupt])).toEqual([["20", undefined]]);
     expect(cacheEntries(cache)).toHaveLength(1);
     expect(docknetLeftovers()).toEqual([]);

@@ -24,7 +24,7 @@ const byVersion = (a: string, b: string) => a.localeCompare(b, undefined, { nume
 
 /** The engines at hand: the system's, and those the test command's set-up fetched (Debian stable and unstable). */
 async function enginesAtHand(): Promise<string[]> {
-  const engines = JSON.parse((await docknet(["engine", "list", "--json"])).stdout) as Engine[];
+  const { engines } = JSON.parse((await docknet(["engine", "list", "--json"])).stdout) as { engines: Engine[] };
   const specs = [...new Set(engines.filter((e) => !("corrupt" in e)).map((e) => majorMinor(e.version)))].sort(byVersion);
   expect(specs.length, `engines at hand: ${JSON.stringify(engines)}`).toBeGreaterThanOrEqual(3);
   return specs;

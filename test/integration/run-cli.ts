@@ -42,11 +42,11 @@ export function docknet(
 /**
  * Every report a run wrote, checked against its contract: JSON (--json -,
  * --json FILE) against its schema, JUnit (--junit FILE) against junit-10.xsd's
- * rules. The complaints, [] when all are valid. Only run and doctor write
- * reports; list and engine info print plain data.
+ * rules; the listings (list, engine list/info, lab up/status) print their
+ * document on stdout with a bare --json. The complaints, [] when all are valid.
  */
 function invalidReports(args: readonly string[], stdout: string): string[] {
-  if (args[0] !== "run" && args[0] !== "doctor") return [];
+  if (args[0] !== "run" && args[0] !== "doctor") return args.includes("--json") ? jsonErrors("stdout", stdout) : [];
   const written = (flag: string): Array<[string, string]> =>
     args.flatMap((arg, i): Array<[string, string]> => {
       const target = args[i + 1];
@@ -54,15 +54,18 @@ function invalidReports(args: readonly string[], stdout: string): string[] {
       if (target === "-") return [["stdout", stdout]];
       return existsSync(target) ? [[target, readFileSync(target, "utf8")]] : [];
     });
-  const json = written("--json").flatMap(([where, text]) => {
-    let document: unknown;
-    try {
-      document = JSON.parse(text);
-    } catch {
-      return []; // not JSON (an error before the report): the test judges that itself
-    }
-    return schemaErrors(document).map((e) => `${where}: ${e}`);
-  });
+  const json = written("--json").flatMap(([where, text]) => jsonErrors(where, text));
   const junit = written("--junit").flatMap(([where, text]) => junit10Errors(text).map((e) => `${where}: ${e}`));
   return [...json, ...junit];
+}
+
+/** A JSON document's complaints against its kind's schema; text that is not JSON (an error before any report) is the test's to judge. */
+function jsonErrors(where: string, text: string): string[] {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  return schemaErrors(document).map((e) => `${where}: ${e}`);
 }

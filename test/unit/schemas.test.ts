@@ -2,7 +2,9 @@ import { describe, expect, test } from "vitest";
 import type { RunReport, ScenarioResult } from "../../harness/results.js";
 import { summarize } from "../../harness/results.js";
 import { buildMatrix } from "../../harness/matrix.js";
-import { doctorJsonReport, jsonReport, matrixJsonReport } from "../../reports/json.js";
+import { doctorJsonReport, engineJson, enginesJson, jsonReport, labsJson, matrixJsonReport, scenariosJson } from "../../reports/json.js";
+import { ALL_SCENARIOS } from "../../scenarios/index.js";
+import { missingKernelOptions } from "../../harness/kernel-config.js";
 import { diagnose, summarizeChecks } from "../../harness/doctor/doctor.js";
 import { ALL_CHECKS } from "../../harness/doctor/catalog.js";
 import { readFileSync } from "node:fs";
@@ -51,6 +53,44 @@ describe("JSON outputs follow the schemas in schemas/", () => {
     delete noHow.results[0]!.evidence[0]!.how;
     expect(schemaErrors(noHow).join("\n")).toMatch(/must have required property 'how'/);
     expect(schemaErrors({ ...report })).toEqual(["no known kind: undefined"]);
+  });
+});
+
+describe("the listings say their kind too: list, engine list, engine info, lab up/status", () => {
+  const lab = {
+    id: "ab12",
+    ownerPid: 42,
+    held: true,
+    hubNetns: "dn-lab-ab12",
+    bridge: "dnlab-ab12",
+    subnet: "10.251.0.0/24",
+    startedAt: report.startedAt,
+    nodes: ["node1", "node2"].map((name, i) => ({ name, role: i ? ("worker" as const) : ("manager" as const), address: `10.251.0.${i + 2}`, dockerHost: `unix:///run/docknet/${name}.sock`, engineId: `e${i}`, netns: `dn-${name}` })),
+  };
+  const documents = {
+    scenarios: scenariosJson(ALL_SCENARIOS.map((s) => ({ id: s.id, title: s.title, area: s.area, doc: s.doc, tags: s.tags, requires: s.requires.map((r) => r.name), exclusive: Boolean(s.exclusive) }))),
+    engines: enginesJson("/root/.cache/docknet/dockerd", [{ version: "28.5.2+dfsg4", dockerd: "/usr/sbin/dockerd", source: "system" }, { version: "20.10.24", dockerd: "/c/dockerd", source: "cache", suite: "sid", package: "docker.io", corrupt: "bin/dockerd changed" }]),
+    engine: engineJson("private dockerd 20.10.24", { ...ENGINE_FACTS, kernelMissing: { ...missingKernelOptions(new Map()), ipvlan: ["CONFIG_IPVLAN"] } }),
+    labs: labsJson([lab]),
+    status: labsJson([{ ...lab, answers: ["ok", "connect ENOENT"] }]),
+  };
+
+  test.each(Object.entries(documents))("%s validates against its kind's schema", (_name, text) => {
+    const parsed = JSON.parse(text) as { kind: string; schemaVersion: number };
+    expect(parsed.kind).toMatch(/^docknet\.(scenarios|engines|engine|labs)$/);
+    expect(schemaErrors(parsed)).toEqual([]);
+  });
+
+  test("and refuse a bad one: a scenario without its doc, a lab of one node, an engine without its version", () => {
+    const scenarios = JSON.parse(documents.scenarios) as { scenarios: Array<Record<string, unknown>> };
+    delete scenarios.scenarios[0]!.doc;
+    expect(schemaErrors(scenarios).join("\n")).toMatch(/\/scenarios\/0 must have required property 'doc'/);
+    const labs = JSON.parse(documents.labs) as { labs: Array<{ nodes: unknown[] }> };
+    labs.labs[0]!.nodes.pop();
+    expect(schemaErrors(labs).join("\n")).toMatch(/\/labs\/0\/nodes must NOT have fewer than 2 items/);
+    const engine = JSON.parse(documents.engine) as Record<string, unknown>;
+    delete engine.engineVersion;
+    expect(schemaErrors(engine).join("\n")).toMatch(/must have required property 'engineVersion'/);
   });
 });
 
