@@ -1,16 +1,19 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { cancellationPoint, pause } from "./cancellation.js";
 import { scaled } from "./time-scale.js";
 
 /**
  * Polls until `condition` holds or the time is up, and says which. A check
  * that throws counts as "not yet": engines and swarms answer in their own time.
+ * A cancelled scenario's wait ends at once, with the cancellation's reason.
  */
 export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<boolean> {
   const deadline = Date.now() + scaled(timeoutMs);
   for (;;) {
+    cancellationPoint();
     if (await condition().catch(() => false)) return true;
+    cancellationPoint();
     if (Date.now() > deadline) return false;
-    await sleep(intervalMs);
+    await pause(intervalMs);
   }
 }
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { collectFailureBundle } from "./lab/failure-bundle.js";
 import { runsOnCluster, scenarioContext, ScenarioSkipped, type Scenario, type VersionKey } from "./scenario.js";
 import { scaled } from "./time-scale.js";
+import { runCancellable } from "./cancellation.js";
 
 export type RunEvent =
   | { readonly type: "started"; readonly scenario: Scenario; readonly attempt: number }
@@ -37,7 +38,7 @@ export interface RunOptions {
   readonly engineStartedForScenarios?: boolean;
   /** --keep-on-failure: a directory where each failed or broken scenario leaves a bundle, collected before its teardown. */
   readonly keepOnFailure?: string;
-  /** How long a scenario cut short may take to finish its current step before its last teardown (default 10 s). */
+  /** How long a scenario cut short may take to reach a cancellation point before its teardown runs anyway (default 10 s). */
   readonly abandonedBodyGraceMs?: number;
   /** Asked after a scenario breaks: why the engine can no longer be used (it died), or undefined; a loss stops the run. */
   readonly engineLost?: () => Promise<string | undefined>;
@@ -47,7 +48,11 @@ class ScenarioTimeout extends Error {
   override readonly name = "ScenarioTimeout";
 }
 
-/** How long a scenario cut short may take to reach the end of its current step before its last teardown. */
+/**
+ * How long a scenario cut short may take to stop before its teardown runs anyway. Probe actions and
+ * waits stop at once; an engine call under way (a container being created) is waited for, so that
+ * teardown finds what it made.
+ */
 const ABANDONED_BODY_GRACE_MS = 10_000;
 
 class ScenarioInterrupted extends Error {
@@ -124,7 +129,7 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   }
   const evidence: Evidence[] = [];
   const versionKeys: VersionKey[] = [];
-  const keys = () => (versionKeys.length ? { versionKeys } : {});
+  const keys = () => (versionKeys.length ? { versionKeys: [...versionKeys] } : {});
   const scopeId = attempt > 1 ? `${scenario.id}-${attempt}` : scenario.id;
   const scope = options.lab.scope(scopeId, scenario.id);
   const clusterScope = options.cluster && runsOnCluster(scenario) ? options.cluster.scope(scopeId, scenario.id) : undefined;
@@ -135,20 +140,19 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   let settled = false;
   let verdict: ScenarioResult | undefined;
   const startedAt = new Date();
+  // The scenario's cancellation, by its timeout or the run's interrupt: the verdict is given at once,
+  // and the probe actions and waits the body is in stop with the same reason (harness/cancellation.ts).
+  const cancel = new AbortController();
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ScenarioTimeout(`timed out after ${scaled(options.timeoutMs) / 1000}s`)), scaled(options.timeoutMs));
-    });
-    // Cancelled at once when the run is interrupted: the body is abandoned, its teardown below still runs.
-    const interrupted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new ScenarioInterrupted(`${interruption(options.signal)} after ${((performance.now() - started) / 1000).toFixed(1)}s: not finished`));
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    const cancelled = new Promise<never>((_, reject) => cancel.signal.addEventListener("abort", () => reject(cancel.signal.reason as Error), { once: true }));
+    timer = setTimeout(() => cancel.abort(new ScenarioTimeout(`timed out after ${scaled(options.timeoutMs) / 1000}s`)), scaled(options.timeoutMs));
+    onAbort = () => cancel.abort(new ScenarioInterrupted(`${interruption(options.signal)} after ${((performance.now() - started) / 1000).toFixed(1)}s: not finished`));
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
     await clusterScope?.begin();
-    body = scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope));
+    body = runCancellable(cancel.signal, () => scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope)));
     body.then(() => (settled = true), () => (settled = true));
-    await Promise.race([body, timeout, interrupted]);
+    await Promise.race([body, cancelled]);
     return { ...base, status: "passed", durationMs: performance.now() - started, evidence, ...keys() };
   } catch (error) {
     verdict = failureVerdict(error);
@@ -166,26 +170,32 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
 
   function failureVerdict(error: unknown): ScenarioResult {
     const durationMs = performance.now() - started;
+    // A copy: a body cut short may still record evidence until it reaches a cancellation point.
+    const recorded = [...evidence];
     if (error instanceof CheckFailed) {
       // A refusal raised outside a check (a probe the engine would not start) still belongs in the evidence.
-      if (evidence.at(-1) !== error.evidence) evidence.push(error.evidence);
-      return { ...base, status: "failed", durationMs, evidence, reason: error.message, ...keys() };
+      if (recorded.at(-1) !== error.evidence) recorded.push(error.evidence);
+      return { ...base, status: "failed", durationMs, evidence: recorded, reason: error.message, ...keys() };
     }
-    if (error instanceof ScenarioSkipped) return { ...base, status: "skipped", durationMs, evidence, reason: error.message, ...keys() };
-    if (error instanceof ScenarioTimeout) return { ...base, status: "failed", durationMs, evidence, reason: error.message, ...keys() };
+    if (error instanceof ScenarioSkipped) return { ...base, status: "skipped", durationMs, evidence: recorded, reason: error.message, ...keys() };
+    if (error instanceof ScenarioTimeout) return { ...base, status: "failed", durationMs, evidence: recorded, reason: error.message, ...keys() };
     if (error instanceof ScenarioInterrupted || options.signal?.aborted) {
-      return { ...base, status: "skipped", durationMs, evidence, reason: error instanceof ScenarioInterrupted ? error.message : `${interruption(options.signal)}: not finished`, ...keys() };
+      return { ...base, status: "skipped", durationMs, evidence: recorded, reason: error instanceof ScenarioInterrupted ? error.message : `${interruption(options.signal)}: not finished`, ...keys() };
     }
-    return { ...base, status: "error", durationMs, evidence, reason: error instanceof Error ? error.message : String(error), ...keys() };
+    return { ...base, status: "error", durationMs, evidence: recorded, reason: error instanceof Error ? error.message : String(error), ...keys() };
   }
 
   async function tearDownAll(): Promise<void> {
+    // A body cut short stops at its next cancellation point; teardown waits for that (within a
+    // bound), so it runs once and finds everything the body made.
+    const stopped = () => Promise.race([body!.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, options.abandonedBodyGraceMs ?? ABANDONED_BODY_GRACE_MS).unref())]);
+    if (body && !settled) await stopped();
     await scope.tearDown().catch(() => undefined);
     await clusterScope?.tearDown().catch(() => undefined);
-    // A body cut short (interrupt, timeout) goes on until its current step returns, and may make
-    // something more: once it settles (or a bound passes), what it made since is undone too.
+    // A body still going past the bound is in a step that ignores cancellation: what it makes once
+    // that step returns is undone by a second teardown.
     if (body && !settled) {
-      await Promise.race([body.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, options.abandonedBodyGraceMs ?? ABANDONED_BODY_GRACE_MS).unref())]);
+      await stopped();
       await scope.tearDown().catch(() => undefined);
       await clusterScope?.tearDown().catch(() => undefined);
     }

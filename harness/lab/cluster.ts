@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { cancellationPoint } from "../cancellation.js";
 import type { SwarmOptions } from "../engine/multi-host-lab.js";
 import { runInNetns } from "../engine/netns.js";
 import { CheckFailed, type Observation } from "../evidence.js";
@@ -229,6 +230,7 @@ export class ClusterScope {
 
   /** Creates an overlay, or says why the engine refused. */
   async attemptOverlay(short: string, spec: OverlaySpec = {}): Promise<Observation<{ outcome: ApiOutcome; network?: LabNetwork }>> {
+    cancellationPoint();
     const name = this.name(short);
     const attachable = (spec.attachable ?? false) && !this.has("overlays-not-attachable");
     const options: Record<string, string> = {};
@@ -268,6 +270,7 @@ export class ClusterScope {
     networks: readonly { network: LabNetwork | string; aliases?: string[] }[],
     serving: readonly number[] = [],
   ): Promise<Observation<ApiOutcome> & { probe?: Probe }> {
+    cancellationPoint();
     const name = this.name(short);
     const [first, ...rest] = networks.map(({ network, aliases }) => ({ name: typeof network === "string" ? network : network.name, endpoint: { aliases: aliases ?? [] } as EndpointSpec }));
     const how = `docker -H ${node.dockerHost} run -d --name ${name}${networks.map((n) => ` --network ${typeof n.network === "string" ? n.network : n.network.name}`).join("")} ${this.cluster.image}`;
@@ -298,6 +301,7 @@ export class ClusterScope {
 
   /** `docker service create` on the manager; resolves once every task runs. */
   async service(short: string, spec: ServiceSpec): Promise<ServiceRef> {
+    cancellationPoint();
     const name = this.name(short);
     const ignore = this.has("service-options-ignored");
     const constraints = spec.onNodes ? await this.nodeConstraints(spec.onNodes) : [];

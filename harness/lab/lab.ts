@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cancellationPoint } from "../cancellation.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
@@ -538,6 +539,7 @@ export class LabScope {
 
   /** Creates a user-defined network (a bridge unless told otherwise). */
   async network(short: string, spec: NetworkSpec = {}): Promise<LabNetwork> {
+    cancellationPoint();
     const ignoreOptions = this.has("network-options-ignored");
     const subnet = ignoreOptions ? undefined : spec.subnet === "pick" ? await this.lab.pickSubnet() : spec.subnet;
     if (spec.subnet === "pick" && subnet) this.subnets.push(subnet);

@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { cancellationPoint } from "../cancellation.js";
 import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
 import { AbstractWaitStrategy } from "testcontainers/build/wait-strategies/wait-strategy.js";
 import { CheckFailed, type Observation } from "../evidence.js";
@@ -201,6 +202,8 @@ export class ProbeBuilder {
   }
 
   private async launch(): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
+    // A cancelled scenario starts nothing more; a start under way is waited for, so teardown finds it.
+    cancellationPoint();
     const scope = this.scope;
     const name = scope.name(this.short);
     const container = new ProbeContainer(scope.lab.image, scope.docker)

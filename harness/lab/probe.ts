@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import type { Observation } from "../evidence.js";
+import { abandonOnCancel } from "../cancellation.js";
 import { scaled } from "../time-scale.js";
 import {
   listeningPorts,
@@ -83,9 +84,12 @@ export class Probe {
     return this.id.slice(0, 12);
   }
 
-  /** Runs a command inside the probe, always under a hard timeout. */
+  /**
+   * Runs a command inside the probe, always under a hard timeout. A cancelled
+   * scenario stops waiting for it at once (the command dies with its timeout or its probe).
+   */
   async exec(command: string[], timeoutSeconds = 10): Promise<ExecOutcome> {
-    const result = await this.container.exec(["timeout", "-s", "KILL", String(Math.ceil(scaled(timeoutSeconds * 1000) / 1000)), ...command]);
+    const result = await abandonOnCancel(this.container.exec(["timeout", "-s", "KILL", String(Math.ceil(scaled(timeoutSeconds * 1000) / 1000)), ...command]));
     return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr, how: `${this.runsAs} ${command.join(" ")}` };
   }
 

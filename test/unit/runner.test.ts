@@ -5,6 +5,8 @@ import { needs } from "../../harness/capabilities.js";
 import { ENGINE_FACTS } from "./engine-facts.js";
 import type { Lab } from "../../harness/lab/lab.js";
 import { runScenarios } from "../../harness/runner.js";
+import { Probe } from "../../harness/lab/probe.js";
+import { waitFor } from "../../harness/polling.js";
 import { scenario, type ScenarioContext } from "../../harness/scenario.js";
 
 const engine: Capabilities = { ...ENGINE_FACTS, kernel: "6.1", networkDrivers: ["bridge", "host", "null"], defaultBridge: false };
@@ -120,27 +122,65 @@ describe("the runner", () => {
     ]);
   });
 
-  test("an interrupt cancels the scenarios under way at once; teardown runs, and again once the cut-short body settles", async () => {
+  test("an interrupt reaches the actions under way: a probe's command and a wait end at once, and teardown runs once, after the body stopped", async () => {
     const { lab, torn } = recordingLab();
     const abort = new AbortController();
-    const never = () => new Promise<void>(() => undefined);
-    // B's current step ends 200 ms after the interrupt, and makes something: the second teardown must follow it.
-    let madeAfterInterrupt = -1;
-    const slowStep = () => new Promise<void>((resolve) => setTimeout(() => ((madeAfterInterrupt = torn.length), resolve()), 250));
+    const log: string[] = [];
+    const finishedAt: Record<string, number> = {};
+    // A command that never returns (a probe's exec to an engine that hangs).
+    const hanging = new Probe({ id: "c0ffee", exec: () => new Promise(() => undefined) }, "a");
+    const body = (id: string, step: () => Promise<unknown>) => async () => {
+      try {
+        await step();
+        log.push(`${id} went on`);
+      } finally {
+        log.push(`${id} stopped`);
+      }
+    };
+    const recordTeardown = lab.scope.bind(lab);
+    (lab as { scope: unknown }).scope = (id: string) => {
+      const scope = recordTeardown(id, id);
+      return { ...scope, tearDown: async () => (log.push(`${id} torn`), scope.tearDown()) };
+    };
     setTimeout(() => abort.abort("SIGTERM"), 50);
     const begun = performance.now();
     const results = await runScenarios({
-      lab, capabilities: engine, concurrency: 2, timeoutMs: 60_000, signal: abort.signal, abandonedBodyGraceMs: 1000,
-      scenarios: [scenario({ id: "A", title: "A", area: "t", doc: "d", run: never }), scenario({ id: "B", title: "B", area: "t", doc: "d", run: slowStep })],
+      lab, capabilities: engine, concurrency: 4, timeoutMs: 60_000, signal: abort.signal, abandonedBodyGraceMs: 500,
+      onEvent: (e) => void (e.type === "finished" && (finishedAt[e.result.id] = performance.now() - begun)),
+      scenarios: [
+        scenario({ id: "A", title: "A", area: "t", doc: "d", run: body("A", () => hanging.ping("b")) }),
+        scenario({ id: "B", title: "B", area: "t", doc: "d", run: body("B", () => waitFor(async () => false, 60_000)) }),
+        // A step that ignores cancellation (an engine call under way) is waited for, then torn down once.
+        scenario({ id: "C", title: "C", area: "t", doc: "d", run: body("C", () => sleep(300)) }),
+        // One that never ends: torn down when the bound passes, and again when it passes once more.
+        scenario({ id: "D", title: "D", area: "t", doc: "d", run: () => new Promise<void>(() => undefined) }),
+      ],
     });
+    expect(results.map((r) => r.status)).toEqual(["skipped", "skipped", "skipped", "skipped"]);
+    expect(results[0]!.reason).toMatch(/^interrupted by SIGTERM after 0\.\ds: not finished$/);
+    expect(finishedAt.A).toBeLessThan(400);
+    expect(finishedAt.B).toBeLessThan(400);
+    expect(log).not.toContain("A went on");
+    expect(log).not.toContain("B went on");
+    for (const id of ["A", "B", "C"]) {
+      expect(log.filter((l) => l === `${id} torn`), id).toHaveLength(1);
+      expect(log.indexOf(`${id} stopped`), id).toBeLessThan(log.indexOf(`${id} torn`));
+    }
+    expect(log.indexOf("C went on")).toBeLessThan(log.indexOf("C torn"));
+    expect(torn.filter((id) => id === "D")).toHaveLength(2);
     expect(performance.now() - begun).toBeLessThan(3000);
-    expect(results.map((r) => r.status)).toEqual(["skipped", "skipped"]);
-    expect(results[0]!.reason).toMatch(/^interrupted by SIGTERM after \d+\.\ds: not finished$/);
-    // Each scope torn down at the interrupt, and again after its body settled (B) or the grace ran out (A).
-    expect(torn.filter((id) => id === "A")).toHaveLength(2);
-    expect(torn.filter((id) => id === "B")).toHaveLength(2);
-    expect(madeAfterInterrupt).toBeGreaterThan(0);
-    expect(torn.lastIndexOf("B")).toBeGreaterThanOrEqual(madeAfterInterrupt);
+  });
+
+  test("a timeout cancels the same way: the wait under way ends, and the verdict is the timeout", async () => {
+    const { lab } = recordingLab();
+    let went = false;
+    const [result] = await runScenarios({
+      lab, capabilities: engine, concurrency: 1, timeoutMs: 100, abandonedBodyGraceMs: 5000,
+      scenarios: [scenario({ id: "T", title: "T", area: "t", doc: "d", run: async () => void (await waitFor(async () => false, 60_000), (went = true)) })],
+    });
+    expect([result!.status, result!.reason]).toEqual(["failed", "timed out after 0.1s"]);
+    expect(result!.durationMs).toBeLessThan(1000);
+    expect(went).toBe(false);
   });
 });
 
