@@ -25,6 +25,8 @@ export interface Capabilities {
   readonly outsideHostMissing?: string;
   /** Whether docknet can run commands on the engine's host (in its network namespace). */
   readonly engineHostAccess: boolean;
+  /** Why it cannot, when docknet knows (not root, --no-helper, a remote engine). */
+  readonly engineHostMissing?: string;
   /** The interface the user named for macvlan networks (`--macvlan-parent`). */
   readonly macvlanParent?: string;
   /** The daemon.json a private engine was started with ({} when none); absent for the current engine. */
@@ -72,11 +74,11 @@ export interface Requirement {
 /** Reads the engine's facts through the lab's connection. */
 export async function detectCapabilities(
   docker: Docker,
-  engine: { kind: Capabilities["engineKind"]; dockerHost: string; outsideHost?: OutsideHost; netns?: string; hostNetns?: NetnsRef; outsideHostMissing?: string },
+  engine: { kind: Capabilities["engineKind"]; dockerHost: string; remote?: string; outsideHost?: OutsideHost; netns?: string; hostNetns?: NetnsRef; outsideHostMissing?: string; engineHostMissing?: string },
   daemonConfig?: Readonly<Record<string, unknown>>,
 ): Promise<Capabilities> {
   // An engine behind a unix socket (or one docknet started) shares this machine's kernel.
-  const local = engine.kind === "private" || engine.dockerHost.startsWith("unix://");
+  const local = engine.kind === "private" || (engine.dockerHost.startsWith("unix://") && !engine.remote);
   const kernel = local ? readLocalKernelConfig() : undefined;
   const root = process.getuid?.() === 0;
   const hostNetns = engine.hostNetns ?? engine.netns;
@@ -98,6 +100,7 @@ export async function detectCapabilities(
     ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
     ...(engine.outsideHostMissing ? { outsideHostMissing: engine.outsideHostMissing } : {}),
     engineHostAccess: hostNetns !== undefined,
+    ...(hostNetns === undefined && engine.engineHostMissing ? { engineHostMissing: engine.engineHostMissing } : {}),
     ...(engine.kind === "private" ? { daemonConfig: daemonConfig ?? {} } : {}),
     ...(engine.netns ? { engineNetns: engine.netns } : {}),
     ...(kernel ? { kernelMissing: missingKernelOptions(kernel) } : {}),
@@ -171,7 +174,9 @@ export const needs = {
   engineHost: {
     name: "engine host",
     missing: (c) =>
-      c.engineHostAccess ? undefined : "docknet cannot run commands on the engine's host: it does so on its own engines, and on a local engine when run as root",
+      c.engineHostAccess
+        ? undefined
+        : `docknet cannot run commands on the engine's host: ${c.engineHostMissing ?? "it does so on its own engines, and on a local engine when run as root"}`,
   },
   outsideHost: {
     name: "outside host",

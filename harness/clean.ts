@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import Docker from "dockerode";
-import { dockerodeOptions, pingEngine, resolveCurrentDockerHost } from "./engine/docker-host.js";
+import { dockerodeOptions, resolveCurrentDockerHost } from "./engine/docker-host.js";
+import { currentEngineApi } from "./engine/select-engine.js";
 import { labIsHeld, orphanedLabs, stopLab } from "./engine/multi-host-lab.js";
 import { orphanedPrivateEngines, stopPrivateEngine } from "./engine/private-engine.js";
 import { removeOrphanedOutsideHosts } from "./engine/current-engine-outside.js";
@@ -28,13 +29,18 @@ export async function cleanLeftovers(options: { all: boolean }): Promise<string>
   // private engines and outside hosts the steps below then find with a dead owner.
   const current = resolveCurrentDockerHost();
   let onEngine: string;
-  if ((await pingEngine(current.host)) !== undefined) {
+  const api = await currentEngineApi(current);
+  if ("problem" in api) {
     onEngine = `no engine answers at ${current.host}: nothing labelled to remove there`;
   } else {
     // The helper container this clean itself runs in (for a user who is not root) is not a leftover.
     const self = process.env[HELPER_OWNER_ENV];
-    const removed = await removeLeftoverRuns(new Docker(dockerodeOptions(current.host)), (owner) => owner !== self && (options.all || ownerIsDead(owner)));
-    onEngine = `on ${current.host}: ${removed.runs} dead run(s), ${removed.containers} container(s) and ${removed.networks} network(s) removed`;
+    try {
+      const removed = await removeLeftoverRuns(new Docker(dockerodeOptions(api.dockerHost)), (owner) => owner !== self && (options.all || ownerIsDead(owner)));
+      onEngine = `on ${current.host}: ${removed.runs} dead run(s), ${removed.containers} container(s) and ${removed.networks} network(s) removed`;
+    } finally {
+      await api.close();
+    }
   }
   const lines: string[] = [];
   // Labs before engines: they take their nodes with them. A lab kept by `docknet lab up` is not a leftover.

@@ -122,10 +122,12 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       {
         kind: engine.kind,
         dockerHost: engine.dockerHost,
+        ...(engine.remote ? { remote: engine.remote } : {}),
         ...(outsideHost ? { outsideHost } : {}),
         ...(engine.netns ? { netns: engine.netns } : {}),
         ...(engineHostNetns ? { hostNetns: engineHostNetns } : {}),
         ...(outsideHostMissing ? { outsideHostMissing } : {}),
+        ...("missing" in located ? { engineHostMissing: located.missing } : {}),
       },
       options.daemonConfig,
     );

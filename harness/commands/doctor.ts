@@ -8,6 +8,7 @@ import { doctorFailed, type FailOn } from "../doctor/doctor.js";
 import { pingEngine, resolveCurrentDockerHost } from "../engine/docker-host.js";
 import type { EngineChoice } from "../engine/engine.js";
 import { selectEngine } from "../engine/select-engine.js";
+import { isSshAddress } from "../engine/ssh-tunnel.js";
 import { EngineUnavailable, ExitCode, UsageError } from "../exit-codes.js";
 import { VERSION } from "../version.js";
 import { readDaemonConfig } from "./daemon-config-file.js";
@@ -34,11 +35,18 @@ export async function doctorAction(flags: DoctorFlags): Promise<number> {
   if (flags.daemonConfig && flags.engine !== "private") throw new UsageError("--daemon-config needs --engine private (docknet never changes an existing engine)");
   const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
   let dockerHost: string | undefined;
+  let remote: string | undefined;
   let stop = async () => {};
   if (flags.engine === "private") {
     process.stderr.write("docknet doctor: starting a private engine to audit...\n");
     const engine = await selectEngine("private", daemonConfig ? { daemonConfig } : {});
     dockerHost = engine.dockerHost;
+    stop = () => engine.stop();
+  } else if (isSshAddress(resolveCurrentDockerHost().host)) {
+    // An engine on another host, through docknet's ssh socket; the doctor reads its host through a helper container.
+    const engine = await selectEngine("current");
+    dockerHost = engine.dockerHost;
+    remote = engine.remote;
     stop = () => engine.stop();
   } else {
     const current = resolveCurrentDockerHost();
@@ -53,7 +61,7 @@ export async function doctorAction(flags: DoctorFlags): Promise<number> {
     dockerHost = current.host;
   }
   try {
-    const report = await audit({ dockerHost, checks, version: VERSION });
+    const report = await audit({ dockerHost, ...(remote ? { remote } : {}), checks, version: VERSION });
     process.stderr.write(doctorConsoleText(report, { stream: process.stderr, verbose: Boolean(flags.verbose), ...(flags.color === false ? { color: false } : {}) }));
     if (flags.json) writeOutput(flags.json, doctorJsonReport(report));
     if (flags.junit) writeOutput(flags.junit, doctorJunitXml(report));

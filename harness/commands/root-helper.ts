@@ -7,6 +7,7 @@ import Docker from "dockerode";
 import { builtProgram } from "../built-program.js";
 import { dockerodeOptions, engineProblem, pingEngine, resolveCurrentDockerHost, type DockerHostChoice } from "../engine/docker-host.js";
 import { errorText } from "../lab/docker-api.js";
+import { isSshAddress } from "../engine/ssh-tunnel.js";
 import { OWNER_LABEL, RUN_LABEL } from "../lab/labels.js";
 import { ensureProbeImage, type ProbeImageChoice } from "../lab/probe-image.js";
 import { HELPER_OWNER_ENV, PARENT_PID_ENV, runsThroughHelper, VANTAGE_ENV } from "../vantage.js";
@@ -51,6 +52,8 @@ export async function helperRoute(allowed: boolean): Promise<{ engine: DockerHos
   if (process.getuid?.() === 0 || runsThroughHelper()) return undefined;
   if (!allowed) return { notRoot: "docknet is not root and --no-helper refuses the helper container" };
   const engine = resolveCurrentDockerHost();
+  // The helper runs docknet itself on the engine's host: this machine's files are not on another host.
+  if (isSshAddress(engine.host)) return { notRoot: `the engine is on another host (${engine.host})` };
   if ((await pingEngine(engine.host)) !== undefined) return { notRoot: "docknet is not root, and no engine answers to run a helper container on" };
   return { engine };
 }

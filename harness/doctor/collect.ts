@@ -11,14 +11,16 @@ const isLocalSocket = (dockerHost: string) => dockerHost.startsWith("unix://") |
 /** How the doctor will see the engine's host, decided from facts about this machine. */
 export type VantagePlan = { kind: "local"; dockerdPid?: number } | { kind: "helper"; why: string } | { kind: "blind"; why: string };
 
-export function planVantage(facts: { dockerHost: string; engineAnswers: boolean; root: boolean; localDockerd?: DockerdProcess }): VantagePlan {
+export function planVantage(facts: { dockerHost: string; remote?: string; engineAnswers: boolean; root: boolean; localDockerd?: DockerdProcess }): VantagePlan {
+  // An ssh:// engine is reached through a socket of docknet's own on this machine; its host is still another.
+  const local = isLocalSocket(facts.dockerHost) && !facts.remote;
   if (!facts.engineAnswers) {
     // No engine to ask for a helper: read this machine itself (before Docker is installed, or when it is down).
-    return isLocalSocket(facts.dockerHost) ? { kind: "local" } : { kind: "blind", why: `no engine answers at ${facts.dockerHost}` };
+    return local ? { kind: "local" } : { kind: "blind", why: `no engine answers at ${facts.remote ?? facts.dockerHost}` };
   }
-  if (isLocalSocket(facts.dockerHost) && facts.localDockerd && facts.root) return { kind: "local", dockerdPid: facts.localDockerd.pid };
-  const why = !isLocalSocket(facts.dockerHost)
-    ? `the engine at ${facts.dockerHost} is remote`
+  if (local && facts.localDockerd && facts.root) return { kind: "local", dockerdPid: facts.localDockerd.pid };
+  const why = !local
+    ? `the engine at ${facts.remote ?? facts.dockerHost} is remote`
     : !facts.localDockerd
       ? `no dockerd on this machine serves ${facts.dockerHost}`
       : "not root, so dockerd's namespace cannot be entered";
@@ -63,12 +65,12 @@ const optional = (vantage: Vantage, command: string, absent: string) =>
 const RESOLV_CONF = `printf '{"link":"%s","target":"%s","exists":%s}' "$(readlink /etc/resolv.conf)" "$(readlink -f /etc/resolv.conf)" "$(test -e /etc/resolv.conf && echo true || echo false)"`;
 
 /** Takes every reading the checks need, in parallel. None of them changes anything. */
-export async function collectReadings(dockerHost: string): Promise<Readings> {
+export async function collectReadings(dockerHost: string, remote?: string): Promise<Readings> {
   const docker = new Docker(dockerodeOptions(dockerHost, 10_000));
   const problem = await pingEngine(dockerHost);
   const root = process.getuid?.() === 0;
-  const localDockerd = isLocalSocket(dockerHost) ? findDockerdServing(dockerHost, await localVantage(undefined).dockerdProcesses()) : undefined;
-  const plan = planVantage({ dockerHost, engineAnswers: problem === undefined, root, ...(localDockerd ? { localDockerd } : {}) });
+  const localDockerd = isLocalSocket(dockerHost) && !remote ? findDockerdServing(dockerHost, await localVantage(undefined).dockerdProcesses()) : undefined;
+  const plan = planVantage({ dockerHost, ...(remote ? { remote } : {}), engineAnswers: problem === undefined, root, ...(localDockerd ? { localDockerd } : {}) });
   const [engine, vantage] = await Promise.all([engineReadings(docker, problem, dockerHost), openVantage(plan, docker)]);
   try {
     const processes = localDockerd ? [localDockerd] : await vantage.dockerdProcesses();

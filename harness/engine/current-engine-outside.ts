@@ -48,8 +48,10 @@ function outsideDir(): string {
  * Where docknet can run commands on an engine's host: a private engine's own
  * namespace, or the one a local engine's dockerd runs in (as root); else why not.
  */
-export async function engineHostNamespace(engine: Pick<Engine, "kind" | "netns" | "dockerHost">, notRoot?: string): Promise<{ netns: NetnsRef } | { missing: string }> {
-  return engine.netns ? { netns: engine.netns } : localEngineNamespace(engine.dockerHost, notRoot);
+export async function engineHostNamespace(engine: Pick<Engine, "kind" | "netns" | "dockerHost" | "remote">, notRoot?: string): Promise<{ netns: NetnsRef } | { missing: string }> {
+  if (engine.netns) return { netns: engine.netns };
+  if (engine.remote) return { missing: `the engine is on another host (${engine.remote}): docknet runs commands, and builds outside hosts, only on the machine it runs on` };
+  return localEngineNamespace(engine.dockerHost, notRoot);
 }
 
 /** The namespace a local engine's dockerd runs in, or why docknet cannot enter it. */

@@ -45,8 +45,11 @@ export function resolveCurrentDockerHost(env: NodeJS.ProcessEnv = process.env): 
 /** Dockerode options for a DOCKER_HOST-style address (unix, tcp, http(s), ssh). */
 export function dockerodeOptions(host: string, timeoutMs?: number): Docker.DockerOptions {
   const timeout = timeoutMs === undefined ? {} : { timeout: timeoutMs };
-  if (host.startsWith("unix://")) return { socketPath: host.slice("unix://".length), ...timeout };
-  if (host.startsWith("/")) return { socketPath: host, ...timeout };
+  // docker-modem lays these options over defaults it reads from DOCKER_HOST, and a host there (an
+  // ssh:// or tcp:// one) would win over the socket: they are cleared by name.
+  const socket = (socketPath: string): Docker.DockerOptions => ({ socketPath, host: undefined, port: undefined, protocol: undefined, username: undefined, ...timeout }) as Docker.DockerOptions;
+  if (host.startsWith("unix://")) return socket(host.slice("unix://".length));
+  if (host.startsWith("/")) return socket(host);
   let url: URL;
   try {
     url = new URL(host);

@@ -7,6 +7,8 @@ export interface Engine {
   readonly dockerHost: string;
   /** One line for people: what this engine is and where it came from. */
   readonly description: string;
+  /** The address of an engine on another host (ssh://…), reached through a tunnel at dockerHost. */
+  readonly remote?: string;
   /** The network namespace a private engine lives in. */
   readonly netns?: string;
   /** A private engine's daemon log. */

@@ -1,6 +1,7 @@
 import { EngineUnavailable } from "../exit-codes.js";
-import { pingEngine, resolveCurrentDockerHost } from "./docker-host.js";
+import { pingEngine, resolveCurrentDockerHost, type DockerHostChoice } from "./docker-host.js";
 import type { Engine, EngineChoice } from "./engine.js";
+import { isSshAddress, openSshTunnel } from "./ssh-tunnel.js";
 import { privateEnginePrerequisites, startPrivateEngine, type PrivateEngineOptions } from "./private-engine.js";
 
 /**
@@ -10,6 +11,7 @@ import { privateEnginePrerequisites, startPrivateEngine, type PrivateEngineOptio
 export async function selectEngine(choice: EngineChoice, privateOptions: PrivateEngineOptions = {}): Promise<Engine> {
   if (choice === "private") return startPrivateEngine(privateOptions);
   const current = resolveCurrentDockerHost();
+  if (isSshAddress(current.host)) return sshEngine(current);
   const problem = await pingEngine(current.host);
   if (problem === undefined) {
     return {
@@ -35,4 +37,52 @@ export async function selectEngine(choice: EngineChoice, privateOptions: Private
     throw new EngineUnavailable(`no engine answers at ${current.host} (from ${current.source}), and ${missing}`);
   }
   return startPrivateEngine(privateOptions);
+}
+
+/**
+ * An engine on another host, named by ssh:// (DOCKER_HOST or a docker context): reached through
+ * docknet's own socket that carries each connection over ssh (harness/engine/ssh-tunnel.ts). It is
+ * never replaced by a private engine: the user named it.
+ */
+async function sshEngine(current: DockerHostChoice): Promise<Engine> {
+  let tunnel;
+  try {
+    tunnel = await openSshTunnel(current.host);
+  } catch (error) {
+    throw new EngineUnavailable(`cannot use the engine at ${current.host} (from ${current.source}): ${(error as Error).message}`);
+  }
+  const problem = await pingEngine(tunnel.dockerHost);
+  if (problem !== undefined) {
+    const said = tunnel.lastError();
+    await tunnel.close();
+    throw new EngineUnavailable(`no engine answers at ${current.host} (from ${current.source}): ${said ? `ssh: ${said}` : problem}`);
+  }
+  return {
+    kind: "current",
+    dockerHost: tunnel.dockerHost,
+    remote: current.host,
+    description: `current engine at ${current.host} (from ${current.source}, through ssh)`,
+    lost: async () => {
+      const gone = await pingEngine(tunnel.dockerHost);
+      return gone === undefined ? undefined : `the engine at ${current.host} stopped answering mid-run: ${tunnel.lastError() || gone}`;
+    },
+    stop: () => tunnel.close(),
+  };
+}
+
+/**
+ * The current engine's API as an address on this machine: its own, or docknet's ssh socket for an
+ * ssh:// engine (closed by `close`); undefined with the reason when it does not answer.
+ */
+export async function currentEngineApi(current: DockerHostChoice = resolveCurrentDockerHost()): Promise<{ dockerHost: string; close(): Promise<void> } | { problem: string }> {
+  if (!isSshAddress(current.host)) {
+    const problem = await pingEngine(current.host);
+    return problem === undefined ? { dockerHost: current.host, close: async () => {} } : { problem };
+  }
+  try {
+    const engine = await sshEngine(current);
+    return { dockerHost: engine.dockerHost, close: () => engine.stop() };
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
 }

@@ -10,6 +10,7 @@ import { ALL_SCENARIOS } from "../../scenarios/index.js";
 import { tempDir } from "../temp-dir.js";
 import { docknetLeftovers } from "./leftovers.js";
 import { docknet } from "./run-cli.js";
+import { sshLogin } from "./ssh-login.js";
 import { dockerGroupUser, firewallState, startSystemEngine, systemEngineUnavailable, type SystemEngine } from "./system-engine.js";
 
 interface Report {
@@ -127,6 +128,34 @@ describe.skipIf(unavailable !== undefined)(`a system engine on the default socke
     const report = JSON.parse(out.stdout) as Report;
     expect(statuses(report).get("UB-01")).toBe("passed");
     expect(report.results.find((r) => r.id === "DB-05")).toMatchObject({ status: "skipped", reason: expect.stringMatching(/^docknet is not root, and the engine's host is not this machine/) });
+  });
+
+  test("an engine named by ssh:// (the user's own ssh client, key and known_hosts): run, doctor and clean reach it; what needs its host skips, saying it is another host", async () => {
+    const login = await sshLogin();
+    onTestFinished(() => login.stop());
+    const env = { HOME: login.home, DOCKER_HOST: login.address };
+    const out = await docknet(["run", "UB-01", "DB-05", "DNS-01", "PP-01", "--json", "-"], { prefix: login.asUser, env });
+    expect(out.code, out.stderr).toBe(0);
+    const report = JSON.parse(out.stdout) as Report & { engine: { description: string } };
+    expect(report.engine.description).toBe(`current engine at ${login.address} (from DOCKER_HOST, through ssh)`);
+    expect(engine.version).toContain(report.engine.engineVersion);
+    expect(["UB-01", "DNS-01", "PP-01"].map((id) => statuses(report).get(id))).toEqual(["passed", "passed", "passed"]);
+    expect(report.results.find((r) => r.id === "DB-05")).toMatchObject({ status: "skipped", reason: expect.stringMatching(/the engine is on another host \(ssh:\/\/docknet-ssh@127\.0\.0\.1:\d+\)/) });
+    // The doctor reads that host through a helper container on the engine, as for any remote engine.
+    const doctor = await docknet(["doctor", "--json", "-"], { prefix: login.asUser, env });
+    const audit = JSON.parse(doctor.stdout) as { dockerHost: string; vantage: string };
+    expect(audit.dockerHost).toBe(login.address);
+    expect(audit.vantage).toMatch(/helper container.*remote/);
+    const clean = await docknet(["clean"], { prefix: login.asUser, env });
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stderr).toContain(`on ${login.address}: 0 dead run(s), 0 container(s) and 0 network(s) removed`);
+    // A login the host refuses: one line with ssh's own reason, exit 3, nothing started.
+    const refused = await docknet(["run", "UB-01"], { prefix: login.asUser, env: { ...env, DOCKER_HOST: `ssh://nobody@127.0.0.1:${login.port}` } });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr.trim().split("\n").at(-1)).toMatch(/^docknet: no engine answers at ssh:\/\/nobody@127\.0\.0\.1:\d+ \(from DOCKER_HOST\): ssh: .*Permission denied/);
+    // Nothing of the ssh connections outlives the runs: no tunnel directory, no ssh process.
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith("docknet-ssh-tunnel-"))).toEqual([]);
+    expect(execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").filter((l) => /^ssh .*docknet-ssh-tunnel-/.test(l))).toEqual([]);
   });
 
   test("as the user: an unwritable report path is exit 2 in one line, before any work", async () => {
