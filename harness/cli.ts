@@ -174,7 +174,7 @@ ${EXIT_HELP}`,
         .choices(["auto", "current", "private"])
         .default("auto"),
     )
-    .option("--check <id...>", "only these checks (e.g. HOST-01 FW-05)")
+    .option("--check <id...>", "only these checks (e.g. D-HOST-01 D-FW-05)")
     .addOption(new Option("--fail-on <severity>", "exit 1 on findings of this severity or worse").choices(["error", "warn", "never"]).default("error"))
     .option("--json <file>", "write the findings as JSON (- for stdout)")
     .option("--junit <file>", "write JUnit XML: one testcase per check; errors fail")

@@ -10,7 +10,7 @@ export function evidenceText(evidence: readonly Evidence[]): string {
     .join("\n");
 }
 
-/** "likely cause (docknet doctor HOST-01, error): net.ipv4.ip_forward = 0 — fix: …" per finding. */
+/** "likely cause (docknet doctor D-HOST-01, error): net.ipv4.ip_forward = 0 — fix: …" per finding. */
 export function explanationText(causes: readonly Explanation[]): string {
   return causes.map((e) => `likely cause (docknet doctor ${e.check}, ${e.severity}): ${e.seen.join("; ")}\n  fix: ${e.fix}`).join("\n");
 }

@@ -30,7 +30,12 @@ export async function doctorAction(flags: DoctorFlags): Promise<number> {
   refuseUnwritableOutputs({ "--json": flags.json, "--junit": flags.junit, "--markdown": flags.markdown });
   const wanted = (flags.check ?? []).map((id) => id.toUpperCase());
   const unknown = wanted.filter((id) => !ALL_CHECKS.some((c) => c.id === id));
-  if (unknown.length) throw new UsageError(`unknown check ${unknown.join(", ")} (checks: ${ALL_CHECKS.map((c) => c.id).join(" ")})`);
+  if (unknown.length) {
+    // A catalog ID without its prefix is the likeliest slip: checks and scenarios share catalog numbers.
+    const meant = unknown.map((id) => `D-${id}`).filter((id) => ALL_CHECKS.some((c) => c.id === id));
+    const hint = meant.length ? `doctor checks are D-…: did you mean ${meant.join(" ")}?` : `checks: ${ALL_CHECKS.map((c) => c.id).join(" ")}`;
+    throw new UsageError(`unknown check ${unknown.join(", ")} (${hint})`);
+  }
   const checks = wanted.length ? ALL_CHECKS.filter((c) => wanted.includes(c.id)) : ALL_CHECKS;
   if (flags.daemonConfig && flags.engine !== "private") throw new UsageError("--daemon-config needs --engine private (docknet never changes an existing engine)");
   const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;

@@ -1,3 +1,4 @@
+import type { ScenarioId } from "../../scenarios/ids.js";
 import type { Facts } from "./facts.js";
 
 export type Severity = "error" | "warn" | "info";
@@ -34,8 +35,8 @@ export interface DoctorCheck {
   readonly fix: string;
   /** Where the behaviour is documented or was reported (docs page, moby issue, CIS check). */
   readonly reference: string;
-  /** Scenario ids whose failure this check's finding may explain. */
-  readonly explains?: readonly string[];
+  /** Scenarios whose failure this check's finding may explain. */
+  readonly explains?: readonly ScenarioId[];
   evaluate(facts: Facts): Verdict;
 }
 

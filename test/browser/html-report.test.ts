@@ -32,7 +32,7 @@ const report: RunReport = {
   results,
   summary: summarize(results, 38_200),
   vantage: "as root on this machine",
-  explanations: { "ISO-01": [{ check: "HOST-02", severity: "warn", title: "br_netfilter", seen: ["net.bridge.bridge-nf-call-iptables = 0"], fix: "modprobe br_netfilter" }] },
+  explanations: { "ISO-01": [{ check: "D-HOST-02", severity: "warn", title: "br_netfilter", seen: ["net.bridge.bridge-nf-call-iptables = 0"], fix: "modprobe br_netfilter" }] },
 };
 
 describe("the HTML report, as Chromium shows it", () => {
@@ -76,7 +76,7 @@ describe("the HTML report, as Chromium shows it", () => {
     expect((await failure.locator("tr.bad").innerText()).split("\t").map((c) => c.trim())).toEqual([
       "FAIL", "ping from A to <b>B</b>", "anything but reached", "reached", "docker exec a ping -c 1 -W 2 10.213.0.2",
     ]);
-    expect(await failure.locator(".cause").innerText()).toContain("Likely cause (docknet doctor HOST-02, warn): net.bridge.bridge-nf-call-iptables = 0");
+    expect(await failure.locator(".cause").innerText()).toContain("Likely cause (docknet doctor D-HOST-02, warn): net.bridge.bridge-nf-call-iptables = 0");
     expect(text).toMatch(/OV-05, OV-15\s+kernel has no CONFIG_IP_VS/);
     expect(text).toMatch(/commands on the engine's host\s+as root on this machine/);
     expect(text).toMatch(/UB-01\s+every port open\s+passed/);

@@ -106,7 +106,7 @@ describe("runs through the CLI", () => {
     // The doctor, run on the same engine after the failures, names the setting behind each one.
     expect(report.explanations["DB-02"]?.map((e) => e.check)).toContain("DMN-09");
     expect(report.explanations["DB-05"]?.map((e) => e.check)).toContain("DMN-07");
-    expect(out.stderr).toMatch(/likely cause \(docknet doctor DMN-07, warn\): ip-masq: false/);
+    expect(out.stderr).toMatch(/likely cause \(docknet doctor D-DMN-07, warn\): ip-masq: false/);
     // A behaviour those settings do not touch still passes on the same engine.
     expect(report.results.find((r) => r.id === "UB-01")?.status).toBe("passed");
     expect(out.stderr).toMatch(new RegExp(`1/${ids.length + 1} passed, ${ids.length} failed, 0 skipped in \\d+\\.\\ds`));

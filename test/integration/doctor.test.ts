@@ -63,7 +63,7 @@ describe("docknet doctor on a private engine", () => {
   const FAULTS: Array<{ name: string; check: string; severity: string; seen: RegExp; apply: () => void; undo: () => void }> = [
     {
       name: "ip_forward off",
-      check: "HOST-01",
+      check: "D-HOST-01",
       severity: "error",
       seen: /net\.ipv4\.ip_forward = 0/,
       apply: () => inEngineNetns("sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward"),
@@ -71,7 +71,7 @@ describe("docknet doctor on a private engine", () => {
     },
     {
       name: "FORWARD DROP with a VM bridge and no accept rule",
-      check: "FW-01",
+      check: "D-FW-01",
       severity: "error",
       seen: /bridge virbr0 is not Docker's and no rule accepts its traffic/,
       apply: () => execFileSync("ip", ["-n", netns, "link", "add", "virbr0", "type", "bridge"]),
@@ -79,7 +79,7 @@ describe("docknet doctor on a private engine", () => {
     },
     {
       name: "a route overlapping the default bridge",
-      check: "ADDR-01",
+      check: "D-ADDR-01",
       severity: "error",
       seen: /network bridge 172\.17\.0\.0\/16 overlaps route 172\.17\.0\.0\/24 via 10\.213\.255\.2/,
       apply: () => execFileSync("ip", ["-n", netns, "route", "add", "172.17.0.0/24", "via", "10.213.255.2"]),
@@ -87,7 +87,7 @@ describe("docknet doctor on a private engine", () => {
     },
     {
       name: "an egress MTU smaller than the bridges'",
-      check: "MTU-01",
+      check: "D-MTU-01",
       severity: "error",
       seen: /MTU 1400/,
       apply: () => execFileSync("ip", ["-n", netns, "link", "set", egress, "mtu", "1400"]),
@@ -95,7 +95,7 @@ describe("docknet doctor on a private engine", () => {
     },
     {
       name: "a daemon.json key dockerd will refuse at its next start",
-      check: "DMN-06",
+      check: "D-DMN-06",
       severity: "error",
       seen: /unknown key "bridge-nf-call": dockerd refuses to start/,
       apply: () => writeFileSync(daemonJson, JSON.stringify({ "bridge-nf-call": true })),
@@ -131,8 +131,8 @@ describe("docknet doctor on a private engine", () => {
     try {
       const atError = await doctor();
       expect(atError.code).toBe(0);
-      expect(atError.find("CTR-02")).toMatchObject({ status: "finding", severity: "warn" });
-      expect(atError.find("CTR-02").seen.join("\n")).toMatch(/wide-open: 0\.0\.0\.0:18080 -> 80\/tcp/);
+      expect(atError.find("D-CTR-02")).toMatchObject({ status: "finding", severity: "warn" });
+      expect(atError.find("D-CTR-02").seen.join("\n")).toMatch(/wide-open: 0\.0\.0\.0:18080 -> 80\/tcp/);
       expect((await doctor(["--fail-on", "warn"])).code).toBe(1);
     } finally {
       await container.remove({ force: true });
@@ -150,9 +150,9 @@ describe("docknet doctor on a private engine", () => {
     try {
       const out = await doctor([], { prefix: ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"] });
       expect(out.report.vantage).toMatch(/helper container on the engine \(not root/);
-      expect(out.find("HOST-01"), out.stderr).toMatchObject({ status: "finding", severity: "error" });
-      expect(out.find("ENG-01")).toMatchObject({ status: "finding", severity: "info" });
-      expect(out.find("FW-05").status).toBe("ok");
+      expect(out.find("D-HOST-01"), out.stderr).toMatchObject({ status: "finding", severity: "error" });
+      expect(out.find("D-ENG-01")).toMatchObject({ status: "finding", severity: "info" });
+      expect(out.find("D-FW-05").status).toBe("ok");
       const docker = new Docker({ socketPath: socket });
       expect(await docker.listContainers({ all: true })).toEqual([]);
     } finally {
@@ -174,10 +174,10 @@ describe("docknet doctor on a private engine", () => {
     const cases = [junit.testsuites.testsuite.testcase].flat() as { name: string; failure?: { message: string } }[];
     const { ALL_CHECKS } = await import("../../harness/doctor/catalog.js");
     expect(cases.length).toBe(ALL_CHECKS.length);
-    expect(cases.filter((c) => c.failure).map((c) => c.name.split(" ")[0])).toEqual(["HOST-01"]);
+    expect(cases.filter((c) => c.failure).map((c) => c.name.split(" ")[0])).toEqual(["D-HOST-01"]);
     const markdown = readFileSync(join(dir, "doctor.md"), "utf8");
     expect(markdown).toMatch(/^## docknet doctor/);
-    expect(markdown.indexOf("**HOST-01**")).toBeLessThan(markdown.indexOf("<details>"));
+    expect(markdown.indexOf("**D-HOST-01**")).toBeLessThan(markdown.indexOf("<details>"));
   });
 });
 
@@ -185,7 +185,11 @@ describe("docknet doctor: bad input and other engines", () => {
   test("an unknown check, and --daemon-config without a private engine, exit 2 in one line", async () => {
     const unknown = await docknet(["doctor", "--check", "HOST-99"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^docknet: unknown check HOST-99 \(checks: /)]);
+    expect(unknown.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^docknet: unknown check HOST-99 \(checks: D-ENG-01 /)]);
+    // A scenario-style ID names the check it meant.
+    const unprefixed = await docknet(["doctor", "--check", "HOST-01"]);
+    expect(unprefixed.code).toBe(2);
+    expect(unprefixed.stderr.trim()).toBe("docknet: unknown check HOST-01 (doctor checks are D-…: did you mean D-HOST-01?)");
     const config = await docknet(["doctor", "--daemon-config", "/dev/null"]);
     expect(config.code).toBe(2);
     expect(config.stderr).toMatch(/--daemon-config needs --engine private/);
@@ -202,11 +206,11 @@ describe("docknet doctor: bad input and other engines", () => {
     const out = await docknet(["doctor", "--json", "-"]);
     const report = JSON.parse(out.stdout) as { results: Finding[] };
     expect(out.stderr).toMatch(/no engine answers at unix:\/\/\/var\/run\/docker\.sock; auditing this machine only/);
-    const ctr = report.results.find((r) => r.id === "CTR-02")!;
+    const ctr = report.results.find((r) => r.id === "D-CTR-02")!;
     expect(ctr).toMatchObject({ status: "skipped", reason: expect.stringMatching(/no engine answers/) });
-    expect(report.results.find((r) => r.id === "KCFG-01")?.status).toBe("ok");
+    expect(report.results.find((r) => r.id === "D-KCFG-01")?.status).toBe("ok");
     // What describes an engine is not judged where none runs: forwarding off is a fresh machine's normal state.
-    for (const id of ["HOST-01", "FW-05", "DMN-02"]) {
+    for (const id of ["D-HOST-01", "D-FW-05", "D-DMN-02"]) {
       expect(report.results.find((r) => r.id === id)).toMatchObject({ status: "skipped", reason: expect.stringMatching(/^no engine on this machine/) });
     }
     expect(out.code, out.stderr).toBe(0);
@@ -223,8 +227,8 @@ describe("docknet doctor: bad input and other engines", () => {
     const out = await docknet(["doctor", "--engine", "private", "--daemon-config", join(dir, "daemon.json"), "--json", "-"]);
     expect(out.code, out.stderr).toBe(0);
     const report = JSON.parse(out.stdout) as { results: Finding[] };
-    expect(report.results.find((r) => r.id === "DMN-07")).toMatchObject({ status: "finding", severity: "warn" });
-    expect(report.results.find((r) => r.id === "DMN-09")).toMatchObject({ status: "finding", severity: "info" });
+    expect(report.results.find((r) => r.id === "D-DMN-07")).toMatchObject({ status: "finding", severity: "warn" });
+    expect(report.results.find((r) => r.id === "D-DMN-09")).toMatchObject({ status: "finding", severity: "info" });
     expect(docknetLeftovers()).toEqual([]);
   });
 });

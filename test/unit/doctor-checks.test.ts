@@ -55,72 +55,72 @@ interface Case {
 }
 
 const CASES: Record<string, Case> = {
-  "ENG-01": { fresh: "ok", broken: { base: { ...FRESH, vantage: "a host-network helper container on the engine (the engine at tcp://10.0.0.1:2376 is remote)", vantageKind: "helper" }, patch: {}, severity: "info" } },
-  "RL-01": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, SecurityOptions: ["name=seccomp,profile=default", "name=rootless"] })) }, severity: "info" } },
-  "HOST-01": { fresh: "ok", broken: { patch: { "sysctl.net.ipv4.ip_forward": () => "0\n" }, severity: "error" } },
-  "HOST-02": { fresh: "skipped", broken: { base: BUSY, patch: { "sysctl.net.bridge.bridge-nf-call-iptables": { source: "cat /proc/sys/net/bridge/bridge-nf-call-iptables", unavailable: "No such file or directory" } }, severity: "warn" } },
-  "HOST-03": { fresh: "ok", broken: { patch: { "netmanager.networkd": text("networkctl list", "  3 docker0 bridge routable configured\n") }, severity: "warn" } },
-  "FW-01": {
+  "D-ENG-01": { fresh: "ok", broken: { base: { ...FRESH, vantage: "a host-network helper container on the engine (the engine at tcp://10.0.0.1:2376 is remote)", vantageKind: "helper" }, patch: {}, severity: "info" } },
+  "D-RL-01": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, SecurityOptions: ["name=seccomp,profile=default", "name=rootless"] })) }, severity: "info" } },
+  "D-HOST-01": { fresh: "ok", broken: { patch: { "sysctl.net.ipv4.ip_forward": () => "0\n" }, severity: "error" } },
+  "D-HOST-02": { fresh: "skipped", broken: { base: BUSY, patch: { "sysctl.net.bridge.bridge-nf-call-iptables": { source: "cat /proc/sys/net/bridge/bridge-nf-call-iptables", unavailable: "No such file or directory" } }, severity: "warn" } },
+  "D-HOST-03": { fresh: "ok", broken: { patch: { "netmanager.networkd": text("networkctl list", "  3 docker0 bridge routable configured\n") }, severity: "warn" } },
+  "D-FW-01": {
     fresh: "ok",
     broken: { patch: { "ip.links": json<unknown[]>((l) => [...l, { ifname: "virbr0", mtu: 1500, flags: ["UP"], linkinfo: { info_kind: "bridge" } }]) }, severity: "error" },
   },
-  "FW-02": { fresh: "ok", broken: { patch: { "iptables.filter": (t) => t.replace("-P FORWARD DROP", "-P FORWARD ACCEPT") }, severity: "warn" } },
-  "FW-03": { fresh: "ok", broken: { base: BUSY, patch: { "firewall.ufw": text("ufw status", "Status: active\n") }, severity: "error" } },
-  "FW-04": { fresh: "ok", broken: { patch: { "firewall.firewalld": text("firewall-cmd --state", "running\n") }, severity: "warn" } },
-  "FW-05": { fresh: "ok", broken: { patch: { "iptables.filter": (t) => t.split("\n").filter((l) => !l.includes("DOCKER-USER")).join("\n") }, severity: "error" } },
-  "FW-09": { fresh: "ok", broken: { patch: { "iptables.filter": (t) => t.replace("-A DOCKER-USER -j RETURN", "-A DOCKER-USER -i eth0 -p tcp --dport 8080 -j DROP\n-A DOCKER-USER -j RETURN") }, severity: "warn" } },
-  "FW-06": { fresh: "ok", broken: { patch: { "iptables.legacy-save": text("iptables-legacy-save", "*filter\n-A INPUT -j ACCEPT\nCOMMIT\n") }, severity: "error" } },
-  "FW-07": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, FirewallBackend: { Driver: "nftables" }, Swarm: { LocalNodeState: "active" } })) }, severity: "warn" } },
-  "FW-08": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ iptables: false }) }, severity: "error" } },
-  "ADDR-01": { fresh: "ok", broken: { patch: { "ip.routes": addRoute({ dst: "172.17.0.0/24", gateway: "10.213.255.2", dev: defaultRouteDev, flags: [] }) }, severity: "error" } },
-  "ADDR-03": { fresh: "ok", broken: { patch: { "ip.routes": addRoute({ dst: "172.29.4.0/24", gateway: "10.8.0.1", dev: "tun0", flags: [] }) }, severity: "warn" } },
-  "ADDR-02": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ "default-address-pools": [{ base: "172.17.0.0/16", size: 16 }] }) }, severity: "error" } },
-  "MTU-01": { fresh: "ok", broken: { patch: { "ip.links": (t) => t.replace(new RegExp(`("ifname":"${defaultRouteDev}"[^}]*?"mtu":)1500`), "$11400") }, severity: "error" } },
-  "MTU-03": {
+  "D-FW-02": { fresh: "ok", broken: { patch: { "iptables.filter": (t) => t.replace("-P FORWARD DROP", "-P FORWARD ACCEPT") }, severity: "warn" } },
+  "D-FW-03": { fresh: "ok", broken: { base: BUSY, patch: { "firewall.ufw": text("ufw status", "Status: active\n") }, severity: "error" } },
+  "D-FW-04": { fresh: "ok", broken: { patch: { "firewall.firewalld": text("firewall-cmd --state", "running\n") }, severity: "warn" } },
+  "D-FW-05": { fresh: "ok", broken: { patch: { "iptables.filter": (t) => t.split("\n").filter((l) => !l.includes("DOCKER-USER")).join("\n") }, severity: "error" } },
+  "D-FW-09": { fresh: "ok", broken: { patch: { "iptables.filter": (t) => t.replace("-A DOCKER-USER -j RETURN", "-A DOCKER-USER -i eth0 -p tcp --dport 8080 -j DROP\n-A DOCKER-USER -j RETURN") }, severity: "warn" } },
+  "D-FW-06": { fresh: "ok", broken: { patch: { "iptables.legacy-save": text("iptables-legacy-save", "*filter\n-A INPUT -j ACCEPT\nCOMMIT\n") }, severity: "error" } },
+  "D-FW-07": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, FirewallBackend: { Driver: "nftables" }, Swarm: { LocalNodeState: "active" } })) }, severity: "warn" } },
+  "D-FW-08": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ iptables: false }) }, severity: "error" } },
+  "D-ADDR-01": { fresh: "ok", broken: { patch: { "ip.routes": addRoute({ dst: "172.17.0.0/24", gateway: "10.213.255.2", dev: defaultRouteDev, flags: [] }) }, severity: "error" } },
+  "D-ADDR-03": { fresh: "ok", broken: { patch: { "ip.routes": addRoute({ dst: "172.29.4.0/24", gateway: "10.8.0.1", dev: "tun0", flags: [] }) }, severity: "warn" } },
+  "D-ADDR-02": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ "default-address-pools": [{ base: "172.17.0.0/16", size: 16 }] }) }, severity: "error" } },
+  "D-MTU-01": { fresh: "ok", broken: { patch: { "ip.links": (t) => t.replace(new RegExp(`("ifname":"${defaultRouteDev}"[^}]*?"mtu":)1500`), "$11400") }, severity: "error" } },
+  "D-MTU-03": {
     fresh: "skipped",
     broken: {
       patch: { "env.container": text("/.dockerenv", "yes"), "env.ci": text("CI", "GITLAB_CI"), "ip.links": (t) => t.replace(new RegExp(`("ifname":"${defaultRouteDev}"[^}]*?"mtu":)1500`), "$11360") },
       severity: "error",
     },
   },
-  "DNS-01": { fresh: "ok", broken: { patch: { "file.resolv.conf": text("/etc/resolv.conf", "nameserver 127.0.0.53\noptions edns0\n") }, severity: "warn" } },
-  "DNS-02": { fresh: "ok", broken: { patch: { "file.resolv.conf.target": text("readlink", JSON.stringify({ link: "../run/systemd/resolve/stub-resolv.conf", target: null, exists: false })) }, severity: "error" } },
-  "DNS-04": { fresh: "skipped", broken: { base: BUSY, patch: { "file.resolv.conf": text("/etc/resolv.conf", "nameserver 127.0.0.53\n") }, severity: "warn" } },
-  "DMN-01": { fresh: "info", fixed: { "engine.networks": networks((n) => n.map((x) => (x.Name === "bridge" ? { ...x, Options: { ...x.Options, "com.docker.network.bridge.enable_icc": "false" } } : x))) }, broken: { patch: {}, severity: "info" } },
-  "DMN-09": { fresh: "ok", broken: { patch: { "engine.networks": networks((n) => n.map((x) => (x.Name === "bridge" ? { ...x, Options: { ...x.Options, "com.docker.network.bridge.enable_icc": "false" } } : x))) }, severity: "info" } },
-  "DMN-02": { fresh: "info", fixed: { "file.daemon.json": setDaemonJson({ "userland-proxy": false }) }, broken: { patch: {}, severity: "info" } },
-  "DMN-03": { fresh: "ok", broken: { patch: { "dockerd.cmdline": text("/proc/1/cmdline", JSON.stringify(["dockerd", "-H", "tcp://0.0.0.0:2375"])) }, severity: "error" } },
-  "DMN-04": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
-  "DMN-05": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, Warnings: ["WARNING: IPv4 forwarding is disabled"] })) }, severity: "warn" } },
-  "DMN-06": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ "bogus-key": true, "ip-forward-no-drop": true }) }, severity: "error" } },
-  "DMN-07": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ "ip-masq": false }) }, severity: "warn" } },
-  "DMN-08": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ bip: "10.200.0.1/24", "fixed-cidr": "10.201.0.0/25" }) }, severity: "error" } },
-  "IPV6-01": { fresh: "skipped", broken: { base: BUSY, patch: {}, severity: "warn" } },
-  "IPV6-03": { fresh: "ok", broken: { base: BUSY, patch: { "sysctl.net.ipv6.conf.all.disable_ipv6": () => "1\n" }, severity: "warn" } },
-  "IPV6-04": { fresh: "skipped", broken: { base: BUSY, patch: { "sysctl.net.ipv6.conf.all.forwarding": () => "0\n" }, severity: "warn" } },
-  "KCFG-01": { fresh: "ok", broken: { patch: { "kernel.config": (t) => t.replace("CONFIG_VETH=", "# CONFIG_VETH=") }, severity: "error" } },
-  "KCFG-02": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.info": info((i) => ({ ...i, Swarm: { LocalNodeState: "active" } })) }, severity: "error" } },
-  "KCFG-03": { fresh: "ok",
+  "D-DNS-01": { fresh: "ok", broken: { patch: { "file.resolv.conf": text("/etc/resolv.conf", "nameserver 127.0.0.53\noptions edns0\n") }, severity: "warn" } },
+  "D-DNS-02": { fresh: "ok", broken: { patch: { "file.resolv.conf.target": text("readlink", JSON.stringify({ link: "../run/systemd/resolve/stub-resolv.conf", target: null, exists: false })) }, severity: "error" } },
+  "D-DNS-04": { fresh: "skipped", broken: { base: BUSY, patch: { "file.resolv.conf": text("/etc/resolv.conf", "nameserver 127.0.0.53\n") }, severity: "warn" } },
+  "D-DMN-01": { fresh: "info", fixed: { "engine.networks": networks((n) => n.map((x) => (x.Name === "bridge" ? { ...x, Options: { ...x.Options, "com.docker.network.bridge.enable_icc": "false" } } : x))) }, broken: { patch: {}, severity: "info" } },
+  "D-DMN-09": { fresh: "ok", broken: { patch: { "engine.networks": networks((n) => n.map((x) => (x.Name === "bridge" ? { ...x, Options: { ...x.Options, "com.docker.network.bridge.enable_icc": "false" } } : x))) }, severity: "info" } },
+  "D-DMN-02": { fresh: "info", fixed: { "file.daemon.json": setDaemonJson({ "userland-proxy": false }) }, broken: { patch: {}, severity: "info" } },
+  "D-DMN-03": { fresh: "ok", broken: { patch: { "dockerd.cmdline": text("/proc/1/cmdline", JSON.stringify(["dockerd", "-H", "tcp://0.0.0.0:2375"])) }, severity: "error" } },
+  "D-DMN-04": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
+  "D-DMN-05": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, Warnings: ["WARNING: IPv4 forwarding is disabled"] })) }, severity: "warn" } },
+  "D-DMN-06": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ "bogus-key": true, "ip-forward-no-drop": true }) }, severity: "error" } },
+  "D-DMN-07": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ "ip-masq": false }) }, severity: "warn" } },
+  "D-DMN-08": { fresh: "ok", broken: { patch: { "file.daemon.json": setDaemonJson({ bip: "10.200.0.1/24", "fixed-cidr": "10.201.0.0/25" }) }, severity: "error" } },
+  "D-IPV6-01": { fresh: "skipped", broken: { base: BUSY, patch: {}, severity: "warn" } },
+  "D-IPV6-03": { fresh: "ok", broken: { base: BUSY, patch: { "sysctl.net.ipv6.conf.all.disable_ipv6": () => "1\n" }, severity: "warn" } },
+  "D-IPV6-04": { fresh: "skipped", broken: { base: BUSY, patch: { "sysctl.net.ipv6.conf.all.forwarding": () => "0\n" }, severity: "warn" } },
+  "D-KCFG-01": { fresh: "ok", broken: { patch: { "kernel.config": (t) => t.replace("CONFIG_VETH=", "# CONFIG_VETH=") }, severity: "error" } },
+  "D-KCFG-02": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.info": info((i) => ({ ...i, Swarm: { LocalNodeState: "active" } })) }, severity: "error" } },
+  "D-KCFG-03": { fresh: "ok",
     broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "mesh", Driver: "overlay", Options: {} }]), "kernel.config": (t) => t.replace("CONFIG_VXLAN=", "# CONFIG_VXLAN=") }, severity: "error" },
   },
-  "KCFG-05": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "secret", Driver: "overlay", Options: { encrypted: "" } }]) }, severity: "error" } },
-  "KCFG-04": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "lan", Driver: "macvlan", Options: { parent: "eth0" } }]) }, severity: "error" } },
-  "KCFG-06": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "l3", Driver: "ipvlan", Options: {} }]) }, severity: "error" } },
-  "CTR-01": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
-  "CTR-02": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
-  "CTR-03": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "info" } },
-  "CTR-04": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "info" } },
-  "CTR-05": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
-  "CTR-06": {
+  "D-KCFG-05": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "secret", Driver: "overlay", Options: { encrypted: "" } }]) }, severity: "error" } },
+  "D-KCFG-04": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "lan", Driver: "macvlan", Options: { parent: "eth0" } }]) }, severity: "error" } },
+  "D-KCFG-06": { fresh: "info", fixed: { "kernel.config": withAllKernelOptions }, broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "l3", Driver: "ipvlan", Options: {} }]) }, severity: "error" } },
+  "D-CTR-01": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
+  "D-CTR-02": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
+  "D-CTR-03": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "info" } },
+  "D-CTR-04": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "info" } },
+  "D-CTR-05": { fresh: "ok", broken: { base: BUSY, patch: {}, severity: "warn" } },
+  "D-CTR-06": {
     fresh: "ok",
     broken: { patch: { "engine.containers": containers(() => [{ Name: "/api", State: { Status: "created", Error: "driver failed programming external connectivity: Bind for 0.0.0.0:8080 failed: port is already allocated" } }]) }, severity: "error" },
   },
-  "SWM-01": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, Swarm: { LocalNodeState: "active" } })) }, severity: "info" } },
-  "SWM-02": {
+  "D-SWM-01": { fresh: "ok", broken: { patch: { "engine.info": info((i) => ({ ...i, Swarm: { LocalNodeState: "active" } })) }, severity: "info" } },
+  "D-SWM-02": {
     fresh: "skipped",
     broken: { patch: { "engine.info": info((i) => ({ ...i, Swarm: { LocalNodeState: "active" } })), "proc.net.tcp": (t) => `${t}   9: 00000000:0949 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n` }, severity: "warn" },
   },
-  "SWM-03": { fresh: "skipped", broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "ingress", Driver: "overlay", Options: {} }]) }, severity: "warn" } },
+  "D-SWM-03": { fresh: "skipped", broken: { patch: { "engine.networks": networks((n) => [...n, { Name: "ingress", Driver: "overlay", Options: {} }]) }, severity: "warn" } },
 };
 
 const resultOf = (readings: Readings, id: string): CheckResult => diagnose(readings, ALL_CHECKS.filter((c) => c.id === id))[0]!;
@@ -154,16 +154,16 @@ describe("doctor checks on captured readings", () => {
   });
 
   test("a Docker subnet holding the host's nameserver is an overlap too", () => {
-    const result = resultOf(patched(FRESH, { "file.resolv.conf": text("/etc/resolv.conf", "nameserver 172.17.5.53\n") }), "ADDR-01");
+    const result = resultOf(patched(FRESH, { "file.resolv.conf": text("/etc/resolv.conf", "nameserver 172.17.5.53\n") }), "D-ADDR-01");
     expect(result).toMatchObject({ status: "finding", severity: "error" });
     expect(result.seen.join("\n")).toMatch(/contains the host's nameserver 172\.17\.5\.53/);
   });
 
   test("a pool route names the route and the pool; a configured pool away from it is ok", () => {
     const vpn = addRoute({ dst: "172.29.4.0/24", gateway: "10.8.0.1", dev: "tun0", flags: [] });
-    const covered = resultOf(patched(FRESH, { "ip.routes": vpn }), "ADDR-03");
+    const covered = resultOf(patched(FRESH, { "ip.routes": vpn }), "D-ADDR-03");
     expect(covered.seen.join("\n")).toMatch(/pool 172\.29\.0\.0\/16 \(size \/16\) covers route 172\.29\.4\.0\/24 via 10\.8\.0\.1 dev tun0/);
-    const elsewhere = resultOf(patched(FRESH, { "ip.routes": vpn, "file.daemon.json": setDaemonJson({ "default-address-pools": [{ base: "10.99.0.0/16", size: 24 }] }) }), "ADDR-03");
+    const elsewhere = resultOf(patched(FRESH, { "ip.routes": vpn, "file.daemon.json": setDaemonJson({ "default-address-pools": [{ base: "10.99.0.0/16", size: 24 }] }) }), "D-ADDR-03");
     expect(elsewhere.status).toBe("ok");
   });
 
@@ -180,30 +180,30 @@ describe("doctor checks on captured readings", () => {
       "iptables.nat": () => "-P PREROUTING ACCEPT\n-P INPUT ACCEPT\n-P OUTPUT ACCEPT\n-P POSTROUTING ACCEPT\n",
     });
     const results = diagnose(none, ALL_CHECKS);
-    for (const id of ["HOST-01", "FW-05", "DMN-02", "ADDR-03"]) {
+    for (const id of ["D-HOST-01", "D-FW-05", "D-DMN-02", "D-ADDR-03"]) {
       expect(results.find((r) => r.id === id)).toMatchObject({ status: "skipped", reason: expect.stringMatching(/^no engine on this machine/) });
     }
     expect(summarizeChecks(results, 0)).toMatchObject({ errors: 0, warnings: 0 });
     // The same readings with a dockerd running: forwarding off is an error again.
     const running = patched(none, { "dockerd.cmdline": FRESH.readings["dockerd.cmdline"]! });
-    expect(resultOf(running, "HOST-01")).toMatchObject({ status: "finding", severity: "error" });
+    expect(resultOf(running, "D-HOST-01")).toMatchObject({ status: "finding", severity: "error" });
   });
 
   test("ip_forward off says whether dockerd would turn it back on", () => {
-    const reset = resultOf(patched(FRESH, { "sysctl.net.ipv4.ip_forward": () => "0\n" }), "HOST-01");
+    const reset = resultOf(patched(FRESH, { "sysctl.net.ipv4.ip_forward": () => "0\n" }), "D-HOST-01");
     expect(reset.seen.join("\n")).toMatch(/something reset it since/);
-    const forbidden = resultOf(patched(FRESH, { "sysctl.net.ipv4.ip_forward": () => "0\n", "file.daemon.json": setDaemonJson({ "ip-forward": false }) }), "HOST-01");
+    const forbidden = resultOf(patched(FRESH, { "sysctl.net.ipv4.ip_forward": () => "0\n", "file.daemon.json": setDaemonJson({ "ip-forward": false }) }), "D-HOST-01");
     expect(forbidden.seen.join("\n")).toMatch(/ip-forward: false and will not turn it on/);
   });
 
   test("a missing reading skips the checks that need it, never passes them", () => {
     const blind = patched(FRESH, { "sysctl.net.ipv4.ip_forward": { source: "cat", unavailable: "not root: the network namespace cannot be entered" } });
-    expect(resultOf(blind, "HOST-01")).toMatchObject({ status: "skipped", reason: "not root: the network namespace cannot be entered" });
+    expect(resultOf(blind, "D-HOST-01")).toMatchObject({ status: "skipped", reason: "not root: the network namespace cannot be entered" });
   });
 
   test("findings explain the scenario failures they cause, most severe first", () => {
     const results = diagnose(patched(FRESH, { "sysctl.net.ipv4.ip_forward": () => "0\n", "file.daemon.json": setDaemonJson({ "ip-masq": false }) }), ALL_CHECKS);
-    expect(explanationsFor("DB-05", results).map((r) => r.id)).toEqual(["HOST-01", "DMN-07"]);
+    expect(explanationsFor("DB-05", results).map((r) => r.id)).toEqual(["D-HOST-01", "D-DMN-07"]);
     expect(explanationsFor("UB-03", results)).toEqual([]);
   });
 
@@ -256,7 +256,7 @@ describe("kernel checks on a stock distribution kernel, whose options are module
       "kernel.config": (t) => `${t.replace(/^CONFIG_IPVLAN=.*$/m, "")}\nCONFIG_IPVLAN=m\n`,
       "kernel.modules": { source: "/proc/modules", text: modules },
     });
-    return diagnose(readings, ALL_CHECKS.filter((c) => c.id === "KCFG-06"))[0]!;
+    return diagnose(readings, ALL_CHECKS.filter((c) => c.id === "D-KCFG-06"))[0]!;
   };
 
   test("an option set to m counts as there, and the check says whether its module is loaded or loads on first use", () => {
@@ -266,5 +266,18 @@ describe("kernel checks on a stock distribution kernel, whose options are module
     const loaded = ipvlanCheck("ipvlan 40960 0 - Live 0x0\nveth 36864 0 - Live 0x0\n");
     expect(loaded.seen).toContain("modules, loaded: ipvlan");
     expect(loaded.seen).not.toContain("modules, not loaded yet (the kernel loads them on first use): ipvlan");
+  });
+});
+
+describe("check IDs and the scenarios they name", () => {
+  test("every check is a D- ID of its own, never a scenario's; SCENARIO_IDS is exactly the scenarios, so what a check explains exists", async () => {
+    const { ALL_SCENARIOS } = await import("../../scenarios/index.js");
+    const { SCENARIO_IDS } = await import("../../scenarios/ids.js");
+    expect(ALL_CHECKS.map((c) => c.id).filter((id) => !/^D-[A-Z0-9]+-\d{2}$/.test(id))).toEqual([]);
+    expect(new Set(ALL_CHECKS.map((c) => c.id)).size).toBe(ALL_CHECKS.length);
+    expect([...SCENARIO_IDS]).toEqual(ALL_SCENARIOS.map((s) => s.id));
+    const scenarios = new Set<string>(SCENARIO_IDS);
+    expect(ALL_CHECKS.filter((c) => scenarios.has(c.id)).map((c) => c.id)).toEqual([]);
+    expect(ALL_CHECKS.flatMap((c) => c.explains ?? []).filter((id) => !scenarios.has(id))).toEqual([]);
   });
 });

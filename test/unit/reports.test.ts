@@ -130,7 +130,7 @@ describe("Markdown summary", () => {
   const markdown = runMarkdown({
     ...report,
     vantage: "as root on this machine",
-    explanations: { "ISO-01": [{ check: "HOST-02", severity: "warn", title: "br_netfilter", seen: ["net.bridge.bridge-nf-call-iptables = 0"], fix: "modprobe br_netfilter" }] },
+    explanations: { "ISO-01": [{ check: "D-HOST-02", severity: "warn", title: "br_netfilter", seen: ["net.bridge.bridge-nf-call-iptables = 0"], fix: "modprobe br_netfilter" }] },
   });
 
   test("counts, then each failure with its evidence and likely cause", () => {
@@ -138,7 +138,7 @@ describe("Markdown summary", () => {
     expect(markdown).toContain("| 1 | 1 | 1 | 1 |");
     expect(markdown).toContain("### ❌ ISO-01 bridges are isolated");
     expect(markdown).toContain("| **FAIL** | ping from A to B | anything but reached | reached | `docker exec a ping -c 1 -W 2 172.18.0.2` |");
-    expect(markdown).toContain("> **Likely cause** (docknet doctor HOST-02, warn): net.bridge.bridge-nf-call-iptables = 0");
+    expect(markdown).toContain("> **Likely cause** (docknet doctor D-HOST-02, warn): net.bridge.bridge-nf-call-iptables = 0");
     expect(markdown).toContain("### 💥 DNS-01 embedded DNS");
     // Passing scenarios are counted, not listed.
     expect(markdown).not.toContain("UB-01");

@@ -25,7 +25,7 @@ function foreignRoutes(facts: Facts): Route[] {
 
 export const addressingChecks: readonly DoctorCheck[] = [
   {
-    id: "ADDR-01",
+    id: "D-ADDR-01",
     title: "Docker's subnets overlap no route, address or resolver of the host",
     why: "When a Docker network takes a subnet the host already reaches elsewhere (the LAN, a VPN, a cloud VPC), replies to those hosts go into the bridge: that part of the world becomes unreachable from the host and its containers.",
     fix: "daemon.json \"bip\" and \"default-address-pools\": [{\"base\": \"10.x.0.0/16\", \"size\": 24}] outside the LAN and VPN ranges; recreate the networks",
@@ -48,7 +48,7 @@ export const addressingChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "ADDR-03",
+    id: "D-ADDR-03",
     title: "The pools new networks are cut from cover no route, address or resolver of the host",
     why: "ADDR-01 sees the subnets in use; the next docker network create (or compose up) takes a subnet from the address pools, and when a host route (a VPN's, typically) lies inside a pool, that network can shadow it: the VPN's hosts become unreachable from the host and its containers.",
     fix: "daemon.json \"default-address-pools\": [{\"base\": \"10.x.0.0/16\", \"size\": 24}] outside the LAN and VPN ranges, then restart docker",
@@ -73,7 +73,7 @@ export const addressingChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "ADDR-02",
+    id: "D-ADDR-02",
     title: "The default address pools have room for new networks",
     why: "Every new network (and every compose project) takes a subnet from the pools; when all are used or shadowed by host routes, creating a network fails with \"could not find an available, non-overlapping IPv4 address pool\".",
     fix: "smaller subnets from the pools (\"size\": 24), docker network prune, or a pool outside the VPN's routes",

@@ -7,7 +7,7 @@ const PORT_CLASH = /address already in use|port is already allocated/i;
 
 export const containerChecks: readonly DoctorCheck[] = [
   {
-    id: "CTR-01",
+    id: "D-CTR-01",
     title: "No container shares the host's network namespace",
     why: "A host-network container sees and binds every host interface and bypasses Docker's isolation and port publishing.",
     fix: "run it on a bridge network with explicit -p",
@@ -18,7 +18,7 @@ export const containerChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "CTR-02",
+    id: "D-CTR-02",
     title: "No port is published on every address",
     why: "-p 8080:80 binds 0.0.0.0 and [::]: the port answers on every interface, the public one included, whatever the host firewall says (see FW-03).",
     fix: "-p 127.0.0.1:8080:80 or a chosen address; daemon.json \"ip\": \"127.0.0.1\"; per network com.docker.network.bridge.host_binding_ipv4",
@@ -30,7 +30,7 @@ export const containerChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "CTR-03",
+    id: "D-CTR-03",
     title: "No privileged host port is published",
     why: "Host ports below 1024 are usually meant for the host's own services; mapping them from containers invites clashes and needs root.",
     fix: "map a high port behind a reverse proxy",
@@ -41,7 +41,7 @@ export const containerChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "CTR-04",
+    id: "D-CTR-04",
     title: "No container uses the default bridge",
     why: "The default bridge has no name resolution between containers and puts every container on one shared segment.",
     fix: "user-defined networks (docker network create …)",
@@ -53,7 +53,7 @@ export const containerChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "CTR-05",
+    id: "D-CTR-05",
     title: "No container holds network-administration powers",
     why: "NET_ADMIN, SYS_ADMIN or --privileged let a container change routes, firewall rules and interfaces of its namespace (and of the host's, with --network host).",
     fix: "--cap-drop=ALL --cap-add=<only what is needed>; no --privileged",
@@ -67,7 +67,7 @@ export const containerChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "CTR-06",
+    id: "D-CTR-06",
     title: "No container is stuck on a host port that is taken",
     why: "A container whose host port is already in use fails to start, or restarts in a loop, with \"address already in use\" or \"port is already allocated\".",
     fix: "free the port (ss -ltnp 'sport = :PORT') or publish another one",

@@ -4,7 +4,7 @@ import { describePort, engineBefore, listSome, publishedPorts } from "./engine-f
 
 export const daemonChecks: readonly DoctorCheck[] = [
   {
-    id: "DMN-01",
+    id: "D-DMN-01",
     title: "Inter-container traffic on the default bridge is restricted (CIS 2.2)",
     why: "With icc on, every container on the default bridge reaches every other one on every port; CIS asks for icc=false, with user-defined networks for containers that must talk.",
     fix: "daemon.json \"icc\": false, and user-defined networks for containers that talk (needs br_netfilter, see HOST-02)",
@@ -17,7 +17,7 @@ export const daemonChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "DMN-09",
+    id: "D-DMN-09",
     title: "Containers on the default bridge can talk to each other",
     why: "With icc=false (a CIS hardening), containers on the default bridge cannot reach each other at all, which is the first thing people hit when \"containers can't see each other\".",
     fix: "put containers that must talk on a user-defined network (docker network create app; docker run --network app …); or drop \"icc\": false",
@@ -31,7 +31,7 @@ export const daemonChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "DMN-02",
+    id: "D-DMN-02",
     title: "The userland proxy is off (CIS 2.16)",
     why: "docker-proxy processes accept connections for published ports even when nothing answers behind them, and hide the client's address on some paths; CIS recommends userland-proxy=false (hairpin NAT then goes through iptables).",
     fix: "daemon.json \"userland-proxy\": false (old kernels may need it for hairpin NAT)",
@@ -43,7 +43,7 @@ export const daemonChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "DMN-03",
+    id: "D-DMN-03",
     title: "The daemon API is not on TCP without TLS",
     why: "An API on TCP without TLS client verification gives root on the host to anyone who can reach the port.",
     fix: "\"tlsverify\": true with certificates, or only the unix socket (or SSH)",
@@ -57,7 +57,7 @@ export const daemonChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "DMN-04",
+    id: "D-DMN-04",
     title: "Ports published on 127.0.0.1 are not reachable from the local network",
     why: "Before Engine 28, a port published on 127.0.0.1 answers hosts on the same L2 segment that route 127.0.0.1 to this host.",
     fix: "upgrade to Engine 28; meanwhile drop non-loopback traffic to 127.0.0.1 in the raw table",
@@ -70,7 +70,7 @@ export const daemonChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "DMN-05",
+    id: "D-DMN-05",
     title: "The daemon reports no warnings",
     why: "dockerd lists what it found wrong with its host in /info Warnings (forwarding disabled, bridge-nf-call off, an unprotected API).",
     fix: "see each warning; docker info shows them too",
@@ -81,7 +81,7 @@ export const daemonChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "DMN-06",
+    id: "D-DMN-06",
     title: "daemon.json is one dockerd will start with",
     why: "dockerd reads daemon.json only when it starts: an unknown key, a wrong type, a key it also has as a flag or a key newer than the engine goes unnoticed until the next restart, which then fails and takes every container down.",
     fix: "remove or correct the keys named (dockerd --validate --config-file FILE checks a file on Engine 23+)",
@@ -99,7 +99,7 @@ export const daemonChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "DMN-07",
+    id: "D-DMN-07",
     title: "Containers' traffic to the outside is masqueraded",
     why: "With ip-masq=false the default bridge's traffic leaves with container addresses, which the rest of the network has no route back to: egress silently fails.",
     fix: "remove \"ip-masq\": false, or route the bridge subnet back to this host from the network",
@@ -111,7 +111,7 @@ export const daemonChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "DMN-08",
+    id: "D-DMN-08",
     title: "The daemon's network settings are consistent",
     why: "A bip that is not an address with a prefix, a fixed-cidr outside bip, overlapping or impossible address pools, an MTU out of range or a dns entry that is not an address make dockerd refuse to start or hand out addresses nobody can route.",
     fix: "correct the values named in daemon.json",

@@ -13,7 +13,7 @@ function hasDnsLeakFix(version: string): boolean {
 
 export const dnsChecks: readonly DoctorCheck[] = [
   {
-    id: "DNS-01",
+    id: "D-DNS-01",
     title: "The host's resolv.conf gives containers a resolver they can reach",
     why: "Containers cannot use the host's loopback resolver (systemd-resolved 127.0.0.53, dnsmasq 127.0.0.1). Docker drops loopback servers; with none left, engines before 28 fall back to 8.8.8.8/8.8.4.4 (often blocked) and 28+ leave containers without DNS.",
     fix: "daemon.json \"dns\": [\"<a resolver reachable from the bridge>\"], or point /etc/resolv.conf at /run/systemd/resolve/resolv.conf",
@@ -36,7 +36,7 @@ export const dnsChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "DNS-02",
+    id: "D-DNS-02",
     title: "/etc/resolv.conf exists",
     why: "A missing or dangling /etc/resolv.conf leaves containers with no upstream resolver; since Engine 28 Docker no longer falls back to Google's servers in most cases.",
     fix: "ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf (or a file with real nameservers), or daemon.json \"dns\"",
@@ -49,7 +49,7 @@ export const dnsChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "DNS-04",
+    id: "D-DNS-04",
     title: "Internal networks cannot leak DNS through a loopback resolver",
     why: "Before the fix for CVE-2024-29018, the embedded DNS of an --internal network forwarded queries through the host's loopback resolver: data could leave a network meant to have no way out.",
     fix: "upgrade the engine (25.0.5, 26.0.0 or later; 23.0.11 on the 23 line)",

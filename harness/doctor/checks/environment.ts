@@ -2,7 +2,7 @@ import { finding, ok, type DoctorCheck } from "../check.js";
 
 export const environmentChecks: readonly DoctorCheck[] = [
   {
-    id: "ENG-01",
+    id: "D-ENG-01",
     title: "The doctor can see the engine's host",
     why: "Much of what breaks container networking lives on the engine's host (sysctls, firewall, routes, kernel); from a remote client or without root those checks cannot run and are reported skipped, never passed.",
     fix: "run docknet doctor as root on the engine's host",
@@ -13,7 +13,7 @@ export const environmentChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "RL-01",
+    id: "D-RL-01",
     title: "Rootless engine limits are known",
     why: "A rootless engine runs its networking through slirp4netns or pasta: no ping without ping_group_range, --network host is not the host's, container addresses are not reachable from the host, and the client's source address can be lost.",
     fix: "see docs: Rootless mode, Known limitations; sysctl net.ipv4.ping_group_range=\"0 2147483647\"",

@@ -14,7 +14,7 @@ function wildcardPorts(facts: Facts): string[] {
 
 export const firewallChecks: readonly DoctorCheck[] = [
   {
-    id: "FW-01",
+    id: "D-FW-01",
     title: "Docker's FORWARD DROP policy does not cut off other bridges",
     why: "When dockerd turns forwarding on it sets the FORWARD policy to DROP; every bridge that is not Docker's (libvirt, LXD, a lab bridge) then stops forwarding unless a rule lets it through.",
     fix: "iptables -I DOCKER-USER -i BRIDGE -o BRIDGE -j ACCEPT (and for traffic leaving it), or daemon \"ip-forward-no-drop\": true on Engine 28+",
@@ -35,7 +35,7 @@ export const firewallChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "FW-02",
+    id: "D-FW-02",
     title: "Container subnets are not open to hosts that route through this one",
     why: "Before Engine 28, with forwarding on and the FORWARD policy ACCEPT (Docker leaves it alone when forwarding was already on), anyone routing via this host reaches every container port directly, published or not.",
     fix: "iptables -P FORWARD DROP, or DROP rules in DOCKER-USER for traffic from outside interfaces; Engine 28+ filters direct routing",
@@ -48,7 +48,7 @@ export const firewallChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "FW-03",
+    id: "D-FW-03",
     title: "ufw is not believed to guard ports Docker publishes on every address",
     why: "Docker's NAT rules run before ufw's: a port published on 0.0.0.0 or :: is reachable even when ufw denies it.",
     fix: "publish on 127.0.0.1 or a chosen address (-p 127.0.0.1:8080:80), set daemon \"ip\": \"127.0.0.1\", or put the rules in DOCKER-USER",
@@ -61,7 +61,7 @@ export const firewallChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "FW-04",
+    id: "D-FW-04",
     title: "firewalld and Docker coexist",
     why: "With firewalld, Docker's interfaces live in the docker zone and published ports bypass the public zone's rules; reloading firewalld on old engines drops Docker's chains.",
     fix: "filter published ports in DOCKER-USER; bind ports to chosen addresses; leave Docker's interfaces in the docker zone",
@@ -72,7 +72,7 @@ export const firewallChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "FW-05",
+    id: "D-FW-05",
     title: "Docker's iptables chains exist and are hooked into FORWARD and NAT",
     why: "A firewall tool that flushes the tables (ferm, csf, a restart of iptables) removes Docker's chains: isolation, NAT and published ports stop working until dockerd restarts.",
     fix: "systemctl restart docker; stop the firewall tool from flushing, or restart docker after it reloads",
@@ -94,7 +94,7 @@ export const firewallChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "FW-09",
+    id: "D-FW-09",
     title: "What DOCKER-USER restricts",
     why: "DOCKER-USER is where an administrator filters traffic to containers (published ports included); a rule there that drops or rejects explains a port or a container that other hosts cannot reach.",
     fix: "iptables -S DOCKER-USER to read the rules; iptables -D DOCKER-USER <rule> to remove one that is not meant",
@@ -111,7 +111,7 @@ export const firewallChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "FW-06",
+    id: "D-FW-06",
     title: "Docker's rules and the host firewall use one iptables backend",
     why: "With rules in both iptables-legacy and iptables-nft, Docker's rules sit in one and the host firewall in the other; the kernel runs both and the result surprises everyone.",
     fix: "update-alternatives --set iptables (and ip6tables) to one backend, restart docker, reboot to drop the stale tables",
@@ -125,7 +125,7 @@ export const firewallChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "FW-07",
+    id: "D-FW-07",
     title: "The nftables firewall backend is used only where it is supported",
     why: "Engine 29's nftables backend does not support Swarm and does not migrate DOCKER-USER iptables rules.",
     fix: "keep the iptables backend for Swarm; move DOCKER-USER rules to nftables",
@@ -144,7 +144,7 @@ export const firewallChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "FW-08",
+    id: "D-FW-08",
     title: "Docker manages iptables",
     why: "With iptables=false Docker adds no NAT and no isolation: containers have no masqueraded way out, bridges are not isolated and every container port is reachable.",
     fix: "remove \"iptables\": false (and \"ip6tables\": false) from daemon.json and --iptables=false from dockerd's command line",

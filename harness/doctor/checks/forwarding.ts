@@ -1,10 +1,11 @@
+import type { ScenarioId } from "../../../scenarios/ids.js";
 import { finding, NotApplicable, ok, type DoctorCheck } from "../check.js";
 
-const EGRESS_SCENARIOS = ["DB-05", "OPT-05", "PP-05", "ISO-02", "PP-07"];
+const EGRESS_SCENARIOS: readonly ScenarioId[] = ["DB-05", "OPT-05", "PP-05", "ISO-02", "PP-07"];
 
 export const forwardingChecks: readonly DoctorCheck[] = [
   {
-    id: "HOST-01",
+    id: "D-HOST-01",
     title: "IPv4 forwarding is on in the engine's network namespace",
     why: "Without net.ipv4.ip_forward=1 the host does not route between a bridge and anything else: containers have no way out and published ports do not answer from other machines.",
     fix: "sysctl -w net.ipv4.ip_forward=1, persisted in /etc/sysctl.d/ (and remove any file that sets it to 0); then restart docker",
@@ -24,7 +25,7 @@ export const forwardingChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "HOST-02",
+    id: "D-HOST-02",
     title: "br_netfilter is loaded where inter-container traffic must be filtered",
     why: "icc=false (daemon-wide or per network) is enforced by iptables on bridged traffic, which the kernel only sees with br_netfilter and bridge-nf-call-iptables=1; without it containers that should be isolated still talk.",
     fix: "modprobe br_netfilter and list it in /etc/modules-load.d/; sysctl -w net.bridge.bridge-nf-call-iptables=1",
@@ -45,7 +46,7 @@ export const forwardingChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "HOST-03",
+    id: "D-HOST-03",
     title: "No network manager manages Docker's interfaces",
     why: "systemd-networkd or NetworkManager configuring docker0, br-* or veth* can strip their addresses, and containers lose their gateway at random.",
     fix: "networkd: a .network file matching docker0 br-* veth* with Unmanaged=yes; NetworkManager: unmanaged-devices=interface-name:docker0;interface-name:br-*;interface-name:veth*",

@@ -6,7 +6,7 @@ const ipv6Networks = (facts: Facts) => facts.networks().filter((n) => n.EnableIP
 
 export const ipv6Checks: readonly DoctorCheck[] = [
   {
-    id: "IPV6-01",
+    id: "D-IPV6-01",
     title: "IPv6 networks are filtered by ip6tables",
     why: "Without ip6tables (off by default before Engine 27) Docker adds no IPv6 filtering or NAT: with a global address every container port is reachable, published or not.",
     fix: "daemon.json \"ip6tables\": true (the default from 27; \"experimental\": true too before 26), or ULA addresses with NAT",
@@ -22,7 +22,7 @@ export const ipv6Checks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "IPV6-03",
+    id: "D-IPV6-03",
     title: "IPv6 is not disabled on a host whose engine uses it",
     why: "With IPv6 disabled by sysctl, IPv6 networks fail to create and Engine 28.0.0 does not even start unless ip6tables is off.",
     fix: "sysctl -w net.ipv6.conf.all.disable_ipv6=0, or no IPv6 networks (and ip6tables:false on 28.0.0; upgrade to 28.0.1)",
@@ -37,7 +37,7 @@ export const ipv6Checks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "IPV6-04",
+    id: "D-IPV6-04",
     title: "IPv6 forwarding is on where IPv6 networks exist",
     why: "With net.ipv6.conf.all.forwarding=0 the host does not route IPv6 between a bridge and anything else: IPv6 egress and IPv6 published ports from other machines fail.",
     fix: "sysctl -w net.ipv6.conf.all.forwarding=1 (mind router advertisements on the uplink: accept_ra=2)",

@@ -32,7 +32,7 @@ function tooLarge(facts: Facts): { egress: { device: string; mtu: number }; over
 
 export const mtuChecks: readonly DoctorCheck[] = [
   {
-    id: "MTU-01",
+    id: "D-MTU-01",
     title: "No network's MTU is larger than the way out",
     why: "A container sending 1500-byte packets through a smaller link (a VPN at 1420, a cloud at 1450) gets them dropped when PMTU discovery is blocked: TLS handshakes work, downloads hang.",
     fix: "daemon.json \"mtu\": N for the default bridge; -o com.docker.network.driver.mtu=N per network; or clamp MSS: iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu",
@@ -45,7 +45,7 @@ export const mtuChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "MTU-03",
+    id: "D-MTU-03",
     title: "A nested engine in CI uses its container's MTU",
     why: "Docker-in-Docker in CI pods and VMs often sits on a link smaller than 1500 (GKE 1460, Calico 1440); the inner daemon still defaults to 1500 and large transfers stall.",
     fix: "start the nested dockerd with --mtu=<eth0 MTU> (GitLab service command, ARC dockerMTU) and set the MTU on job networks",

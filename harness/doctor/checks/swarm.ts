@@ -5,7 +5,7 @@ const WILDCARD = new Set(["0.0.0.0", "::"]);
 
 export const swarmChecks: readonly DoctorCheck[] = [
   {
-    id: "SWM-01",
+    id: "D-SWM-01",
     title: "Swarm mode is off unless it is used",
     why: "An active swarm opens its management (2377/tcp), gossip (7946) and VXLAN (4789/udp) ports and creates ingress and docker_gwbridge.",
     fix: "docker swarm leave (when the host needs no swarm)",
@@ -16,7 +16,7 @@ export const swarmChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "SWM-02",
+    id: "D-SWM-02",
     title: "The swarm management port is not bound to every address",
     why: "2377/tcp on 0.0.0.0 or [::] exposes the swarm's control plane on every interface, the public one included.",
     fix: "docker swarm init/join --listen-addr and --advertise-addr on a private address",
@@ -28,7 +28,7 @@ export const swarmChecks: readonly DoctorCheck[] = [
     },
   },
   {
-    id: "SWM-03",
+    id: "D-SWM-03",
     title: "Overlay networks are encrypted",
     why: "VXLAN carries overlay traffic in clear between nodes; without --opt encrypted anyone on the path reads it.",
     fix: "docker network create -d overlay --opt encrypted …, and allow ESP (IP protocol 50) between nodes",
