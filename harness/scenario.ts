@@ -2,6 +2,7 @@ import { needs, versionAtLeast, type Capabilities, type Requirement } from "./ca
 import { Check, type Evidence, type Observation } from "./evidence.js";
 import type { ClusterScope } from "./lab/cluster.js";
 import type { LabScope } from "./lab/lab.js";
+import type { LabFault } from "./lab/faults.js";
 
 /** An area groups scenarios (one file in scenarios/, one JUnit testsuite): "dns", "isolation", ... */
 export type Area = string;
@@ -60,8 +61,16 @@ export interface Scenario {
    * configured otherwise: `docknet run` starts a private engine with it.
    */
   readonly daemon?: Readonly<Record<string, unknown>>;
+  /**
+   * The broken setup that must make this scenario fail: a verdict that cannot fail is worth
+   * nothing. A lab fault (harness/lab/faults.ts), or a daemon.json that breaks the behaviour.
+   * The project's tests run every scenario on its own (test/integration/broken-setups.test.ts).
+   */
+  readonly brokenBy: BrokenSetup;
   run(context: ScenarioContext): Promise<void>;
 }
+
+export type BrokenSetup = LabFault | { readonly daemonConfig: Readonly<Record<string, unknown>> };
 
 export type ScenarioDefinition = Omit<Scenario, "requires" | "tags"> & {
   readonly requires?: readonly Requirement[];

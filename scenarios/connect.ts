@@ -13,6 +13,7 @@ export default [
     // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
     tags: ["driver-generic"],
     doc: DOC,
+    brokenBy: "detach-after-start",
     async run({ lab, check }) {
       const home = await lab.network("home");
       const extra = await lab.network("extra", { subnet: "pick" });
@@ -36,6 +37,7 @@ export default [
     // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
     tags: ["driver-generic"],
     doc: "docker network connect reference › --ip",
+    brokenBy: "network-options-ignored",
     async run({ lab, check }) {
       const net = await lab.network("static", { subnet: "pick" });
       const wanted = (net.subnet ?? "").replace(/\.0\/24$/, ".50");
@@ -57,6 +59,7 @@ export default [
     area: "connect",
     doc: "Networking overview; moby TestDockerNetworkConnectToHostFromOtherNetwork",
     requires: [needs.hostNetwork],
+    brokenBy: "host-network-is-default-bridge",
     async run({ lab, check }) {
       const net = await lab.network("user");
       const bridged = await lab.probe("bridged").on(net).start();
@@ -74,6 +77,7 @@ export default [
     title: "Connecting and disconnecting networks leaves published ports unchanged",
     area: "connect",
     doc: "moby TestDockerNetworkConnectDisconnectWithPortMapping",
+    brokenBy: "publish-dropped",
     async run({ lab, check }) {
       const net = await lab.network("extra");
       const port = await lab.hostPort();

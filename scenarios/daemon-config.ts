@@ -20,6 +20,7 @@ export default [
     doc: `${DOC} (bip); moby TestBridgeIPIsExcludedFromAllocatorPool`,
     daemon: { bip: "10.213.176.88/24" },
     requires: [needs.defaultBridge],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const bridge = await lab.inspectNetwork(lab.defaultBridge);
       check("the default bridge's subnet", derive(bridge, (b) => b.subnets.map((s) => s.subnet))).is(["10.213.176.0/24"]);
@@ -38,6 +39,7 @@ export default [
     doc: `${DOC} (fixed-cidr); moby TestDaemonDefaultBridgeWithFixedCidrButNoBip`,
     daemon: { bip: "10.213.177.1/24", "fixed-cidr": "10.213.177.128/25" },
     requires: [needs.defaultBridge],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const bridge = await lab.inspectNetwork(lab.defaultBridge);
       check("the default bridge's address range", derive(bridge, (b) => b.subnets.map((s) => s.ipRange ?? ""))).is(["10.213.177.128/25"]);
@@ -53,6 +55,7 @@ export default [
     doc: "Networking overview › Subnet allocation (default-address-pools); moby TestDaemonWithBipAndDefaultNetworkPool",
     daemon: { bip: "10.213.179.1/24", "default-address-pools": [{ base: "10.213.180.0/22", size: 24 }] },
     exclusive: true,
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const bridge = await lab.inspectNetwork(lab.defaultBridge);
       check("the default bridge's subnet (bip)", derive(bridge, (b) => b.subnets.map((s) => s.subnet))).is(["10.213.179.0/24"]);
@@ -70,6 +73,7 @@ export default [
     doc: `${DOC} (mtu, default-gateway)`,
     daemon: { bip: "10.213.178.1/24", mtu: 1400, "default-gateway": "10.213.178.254" },
     requires: [needs.defaultBridge],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const c = await lab.probe("c").start();
       check("eth0's MTU", derive(await c.interfaces(), (all) => all.find((i) => i.name === "eth0")?.mtu ?? 0)).is(1400);
@@ -84,6 +88,7 @@ export default [
     doc: "Port publishing and mapping › Setting the default bind address for containers",
     daemon: { ip: "127.0.0.1" },
     requires: [needs.defaultBridge],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const port = await lab.hostPort();
       const c = await lab.probe("web").serving(80).publish(80, port).start();
@@ -98,6 +103,7 @@ export default [
     doc: `${DOC} (icc); moby TestLegacyLink`,
     daemon: { icc: false },
     requires: [needs.defaultBridge],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const app = await lab.network("app");
       const peer = await lab.probe("peer").on(app).serving(8080).start();
@@ -117,6 +123,7 @@ export default [
     doc: "Legacy container links › Communication across links; moby TestLegacyLink",
     daemon: { icc: false },
     requires: [needs.defaultBridge],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       // Under icc=false a link opens only the ports the server exposes.
       const server = await lab.probe("server").serving(80).expose(80).start();
@@ -135,6 +142,7 @@ export default [
     doc: "Legacy container links; docker rm reference (--link); moby TestRemoveLegacyLink",
     daemon: { icc: false },
     requires: [needs.defaultBridge],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const server = await lab.probe("server").serving(80).expose(80).start();
       const ip = check("the server's address", await lab.addressOn(server, lab.defaultBridge)).matches(IPV4_ADDRESS);
@@ -155,6 +163,7 @@ export default [
     daemon: { "live-restore": true },
     exclusive: true,
     requires: [needs.defaultBridge, needs.engineNamespace],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check, engine }) {
       const subnets = async () => derive(await lab.inspectNetwork(lab.defaultBridge), (b) => b.subnets.map((s) => s.subnet));
       const before = check("the default bridge's subnet before the restart", await subnets()).satisfies("one subnet", (s) => s.length === 1);
@@ -179,6 +188,7 @@ export default [
     doc: `${DOC} (dns); Networking overview › DNS services`,
     daemon: { dns: ["10.213.255.53", "10.213.255.54"] },
     requires: [needs.defaultBridge],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const c = await lab.probe("c").start();
       check("nameservers in /etc/resolv.conf", derive(await c.resolvConf(), (r) => r.nameservers)).is(["10.213.255.53", "10.213.255.54"]);
@@ -191,6 +201,7 @@ export default [
     area: "daemon-config",
     doc: "Networking overview › Network drivers; dockerd reference (--bridge none); moby TestDaemonBridgeNone",
     daemon: { bridge: "none" },
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const networks = await lab.engineNetworks();
       check("the engine's networks", derive(networks, (names) => names.includes("bridge"))).is(false);
@@ -206,6 +217,7 @@ export default [
     doc: "Use IPv6 networking › Use IPv6 for the default bridge network; moby TestDaemonIPv6FixedCIDR",
     daemon: { ipv6: true, "fixed-cidr-v6": "fd0d:dc03::/64", "default-gateway-v6": "fd0d:dc03::ff" },
     requires: [needs.defaultBridge],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const c = await lab.probe("c").start();
       const eth0 = derive(await c.interfaces(), (all) => (all.find((i) => i.name === "eth0")?.ipv6 ?? []).filter((a) => !a.startsWith("fe80")));
@@ -220,6 +232,7 @@ export default [
     area: "daemon-config",
     doc: "Packet filtering and firewalls › Docker on a router; moby TestFilterForwardPolicy",
     requires: [needs.engineNamespace],
+    brokenBy: { daemonConfig: { "ip-forward": false } },
     async run({ lab, check }) {
       // docknet's private engines start in a fresh namespace, where forwarding is off.
       check("net.ipv4.ip_forward in the engine's namespace", await lab.engineSysctl("net.ipv4.ip_forward")).is("1");
@@ -235,6 +248,7 @@ export default [
     // A bip inside docknet's range: the outside host routes only 10.213.0.0/16 back.
     daemon: { iptables: false, bip: "10.213.175.1/24" },
     requires: [needs.engineNamespace, needs.outsideHost],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check, engine }) {
       const filter = await lab.engineFirewall("filter");
       check("filter chains named DOCKER*", derive(filter, (t) => [...t.chains].filter((c) => c.startsWith("DOCKER")))).is([]);
@@ -253,6 +267,7 @@ export default [
     doc: "Port publishing and mapping (userland-proxy); moby TestAccessPublishedPortFromHost",
     daemon: { "userland-proxy": false },
     requires: [needs.hostNetwork],
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const port = await lab.hostPort();
       await lab.probe("web").serving(80).publish(80, port).start();
@@ -277,6 +292,7 @@ export default [
       ],
     },
     exclusive: true,
+    brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const created = await lab.attemptNetwork("v6pool", { ipv6: true });
       check("creating an IPv6 network with no subnet", derive(created, (c) => c.outcome)).is("accepted");

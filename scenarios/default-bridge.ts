@@ -13,6 +13,7 @@ export default [
     area: "default-bridge",
     doc: `${DOC}; Networking overview › Subnet allocation`,
     requires: [needs.defaultBridge],
+    brokenBy: "default-bridge-is-user-network",
     async run({ lab, check, engine }) {
       const bridge = await lab.inspectNetwork(lab.defaultBridge);
       const subnet = bridge.value.subnets[0]?.subnet ?? "";
@@ -41,6 +42,7 @@ export default [
     area: "default-bridge",
     doc: `${DOC}; Networking overview`,
     requires: [needs.defaultBridge],
+    brokenBy: { daemonConfig: { icc: false } },
     async run({ lab, check }) {
       const server = await lab.probe("server").serving(8080).start();
       const client = await lab.probe("client").start();
@@ -56,6 +58,7 @@ export default [
     area: "default-bridge",
     doc: `${DOC} (containers can only communicate by IP address, unless linked)`,
     requires: [needs.defaultBridge],
+    brokenBy: "default-bridge-is-user-network",
     async run({ lab, check }) {
       const client = await lab.probe("client").start();
       const hostsBefore = await client.hosts();
@@ -75,6 +78,7 @@ export default [
     area: "default-bridge",
     doc: "Networking overview › DNS services",
     requires: [needs.defaultBridge, needs.hostNetwork],
+    brokenBy: "default-bridge-is-user-network",
     async run({ lab, check }) {
       const host = await lab.hostObserver();
       const bridge = await lab.inspectNetwork(lab.defaultBridge);
@@ -98,6 +102,7 @@ export default [
     area: "default-bridge",
     doc: "Networking overview › Published ports and egress; Packet filtering and firewalls (MASQUERADE)",
     requires: [needs.defaultBridge, needs.outsideHost],
+    brokenBy: { daemonConfig: { "ip-masq": false } },
     async run({ lab, check, engine }) {
       const outside = engine.outsideHost!;
       const client = await lab.probe("client").start();
@@ -114,6 +119,7 @@ export default [
     area: "default-bridge",
     doc: "docker run reference › --ip, --network-alias (user-defined networks only)",
     requires: [needs.defaultBridge],
+    brokenBy: "default-bridge-is-user-network",
     async run({ lab, check }) {
       const bridge = await lab.inspectNetwork(lab.defaultBridge);
       const subnet = bridge.value.subnets[0]?.subnet ?? "172.17.0.0/16";
@@ -135,6 +141,7 @@ export default [
     doc: `${DOC}; moby TestDockerNetworkDisconnectFromBridge — behaviour differs from the docs`,
     requires: [needs.defaultBridge],
     tags: ["docs-differ"],
+    brokenBy: "default-bridge-is-user-network",
     async run({ lab, check }) {
       const container = await lab.probe("leaver").start();
       check("interfaces before disconnecting", await container.interfaceNames()).includes("eth0");

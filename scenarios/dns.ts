@@ -14,6 +14,7 @@ export default [
     title: "On a user-defined network the resolver is the embedded DNS server at 127.0.0.11, with ndots:0",
     area: "dns",
     doc: "Networking overview › DNS services",
+    brokenBy: "user-network-is-default-bridge",
     async run({ since, lab, check }) {
       const net = await lab.network("dns");
       const client = await lab.probe("client").on(net).start();
@@ -35,6 +36,7 @@ export default [
     // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
     tags: ["driver-generic"],
     doc: "Bridge network driver › automatic DNS resolution between containers",
+    brokenBy: "user-network-is-default-bridge",
     async run({ lab, check }) {
       const net = await lab.network("dns");
       const db = await lab.probe("db").on(net, { aliases: ["database"] }).start();
@@ -54,6 +56,7 @@ export default [
     // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
     tags: ["driver-generic"],
     doc: "docker network connect reference › --alias",
+    brokenBy: "detach-after-start",
     async run({ lab, check }) {
       const first = await lab.network("one");
       const second = await lab.network("two");
@@ -75,6 +78,7 @@ export default [
     area: "dns",
     doc: "Networking overview › Custom hosts",
     requires: [needs.defaultBridge, needs.engineAtLeast("20.10", "host-gateway arrived in 20.10")],
+    brokenBy: "extra-hosts-dropped",
     async run({ lab, check }) {
       const client = await lab.probe("client").addHost("extra.test", "192.0.2.10").addHost("thehost", "host-gateway").start();
       const gateway = check("the default bridge's gateway", await lab.gatewayOn(client, lab.defaultBridge)).matches(IPV4_ADDRESS);
@@ -88,6 +92,7 @@ export default [
     title: "/etc/hosts lists localhost and the container's own addresses; a disconnect removes only that network's line",
     area: "dns",
     doc: "Networking overview › IP address and hostname; the disconnect part from 28.0 (moby/moby#48857 fixed moby/moby#34044)",
+    brokenBy: "user-network-is-default-bridge",
     async run({ since, lab, check }) {
       const first = await lab.network("one");
       const second = await lab.network("two");
@@ -114,6 +119,7 @@ export default [
     // The host's resolv.conf is the engine's for as long as the scenario runs: nothing else may start containers meanwhile.
     exclusive: true,
     requires: [needs.engineNamespace],
+    brokenBy: "servers-down",
     async run({ lab, check }) {
       const resolver = await lab.dnsServerOnEngineHost("127.0.0.1", { [INTERNAL_NAME]: INTERNAL_ANSWER });
       check("the engine host's /etc/resolv.conf", await lab.setEngineResolvConf("nameserver 127.0.0.1\n")).is("nameserver 127.0.0.1\n");
@@ -133,6 +139,7 @@ export default [
     area: "dns",
     doc: "Networking overview › DNS services (custom DNS servers on user-defined networks)",
     requires: [needs.outsideHost],
+    brokenBy: "user-network-is-default-bridge",
     async run({ lab, check, engine }) {
       const outside = engine.outsideHost!;
       const net = await lab.network("dns");
@@ -154,6 +161,7 @@ export default [
     doc: "Networking overview › DNS services (custom DNS servers); docker network create reference › --internal",
     // The server is docknet's stub DNS, run in a container's network namespace from the engine's host.
     requires: [needs.engineHost],
+    brokenBy: "servers-down",
     async run({ lab, check }) {
       const internal = await lab.network("internal", { internal: true });
       const server = await lab.probe("dns").on(internal).start();
@@ -172,6 +180,7 @@ export default [
     area: "dns",
     doc: "docker network create reference › --internal",
     requires: [needs.outsideHost],
+    brokenBy: "network-options-ignored",
     async run({ lab, check, engine }) {
       const outside = engine.outsideHost!;
       const internal = await lab.network("internal", { internal: true });

@@ -17,6 +17,7 @@ export default [
     area: "firewall",
     doc: `${DOC} › Restrict external connections to containers (match the original IP and ports)`,
     requires: onOwnHost,
+    brokenBy: "publish-dropped",
     async run({ lab, check, engine }) {
       const outsideHost = engine.outsideHost!;
       const port = await lab.hostPort();
@@ -42,6 +43,7 @@ export default [
     requires: onOwnHost,
     // The appended rule is the engine's whole FORWARD chain: nothing else may run meanwhile.
     exclusive: true,
+    brokenBy: "firewall-rules-first",
     async run({ lab, check, engine }) {
       const outsideHost = engine.outsideHost!;
       const port = await lab.hostPort();
@@ -59,6 +61,7 @@ export default [
     requires: onOwnHost,
     // The FORWARD policy is the engine host's: nothing else may run meanwhile.
     exclusive: true,
+    brokenBy: "publish-dropped",
     async run({ lab, check, since, engine }) {
       // The outside host routes docknet's lab subnets (10.213.0.0/16) to the engine's host, as a LAN router might.
       const net = await lab.network("routed", { subnet: "pick" });

@@ -12,6 +12,7 @@ export default [
     area: "host",
     doc: DOC,
     requires: [needs.hostNetwork, needs.defaultBridge],
+    brokenBy: "host-network-is-default-bridge",
     async run({ lab, check }) {
       const first = await lab.probe("first").on(lab.hostNetwork).start();
       const second = await lab.probe("second").on(lab.hostNetwork).start();
@@ -30,6 +31,7 @@ export default [
     area: "host",
     doc: `${DOC} ("Published ports are discarded when using host network mode")`,
     requires: [needs.hostNetwork],
+    brokenBy: "host-network-is-default-bridge",
     async run({ lab, check }) {
       const port = await lab.hostPort();
       const attempt = await lab.probe("onhost").on(lab.hostNetwork).publish(80, port).attempt();
@@ -44,6 +46,7 @@ export default [
     area: "host",
     doc: DOC,
     requires: [needs.hostNetwork, needs.defaultBridge],
+    brokenBy: "host-network-is-default-bridge",
     async run({ lab, check }) {
       const port = await lab.hostPort();
       await lab.probe("server").on(lab.hostNetwork).serving(port).start();
@@ -61,6 +64,7 @@ export default [
     area: "host",
     doc: "moby TestRunDNSInHostMode, TestRunAddHostInHostMode",
     requires: [needs.hostNetwork],
+    brokenBy: "extra-hosts-dropped",
     async run({ lab, check }) {
       const c = await lab.probe("c").on(lab.hostNetwork).dns("192.0.2.53").addHost("extra.test", "192.0.2.10").start();
       check("nameservers", derive(await c.resolvConf(), (conf) => conf.nameservers)).is(["192.0.2.53"]);
@@ -73,6 +77,7 @@ export default [
     title: "--network container:<id> shares that container's namespace, down to its loopback",
     area: "host",
     doc: "Networking overview › Container networks",
+    brokenBy: "servers-down",
     async run({ lab, check }) {
       const owner = await lab.probe("owner").serving(8080).start();
       const guest = await lab.probe("guest").on(lab.networkOf(owner)).start();

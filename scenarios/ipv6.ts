@@ -10,6 +10,7 @@ export default [
     title: "On a user-defined network with IPv6, containers resolve each other to IPv6 addresses and reach them",
     area: "ipv6",
     doc: "Use IPv6 networking › Create an IPv6 network",
+    brokenBy: "ipv6-disabled-in-containers",
     async run({ lab, check }) {
       const net = await lab.network("v6", { ipv6Subnet: "pick" });
       const peer = await lab.probe("peer").on(net).start();
@@ -26,6 +27,7 @@ export default [
     title: "--ip6 on a user-defined dual-stack bridge: the container keeps the IPv6 address asked for, and peers resolve and reach it there",
     area: "ipv6",
     doc: "docker run reference › --ip6; Use IPv6 networking",
+    brokenBy: "ipv6-disabled-in-containers",
     async run({ lab, check }) {
       const net = await lab.network("v6", { ipv6Subnet: "pick" });
       const subnet = check("the network's IPv6 subnet", derive(await lab.inspectNetwork(net), (n) => n.subnets.find((s) => s.subnet.includes(":"))?.subnet ?? "none")).matches(/::\/64$/);
@@ -44,6 +46,7 @@ export default [
     area: "ipv6",
     doc: "Port publishing and mapping › Publishing ports; Use IPv6 networking",
     requires: [needs.hostNetwork],
+    brokenBy: "publish-dropped",
     async run({ lab, check }) {
       const net = await lab.network("v6", { ipv6Subnet: "pick" });
       const port = await lab.hostPort();
@@ -64,6 +67,7 @@ export default [
     area: "ipv6",
     doc: "Use IPv6 networking › Create an IPv6-only network (Engine 28.0)",
     requires: [needs.outsideHost],
+    brokenBy: "ipv6-disabled-in-containers",
     async run({ lab, check, since, engine }) {
       const outside = engine.outsideHost!;
       const net = await lab.network("v6only", { ipv6Subnet: "pick", ipv4: false });
@@ -85,6 +89,7 @@ export default [
     title: "On a network without IPv6, eth0 has no IPv6 address at all, not even link-local; lo keeps ::1 from 26.0 (before, the container has no IPv6 at all)",
     area: "ipv6",
     doc: "Use IPv6 networking › (interfaces of IPv4-only networks; Engine 26.0 release notes)",
+    brokenBy: "ipv6-on-every-network",
     async run({ lab, check, since }) {
       const net = await lab.network("v4only");
       const box = await lab.probe("box").on(net).start();
@@ -105,6 +110,7 @@ export default [
     title: "--sysctl net.ipv6.conf.all.disable_ipv6=1: no IPv6 on any interface (lo included) and ::1 does not answer; from 28.0 a peer gets no AAAA for it",
     area: "ipv6",
     doc: "docker run reference › --sysctl ; Use IPv6 networking",
+    brokenBy: "network-options-ignored",
     async run({ lab, check, since }) {
       const net = await lab.network("v6", { ipv6Subnet: "pick" });
       const quiet = await lab.probe("quiet").on(net).sysctl("net.ipv6.conf.all.disable_ipv6", "1").start();
@@ -130,6 +136,7 @@ export default [
     title: "network create --ipv6 with no subnet gets a ULA /64 inside fd00::/8 (from 27.0; refused before, unless the daemon has IPv6 pools)",
     area: "ipv6",
     doc: "Use IPv6 networking › Dynamic IPv6 subnet allocation",
+    brokenBy: "network-options-ignored",
     async run({ lab, check, since, engine }) {
       const created = await lab.attemptNetwork("auto6", { ipv6: true });
       const dynamic = since("27.0", "Engine 27.0 release notes: IPv6 subnets are allocated from fd00::/8 when none is given");
@@ -153,6 +160,7 @@ export default [
     title: "Two dual-stack user-defined networks are isolated over IPv6 as over IPv4 only with ip6tables, on by default from 27.0: before, IPv6 crosses between them",
     area: "ipv6",
     doc: "Use IPv6 networking › ip6tables ; Engine 27.0 release notes",
+    brokenBy: "network-options-ignored",
     async run({ lab, check, since, engine }) {
       const [a, b] = [await lab.network("a", { subnet: "pick", ipv6Subnet: "pick" }), await lab.network("b", { subnet: "pick", ipv6Subnet: "pick" })];
       const target = await lab.probe("target").on(b).start();

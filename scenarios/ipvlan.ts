@@ -22,6 +22,7 @@ export default [
     area: "ipvlan",
     doc: `${IPVLAN_DOC} › Options (ipvlan_mode defaults to l2)`,
     requires: onLan,
+    brokenBy: "network-options-ignored",
     async run({ lab, check }) {
       const { link, network: net } = await lab.lanNetwork("l2", "ipvlan");
       const box = await lab.probe("box").on(net).start();
@@ -40,6 +41,7 @@ export default [
     area: "ipvlan",
     doc: `${IPVLAN_DOC} › (no parent: an internal network)`,
     requires: [ipvlanKernel, needs.kernel("dummy", "with no parent, the engine makes a dummy link")],
+    brokenBy: "user-network-is-default-bridge",
     async run({ lab, check, since }) {
       const net = await lab.network("island", { driver: "ipvlan", subnet: "10.217.81.0/24" });
       const a = await lab.probe("a").on(net).start();
@@ -55,6 +57,7 @@ export default [
     area: "ipvlan",
     doc: `${IPVLAN_DOC} › IPvlan L2 mode example usage`,
     requires: onLan,
+    brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
       const { link, network: net } = await lab.lanNetwork("l2", "ipvlan", { ipvlan_mode: "l2" });
       const box = await lab.probe("box").on(net).start();
@@ -69,6 +72,7 @@ export default [
     area: "ipvlan",
     doc: `${IPVLAN_DOC} › IPvlan L3 mode example usage`,
     requires: onLan,
+    brokenBy: "network-options-ignored",
     async run({ lab, check }) {
       const link = await lab.outsideLink();
       const net = await lab.network("l3", {
@@ -93,6 +97,7 @@ export default [
     area: "ipvlan",
     doc: `${IPVLAN_DOC} › (the parent does not talk to its children)`,
     requires: onLan,
+    brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
       const { link, network: net } = await lab.lanNetwork("l2", "ipvlan");
       const box = await lab.probe("box").on(net).start();

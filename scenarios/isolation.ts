@@ -15,6 +15,7 @@ export default [
     // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
     tags: ["driver-generic"],
     doc: "Bridge network driver (containers on different bridges cannot communicate directly)",
+    brokenBy: "user-network-is-default-bridge",
     async run({ lab, check }) {
       const netA = await lab.network("a");
       const netB = await lab.network("b");
@@ -38,6 +39,7 @@ export default [
     // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
     tags: ["driver-generic"],
     doc: "Port publishing and mapping › Gateway modes (nat)",
+    brokenBy: "user-network-is-default-bridge",
     async run({ lab, check }) {
       const netA = await lab.network("a");
       const netB = await lab.network("b");
@@ -60,6 +62,7 @@ export default [
     title: "An internal network has no way out, yet its containers and its gateway are reachable",
     area: "isolation",
     doc: "docker network create reference › --internal; no default route from 25.0 (moby/moby#46603)",
+    brokenBy: "network-options-ignored",
     async run({ since, lab, check, engine }) {
       const net = await lab.network("internal", { internal: true });
       const a = await lab.probe("a").on(net).start();
@@ -83,6 +86,7 @@ export default [
     area: "isolation",
     doc: "Bridge network driver › Options (com.docker.network.bridge.enable_icc)",
     requires: [needs.hostNetwork],
+    brokenBy: "network-options-ignored",
     async run({ lab, check }) {
       const net = await lab.network("noicc", { icc: false });
       const hostPort = await lab.hostPort();

@@ -12,6 +12,7 @@ export default [
     area: "links",
     doc: `${DOC} › Updating the /etc/hosts file`,
     requires: [needs.defaultBridge],
+    brokenBy: "links-dropped",
     async run({ lab, check }) {
       const db = await lab.probe("db").start();
       const web = await lab.probe("web").link(db, "dbalias").start();
@@ -32,6 +33,7 @@ export default [
     doc: `${DOC} › Updating the /etc/hosts file`,
     requires: [needs.defaultBridge],
     exclusive: true,
+    brokenBy: "links-dropped",
     async run({ lab, check }) {
       const db = await lab.probe("db").start();
       const web = await lab.probe("web").link(db, "dbalias").start();
@@ -61,6 +63,7 @@ export default [
     area: "links",
     doc: `${DOC} › Environment variables; off by default from 29.0 (moby TestLegacyLinksEnvVars)`,
     requires: [needs.defaultBridge],
+    brokenBy: "links-dropped",
     async run({ since, lab, check }) {
       const db = await lab.probe("db").env("FOO", "bar").expose(80).start();
       const web = await lab.probe("web").link(db, "dbalias").start();
@@ -86,6 +89,7 @@ export default [
     area: "links",
     doc: "moby TestDockerNetworkLinkOnDefaultNetworkOnly",
     requires: [needs.defaultBridge],
+    brokenBy: "links-dropped",
     async run({ lab, check }) {
       const net = await lab.network("user");
       const target = await lab.probe("target").on(net).start();
@@ -102,6 +106,7 @@ export default [
     title: "On a user network --link is only a scoped DNS alias; a link to a missing container is accepted",
     area: "links",
     doc: "Bridge network driver; moby TestUserDefinedNetworkLinks",
+    brokenBy: "links-dropped",
     async run({ lab, check }) {
       const net = await lab.network("user");
       const db = await lab.probe("db").on(net).start();

@@ -23,6 +23,7 @@ export default [
     area: "macvlan",
     doc: `${MACVLAN_DOC} › (the container appears as a physical device on the network)`,
     requires: onLan,
+    brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
       const { link, network: net } = await lab.lanNetwork("lan", "macvlan");
       const box = await lab.probe("box").on(net).serving(80).start();
@@ -45,6 +46,7 @@ export default [
     area: "macvlan",
     doc: `${MACVLAN_DOC} › (a macvlan parent does not talk to its children)`,
     requires: onAnyParent,
+    brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
       const { parent, subnet, network: net } = await lab.parentNetwork("lan");
       const box = await lab.probe("box").on(net).start();
@@ -65,6 +67,7 @@ export default [
     area: "macvlan",
     doc: `${MACVLAN_DOC} › Options (macvlan_mode)`,
     requires: onLan,
+    brokenBy: "network-options-ignored",
     async run({ lab, check, since }) {
       const [shared, passthruFirst] = [await lab.outsideLink(), await lab.outsideLink()];
       const lanA = await lab.attemptNetwork("a", { driver: "macvlan", subnet: "10.217.1.0/24", options: { parent: shared.parent } });
@@ -90,6 +93,7 @@ export default [
     area: "macvlan",
     doc: `${MACVLAN_DOC} › Use IPv6`,
     requires: onLan,
+    brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
       const link = await lab.outsideLink();
       const net = await lab.network("dual", {
@@ -123,6 +127,7 @@ export default [
     area: "macvlan",
     doc: "Packet filtering and firewalls › (macvlan, ipvlan and host networks get no port mapping rules)",
     requires: onAnyParent,
+    brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
       const { network: net } = await lab.parentNetwork("lan");
       const port = await lab.hostPort();
@@ -141,6 +146,7 @@ export default [
     area: "macvlan",
     doc: `${MACVLAN_DOC} › 802.1Q trunk bridge mode`,
     requires: [...onLan, needs.kernel("vlan", "the engine makes 802.1Q sub-interfaces")],
+    brokenBy: "network-options-ignored",
     async run({ lab, check }) {
       const link = await lab.outsideLink();
       const sub = `${link.parent}.60`;
@@ -160,6 +166,7 @@ export default [
     area: "macvlan",
     doc: `${MACVLAN_DOC} › (no parent: an internal network on a dummy link)`,
     requires: [macvlanKernel, needs.kernel("dummy", "with no parent, the engine makes a dummy link")],
+    brokenBy: "user-network-is-default-bridge",
     async run({ lab, check, since }) {
       const net = await lab.network("island", { driver: "macvlan", subnet: "10.217.70.0/24" });
       const a = await lab.probe("a").on(net).start();

@@ -7,6 +7,7 @@ export default [
     title: "--network none leaves only the loopback interface and no route",
     area: "none",
     doc: "None network driver",
+    brokenBy: "none-network-is-default-bridge",
     async run({ lab, check }) {
       const c = await lab.probe("c").on(lab.noNetwork).start();
       const interfaces = await c.interfaces();

@@ -12,6 +12,7 @@ export default [
     title: "--subnet, --gateway and --ip-range: addresses come only from the range, the gateway is the one asked for",
     area: "options",
     doc: `${DOC} › --subnet, --gateway, --ip-range`,
+    brokenBy: "network-options-ignored",
     async run({ lab, check }) {
       const subnet = await lab.lab.pickSubnet();
       const prefix = subnet.replace(/\.0\/24$/, "");
@@ -35,6 +36,7 @@ export default [
     area: "options",
     doc: "Bridge network driver › Options (com.docker.network.driver.mtu)",
     requires: [needs.hostNetwork],
+    brokenBy: "network-options-ignored",
     async run({ lab, check }) {
       const net = await lab.network("mtu", { mtu: 1400 });
       const c = await lab.probe("c").on(net).start();
@@ -51,6 +53,7 @@ export default [
     area: "options",
     doc: "Bridge network driver › Options (com.docker.network.bridge.enable_ip_masquerade)",
     requires: [needs.outsideHost],
+    brokenBy: "network-options-ignored",
     async run({ since, lab, check, engine }) {
       const outside = engine.outsideHost!;
       const masqueraded = await lab.network("masq", { subnet: "pick" });
@@ -82,6 +85,7 @@ export default [
     title: "com.docker.network.container_iface_prefix names the containers' interfaces",
     area: "options",
     doc: "Bridge network driver › Options (com.docker.network.container_iface_prefix)",
+    brokenBy: "network-options-ignored",
     async run({ lab, check }) {
       const net = await lab.network("prefixed", { interfacePrefix: "dnk" });
       const c = await lab.probe("c").on(net).start();

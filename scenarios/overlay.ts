@@ -19,6 +19,7 @@ export default [
     area: "overlay",
     doc: `${SWARM_DOC} › Overlay networking and service discovery`,
     requires: [needs.multiHost],
+    brokenBy: "ingress-removed",
     async run({ cluster, check }) {
       const swarm = cluster();
       // docker_gwbridge is made when a node first sets up its ingress sandbox: give each node a moment.
@@ -40,6 +41,7 @@ export default [
     area: "overlay",
     doc: `${OVERLAY_DOC} › Create an overlay network`,
     requires: [needs.multiHost],
+    brokenBy: "overlays-not-attachable",
     async run({ cluster, check }) {
       const swarm = cluster();
       const worker = swarm.others[0]!;
@@ -60,6 +62,7 @@ export default [
     area: "overlay",
     doc: `${OVERLAY_DOC} › Use an overlay network for standalone containers`,
     requires: [needs.multiHost, needs.disposableSwarm],
+    brokenBy: "swarm-leave-skipped",
     async run({ cluster, check }) {
       const swarm = cluster();
       const worker = swarm.others[0]!;
@@ -80,6 +83,7 @@ export default [
     area: "overlay",
     doc: `${SWARM_DOC} › Customize the ingress network`,
     requires: [needs.multiHost, needs.disposableSwarm],
+    brokenBy: "ingress-removed",
     async run({ cluster, check }) {
       const swarm = cluster();
       const second = await swarm.attemptOverlay("ingress2", { ingress: true });
@@ -98,6 +102,7 @@ export default [
     area: "overlay",
     doc: "Swarm mode › Use swarm mode routing mesh",
     requires: [needs.multiHost, needs.kernel("ipvs", "the routing mesh balances with IPVS")],
+    brokenBy: "ingress-removed",
     async run({ cluster, check }) {
       const swarm = cluster();
       const port = await swarm.freePort();
@@ -116,6 +121,7 @@ export default [
     area: "overlay",
     doc: `${SWARM_DOC} › Configure service discovery`,
     requires: [needs.multiHost],
+    brokenBy: "service-options-ignored",
     async run({ cluster, check }) {
       const swarm = cluster();
       const net = await swarm.overlay("disc", { attachable: true });
@@ -139,6 +145,7 @@ export default [
     doc: `${SWARM_DOC} › Configure service discovery (VIP)`,
     // Without IPVS the VIP still resolves, and every connection to it goes nowhere.
     requires: [needs.multiHost, needs.kernel("ipvs", "a service's virtual IP is balanced by IPVS")],
+    brokenBy: "data-path-blocked",
     async run({ cluster, check }) {
       const swarm = cluster();
       const net = await swarm.overlay("vip", { attachable: true });
@@ -156,6 +163,7 @@ export default [
     area: "overlay",
     doc: "Swarm mode › Use swarm mode routing mesh › Bypass the routing mesh",
     requires: [needs.multiHost],
+    brokenBy: "service-options-ignored",
     async run({ cluster, check }) {
       const swarm = cluster();
       const host = swarm.others[0]!;
@@ -175,6 +183,7 @@ export default [
     area: "overlay",
     doc: `${OVERLAY_DOC} › Prerequisites (ports) ; docker swarm init --data-path-port`,
     requires: [needs.multiHost, needs.disposableSwarm],
+    brokenBy: "swarm-init-options-ignored",
     async run({ cluster, check }) {
       const swarm = cluster();
       check("the data-path port of the default swarm", derive(await swarm.swarm(swarm.manager), (s) => s.dataPathPort)).is(4789);
@@ -195,6 +204,7 @@ export default [
     area: "overlay",
     doc: `${SWARM_DOC} › Configure default address pools`,
     requires: [needs.multiHost, needs.disposableSwarm],
+    brokenBy: "swarm-init-options-ignored",
     async run({ cluster, check }) {
       const swarm = cluster();
       const pool = { subnet: "10.215.0.0/16", maskLength: 24 };
@@ -215,6 +225,7 @@ export default [
     area: "overlay",
     doc: "docker service create reference › --dns",
     requires: [needs.multiHost],
+    brokenBy: "service-options-ignored",
     async run({ cluster, check }) {
       const swarm = cluster();
       // A task on no overlay sits on the node's default bridge, where resolv.conf carries the servers as given.
@@ -236,6 +247,7 @@ export default [
     area: "overlay",
     doc: `${OVERLAY_DOC} › Encrypt traffic on an overlay network`,
     requires: [needs.multiHost],
+    brokenBy: "overlay-encryption-dropped",
     async run({ cluster, check, engine, skip }) {
       const swarm = cluster();
       const net = await swarm.overlay("secret", { attachable: true, encrypted: true });
@@ -267,6 +279,7 @@ export default [
     area: "overlay",
     doc: `${OVERLAY_DOC} › Use an overlay network for standalone containers`,
     requires: [needs.multiHost],
+    brokenBy: "data-path-blocked",
     async run({ cluster, check }) {
       const swarm = cluster();
       const [first, second] = [swarm.manager, swarm.others[0]!];
@@ -289,6 +302,7 @@ export default [
     area: "overlay",
     doc: "docker service create reference › --network (attach a service to several networks)",
     requires: [needs.multiHost],
+    brokenBy: "data-path-blocked",
     async run({ cluster, check }) {
       const swarm = cluster();
       const [front, back] = [await swarm.overlay("front", { attachable: true }), await swarm.overlay("back", { attachable: true })];
@@ -312,6 +326,7 @@ export default [
     // (libnetwork drivers/overlay maxMTU), so containers get 50 bytes less than asked.
     tags: ["docs-differ"],
     requires: [needs.multiHost],
+    brokenBy: "network-options-ignored",
     async run({ cluster, check }) {
       const swarm = cluster();
       const plain = await swarm.overlay("mtu", { attachable: true });

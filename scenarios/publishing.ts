@@ -12,6 +12,7 @@ export default [
     area: "publishing",
     doc: `${DOC} › Publishing ports`,
     requires: [needs.hostNetwork],
+    brokenBy: "host-ports-taken",
     async run({ lab, check }) {
       const port = await lab.hostPort();
       const web = await lab.probe("web").serving(80).publish(80, port).start();
@@ -29,6 +30,7 @@ export default [
     area: "publishing",
     doc: `${DOC}; Legacy container links › Connect using network port mapping`,
     requires: [needs.hostNetwork],
+    brokenBy: "publish-dropped",
     async run({ lab, check }) {
       const all = await lab.probe("all").serving(80).expose(80).expose(81).publishAllPorts().start();
       const ports = await lab.inspect(all);
@@ -48,6 +50,7 @@ export default [
     title: "A host port range hands out the next free port, refuses when full, and rejects inverted ranges",
     area: "publishing",
     doc: `${DOC}; Legacy container links (-p 9090-9092:80)`,
+    brokenBy: "host-ports-taken",
     async run({ lab, check }) {
       const [first, , last] = await lab.hostPorts(3);
       const range = `${first}-${last}`;
@@ -71,6 +74,7 @@ export default [
     title: "Publishing a host port already in use fails, and the container stays created",
     area: "publishing",
     doc: `${DOC}; moby TestPublishedPortAlreadyInUse`,
+    brokenBy: "publish-dropped",
     async run({ lab, check }) {
       const port = await lab.hostPort();
       await lab.probe("first").publish(80, port).start();
@@ -87,6 +91,7 @@ export default [
     area: "publishing",
     doc: `${DOC} (publishing to localhost only)`,
     requires: [needs.hostNetwork, needs.outsideHost],
+    brokenBy: "publish-host-ip-ignored",
     async run({ lab, check, engine }) {
       const outsideHost = engine.outsideHost!;
       const [local, everywhere] = await lab.hostPorts(2);
@@ -107,6 +112,7 @@ export default [
     doc: `${DOC} › Publishing ports (-p 53:53/udp)`,
     // The UDP server is docknet's stub DNS, run in the container's network namespace (busybox has no UDP server).
     requires: [needs.engineHost],
+    brokenBy: "publish-dropped",
     async run({ lab, check }) {
       const [serverNet, clientNet] = [await lab.network("server"), await lab.network("client")];
       const port = await lab.hostPort();
@@ -125,6 +131,7 @@ export default [
     title: "Hairpin: a published port is reachable through a host address from another network and from itself",
     area: "publishing",
     doc: `${DOC}; moby TestAccessPublishedPortFromCtr`,
+    brokenBy: "servers-down",
     async run({ lab, check }) {
       const netA = await lab.network("a");
       const netB = await lab.network("b");
@@ -144,6 +151,7 @@ export default [
     area: "publishing",
     doc: `${DOC}; moby TestProxy4To6, TestAccessPublishedPortFromHost`,
     requires: [needs.hostNetwork, needs.userlandProxy],
+    brokenBy: "publish-dropped",
     async run({ lab, check }) {
       const port = await lab.hostPort();
       await lab.probe("web").serving(80).publish(80, port).start();

@@ -11,6 +11,7 @@ export default [
     // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
     tags: ["driver-generic"],
     doc: DOC,
+    brokenBy: "user-networks-icc-off",
     async run({ lab, check }) {
       const net = await lab.network("app");
       const db = await lab.probe("db").on(net).serving(5432).serving(6379).start();
@@ -29,6 +30,7 @@ export default [
     // Holds for any network driver: `docknet run --driver NAME` runs it on that driver.
     tags: ["driver-generic"],
     doc: "Bridge network driver › Manage a user-defined bridge",
+    brokenBy: "detach-after-start",
     async run({ lab, check }) {
       const net = await lab.network("busy");
       const member = await lab.probe("member").on(net).start();

@@ -7,12 +7,11 @@ import type { RunReport, ScenarioResult } from "../../harness/results.js";
 import { runScenarios } from "../../harness/runner.js";
 import { runsOnCluster } from "../../harness/scenario.js";
 import { openSession, runConformance, type Session } from "../../harness/session.js";
-import { ALL_SCENARIOS } from "../../scenarios/index.js";
-import { BROKEN_BY } from "./broken-by.js";
+import { chosenForTest } from "../chosen-scenarios.js";
 import { docknetLeftovers } from "./leftovers.js";
 import { docknet } from "./run-cli.js";
 
-const MULTI_HOST = ALL_SCENARIOS.filter(runsOnCluster);
+const MULTI_HOST = chosenForTest().filter(runsOnCluster);
 const byId = (results: readonly ScenarioResult[], id: string) => results.find((r) => r.id === id)!;
 
 /** A healthy 3-host lab: every multi-host scenario passes, or skips naming what this kernel lacks. */
@@ -63,10 +62,10 @@ describe("multi-host scenarios on a 3-host lab", () => {
     expect(report.engine.cluster?.disposable).toBe(true);
   });
 
-  const faults = [...new Set(MULTI_HOST.map((s) => BROKEN_BY[s.id]).filter((f): f is LabFault => typeof f === "string"))];
+  const faults = [...new Set(MULTI_HOST.map((s) => s.brokenBy).filter((f): f is LabFault => typeof f === "string"))];
 
   test.each(faults)("on a lab built with the fault %s, its scenarios fail with evidence (or skip where the kernel lacks the feature)", async (fault) => {
-    const scenarios = MULTI_HOST.filter((s) => BROKEN_BY[s.id] === fault);
+    const scenarios = MULTI_HOST.filter((s) => s.brokenBy === fault);
     const cluster = await Cluster.open({
       nodes: session.cluster!.nodes,
       runId: randomBytes(3).toString("hex"),

@@ -7,7 +7,7 @@ import { parseEngineSpec } from "../../harness/engine/engine-fetch.js";
 import { buildMatrix } from "../../harness/matrix.js";
 import { matrixMarkdown } from "../../reports/markdown.js";
 import type { RunReport, ScenarioResult, Status } from "../../harness/results.js";
-import { scenario } from "../../harness/scenario.js";
+import { scenario } from "./test-scenario.js";
 
 describe("engine versions", () => {
   test("a spec is a Debian suite, an alias, or a version prefix; anything else is a usage error", () => {

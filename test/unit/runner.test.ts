@@ -7,7 +7,8 @@ import type { Lab } from "../../harness/lab/lab.js";
 import { runScenarios } from "../../harness/runner.js";
 import { Probe } from "../../harness/lab/probe.js";
 import { waitFor } from "../../harness/polling.js";
-import { scenario, type ScenarioContext } from "../../harness/scenario.js";
+import type { ScenarioContext } from "../../harness/scenario.js";
+import { scenario } from "./test-scenario.js";
 
 const engine: Capabilities = { ...ENGINE_FACTS, kernel: "6.1", networkDrivers: ["bridge", "host", "null"], defaultBridge: false };
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { UsageError } from "../../harness/exit-codes.js";
-import { scenario } from "../../harness/scenario.js";
+import { scenario } from "./test-scenario.js";
 import { selectScenarios, suggest } from "../../harness/selection.js";
 
 const noop = async () => {};
