@@ -3,11 +3,8 @@ import { junitXml } from "../../reports/junit.js";
 import { matrixMarkdown, runMarkdown } from "../../reports/markdown.js";
 import { matrixHtml, runHtml } from "../../reports/html.js";
 import { matrixText } from "../../reports/matrix-console.js";
-import type { EngineChoice } from "../engine/engine.js";
-import { engineOfVersion, parseEngineSpec } from "../engine/engine-fetch.js";
-import { validateLabSize } from "../engine/multi-host-lab.js";
-import { ExitCode, UsageError } from "../exit-codes.js";
-import { parseFaultChoice, type FaultChoice } from "../lab/faults.js";
+import { engineOfVersion } from "../engine/engine-fetch.js";
+import { ExitCode } from "../exit-codes.js";
 import { matrixFailed, runMatrix } from "../matrix.js";
 import { runFailed, type RunReport } from "../results.js";
 import { timeScale } from "../time-scale.js";
@@ -15,83 +12,15 @@ import { vantageDescription } from "../vantage.js";
 import { helperRoute, runAsRootThroughEngine } from "./root-helper.js";
 import { PINNED_PROBE_IMAGE } from "../lab/probe-image.js";
 import { ConsoleReporter, wantsColor } from "../../reports/console.js";
-import type { ClusterChoice } from "../session.js";
 import { VERSION } from "../version.js";
 import { failedScenarioIds } from "./rerun.js";
 import { readDaemonConfig, refuseUnworkableDaemonConfig } from "./daemon-config-file.js";
 import { watchInterrupts } from "./interrupts.js";
-import { chosenScenarios } from "./list.js";
-import { outputDirectoryProblem, refuseUnwritableOutputs, writeOutput } from "./output-files.js";
+import { outputDirectoryProblem, outputPathProblem, writeOutput } from "./output-files.js";
+import { planRun, type PlanningInputs, type RunFlags, type RunPlan } from "./run-plan.js";
 import { resolve } from "node:path";
 
-export interface RunFlags {
-  engine: EngineChoice;
-  fault?: string[];
-  engineStartedForScenarios?: boolean;
-  engineVersion?: string;
-  matrix?: string[];
-  area?: string[];
-  tag?: string[];
-  grep?: string;
-  concurrency: number;
-  timeout: number;
-  repeat: number;
-  strict?: boolean;
-  junit?: string;
-  json?: string;
-  /** --markdown FILE|-: the summary a CI step shows. */
-  markdown?: string;
-  /** --keep-on-failure DIR: a bundle per failed scenario, collected before its teardown. */
-  keepOnFailure?: string;
-  /** --html FILE: one self-contained page for people. */
-  html?: string;
-  probeImage?: string;
-  daemonConfig?: string;
-  color?: boolean;
-  lab?: string;
-  managers?: number;
-  nodes?: string[];
-  driver?: string;
-  macvlanParent?: string;
-  /** --pull-probe [image]: true for the pinned busybox, or the reference the user named. */
-  pullProbe?: string | true;
-  /** --rerun-failed REPORT: the scenarios that did not pass in an earlier run's JSON or JUnit. */
-  rerunFailed?: string;
-  /** --kernel-vm: the run goes into a VM with a stock distribution kernel. */
-  kernelVm?: boolean;
-  /** --run-timeout: the whole run's limit, in milliseconds. */
-  runTimeout?: number;
-  /** false with --no-helper: never run through a privileged helper container when not root. */
-  helper: boolean;
-}
-
-/** `--lab 3` brings a lab of 3 up for the run; `--lab <id>` runs on one `docknet lab up` made; `--nodes` names a swarm. */
-function clusterChoice(flags: RunFlags): ClusterChoice | undefined {
-  if (flags.lab && flags.nodes) throw new UsageError("--lab and --nodes both name where multi-host scenarios run: give one");
-  if (flags.nodes) {
-    if (flags.nodes.length < 2) throw new UsageError("--nodes needs at least two swarm nodes, a manager first (e.g. unix:///run/a.sock,ssh://b)");
-    return { nodes: flags.nodes };
-  }
-  if (!flags.lab) {
-    if (flags.managers) throw new UsageError("--managers goes with --lab N");
-    return undefined;
-  }
-  // An id first: a lab made before ids always had a letter may be all digits, and no lab has 100000 hosts.
-  if (/^[0-9a-f]{6}$/.test(flags.lab)) return { labId: flags.lab };
-  if (/^\d+$/.test(flags.lab)) {
-    const hosts = Number(flags.lab);
-    const invalid = validateLabSize(hosts, flags.managers ?? 1);
-    if (invalid) throw new UsageError(invalid.replace("--hosts", "--lab"));
-    return { lab: hosts, ...(flags.managers ? { managers: flags.managers } : {}), onProgress: (line) => process.stderr.write(`${line}\n`) };
-  }
-  throw new UsageError(`--lab takes a number of hosts (2-9) or the id of a lab that is up (docknet lab status), not "${flags.lab}"`);
-}
-
-function labFault(text: string): FaultChoice {
-  const choice = parseFaultChoice(text);
-  if (!choice) throw new UsageError(`unknown fault "${text}" (NAME or SCENARIO=NAME)`);
-  return choice;
-}
+export type { RunFlags } from "./run-plan.js";
 
 /** The `docknet run` arguments that carry a selection and its settings into each run of a matrix. */
 function matrixRunArgs(words: string[], flags: RunFlags): string[] {
@@ -110,17 +39,14 @@ function matrixRunArgs(words: string[], flags: RunFlags): string[] {
   ];
 }
 
-async function matrixAction(words: string[], flags: RunFlags, specs: string[]): Promise<number> {
-  if (flags.engine === "current" || flags.engineVersion) throw new UsageError("--matrix runs a private engine of each version; drop --engine current and --engine-version");
-  for (const spec of specs) parseEngineSpec(spec);
-  const scenarios = await chosenScenarios(words, flags);
-  if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
+async function matrixAction(plan: Extract<RunPlan, { kind: "matrix" }>, flags: RunFlags): Promise<number> {
+  const { words, specs, scenarios } = plan;
   const abort = new AbortController();
   const interrupts = watchInterrupts(abort, flags.runTimeout ? { runTimeoutMs: flags.runTimeout } : {});
   process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s) on ${specs.length} engines, one after another\n`);
   const matrix = await runMatrix({
-    specs,
-    runArgs: matrixRunArgs(words, flags),
+    specs: [...specs],
+    runArgs: matrixRunArgs([...words], flags),
     onLine: (spec, line) => process.stderr.write(`[${spec}] ${line}\n`),
     signal: abort.signal,
   });
@@ -142,40 +68,25 @@ function writeRunReports(flags: RunFlags, report: RunReport): void {
   if (flags.html) writeOutput(flags.html, runHtml(report));
 }
 
-/** With --driver, only the scenarios that hold for any network driver run (tag driver-generic). */
-function forDriver<T extends { tags: readonly string[]; id: string }>(scenarios: readonly T[], driver: string | undefined): readonly T[] {
-  if (!driver) return scenarios;
-  const generic = scenarios.filter((s) => s.tags.includes("driver-generic"));
-  const dropped = scenarios.length - generic.length;
-  if (dropped > 0) process.stderr.write(`--driver ${driver}: ${generic.length} driver-generic scenario(s) of the ${scenarios.length} selected (docknet list tag:driver-generic)\n`);
-  return generic;
-}
-
 export async function runAction(given: string[], flags: RunFlags): Promise<number> {
-  refuseUnwritableOutputs({ "--junit": flags.junit, "--json": flags.json, "--markdown": flags.markdown, "--html": flags.html });
-  const bundleProblem = flags.keepOnFailure ? outputDirectoryProblem(flags.keepOnFailure) : undefined;
-  if (bundleProblem) throw new UsageError(`--keep-on-failure ${flags.keepOnFailure}: ${bundleProblem}`);
-  const words = flags.rerunFailed ? failedSelection(given, flags.rerunFailed) : given;
-  if (words.length === 0 && flags.rerunFailed) {
-    process.stderr.write(`docknet: nothing failed in ${flags.rerunFailed}: nothing to rerun\n`);
+  const plan = planRun(given, flags, await planningInputs());
+  if (plan.kind === "nothing-to-rerun") {
+    process.stderr.write(`docknet: nothing failed in ${plan.report}: nothing to rerun\n`);
     return ExitCode.ok;
   }
-  if (flags.json === "-" && flags.markdown === "-") throw new UsageError("--json - and --markdown - both want stdout: give one of them a file");
-  if (flags.kernelVm) return kernelVmAction(words, flags);
-  if (flags.matrix) return matrixAction(words, flags, flags.matrix);
-  const scenarios = forDriver(await chosenScenarios(words, flags), flags.driver);
+  if (plan.kind === "kernel-vm") return kernelVmAction([...plan.words], flags);
+  if (plan.kind === "matrix") return matrixAction(plan, flags);
+  const { scenarios, daemonConfig } = plan;
+  const words = [...plan.words];
+  if (plan.notForDriver > 0) {
+    process.stderr.write(`--driver ${flags.driver}: ${scenarios.length} driver-generic scenario(s) of the ${scenarios.length + plan.notForDriver} selected (docknet list tag:driver-generic)\n`);
+  }
   const { explainFailures, openSession, runConformance } = await import("../session.js");
-  if (scenarios.length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
-  if (flags.daemonConfig && flags.engine === "current") throw new UsageError("--daemon-config needs a private engine (--engine private)");
-  const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
-  if (daemonConfig) refuseUnworkableDaemonConfig(flags.daemonConfig!, daemonConfig);
-  if (flags.engineVersion && flags.engine === "current") throw new UsageError("--engine-version runs a private engine of that version; it cannot be combined with --engine current");
-  const dockerd = flags.engineVersion ? (await engineOfVersion(flags.engineVersion, (line) => process.stderr.write(`engine ${flags.engineVersion}: ${line}\n`))).dockerd : undefined;
-  const cluster = clusterChoice(flags);
+  const dockerd = plan.engineVersion ? (await engineOfVersion(plan.engineVersion, (line) => process.stderr.write(`engine ${plan.engineVersion}: ${line}\n`))).dockerd : undefined;
+  const cluster = plan.cluster && "lab" in plan.cluster ? { ...plan.cluster, onProgress: (line: string) => process.stderr.write(`${line}\n`) } : plan.cluster;
   // Not root, but allowed to use a local engine: the run goes to the engine's host as root, through a helper container.
   let notRoot: string | undefined;
-  const ownLab = cluster !== undefined && !("nodes" in cluster);
-  if (!daemonConfig && !dockerd && !ownLab && flags.engine !== "private") {
+  if (plan.helperApplies) {
     const throughHelper = await runThroughHelper(words, flags);
     if (typeof throughHelper === "number") return throughHelper;
     notRoot = throughHelper.notRoot;
@@ -187,10 +98,10 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
     ...(cluster ? { cluster } : {}),
     ...(flags.driver ? { networkDriver: flags.driver } : {}),
     ...(flags.macvlanParent ? { macvlanParent: flags.macvlanParent } : {}),
-    engine: daemonConfig || dockerd ? "private" : flags.engine,
+    engine: plan.engine,
     ...(daemonConfig ? { daemonConfig } : {}),
     ...(dockerd ? { dockerd } : {}),
-    ...(flags.fault ? { faults: flags.fault.map(labFault) } : {}),
+    ...(plan.faults.length ? { faults: plan.faults } : {}),
     ...(flags.probeImage ? { probeImage: flags.probeImage } : {}),
     ...(flags.pullProbe ? { pullProbe: pulledProbe(flags.pullProbe) } : {}),
     ...(notRoot ? { notRoot } : {}),
@@ -235,18 +146,6 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
  * the VM on a private engine there, reported here.
  */
 async function kernelVmAction(words: string[], flags: RunFlags): Promise<number> {
-  const refused = [
-    flags.engine === "current" && "--engine current (the VM has an engine of its own)",
-    flags.matrix && "--matrix",
-    flags.nodes && "--nodes (the VM reaches no other machine)",
-    flags.macvlanParent && "--macvlan-parent (the VM has only the links docknet makes)",
-    flags.keepOnFailure && "--keep-on-failure (the VM's files go with it)",
-    flags.probeImage && "--probe-image (the VM's engine has no images but the probe it builds)",
-    flags.pullProbe && "--pull-probe (the VM has no network)",
-  ].filter(Boolean);
-  if (refused.length) throw new UsageError(`--kernel-vm cannot be combined with ${refused.join(", ")}`);
-  if (forDriver(await chosenScenarios(words, flags), flags.driver).length === 0) throw new UsageError("the selection matches no scenario (see: docknet list)");
-  if (flags.engineVersion) parseEngineSpec(flags.engineVersion);
   const { runInKernelVmAction } = await import("./kernel-vm-run.js");
   return runInKernelVmAction({
     runArgs: [
@@ -313,8 +212,18 @@ function pulledProbe(flag: string | true): string {
   return flag === true ? PINNED_PROBE_IMAGE : flag;
 }
 
-/** --rerun-failed: the failed scenarios of the report become the selection (further words would be ambiguous). */
-function failedSelection(given: string[], report: string): string[] {
-  if (given.length) throw new UsageError("--rerun-failed chooses the scenarios itself: give it no scenario ids, areas or patterns");
-  return failedScenarioIds(report);
+/** What planning reads: the scenarios, and the files the options name. */
+async function planningInputs(): Promise<PlanningInputs> {
+  const { ALL_SCENARIOS } = await import("../../scenarios/index.js");
+  return {
+    scenarios: ALL_SCENARIOS,
+    outputProblem: outputPathProblem,
+    directoryProblem: outputDirectoryProblem,
+    failedIn: failedScenarioIds,
+    daemonConfig: (path) => {
+      const config = readDaemonConfig(path);
+      refuseUnworkableDaemonConfig(path, config);
+      return config;
+    },
+  };
 }
