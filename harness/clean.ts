@@ -43,6 +43,14 @@ export async function cleanLeftovers(options: { all: boolean }): Promise<string>
     }
   }
   const lines: string[] = [];
+  // What runs as root left on this machine (namespaces, daemons, mounts) only root can remove: a
+  // user whose helper was refused (an engine on another host) is told, not given a stack trace.
+  if (process.getuid?.() !== 0) {
+    const found = orphanedLabs().length + orphanedVms().length + orphanedPrivateEngines(labIsHeld).length;
+    lines.push(found ? `on this machine: ${found} lab(s), kernel VM(s) or private engine(s) left by runs as root: removing them needs root (sudo docknet clean)` : "on this machine: nothing left by docknet's runs");
+    lines.push(onEngine);
+    return lines.join("\n");
+  }
   // Labs before engines: they take their nodes with them. A lab kept by `docknet lab up` is not a leftover.
   const labs = orphanedLabs();
   for (const lab of labs) await stopLab(lab);

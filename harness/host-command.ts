@@ -49,8 +49,9 @@ export function isProcessAlive(pid: number | undefined): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    // EPERM: it exists, and belongs to another user (a root run, seen by a user's `docknet clean`).
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

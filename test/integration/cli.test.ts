@@ -104,8 +104,8 @@ describe("runs through the CLI", () => {
       expect(result.evidence.at(-1)?.how).toMatch(/^(docker exec|nsenter --net=)/);
     }
     // The doctor, run on the same engine after the failures, names the setting behind each one.
-    expect(report.explanations["DB-02"]?.map((e) => e.check)).toContain("DMN-09");
-    expect(report.explanations["DB-05"]?.map((e) => e.check)).toContain("DMN-07");
+    expect(report.explanations["DB-02"]?.map((e) => e.check)).toContain("D-DMN-09");
+    expect(report.explanations["DB-05"]?.map((e) => e.check)).toContain("D-DMN-07");
     expect(out.stderr).toMatch(/likely cause \(docknet doctor D-DMN-07, warn\): ip-masq: false/);
     // A behaviour those settings do not touch still passes on the same engine.
     expect(report.results.find((r) => r.id === "UB-01")?.status).toBe("passed");
