@@ -126,7 +126,31 @@ export class Cluster {
 
   async undoNodeFaults(faults: ReadonlySet<LabFault>): Promise<void> {
     if (faults.has("data-path-blocked")) await this.dataPathFilter("-D");
-    if (faults.has("ingress-removed")) await restoreIngress(this.manager.docker);
+    if (faults.has("ingress-removed")) await this.renewIngress();
+  }
+
+  /**
+   * The swarm as a new one is, after a scenario took its ingress: on docknet's own lab a fresh swarm
+   * (the ingress made again by hand was not always usable by the next scenario in the kernel VM:
+   * "service needs ingress network"), elsewhere the ingress made again.
+   */
+  async renewIngress(): Promise<void> {
+    if (this.control) await this.control.reform();
+    else await this.restoreIngress();
+  }
+
+  /**
+   * The default ingress (`docker network create -d overlay --ingress ingress`), when it was removed
+   * or replaced, made again and present on every node: the routing mesh answers on a node only once
+   * that node has it, and the next scenario must find the swarm as a new one is.
+   */
+  async restoreIngress(): Promise<void> {
+    await restoreIngress(this.manager.docker);
+    const everywhere = await waitFor(async () => {
+      const lists = await Promise.all(this.nodes.map((n) => n.docker.listNetworks({ filters: { name: ["ingress"] } })));
+      return lists.every((list) => list.some((n) => n.Name === "ingress"));
+    }, 30_000, 1000);
+    if (!everywhere) throw new Error("the swarm's ingress network was made again, but not every node has it");
   }
 
   /** Adds (-I) or deletes (-D) a rule in every docknet node that drops VXLAN from the other nodes. */
@@ -534,7 +558,7 @@ export class ClusterScope {
     this.leftNodes.splice(0);
     this.ingressChanged = false;
     if (reform) await this.cluster.control?.reform();
-    else if (ingress) await restoreIngress(this.manager.docker);
+    else if (ingress) await this.cluster.renewIngress();
     if (this.nodeFaultsApplied) {
       this.nodeFaultsApplied = false;
       await this.cluster.undoNodeFaults(this.ownFaults);
@@ -542,7 +566,7 @@ export class ClusterScope {
   }
 }
 
-/** The default ingress (`docker network create -d overlay --ingress ingress`), when it was removed or replaced. */
+/** The default ingress made again on the manager, once the removed one or its replacement is gone. */
 async function restoreIngress(docker: Docker): Promise<void> {
   const ingressNow = async () => ((await docker.listNetworks()) as (Docker.NetworkInspectInfo & { Ingress?: boolean })[]).find((n) => n.Ingress);
   const replacement = await ingressNow();
