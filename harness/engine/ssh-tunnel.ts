@@ -71,6 +71,8 @@ export async function openSshTunnel(address: string): Promise<SshTunnel> {
       children.delete(ssh);
       connection.end();
     });
+    // A client writing after ssh ended (EPIPE) ends its connection, not docknet.
+    ssh.stdin.on("error", () => connection.destroy());
     connection.on("error", () => ssh.kill());
     connection.on("close", () => ssh.stdin.end());
   });
