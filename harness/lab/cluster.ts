@@ -145,7 +145,7 @@ export class Cluster {
    * that node has it, and the next scenario must find the swarm as a new one is.
    */
   async restoreIngress(): Promise<void> {
-    await restoreIngress(this.manager.docker);
+    await recreateIngressOnManager(this.manager.docker);
     const everywhere = await waitFor(async () => {
       const lists = await Promise.all(this.nodes.map((n) => n.docker.listNetworks({ filters: { name: ["ingress"] } })));
       return lists.every((list) => list.some((n) => n.Name === "ingress"));
@@ -567,7 +567,7 @@ export class ClusterScope {
 }
 
 /** The default ingress made again on the manager, once the removed one or its replacement is gone. */
-async function restoreIngress(docker: Docker): Promise<void> {
+async function recreateIngressOnManager(docker: Docker): Promise<void> {
   const ingressNow = async () => ((await docker.listNetworks()) as (Docker.NetworkInspectInfo & { Ingress?: boolean })[]).find((n) => n.Ingress);
   const replacement = await ingressNow();
   if (replacement?.Name === "ingress") return;
