@@ -142,6 +142,7 @@ Examples:
   docknet run --driver weaveworks/net-plugin:2.8.1   a plugin's conformance: connectivity, DNS, isolation, connect
   docknet run macvlan --engine current --macvlan-parent eth1   macvlan on your own interface (as root)
   docknet run overlay --nodes unix:///a.sock,tcp://b:2376   on your own swarm (a manager first)
+  DOCKER_HOST=ssh://me@box docknet run         an engine on another host, through your own ssh
 
 docknet labels everything it creates (io.docknet.run=<id>) and removes it on
 success, failure, timeout and Ctrl-C. It never changes an existing engine's
