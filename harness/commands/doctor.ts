@@ -39,6 +39,7 @@ export async function doctorAction(flags: DoctorFlags): Promise<number> {
   const checks = wanted.length ? ALL_CHECKS.filter((c) => wanted.includes(c.id)) : ALL_CHECKS;
   if (flags.daemonConfig && flags.engine !== "private") throw new UsageError("--daemon-config needs --engine private (docknet never changes an existing engine)");
   const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
+  const current = resolveCurrentDockerHost();
   let dockerHost: string | undefined;
   let remote: string | undefined;
   let stop = async () => {};
@@ -47,14 +48,13 @@ export async function doctorAction(flags: DoctorFlags): Promise<number> {
     const engine = await selectEngine("private", daemonConfig ? { daemonConfig } : {});
     dockerHost = engine.dockerHost;
     stop = () => engine.stop();
-  } else if (isSshAddress(resolveCurrentDockerHost().host)) {
+  } else if (isSshAddress(current.host)) {
     // An engine on another host, through docknet's ssh socket; the doctor reads its host through a helper container.
     const engine = await selectEngine("current");
     dockerHost = engine.dockerHost;
     remote = engine.remote;
     stop = () => engine.stop();
   } else {
-    const current = resolveCurrentDockerHost();
     const problem = await pingEngine(current.host);
     if (problem !== undefined) {
       // An engine the user named must answer; only a missing default engine means "audit this machine alone".

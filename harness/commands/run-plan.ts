@@ -6,6 +6,7 @@ import { parseFaultChoice, type FaultChoice } from "../lab/faults.js";
 import type { Scenario } from "../scenario.js";
 import { selectScenarios } from "../selection.js";
 import { selectionWords } from "./list.js";
+import { refuseUnwritableOutputs } from "./output-files.js";
 
 /** `docknet run`'s options, as the command line gives them. */
 export interface RunFlags {
@@ -96,11 +97,7 @@ const NO_SCENARIO = "the selection matches no scenario (see: docknet list)";
  * here, before anything starts, and nothing here starts anything.
  */
 export function planRun(given: readonly string[], flags: RunFlags, inputs: PlanningInputs): RunPlan {
-  const outputs = { "--junit": flags.junit, "--json": flags.json, "--markdown": flags.markdown, "--html": flags.html };
-  for (const [option, target] of Object.entries(outputs)) {
-    const problem = target === undefined ? undefined : inputs.outputProblem(target);
-    if (problem) throw new UsageError(`${option} ${target}: ${problem}`);
-  }
+  refuseUnwritableOutputs({ "--junit": flags.junit, "--json": flags.json, "--markdown": flags.markdown, "--html": flags.html }, inputs.outputProblem);
   const bundleProblem = flags.keepOnFailure ? inputs.directoryProblem(flags.keepOnFailure) : undefined;
   if (bundleProblem) throw new UsageError(`--keep-on-failure ${flags.keepOnFailure}: ${bundleProblem}`);
   if (flags.rerunFailed && given.length) throw new UsageError("--rerun-failed chooses the scenarios itself: give it no scenario ids, areas or patterns");
