@@ -20,19 +20,22 @@ export function cancellationPoint(): void {
 }
 
 /**
- * Waits for `work`, or ends at once with the cancellation's reason. Only for
- * work that is safe to abandon: a command in a probe (it runs under its own
- * `timeout`, and teardown removes the probe), never an engine call that
- * creates something teardown must find.
+ * Starts `work` and waits for it, or ends at once with the cancellation's
+ * reason. Only for work that is safe to abandon: a command in a probe (it runs
+ * under its own `timeout`, and teardown removes the probe), never an engine call
+ * that creates something teardown must find. `work` is a function so that
+ * nothing starts once the scenario is cancelled: a command started then would
+ * fail later against a removed probe, with nobody left to hear it.
  */
-export function abandonOnCancel<T>(work: Promise<T>): Promise<T> {
+export function abandonOnCancel<T>(work: () => Promise<T>): Promise<T> {
   const signal = current.getStore();
-  if (!signal) return work;
-  signal.throwIfAborted();
+  if (!signal) return work();
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  const started = work();
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason as Error);
     signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    started.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
 

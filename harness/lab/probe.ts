@@ -89,7 +89,7 @@ export class Probe {
    * scenario stops waiting for it at once (the command dies with its timeout or its probe).
    */
   async exec(command: string[], timeoutSeconds = 10): Promise<ExecOutcome> {
-    const result = await abandonOnCancel(this.container.exec(["timeout", "-s", "KILL", String(Math.ceil(scaled(timeoutSeconds * 1000) / 1000)), ...command]));
+    const result = await abandonOnCancel(() => this.container.exec(["timeout", "-s", "KILL", String(Math.ceil(scaled(timeoutSeconds * 1000) / 1000)), ...command]));
     return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr, how: `${this.runsAs} ${command.join(" ")}` };
   }
 

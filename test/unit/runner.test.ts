@@ -172,6 +172,37 @@ describe("the runner", () => {
     expect(performance.now() - begun).toBeLessThan(3000);
   });
 
+  test("a body that goes on after its cancellation starts no more commands, so none fails later unheard", async () => {
+    const { lab } = recordingLab();
+    const abort = new AbortController();
+    const started: string[] = [];
+    // An exec to a probe teardown removes: it fails a moment later ("no such exec").
+    const doomed = new Probe({ id: "c0ffee", exec: async (argv: string[]) => {
+      started.push(argv.join(" "));
+      await sleep(20);
+      throw new Error("(HTTP code 404) no such exec");
+    } }, "a");
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      setTimeout(() => abort.abort("SIGTERM"), 50);
+      await runScenarios({
+        lab, capabilities: engine, concurrency: 1, timeoutMs: 60_000, signal: abort.signal, abandonedBodyGraceMs: 500,
+        scenarios: [scenario({ id: "A", title: "A", area: "t", doc: "d", run: async () => {
+          // A body that swallows its first error (as a control step may) and tries again.
+          await waitFor(async () => false, 60_000).catch(() => undefined);
+          await doomed.ping("b").catch(() => undefined);
+        } })],
+      });
+      await sleep(100);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(started).toEqual([]);
+    expect(unhandled).toEqual([]);
+  });
+
   test("a timeout cancels the same way: the wait under way ends, and the verdict is the timeout", async () => {
     const { lab } = recordingLab();
     let went = false;
