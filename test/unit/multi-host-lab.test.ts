@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { newLabId, validateLabSize } from "../../harness/engine/multi-host-lab.js";
+import { ATTACH_DEADLINE } from "../../harness/lab/cluster.js";
 import { runsOnCluster } from "../../harness/scenario.js";
 import { ALL_SCENARIOS } from "../../scenarios/index.js";
 
@@ -26,5 +27,12 @@ describe("the multi-host lab", () => {
     expect(onCluster.length).toBeGreaterThanOrEqual(15);
     expect(onCluster.every((s) => s.area === "overlay")).toBe(true);
     expect(ALL_SCENARIOS.filter((s) => s.area === "overlay" && !runsOnCluster(s))).toEqual([]);
+  });
+
+  test("both of dockerd's words for a swarm attachment that outlived its deadline are known; other refusals are not retried", () => {
+    expect(ATTACH_DEADLINE.test("attaching to network failed, make sure your network options are correct and check manager logs: context deadline exceeded")).toBe(true);
+    expect(ATTACH_DEADLINE.test("Could not attach to network dn-1a2b3c-ov-08-net: context deadline exceeded")).toBe(true);
+    expect(ATTACH_DEADLINE.test("Could not attach to network dn-1a2b3c-ov-08-net: rpc error: code = NotFound")).toBe(false);
+    expect(ATTACH_DEADLINE.test("attaching to network failed: network not found")).toBe(false);
   });
 });
