@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import type { OutsideHost } from "./engine/outside-host.js";
 import { runInNetns, type NetnsRef } from "./engine/netns.js";
 import { runCommand } from "./host-command.js";
-import { KERNEL_TIERS, missingKernelOptions, readLocalKernelConfig, type KernelTier } from "./kernel-config.js";
+import { missingKernelOptions, readLocalKernelConfig, type KernelTier } from "./kernel-config.js";
 
 /** Facts about an engine that scenarios may need; detected once per engine. */
 export interface Capabilities {

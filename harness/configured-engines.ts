@@ -42,16 +42,18 @@ export async function runOnConfiguredEngines(options: {
   readonly scenarios: readonly Scenario[];
   /** Passed to each child: --concurrency, --timeout, --repeat, and --engine-version where it applies. */
   readonly runArgs: readonly string[];
-  /** The "daemon-config-dropped" fault: start each engine with {} instead (the broken setup of these scenarios). */
-  readonly dropConfig?: boolean;
+  /** The "daemon-config-dropped" fault, where it applies: those scenarios get an engine started with {} (their broken setup). */
+  readonly dropConfig?: (scenario: Scenario) => boolean;
   readonly signal?: AbortSignal;
   readonly onResult: (result: ScenarioResult) => void;
 }): Promise<ScenarioResult[]> {
   if (options.scenarios.length === 0) return [];
   const missing = await privateEnginePrerequisites();
   const dir = mkdtempSync(join(tmpdir(), "docknet-daemon-"));
-  // With every configuration dropped, the engines would all be alike: one serves every scenario.
-  const groups = options.dropConfig ? [{ config: {}, scenarios: [...options.scenarios] }] : groupByDaemonConfig(options.scenarios);
+  // The scenarios whose configuration is dropped would all get alike engines: one serves them all.
+  const dropped = options.scenarios.filter((s) => options.dropConfig?.(s) === true);
+  const kept = options.scenarios.filter((s) => !dropped.includes(s));
+  const groups = [...groupByDaemonConfig(kept), ...(dropped.length ? [{ config: {}, scenarios: dropped }] : [])];
   const byGroup: ScenarioResult[][] = [];
   const runGroup = async (index: number): Promise<void> => {
     const group = groups[index]!;
@@ -60,7 +62,7 @@ export async function runOnConfiguredEngines(options: {
     else if (options.signal?.aborted) groupResults = unrun(group.scenarios, "skipped", `${interruption(options.signal)} before its engine started`);
     else {
       const file = join(dir, `daemon-${index}.json`);
-      writeFileSync(file, JSON.stringify(options.dropConfig ? {} : group.config));
+      writeFileSync(file, JSON.stringify(group.config));
       const run = await runChild([...group.scenarios.map((s) => s.id), ...options.runArgs, "--daemon-config", file, "--engine-started-for-scenarios"], options.signal ? { signal: options.signal } : {});
       groupResults =
         run.report?.results.filter((r) => group.scenarios.some((s) => s.id === r.id)) ??

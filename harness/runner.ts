@@ -1,4 +1,4 @@
-import { daemonConfigSatisfies, missingRequirements, type Capabilities } from "./capabilities.js";
+import { daemonConfigSatisfies, missingRequirements, needs, type Capabilities } from "./capabilities.js";
 import { CheckFailed, type Evidence } from "./evidence.js";
 import type { Cluster } from "./lab/cluster.js";
 import type { Lab } from "./lab/lab.js";
@@ -7,7 +7,7 @@ import { inPool } from "./work-pool.js";
 import { join } from "node:path";
 import { collectFailureBundle } from "./lab/failure-bundle.js";
 import { runsOnCluster, scenarioContext, ScenarioSkipped, type Scenario, type VersionKey } from "./scenario.js";
-import { scaled } from "./time-scale.js";
+import { scaled, timeScale } from "./time-scale.js";
 import { runCancellable } from "./cancellation.js";
 
 export type RunEvent =
@@ -88,7 +88,7 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
     options.onEvent?.({ type: "finished", result });
   };
   const stopped = () => Boolean(options.signal?.aborted) || engineLost !== undefined;
-  const aloneOnEngine = (scenario: Scenario) => scenario.exclusive === true || runsOnCluster(scenario);
+  const aloneOnEngine = (scenario: Scenario) => scenario.exclusive === true || (runsOnCluster(scenario) && aloneOnSwarm(scenario));
   // --repeat runs in rounds, attempt after attempt: two attempts of one scenario at once would ask
   // for the same subnets, names and ports.
   for (let attempt = 1; attempt <= Math.max(1, options.repeat ?? 1) && !stopped(); attempt++) {
@@ -116,6 +116,17 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
     });
   }
   return results.sort((a, b) => a.index - b.index).map((r) => r.result);
+}
+
+/**
+ * Swarm scenarios share the swarm, each with overlays, services and ports of
+ * its own, except those that re-form it or take its ingress (they declare
+ * needs.disposableSwarm). Under emulation every swarm scenario runs alone:
+ * dockerd's 30 s deadline for attaching to an overlay does not stretch with
+ * the emulation, and load beside it makes that deadline pass.
+ */
+function aloneOnSwarm(scenario: Scenario): boolean {
+  return scenario.requires.includes(needs.disposableSwarm) || timeScale() > 1;
 }
 
 async function runOne(scenario: Scenario, attempt: number, options: RunOptions): Promise<ScenarioResult> {

@@ -244,7 +244,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
         ...(options.keepOnFailure ? ["--keep-on-failure", options.keepOnFailure] : []),
         ...(version ? ["--engine-version", version] : []),
       ],
-      dropConfig: session.lab.hasFault("daemon-config-dropped"),
+      dropConfig: (scenario) => session.lab.hasFault("daemon-config-dropped", scenario.id),
       ...(options.signal ? { signal: options.signal } : {}),
       onResult: (result) => options.onEvent?.({ type: "finished", result }),
     }),

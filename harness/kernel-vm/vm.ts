@@ -83,9 +83,9 @@ const shellWord = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
  * The second stage, run by the VM's first stage from the share: mounts what
  * an engine needs (tmpfs where overlayfs may not be), binds the kernel's
  * modules and config where tools look for them, loads the modules, then runs
- * the command with a watcher that stops it when asked (a file in the share)
- * or when the docknet that started the VM is gone (this machine's /proc,
- * shared read-only), and powers off.
+ * the command with a watcher that stops it when asked (a file in the share),
+ * and powers off; at once when the docknet that started the VM is gone (this
+ * machine's /proc, shared read-only).
  */
 function stage2(job: VmJob): string {
   const env = Object.entries(job.env).map(([k, v]) => `export ${k}=${shellWord(v)}`).join("\n");
@@ -124,7 +124,10 @@ cd ${shellWord(job.cwd)} || { echo "docknet-vm: no ${job.cwd} in the VM"; echo 2
 (
   asked=""
   while [ ! -e $S/exit-code ]; do
-    if [ -z "$asked" ] && { [ -e $S/stop ] || [ ! -d $H/${process.pid} ]; }; then
+    # The docknet that started the VM is gone (kill -9): nobody reads a verdict now, and all the VM
+    # holds is in its own memory, so it powers off at once; docknet clean removes the share.
+    [ -d $H/${process.pid} ] || poweroff -f
+    if [ -z "$asked" ] && [ -e $S/stop ]; then
       asked=1; kill -INT "$(cat /run/docknet-command.pid)" 2>/dev/null || true
     fi
     sleep 0.5

@@ -12,7 +12,7 @@ import { endpointConfig, errorText } from "./docker-api.js";
 import { ProbeBuilder } from "./probe-builder.js";
 import { subnetsOverlap } from "../cidr.js";
 import { runInNetns, type NetnsOutcome, type NetnsRef } from "../engine/netns.js";
-import { runCommand, terminateProcess } from "../host-command.js";
+import { terminateProcess } from "../host-command.js";
 import { observeUntil } from "../polling.js";
 import { parseRuleset, type Ruleset } from "../iptables-rules.js";
 
@@ -195,9 +195,9 @@ export class Lab {
   private observer?: Promise<Probe>;
   private outsideProbe?: Probe;
 
-  /** Whether the lab was told to build the world wrongly in this way (see faults.ts). */
-  hasFault(fault: LabFault): boolean {
-    return this.faults.has(fault);
+  /** Whether the lab was told to build the world wrongly in this way (see faults.ts), for every scenario or for SCENARIOID. */
+  hasFault(fault: LabFault, scenarioId?: string): boolean {
+    return this.faults.has(fault) || (scenarioId !== undefined && scopeFaults(this.runFaults, scenarioId, scenarioId).has(fault));
   }
 
   /** Where busybox's applets are on this machine (the outside host's), for commands on the engine's host. */

@@ -1,58 +1,52 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { LAB_FAULTS, type LabFault } from "../../harness/lab/faults.js";
-import { Lab } from "../../harness/lab/lab.js";
-import { runScenarios } from "../../harness/runner.js";
+import type { ScenarioResult } from "../../harness/results.js";
 import { openSession, runConformance, type Session } from "../../harness/session.js";
 import { ALL_SCENARIOS } from "../../scenarios/index.js";
 import { runsOnCluster } from "../../harness/scenario.js";
 import { chosenForTest } from "../chosen-scenarios.js";
+import { docknetLeftovers } from "./leftovers.js";
 
-// Multi-host scenarios are broken on a lab of their own (multi-host.test.ts).
+// Multi-host scenarios are broken on a lab of their own (conformance.test.ts).
 const singleHost = chosenForTest().filter((s) => !runsOnCluster(s));
-const labFaults = [...new Set(singleHost.map((s) => s.brokenBy).filter((f): f is LabFault => typeof f === "string"))];
+// Those broken by a daemon setting are proven in cli.test.ts, on an engine started with it.
+const labBroken = singleHost.filter((s): s is typeof s & { brokenBy: LabFault } => typeof s.brokenBy === "string");
+const labFaults = [...new Set(labBroken.map((s) => s.brokenBy))];
 
 test("every lab fault is some scenario's broken setup: none is kept that proves nothing", () => {
   const used = new Set(ALL_SCENARIOS.map((s) => s.brokenBy).filter((f) => typeof f === "string"));
   expect(Object.keys(LAB_FAULTS).filter((fault) => !used.has(fault as LabFault))).toEqual([]);
 });
 
+/**
+ * One run on a private engine, each scenario on its own broken setup (a fault scoped to it, as
+ * `--fault ID=FAULT` gives it): the scenarios run side by side as in a healthy run.
+ */
 describe("each scenario fails on its broken setup", () => {
   let session: Session;
+  let results: readonly ScenarioResult[];
   beforeAll(async () => {
-    session = await openSession({ engine: "private" });
+    const faults = labBroken.map((s) => ({ fault: s.brokenBy, scenario: s.id }));
+    session = await openSession({ engine: "private", faults });
+    results = (await runConformance(session, { scenarios: labBroken, concurrency: 4, timeoutMs: 120_000, strict: false })).results;
   });
   afterAll(async () => {
     await session?.close();
+    expect(docknetLeftovers()).toEqual([]);
   });
 
-  test.each(labFaults)("with the lab fault %s", async (fault) => {
-    const scenarios = singleHost.filter((s) => s.brokenBy === fault);
-    const lab = await Lab.open({
-      runId: randomBytes(3).toString("hex"),
-      image: session.lab.image,
-      faults: [fault],
-      ...(session.engine.outsideHost ? { outsideHost: session.engine.outsideHost } : {}),
-      ...(session.engine.netns ? { engineNetns: session.engine.netns } : {}),
-      ...(session.engine.resolvConf ? { engineResolvConf: session.engine.resolvConf } : {}),
-    });
-    try {
-      // Scenarios with a daemon configuration run on engines of their own, which only runConformance starts.
-      const results =
-        fault === "daemon-config-dropped"
-          ? (await runConformance({ ...session, lab }, { scenarios, concurrency: 4, timeoutMs: 120_000, strict: false })).results
-          : await runScenarios({ scenarios, lab, capabilities: session.capabilities, concurrency: 4, timeoutMs: 120_000 });
-      for (const result of results) {
-        // Where this kernel lacks what a scenario needs (802.1Q, dummy links, ipvlan), it cannot run at all.
-        if (result.status === "skipped" && /^kernel has no CONFIG_/.test(result.reason ?? "")) continue;
-        expect(result.status, `${result.id} under ${fault}: ${result.reason ?? "passed"}`).toBe("failed");
-        const last = result.evidence.at(-1);
-        expect(last?.ok, `${result.id}: the failing evidence comes last`).toBe(false);
-        expect(result.reason).toContain(`observed ${last?.observed}`);
-        expect(last?.how.length).toBeGreaterThan(0);
-      }
-    } finally {
-      await lab.tearDown();
+  test.each(labFaults)("with the lab fault %s", (fault) => {
+    const broken = labBroken.filter((s) => s.brokenBy === fault).map((s) => s.id);
+    const mine = results.filter((r) => broken.includes(r.id));
+    expect(mine.map((r) => r.id)).toEqual(broken);
+    for (const result of mine) {
+      // Where this kernel lacks what a scenario needs (802.1Q, dummy links, ipvlan), it cannot run at all.
+      if (result.status === "skipped" && /^kernel has no CONFIG_/.test(result.reason ?? "")) continue;
+      expect(result.status, `${result.id} under ${fault}: ${result.reason ?? "passed"}`).toBe("failed");
+      const last = result.evidence.at(-1);
+      expect(last?.ok, `${result.id}: the failing evidence comes last`).toBe(false);
+      expect(result.reason).toContain(`observed ${last?.observed}`);
+      expect(last?.how.length).toBeGreaterThan(0);
     }
   });
 });

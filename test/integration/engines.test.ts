@@ -5,7 +5,6 @@ import { describe, expect, test } from "vitest";
 import { tempDir } from "../temp-dir.js";
 import { docknetLeftovers } from "./leftovers.js";
 import { docknet } from "./run-cli.js";
-import { HONEST_SKIP } from "./skip-reasons.js";
 
 interface Engine {
   version: string;
@@ -31,21 +30,8 @@ async function enginesAtHand(): Promise<string[]> {
 }
 
 describe("more than one engine version", () => {
-  // The areas that engine 28's firewall rewrite touched; bench/engines runs the whole suite on every engine
-  // (and conformance.test.ts on the system's), which the 20-minute budget of the test command cannot hold twice.
-  test("publishing, isolation and the default bridge on the newest engine Debian provides: each passes or skips with a reason", async () => {
-    const newest = (await enginesAtHand()).at(-1)!;
-    const out = await docknet(["run", "--engine-version", newest, "publishing", "isolation", "default-bridge", "--json", "-"]);
-    const report = JSON.parse(out.stdout) as MatrixJson["runs"][number];
-    expect(report.engine.engineVersion.startsWith(newest)).toBe(true);
-    for (const r of report.results.filter((x) => x.status !== "passed")) {
-      expect(`${r.id}: ${r.status}`).toMatch(/: skipped$/);
-      expect(r.reason).toMatch(HONEST_SKIP);
-    }
-    expect(out.code, out.stderr.slice(-3000)).toBe(0);
-    expect(docknetLeftovers()).toEqual([]);
-  });
-
+  // Every single-host scenario runs on the newest engine Debian provides (28) in system-engine.test.ts,
+  // and on the system's 20.10 in conformance.test.ts; bench/engines runs the whole suite on every engine.
   test("the matrix on all three: the version-keyed scenarios, and the boundaries between the engines named with their sources", async () => {
     const specs = await enginesAtHand();
     const dir = tempDir("matrix");

@@ -6,6 +6,8 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { cachedEngines } from "../../harness/engine/engine-binaries.js";
 import { isProcessAlive } from "../../harness/host-command.js";
+import { needs } from "../../harness/capabilities.js";
+import { runsOnCluster } from "../../harness/scenario.js";
 import { ALL_SCENARIOS } from "../../scenarios/index.js";
 import { tempDir } from "../temp-dir.js";
 import { docknetLeftovers } from "./leftovers.js";
@@ -18,6 +20,8 @@ interface Report {
   engine: { engineVersion: string };
   results: { id: string; status: string; reason?: string }[];
 }
+
+const HOST_NEEDS = [needs.engineHost, needs.hostNetwork, needs.outsideHost, needs.docknetLan, needs.macvlanParent];
 
 /** The newest cached engine of 28.x (engine fetch sid, done by the test command): a Docker 28 system engine. */
 const dockerd = cachedEngines().find((e) => e.version.startsWith("28.") && !e.corrupt)?.dockerd;
@@ -61,6 +65,15 @@ describe.skipIf(unavailable !== undefined)(`a system engine on the default socke
   });
 
   let rootReport: Report;
+  /**
+   * What a user's run does differently from root's: the scenarios that reach the engine's host (its
+   * network, or commands through the helper container) or the outside host, and the daemon-config
+   * ones (they skip).
+   * The rest speak only the Docker API, over the same socket either way: UB-01 stands for them.
+   */
+  const THROUGH_THE_HOST = ALL_SCENARIOS.filter(
+    (s) => !runsOnCluster(s) && (s.daemon || s.id === "UB-01" || s.requires.some((r) => HOST_NEEDS.includes(r))),
+  ).map((s) => s.id);
 
   test("as root: every single-host scenario runs on it; the header says how the engine's host was reached", async () => {
     const out = await docknet(["run", "--json", "-", "--no-color"]);
@@ -79,7 +92,7 @@ describe.skipIf(unavailable !== undefined)(`a system engine on the default socke
     const dir = tempDir("user-reports");
     chmodSync(dir, 0o777);
     const junit = join(dir, "junit.xml");
-    const out = await docknet(["run", "--json", "-", "--junit", junit, "--no-color"], { prefix: asUser(), env: { HOME: home } });
+    const out = await docknet(["run", ...THROUGH_THE_HOST, "--json", "-", "--junit", junit, "--no-color"], { prefix: asUser(), env: { HOME: home } });
     expect([0, 1], out.stderr).toContain(out.code);
     expect(out.stderr).toMatch(/not root: running as root on the engine's host through a privileged helper container/);
     const report = JSON.parse(out.stdout) as Report;
@@ -89,7 +102,8 @@ describe.skipIf(unavailable !== undefined)(`a system engine on the default socke
     const daemonConfig = new Set(ALL_SCENARIOS.filter((s) => s.daemon).map((s) => s.id));
     const root = statuses(rootReport);
     const mine = statuses(report);
-    const lost = [...root].filter(([id, status]) => status === "passed" && !daemonConfig.has(id) && mine.get(id) !== "passed").map(([id]) => `${id}: ${mine.get(id)}`);
+    expect([...mine.keys()]).toEqual(THROUGH_THE_HOST);
+    const lost = THROUGH_THE_HOST.filter((id) => root.get(id) === "passed" && !daemonConfig.has(id) && mine.get(id) !== "passed").map((id) => `${id}: ${mine.get(id)}`);
     expect(lost).toEqual([]);
     // The daemon-config scenarios skip, saying how to get them.
     for (const r of report.results.filter((x) => daemonConfig.has(x.id))) {

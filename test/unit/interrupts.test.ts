@@ -1,14 +1,17 @@
 import { afterEach, expect, test, vi } from "vitest";
 import { watchInterrupts } from "../../harness/commands/interrupts.js";
 
-const watched = ["SIGINT", "SIGTERM", "unhandledRejection"] as const;
-const before = new Map(watched.map((event) => [event, process.listeners(event)]));
+type Listener = (...args: unknown[]) => void;
+// process.listeners() has one overload per event kind; these three are read and removed alike.
+const listenersOf = (event: string) => process.listeners(event as NodeJS.Signals) as Listener[];
+const watched = ["SIGINT", "SIGTERM", "unhandledRejection"];
+const before = new Map(watched.map((event) => [event, listenersOf(event)]));
 
 afterEach(() => {
   // Leave the worker's own handlers as they were.
   for (const event of watched) {
-    for (const listener of process.listeners(event)) {
-      if (!before.get(event)!.includes(listener)) process.off(event, listener as never);
+    for (const listener of listenersOf(event)) {
+      if (!before.get(event)!.includes(listener)) process.off(event as NodeJS.Signals, listener);
     }
   }
   vi.restoreAllMocks();

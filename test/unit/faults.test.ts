@@ -1,0 +1,17 @@
+import { expect, test } from "vitest";
+import { parseFaultChoice, scopeFaults, splitFaults } from "../../harness/lab/faults.js";
+
+test("a fault named for one scenario (or one attempt) breaks only that scope; one named alone breaks every scope", () => {
+  const faults = splitFaults([
+    "servers-down",
+    parseFaultChoice("PP-01=publish-dropped")!,
+    parseFaultChoice("DNS-02-2=user-network-is-default-bridge")!,
+  ]);
+  expect([...faults.runWide]).toEqual(["servers-down"]);
+  expect([...scopeFaults(faults, "PP-01", "PP-01")]).toEqual(["publish-dropped"]);
+  expect([...scopeFaults(faults, "PP-01-2", "PP-01")]).toEqual(["publish-dropped"]);
+  expect([...scopeFaults(faults, "DNS-02", "DNS-02")]).toEqual([]);
+  expect([...scopeFaults(faults, "DNS-02-2", "DNS-02")]).toEqual(["user-network-is-default-bridge"]);
+  expect([...scopeFaults(faults, "UB-01", "UB-01")]).toEqual([]);
+  expect(parseFaultChoice("PP-01=no-such-fault")).toBeUndefined();
+});
