@@ -3,14 +3,14 @@ import { cancellationPoint } from "../cancellation.js";
 import type { SwarmOptions } from "../engine/multi-host-lab.js";
 import { runInNetns } from "../engine/netns.js";
 import { CheckFailed, type Observation } from "../evidence.js";
-import { endpointConfig, errorText } from "./docker-api.js";
+import { errorText } from "./docker-api.js";
 import { scopeFaults, splitFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
 import { observeUntil, waitFor } from "../polling.js";
 import { timeScale } from "../time-scale.js";
 import { sweep, type ApiOutcome, type EndpointSpec, type LabNetwork } from "./lab.js";
 import { RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
 import { ensureProbeImage } from "./probe-image.js";
-import { READY_MARK, probeStartScript } from "./probe-builder.js";
+import { endpointConfig, READY_MARK, probeStartScript } from "./probe-spec.js";
 import { dockerodeHandle, Probe } from "./probe.js";
 
 /**

@@ -8,7 +8,8 @@ import { derive, type Observation } from "../evidence.js";
 import { scopeFaults, splitFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
 import { createDeadEndLink, createOutsideLink, outsideHandle, startDnsStub, type DnsStub, removeOutsideLink, type OutsideHost, type OutsideLink } from "../engine/outside-host.js";
 import { Probe } from "./probe.js";
-import { endpointConfig, errorText } from "./docker-api.js";
+import { errorText } from "./docker-api.js";
+import { endpointConfig, type EndpointSpec, type NetworkRef } from "./probe-spec.js";
 import { ProbeBuilder } from "./probe-builder.js";
 import { subnetsOverlap } from "../cidr.js";
 import { runInNetns, type NetnsOutcome, type NetnsRef } from "../engine/netns.js";
@@ -19,12 +20,7 @@ import { parseRuleset, type Ruleset } from "../iptables-rules.js";
 import { OWNER_LABEL, RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
 
 /** A network a probe can join: the engine's own (bridge, host, none) or one the lab made. */
-export interface NetworkRef {
-  readonly name: string;
-  readonly kind: "default-bridge" | "host" | "none" | "user" | "container";
-  /** The driver, for networks the lab made ("bridge", "macvlan", "overlay", ...). */
-  readonly driver?: string;
-}
+export type { EndpointSpec, NetworkRef } from "./probe-spec.js";
 
 export interface LabNetwork extends NetworkRef {
   readonly id: string;
@@ -54,14 +50,6 @@ export interface NetworkSpec {
   readonly ipv4?: false;
 }
 
-export interface EndpointSpec {
-  readonly aliases?: string[];
-  readonly ip?: string;
-  /** `--ip6`: a static IPv6 address. */
-  readonly ip6?: string;
-  /** Legacy links on a user-defined network are endpoint settings ("target:alias"). */
-  readonly links?: string[];
-}
 
 /** How the engine answered an API call: "accepted", or its error message. */
 export type ApiOutcome = string;

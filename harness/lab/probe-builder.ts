@@ -3,69 +3,37 @@ import { cancellationPoint } from "../cancellation.js";
 import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
 import { AbstractWaitStrategy } from "testcontainers/build/wait-strategies/wait-strategy.js";
 import { CheckFailed, type Observation } from "../evidence.js";
-import { endpointConfig, errorText } from "./docker-api.js";
-import type { EndpointSpec, LabScope, NetworkRef } from "./lab.js";
+import { errorText } from "./docker-api.js";
+import type { LabScope } from "./lab.js";
 import { dockerodeHandle, Probe, type ContainerHandle } from "./probe.js";
-
-/** Written by a probe's start script once its servers listen (busybox httpd binds before it daemonizes). */
-export const READY_MARK = "/tmp/docknet-ready";
-
-/** A probe's command: its servers (busybox httpd), the ready mark, then a long sleep that keeps it alive for exec. */
-export function probeStartScript(servers: readonly number[]): string {
-  return `${servers.map((port) => `httpd -p ${port} -h /www;`).join(" ")} touch ${READY_MARK}; exec sleep 2147483647`;
-}
+import {
+  probeCommandLine,
+  probeContainerConfig,
+  READY_MARK,
+  withProbeFaults,
+  type EndpointSpec,
+  type NetworkRef,
+  type ProbeContainerConfig,
+  type ProbeSpec,
+  type PublishedPort,
+} from "./probe-spec.js";
 
 /** Starts a container and returns at once: probes are ready as soon as they run. */
 class StartedAtOnce extends AbstractWaitStrategy {
   override async waitUntilReady(): Promise<void> {}
 }
 
-/** testcontainers' builder, opened up for what it does not expose (endpoint config, port ranges, links, DNS). */
+/** testcontainers' builder, given the engine call derived from a probe's spec (probe-spec.ts). */
 class ProbeContainer extends GenericContainer {
-  private extraNetworks: { name: string; endpoint: EndpointSpec }[] = [];
-  constructor(image: string, private readonly docker: Docker) {
-    super(image);
-  }
-  onNetwork(name: string, endpoint: EndpointSpec): this {
-    if (!this.hostConfig.NetworkMode || this.hostConfig.NetworkMode === name) {
-      this.withNetworkMode(name);
-      this.hostConfig.NetworkMode = name;
-      this.createOpts.NetworkingConfig = { EndpointsConfig: { [name]: endpointConfig(endpoint) } };
-    } else {
-      this.extraNetworks.push({ name, endpoint });
-    }
-    return this;
-  }
-  publishPort(containerPort: string, hostPort: string, hostIp?: string): this {
-    this.createOpts.ExposedPorts = { ...this.createOpts.ExposedPorts, [containerPort]: {} };
-    const bindings = this.hostConfig.PortBindings ?? {};
-    bindings[containerPort] = [...(bindings[containerPort] ?? []), { HostPort: hostPort, ...(hostIp ? { HostIp: hostIp } : {}) }];
-    this.hostConfig.PortBindings = bindings;
-    return this;
-  }
-  exposePort(containerPort: string): this {
-    this.createOpts.ExposedPorts = { ...this.createOpts.ExposedPorts, [containerPort]: {} };
-    return this;
-  }
-  publishAllPorts(): this {
-    this.hostConfig.PublishAllPorts = true;
-    return this;
-  }
-  linkTo(target: string, alias: string): this {
-    this.hostConfig.Links = [...(this.hostConfig.Links ?? []), `${target}:${alias}`];
-    return this;
-  }
-  dnsServer(server: string): this {
-    this.hostConfig.Dns = [...(this.hostConfig.Dns ?? []), server];
-    return this;
-  }
-  kernelParameter(name: string, value: string): this {
-    this.hostConfig.Sysctls = { ...this.hostConfig.Sysctls, [name]: value };
-    return this;
-  }
-  hostnameIs(name: string): this {
-    this.createOpts.Hostname = name;
-    return this;
+  constructor(
+    private readonly config: ProbeContainerConfig,
+    private readonly docker: Docker,
+  ) {
+    super(config.create.Image!);
+    const { HostConfig, ...create } = config.create;
+    Object.assign(this.createOpts, create);
+    Object.assign(this.hostConfig, HostConfig);
+    if (HostConfig.NetworkMode) this.withNetworkMode(HostConfig.NetworkMode);
   }
   /**
    * Starts through testcontainers; but on the host network, and on macvlan and
@@ -85,8 +53,8 @@ class ProbeContainer extends GenericContainer {
 
   protected override async containerCreated(containerId: string): Promise<void> {
     // The API takes one network at creation; the rest are joined before start.
-    for (const { name, endpoint } of this.extraNetworks) {
-      await this.docker.getNetwork(name).connect({ Container: containerId, EndpointConfig: endpointConfig(endpoint) });
+    for (const { network, endpoint } of this.config.joinBeforeStart) {
+      await this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: endpoint });
     }
   }
 }
@@ -101,7 +69,7 @@ export interface StartAttempt {
 
 export class ProbeBuilder {
   private readonly networks: { network: NetworkRef; endpoint: EndpointSpec }[] = [];
-  private readonly published: { containerPort: string; hostPort: string; hostIp?: string }[] = [];
+  private readonly published: PublishedPort[] = [];
   private readonly exposed: string[] = [];
   private readonly links: { target: string; alias: string }[] = [];
   private readonly extraHosts: { host: string; ipAddress: string }[] = [];
@@ -206,77 +174,37 @@ export class ProbeBuilder {
     cancellationPoint();
     const scope = this.scope;
     const name = scope.name(this.short);
-    const container = new ProbeContainer(scope.lab.image, scope.docker)
-      .withName(name)
-      .withLabels(scope.labels())
+    if (this.networks.length === 0) this.networks.push({ network: scope.defaultBridge, endpoint: {} });
+    const asked: ProbeSpec = {
+      name,
+      image: scope.lab.image,
+      labels: scope.labels(),
+      networks: this.networks,
+      published: this.published,
+      exposed: this.exposed,
+      publishAll: this.publishAll,
+      links: this.links,
+      extraHosts: this.extraHosts,
+      environment: this.environment,
+      dnsServers: this.dnsServers,
+      sysctls: this.sysctls,
+      ...(this.hostname ? { hostname: this.hostname } : {}),
+      servers: this.servers,
+    };
+    const landedOn: { network: NetworkRef; endpoint: EndpointSpec }[] = [];
+    for (const { network, endpoint } of this.networks) {
+      const landed = await scope.route(network);
+      // A container misrouted to the default bridge cannot keep user-network aliases or addresses.
+      landedOn.push({ network: landed, endpoint: landed.kind === network.kind ? endpoint : {} });
+    }
+    const spec = withProbeFaults({ ...asked, networks: landedOn }, (fault) => scope.has(fault));
+    const container = new ProbeContainer(probeContainerConfig(spec), scope.docker)
       .withAutoRemove(false)
       // A probe that runs servers is ready once its start script has started them (it marks that);
       // checking earlier would race the script and see "refused" from a healthy engine.
-      .withWaitStrategy(this.servers.length > 0 ? Wait.forSuccessfulCommand(`test -e ${READY_MARK}`) : new StartedAtOnce())
-      .withCommand(["sh", "-c", this.startScript()]);
-    if (this.networks.length === 0) this.networks.push({ network: scope.defaultBridge, endpoint: {} });
-    const args: string[] = [];
-    const landedOn: { network: NetworkRef; endpoint: EndpointSpec }[] = [];
-    for (const [index, { network, endpoint }] of this.networks.entries()) {
-      const landed = await scope.route(network);
-      // A container misrouted to the default bridge cannot keep user-network aliases or addresses.
-      const kept = landed.kind === network.kind ? endpoint : {};
-      landedOn.push({ network: landed, endpoint: kept });
-      container.onNetwork(landed.name, kept);
-      args.push(`--network ${network.name}`);
-      if (index === 0) {
-        endpoint.aliases?.forEach((alias) => args.push(`--network-alias ${alias}`));
-        if (endpoint.ip) args.push(`--ip ${endpoint.ip}`);
-        if (endpoint.ip6) args.push(`--ip6 ${endpoint.ip6}`);
-      }
-    }
-    for (const { containerPort, hostPort, hostIp } of this.published) {
-      if (!scope.has("publish-dropped")) container.publishPort(containerPort, hostPort, scope.has("publish-host-ip-ignored") ? undefined : hostIp);
-      args.push(`-p ${hostIp ? `${hostIp}:` : ""}${hostPort ? `${hostPort}:` : ""}${containerPort.replace("/tcp", "")}`);
-    }
-    for (const port of this.exposed) {
-      container.exposePort(port);
-      args.push(`--expose ${port.replace("/tcp", "")}`);
-    }
-    if (this.publishAll) {
-      if (!scope.has("publish-dropped")) container.publishAllPorts();
-      args.push("-P");
-    }
-    if (this.links.length > 0 && !scope.has("links-dropped")) {
-      const first = landedOn[0]!;
-      // On user-defined networks a link is only a scoped alias, carried by the endpoint (as the CLI does).
-      if (first.network.kind === "user") {
-        container.onNetwork(first.network.name, { ...first.endpoint, links: this.links.map(({ target, alias }) => `${target}:${alias}`) });
-      } else {
-        this.links.forEach(({ target, alias }) => container.linkTo(target, alias));
-      }
-    }
-    this.links.forEach(({ target, alias }) => args.push(`--link ${target}:${alias}`));
-    if (this.extraHosts.length > 0) {
-      if (!scope.has("extra-hosts-dropped")) container.withExtraHosts(this.extraHosts);
-      this.extraHosts.forEach(({ host, ipAddress }) => args.push(`--add-host ${host}:${ipAddress}`));
-    }
-    if (Object.keys(this.environment).length > 0) {
-      container.withEnvironment(this.environment);
-      Object.entries(this.environment).forEach(([k, v]) => args.push(`-e ${k}=${v}`));
-    }
-    for (const server of this.dnsServers) {
-      container.dnsServer(server);
-      args.push(`--dns ${server}`);
-    }
-    // A fault for IPv6 scenarios: containers that turn IPv6 off, as some hardened defaults do (not for
-    // containers sharing another's namespace, which take no namespaced sysctls).
-    const ownNamespace = !this.networks.some(({ network }) => network.kind === "host" || network.kind === "container");
-    const sysctls = scope.has("ipv6-disabled-in-containers") && ownNamespace ? { ...this.sysctls, "net.ipv6.conf.all.disable_ipv6": "1" } : this.sysctls;
-    for (const [name, value] of Object.entries(sysctls)) {
-      container.kernelParameter(name, value);
-      args.push(`--sysctl ${name}=${value}`);
-    }
-    if (this.hostname) {
-      container.hostnameIs(this.hostname);
-      args.push(`--hostname ${this.hostname}`);
-    }
-    const how = `docker run -d --name ${name} ${args.join(" ")} ${scope.lab.image}`;
+      .withWaitStrategy(spec.servers.length > 0 ? Wait.forSuccessfulCommand(`test -e ${READY_MARK}`) : new StartedAtOnce());
+    // The evidence shows what the scenario asked for, not what a fault made of it.
+    const how = probeCommandLine(asked);
     let started: ContainerHandle;
     try {
       const noPortMapping = ["macvlan", "ipvlan"].includes(landedOn[0]?.network.driver ?? "");
@@ -297,9 +225,5 @@ export class ProbeBuilder {
       }
     }
     return { probe, attempt: { started: true, message: "started", state: "running" }, how };
-  }
-
-  private startScript(): string {
-    return probeStartScript(this.scope.has("servers-down") ? [] : this.servers);
   }
 }

@@ -1,0 +1,167 @@
+import type Docker from "dockerode";
+import type { LabFault } from "./faults.js";
+
+/** A network a probe can join: the engine's own (bridge, host, none), one the lab made, or another container's. */
+export interface NetworkRef {
+  readonly name: string;
+  readonly kind: "default-bridge" | "host" | "none" | "user" | "container";
+  /** The driver, for networks the lab made ("bridge", "macvlan", "overlay", ...). */
+  readonly driver?: string;
+}
+
+/** How a container joins one network: `--network-alias`, `--ip`, `--ip6`, and links on a user network. */
+export interface EndpointSpec {
+  readonly aliases?: string[];
+  readonly ip?: string;
+  /** `--ip6`: a static IPv6 address. */
+  readonly ip6?: string;
+  /** Legacy links on a user-defined network are endpoint settings ("target:alias"). */
+  readonly links?: string[];
+}
+
+export interface PublishedPort {
+  /** "80/tcp", "53/udp". */
+  readonly containerPort: string;
+  /** A port, a range "9090-9092", or "" for an ephemeral one. */
+  readonly hostPort: string;
+  readonly hostIp?: string;
+}
+
+/**
+ * One probe, described once: what a scenario asked for. The engine call
+ * (probeContainerConfig) and the `docker run` line shown as evidence
+ * (probeCommandLine) are both derived from it, so they cannot drift apart.
+ */
+export interface ProbeSpec {
+  readonly name: string;
+  readonly image: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The first is joined at creation, the others before start. */
+  readonly networks: readonly { readonly network: NetworkRef; readonly endpoint: EndpointSpec }[];
+  readonly published: readonly PublishedPort[];
+  /** "80/tcp" */
+  readonly exposed: readonly string[];
+  readonly publishAll: boolean;
+  readonly links: readonly { readonly target: string; readonly alias: string }[];
+  readonly extraHosts: readonly { readonly host: string; readonly ipAddress: string }[];
+  readonly environment: Readonly<Record<string, string>>;
+  readonly dnsServers: readonly string[];
+  readonly sysctls: Readonly<Record<string, string>>;
+  readonly hostname?: string;
+  /** TCP servers (busybox httpd) the probe runs from its start. */
+  readonly servers: readonly number[];
+}
+
+/** Written by a probe's start script once its servers listen (busybox httpd binds before it daemonizes). */
+export const READY_MARK = "/tmp/docknet-ready";
+
+/** A probe's command: its servers (busybox httpd), the ready mark, then a long sleep that keeps it alive for exec. */
+export function probeStartScript(servers: readonly number[]): string {
+  return `${servers.map((port) => `httpd -p ${port} -h /www;`).join(" ")} touch ${READY_MARK}; exec sleep 2147483647`;
+}
+
+/** The Docker API's settings for one endpoint. */
+export function endpointConfig(endpoint: EndpointSpec): Docker.EndpointSettings {
+  const settings: Docker.EndpointSettings = {};
+  if (endpoint.aliases?.length) settings.Aliases = endpoint.aliases;
+  if (endpoint.ip || endpoint.ip6) {
+    settings.IPAMConfig = {};
+    if (endpoint.ip) settings.IPAMConfig.IPv4Address = endpoint.ip;
+    if (endpoint.ip6) settings.IPAMConfig.IPv6Address = endpoint.ip6;
+  }
+  if (endpoint.links?.length) settings.Links = endpoint.links;
+  return settings;
+}
+
+/** The engine call: the create body, and the networks to join after creation, before start. */
+export interface ProbeContainerConfig {
+  readonly create: Docker.ContainerCreateOptions & { name: string; HostConfig: Docker.HostConfig };
+  readonly joinBeforeStart: readonly { readonly network: string; readonly endpoint: Docker.EndpointSettings }[];
+}
+
+const linkText = ({ target, alias }: { target: string; alias: string }) => `${target}:${alias}`;
+
+export function probeContainerConfig(spec: ProbeSpec): ProbeContainerConfig {
+  const [first, ...rest] = spec.networks;
+  const host: Docker.HostConfig = {};
+  const create: ProbeContainerConfig["create"] = {
+    name: spec.name,
+    Image: spec.image,
+    Labels: { ...spec.labels },
+    Cmd: ["sh", "-c", probeStartScript(spec.servers)],
+    HostConfig: host,
+  };
+  if (first) {
+    host.NetworkMode = first.network.name;
+    // On user-defined networks a link is only a scoped alias, carried by the endpoint (as the CLI does).
+    const userLinks = first.network.kind === "user" && spec.links.length > 0;
+    const endpoint = userLinks ? { ...first.endpoint, links: spec.links.map(linkText) } : first.endpoint;
+    create.NetworkingConfig = { EndpointsConfig: { [first.network.name]: endpointConfig(endpoint) } };
+    if (!userLinks && spec.links.length > 0) host.Links = spec.links.map(linkText);
+  }
+  const exposed = [...new Set([...spec.published.map((p) => p.containerPort), ...spec.exposed])];
+  if (exposed.length) create.ExposedPorts = Object.fromEntries(exposed.map((port) => [port, {}]));
+  if (spec.published.length) {
+    const bindings: Docker.PortMap = {};
+    for (const { containerPort, hostPort, hostIp } of spec.published) {
+      bindings[containerPort] = [...(bindings[containerPort] ?? []), { HostPort: hostPort, ...(hostIp ? { HostIp: hostIp } : {}) }];
+    }
+    host.PortBindings = bindings;
+  }
+  if (spec.publishAll) host.PublishAllPorts = true;
+  if (spec.extraHosts.length) host.ExtraHosts = spec.extraHosts.map(({ host: name, ipAddress }) => `${name}:${ipAddress}`);
+  if (Object.keys(spec.environment).length) create.Env = Object.entries(spec.environment).map(([k, v]) => `${k}=${v}`);
+  if (spec.dnsServers.length) host.Dns = [...spec.dnsServers];
+  if (Object.keys(spec.sysctls).length) host.Sysctls = { ...spec.sysctls };
+  if (spec.hostname) create.Hostname = spec.hostname;
+  return { create, joinBeforeStart: rest.map(({ network, endpoint }) => ({ network: network.name, endpoint: endpointConfig(endpoint) })) };
+}
+
+/** The `docker run` line a user would type for the same probe (evidence: a pasteable `how`). */
+export function probeCommandLine(spec: ProbeSpec): string {
+  const args: string[] = [];
+  for (const [index, { network, endpoint }] of spec.networks.entries()) {
+    args.push(`--network ${network.name}`);
+    // `docker run` takes aliases and addresses for its first network only; later ones are `docker network connect`.
+    if (index === 0) {
+      endpoint.aliases?.forEach((alias) => args.push(`--network-alias ${alias}`));
+      if (endpoint.ip) args.push(`--ip ${endpoint.ip}`);
+      if (endpoint.ip6) args.push(`--ip6 ${endpoint.ip6}`);
+    }
+  }
+  for (const { containerPort, hostPort, hostIp } of spec.published) {
+    args.push(`-p ${hostIp ? `${hostIp}:` : ""}${hostPort ? `${hostPort}:` : ""}${containerPort.replace("/tcp", "")}`);
+  }
+  spec.exposed.forEach((port) => args.push(`--expose ${port.replace("/tcp", "")}`));
+  if (spec.publishAll) args.push("-P");
+  spec.links.forEach((link) => args.push(`--link ${linkText(link)}`));
+  spec.extraHosts.forEach(({ host, ipAddress }) => args.push(`--add-host ${host}:${ipAddress}`));
+  Object.entries(spec.environment).forEach(([k, v]) => args.push(`-e ${k}=${v}`));
+  spec.dnsServers.forEach((server) => args.push(`--dns ${server}`));
+  Object.entries(spec.sysctls).forEach(([name, value]) => args.push(`--sysctl ${name}=${value}`));
+  if (spec.hostname) args.push(`--hostname ${spec.hostname}`);
+  return `docker run -d --name ${spec.name} ${args.join(" ")} ${spec.image}`.replace(/ {2,}/g, " ");
+}
+
+/**
+ * The probe faults (faults.ts), as transforms of a spec: the lab applies them
+ * where the spec becomes an engine call, and nowhere else. The evidence still
+ * shows what the scenario asked for.
+ */
+export const PROBE_FAULTS = {
+  "publish-dropped": (spec) => ({ ...spec, published: [], publishAll: false }),
+  "publish-host-ip-ignored": (spec) => ({ ...spec, published: spec.published.map(({ containerPort, hostPort }) => ({ containerPort, hostPort })) }),
+  "links-dropped": (spec) => ({ ...spec, links: [] }),
+  "extra-hosts-dropped": (spec) => ({ ...spec, extraHosts: [] }),
+  "servers-down": (spec) => ({ ...spec, servers: [] }),
+  // As some hardened defaults do; not for a container sharing another's namespace (it takes no namespaced sysctls).
+  "ipv6-disabled-in-containers": (spec) =>
+    spec.networks.some(({ network }) => network.kind === "host" || network.kind === "container")
+      ? spec
+      : { ...spec, sysctls: { ...spec.sysctls, "net.ipv6.conf.all.disable_ipv6": "1" } },
+} satisfies Partial<Record<LabFault, (spec: ProbeSpec) => ProbeSpec>>;
+
+/** The spec the engine gets under the faults `has` names. */
+export function withProbeFaults(spec: ProbeSpec, has: (fault: LabFault) => boolean): ProbeSpec {
+  return Object.entries(PROBE_FAULTS).reduce((s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s), spec);
+}
