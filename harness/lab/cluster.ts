@@ -7,10 +7,10 @@ import { errorText } from "./docker-api.js";
 import { scopeFaults, splitFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
 import { observeUntil, waitFor } from "../polling.js";
 import { timeScale } from "../time-scale.js";
-import { sweep, type ApiOutcome, type EndpointSpec, type LabNetwork } from "./lab.js";
+import { sweep, type ApiOutcome, type LabNetwork } from "./lab.js";
 import { RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
 import { ensureProbeImage } from "./probe-image.js";
-import { endpointConfig, READY_MARK, probeStartScript } from "./probe-spec.js";
+import { plainProbeSpec, probeCommandLine, probeContainerConfig, READY_MARK, probeStartScript } from "./probe-spec.js";
 import { dockerodeHandle, Probe } from "./probe.js";
 
 /**
@@ -323,19 +323,22 @@ export class ClusterScope {
   ): Promise<Observation<ApiOutcome> & { probe?: Probe }> {
     cancellationPoint();
     const name = this.name(short);
-    const [first, ...rest] = networks.map(({ network, aliases }) => ({ name: typeof network === "string" ? network : network.name, endpoint: { aliases: aliases ?? [] } as EndpointSpec }));
-    const how = `docker -H ${node.dockerHost} run -d --name ${name}${networks.map((n) => ` --network ${typeof n.network === "string" ? n.network : n.network.name}`).join("")} ${this.cluster.image}`;
+    const spec = plainProbeSpec({
+      name,
+      image: this.cluster.image,
+      labels: this.labels(),
+      networks: (networks.length ? networks : [{ network: "bridge" }]).map(({ network, aliases }) => ({
+        network: typeof network === "string" ? { name: network, kind: network === "bridge" ? "default-bridge" : "user" } : network,
+        endpoint: aliases?.length ? { aliases } : {},
+      })),
+      servers: serving,
+    });
+    const how = probeCommandLine(spec, { dockerHost: node.dockerHost });
     try {
-      const created = await node.docker.createContainer({
-        name,
-        Image: this.cluster.image,
-        Labels: this.labels(),
-        Cmd: ["sh", "-c", probeStartScript(serving)],
-        HostConfig: { NetworkMode: first?.name ?? "bridge" },
-        ...(first ? { NetworkingConfig: { EndpointsConfig: { [first.name]: endpointConfig(first.endpoint) } } } : {}),
-      });
+      const { create, joinBeforeStart } = probeContainerConfig(spec);
+      const created = await node.docker.createContainer(create);
       try {
-        for (const extra of rest) await node.docker.getNetwork(extra.name).connect({ Container: created.id, EndpointConfig: endpointConfig(extra.endpoint) });
+        for (const { network, endpoint } of joinBeforeStart) await node.docker.getNetwork(network).connect({ Container: created.id, EndpointConfig: endpoint });
         await created.start();
       } catch (error) {
         await created.remove({ force: true }).catch(() => undefined);

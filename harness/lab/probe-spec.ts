@@ -52,6 +52,11 @@ export interface ProbeSpec {
   readonly servers: readonly number[];
 }
 
+/** A spec with nothing but its networks and servers: the swarm's standalone probes. */
+export function plainProbeSpec(base: Pick<ProbeSpec, "name" | "image" | "labels" | "networks" | "servers">): ProbeSpec {
+  return { ...base, published: [], exposed: [], publishAll: false, links: [], extraHosts: [], environment: {}, dnsServers: [], sysctls: {} };
+}
+
 /** Written by a probe's start script once its servers listen (busybox httpd binds before it daemonizes). */
 export const READY_MARK = "/tmp/docknet-ready";
 
@@ -117,8 +122,8 @@ export function probeContainerConfig(spec: ProbeSpec): ProbeContainerConfig {
   return { create, joinBeforeStart: rest.map(({ network, endpoint }) => ({ network: network.name, endpoint: endpointConfig(endpoint) })) };
 }
 
-/** The `docker run` line a user would type for the same probe (evidence: a pasteable `how`). */
-export function probeCommandLine(spec: ProbeSpec): string {
+/** The `docker run` line a user would type for the same probe (evidence: a pasteable `how`); `-H HOST` for a swarm node. */
+export function probeCommandLine(spec: ProbeSpec, options: { readonly dockerHost?: string } = {}): string {
   const args: string[] = [];
   for (const [index, { network, endpoint }] of spec.networks.entries()) {
     args.push(`--network ${network.name}`);
@@ -140,7 +145,8 @@ export function probeCommandLine(spec: ProbeSpec): string {
   spec.dnsServers.forEach((server) => args.push(`--dns ${server}`));
   Object.entries(spec.sysctls).forEach(([name, value]) => args.push(`--sysctl ${name}=${value}`));
   if (spec.hostname) args.push(`--hostname ${spec.hostname}`);
-  return `docker run -d --name ${spec.name} ${args.join(" ")} ${spec.image}`.replace(/ {2,}/g, " ");
+  const docker = options.dockerHost ? `docker -H ${options.dockerHost}` : "docker";
+  return `${docker} run -d --name ${spec.name} ${args.join(" ")} ${spec.image}`.replace(/ {2,}/g, " ");
 }
 
 /**

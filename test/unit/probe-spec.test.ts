@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { LabFault } from "../../harness/lab/faults.js";
-import { PROBE_FAULTS, probeCommandLine, probeContainerConfig, probeStartScript, withProbeFaults, type ProbeSpec } from "../../harness/lab/probe-spec.js";
+import { plainProbeSpec, PROBE_FAULTS, probeCommandLine, probeContainerConfig, probeStartScript, withProbeFaults, type ProbeSpec } from "../../harness/lab/probe-spec.js";
 
 const base: ProbeSpec = {
   name: "dn-abc123-ub-01-a",
@@ -110,6 +110,13 @@ describe("a probe is described once: the engine call and the docker run line agr
     "--network host": { networks: [{ network: { name: "host", kind: "host" }, endpoint: {} }] },
   };
   test.each(Object.entries(options))("%s", (_, option) => agrees({ ...base, ...option }));
+});
+
+test("a swarm node's probe is the same spec, its line naming the node's engine", () => {
+  const spec = plainProbeSpec({ name: "dn-abc123-ov-12-a", image: base.image, labels: {}, networks: [{ network: { name: "dn-abc123-ov-12-net", kind: "user" }, endpoint: { aliases: ["a"] } }], servers: [80] });
+  const line = probeCommandLine(spec, { dockerHost: "unix:///tmp/docknet/labs/x/node2.sock" });
+  expect(line).toBe(`docker -H unix:///tmp/docknet/labs/x/node2.sock run -d --name dn-abc123-ov-12-a --network dn-abc123-ov-12-net --network-alias a ${base.image}`);
+  agrees(spec);
 });
 
 describe("probe faults are transforms of the spec: the engine gets the broken one, the evidence shows what was asked", () => {
