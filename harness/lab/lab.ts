@@ -10,6 +10,7 @@ import { createDeadEndLink, createOutsideLink, outsideHandle, startDnsStub, type
 import { Probe } from "./probe.js";
 import { errorText } from "./docker-api.js";
 import { endpointConfig, type EndpointSpec, type NetworkRef } from "./probe-spec.js";
+import { networkCommandLine, networkCreateOptions, withNetworkFaults, type NetworkSpec, type ResolvedNetworkSpec } from "./network-spec.js";
 import { ProbeBuilder } from "./probe-builder.js";
 import { subnetsOverlap } from "../cidr.js";
 import { runInNetns, type NetnsOutcome, type NetnsRef } from "../engine/netns.js";
@@ -28,27 +29,7 @@ export interface LabNetwork extends NetworkRef {
   readonly gateway?: string;
 }
 
-export interface NetworkSpec {
-  readonly driver?: string;
-  /** A CIDR, or "pick" to have the lab choose one that collides with nothing. */
-  readonly subnet?: string;
-  readonly gateway?: string;
-  readonly ipRange?: string;
-  readonly internal?: boolean;
-  readonly mtu?: number;
-  readonly icc?: boolean;
-  readonly interfacePrefix?: string;
-  readonly options?: Record<string, string>;
-  /** An IPv6 subnet as well: a CIDR, or "pick" for a ULA /64 of this run's own. */
-  readonly ipv6Subnet?: string;
-  readonly ipv6Gateway?: string;
-  /** More IPv4 subnets on the same network (multi-subnet macvlan and ipvlan). */
-  readonly moreSubnets?: readonly string[];
-  /** IPv6 on, with no subnet given: the engine takes one from its IPv6 address pools. */
-  readonly ipv6?: boolean;
-  /** `--ipv4=false`: no IPv4 on the network (Engine 28.0; older engines ignore it). */
-  readonly ipv4?: false;
-}
+export type { NetworkSpec } from "./network-spec.js";
 
 
 /** How the engine answered an API call: "accepted", or its error message. */
@@ -528,42 +509,27 @@ export class LabScope {
   /** Creates a user-defined network (a bridge unless told otherwise). */
   async network(short: string, spec: NetworkSpec = {}): Promise<LabNetwork> {
     cancellationPoint();
-    const ignoreOptions = this.has("network-options-ignored");
-    const subnet = ignoreOptions ? undefined : spec.subnet === "pick" ? await this.lab.pickSubnet() : spec.subnet;
-    if (spec.subnet === "pick" && subnet) this.subnets.push(subnet);
-    const options: Record<string, string> = ignoreOptions ? {} : { ...spec.options };
-    if (!ignoreOptions && spec.mtu !== undefined) options["com.docker.network.driver.mtu"] = String(spec.mtu);
-    if (!ignoreOptions && spec.icc !== undefined) options["com.docker.network.bridge.enable_icc"] = String(spec.icc);
-    if (!ignoreOptions && spec.interfacePrefix) options["com.docker.network.container_iface_prefix"] = spec.interfacePrefix;
-    if (this.has("user-networks-icc-off")) options["com.docker.network.bridge.enable_icc"] = "false";
-    const name = this.name(short);
-    const wantedIpv6 = spec.ipv6Subnet ?? (this.has("ipv6-on-every-network") && !spec.ipv6 ? "pick" : undefined);
-    const ipv6Subnet = ignoreOptions ? undefined : wantedIpv6 === "pick" ? this.lab.pickIpv6Subnet() : wantedIpv6;
-    const ipam = [
-      ...(subnet
-        ? [
-            {
-              Subnet: subnet,
-              ...(spec.gateway && !ignoreOptions ? { Gateway: spec.gateway } : {}),
-              ...(spec.ipRange && !ignoreOptions ? { IPRange: spec.ipRange } : {}),
-            },
-          ]
-        : []),
-      ...(ignoreOptions ? [] : (spec.moreSubnets ?? []).map((extra) => ({ Subnet: extra }))),
-      ...(ipv6Subnet ? [{ Subnet: ipv6Subnet, ...(spec.ipv6Gateway && !ignoreOptions ? { Gateway: spec.ipv6Gateway } : {}) }] : []),
-    ];
-    const created = await this.docker.createNetwork({
-      Name: name,
-      Driver: spec.driver ?? this.lab.networkDriver,
-      CheckDuplicate: true,
-      Internal: ignoreOptions ? false : spec.internal ?? false,
-      EnableIPv6: ipv6Subnet !== undefined || (!ignoreOptions && spec.ipv6 === true),
-      // Not in dockerode's types yet (API 1.48); engines before it ignore the field.
-      ...(spec.ipv4 === false && !ignoreOptions ? { EnableIPv4: false } : {}),
-      Labels: this.labels(),
-      Options: options,
-      ...(ipam.length > 0 ? { IPAM: { Driver: "default", Config: ipam } } : {}),
-    });
+    return this.createNetwork((await this.prepareNetwork(short, spec)).engine);
+  }
+
+  /**
+   * The network as asked (for the evidence) and as the engine gets it (the
+   * faults applied): named, its driver chosen, every "pick" made.
+   */
+  private async prepareNetwork(short: string, asked: NetworkSpec): Promise<{ asked: ResolvedNetworkSpec; engine: ResolvedNetworkSpec }> {
+    const resolve = async (spec: NetworkSpec): Promise<ResolvedNetworkSpec> => {
+      const subnet = spec.subnet === "pick" ? await this.lab.pickSubnet() : spec.subnet;
+      if (spec.subnet === "pick" && subnet) this.subnets.push(subnet);
+      const ipv6Subnet = spec.ipv6Subnet === "pick" ? this.lab.pickIpv6Subnet() : spec.ipv6Subnet;
+      return { ...spec, name: this.name(short), driver: spec.driver ?? this.lab.networkDriver, labels: this.labels(), subnet, ipv6Subnet };
+    };
+    const resolved = await resolve(asked);
+    return { asked: resolved, engine: await resolve(withNetworkFaults(resolved, (fault) => this.has(fault))) };
+  }
+
+  private async createNetwork(spec: ResolvedNetworkSpec): Promise<LabNetwork> {
+    const name = spec.name;
+    const created = await this.docker.createNetwork(networkCreateOptions(spec));
     const facts = (await this.docker.getNetwork(created.id).inspect()) as Docker.NetworkInspectInfo;
     const config = facts.IPAM?.Config?.find((c) => c.Subnet?.includes("."));
     return {
@@ -579,9 +545,11 @@ export class LabScope {
   /** A fluent builder for a probe container, in the manner of testcontainers. */
   /** Creates a network, or says why the engine refused (for behaviour where refusal is what a broken setup shows). */
   async attemptNetwork(short: string, spec: NetworkSpec = {}): Promise<Observation<{ outcome: ApiOutcome; network?: LabNetwork }>> {
-    const how = `docker network create ${spec.driver ? `-d ${spec.driver} ` : ""}${spec.ipv6 ? "--ipv6 " : ""}${this.name(short)}`;
+    cancellationPoint();
+    const { asked, engine } = await this.prepareNetwork(short, spec);
+    const how = networkCommandLine(asked);
     try {
-      const network = await this.network(short, spec);
+      const network = await this.createNetwork(engine);
       return { value: { outcome: "accepted", network }, how };
     } catch (error) {
       return { value: { outcome: errorText(error) }, how };

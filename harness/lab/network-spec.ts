@@ -1,0 +1,95 @@
+import type Docker from "dockerode";
+import type { LabFault } from "./faults.js";
+
+/** A user-defined network as a scenario asks for it. */
+export interface NetworkSpec {
+  readonly driver?: string;
+  /** A CIDR, or "pick" to have the lab choose one that collides with nothing. */
+  readonly subnet?: string;
+  readonly gateway?: string;
+  readonly ipRange?: string;
+  readonly internal?: boolean;
+  readonly mtu?: number;
+  readonly icc?: boolean;
+  readonly interfacePrefix?: string;
+  readonly options?: Record<string, string>;
+  /** An IPv6 subnet as well: a CIDR, or "pick" for a ULA /64 of this run's own. */
+  readonly ipv6Subnet?: string;
+  readonly ipv6Gateway?: string;
+  /** More IPv4 subnets on the same network (multi-subnet macvlan and ipvlan). */
+  readonly moreSubnets?: readonly string[];
+  /** IPv6 on, with no subnet given: the engine takes one from its IPv6 address pools. */
+  readonly ipv6?: boolean;
+  /** `--ipv4=false`: no IPv4 on the network (Engine 28.0; older engines ignore it). */
+  readonly ipv4?: false;
+}
+
+/** A network ready to create: named, its driver chosen, every "pick" made. */
+export interface ResolvedNetworkSpec extends NetworkSpec {
+  readonly name: string;
+  readonly driver: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The driver options the spec's named settings stand for, with the options given as they are. */
+function driverOptions(spec: NetworkSpec): Record<string, string> {
+  const options: Record<string, string> = { ...spec.options };
+  if (spec.mtu !== undefined) options["com.docker.network.driver.mtu"] = String(spec.mtu);
+  if (spec.icc !== undefined) options["com.docker.network.bridge.enable_icc"] = String(spec.icc);
+  if (spec.interfacePrefix) options["com.docker.network.container_iface_prefix"] = spec.interfacePrefix;
+  return options;
+}
+
+/** The engine call (POST /networks/create). */
+export function networkCreateOptions(spec: ResolvedNetworkSpec): Docker.NetworkCreateOptions {
+  const ipam: Docker.IPAM["Config"] = [];
+  if (spec.subnet) ipam.push({ Subnet: spec.subnet, ...(spec.gateway ? { Gateway: spec.gateway } : {}), ...(spec.ipRange ? { IPRange: spec.ipRange } : {}) });
+  for (const extra of spec.moreSubnets ?? []) ipam.push({ Subnet: extra });
+  if (spec.ipv6Subnet) ipam.push({ Subnet: spec.ipv6Subnet, ...(spec.ipv6Gateway ? { Gateway: spec.ipv6Gateway } : {}) });
+  const body: Docker.NetworkCreateOptions & { EnableIPv4?: boolean } = {
+    Name: spec.name,
+    Driver: spec.driver,
+    CheckDuplicate: true,
+    Internal: spec.internal ?? false,
+    EnableIPv6: spec.ipv6Subnet !== undefined || spec.ipv6 === true,
+    Labels: { ...spec.labels },
+    Options: driverOptions(spec),
+  };
+  // Not in dockerode's types yet (API 1.48); engines before it ignore the field.
+  if (spec.ipv4 === false) body.EnableIPv4 = false;
+  if (ipam.length) body.IPAM = { Driver: "default", Config: ipam };
+  return body;
+}
+
+/** The `docker network create` line a user would type for the same network (evidence). */
+export function networkCommandLine(spec: ResolvedNetworkSpec): string {
+  const args = [`-d ${spec.driver}`];
+  if (spec.subnet) {
+    args.push(`--subnet ${spec.subnet}`);
+    if (spec.gateway) args.push(`--gateway ${spec.gateway}`);
+    if (spec.ipRange) args.push(`--ip-range ${spec.ipRange}`);
+  }
+  (spec.moreSubnets ?? []).forEach((extra) => args.push(`--subnet ${extra}`));
+  if (spec.ipv6Subnet !== undefined || spec.ipv6 === true) args.push("--ipv6");
+  if (spec.ipv6Subnet) {
+    args.push(`--subnet ${spec.ipv6Subnet}`);
+    if (spec.ipv6Gateway) args.push(`--gateway ${spec.ipv6Gateway}`);
+  }
+  if (spec.ipv4 === false) args.push("--ipv4=false");
+  if (spec.internal) args.push("--internal");
+  Object.entries(driverOptions(spec)).forEach(([key, value]) => args.push(`-o ${key}=${value}`));
+  return `docker network create ${args.join(" ")} ${spec.name}`;
+}
+
+/** The network faults (faults.ts), as transforms of what a scenario asked for. */
+export const NETWORK_FAULTS = {
+  // Everything but the driver is lost.
+  "network-options-ignored": ({ driver }) => (driver ? { driver } : {}),
+  "user-networks-icc-off": (spec) => ({ ...spec, options: { ...spec.options, "com.docker.network.bridge.enable_icc": "false" }, icc: false }),
+  "ipv6-on-every-network": (spec) => (spec.ipv6 || spec.ipv6Subnet ? spec : { ...spec, ipv6Subnet: "pick" }),
+} satisfies Partial<Record<LabFault, (spec: NetworkSpec) => NetworkSpec>>;
+
+/** The spec the engine gets under the faults `has` names. */
+export function withNetworkFaults(spec: NetworkSpec, has: (fault: LabFault) => boolean): NetworkSpec {
+  return Object.entries(NETWORK_FAULTS).reduce((s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s), spec);
+}
