@@ -1,3 +1,6 @@
+import type { NetworkSpec } from "./network-spec.js";
+import type { NetworkRef, ProbeSpec } from "./probe-spec.js";
+
 /**
  * Deliberately broken setups. The lab can be told to build a scenario's world
  * wrongly in one known way, so that the project's tests can prove each
@@ -75,4 +78,55 @@ export function splitFaults(faults: Iterable<LabFault | FaultChoice>): RunFaults
 /** One scope's own faults: those named for its attempt (SCOPEID), else for its scenario. */
 export function scopeFaults(faults: RunFaults, scopeId: string, scenarioId: string): ReadonlySet<LabFault> {
   return faults.byScenario.get(scopeId) ?? faults.byScenario.get(scenarioId) ?? new Set();
+}
+
+// What each fault does, as data: transforms applied where a spec becomes an engine call (the lab
+// calls them there, and has no fault branch of its own for these). The evidence keeps what was asked.
+
+/**
+ * The probe faults, as transforms of a spec: the lab applies them where the
+ * spec becomes an engine call, and nowhere else.
+ */
+export const PROBE_FAULTS = {
+  "publish-dropped": (spec) => ({ ...spec, published: [], publishAll: false }),
+  "publish-host-ip-ignored": (spec) => ({ ...spec, published: spec.published.map(({ containerPort, hostPort }) => ({ containerPort, hostPort })) }),
+  "links-dropped": (spec) => ({ ...spec, links: [] }),
+  "extra-hosts-dropped": (spec) => ({ ...spec, extraHosts: [] }),
+  "servers-down": (spec) => ({ ...spec, servers: [] }),
+  // As some hardened defaults do; not for a container sharing another's namespace (it takes no namespaced sysctls).
+  "ipv6-disabled-in-containers": (spec) =>
+    spec.networks.some(({ network }) => network.kind === "host" || network.kind === "container")
+      ? spec
+      : { ...spec, sysctls: { ...spec.sysctls, "net.ipv6.conf.all.disable_ipv6": "1" } },
+} satisfies Partial<Record<LabFault, (spec: ProbeSpec) => ProbeSpec>>;
+
+/** The spec the engine gets under the faults `has` names. */
+export function withProbeFaults(spec: ProbeSpec, has: (fault: LabFault) => boolean): ProbeSpec {
+  return Object.entries(PROBE_FAULTS).reduce((s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s), spec);
+}
+
+/** The network faults, as transforms of what a scenario asked for. */
+export const NETWORK_FAULTS = {
+  // Everything but the driver is lost.
+  "network-options-ignored": ({ driver }) => (driver ? { driver } : {}),
+  "user-networks-icc-off": (spec) => ({ ...spec, options: { ...spec.options, "com.docker.network.bridge.enable_icc": "false" }, icc: false }),
+  "ipv6-on-every-network": (spec) => (spec.ipv6 || spec.ipv6Subnet ? spec : { ...spec, ipv6Subnet: "pick" }),
+} satisfies Partial<Record<LabFault, (spec: NetworkSpec) => NetworkSpec>>;
+
+/** The spec the engine gets under the faults `has` names. */
+export function withNetworkFaults(spec: NetworkSpec, has: (fault: LabFault) => boolean): NetworkSpec {
+  return Object.entries(NETWORK_FAULTS).reduce((s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s), spec);
+}
+
+/** Where a container asked onto a network of one kind lands instead: the default bridge, or a user network the lab makes. */
+export const ROUTING_FAULTS = {
+  "default-bridge-is-user-network": { from: "default-bridge", to: "user" },
+  "user-network-is-default-bridge": { from: "user", to: "default-bridge" },
+  "host-network-is-default-bridge": { from: "host", to: "default-bridge" },
+  "none-network-is-default-bridge": { from: "none", to: "default-bridge" },
+} satisfies Partial<Record<LabFault, { from: NetworkRef["kind"]; to: "default-bridge" | "user" }>>;
+
+/** Where a container asked onto a network of KIND lands under the faults `has` names (undefined: where it asked). */
+export function misroutedTo(kind: NetworkRef["kind"], has: (fault: LabFault) => boolean): "default-bridge" | "user" | undefined {
+  return Object.entries(ROUTING_FAULTS).find(([fault, route]) => route.from === kind && has(fault as LabFault))?.[1].to;
 }

@@ -5,12 +5,12 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
 import { derive, type Observation } from "../evidence.js";
-import { scopeFaults, splitFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
+import { misroutedTo, scopeFaults, splitFaults, withNetworkFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
 import { createDeadEndLink, createOutsideLink, outsideHandle, startDnsStub, type DnsStub, removeOutsideLink, type OutsideHost, type OutsideLink } from "../engine/outside-host.js";
 import { Probe } from "./probe.js";
 import { errorText } from "./docker-api.js";
 import { endpointConfig, type EndpointSpec, type NetworkRef } from "./probe-spec.js";
-import { networkCommandLine, networkCreateOptions, withNetworkFaults, type NetworkSpec, type ResolvedNetworkSpec } from "./network-spec.js";
+import { networkCommandLine, networkCreateOptions, type NetworkSpec, type ResolvedNetworkSpec } from "./network-spec.js";
 import { ProbeBuilder } from "./probe-builder.js";
 import { subnetsOverlap } from "../cidr.js";
 import { runInNetns, type NetnsOutcome, type NetnsRef } from "../engine/netns.js";
@@ -562,13 +562,12 @@ export class LabScope {
 
   /** The network a container really lands on, once any misrouting fault is applied. */
   async route(network: NetworkRef): Promise<NetworkRef> {
-    if (network.kind === "default-bridge" && this.has("default-bridge-is-user-network")) {
+    const to = misroutedTo(network.kind, (fault) => this.has(fault));
+    if (to === "default-bridge") return this.defaultBridge;
+    if (to === "user") {
       this.misrouteNetwork ??= this.network("misrouted");
       return this.misrouteNetwork;
     }
-    if (network.kind === "user" && this.has("user-network-is-default-bridge")) return this.defaultBridge;
-    if (network.kind === "host" && this.has("host-network-is-default-bridge")) return this.defaultBridge;
-    if (network.kind === "none" && this.has("none-network-is-default-bridge")) return this.defaultBridge;
     return network;
   }
 

@@ -1,5 +1,4 @@
 import type Docker from "dockerode";
-import type { LabFault } from "./faults.js";
 
 /** A user-defined network as a scenario asks for it. */
 export interface NetworkSpec {
@@ -79,17 +78,4 @@ export function networkCommandLine(spec: ResolvedNetworkSpec): string {
   if (spec.internal) args.push("--internal");
   Object.entries(driverOptions(spec)).forEach(([key, value]) => args.push(`-o ${key}=${value}`));
   return `docker network create ${args.join(" ")} ${spec.name}`;
-}
-
-/** The network faults (faults.ts), as transforms of what a scenario asked for. */
-export const NETWORK_FAULTS = {
-  // Everything but the driver is lost.
-  "network-options-ignored": ({ driver }) => (driver ? { driver } : {}),
-  "user-networks-icc-off": (spec) => ({ ...spec, options: { ...spec.options, "com.docker.network.bridge.enable_icc": "false" }, icc: false }),
-  "ipv6-on-every-network": (spec) => (spec.ipv6 || spec.ipv6Subnet ? spec : { ...spec, ipv6Subnet: "pick" }),
-} satisfies Partial<Record<LabFault, (spec: NetworkSpec) => NetworkSpec>>;
-
-/** The spec the engine gets under the faults `has` names. */
-export function withNetworkFaults(spec: NetworkSpec, has: (fault: LabFault) => boolean): NetworkSpec {
-  return Object.entries(NETWORK_FAULTS).reduce((s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s), spec);
 }

@@ -5,12 +5,12 @@ import { AbstractWaitStrategy } from "testcontainers/build/wait-strategies/wait-
 import { CheckFailed, type Observation } from "../evidence.js";
 import { errorText } from "./docker-api.js";
 import type { LabScope } from "./lab.js";
+import { withProbeFaults } from "./faults.js";
 import { dockerodeHandle, Probe, type ContainerHandle } from "./probe.js";
 import {
   probeCommandLine,
   probeContainerConfig,
   READY_MARK,
-  withProbeFaults,
   type EndpointSpec,
   type NetworkRef,
   type ProbeContainerConfig,

@@ -1,5 +1,4 @@
 import type Docker from "dockerode";
-import type { LabFault } from "./faults.js";
 
 /** A network a probe can join: the engine's own (bridge, host, none), one the lab made, or another container's. */
 export interface NetworkRef {
@@ -147,27 +146,4 @@ export function probeCommandLine(spec: ProbeSpec, options: { readonly dockerHost
   if (spec.hostname) args.push(`--hostname ${spec.hostname}`);
   const docker = options.dockerHost ? `docker -H ${options.dockerHost}` : "docker";
   return `${docker} run -d --name ${spec.name} ${args.join(" ")} ${spec.image}`.replace(/ {2,}/g, " ");
-}
-
-/**
- * The probe faults (faults.ts), as transforms of a spec: the lab applies them
- * where the spec becomes an engine call, and nowhere else. The evidence still
- * shows what the scenario asked for.
- */
-export const PROBE_FAULTS = {
-  "publish-dropped": (spec) => ({ ...spec, published: [], publishAll: false }),
-  "publish-host-ip-ignored": (spec) => ({ ...spec, published: spec.published.map(({ containerPort, hostPort }) => ({ containerPort, hostPort })) }),
-  "links-dropped": (spec) => ({ ...spec, links: [] }),
-  "extra-hosts-dropped": (spec) => ({ ...spec, extraHosts: [] }),
-  "servers-down": (spec) => ({ ...spec, servers: [] }),
-  // As some hardened defaults do; not for a container sharing another's namespace (it takes no namespaced sysctls).
-  "ipv6-disabled-in-containers": (spec) =>
-    spec.networks.some(({ network }) => network.kind === "host" || network.kind === "container")
-      ? spec
-      : { ...spec, sysctls: { ...spec.sysctls, "net.ipv6.conf.all.disable_ipv6": "1" } },
-} satisfies Partial<Record<LabFault, (spec: ProbeSpec) => ProbeSpec>>;
-
-/** The spec the engine gets under the faults `has` names. */
-export function withProbeFaults(spec: ProbeSpec, has: (fault: LabFault) => boolean): ProbeSpec {
-  return Object.entries(PROBE_FAULTS).reduce((s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s), spec);
 }

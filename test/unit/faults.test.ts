@@ -15,3 +15,14 @@ test("a fault named for one scenario (or one attempt) breaks only that scope; on
   expect([...scopeFaults(faults, "UB-01", "UB-01")]).toEqual([]);
   expect(parseFaultChoice("PP-01=no-such-fault")).toBeUndefined();
 });
+
+test("routing faults send a container asked onto one kind of network to another, and only that kind", async () => {
+  const { misroutedTo } = await import("../../harness/lab/faults.js");
+  const only = (fault: string) => (f: string) => f === fault;
+  expect(misroutedTo("user", only("user-network-is-default-bridge"))).toBe("default-bridge");
+  expect(misroutedTo("default-bridge", only("user-network-is-default-bridge"))).toBeUndefined();
+  expect(misroutedTo("default-bridge", only("default-bridge-is-user-network"))).toBe("user");
+  expect(misroutedTo("host", only("host-network-is-default-bridge"))).toBe("default-bridge");
+  expect(misroutedTo("none", only("none-network-is-default-bridge"))).toBe("default-bridge");
+  expect(misroutedTo("container", () => true)).toBeUndefined();
+});

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import type { LabFault } from "../../harness/lab/faults.js";
-import { NETWORK_FAULTS, networkCommandLine, networkCreateOptions, withNetworkFaults, type NetworkSpec, type ResolvedNetworkSpec } from "../../harness/lab/network-spec.js";
+import { NETWORK_FAULTS, withNetworkFaults, type LabFault } from "../../harness/lab/faults.js";
+import { networkCommandLine, networkCreateOptions, type NetworkSpec, type ResolvedNetworkSpec } from "../../harness/lab/network-spec.js";
 
 const named = (spec: NetworkSpec): ResolvedNetworkSpec => ({ driver: "bridge", ...spec, name: "dn-abc123-ub-01-net", labels: { "docknet.run": "abc123" } });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import type { LabFault } from "../../harness/lab/faults.js";
-import { plainProbeSpec, PROBE_FAULTS, probeCommandLine, probeContainerConfig, probeStartScript, withProbeFaults, type ProbeSpec } from "../../harness/lab/probe-spec.js";
+import { PROBE_FAULTS, withProbeFaults, type LabFault } from "../../harness/lab/faults.js";
+import { plainProbeSpec, probeCommandLine, probeContainerConfig, probeStartScript, type ProbeSpec } from "../../harness/lab/probe-spec.js";
 
 const base: ProbeSpec = {
   name: "dn-abc123-ub-01-a",
