@@ -130,3 +130,20 @@ export const ROUTING_FAULTS = {
 export function misroutedTo(kind: NetworkRef["kind"], has: (fault: LabFault) => boolean): "default-bridge" | "user" | undefined {
   return Object.entries(ROUTING_FAULTS).find(([fault, route]) => route.from === kind && has(fault as LabFault))?.[1].to;
 }
+
+/** What an after-start fault may do to a probe that just started: leave one of its networks. */
+export interface StartedProbeActions {
+  disconnect(network: string): Promise<void>;
+}
+
+/** Faults that act once a probe runs, on the spec it was started from. */
+export const AFTER_START_FAULTS = {
+  "detach-after-start": async (spec, probe) => {
+    for (const { network } of spec.networks.filter((n) => n.network.kind === "user")) await probe.disconnect(network.name);
+  },
+} satisfies Partial<Record<LabFault, (spec: ProbeSpec, probe: StartedProbeActions) => Promise<void>>>;
+
+/** Runs the after-start faults `has` names. */
+export async function afterStartFaults(spec: ProbeSpec, probe: StartedProbeActions, has: (fault: LabFault) => boolean): Promise<void> {
+  for (const [fault, act] of Object.entries(AFTER_START_FAULTS)) if (has(fault as LabFault)) await act(spec, probe);
+}

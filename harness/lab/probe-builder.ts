@@ -5,7 +5,7 @@ import { AbstractWaitStrategy } from "testcontainers/build/wait-strategies/wait-
 import { CheckFailed, type Observation } from "../evidence.js";
 import { errorText } from "./docker-api.js";
 import type { LabScope } from "./lab.js";
-import { withProbeFaults } from "./faults.js";
+import { afterStartFaults, withProbeFaults, type LabFault } from "./faults.js";
 import { dockerodeHandle, Probe, type ContainerHandle } from "./probe.js";
 import {
   probeCommandLine,
@@ -197,7 +197,8 @@ export class ProbeBuilder {
       // A container misrouted to the default bridge cannot keep user-network aliases or addresses.
       landedOn.push({ network: landed, endpoint: landed.kind === network.kind ? endpoint : {} });
     }
-    const spec = withProbeFaults({ ...asked, networks: landedOn }, (fault) => scope.has(fault));
+    const has = (fault: LabFault) => scope.has(fault);
+    const spec = withProbeFaults({ ...asked, networks: landedOn }, has);
     const container = new ProbeContainer(probeContainerConfig(spec), scope.docker)
       .withAutoRemove(false)
       // A probe that runs servers is ready once its start script has started them (it marks that);
@@ -218,12 +219,8 @@ export class ProbeBuilder {
       return { attempt: { started: false, message: errorText(error), ...(state ? { state } : {}) }, how };
     }
     scope.lab.containersStarted++;
-    const probe = new Probe(started, name, scope.has("servers-down"));
-    if (scope.has("detach-after-start")) {
-      for (const { network } of landedOn.filter((l) => l.network.kind === "user")) {
-        await scope.docker.getNetwork(network.name).disconnect({ Container: started.id });
-      }
-    }
+    const probe = new Probe(started, name, has("servers-down"));
+    await afterStartFaults(spec, { disconnect: (network) => scope.docker.getNetwork(network).disconnect({ Container: started.id }) }, has);
     return { probe, attempt: { started: true, message: "started", state: "running" }, how };
   }
 }

@@ -26,3 +26,18 @@ test("routing faults send a container asked onto one kind of network to another,
   expect(misroutedTo("none", only("none-network-is-default-bridge"))).toBe("default-bridge");
   expect(misroutedTo("container", () => true)).toBeUndefined();
 });
+
+test("detach-after-start takes a started probe off its user-defined networks, and leaves the engine's own", async () => {
+  const { afterStartFaults } = await import("../../harness/lab/faults.js");
+  const { plainProbeSpec } = await import("../../harness/lab/probe-spec.js");
+  const spec = plainProbeSpec({
+    name: "p", image: "i", labels: {}, servers: [],
+    networks: [{ network: { name: "dn-net-a", kind: "user" }, endpoint: {} }, { network: { name: "bridge", kind: "default-bridge" }, endpoint: {} }, { network: { name: "dn-net-b", kind: "user" }, endpoint: {} }],
+  });
+  const left: string[] = [];
+  const probe = { disconnect: async (network: string) => void left.push(network) };
+  await afterStartFaults(spec, probe, () => false);
+  expect(left).toEqual([]);
+  await afterStartFaults(spec, probe, (f) => f === "detach-after-start");
+  expect(left).toEqual(["dn-net-a", "dn-net-b"]);
+});
