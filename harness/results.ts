@@ -21,6 +21,8 @@ export interface ScenarioResult {
   readonly attempt: number;
   /** The version boundaries the scenario's expectations depended on, and which side this engine was on. */
   readonly versionKeys?: readonly VersionKey[];
+  /** What its teardown could not remove, in the engine's words (the verdict stands; docknet clean removes the rest). */
+  readonly teardown?: string;
 }
 
 export interface RunSummary {

@@ -9,6 +9,7 @@ import { collectFailureBundle } from "./lab/failure-bundle.js";
 import { runsOnCluster, scenarioContext, ScenarioSkipped, type Scenario, type VersionKey } from "./scenario.js";
 import { scaled, timeScale } from "./time-scale.js";
 import { runCancellable } from "./cancellation.js";
+import { errorText } from "./lab/docker-api.js";
 
 export type RunEvent =
   | { readonly type: "started"; readonly scenario: Scenario; readonly attempt: number }
@@ -150,6 +151,7 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   let body: Promise<void> | undefined;
   let settled = false;
   let verdict: ScenarioResult | undefined;
+  const teardownProblems: string[] = [];
   const startedAt = new Date();
   // The scenario's cancellation, by its timeout or the run's interrupt: the verdict is given at once,
   // and the probe actions and waits the body is in stop with the same reason (harness/cancellation.ts).
@@ -164,10 +166,9 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
     body = runCancellable(cancel.signal, () => scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope)));
     body.then(() => (settled = true), () => (settled = true));
     await Promise.race([body, cancelled]);
-    return { ...base, status: "passed", durationMs: performance.now() - started, evidence, ...keys() };
+    verdict = { ...base, status: "passed", durationMs: performance.now() - started, evidence, ...keys() };
   } catch (error) {
     verdict = failureVerdict(error);
-    return verdict;
   } finally {
     clearTimeout(timer);
     if (onAbort) options.signal?.removeEventListener("abort", onAbort);
@@ -178,6 +179,8 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
     }
     await tearDownAll();
   }
+  // The verdict stands; what teardown could not remove is said beside it.
+  return teardownProblems.length ? { ...verdict!, teardown: [...new Set(teardownProblems)].join("; ") } : verdict!;
 
   function failureVerdict(error: unknown): ScenarioResult {
     const durationMs = performance.now() - started;
@@ -200,15 +203,17 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
     // A body cut short stops at its next cancellation point; teardown waits for that (within a
     // bound), so it runs once and finds everything the body made.
     const stopped = () => Promise.race([body!.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, options.abandonedBodyGraceMs ?? ABANDONED_BODY_GRACE_MS).unref())]);
+    const tearDown = async () => {
+      await scope.tearDown().catch((error: unknown) => void teardownProblems.push(errorText(error)));
+      await clusterScope?.tearDown().catch((error: unknown) => void teardownProblems.push(errorText(error)));
+    };
     if (body && !settled) await stopped();
-    await scope.tearDown().catch(() => undefined);
-    await clusterScope?.tearDown().catch(() => undefined);
+    await tearDown();
     // A body still going past the bound is in a step that ignores cancellation: what it makes once
     // that step returns is undone by a second teardown.
     if (body && !settled) {
       await stopped();
-      await scope.tearDown().catch(() => undefined);
-      await clusterScope?.tearDown().catch(() => undefined);
+      await tearDown();
     }
   }
 }

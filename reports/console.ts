@@ -55,6 +55,7 @@ export class ConsoleReporter {
       const r = event.result;
       const extra = r.status === "skipped" ? this.skipReason(r) : r.status !== "passed" ? ` — ${r.reason}` : "";
       this.write(`${MARK[r.status](this.colors)} ${r.id} ${r.title} ${this.colors.dim(`(${seconds(r.durationMs)})`)}${extra}\n`);
+      if (r.teardown) this.write(this.colors.yellow(`  teardown left something behind: ${r.teardown} (docknet clean removes it)\n`));
     }
     if (this.live && this.running.size > 0) {
       this.options.stream.write(this.colors.dim(`[${this.done}/${this.options.total}] running ${[...this.running].join(", ")}`));

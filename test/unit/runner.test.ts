@@ -50,6 +50,25 @@ describe("the runner", () => {
     expect(torn.sort()).toEqual(["T-1", "T-2", "T-3", "T-4", "T-4"]);
   });
 
+  test("a teardown that fails leaves the verdict as it was and says what it could not remove", async () => {
+    const lab = {
+      scope: (id: string) => ({
+        scenarioId: id,
+        tearDown: async () => {
+          if (id === "T-2") throw new Error("(HTTP code 409) network dn-x-net has active endpoints");
+        },
+      }),
+    } as unknown as Lab; // the runner only calls scope() and tearDown()
+    const results = await runScenarios({
+      lab, capabilities: engine, concurrency: 1, timeoutMs: 1000,
+      scenarios: ["T-1", "T-2"].map((id) => scenario({ id, title: id, area: "t", doc: "d", run: async () => {} })),
+    });
+    expect(results.map((r) => [r.id, r.status, r.teardown])).toEqual([
+      ["T-1", "passed", undefined],
+      ["T-2", "passed", "(HTTP code 409) network dn-x-net has active endpoints"],
+    ]);
+  });
+
   test("no more than --concurrency at once, and exclusive scenarios run alone, last", async () => {
     const { lab } = recordingLab();
     let running = 0;
