@@ -4,12 +4,13 @@ import type { SwarmOptions } from "../engine/multi-host-lab.js";
 import { runInNetns } from "../engine/netns.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { errorText } from "./docker-api.js";
-import { scopeFaults, splitFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
+import { scopeFaults, splitFaults, withNetworkFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
 import { observeUntil, waitFor } from "../polling.js";
 import { timeScale } from "../time-scale.js";
 import { sweep, type ApiOutcome, type LabNetwork } from "./lab.js";
 import { RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
 import { ensureProbeImage } from "./probe-image.js";
+import { networkCommandLine, networkCreateOptions, type ResolvedNetworkSpec } from "./network-spec.js";
 import { plainProbeSpec, probeCommandLine, probeContainerConfig, READY_MARK, probeStartScript } from "./probe-spec.js";
 import { dockerodeHandle, Probe } from "./probe.js";
 
@@ -265,21 +266,11 @@ export class ClusterScope {
   async attemptOverlay(short: string, spec: OverlaySpec = {}): Promise<Observation<{ outcome: ApiOutcome; network?: LabNetwork }>> {
     cancellationPoint();
     const name = this.name(short);
-    const attachable = (spec.attachable ?? false) && !this.has("overlays-not-attachable");
-    const options: Record<string, string> = {};
-    if (spec.encrypted && !this.has("overlay-encryption-dropped")) options.encrypted = "";
-    if (spec.mtu !== undefined && !this.has("network-options-ignored")) options["com.docker.network.driver.mtu"] = String(spec.mtu);
-    const how = `docker network create -d overlay${spec.attachable ? " --attachable" : ""}${spec.ingress ? " --ingress" : ""}${spec.encrypted ? " -o encrypted" : ""}${spec.mtu ? ` -o com.docker.network.driver.mtu=${spec.mtu}` : ""} ${name}`;
+    const asked: ResolvedNetworkSpec = { ...spec, name, driver: "overlay", labels: this.labels() };
+    const how = networkCommandLine(asked);
     try {
-      const created = await this.manager.docker.createNetwork({
-        Name: name,
-        Driver: "overlay",
-        CheckDuplicate: true,
-        Attachable: attachable,
-        ...(spec.ingress ? { Ingress: true } : {}),
-        Labels: this.labels(),
-        Options: options,
-      });
+      const engine = { ...withNetworkFaults(asked, (fault) => this.has(fault)), name, driver: "overlay", labels: asked.labels };
+      const created = await this.manager.docker.createNetwork(networkCreateOptions(engine));
       const info = (await this.manager.docker.getNetwork(created.id).inspect()) as Docker.NetworkInspectInfo;
       const subnet = info.IPAM?.Config?.[0]?.Subnet;
       if (spec.ingress) this.ingressChanged = true;

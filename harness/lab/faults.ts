@@ -107,9 +107,16 @@ export function withProbeFaults(spec: ProbeSpec, has: (fault: LabFault) => boole
 
 /** The network faults, as transforms of what a scenario asked for. */
 export const NETWORK_FAULTS = {
-  // Everything but the driver is lost.
-  "network-options-ignored": ({ driver }) => (driver ? { driver } : {}),
+  // Everything but the driver (and, for overlays, what makes the network usable at all) is lost.
+  "network-options-ignored": ({ driver, attachable, ingress, encrypted }) => ({
+    ...(driver ? { driver } : {}),
+    ...(attachable ? { attachable } : {}),
+    ...(ingress ? { ingress } : {}),
+    ...(encrypted ? { encrypted } : {}),
+  }),
   "user-networks-icc-off": (spec) => ({ ...spec, options: { ...spec.options, "com.docker.network.bridge.enable_icc": "false" }, icc: false }),
+  "overlays-not-attachable": (spec) => ({ ...spec, attachable: false }),
+  "overlay-encryption-dropped": (spec) => ({ ...spec, encrypted: false }),
   "ipv6-on-every-network": (spec) => (spec.ipv6 || spec.ipv6Subnet ? spec : { ...spec, ipv6Subnet: "pick" }),
 } satisfies Partial<Record<LabFault, (spec: NetworkSpec) => NetworkSpec>>;
 

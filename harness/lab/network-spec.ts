@@ -21,6 +21,12 @@ export interface NetworkSpec {
   readonly ipv6?: boolean;
   /** `--ipv4=false`: no IPv4 on the network (Engine 28.0; older engines ignore it). */
   readonly ipv4?: false;
+  /** Overlays: standalone containers may join (`--attachable`). */
+  readonly attachable?: boolean;
+  /** Overlays: the swarm's routing-mesh network (`--ingress`). */
+  readonly ingress?: boolean;
+  /** Overlays: IPsec between nodes (`-o encrypted`). */
+  readonly encrypted?: boolean;
 }
 
 /** A network ready to create: named, its driver chosen, every "pick" made. */
@@ -36,6 +42,7 @@ function driverOptions(spec: NetworkSpec): Record<string, string> {
   if (spec.mtu !== undefined) options["com.docker.network.driver.mtu"] = String(spec.mtu);
   if (spec.icc !== undefined) options["com.docker.network.bridge.enable_icc"] = String(spec.icc);
   if (spec.interfacePrefix) options["com.docker.network.container_iface_prefix"] = spec.interfacePrefix;
+  if (spec.encrypted) options.encrypted = "";
   return options;
 }
 
@@ -56,6 +63,8 @@ export function networkCreateOptions(spec: ResolvedNetworkSpec): Docker.NetworkC
   };
   // Not in dockerode's types yet (API 1.48); engines before it ignore the field.
   if (spec.ipv4 === false) body.EnableIPv4 = false;
+  if (spec.attachable) body.Attachable = true;
+  if (spec.ingress) body.Ingress = true;
   if (ipam.length) body.IPAM = { Driver: "default", Config: ipam };
   return body;
 }
@@ -76,6 +85,9 @@ export function networkCommandLine(spec: ResolvedNetworkSpec): string {
   }
   if (spec.ipv4 === false) args.push("--ipv4=false");
   if (spec.internal) args.push("--internal");
-  Object.entries(driverOptions(spec)).forEach(([key, value]) => args.push(`-o ${key}=${value}`));
+  if (spec.attachable) args.push("--attachable");
+  if (spec.ingress) args.push("--ingress");
+  // `-o encrypted` takes no value.
+  Object.entries(driverOptions(spec)).forEach(([key, value]) => args.push(value === "" ? `-o ${key}` : `-o ${key}=${value}`));
   return `docker network create ${args.join(" ")} ${spec.name}`;
 }

@@ -19,6 +19,9 @@ function asTheCliWouldSend(line: string) {
     if (flag === "--ipv6") body.EnableIPv6 = true;
     else if (flag === "--internal") body.Internal = true;
     else if (flag === "--ipv4=false") body.EnableIPv4 = false;
+    else if (flag === "--attachable") body.Attachable = true;
+    else if (flag === "--ingress") body.Ingress = true;
+    else if (flag === "-o" && words[i + 1] === "encrypted") body.Options = { ...(body.Options as object), [words[++i]!]: "" };
     else {
       const value = words[++i]!;
       if (flag === "-d") body.Driver = value;
@@ -43,6 +46,7 @@ describe("a network is described once: the engine call and the docker network cr
     "--ipv6 from the pools": { ipv6: true },
     "--ipv4=false": { ipv4: false, ipv6: true },
     "--internal": { internal: true },
+    "an overlay: --attachable --ingress -o encrypted": { driver: "overlay", attachable: true, ingress: true, encrypted: true, mtu: 1400 },
     "mtu, icc and the interface prefix as driver options": { mtu: 1400, icc: false, interfacePrefix: "dn", options: { "com.docker.network.bridge.name": "br-x" } },
   };
   test.each(Object.entries(options))("%s", (_, spec) => {
@@ -54,14 +58,16 @@ describe("a network is described once: the engine call and the docker network cr
 });
 
 describe("network faults are transforms of the spec", () => {
-  const rich: NetworkSpec = { driver: "bridge", subnet: "10.213.4.0/24", gateway: "10.213.4.254", internal: true, mtu: 1400, icc: true, interfacePrefix: "dn" };
+  const rich: NetworkSpec = { driver: "bridge", subnet: "10.213.4.0/24", gateway: "10.213.4.254", internal: true, mtu: 1400, icc: true, interfacePrefix: "dn", attachable: true, encrypted: true };
   test.each(Object.keys(NETWORK_FAULTS) as LabFault[])("%s changes what the engine gets", (fault) => {
     expect(networkCreateOptions(named(withNetworkFaults(rich, (f) => f === fault)))).not.toEqual(networkCreateOptions(named(rich)));
     expect(withNetworkFaults(rich, () => false)).toEqual(rich);
   });
 
   test("what each one does", () => {
-    expect(withNetworkFaults(rich, (f) => f === "network-options-ignored")).toEqual({ driver: "bridge" });
+    expect(withNetworkFaults(rich, (f) => f === "network-options-ignored")).toEqual({ driver: "bridge", attachable: true, encrypted: true });
+    expect(networkCreateOptions(named(withNetworkFaults(rich, (f) => f === "overlays-not-attachable"))).Attachable).toBeUndefined();
+    expect(networkCreateOptions(named(withNetworkFaults(rich, (f) => f === "overlay-encryption-dropped"))).Options).not.toHaveProperty("encrypted");
     expect(networkCreateOptions(named(withNetworkFaults(rich, (f) => f === "user-networks-icc-off"))).Options?.["com.docker.network.bridge.enable_icc"]).toBe("false");
     expect(withNetworkFaults(rich, (f) => f === "ipv6-on-every-network").ipv6Subnet).toBe("pick");
     // A network that asked for IPv6 keeps what it asked for.
