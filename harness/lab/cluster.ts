@@ -4,14 +4,15 @@ import type { SwarmOptions } from "../engine/multi-host-lab.js";
 import { runInNetns } from "../engine/netns.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { errorText } from "./docker-api.js";
-import { scopeFaults, splitFaults, withNetworkFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
+import { scopeFaults, splitFaults, withNetworkFaults, withServiceFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
 import { observeUntil, waitFor } from "../polling.js";
 import { timeScale } from "../time-scale.js";
 import { sweep, type ApiOutcome, type LabNetwork } from "./lab.js";
 import { RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
 import { ensureProbeImage } from "./probe-image.js";
 import { networkCommandLine, networkCreateOptions, type ResolvedNetworkSpec } from "./network-spec.js";
-import { plainProbeSpec, probeCommandLine, probeContainerConfig, READY_MARK, probeStartScript } from "./probe-spec.js";
+import { serviceCommandLine, serviceCreateOptions, type ServiceSpecResolved } from "./service-spec.js";
+import { plainProbeSpec, probeCommandLine, probeContainerConfig, READY_MARK } from "./probe-spec.js";
 import { dockerodeHandle, Probe } from "./probe.js";
 
 /**
@@ -348,30 +349,25 @@ export class ClusterScope {
   async service(short: string, spec: ServiceSpec): Promise<ServiceRef> {
     cancellationPoint();
     const name = this.name(short);
-    const ignore = this.has("service-options-ignored");
     const constraints = spec.onNodes ? await this.nodeConstraints(spec.onNodes) : [];
-    const how = `docker service create --name ${name}${spec.publish?.map((p) => ` --publish published=${p.published},target=${p.target},mode=${p.mode}`).join("") ?? ""}${spec.endpointMode ? ` --endpoint-mode ${spec.endpointMode}` : ""}`;
-    const created = await this.manager.docker.createService({
-      Name: name,
-      Labels: this.labels(),
-      TaskTemplate: {
-        ContainerSpec: {
-          Image: this.cluster.image,
-          Labels: this.labels(),
-          Command: ["sh", "-c", probeStartScript(spec.serving ?? [])],
-          ...(spec.dns && !ignore ? { DNSConfig: { Nameservers: spec.dns.nameservers ?? [], Search: spec.dns.search ?? [], Options: spec.dns.options ?? [] } } : {}),
-        },
-        Networks: spec.networks.map(({ network, aliases }) => ({ Target: typeof network === "string" ? network : network.id, ...(aliases ? { Aliases: aliases } : {}) })),
-        ...(constraints.length ? { Placement: { Constraints: constraints } } : {}),
-      },
-      Mode: { Replicated: { Replicas: spec.replicas ?? 1 } },
-      EndpointSpec: {
-        Mode: ignore ? "vip" : spec.endpointMode ?? "vip",
-        ...(spec.publish
-          ? { Ports: spec.publish.map((p) => ({ Protocol: "tcp", TargetPort: p.target, PublishedPort: p.published, PublishMode: ignore ? "ingress" : p.mode })) }
-          : {}),
-      },
-    } as Docker.CreateServiceOptions).catch((error: unknown) => {
+    const asked: ServiceSpecResolved = {
+      name,
+      image: this.cluster.image,
+      labels: this.labels(),
+      networks: spec.networks.map(({ network, aliases }) => ({
+        target: typeof network === "string" ? network : network.id,
+        name: typeof network === "string" ? network : network.name,
+        ...(aliases ? { aliases } : {}),
+      })),
+      replicas: spec.replicas ?? 1,
+      ...(spec.endpointMode ? { endpointMode: spec.endpointMode } : {}),
+      publish: spec.publish ?? [],
+      ...(spec.dns ? { dns: spec.dns } : {}),
+      constraints,
+      serving: spec.serving ?? [],
+    };
+    const how = serviceCommandLine(asked);
+    const created = await this.manager.docker.createService(serviceCreateOptions(withServiceFaults(asked, (fault) => this.has(fault)))).catch((error: unknown) => {
       throw new CheckFailed({ claim: `service ${short} is created`, expected: "accepted", observed: errorText(error), how, ok: false });
     });
     const ref = { name, id: created.id };

@@ -1,4 +1,5 @@
 import type { NetworkSpec } from "./network-spec.js";
+import type { ServiceSpecResolved } from "./service-spec.js";
 import type { NetworkRef, ProbeSpec } from "./probe-spec.js";
 
 /**
@@ -123,6 +124,17 @@ export const NETWORK_FAULTS = {
 /** The spec the engine gets under the faults `has` names. */
 export function withNetworkFaults(spec: NetworkSpec, has: (fault: LabFault) => boolean): NetworkSpec {
   return Object.entries(NETWORK_FAULTS).reduce((s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s), spec);
+}
+
+/** The service faults, as transforms of a swarm service's spec. */
+export const SERVICE_FAULTS = {
+  // Endpoint mode, publish mode and DNS options fall back to the defaults.
+  "service-options-ignored": ({ dns: _dropped, ...spec }) => ({ ...spec, endpointMode: "vip", publish: spec.publish.map((p) => ({ ...p, mode: "ingress" as const })) }),
+} satisfies Partial<Record<LabFault, (spec: ServiceSpecResolved) => ServiceSpecResolved>>;
+
+/** The spec the engine gets under the faults `has` names. */
+export function withServiceFaults(spec: ServiceSpecResolved, has: (fault: LabFault) => boolean): ServiceSpecResolved {
+  return Object.entries(SERVICE_FAULTS).reduce((s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s), spec);
 }
 
 /** Where a container asked onto a network of one kind lands instead: the default bridge, or a user network the lab makes. */
