@@ -13,10 +13,14 @@ function timeRuns(prefix, env) {
   // One unmeasured run warms the page cache (node, dist/, iptables) and, as non-root, builds the helper image.
   for (let i = 0; i <= samples; i++) {
     const started = performance.now();
-    execFileSync(prefix[0] ?? process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), cli, "doctor", "--fail-on", "never"], {
-      env,
-      stdio: "ignore",
-    });
+    execFileSync(
+      prefix[0] ?? process.execPath,
+      [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), cli, "doctor", "--fail-on", "never"],
+      {
+        env,
+        stdio: "ignore",
+      },
+    );
     if (i > 0) times.push((performance.now() - started) / 1000);
   }
   times.sort((a, b) => a - b);
@@ -30,7 +34,8 @@ try {
   // As a user in the docker group would: the socket opened to uid 65534, the host read through a helper container.
   const socket = engine.dockerHost.slice("unix://".length);
   chmodSync(socket, 0o666);
-  for (let dir = dirname(socket); dir !== "/" && dir !== "/tmp"; dir = dirname(dir)) chmodSync(dir, statSync(dir).mode | 0o005);
+  for (let dir = dirname(socket); dir !== "/" && dir !== "/tmp"; dir = dirname(dir))
+    chmodSync(dir, statSync(dir).mode | 0o005);
   const helper = timeRuns(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"], env);
   const fmt = (t) => `median ${t.median.toFixed(2)} s (min ${t.min.toFixed(2)}, max ${t.max.toFixed(2)})`;
   const rows = [

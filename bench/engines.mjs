@@ -26,11 +26,21 @@ for (const engine of engines) {
     const run = await runChild(["--engine-version", version]);
     wall = `${((performance.now() - started) / 1000).toFixed(1)} s`;
     const s = run.report?.summary;
-    verdicts = s ? `${s.passed}/${s.total} passed, ${s.failed + s.errors} failed, ${s.skipped} skipped` : `no report: ${run.lastLine}`;
+    verdicts = s
+      ? `${s.passed}/${s.total} passed, ${s.failed + s.errors} failed, ${s.skipped} skipped`
+      : `no report: ${run.lastLine}`;
   }
-  rows.push([engine.version, `${engine.source}${engine.suite ? ` (${engine.suite})` : ""}`, `${median(times).toFixed(2)} s (min ${Math.min(...times).toFixed(2)}, max ${Math.max(...times).toFixed(2)})`, wall, verdicts]);
+  rows.push([
+    engine.version,
+    `${engine.source}${engine.suite ? ` (${engine.suite})` : ""}`,
+    `${median(times).toFixed(2)} s (min ${Math.min(...times).toFixed(2)}, max ${Math.max(...times).toFixed(2)})`,
+    wall,
+    verdicts,
+  ]);
 }
 const header = ["engine", "from", `cold start, median of ${starts}`, "full suite wall", "verdicts"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 for (const row of [header, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i])).join("  "));
-console.log(`target: cold start <= 3 s on every engine; met: ${rows.every((r) => Number(r[2].split(" ")[0]) <= 3) ? "yes" : "no"}`);
+console.log(
+  `target: cold start <= 3 s on every engine; met: ${rows.every((r) => Number(r[2].split(" ")[0]) <= 3) ? "yes" : "no"}`,
+);

@@ -12,7 +12,9 @@ const rows = [];
 for (let i = 0; i < samples; i++) {
   const dir = mkdtempSync(join(tmpdir(), "docknet-bench-interrupt-"));
   const json = join(dir, "run.json");
-  const child = spawn(process.execPath, [cli, "run", "--engine", "private", "--json", json, "--no-color"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [cli, "run", "--engine", "private", "--json", json, "--no-color"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let text = "";
   let sentAt;
   let cleanupAt;
@@ -22,17 +24,28 @@ for (let i = 0; i < samples; i++) {
       sentAt = performance.now();
       child.kill("SIGINT");
     }
-    if (sentAt !== undefined && cleanupAt === undefined && /^\d+\/\d+ passed/m.test(text)) cleanupAt = performance.now();
+    if (sentAt !== undefined && cleanupAt === undefined && /^\d+\/\d+ passed/m.test(text))
+      cleanupAt = performance.now();
   });
   const code = await new Promise((resolve) => child.on("exit", (c) => resolve(c)));
   const exitAt = performance.now();
   const report = JSON.parse(readFileSync(json, "utf8"));
   const interrupted = report.results.filter((r) => /^interrupted by SIGINT/.test(r.reason ?? "")).length;
-  rows.push({ toSummary: (cleanupAt - sentAt) / 1000, toExit: (exitAt - sentAt) / 1000, code, verdicts: report.results.length, interrupted });
+  rows.push({
+    toSummary: (cleanupAt - sentAt) / 1000,
+    toExit: (exitAt - sentAt) / 1000,
+    code,
+    verdicts: report.results.length,
+    interrupted,
+  });
   rmSync(dir, { recursive: true, force: true });
 }
 for (const r of rows) {
-  console.log(`Ctrl-C -> verdicts printed ${r.toSummary.toFixed(2)} s, -> exit ${r.toExit.toFixed(2)} s (exit ${r.code}); report: ${r.verdicts} verdicts, ${r.interrupted} marked interrupted`);
+  console.log(
+    `Ctrl-C -> verdicts printed ${r.toSummary.toFixed(2)} s, -> exit ${r.toExit.toFixed(2)} s (exit ${r.code}); report: ${r.verdicts} verdicts, ${r.interrupted} marked interrupted`,
+  );
 }
 const sorted = rows.map((r) => r.toSummary).sort((a, b) => a - b);
-console.log(`median Ctrl-C -> verdicts printed: ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} s (target <= 3 s; teardown follows)`);
+console.log(
+  `median Ctrl-C -> verdicts printed: ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} s (target <= 3 s; teardown follows)`,
+);

@@ -30,7 +30,10 @@ async function throughput({ server, client, address }) {
   await server.exec(["sh", "-c", "nc -l -p 5001 > /dev/null &"]);
   await new Promise((r) => setTimeout(r, 300));
   const started = performance.now();
-  const out = await client.exec(["sh", "-c", `dd if=/dev/zero bs=1M count=${MEGABYTES} 2>/dev/null | nc -w 5 ${address} 5001`], 120);
+  const out = await client.exec(
+    ["sh", "-c", `dd if=/dev/zero bs=1M count=${MEGABYTES} 2>/dev/null | nc -w 5 ${address} 5001`],
+    120,
+  );
   const seconds = (performance.now() - started) / 1000;
   if (out.code !== 0) throw new Error(`transfer failed: ${out.stderr}`);
   return MEGABYTES / seconds;
@@ -46,7 +49,11 @@ for (let i = 0; i < samples; i++) {
     const scope = cluster.scope("bench");
     const overlay = await scope.overlay("ov", { attachable: true });
     const across = await pair(scope, lab.nodes[0], lab.nodes[1], overlay);
-    const reached = await scope.eventually(() => across.client.ping(across.address), (p) => p.outcome === "reached", 20_000);
+    const reached = await scope.eventually(
+      () => across.client.ping(across.address),
+      (p) => p.outcome === "reached",
+      20_000,
+    );
     if (reached.value.outcome !== "reached") throw new Error("the overlay carried no ping");
     ups.push((performance.now() - started) / 1000);
     if (i === 0) {
@@ -66,7 +73,10 @@ ups.sort((a, b) => a - b);
 const median = ups[Math.floor(ups.length / 2)];
 const rows = [
   ["samples", String(samples)],
-  ["lab of 3 hosts up (swarm formed, overlay usable)", `median ${median.toFixed(1)} s (min ${ups[0].toFixed(1)}, max ${ups.at(-1).toFixed(1)})`],
+  [
+    "lab of 3 hosts up (swarm formed, overlay usable)",
+    `median ${median.toFixed(1)} s (min ${ups[0].toFixed(1)}, max ${ups.at(-1).toFixed(1)})`,
+  ],
   ["target", "<= 20 s"],
   ["met", median <= 20 ? "yes" : "no"],
 ];
@@ -74,5 +84,9 @@ const width = Math.max(...rows.map(([k]) => k.length));
 for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
 console.log("");
 console.log("path                               ping avg (ms)   TCP (MB/s, nc)");
-console.log(`overlay, across hosts (VXLAN)      ${measured.overlay.latency.toFixed(3).padStart(13)}   ${measured.overlay.throughput.toFixed(0).padStart(14)}`);
-console.log(`bridge, one host                   ${measured.bridge.latency.toFixed(3).padStart(13)}   ${measured.bridge.throughput.toFixed(0).padStart(14)}`);
+console.log(
+  `overlay, across hosts (VXLAN)      ${measured.overlay.latency.toFixed(3).padStart(13)}   ${measured.overlay.throughput.toFixed(0).padStart(14)}`,
+);
+console.log(
+  `bridge, one host                   ${measured.bridge.latency.toFixed(3).padStart(13)}   ${measured.bridge.throughput.toFixed(0).padStart(14)}`,
+);

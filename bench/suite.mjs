@@ -23,17 +23,27 @@ try {
   const parallel = 8;
   const burstStart = performance.now();
   await Promise.all(
-    Array.from({ length: parallel }, () => promisify(execFile)("docker", ["run", "--rm", session.lab.image, "true"], { env })),
+    Array.from({ length: parallel }, () =>
+      promisify(execFile)("docker", ["run", "--rm", session.lab.image, "true"], { env }),
+    ),
   );
   const perContainerAtBest = (performance.now() - burstStart) / 1000 / parallel;
 
-  const report = await runConformance(session, { scenarios: ALL_SCENARIOS, concurrency, timeoutMs: 120_000, strict: false });
+  const report = await runConformance(session, {
+    scenarios: ALL_SCENARIOS,
+    concurrency,
+    timeoutMs: 120_000,
+    strict: false,
+  });
   const wall = report.summary.durationMs / 1000;
   const containers = session.lab.containersStarted;
   const ratio = wall / ((containers * median) / 2);
   const rows = [
     ["engine", session.engine.description],
-    ["scenarios", `${report.summary.total} (${report.summary.passed} passed, ${report.summary.failed + report.summary.errors} failed, ${report.summary.skipped} skipped)`],
+    [
+      "scenarios",
+      `${report.summary.total} (${report.summary.passed} passed, ${report.summary.failed + report.summary.errors} failed, ${report.summary.skipped} skipped)`,
+    ],
     ["concurrency", String(concurrency)],
     ["containers started", String(containers)],
     [`median docker run --rm probe true (${samples} runs)`, `${median.toFixed(3)} s`],
@@ -44,7 +54,8 @@ try {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [key, value] of rows) console.log(`${key.padEnd(width)}  ${value}`);
-  for (const r of report.results.filter((x) => x.status === "failed" || x.status === "error")) console.log(`${r.status}: ${r.id} — ${r.reason}`);
+  for (const r of report.results.filter((x) => x.status === "failed" || x.status === "error"))
+    console.log(`${r.status}: ${r.id} — ${r.reason}`);
   process.exitCode = report.summary.failed + report.summary.errors > 0 ? 1 : 0;
 } finally {
   await session.close();

@@ -8,5 +8,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
  * whether the caller runs from dist/ or from the sources (under the tests): node runs only the build.
  */
 export function builtProgram(pathInHarness: string): string {
-  return HERE.split("/").includes("dist") ? join(HERE, pathInHarness) : join(HERE, "..", "dist", "harness", pathInHarness);
+  return HERE.split("/").includes("dist")
+    ? join(HERE, pathInHarness)
+    : join(HERE, "..", "dist", "harness", pathInHarness);
 }

@@ -74,7 +74,16 @@ export interface Requirement {
 /** Reads the engine's facts through the lab's connection. */
 export async function detectCapabilities(
   docker: Docker,
-  engine: { kind: Capabilities["engineKind"]; dockerHost: string; remote?: string; outsideHost?: OutsideHost; netns?: string; hostNetns?: NetnsRef; outsideHostMissing?: string; engineHostMissing?: string },
+  engine: {
+    kind: Capabilities["engineKind"];
+    dockerHost: string;
+    remote?: string;
+    outsideHost?: OutsideHost;
+    netns?: string;
+    hostNetns?: NetnsRef;
+    outsideHostMissing?: string;
+    engineHostMissing?: string;
+  },
   daemonConfig?: Readonly<Record<string, unknown>>,
 ): Promise<Capabilities> {
   // An engine behind a unix socket (or one docknet started) shares this machine's kernel.
@@ -82,7 +91,10 @@ export async function detectCapabilities(
   const kernel = local ? readLocalKernelConfig() : undefined;
   const root = process.getuid?.() === 0;
   const hostNetns = engine.hostNetns ?? engine.netns;
-  const [sysctls, iptablesBackend] = local && root ? await Promise.all([readSysctls(hostNetns), readIptablesBackend(hostNetns)]) : [undefined, undefined];
+  const [sysctls, iptablesBackend] =
+    local && root
+      ? await Promise.all([readSysctls(hostNetns), readIptablesBackend(hostNetns)])
+      : [undefined, undefined];
   const [info, version, networks] = await Promise.all([docker.info(), docker.version(), docker.listNetworks()]);
   const securityOptions: string[] = info.SecurityOptions ?? [];
   return {
@@ -131,7 +143,11 @@ async function readIptablesBackend(netns: NetnsRef | undefined): Promise<string 
 
 /** Compares dotted versions numerically: "20.10.24" < "28.0". Suffixes like "+dfsg1" are ignored. */
 export function compareVersions(a: string, b: string): number {
-  const parts = (v: string) => v.replace(/[^0-9.].*$/, "").split(".").map(Number);
+  const parts = (v: string) =>
+    v
+      .replace(/[^0-9.].*$/, "")
+      .split(".")
+      .map(Number);
   const [pa, pb] = [parts(a), parts(b)];
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
@@ -148,11 +164,17 @@ export function versionAtLeast(version: string, minimum: string): boolean {
 export const needs = {
   userlandProxy: {
     name: "userland proxy",
-    missing: (c) => (c.daemonConfig?.["userland-proxy"] === false ? "engine runs without the userland proxy (userland-proxy: false)" : undefined),
+    missing: (c) =>
+      c.daemonConfig?.["userland-proxy"] === false
+        ? "engine runs without the userland proxy (userland-proxy: false)"
+        : undefined,
   },
   engineNamespace: {
     name: "engine namespace",
-    missing: (c) => (c.engineNetns ? undefined : "engine is not a private engine of docknet's: docknet changes firewalls, resolvers and daemon settings only on its own engines' hosts"),
+    missing: (c) =>
+      c.engineNetns
+        ? undefined
+        : "engine is not a private engine of docknet's: docknet changes firewalls, resolvers and daemon settings only on its own engines' hosts",
   },
   linuxEngine: {
     name: "linux engine",
@@ -160,7 +182,8 @@ export const needs = {
   },
   defaultBridge: {
     name: "default bridge",
-    missing: (c) => (c.defaultBridge ? undefined : "engine has no default bridge network (daemon runs with --bridge=none)"),
+    missing: (c) =>
+      c.defaultBridge ? undefined : "engine has no default bridge network (daemon runs with --bridge=none)",
   },
   hostNetwork: {
     name: "host network driver",
@@ -215,7 +238,10 @@ export const needs = {
   },
   driver: (driver: string): Requirement => ({
     name: `${driver} driver`,
-    missing: (c) => (c.networkDrivers.includes(driver) ? undefined : `engine has no ${driver} network driver (has ${c.networkDrivers.join(", ")})`),
+    missing: (c) =>
+      c.networkDrivers.includes(driver)
+        ? undefined
+        : `engine has no ${driver} network driver (has ${c.networkDrivers.join(", ")})`,
   }),
   /** A kernel feature; unknown kernels (remote engines) are given the benefit of the doubt. */
   kernel: (tier: KernelTier, why: string): Requirement => ({
@@ -227,10 +253,12 @@ export const needs = {
   }),
   engineAtLeast: (minimum: string, why: string): Requirement => ({
     name: `engine >= ${minimum}`,
-    missing: (c) => (versionAtLeast(c.engineVersion, minimum) ? undefined : `engine ${c.engineVersion} is older than ${minimum} (${why})`),
+    missing: (c) =>
+      versionAtLeast(c.engineVersion, minimum)
+        ? undefined
+        : `engine ${c.engineVersion} is older than ${minimum} (${why})`,
   }),
 } satisfies Record<string, Requirement | ((...args: never[]) => Requirement)>;
-
 
 /** The reasons a set of requirements is not met; empty when all are. */
 export function missingRequirements(requirements: readonly Requirement[], capabilities: Capabilities): string[] {
@@ -238,7 +266,10 @@ export function missingRequirements(requirements: readonly Requirement[], capabi
 }
 
 /** Whether an engine started with `actual` has every setting of `wanted` (as JSON values). */
-export function daemonConfigSatisfies(actual: Readonly<Record<string, unknown>> | undefined, wanted: Readonly<Record<string, unknown>>): boolean {
+export function daemonConfigSatisfies(
+  actual: Readonly<Record<string, unknown>> | undefined,
+  wanted: Readonly<Record<string, unknown>>,
+): boolean {
   if (!actual) return false;
   return Object.entries(wanted).every(([key, value]) => JSON.stringify(actual[key]) === JSON.stringify(value));
 }

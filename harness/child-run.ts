@@ -21,11 +21,16 @@ export interface ChildRun {
  * Aborting the signal sends the child SIGTERM; it then cleans up as a user's
  * Ctrl-C would.
  */
-export async function runChild(args: readonly string[], options: { onLine?: (line: string) => void; signal?: AbortSignal } = {}): Promise<ChildRun> {
+export async function runChild(
+  args: readonly string[],
+  options: { onLine?: (line: string) => void; signal?: AbortSignal } = {},
+): Promise<ChildRun> {
   const dir = mkdtempSync(join(tmpdir(), "docknet-child-"));
   const json = join(dir, "report.json");
   try {
-    const child = spawn(process.execPath, [CLI, "run", ...args, "--json", json, "--no-color"], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "run", ...args, "--json", json, "--no-color"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     const stop = () => child.kill("SIGTERM");
     options.signal?.addEventListener("abort", stop);
     let tail = "";

@@ -9,10 +9,12 @@ const lib = (): typeof IpAddr => (loaded ??= createRequire(import.meta.url)("ipa
 
 function parse(cidr: string): [IpAddr.IPv4 | IpAddr.IPv6, number] | undefined {
   try {
-    return cidr.includes("/") ? lib().parseCIDR(cidr) : (() => {
-      const address = lib().parse(cidr);
-      return [address, address.kind() === "ipv4" ? 32 : 128] as [IpAddr.IPv4 | IpAddr.IPv6, number];
-    })();
+    return cidr.includes("/")
+      ? lib().parseCIDR(cidr)
+      : (() => {
+          const address = lib().parse(cidr);
+          return [address, address.kind() === "ipv4" ? 32 : 128] as [IpAddr.IPv4 | IpAddr.IPv6, number];
+        })();
   } catch {
     return undefined;
   }

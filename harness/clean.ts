@@ -36,7 +36,10 @@ export async function cleanLeftovers(options: { all: boolean }): Promise<string>
     // The helper container this clean itself runs in (for a user who is not root) is not a leftover.
     const self = process.env[HELPER_OWNER_ENV];
     try {
-      const removed = await removeLeftoverRuns(new Docker(dockerodeOptions(api.dockerHost)), (owner) => owner !== self && (options.all || ownerIsDead(owner)));
+      const removed = await removeLeftoverRuns(
+        new Docker(dockerodeOptions(api.dockerHost)),
+        (owner) => owner !== self && (options.all || ownerIsDead(owner)),
+      );
       onEngine = `on ${current.host}: ${removed.runs} dead run(s), ${removed.containers} container(s) and ${removed.networks} network(s) removed`;
     } finally {
       await api.close();
@@ -47,7 +50,11 @@ export async function cleanLeftovers(options: { all: boolean }): Promise<string>
   // user whose helper was refused (an engine on another host) is told, not given a stack trace.
   if (process.getuid?.() !== 0) {
     const found = orphanedLabs().length + orphanedVms().length + orphanedPrivateEngines(labIsHeld).length;
-    lines.push(found ? `on this machine: ${found} lab(s), kernel VM(s) or private engine(s) left by runs as root: removing them needs root (sudo docknet clean)` : "on this machine: nothing left by docknet's runs");
+    lines.push(
+      found
+        ? `on this machine: ${found} lab(s), kernel VM(s) or private engine(s) left by runs as root: removing them needs root (sudo docknet clean)`
+        : "on this machine: nothing left by docknet's runs",
+    );
     lines.push(onEngine);
     return lines.join("\n");
   }

@@ -51,7 +51,9 @@ Exit codes:
 
 export function buildProgram(): Command {
   const program = new Command("docknet")
-    .description("Proves, on a real Docker engine, that Docker networking behaves as documented — and explains why when it does not.")
+    .description(
+      "Proves, on a real Docker engine, that Docker networking behaves as documented — and explains why when it does not.",
+    )
     .version(VERSION)
     // Usage errors are one line, like every other error docknet prints.
     .configureOutput({
@@ -68,42 +70,79 @@ export function buildProgram(): Command {
       .option("--tag <tag...>", "only scenarios with these tags")
       .option("--grep <regex>", "only scenarios whose id or title matches");
 
-  selection(program.command("run").description("run conformance scenarios on an engine and report verdicts with evidence"))
+  selection(
+    program.command("run").description("run conformance scenarios on an engine and report verdicts with evidence"),
+  )
     .addOption(
       new Option("--engine <engine>", "auto: the current engine if one answers, else a private one; current; private")
         .choices(["auto", "current", "private"])
         .default("auto"),
     )
-    .option("--engine-version <version>", "a private engine of this version or Debian suite (20.10, 26, 28, sid); fetched once from Debian's archive")
-    .option("--matrix <versions>", "run on a private engine of each version and print scenario x engine, differences first (e.g. 20.10,26,28)", (text: string) => {
-      const specs = text.split(",").map((v) => v.trim()).filter(Boolean);
-      if (specs.length < 2) throw new InvalidArgumentError("a matrix needs at least two engine versions, comma-separated (e.g. 20.10,28)");
-      return specs;
-    })
+    .option(
+      "--engine-version <version>",
+      "a private engine of this version or Debian suite (20.10, 26, 28, sid); fetched once from Debian's archive",
+    )
+    .option(
+      "--matrix <versions>",
+      "run on a private engine of each version and print scenario x engine, differences first (e.g. 20.10,26,28)",
+      (text: string) => {
+        const specs = text
+          .split(",")
+          .map((v) => v.trim())
+          .filter(Boolean);
+        if (specs.length < 2)
+          throw new InvalidArgumentError(
+            "a matrix needs at least two engine versions, comma-separated (e.g. 20.10,28)",
+          );
+        return specs;
+      },
+    )
     .option("--concurrency <n>", "scenarios run at once", parsePositiveInt(64), 4)
     .option("--timeout <duration>", "time allowed per scenario (90s, 2m, 1500ms)", parseDuration, 90_000)
     .option("--repeat <n>", "run each scenario n times (to catch flakiness)", parsePositiveInt(100), 1)
-    .option("--keep-on-failure <dir>", "for each failed or broken scenario, keep a bundle in DIR/<run>/<id>/ before teardown: inspect of its containers and networks, what each container sees, the engine host's firewall, the engine's log lines")
-    .option("--rerun-failed <report>", "run only the scenarios that failed or broke in an earlier run's --json or --junit report")
-    .option("--run-timeout <duration>", "a limit for the whole run (20m): reached, it ends as Ctrl-C does, keeping every verdict, and exits 1", parseDuration)
+    .option(
+      "--keep-on-failure <dir>",
+      "for each failed or broken scenario, keep a bundle in DIR/<run>/<id>/ before teardown: inspect of its containers and networks, what each container sees, the engine host's firewall, the engine's log lines",
+    )
+    .option(
+      "--rerun-failed <report>",
+      "run only the scenarios that failed or broke in an earlier run's --json or --junit report",
+    )
+    .option(
+      "--run-timeout <duration>",
+      "a limit for the whole run (20m): reached, it ends as Ctrl-C does, keeping every verdict, and exits 1",
+      parseDuration,
+    )
     .option("--strict", "count skipped scenarios as failures")
     .option("--junit <file>", "write a JUnit XML report (one testsuite per area)")
     .option("--json <file>", "write the results as JSON (- for stdout)")
-    .option("--html <file>", "write one self-contained HTML page: verdicts by area, failures with evidence, skips by reason, engine facts (the matrix table with --matrix)")
-    .option("--markdown <file>", "write a Markdown summary: counts, failures with evidence and likely cause, skips by reason, engine facts (- for stdout; e.g. >> $GITHUB_STEP_SUMMARY)")
+    .option(
+      "--html <file>",
+      "write one self-contained HTML page: verdicts by area, failures with evidence, skips by reason, engine facts (the matrix table with --matrix)",
+    )
+    .option(
+      "--markdown <file>",
+      "write a Markdown summary: counts, failures with evidence and likely cause, skips by reason, engine facts (- for stdout; e.g. >> $GITHUB_STEP_SUMMARY)",
+    )
     .option("--probe-image <image>", "use this local image instead of building the busybox probe")
     .option(
       "--pull-probe [image]",
       "without a static busybox on this host: let docknet pull a busybox image for its probe (default: the pinned busybox:1.37.0@sha256:bdf57e52…); checked for the applets the probe runs. Never pulled otherwise",
     )
     .option("--daemon-config <file>", "daemon.json for a private engine (implies --engine private)")
-    .option("--lab <hosts|id>", "run the multi-host scenarios on a lab: a number brings one up for the run (2-9 hosts) and takes it down; an id uses one docknet lab up made")
+    .option(
+      "--lab <hosts|id>",
+      "run the multi-host scenarios on a lab: a number brings one up for the run (2-9 hosts) and takes it down; an id uses one docknet lab up made",
+    )
     .option(
       "--kernel-vm",
       "run in a VM with Debian's stock kernel (fetched once into the cache), on a private engine there: for what this machine's kernel lacks (ipvlan, 802.1Q, dummy, IPVS, ESP); KVM when /dev/kvm is usable, else emulated",
     )
     .option("--managers <n>", "with --lab N: how many of the hosts are managers", parsePositiveInt(9))
-    .option("--driver <name>", "a conformance run for a network driver (a plugin): the driver-generic scenarios, on networks of that driver")
+    .option(
+      "--driver <name>",
+      "a conformance run for a network driver (a plugin): the driver-generic scenarios, on networks of that driver",
+    )
     .option(
       "--macvlan-parent <iface>",
       "put macvlan networks on this interface of the engine's host instead of a link docknet makes (never by default); " +
@@ -114,8 +153,14 @@ export function buildProgram(): Command {
         return name;
       },
     )
-    .option("--nodes <hosts>", "run the multi-host scenarios on your swarm: DOCKER_HOST of each node, a manager first, comma-separated", (text: string) =>
-      text.split(",").map((h) => h.trim()).filter(Boolean),
+    .option(
+      "--nodes <hosts>",
+      "run the multi-host scenarios on your swarm: DOCKER_HOST of each node, a manager first, comma-separated",
+      (text: string) =>
+        text
+          .split(",")
+          .map((h) => h.trim())
+          .filter(Boolean),
     )
     .option(
       "--no-helper",
@@ -169,14 +214,23 @@ ${EXIT_HELP}`,
 
   program
     .command("doctor")
-    .description("audit the engine's host: forwarding, firewall, addresses, MTU, DNS, daemon.json, kernel, exposure; reads only")
+    .description(
+      "audit the engine's host: forwarding, firewall, addresses, MTU, DNS, daemon.json, kernel, exposure; reads only",
+    )
     .addOption(
-      new Option("--engine <engine>", "auto: the current engine (or this machine alone if none answers); current; private: a throwaway dockerd")
+      new Option(
+        "--engine <engine>",
+        "auto: the current engine (or this machine alone if none answers); current; private: a throwaway dockerd",
+      )
         .choices(["auto", "current", "private"])
         .default("auto"),
     )
     .option("--check <id...>", "only these checks (e.g. D-HOST-01 D-FW-05)")
-    .addOption(new Option("--fail-on <severity>", "exit 1 on findings of this severity or worse").choices(["error", "warn", "never"]).default("error"))
+    .addOption(
+      new Option("--fail-on <severity>", "exit 1 on findings of this severity or worse")
+        .choices(["error", "warn", "never"])
+        .default("error"),
+    )
     .option("--json <file>", "write the findings as JSON (- for stdout)")
     .option("--junit <file>", "write JUnit XML: one testcase per check; errors fail")
     .option("--markdown <file>", "write a Markdown summary (- for stdout; e.g. >> $GITHUB_STEP_SUMMARY)")
@@ -202,7 +256,9 @@ ${DOCTOR_EXIT_HELP}`,
       process.exitCode = await doctorAction(flags);
     });
 
-  const engineCommand = program.command("engine").description("the Docker engines docknet can run privately: the system's and those fetched from Debian's archive");
+  const engineCommand = program
+    .command("engine")
+    .description("the Docker engines docknet can run privately: the system's and those fetched from Debian's archive");
   engineCommand
     .command("fetch")
     .description("put a dockerd of a Debian suite or version into the cache (checked by starting it); idempotent")
@@ -215,7 +271,9 @@ ${DOCTOR_EXIT_HELP}`,
     });
   engineCommand
     .command("kernel")
-    .description("put the kernel of docknet's VM (run --kernel-vm) into the cache: Debian's stock kernel, its networking modules indexed; idempotent")
+    .description(
+      "put the kernel of docknet's VM (run --kernel-vm) into the cache: Debian's stock kernel, its networking modules indexed; idempotent",
+    )
     .option("--archive <url>", "a Debian mirror (default: $DOCKNET_DEBIAN_ARCHIVE or http://deb.debian.org/debian)")
     .action(async (flags: { archive?: string }) => {
       const { engineKernelAction } = await import("./commands/engine.js");
@@ -223,9 +281,13 @@ ${DOCTOR_EXIT_HELP}`,
     });
   engineCommand
     .command("info")
-    .description("what docknet detects of an engine: version, drivers, kernel features, sysctls, iptables backend, root")
+    .description(
+      "what docknet detects of an engine: version, drivers, kernel features, sysctls, iptables backend, root",
+    )
     .addOption(
-      new Option("--engine <engine>", "auto: the current engine, else a private one; current; private").choices(["auto", "current", "private"]).default("auto"),
+      new Option("--engine <engine>", "auto: the current engine, else a private one; current; private")
+        .choices(["auto", "current", "private"])
+        .default("auto"),
     )
     .option("--json", "as JSON on stdout")
     .action(async (flags: { engine: EngineChoice; json?: boolean }) => {
@@ -261,7 +323,10 @@ nothing of it is on the host's network), formed into one swarm. Root is needed.
     .description("bring a lab up and keep it until docknet lab down")
     .requiredOption("--hosts <n>", "number of engines (2-9)", parsePositiveInt(9))
     .option("--managers <n>", "how many of them are swarm managers", parsePositiveInt(9), 1)
-    .option("--engine-version <version>", "engines of this version or Debian suite (fetched once); the system's dockerd when absent")
+    .option(
+      "--engine-version <version>",
+      "engines of this version or Debian suite (fetched once); the system's dockerd when absent",
+    )
     .option("--json", "print the lab as JSON on stdout")
     .action(async (flags: { hosts: number; managers: number; engineVersion?: string; json?: boolean }) => {
       const { labUpAction } = await import("./commands/lab.js");
@@ -286,9 +351,14 @@ nothing of it is on the host's network), formed into one swarm. Root is needed.
 
   program
     .command("clean")
-    .description("remove leftovers of dead runs: private engines, labs whose run died, outside hosts left beside the current engine, and labelled containers and networks on the current engine")
+    .description(
+      "remove leftovers of dead runs: private engines, labs whose run died, outside hosts left beside the current engine, and labelled containers and networks on the current engine",
+    )
     .option("--all", "also remove resources of runs that may still be alive")
-    .option("--no-helper", "when not root: never clean as root on the engine's host through a privileged helper container")
+    .option(
+      "--no-helper",
+      "when not root: never clean as root on the engine's host through a privileged helper container",
+    )
     .action(async (flags: { all?: boolean; helper: boolean }) => {
       const { cleanAction } = await import("./commands/clean.js");
       process.exitCode = await cleanAction(flags);
@@ -304,7 +374,9 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help"
+      return error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
         ? ExitCode.ok
         : ExitCode.usage;
     }
@@ -317,8 +389,15 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.noEngine;
     }
     // One line, as every other error; the stack only when asked for.
-    const detail = error instanceof Error ? (process.env.DOCKNET_DEBUG ? (error.stack ?? error.message) : error.message) : String(error);
-    process.stderr.write(`docknet: internal error: ${detail}${process.env.DOCKNET_DEBUG ? "" : " (DOCKNET_DEBUG=1 shows where)"}\n`);
+    const detail =
+      error instanceof Error
+        ? process.env.DOCKNET_DEBUG
+          ? (error.stack ?? error.message)
+          : error.message
+        : String(error);
+    process.stderr.write(
+      `docknet: internal error: ${detail}${process.env.DOCKNET_DEBUG ? "" : " (DOCKNET_DEBUG=1 shows where)"}\n`,
+    );
     return ExitCode.internal;
   }
 }

@@ -7,7 +7,7 @@ import { privateEnginePrerequisites } from "./engine/private-engine.js";
 import type { ScenarioResult } from "./results.js";
 import type { Scenario } from "./scenario.js";
 import { inPool } from "./work-pool.js";
-import { interruption } from "./runner.js";
+import { interruption, resultIdentity } from "./runner.js";
 
 /** Scenarios whose daemon.json the session's engine does not have: they need an engine of their own. */
 export function needOwnEngine(scenarios: readonly Scenario[], capabilities: Capabilities): Scenario[] {
@@ -15,7 +15,9 @@ export function needOwnEngine(scenarios: readonly Scenario[], capabilities: Capa
 }
 
 /** Groups scenarios by the daemon.json they need: one private engine per distinct configuration. */
-export function groupByDaemonConfig(scenarios: readonly Scenario[]): Array<{ config: Readonly<Record<string, unknown>>; scenarios: Scenario[] }> {
+export function groupByDaemonConfig(
+  scenarios: readonly Scenario[],
+): Array<{ config: Readonly<Record<string, unknown>>; scenarios: Scenario[] }> {
   const groups = new Map<string, { config: Readonly<Record<string, unknown>>; scenarios: Scenario[] }>();
   for (const s of scenarios) {
     const key = JSON.stringify(s.daemon ?? {});
@@ -30,7 +32,7 @@ const ENGINES_AT_ONCE = 3;
 
 /** A result for each scenario of a group that never reached its engine. */
 const unrun = (scenarios: readonly Scenario[], status: "skipped" | "error", reason: string): ScenarioResult[] =>
-  scenarios.map((s) => ({ id: s.id, title: s.title, area: s.area, doc: s.doc, tags: s.tags, status, durationMs: 0, evidence: [], attempt: 1, reason }));
+  scenarios.map((s) => ({ ...resultIdentity(s, 1), status, durationMs: 0, evidence: [], reason }));
 
 /**
  * Runs each group on a private engine started with its daemon.json, in a
@@ -58,22 +60,45 @@ export async function runOnConfiguredEngines(options: {
   const runGroup = async (index: number): Promise<void> => {
     const group = groups[index]!;
     let groupResults: ScenarioResult[];
-    if (missing) groupResults = unrun(group.scenarios, "skipped", `engine with daemon.json ${JSON.stringify(group.config)} cannot be started: ${missing}`);
-    else if (options.signal?.aborted) groupResults = unrun(group.scenarios, "skipped", `${interruption(options.signal)} before its engine started`);
+    if (missing)
+      groupResults = unrun(
+        group.scenarios,
+        "skipped",
+        `engine with daemon.json ${JSON.stringify(group.config)} cannot be started: ${missing}`,
+      );
+    else if (options.signal?.aborted)
+      groupResults = unrun(group.scenarios, "skipped", `${interruption(options.signal)} before its engine started`);
     else {
       const file = join(dir, `daemon-${index}.json`);
       writeFileSync(file, JSON.stringify(group.config));
-      const run = await runChild([...group.scenarios.map((s) => s.id), ...options.runArgs, "--daemon-config", file, "--engine-started-for-scenarios"], options.signal ? { signal: options.signal } : {});
+      const run = await runChild(
+        [
+          ...group.scenarios.map((s) => s.id),
+          ...options.runArgs,
+          "--daemon-config",
+          file,
+          "--engine-started-for-scenarios",
+        ],
+        options.signal ? { signal: options.signal } : {},
+      );
       groupResults =
         run.report?.results.filter((r) => group.scenarios.some((s) => s.id === r.id)) ??
-        unrun(group.scenarios, "error", `its engine (daemon.json ${JSON.stringify(group.config)}) did not run: ${run.lastLine}`);
+        unrun(
+          group.scenarios,
+          "error",
+          `its engine (daemon.json ${JSON.stringify(group.config)}) did not run: ${run.lastLine}`,
+        );
     }
     for (const r of groupResults) options.onResult(r);
     byGroup[index] = groupResults;
   };
   try {
     // A few engines at once: each spends most of its start waiting on dockerd, not on the CPU.
-    await inPool(groups.map((_, index) => index), ENGINES_AT_ONCE, runGroup);
+    await inPool(
+      groups.map((_, index) => index),
+      ENGINES_AT_ONCE,
+      runGroup,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -55,19 +55,26 @@ export class Check<T> {
   }
 
   isOneOf(expected: readonly T[]): T {
-    return this.holds(`one of ${describe(expected)}`, expected.some((e) => sameData(this.observation.value, e)));
+    return this.holds(
+      `one of ${describe(expected)}`,
+      expected.some((e) => sameData(this.observation.value, e)),
+    );
   }
 
   /** The observed list (or string) contains `item`. */
   includes(item: T extends readonly (infer E)[] ? E : string): T {
     const value: unknown = this.observation.value;
-    const ok = Array.isArray(value) ? value.some((v) => sameData(v, item)) : typeof value === "string" && value.includes(String(item));
+    const ok = Array.isArray(value)
+      ? value.some((v) => sameData(v, item))
+      : typeof value === "string" && value.includes(String(item));
     return this.holds(`to include ${describe(item)}`, ok);
   }
 
   excludes(item: T extends readonly (infer E)[] ? E : string): T {
     const value: unknown = this.observation.value;
-    const ok = Array.isArray(value) ? !value.some((v) => sameData(v, item)) : !(typeof value === "string" && value.includes(String(item)));
+    const ok = Array.isArray(value)
+      ? !value.some((v) => sameData(v, item))
+      : !(typeof value === "string" && value.includes(String(item)));
     return this.holds(`not to include ${describe(item)}`, ok);
   }
 
@@ -82,7 +89,14 @@ export class Check<T> {
 
   private holds(expected: string, ok: boolean): T {
     const { value, how, raw } = this.observation;
-    const evidence: Evidence = { claim: this.claim, expected, observed: describe(value), how, ok, ...(raw === undefined ? {} : { raw }) };
+    const evidence: Evidence = {
+      claim: this.claim,
+      expected,
+      observed: describe(value),
+      how,
+      ok,
+      ...(raw === undefined ? {} : { raw }),
+    };
     this.record(evidence);
     if (!ok) throw new CheckFailed(evidence);
     return value;

@@ -25,7 +25,13 @@ export function runCommand(
     execFile(
       file,
       [...args],
-      { timeout: scaled(options.timeoutMs ?? 30_000), killSignal: "SIGKILL", maxBuffer: 16 << 20, encoding: "utf8", ...(options.cwd ? { cwd: options.cwd } : {}) },
+      {
+        timeout: scaled(options.timeoutMs ?? 30_000),
+        killSignal: "SIGKILL",
+        maxBuffer: 16 << 20,
+        encoding: "utf8",
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+      },
       (error, stdout, stderr) => {
         if (!error) return resolve({ code: 0, stdout, stderr });
         const errno = (error as NodeJS.ErrnoException).code;
@@ -38,7 +44,12 @@ export function runCommand(
 }
 
 /** Runs a command that setting up an engine needs; its failure makes the engine unusable (exit 3). */
-export async function runOrFail(file: string, args: readonly string[], context = "", timeoutMs = 15_000): Promise<void> {
+export async function runOrFail(
+  file: string,
+  args: readonly string[],
+  context = "",
+  timeoutMs = 15_000,
+): Promise<void> {
   const outcome = await runCommand(file, args, { timeoutMs });
   if (outcome.code !== 0) throw new EngineUnavailable(`${context}${file} ${args.join(" ")}: ${outcome.stderr.trim()}`);
 }

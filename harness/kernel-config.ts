@@ -5,15 +5,41 @@ import { gunzipSync } from "node:zlib";
 /** Kernel options from moby's contrib/check-config.sh, by the Docker feature that needs them. */
 export const KERNEL_TIERS = {
   bridge: [
-    "CONFIG_NAMESPACES", "CONFIG_NET_NS", "CONFIG_VETH", "CONFIG_BRIDGE", "CONFIG_BRIDGE_NETFILTER", "CONFIG_IP_NF_FILTER",
-    "CONFIG_IP_NF_MANGLE", "CONFIG_IP_NF_TARGET_MASQUERADE", "CONFIG_NETFILTER_XT_MATCH_ADDRTYPE", "CONFIG_NETFILTER_XT_MATCH_CONNTRACK",
-    "CONFIG_NETFILTER_XT_MARK", "CONFIG_IP_NF_NAT", "CONFIG_NF_NAT", "CONFIG_IP_NF_RAW",
+    "CONFIG_NAMESPACES",
+    "CONFIG_NET_NS",
+    "CONFIG_VETH",
+    "CONFIG_BRIDGE",
+    "CONFIG_BRIDGE_NETFILTER",
+    "CONFIG_IP_NF_FILTER",
+    "CONFIG_IP_NF_MANGLE",
+    "CONFIG_IP_NF_TARGET_MASQUERADE",
+    "CONFIG_NETFILTER_XT_MATCH_ADDRTYPE",
+    "CONFIG_NETFILTER_XT_MATCH_CONNTRACK",
+    "CONFIG_NETFILTER_XT_MARK",
+    "CONFIG_IP_NF_NAT",
+    "CONFIG_NF_NAT",
+    "CONFIG_IP_NF_RAW",
   ],
-  ipvs: ["CONFIG_IP_VS", "CONFIG_IP_VS_NFCT", "CONFIG_IP_VS_PROTO_TCP", "CONFIG_IP_VS_PROTO_UDP", "CONFIG_IP_VS_RR", "CONFIG_NETFILTER_XT_MATCH_IPVS"],
+  ipvs: [
+    "CONFIG_IP_VS",
+    "CONFIG_IP_VS_NFCT",
+    "CONFIG_IP_VS_PROTO_TCP",
+    "CONFIG_IP_VS_PROTO_UDP",
+    "CONFIG_IP_VS_RR",
+    "CONFIG_NETFILTER_XT_MATCH_IPVS",
+  ],
   // check-config.sh lists CONFIG_BRIDGE_VLAN_FILTERING beside VXLAN, but overlays carry traffic without
   // it (docknet's lab does, on a kernel that lacks it): dockerd only logs that it cannot set a default VLAN.
   overlay: ["CONFIG_VXLAN"],
-  encryptedOverlay: ["CONFIG_XFRM", "CONFIG_XFRM_USER", "CONFIG_XFRM_ALGO", "CONFIG_INET_ESP", "CONFIG_CRYPTO_GCM", "CONFIG_CRYPTO_SEQIV", "CONFIG_CRYPTO_GHASH"],
+  encryptedOverlay: [
+    "CONFIG_XFRM",
+    "CONFIG_XFRM_USER",
+    "CONFIG_XFRM_ALGO",
+    "CONFIG_INET_ESP",
+    "CONFIG_CRYPTO_GCM",
+    "CONFIG_CRYPTO_SEQIV",
+    "CONFIG_CRYPTO_GHASH",
+  ],
   macvlan: ["CONFIG_MACVLAN"],
   ipvlan: ["CONFIG_IPVLAN"],
   /** macvlan and ipvlan networks with no parent get a dummy link. */

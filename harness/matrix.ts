@@ -58,8 +58,16 @@ export function buildMatrix(engines: readonly MatrixEngine[]): MatrixReport {
   const titles = new Map<string, string>();
   for (const e of engines) for (const r of e.report?.results ?? []) titles.set(r.id, r.title);
   const rows = [...titles].map(([id, title]) => {
-    const cells = Object.fromEntries(engines.map((e) => [e.spec, e.report ? verdictOf(e.report, id) : ("absent" as const)]));
-    return { id, title, cells, differs: new Set(Object.values(cells)).size > 1, changes: boundariesCrossed(engines, id) };
+    const cells = Object.fromEntries(
+      engines.map((e) => [e.spec, e.report ? verdictOf(e.report, id) : ("absent" as const)]),
+    );
+    return {
+      id,
+      title,
+      cells,
+      differs: new Set(Object.values(cells)).size > 1,
+      changes: boundariesCrossed(engines, id),
+    };
   });
   // Stable: differing rows first, each group in the order the scenarios ran.
   return { engines, rows: [...rows.filter((r) => r.differs), ...rows.filter((r) => !r.differs)] };
@@ -67,7 +75,10 @@ export function buildMatrix(engines: readonly MatrixEngine[]): MatrixReport {
 
 export function matrixFailed(matrix: MatrixReport, strict: boolean): boolean {
   return matrix.engines.some(
-    (e) => e.problem !== undefined || e.report!.summary.failed + e.report!.summary.errors > 0 || (strict && e.report!.summary.skipped > 0),
+    (e) =>
+      e.problem !== undefined ||
+      e.report!.summary.failed + e.report!.summary.errors > 0 ||
+      (strict && e.report!.summary.skipped > 0),
   );
 }
 
@@ -90,7 +101,11 @@ export async function runMatrix(options: {
       onLine: (line) => options.onLine(spec, line),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    engines.push(run.report ? { spec, report: run.report } : { spec, problem: `docknet run --engine-version ${spec} exited ${run.code}: ${run.lastLine}` });
+    engines.push(
+      run.report
+        ? { spec, report: run.report }
+        : { spec, problem: `docknet run --engine-version ${spec} exited ${run.code}: ${run.lastLine}` },
+    );
   }
   return buildMatrix(engines);
 }

@@ -6,7 +6,11 @@ import { scaled } from "./time-scale.js";
  * that throws counts as "not yet": engines and swarms answer in their own time.
  * A cancelled scenario's wait ends at once, with the cancellation's reason.
  */
-export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<boolean> {
+export async function waitFor(
+  condition: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<boolean> {
   const deadline = Date.now() + scaled(timeoutMs);
   for (;;) {
     cancellationPoint();
@@ -21,7 +25,12 @@ export async function waitFor(condition: () => Promise<boolean>, timeoutMs: numb
  * Observes until `holds` is true of what was seen or the time is up, and
  * returns the last observation, which is the evidence either way.
  */
-export async function observeUntil<T extends { readonly value: V }, V>(observe: () => Promise<T>, holds: (value: V) => boolean, timeoutMs: number, intervalMs = 300): Promise<T> {
+export async function observeUntil<T extends { readonly value: V }, V>(
+  observe: () => Promise<T>,
+  holds: (value: V) => boolean,
+  timeoutMs: number,
+  intervalMs = 300,
+): Promise<T> {
   let last = await observe();
   if (!holds(last.value)) await waitFor(async () => holds((last = await observe()).value), timeoutMs, intervalMs);
   return last;

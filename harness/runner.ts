@@ -83,13 +83,15 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
     // A scenario that broke may have broken because the engine is gone: then say that, and start no more.
     if (result.status === "error" && options.engineLost) {
       engineLost ??= await options.engineLost();
-      if (engineLost) result = { ...result, reason: `${engineLost} (the scenario saw: ${result.reason ?? "an error"})` };
+      if (engineLost)
+        result = { ...result, reason: `${engineLost} (the scenario saw: ${result.reason ?? "an error"})` };
     }
     results.push({ index, result });
     options.onEvent?.({ type: "finished", result });
   };
   const stopped = () => Boolean(options.signal?.aborted) || engineLost !== undefined;
-  const aloneOnEngine = (scenario: Scenario) => scenario.exclusive === true || (runsOnCluster(scenario) && aloneOnSwarm(scenario));
+  const aloneOnEngine = (scenario: Scenario) =>
+    scenario.exclusive === true || (runsOnCluster(scenario) && aloneOnSwarm(scenario));
   // --repeat runs in rounds, attempt after attempt: two attempts of one scenario at once would ask
   // for the same subnets, names and ports.
   for (let attempt = 1; attempt <= Math.max(1, options.repeat ?? 1) && !stopped(); attempt++) {
@@ -109,8 +111,11 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
     jobs.forEach(({ scenario, attempt }, index) => {
       if (ran.has(index)) return;
       const result: ScenarioResult = {
-        id: scenario.id, title: scenario.title, area: scenario.area, doc: scenario.doc, tags: scenario.tags, attempt,
-        status: "skipped", durationMs: 0, evidence: [], reason: `${interruption(options.signal)} before it started`,
+        ...resultIdentity(scenario, attempt),
+        status: "skipped",
+        durationMs: 0,
+        evidence: [],
+        reason: `${interruption(options.signal)} before it started`,
       };
       results.push({ index, result });
       options.onEvent?.({ type: "finished", result });
@@ -130,11 +135,32 @@ function aloneOnSwarm(scenario: Scenario): boolean {
   return scenario.requires.includes(needs.disposableSwarm) || timeScale() > 1;
 }
 
+/** What every result of a scenario's attempt carries, whatever its verdict. */
+export function resultIdentity(
+  scenario: Scenario,
+  attempt: number,
+): Pick<ScenarioResult, "id" | "title" | "area" | "doc" | "tags" | "attempt"> {
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    area: scenario.area,
+    doc: scenario.doc,
+    tags: scenario.tags,
+    attempt,
+  };
+}
+
 async function runOne(scenario: Scenario, attempt: number, options: RunOptions): Promise<ScenarioResult> {
-  const base = { id: scenario.id, title: scenario.title, area: scenario.area, doc: scenario.doc, tags: scenario.tags, attempt };
+  const base = resultIdentity(scenario, attempt);
   const missing = missingRequirements(scenario.requires, options.capabilities);
-  if (scenario.daemon && !options.engineStartedForScenarios && !daemonConfigSatisfies(options.capabilities.daemonConfig, scenario.daemon)) {
-    missing.push(`engine was not started with daemon.json ${JSON.stringify(scenario.daemon)} (docknet run starts a private engine with it)`);
+  if (
+    scenario.daemon &&
+    !options.engineStartedForScenarios &&
+    !daemonConfigSatisfies(options.capabilities.daemonConfig, scenario.daemon)
+  ) {
+    missing.push(
+      `engine was not started with daemon.json ${JSON.stringify(scenario.daemon)} (docknet run starts a private engine with it)`,
+    );
   }
   if (missing.length > 0) {
     return { ...base, status: "skipped", durationMs: 0, evidence: [], reason: missing.join("; ") };
@@ -144,7 +170,8 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   const keys = () => (versionKeys.length ? { versionKeys: [...versionKeys] } : {});
   const scopeId = attempt > 1 ? `${scenario.id}-${attempt}` : scenario.id;
   const scope = options.lab.scope(scopeId, scenario.id);
-  const clusterScope = options.cluster && runsOnCluster(scenario) ? options.cluster.scope(scopeId, scenario.id) : undefined;
+  const clusterScope =
+    options.cluster && runsOnCluster(scenario) ? options.cluster.scope(scopeId, scenario.id) : undefined;
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -157,14 +184,29 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   // and the probe actions and waits the body is in stop with the same reason (harness/cancellation.ts).
   const cancel = new AbortController();
   try {
-    const cancelled = new Promise<never>((_, reject) => cancel.signal.addEventListener("abort", () => reject(cancel.signal.reason as Error), { once: true }));
-    timer = setTimeout(() => cancel.abort(new ScenarioTimeout(`timed out after ${scaled(options.timeoutMs) / 1000}s`)), scaled(options.timeoutMs));
-    onAbort = () => cancel.abort(new ScenarioInterrupted(`${interruption(options.signal)} after ${((performance.now() - started) / 1000).toFixed(1)}s: not finished`));
+    const cancelled = new Promise<never>((_, reject) =>
+      cancel.signal.addEventListener("abort", () => reject(cancel.signal.reason as Error), { once: true }),
+    );
+    timer = setTimeout(
+      () => cancel.abort(new ScenarioTimeout(`timed out after ${scaled(options.timeoutMs) / 1000}s`)),
+      scaled(options.timeoutMs),
+    );
+    onAbort = () =>
+      cancel.abort(
+        new ScenarioInterrupted(
+          `${interruption(options.signal)} after ${((performance.now() - started) / 1000).toFixed(1)}s: not finished`,
+        ),
+      );
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener("abort", onAbort, { once: true });
     await clusterScope?.begin();
-    body = runCancellable(cancel.signal, () => scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope)));
-    body.then(() => (settled = true), () => (settled = true));
+    body = runCancellable(cancel.signal, () =>
+      scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope)),
+    );
+    body.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await Promise.race([body, cancelled]);
     verdict = { ...base, status: "passed", durationMs: performance.now() - started, evidence, ...keys() };
   } catch (error) {
@@ -191,18 +233,38 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
       if (recorded.at(-1) !== error.evidence) recorded.push(error.evidence);
       return { ...base, status: "failed", durationMs, evidence: recorded, reason: error.message, ...keys() };
     }
-    if (error instanceof ScenarioSkipped) return { ...base, status: "skipped", durationMs, evidence: recorded, reason: error.message, ...keys() };
-    if (error instanceof ScenarioTimeout) return { ...base, status: "failed", durationMs, evidence: recorded, reason: error.message, ...keys() };
+    if (error instanceof ScenarioSkipped)
+      return { ...base, status: "skipped", durationMs, evidence: recorded, reason: error.message, ...keys() };
+    if (error instanceof ScenarioTimeout)
+      return { ...base, status: "failed", durationMs, evidence: recorded, reason: error.message, ...keys() };
     if (error instanceof ScenarioInterrupted || options.signal?.aborted) {
-      return { ...base, status: "skipped", durationMs, evidence: recorded, reason: error instanceof ScenarioInterrupted ? error.message : `${interruption(options.signal)}: not finished`, ...keys() };
+      return {
+        ...base,
+        status: "skipped",
+        durationMs,
+        evidence: recorded,
+        reason: error instanceof ScenarioInterrupted ? error.message : `${interruption(options.signal)}: not finished`,
+        ...keys(),
+      };
     }
-    return { ...base, status: "error", durationMs, evidence: recorded, reason: error instanceof Error ? error.message : String(error), ...keys() };
+    return {
+      ...base,
+      status: "error",
+      durationMs,
+      evidence: recorded,
+      reason: error instanceof Error ? error.message : String(error),
+      ...keys(),
+    };
   }
 
   async function tearDownAll(): Promise<void> {
     // A body cut short stops at its next cancellation point; teardown waits for that (within a
     // bound), so it runs once and finds everything the body made.
-    const stopped = () => Promise.race([body!.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, options.abandonedBodyGraceMs ?? ABANDONED_BODY_GRACE_MS).unref())]);
+    const stopped = () =>
+      Promise.race([
+        body!.catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, options.abandonedBodyGraceMs ?? ABANDONED_BODY_GRACE_MS).unref()),
+      ]);
     const tearDown = async () => {
       await scope.tearDown().catch((error: unknown) => void teardownProblems.push(errorText(error)));
       await clusterScope?.tearDown().catch((error: unknown) => void teardownProblems.push(errorText(error)));

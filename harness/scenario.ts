@@ -102,7 +102,8 @@ export function scenarioContext(
     check: (claim, observation) => new Check(claim, observation, (e) => evidence.push(e)),
     since(version, source) {
       const applies = versionAtLeast(engine.engineVersion, version);
-      if (!versionKeys.some((k) => k.version === version && k.source === source)) versionKeys.push({ version, source, applies });
+      if (!versionKeys.some((k) => k.version === version && k.source === source))
+        versionKeys.push({ version, source, applies });
       return applies;
     },
   };

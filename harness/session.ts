@@ -19,14 +19,17 @@ import { dockerodeOptions, pingEngine } from "./engine/docker-host.js";
 import { EngineUnavailable, UsageError } from "./exit-codes.js";
 import Docker from "dockerode";
 import { checkMacvlanParent } from "./lab/macvlan-parent.js";
-import { engineHostNamespace, openCurrentEngineOutside, type CurrentEngineOutside } from "./engine/current-engine-outside.js";
+import {
+  engineHostNamespace,
+  openCurrentEngineOutside,
+  type CurrentEngineOutside,
+} from "./engine/current-engine-outside.js";
 
 /** Where multi-host scenarios run: a lab brought up for the run, a lab that is up, or the user's own swarm. */
 export type ClusterChoice =
   | { readonly lab: number; readonly managers?: number; readonly onProgress?: (message: string) => void }
   | { readonly labId: string }
   | { readonly nodes: readonly string[] };
-
 
 export interface SessionOptions {
   readonly engine: EngineChoice;
@@ -90,7 +93,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     const engineHostNetns = "netns" in located ? located.netns : undefined;
     let outsideHostMissing = "missing" in located ? located.missing : undefined;
     // A parent the user named is checked before anything is made.
-    if (options.macvlanParent) await checkMacvlanParent(options.macvlanParent, await Lab.connection(), engineHostNetns, outsideHostMissing);
+    if (options.macvlanParent)
+      await checkMacvlanParent(options.macvlanParent, await Lab.connection(), engineHostNetns, outsideHostMissing);
     // The current engine gets an outside host too, beside the namespace its dockerd runs in.
     if (engine.kind === "current" && engineHostNetns) {
       const opened = await openCurrentEngineOutside(engineHostNetns);
@@ -116,7 +120,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(options.networkDriver ? { networkDriver: options.networkDriver } : {}),
       ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
     });
-    const cluster = options.cluster ? await openCluster(options.cluster, multiHostLab, runId, options.faults) : undefined;
+    const cluster = options.cluster
+      ? await openCluster(options.cluster, multiHostLab, runId, options.faults)
+      : undefined;
     const detected = await detectCapabilities(
       lab.docker,
       {
@@ -133,10 +139,19 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     );
     const engineFacts = options.macvlanParent ? { ...detected, macvlanParent: options.macvlanParent } : detected;
     if (options.networkDriver && !engineFacts.networkDrivers.includes(options.networkDriver)) {
-      throw new UsageError(`the engine has no network driver ${options.networkDriver} (it has ${engineFacts.networkDrivers.join(", ")}); install the plugin first`);
+      throw new UsageError(
+        `the engine has no network driver ${options.networkDriver} (it has ${engineFacts.networkDrivers.join(", ")}); install the plugin first`,
+      );
     }
     const capabilities = cluster
-      ? { ...engineFacts, cluster: { nodes: cluster.nodes.length, disposable: cluster.control !== undefined, description: clusterDescription(options.cluster!, multiHostLab) } }
+      ? {
+          ...engineFacts,
+          cluster: {
+            nodes: cluster.nodes.length,
+            disposable: cluster.control !== undefined,
+            description: clusterDescription(options.cluster!, multiHostLab),
+          },
+        }
       : engineFacts;
     let closed = false;
     return {
@@ -173,7 +188,12 @@ async function openMultiHostLab(options: SessionOptions): Promise<MultiHostLab |
 }
 
 /** The run's swarm: a docknet lab's nodes (which scenarios may re-form), or the nodes the user named. */
-async function openCluster(choice: ClusterChoice, multiHostLab: MultiHostLab | undefined, runId: string, faults?: Iterable<LabFault | FaultChoice>): Promise<Cluster> {
+async function openCluster(
+  choice: ClusterChoice,
+  multiHostLab: MultiHostLab | undefined,
+  runId: string,
+  faults?: Iterable<LabFault | FaultChoice>,
+): Promise<Cluster> {
   if (multiHostLab) {
     return Cluster.open({ nodes: multiHostLab.nodes, runId, control: multiHostLab, ...(faults ? { faults } : {}) });
   }
@@ -183,16 +203,21 @@ async function openCluster(choice: ClusterChoice, multiHostLab: MultiHostLab | u
     const problem = await pingEngine(dockerHost);
     if (problem !== undefined) throw new EngineUnavailable(`swarm node ${dockerHost} does not answer: ${problem}`);
     const docker = new Docker(dockerodeOptions(dockerHost));
-    const info = (await docker.info()) as { Swarm?: { NodeAddr?: string; LocalNodeState?: string; ControlAvailable?: boolean } };
-    if (info.Swarm?.LocalNodeState !== "active") throw new EngineUnavailable(`${dockerHost} is not in a swarm (state ${info.Swarm?.LocalNodeState ?? "unknown"})`);
-    if (index === 0 && !info.Swarm.ControlAvailable) throw new EngineUnavailable(`${dockerHost} is not a swarm manager: name a manager first in --nodes`);
+    const info = (await docker.info()) as {
+      Swarm?: { NodeAddr?: string; LocalNodeState?: string; ControlAvailable?: boolean };
+    };
+    if (info.Swarm?.LocalNodeState !== "active")
+      throw new EngineUnavailable(`${dockerHost} is not in a swarm (state ${info.Swarm?.LocalNodeState ?? "unknown"})`);
+    if (index === 0 && !info.Swarm.ControlAvailable)
+      throw new EngineUnavailable(`${dockerHost} is not a swarm manager: name a manager first in --nodes`);
     nodes.push({ name: `node${index + 1}`, docker, dockerHost, address: info.Swarm.NodeAddr ?? "" });
   }
   return Cluster.open({ nodes, runId, ...(faults ? { faults } : {}) });
 }
 
 function clusterDescription(choice: ClusterChoice, multiHostLab: MultiHostLab | undefined): string {
-  if (multiHostLab) return `docknet lab ${multiHostLab.state.id}: ${multiHostLab.nodes.length} private engines in one swarm on bridge ${multiHostLab.state.subnet}`;
+  if (multiHostLab)
+    return `docknet lab ${multiHostLab.state.id}: ${multiHostLab.nodes.length} private engines in one swarm on bridge ${multiHostLab.state.subnet}`;
   return `swarm nodes ${"nodes" in choice ? choice.nodes.join(", ") : ""}`;
 }
 
@@ -217,7 +242,8 @@ export async function runConformance(session: Session, options: ConformanceOptio
   // Scenarios that need a daemon configuration this engine was not started with get engines of their own.
   const elsewhere = options.engineStartedForScenarios ? [] : needOwnEngine(options.scenarios, session.capabilities);
   const here = options.scenarios.filter((s) => !elsewhere.includes(s));
-  const version = session.engine.kind === "private" ? session.capabilities.engineVersion.replace(/[^0-9.].*$/, "") : undefined;
+  const version =
+    session.engine.kind === "private" ? session.capabilities.engineVersion.replace(/[^0-9.].*$/, "") : undefined;
   let engineLost: string | undefined;
   const lost = async () => (engineLost ??= await session.engine.lost());
   const [local, configured] = await Promise.all([
@@ -238,9 +264,12 @@ export async function runConformance(session: Session, options: ConformanceOptio
     runOnConfiguredEngines({
       scenarios: elsewhere,
       runArgs: [
-        "--concurrency", String(options.concurrency),
-        "--timeout", `${options.timeoutMs}ms`,
-        "--repeat", String(options.repeat ?? 1),
+        "--concurrency",
+        String(options.concurrency),
+        "--timeout",
+        `${options.timeoutMs}ms`,
+        "--repeat",
+        String(options.repeat ?? 1),
         ...(options.keepOnFailure ? ["--keep-on-failure", options.keepOnFailure] : []),
         ...(version ? ["--engine-version", version] : []),
       ],
@@ -251,7 +280,9 @@ export async function runConformance(session: Session, options: ConformanceOptio
   ]);
   // Results in the order the scenarios were selected.
   const order = new Map(options.scenarios.map((s, i) => [s.id, i]));
-  const results = [...local, ...configured].sort((a, b) => order.get(a.id)! - order.get(b.id)! || a.attempt - b.attempt);
+  const results = [...local, ...configured].sort(
+    (a, b) => order.get(a.id)! - order.get(b.id)! || a.attempt - b.attempt,
+  );
   return {
     tool: { name: "docknet", version: VERSION },
     runId: session.lab.runId,
@@ -270,12 +301,20 @@ export async function runConformance(session: Session, options: ConformanceOptio
  * ip_forward=0, say). Passing runs are not audited.
  */
 export async function explainFailures(report: RunReport, dockerHost: string): Promise<RunReport> {
-  const failed = [...new Set(report.results.filter((r) => r.status === "failed" || r.status === "error").map((r) => r.id))];
+  const failed = [
+    ...new Set(report.results.filter((r) => r.status === "failed" || r.status === "error").map((r) => r.id)),
+  ];
   if (failed.length === 0) return report;
   const diagnosis = await audit({ dockerHost, checks: ALL_CHECKS, version: VERSION });
   const explanations: Record<string, Explanation[]> = {};
   for (const id of failed) {
-    const found = explanationsFor(id, diagnosis.results).map((r) => ({ check: r.id, severity: r.severity!, title: r.title, seen: r.seen, fix: r.fix }));
+    const found = explanationsFor(id, diagnosis.results).map((r) => ({
+      check: r.id,
+      severity: r.severity!,
+      title: r.title,
+      seen: r.seen,
+      fix: r.fix,
+    }));
     if (found.length) explanations[id] = found;
   }
   return Object.keys(explanations).length ? { ...report, explanations } : report;

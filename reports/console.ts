@@ -54,11 +54,16 @@ export class ConsoleReporter {
       this.clearStatus();
       const r = event.result;
       const extra = r.status === "skipped" ? this.skipReason(r) : r.status !== "passed" ? ` — ${r.reason}` : "";
-      this.write(`${MARK[r.status](this.colors)} ${r.id} ${r.title} ${this.colors.dim(`(${seconds(r.durationMs)})`)}${extra}\n`);
-      if (r.teardown) this.write(this.colors.yellow(`  teardown left something behind: ${r.teardown} (docknet clean removes it)\n`));
+      this.write(
+        `${MARK[r.status](this.colors)} ${r.id} ${r.title} ${this.colors.dim(`(${seconds(r.durationMs)})`)}${extra}\n`,
+      );
+      if (r.teardown)
+        this.write(this.colors.yellow(`  teardown left something behind: ${r.teardown} (docknet clean removes it)\n`));
     }
     if (this.live && this.running.size > 0) {
-      this.options.stream.write(this.colors.dim(`[${this.done}/${this.options.total}] running ${[...this.running].join(", ")}`));
+      this.options.stream.write(
+        this.colors.dim(`[${this.done}/${this.options.total}] running ${[...this.running].join(", ")}`),
+      );
     }
   };
 
@@ -106,4 +111,3 @@ export function summaryLine(report: Pick<RunReport, "summary">): string {
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
-

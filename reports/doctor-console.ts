@@ -7,7 +7,11 @@ import { wantsColor } from "./console.js";
 type Colors = ReturnType<typeof createColors>;
 
 const HEADINGS: ReadonlyArray<{ severity: Severity; title: string; paint: (c: Colors, s: string) => string }> = [
-  { severity: "error", title: "Errors: these break container networking or expose the host", paint: (c, s) => c.red(s) },
+  {
+    severity: "error",
+    title: "Errors: these break container networking or expose the host",
+    paint: (c, s) => c.red(s),
+  },
   { severity: "warn", title: "Warnings: likely problems and hardening gaps", paint: (c, s) => c.yellow(s) },
   { severity: "info", title: "Information", paint: (c, s) => c.cyan(s) },
 ];
@@ -30,7 +34,10 @@ export function doctorSummaryLine(summary: DoctorSummary): string {
 }
 
 /** Findings grouped by severity, then what was skipped and why, then the summary line. */
-export function doctorConsoleText(report: DoctorReport, options: { color?: boolean; verbose?: boolean; stream?: NodeJS.WriteStream } = {}): string {
+export function doctorConsoleText(
+  report: DoctorReport,
+  options: { color?: boolean; verbose?: boolean; stream?: NodeJS.WriteStream } = {},
+): string {
   const c = createColors(options.color ?? (options.stream ? wantsColor(options.stream) : false));
   const out: string[] = [`docknet doctor: ${report.dockerHost}; host seen from ${report.vantage}`];
   for (const heading of HEADINGS) {
@@ -38,12 +45,18 @@ export function doctorConsoleText(report: DoctorReport, options: { color?: boole
     if (found.length === 0) continue;
     // Information stays one line each unless asked for: it is context, not a problem to fix.
     const compact = heading.severity === "info" && !options.verbose;
-    out.push("", heading.paint(c, c.bold(heading.title)), ...found.map((r) => (compact ? `  ${c.bold(r.id)} ${r.seen.join("; ")}` : block(r, c))));
+    out.push(
+      "",
+      heading.paint(c, c.bold(heading.title)),
+      ...found.map((r) => (compact ? `  ${c.bold(r.id)} ${r.seen.join("; ")}` : block(r, c))),
+    );
   }
   const broken = report.results.filter((r) => r.status === "error");
-  if (broken.length) out.push("", c.red(c.bold("Checks that broke")), ...broken.map((r) => `  ${r.id} ${r.title}: ${r.reason}`));
+  if (broken.length)
+    out.push("", c.red(c.bold("Checks that broke")), ...broken.map((r) => `  ${r.id} ${r.title}: ${r.reason}`));
   const skipped = report.results.filter((r) => r.status === "skipped");
-  if (skipped.length) out.push("", c.dim("Skipped (not passed), by reason:"), ...skipLines(skipped).map((line) => c.dim(line)));
+  if (skipped.length)
+    out.push("", c.dim("Skipped (not passed), by reason:"), ...skipLines(skipped).map((line) => c.dim(line)));
   if (options.verbose) {
     const fine = report.results.filter((r) => r.status === "ok");
     out.push("", c.green("OK:"), ...fine.map((r) => `  ${r.id} ${r.title}: ${r.seen.join("; ")}`));

@@ -40,12 +40,23 @@ function caseOf(result: CheckResult): JunitCase {
     case "ok":
       return { ...base, systemOut: [...result.seen.map((s) => `seen: ${s}`), reference].join("\n") };
     case "skipped":
-      return { ...base, outcome: { kind: "skipped", message: result.reason ?? "skipped" }, systemOut: `skipped: ${result.reason ?? "skipped"}\n${reference}` };
+      return {
+        ...base,
+        outcome: { kind: "skipped", message: result.reason ?? "skipped" },
+        systemOut: `skipped: ${result.reason ?? "skipped"}\n${reference}`,
+      };
     case "error":
-      return { ...base, outcome: { kind: "error", message: result.reason ?? "the check broke", type: "DoctorError" }, systemOut: reference };
+      return {
+        ...base,
+        outcome: { kind: "error", message: result.reason ?? "the check broke", type: "DoctorError" },
+        systemOut: reference,
+      };
     case "finding":
       return result.severity === "error"
-        ? { ...base, outcome: { kind: "failure", message: result.seen.join("; "), type: "error", text: findingText(result) } }
+        ? {
+            ...base,
+            outcome: { kind: "failure", message: result.seen.join("; "), type: "error", text: findingText(result) },
+          }
         : { ...base, systemOut: `${result.severity}: ${result.seen.join("; ")}\n${findingText(result)}` };
   }
 }

@@ -22,11 +22,15 @@ export function doctorMarkdown(report: DoctorReport): string {
   ];
   if (findings.length) {
     lines.push("| | Check | Seen | Fix |", "|---|---|---|---|");
-    for (const r of findings) lines.push(`| ${statusOf(r)} | **${r.id}** ${cell(r.title)} | ${cell(r.seen.join("; ") || r.reason || "")} | ${cell(r.fix)} |`);
+    for (const r of findings)
+      lines.push(
+        `| ${statusOf(r)} | **${r.id}** ${cell(r.title)} | ${cell(r.seen.join("; ") || r.reason || "")} | ${cell(r.fix)} |`,
+      );
     lines.push("");
   }
   lines.push("<details><summary>Every check</summary>", "", "| | Check | Seen |", "|---|---|---|");
-  for (const r of report.results) lines.push(`| ${statusOf(r)} | **${r.id}** ${cell(r.title)} | ${cell(r.seen.join("; ") || r.reason || "")} |`);
+  for (const r of report.results)
+    lines.push(`| ${statusOf(r)} | **${r.id}** ${cell(r.title)} | ${cell(r.seen.join("; ") || r.reason || "")} |`);
   lines.push("", "</details>", "");
   return lines.join("\n");
 }

@@ -20,8 +20,18 @@ export function engineInfoText(description: string, facts: Capabilities): string
   }
   if (facts.sysctls) for (const [name, value] of Object.entries(facts.sysctls)) rows.push([name, value]);
   rows.push(["iptables", facts.iptablesBackend ?? "unknown"]);
-  rows.push(["docknet as root", facts.root ? "yes: private engines, outside hosts and labs are possible" : "no: private engines, outside hosts and labs need root"]);
-  rows.push(["outside host", facts.outsideHost ? `${facts.outsideHost.address} (namespace ${facts.outsideHost.netns})` : "none (only around docknet's private engines)"]);
+  rows.push([
+    "docknet as root",
+    facts.root
+      ? "yes: private engines, outside hosts and labs are possible"
+      : "no: private engines, outside hosts and labs need root",
+  ]);
+  rows.push([
+    "outside host",
+    facts.outsideHost
+      ? `${facts.outsideHost.address} (namespace ${facts.outsideHost.netns})`
+      : "none (only around docknet's private engines)",
+  ]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n")}\n`;
 }

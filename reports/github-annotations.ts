@@ -16,7 +16,9 @@ export function githubAnnotations(report: Pick<RunReport, "results">): string {
   for (const r of report.results) {
     if (r.status !== "failed" && r.status !== "error") continue;
     const check = r.evidence.find((e) => !e.ok);
-    const said = check ? `${check.claim}: expected ${check.expected}, observed ${check.observed} (${check.how})` : (r.reason ?? r.status);
+    const said = check
+      ? `${check.claim}: expected ${check.expected}, observed ${check.observed} (${check.how})`
+      : (r.reason ?? r.status);
     lines.push(`::error title=${escapeProperty(`docknet ${r.id} ${r.title}`)}::${escapeData(said)}`);
   }
   return lines.length ? `${lines.join("\n")}\n` : "";

@@ -10,7 +10,8 @@ import { skipsByReason } from "./result-text.js";
  * reason, the engine's facts; for a matrix, the scenario × engine table.
  */
 
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const escape = (text: string) =>
+  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 const STYLE = `
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1b1f24; }
@@ -25,7 +26,13 @@ code { font: 13px ui-monospace, monospace; background: #f6f8fa; padding: .1rem .
 tr.bad td { background: #ffebe9; }
 `;
 
-const STATUS_WORD: Record<ScenarioResult["status"] | "absent", string> = { passed: "passed", failed: "FAILED", error: "broke", skipped: "skipped", absent: "–" };
+const STATUS_WORD: Record<ScenarioResult["status"] | "absent", string> = {
+  passed: "passed",
+  failed: "FAILED",
+  error: "broke",
+  skipped: "skipped",
+  absent: "–",
+};
 
 function page(title: string, body: string[]): string {
   return `<!DOCTYPE html>
@@ -45,10 +52,12 @@ function counts(report: RunReport): string {
 
 function failure(report: RunReport, r: ScenarioResult): string {
   const rows = r.evidence.map(
-    (e) => `<tr class="${e.ok ? "" : "bad"}"><td>${e.ok ? "ok" : "<b>FAIL</b>"}</td><td>${escape(e.claim)}</td><td>${escape(e.expected)}</td><td>${escape(e.observed)}</td><td><code>${escape(e.how)}</code></td></tr>`,
+    (e) =>
+      `<tr class="${e.ok ? "" : "bad"}"><td>${e.ok ? "ok" : "<b>FAIL</b>"}</td><td>${escape(e.claim)}</td><td>${escape(e.expected)}</td><td>${escape(e.observed)}</td><td><code>${escape(e.how)}</code></td></tr>`,
   );
   const causes = (report.explanations?.[r.id] ?? []).map(
-    (c) => `<p class="cause"><b>Likely cause</b> (docknet doctor ${escape(c.check)}, ${c.severity}): ${escape(c.seen.join("; "))}<br>Fix: ${escape(c.fix)}</p>`,
+    (c) =>
+      `<p class="cause"><b>Likely cause</b> (docknet doctor ${escape(c.check)}, ${c.severity}): ${escape(c.seen.join("; "))}<br>Fix: ${escape(c.fix)}</p>`,
   );
   return `<section class="failure" id="${escape(r.id)}"><h3 class="${r.status}">${escape(r.id)} ${escape(r.title)}</h3>
 <p>${r.status === "error" ? "Broke" : "Failed"}: ${escape(r.reason ?? "")}<br>Doc: ${escape(r.doc)}</p>
@@ -61,8 +70,14 @@ function byArea(results: readonly ScenarioResult[]): string[] {
   return areas.flatMap((area) => {
     const rows = results
       .filter((r) => r.area === area)
-      .map((r) => `<tr><td>${escape(r.id)}</td><td>${escape(r.title)}</td><td class="${r.status}">${STATUS_WORD[r.status]}</td><td>${(r.durationMs / 1000).toFixed(1)} s</td></tr>`);
-    return [`<h3>${escape(area)}</h3>`, `<table><thead><tr><th>Scenario</th><th>Title</th><th>Verdict</th><th>Time</th></tr></thead><tbody>${rows.join("")}</tbody></table>`];
+      .map(
+        (r) =>
+          `<tr><td>${escape(r.id)}</td><td>${escape(r.title)}</td><td class="${r.status}">${STATUS_WORD[r.status]}</td><td>${(r.durationMs / 1000).toFixed(1)} s</td></tr>`,
+      );
+    return [
+      `<h3>${escape(area)}</h3>`,
+      `<table><thead><tr><th>Scenario</th><th>Title</th><th>Verdict</th><th>Time</th></tr></thead><tbody>${rows.join("")}</tbody></table>`,
+    ];
   });
 }
 
@@ -92,7 +107,10 @@ export function runHtml(report: RunReport): string {
     "<h2>Verdicts by area</h2>",
     ...byArea(report.results),
     ...(skips.length
-      ? ["<h2>Skipped, by reason</h2>", `<table><thead><tr><th>Scenarios</th><th>Reason</th></tr></thead><tbody>${skips.map((g) => `<tr><td>${escape(g.ids.join(", "))}</td><td>${escape(g.reason)}</td></tr>`).join("")}</tbody></table>`]
+      ? [
+          "<h2>Skipped, by reason</h2>",
+          `<table><thead><tr><th>Scenarios</th><th>Reason</th></tr></thead><tbody>${skips.map((g) => `<tr><td>${escape(g.ids.join(", "))}</td><td>${escape(g.reason)}</td></tr>`).join("")}</tbody></table>`,
+        ]
       : []),
     "<h2>Engine</h2>",
     engineFacts(report),
@@ -104,14 +122,23 @@ export function matrixHtml(matrix: MatrixReport): string {
   const labels = matrix.engines.map((e) => (e.report ? e.report.engine.engineVersion.replace(/[+~].*$/, "") : e.spec));
   const row = (r: MatrixReport["rows"][number]) =>
     `<tr><td>${escape(r.id)}</td><td>${escape(r.title)}</td>${matrix.engines.map((e) => `<td class="${r.cells[e.spec] ?? "absent"}">${STATUS_WORD[r.cells[e.spec] ?? "absent"]}</td>`).join("")}</tr>`;
-  const changes = matrix.rows.flatMap((r) => r.changes.map((c) => `<tr><td>${escape(r.id)}</td><td>${escape(c.version)}</td><td>${escape(c.source)}</td></tr>`));
+  const changes = matrix.rows.flatMap((r) =>
+    r.changes.map((c) => `<tr><td>${escape(r.id)}</td><td>${escape(c.version)}</td><td>${escape(c.source)}</td></tr>`),
+  );
   return page(`docknet matrix: ${labels.join(", ")}`, [
     "<h1>docknet run --matrix</h1>",
     `<p>Engines: ${escape(labels.join(", "))}</p>`,
-    ...matrix.engines.filter((e) => e.problem).map((e) => `<p class="failed">${escape(e.spec)}: ${escape(e.problem!)}</p>`),
+    ...matrix.engines
+      .filter((e) => e.problem)
+      .map((e) => `<p class="failed">${escape(e.spec)}: ${escape(e.problem!)}</p>`),
     "<h2>Scenario × engine</h2>",
     `<table id="matrix"><thead><tr><th>Scenario</th><th>Title</th>${labels.map((l) => `<th>${escape(l)}</th>`).join("")}</tr></thead><tbody>${[...matrix.rows.filter((r) => r.differs), ...matrix.rows.filter((r) => !r.differs)].map(row).join("")}</tbody></table>`,
-    ...(changes.length ? ["<h2>What an upgrade changes</h2>", `<table><thead><tr><th>Scenario</th><th>From</th><th>Source</th></tr></thead><tbody>${changes.join("")}</tbody></table>`] : []),
+    ...(changes.length
+      ? [
+          "<h2>What an upgrade changes</h2>",
+          `<table><thead><tr><th>Scenario</th><th>From</th><th>Source</th></tr></thead><tbody>${changes.join("")}</tbody></table>`,
+        ]
+      : []),
     ...matrix.engines.flatMap((e, i) => (e.report ? [`<h2>${escape(labels[i]!)}</h2>`, counts(e.report)] : [])),
   ]);
 }

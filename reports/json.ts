@@ -30,10 +30,21 @@ export function matrixJsonReport(matrix: MatrixReport): string {
 }
 
 /** A document of one kind: what `kind` says it is, and the schema version it follows. */
-const document = (kind: string, body: object): string => `${JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, kind: `docknet.${kind}`, ...body }, null, 2)}\n`;
+const document = (kind: string, body: object): string =>
+  `${JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, kind: `docknet.${kind}`, ...body }, null, 2)}\n`;
 
 /** `docknet list --json` (schemas/scenarios.schema.json). */
-export function scenariosJson(scenarios: ReadonlyArray<{ id: string; title: string; area: string; doc: string; tags: readonly string[]; requires: readonly string[]; exclusive: boolean }>): string {
+export function scenariosJson(
+  scenarios: ReadonlyArray<{
+    id: string;
+    title: string;
+    area: string;
+    doc: string;
+    tags: readonly string[];
+    requires: readonly string[];
+    exclusive: boolean;
+  }>,
+): string {
   return document("scenarios", { scenarios });
 }
 
@@ -50,6 +61,9 @@ export function engineJson(description: string, facts: Capabilities): string {
 /** `docknet lab up --json` and `lab status --json` (schemas/labs.schema.json); status adds each node's answer. */
 export function labsJson(labs: ReadonlyArray<MultiHostLabState & { answers?: readonly string[] }>): string {
   return document("labs", {
-    labs: labs.map(({ answers, ...lab }) => ({ ...lab, nodes: lab.nodes.map((node, i) => (answers ? { ...node, answers: answers[i] } : node)) })),
+    labs: labs.map(({ answers, ...lab }) => ({
+      ...lab,
+      nodes: lab.nodes.map((node, i) => (answers ? { ...node, answers: answers[i] } : node)),
+    })),
   });
 }

@@ -44,10 +44,18 @@ const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 const xmlText = (text: string) => text.replace(NOT_XML, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 const oneLine = (text: string) => xmlText(text.replace(/\s*\n\s*/g, " ").trim());
 
-const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: "@", textNodeName: "#text", format: true, indentBy: "  ", suppressEmptyNode: true });
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@",
+  textNodeName: "#text",
+  format: true,
+  indentBy: "  ",
+  suppressEmptyNode: true,
+});
 
 export function junitDocument(name: string, suites: readonly JunitSuite[]): string {
-  const count = (kind: JunitOutcome["kind"]) => suites.reduce((n, s) => n + s.cases.filter((c) => c.outcome?.kind === kind).length, 0);
+  const count = (kind: JunitOutcome["kind"]) =>
+    suites.reduce((n, s) => n + s.cases.filter((c) => c.outcome?.kind === kind).length, 0);
   const root = {
     "@name": name,
     "@tests": suites.reduce((n, s) => n + s.cases.length, 0),
@@ -69,13 +77,19 @@ function suiteElement(suite: JunitSuite): Record<string, unknown> {
     "@skipped": count("skipped"),
     "@timestamp": suite.timestamp,
     "@time": seconds(suite.timeMs),
-    ...(suite.properties.length ? { properties: { property: suite.properties.map(([n, v]) => ({ "@name": xmlText(n), "@value": oneLine(v) })) } } : {}),
+    ...(suite.properties.length
+      ? { properties: { property: suite.properties.map(([n, v]) => ({ "@name": xmlText(n), "@value": oneLine(v) })) } }
+      : {}),
     testcase: suite.cases.map(caseElement),
   };
 }
 
 function caseElement(testCase: JunitCase): Record<string, unknown> {
-  const element: Record<string, unknown> = { "@name": oneLine(testCase.name), "@classname": testCase.classname, "@time": seconds(testCase.timeMs) };
+  const element: Record<string, unknown> = {
+    "@name": oneLine(testCase.name),
+    "@classname": testCase.classname,
+    "@time": seconds(testCase.timeMs),
+  };
   const outcome = testCase.outcome;
   if (outcome) {
     element[outcome.kind] = {

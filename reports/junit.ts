@@ -10,7 +10,10 @@ import { evidenceText, explanationText } from "./result-text.js";
  */
 export function junitXml(reports: RunReport | readonly RunReport[]): string {
   const all = Array.isArray(reports) ? (reports as readonly RunReport[]) : [reports as RunReport];
-  return junitDocument("docknet", all.flatMap((report) => suitesOf(report, all.length > 1 ? `@${report.engine.engineVersion}` : "")));
+  return junitDocument(
+    "docknet",
+    all.flatMap((report) => suitesOf(report, all.length > 1 ? `@${report.engine.engineVersion}` : "")),
+  );
 }
 
 function suitesOf(report: RunReport, suffix: string): JunitSuite[] {
@@ -39,11 +42,26 @@ function engineProperties(report: RunReport): Array<[string, string]> {
     ["engine.os", engine.os],
     ["engine.network-drivers", engine.networkDrivers.join(",")],
     // What the kernel lacks, by feature: the facts behind "kernel has no CONFIG_…" skips.
-    ...Object.entries(engine.kernelMissing ?? {}).map(([feature, missing]): [string, string] => [`kernel.${feature}`, missing.length ? `missing ${missing.join(",")}` : "yes"]),
-    ...(engine.cluster ? [["multi-host", engine.cluster.description], ["multi-host.nodes", String(engine.cluster.nodes)]] as Array<[string, string]> : []),
-    ...(report.vantage ? [["vantage", report.vantage]] as Array<[string, string]> : []),
-    ...(report.kernelVm ? [["kernel-vm", `${report.kernelVm.kernelPackage} (${report.kernelVm.release}), QEMU ${report.kernelVm.accelerator}`]] as Array<[string, string]> : []),
-    ...(report.timeScale ? [["time-scale", String(report.timeScale)]] as Array<[string, string]> : []),
+    ...Object.entries(engine.kernelMissing ?? {}).map(([feature, missing]): [string, string] => [
+      `kernel.${feature}`,
+      missing.length ? `missing ${missing.join(",")}` : "yes",
+    ]),
+    ...(engine.cluster
+      ? ([
+          ["multi-host", engine.cluster.description],
+          ["multi-host.nodes", String(engine.cluster.nodes)],
+        ] as Array<[string, string]>)
+      : []),
+    ...(report.vantage ? ([["vantage", report.vantage]] as Array<[string, string]>) : []),
+    ...(report.kernelVm
+      ? ([
+          [
+            "kernel-vm",
+            `${report.kernelVm.kernelPackage} (${report.kernelVm.release}), QEMU ${report.kernelVm.accelerator}`,
+          ],
+        ] as Array<[string, string]>)
+      : []),
+    ...(report.timeScale ? ([["time-scale", String(report.timeScale)]] as Array<[string, string]>) : []),
   ];
 }
 
@@ -54,14 +72,36 @@ function caseOf(result: ScenarioResult, causes: readonly Explanation[]): JunitCa
     timeMs: result.durationMs,
   };
   // Where the behaviour is documented leads the text: junit-10 allows no properties on a testcase.
-  const body = [`doc: ${result.doc}`, evidenceText(result.evidence), causes.length ? explanationText(causes) : ""].filter(Boolean).join("\n\n");
+  const body = [`doc: ${result.doc}`, evidenceText(result.evidence), causes.length ? explanationText(causes) : ""]
+    .filter(Boolean)
+    .join("\n\n");
   switch (result.status) {
     case "failed":
-      return { ...base, outcome: { kind: "failure", message: result.reason ?? "failed", type: "ConformanceFailure", text: `${result.reason ?? ""}\n\n${body}` } };
+      return {
+        ...base,
+        outcome: {
+          kind: "failure",
+          message: result.reason ?? "failed",
+          type: "ConformanceFailure",
+          text: `${result.reason ?? ""}\n\n${body}`,
+        },
+      };
     case "error":
-      return { ...base, outcome: { kind: "error", message: result.reason ?? "error", type: "HarnessError", text: `${result.reason ?? ""}\n\n${body}` } };
+      return {
+        ...base,
+        outcome: {
+          kind: "error",
+          message: result.reason ?? "error",
+          type: "HarnessError",
+          text: `${result.reason ?? ""}\n\n${body}`,
+        },
+      };
     case "skipped":
-      return { ...base, outcome: { kind: "skipped", message: result.reason ?? "skipped" }, systemOut: `skipped: ${result.reason ?? "skipped"}\ndoc: ${result.doc}` };
+      return {
+        ...base,
+        outcome: { kind: "skipped", message: result.reason ?? "skipped" },
+        systemOut: `skipped: ${result.reason ?? "skipped"}\ndoc: ${result.doc}`,
+      };
     case "passed":
       return { ...base, systemOut: body };
   }

@@ -15,14 +15,27 @@ const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
 const MARK: Record<ScenarioResult["status"], string> = { passed: "✅", failed: "❌", error: "💥", skipped: "⏭️" };
 
 function failureSection(report: RunReport, r: ScenarioResult): string[] {
-  const lines = [`### ${MARK[r.status]} ${r.id} ${cell(r.title)}`, "", `${r.status === "error" ? "Broke" : "Failed"}: ${cell(r.reason ?? "")}  `, `Doc: ${r.doc}`, ""];
+  const lines = [
+    `### ${MARK[r.status]} ${r.id} ${cell(r.title)}`,
+    "",
+    `${r.status === "error" ? "Broke" : "Failed"}: ${cell(r.reason ?? "")}  `,
+    `Doc: ${r.doc}`,
+    "",
+  ];
   if (r.evidence.length) {
     lines.push("| | Claim | Expected | Observed | How |", "|---|---|---|---|---|");
-    for (const e of r.evidence) lines.push(`| ${e.ok ? "ok" : "**FAIL**"} | ${cell(e.claim)} | ${cell(e.expected)} | ${cell(e.observed)} | ${code(e.how)} |`);
+    for (const e of r.evidence)
+      lines.push(
+        `| ${e.ok ? "ok" : "**FAIL**"} | ${cell(e.claim)} | ${cell(e.expected)} | ${cell(e.observed)} | ${code(e.how)} |`,
+      );
     lines.push("");
   }
   for (const cause of report.explanations?.[r.id] ?? []) {
-    lines.push(`> **Likely cause** (docknet doctor ${cause.check}, ${cause.severity}): ${cell(cause.seen.join("; "))}  `, `> Fix: ${cell(cause.fix)}`, "");
+    lines.push(
+      `> **Likely cause** (docknet doctor ${cause.check}, ${cause.severity}): ${cell(cause.seen.join("; "))}  `,
+      `> Fix: ${cell(cause.fix)}`,
+      "",
+    );
   }
   return lines;
 }
@@ -68,24 +81,48 @@ export function runMarkdown(report: RunReport): string {
 
 /** The Markdown summary of a matrix: what changes between the engines first, then each engine's counts. */
 export function matrixMarkdown(matrix: MatrixReport): string {
-  const labels = matrix.engines.map((en) => (en.report ? en.report.engine.engineVersion.replace(/[+~].*$/, "") : en.spec));
+  const labels = matrix.engines.map((en) =>
+    en.report ? en.report.engine.engineVersion.replace(/[+~].*$/, "") : en.spec,
+  );
   const lines = ["## docknet run --matrix", "", `Engines: ${labels.join(", ")}`, ""];
   for (const en of matrix.engines) if (en.problem) lines.push(`- ${en.spec}: ${cell(en.problem)}`);
   const differing = matrix.rows.filter((r) => r.differs);
   if (differing.length) {
-    lines.push("### Verdicts that differ between engines", "", `| Scenario | ${labels.join(" | ")} |`, `|---|${labels.map(() => "---").join("|")}|`);
-    for (const row of differing) lines.push(`| **${row.id}** ${cell(row.title)} | ${matrix.engines.map((en) => MARK[row.cells[en.spec] as ScenarioResult["status"]] ?? "–").join(" | ")} |`);
+    lines.push(
+      "### Verdicts that differ between engines",
+      "",
+      `| Scenario | ${labels.join(" | ")} |`,
+      `|---|${labels.map(() => "---").join("|")}|`,
+    );
+    for (const row of differing)
+      lines.push(
+        `| **${row.id}** ${cell(row.title)} | ${matrix.engines.map((en) => MARK[row.cells[en.spec] as ScenarioResult["status"]] ?? "–").join(" | ")} |`,
+      );
     lines.push("");
   } else lines.push("Every scenario has the same verdict on every engine.", "");
   const changed = matrix.rows.filter((r) => r.changes.length);
   if (changed.length) {
-    const named = (specs: readonly string[]) => specs.map((sp) => labels[matrix.engines.findIndex((en) => en.spec === sp)]).join(", ");
-    lines.push("### What an upgrade changes", "", "| Scenario | From | Source | On | Not on |", "|---|---|---|---|---|");
-    for (const row of changed) for (const c of row.changes) lines.push(`| ${row.id} | ${c.version} | ${cell(c.source)} | ${named(c.on)} | ${named(c.off)} |`);
+    const named = (specs: readonly string[]) =>
+      specs.map((sp) => labels[matrix.engines.findIndex((en) => en.spec === sp)]).join(", ");
+    lines.push(
+      "### What an upgrade changes",
+      "",
+      "| Scenario | From | Source | On | Not on |",
+      "|---|---|---|---|---|",
+    );
+    for (const row of changed)
+      for (const c of row.changes)
+        lines.push(`| ${row.id} | ${c.version} | ${cell(c.source)} | ${named(c.on)} | ${named(c.off)} |`);
     lines.push("");
   }
   lines.push("### Each engine", "", "| Engine | Passed | Failed | Skipped |", "|---|---|---|---|");
-  matrix.engines.forEach((en, i) => lines.push(en.report ? `| ${labels[i]} | ${en.report.summary.passed} | ${en.report.summary.failed + en.report.summary.errors} | ${en.report.summary.skipped} |` : `| ${labels[i]} | did not run | | |`));
+  matrix.engines.forEach((en, i) =>
+    lines.push(
+      en.report
+        ? `| ${labels[i]} | ${en.report.summary.passed} | ${en.report.summary.failed + en.report.summary.errors} | ${en.report.summary.skipped} |`
+        : `| ${labels[i]} | did not run | | |`,
+    ),
+  );
   lines.push("");
   return lines.join("\n");
 }

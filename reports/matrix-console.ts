@@ -25,16 +25,25 @@ export function matrixText(matrix: MatrixReport, options: { all?: boolean } = {}
   else out.push("Every scenario has the same verdict on every engine.", "");
   const changed = matrix.rows.filter((r) => r.changes.length);
   if (changed.length) {
-    const named = (specs: readonly string[]) => specs.map((s) => labels[matrix.engines.findIndex((e) => e.spec === s)]).join(", ");
+    const named = (specs: readonly string[]) =>
+      specs.map((s) => labels[matrix.engines.findIndex((e) => e.spec === s)]).join(", ");
     out.push("Behaviour that changes between these engines (what an upgrade changes):");
     for (const row of changed) {
-      for (const c of row.changes) out.push(`  ${row.id.padEnd(8)} from ${c.version} (${c.source}): ${named(c.on)}; not before: ${named(c.off)}`);
+      for (const c of row.changes)
+        out.push(`  ${row.id.padEnd(8)} from ${c.version} (${c.source}): ${named(c.on)}; not before: ${named(c.off)}`);
     }
     out.push("");
   }
   if (options.all && same.length) out.push("The same on every engine:", header, ...same.map(line), "");
-  else if (same.length) out.push(`${same.length} scenario(s) have the same verdict on every engine (${[...new Set(same.map((r) => SHORT[Object.values(r.cells)[0]!]))].join("/")}).`);
-  const totals = matrix.engines.map((e, i) => (e.report ? `${labels[i]}: ${e.report.summary.passed}/${e.report.summary.total} passed` : `${labels[i]}: did not run`));
+  else if (same.length)
+    out.push(
+      `${same.length} scenario(s) have the same verdict on every engine (${[...new Set(same.map((r) => SHORT[Object.values(r.cells)[0]!]))].join("/")}).`,
+    );
+  const totals = matrix.engines.map((e, i) =>
+    e.report
+      ? `${labels[i]}: ${e.report.summary.passed}/${e.report.summary.total} passed`
+      : `${labels[i]}: did not run`,
+  );
   out.push(totals.join("; "), "");
   return out.join("\n");
 }

@@ -6,17 +6,25 @@ import type { Explanation } from "../harness/results.js";
 /** The evidence of a scenario as the body of a failure or of system-out. */
 export function evidenceText(evidence: readonly Evidence[]): string {
   return evidence
-    .map((e) => `${e.ok ? "ok  " : "FAIL"} ${e.claim}\n     expected: ${e.expected}\n     observed: ${e.observed}\n     how: ${e.how}${!e.ok && e.raw ? `\n     output: ${e.raw.trim().replace(/\n/g, "\n             ")}` : ""}`)
+    .map(
+      (e) =>
+        `${e.ok ? "ok  " : "FAIL"} ${e.claim}\n     expected: ${e.expected}\n     observed: ${e.observed}\n     how: ${e.how}${!e.ok && e.raw ? `\n     output: ${e.raw.trim().replace(/\n/g, "\n             ")}` : ""}`,
+    )
     .join("\n");
 }
 
 /** "likely cause (docknet doctor D-HOST-01, error): net.ipv4.ip_forward = 0 — fix: …" per finding. */
 export function explanationText(causes: readonly Explanation[]): string {
-  return causes.map((e) => `likely cause (docknet doctor ${e.check}, ${e.severity}): ${e.seen.join("; ")}\n  fix: ${e.fix}`).join("\n");
+  return causes
+    .map((e) => `likely cause (docknet doctor ${e.check}, ${e.severity}): ${e.seen.join("; ")}\n  fix: ${e.fix}`)
+    .join("\n");
 }
 
 /** Skips grouped by their reason, in first-seen order: one line a reason, not one a result. */
-export function skipsByReason(results: ReadonlyArray<{ readonly id: string; readonly status: string; readonly reason?: string }>, skipped = "skipped"): Array<{ reason: string; ids: string[] }> {
+export function skipsByReason(
+  results: ReadonlyArray<{ readonly id: string; readonly status: string; readonly reason?: string }>,
+  skipped = "skipped",
+): Array<{ reason: string; ids: string[] }> {
   const groups = new Map<string, string[]>();
   for (const r of results) {
     if (r.status !== skipped) continue;

@@ -21,10 +21,10 @@ export default [
       check("interfaces before connecting", await c.interfaceNames()).is(["lo", "eth0"]);
       check("docker network connect", await lab.connect(c, extra)).is("accepted");
       const joined = await c.interfaces();
-      check("eth1's address after connecting", derive(joined, (all) => all.find((i) => i.name === "eth1")?.ipv4 ?? [])).satisfies(
-        `one address in ${extra.subnet}`,
-        (a) => a.length === 1 && ipv4InSubnet(a[0]!, extra.subnet ?? ""),
-      );
+      check(
+        "eth1's address after connecting",
+        derive(joined, (all) => all.find((i) => i.name === "eth1")?.ipv4 ?? []),
+      ).satisfies(`one address in ${extra.subnet}`, (a) => a.length === 1 && ipv4InSubnet(a[0]!, extra.subnet ?? ""));
       check("docker network disconnect", await lab.disconnect(c, extra)).is("accepted");
       check("interfaces after disconnecting", await c.interfaceNames()).is(["lo", "eth0"]);
     },
@@ -43,10 +43,17 @@ export default [
       const wanted = (net.subnet ?? "").replace(/\.0\/24$/, ".50");
       const c = await lab.probe("c").on(lab.defaultBridge).start();
       check(`docker network connect --ip ${wanted}`, await lab.connect(c, net, { ip: wanted })).is("accepted");
-      const eth1 = (all: { name: string; ipv4: string[] }[]) => all.find((i) => i.ipv4.some((a) => a.startsWith(`${wanted}/`)))?.ipv4 ?? [];
-      check("the chosen address inside the container", derive(await c.interfaces(), eth1)).satisfies(`${wanted}`, (a) => a.length === 1);
+      const eth1 = (all: { name: string; ipv4: string[] }[]) =>
+        all.find((i) => i.ipv4.some((a) => a.startsWith(`${wanted}/`)))?.ipv4 ?? [];
+      check("the chosen address inside the container", derive(await c.interfaces(), eth1)).satisfies(
+        `${wanted}`,
+        (a) => a.length === 1,
+      );
       check("docker restart", await lab.restart(c)).is("accepted");
-      check("the chosen address after a restart", derive(await lab.inspect(c), (f) => f.networks[net.name]?.ip)).is(wanted);
+      check(
+        "the chosen address after a restart",
+        derive(await lab.inspect(c), (f) => f.networks[net.name]?.ip),
+      ).is(wanted);
       const other = await lab.probe("other").start();
       const outside = await lab.connect(other, net, { ip: "192.0.2.50" });
       check("connect --ip 192.0.2.50 (outside the subnet)", outside).isNot("accepted");
@@ -83,12 +90,24 @@ export default [
       const port = await lab.hostPort();
       const c = await lab.probe("c").serving(70).publish(70, port).publish(90, "").start();
       const before = await lab.inspect(c);
-      check("port 70 before", derive(before, (f) => f.ports["70/tcp"] ?? [])).includes(`0.0.0.0:${port}`);
-      check("port 90 before", derive(before, (f) => f.ports["90/tcp"] ?? [])).satisfies("bound to an ephemeral port", (b) => b.length > 0);
+      check(
+        "port 70 before",
+        derive(before, (f) => f.ports["70/tcp"] ?? []),
+      ).includes(`0.0.0.0:${port}`);
+      check(
+        "port 90 before",
+        derive(before, (f) => f.ports["90/tcp"] ?? []),
+      ).satisfies("bound to an ephemeral port", (b) => b.length > 0);
       check("connect another network", await lab.connect(c, net)).is("accepted");
-      check("ports after connecting another network", derive(await lab.inspect(c), (f) => f.ports)).is(before.value.ports);
+      check(
+        "ports after connecting another network",
+        derive(await lab.inspect(c), (f) => f.ports),
+      ).is(before.value.ports);
       check("disconnect it", await lab.disconnect(c, net)).is("accepted");
-      check("ports after disconnecting it", derive(await lab.inspect(c), (f) => f.ports)).is(before.value.ports);
+      check(
+        "ports after disconnecting it",
+        derive(await lab.inspect(c), (f) => f.ports),
+      ).is(before.value.ports);
     },
   }),
 ];

@@ -23,11 +23,17 @@ export default [
     brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const bridge = await lab.inspectNetwork(lab.defaultBridge);
-      check("the default bridge's subnet", derive(bridge, (b) => b.subnets.map((s) => s.subnet))).is(["10.213.176.0/24"]);
+      check(
+        "the default bridge's subnet",
+        derive(bridge, (b) => b.subnets.map((s) => s.subnet)),
+      ).is(["10.213.176.0/24"]);
       const containers = await Promise.all([lab.probe("a").start(), lab.probe("b").start()]);
       for (const c of containers) {
         check(`${c.name}'s gateway`, await lab.gatewayOn(c, lab.defaultBridge)).is("10.213.176.88");
-        check(`${c.name}'s address`, await lab.addressOn(c, lab.defaultBridge)).satisfies("inside 10.213.176.0/24 and not the bip address", (ip) => ipv4InSubnet(ip, "10.213.176.0/24") && ip !== "10.213.176.88");
+        check(`${c.name}'s address`, await lab.addressOn(c, lab.defaultBridge)).satisfies(
+          "inside 10.213.176.0/24 and not the bip address",
+          (ip) => ipv4InSubnet(ip, "10.213.176.0/24") && ip !== "10.213.176.88",
+        );
       }
     },
   }),
@@ -42,9 +48,15 @@ export default [
     brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const bridge = await lab.inspectNetwork(lab.defaultBridge);
-      check("the default bridge's address range", derive(bridge, (b) => b.subnets.map((s) => s.ipRange ?? ""))).is(["10.213.177.128/25"]);
+      check(
+        "the default bridge's address range",
+        derive(bridge, (b) => b.subnets.map((s) => s.ipRange ?? "")),
+      ).is(["10.213.177.128/25"]);
       const c = await lab.probe("c").start();
-      check("the container's address", await lab.addressOn(c, lab.defaultBridge)).satisfies("inside 10.213.177.128/25", (ip) => ipv4InSubnet(ip, "10.213.177.128/25"));
+      check("the container's address", await lab.addressOn(c, lab.defaultBridge)).satisfies(
+        "inside 10.213.177.128/25",
+        (ip) => ipv4InSubnet(ip, "10.213.177.128/25"),
+      );
     },
   }),
 
@@ -58,11 +70,20 @@ export default [
     brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const bridge = await lab.inspectNetwork(lab.defaultBridge);
-      check("the default bridge's subnet (bip)", derive(bridge, (b) => b.subnets.map((s) => s.subnet))).is(["10.213.179.0/24"]);
+      check(
+        "the default bridge's subnet (bip)",
+        derive(bridge, (b) => b.subnets.map((s) => s.subnet)),
+      ).is(["10.213.179.0/24"]);
       const first = await lab.network("first");
       const second = await lab.network("second");
-      check("the first new network's subnet", derive(await lab.inspectNetwork(first), (n) => n.subnets.map((s) => s.subnet))).is(["10.213.180.0/24"]);
-      check("the second new network's subnet", derive(await lab.inspectNetwork(second), (n) => n.subnets.map((s) => s.subnet))).is(["10.213.181.0/24"]);
+      check(
+        "the first new network's subnet",
+        derive(await lab.inspectNetwork(first), (n) => n.subnets.map((s) => s.subnet)),
+      ).is(["10.213.180.0/24"]);
+      check(
+        "the second new network's subnet",
+        derive(await lab.inspectNetwork(second), (n) => n.subnets.map((s) => s.subnet)),
+      ).is(["10.213.181.0/24"]);
     },
   }),
 
@@ -76,7 +97,10 @@ export default [
     brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const c = await lab.probe("c").start();
-      check("eth0's MTU", derive(await c.interfaces(), (all) => all.find((i) => i.name === "eth0")?.mtu ?? 0)).is(1400);
+      check(
+        "eth0's MTU",
+        derive(await c.interfaces(), (all) => all.find((i) => i.name === "eth0")?.mtu ?? 0),
+      ).is(1400);
       check("the default route's gateway", await c.defaultGateway()).is("10.213.178.254");
     },
   }),
@@ -92,7 +116,10 @@ export default [
     async run({ lab, check }) {
       const port = await lab.hostPort();
       const c = await lab.probe("web").serving(80).publish(80, port).start();
-      check("the bindings of -p " + port + ":80", derive(await lab.inspect(c), (f) => f.ports["80/tcp"] ?? [])).is([`127.0.0.1:${port}`]);
+      check(
+        "the bindings of -p " + port + ":80",
+        derive(await lab.inspect(c), (f) => f.ports["80/tcp"] ?? []),
+      ).is([`127.0.0.1:${port}`]);
     },
   }),
 
@@ -108,17 +135,24 @@ export default [
       const app = await lab.network("app");
       const peer = await lab.probe("peer").on(app).serving(8080).start();
       const friend = await lab.probe("friend").on(app).start();
-      check(`control: HTTP from friend to peer on a user network`, await friend.request(peer.name, 8080)).is("HTTP 404");
+      check(`control: HTTP from friend to peer on a user network`, await friend.request(peer.name, 8080)).is(
+        "HTTP 404",
+      );
       const server = await lab.probe("server").serving(8080).start();
       const client = await lab.probe("client").start();
-      const ip = check("the server's default-bridge address", await lab.addressOn(server, lab.defaultBridge)).matches(IPV4_ADDRESS);
-      check(`HTTP from client to ${ip}:8080 on the default bridge`, await client.request(ip, 8080, 2)).isNot("HTTP 404");
+      const ip = check("the server's default-bridge address", await lab.addressOn(server, lab.defaultBridge)).matches(
+        IPV4_ADDRESS,
+      );
+      check(`HTTP from client to ${ip}:8080 on the default bridge`, await client.request(ip, 8080, 2)).isNot(
+        "HTTP 404",
+      );
     },
   }),
 
   scenario({
     id: "LK-04",
-    title: "With icc=false, a linked container reaches its server's exposed port by address, name and alias; an unlinked one does not",
+    title:
+      "With icc=false, a linked container reaches its server's exposed port by address, name and alias; an unlinked one does not",
     area: "daemon-config",
     doc: "Legacy container links › Communication across links; moby TestLegacyLink",
     daemon: { icc: false },
@@ -129,7 +163,8 @@ export default [
       const server = await lab.probe("server").serving(80).expose(80).start();
       const ip = check("the server's address", await lab.addressOn(server, lab.defaultBridge)).matches(IPV4_ADDRESS);
       const linked = await lab.probe("linked").link(server, "svr").start();
-      for (const target of [ip, server.name, "svr"]) check(`HTTP from the linked container to ${target}`, await linked.request(target, 80)).is("HTTP 404");
+      for (const target of [ip, server.name, "svr"])
+        check(`HTTP from the linked container to ${target}`, await linked.request(target, 80)).is("HTTP 404");
       const stranger = await lab.probe("stranger").start();
       check(`HTTP from an unlinked container to ${ip}`, await stranger.request(ip, 80, 2)).isNot("HTTP 404");
     },
@@ -137,7 +172,8 @@ export default [
 
   scenario({
     id: "LK-05",
-    title: "docker rm --link removes a link while both containers run: the alias leaves /etc/hosts and, under icc=false, the address stops answering",
+    title:
+      "docker rm --link removes a link while both containers run: the alias leaves /etc/hosts and, under icc=false, the address stops answering",
     area: "daemon-config",
     doc: "Legacy container links; docker rm reference (--link); moby TestRemoveLegacyLink",
     daemon: { icc: false },
@@ -150,14 +186,19 @@ export default [
       check(`control: HTTP from the client to ${ip} through the link`, await client.request(ip, 80)).is("HTTP 404");
       check("docker rm --link client/svr", await lab.removeLink(client, "svr")).is("accepted");
       check("svr in the client's /etc/hosts", await client.hostsAddressesOf("svr")).is([]);
-      for (const c of [server, client]) check(`${c.name}'s state`, derive(await lab.inspect(c), (f) => f.state)).is("running");
+      for (const c of [server, client])
+        check(
+          `${c.name}'s state`,
+          derive(await lab.inspect(c), (f) => f.state),
+        ).is("running");
       check(`HTTP from the client to ${ip} after the link is gone`, await client.request(ip, 80, 2)).isNot("HTTP 404");
     },
   }),
 
   scenario({
     id: "DC-07",
-    title: "With live-restore, a daemon restarted with new default-address-pools keeps docker0's subnet and its running containers",
+    title:
+      "With live-restore, a daemon restarted with new default-address-pools keeps docker0's subnet and its running containers",
     area: "daemon-config",
     doc: "Live restore; Networking overview › Subnet allocation; moby TestDaemonRestartWithLiveRestore",
     daemon: { "live-restore": true },
@@ -165,19 +206,35 @@ export default [
     requires: [needs.defaultBridge, needs.engineNamespace],
     brokenBy: "daemon-config-dropped",
     async run({ lab, check, engine }) {
-      const subnets = async () => derive(await lab.inspectNetwork(lab.defaultBridge), (b) => b.subnets.map((s) => s.subnet));
-      const before = check("the default bridge's subnet before the restart", await subnets()).satisfies("one subnet", (s) => s.length === 1);
+      const subnets = async () =>
+        derive(await lab.inspectNetwork(lab.defaultBridge), (b) => b.subnets.map((s) => s.subnet));
+      const before = check("the default bridge's subnet before the restart", await subnets()).satisfies(
+        "one subnet",
+        (s) => s.length === 1,
+      );
       const c = await lab.probe("c").serving(80).start();
       const ip = check("c's address", await lab.addressOn(c, lab.defaultBridge)).matches(IPV4_ADDRESS);
       const pools = [{ base: "10.213.190.0/23", size: 24 }];
-      check("restart dockerd with new default-address-pools", await lab.restartEngine({ ...engine.daemonConfig, "default-address-pools": pools })).is("accepted");
-      check("c's state after the restart", derive(await lab.inspect(c), (f) => f.state)).is("running");
+      check(
+        "restart dockerd with new default-address-pools",
+        await lab.restartEngine({ ...engine.daemonConfig, "default-address-pools": pools }),
+      ).is("accepted");
+      check(
+        "c's state after the restart",
+        derive(await lab.inspect(c), (f) => f.state),
+      ).is("running");
       check("the default bridge's subnet after the restart", await subnets()).is(before);
       check("c's address after the restart", await lab.addressOn(c, lab.defaultBridge)).is(ip);
       const peer = await lab.probe("peer").start();
       check(`HTTP from a new container to c at ${ip}`, await peer.request(ip, 80)).is("HTTP 404");
       const fresh = await lab.network("fresh");
-      check("a new network's subnet", derive(await lab.inspectNetwork(fresh), (n) => n.subnets.map((s) => s.subnet))).satisfies("inside the new pool 10.213.190.0/23", (s) => s.length === 1 && ipv4InSubnet(s[0]!, "10.213.190.0/23"));
+      check(
+        "a new network's subnet",
+        derive(await lab.inspectNetwork(fresh), (n) => n.subnets.map((s) => s.subnet)),
+      ).satisfies(
+        "inside the new pool 10.213.190.0/23",
+        (s) => s.length === 1 && ipv4InSubnet(s[0]!, "10.213.190.0/23"),
+      );
     },
   }),
 
@@ -191,7 +248,10 @@ export default [
     brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const c = await lab.probe("c").start();
-      check("nameservers in /etc/resolv.conf", derive(await c.resolvConf(), (r) => r.nameservers)).is(["10.213.255.53", "10.213.255.54"]);
+      check(
+        "nameservers in /etc/resolv.conf",
+        derive(await c.resolvConf(), (r) => r.nameservers),
+      ).is(["10.213.255.53", "10.213.255.54"]);
     },
   }),
 
@@ -204,7 +264,10 @@ export default [
     brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const networks = await lab.engineNetworks();
-      check("the engine's networks", derive(networks, (names) => names.includes("bridge"))).is(false);
+      check(
+        "the engine's networks",
+        derive(networks, (names) => names.includes("bridge")),
+      ).is(false);
       const c = await lab.probe("c").start();
       check("interfaces of a container run without --network", await c.interfaceNames()).is(["lo"]);
     },
@@ -212,7 +275,8 @@ export default [
 
   scenario({
     id: "V6-03",
-    title: "ipv6 with fixed-cidr-v6 gives default-bridge containers an address in that prefix and the configured IPv6 gateway",
+    title:
+      "ipv6 with fixed-cidr-v6 gives default-bridge containers an address in that prefix and the configured IPv6 gateway",
     area: "daemon-config",
     doc: "Use IPv6 networking › Use IPv6 for the default bridge network; moby TestDaemonIPv6FixedCIDR",
     daemon: { ipv6: true, "fixed-cidr-v6": "fd0d:dc03::/64", "default-gateway-v6": "fd0d:dc03::ff" },
@@ -220,9 +284,17 @@ export default [
     brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const c = await lab.probe("c").start();
-      const eth0 = derive(await c.interfaces(), (all) => (all.find((i) => i.name === "eth0")?.ipv6 ?? []).filter((a) => !a.startsWith("fe80")));
-      check("eth0's global IPv6 addresses", eth0).satisfies("one address in fd0d:dc03::/64", (a) => a.length === 1 && inSubnet(a[0]!, "fd0d:dc03::/64"));
-      check("the IPv6 default route's gateway", derive(await c.routes("ipv6"), (routes) => routes.find((r) => r.destination === "default")?.via ?? "")).is("fd0d:dc03::ff");
+      const eth0 = derive(await c.interfaces(), (all) =>
+        (all.find((i) => i.name === "eth0")?.ipv6 ?? []).filter((a) => !a.startsWith("fe80")),
+      );
+      check("eth0's global IPv6 addresses", eth0).satisfies(
+        "one address in fd0d:dc03::/64",
+        (a) => a.length === 1 && inSubnet(a[0]!, "fd0d:dc03::/64"),
+      );
+      check(
+        "the IPv6 default route's gateway",
+        derive(await c.routes("ipv6"), (routes) => routes.find((r) => r.destination === "default")?.via ?? ""),
+      ).is("fd0d:dc03::ff");
     },
   }),
 
@@ -236,7 +308,10 @@ export default [
     async run({ lab, check }) {
       // docknet's private engines start in a fresh namespace, where forwarding is off.
       check("net.ipv4.ip_forward in the engine's namespace", await lab.engineSysctl("net.ipv4.ip_forward")).is("1");
-      check("the filter table's FORWARD policy", derive(await lab.engineFirewall("filter"), (t) => t.policies.get("FORWARD") ?? "")).is("DROP");
+      check(
+        "the filter table's FORWARD policy",
+        derive(await lab.engineFirewall("filter"), (t) => t.policies.get("FORWARD") ?? ""),
+      ).is("DROP");
     },
   }),
 
@@ -251,8 +326,14 @@ export default [
     brokenBy: "daemon-config-dropped",
     async run({ lab, check, engine }) {
       const filter = await lab.engineFirewall("filter");
-      check("filter chains named DOCKER*", derive(filter, (t) => [...t.chains].filter((c) => c.startsWith("DOCKER")))).is([]);
-      check("nat rules that masquerade", derive(await lab.engineFirewall("nat"), (t) => t.rules.filter((r) => r.includes("MASQUERADE")))).is([]);
+      check(
+        "filter chains named DOCKER*",
+        derive(filter, (t) => [...t.chains].filter((c) => c.startsWith("DOCKER"))),
+      ).is([]);
+      check(
+        "nat rules that masquerade",
+        derive(await lab.engineFirewall("nat"), (t) => t.rules.filter((r) => r.includes("MASQUERADE"))),
+      ).is([]);
       const outside = engine.outsideHost!;
       const c = await lab.probe("c").start();
       const own = check("the container's address", await lab.addressOn(c, lab.defaultBridge)).matches(IPV4_ADDRESS);
@@ -295,11 +376,23 @@ export default [
     brokenBy: "daemon-config-dropped",
     async run({ lab, check }) {
       const created = await lab.attemptNetwork("v6pool", { ipv6: true });
-      check("creating an IPv6 network with no subnet", derive(created, (c) => c.outcome)).is("accepted");
+      check(
+        "creating an IPv6 network with no subnet",
+        derive(created, (c) => c.outcome),
+      ).is("accepted");
       const net = created.value.network!;
       const subnets = derive(await lab.inspectNetwork(net), (n) => n.subnets.map((s) => s.subnet));
-      check("the new network's IPv6 subnet", derive(subnets, (all) => all.filter((s) => s.includes(":")))).satisfies("one /64 inside fd0d:dd09::/56", (v6) => v6.length === 1 && v6[0]!.endsWith("/64") && inSubnet(v6[0]!.split("/")[0]!, "fd0d:dd09::/56"));
-      check("the new network's IPv4 subnet", derive(subnets, (all) => all.filter((s) => s.includes(".")))).satisfies("one /24 inside 10.213.184.0/22", (v4) => v4.length === 1 && ipv4InSubnet(v4[0]!, "10.213.184.0/22"));
+      check(
+        "the new network's IPv6 subnet",
+        derive(subnets, (all) => all.filter((s) => s.includes(":"))),
+      ).satisfies(
+        "one /64 inside fd0d:dd09::/56",
+        (v6) => v6.length === 1 && v6[0]!.endsWith("/64") && inSubnet(v6[0]!.split("/")[0]!, "fd0d:dd09::/56"),
+      );
+      check(
+        "the new network's IPv4 subnet",
+        derive(subnets, (all) => all.filter((s) => s.includes("."))),
+      ).satisfies("one /24 inside 10.213.184.0/22", (v4) => v4.length === 1 && ipv4InSubnet(v4[0]!, "10.213.184.0/22"));
     },
   }),
 ];

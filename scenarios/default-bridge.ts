@@ -19,19 +19,31 @@ export default [
       const subnet = bridge.value.subnets[0]?.subnet ?? "";
       if (engine.engineKind === "private") {
         // docknet's private engine runs a stock daemon: no bip, no address pools.
-        check("the default bridge's subnet on a stock daemon", derive(bridge, () => subnet)).is("172.17.0.0/16");
+        check(
+          "the default bridge's subnet on a stock daemon",
+          derive(bridge, () => subnet),
+        ).is("172.17.0.0/16");
       }
       const solo = await lab.probe("solo").start();
       const facts = await lab.inspect(solo);
-      check("the networks of a container run without --network", derive(facts, (f) => Object.keys(f.networks))).is(["bridge"]);
+      check(
+        "the networks of a container run without --network",
+        derive(facts, (f) => Object.keys(f.networks)),
+      ).is(["bridge"]);
       const interfaces = await solo.interfaces();
       check(
         "eth0's IPv4 address",
         derive(interfaces, (all) => all.find((i) => i.name === "eth0")?.ipv4 ?? []),
-      ).satisfies(`one address inside ${subnet}`, (addresses) => addresses.length === 1 && ipv4InSubnet(addresses[0]!, subnet));
+      ).satisfies(
+        `one address inside ${subnet}`,
+        (addresses) => addresses.length === 1 && ipv4InSubnet(addresses[0]!, subnet),
+      );
       // A fresh 20.10 daemon leaves the bridge's IPAM gateway empty; the endpoint always names it.
       const gateway = facts.value.networks.bridge?.gateway ?? "";
-      check("the gateway the engine reports", derive(facts, () => gateway)).satisfies(`inside ${subnet}`, (g) => ipv4InSubnet(g, subnet));
+      check(
+        "the gateway the engine reports",
+        derive(facts, () => gateway),
+      ).satisfies(`inside ${subnet}`, (g) => ipv4InSubnet(g, subnet));
       check("the default route's gateway", await solo.defaultGateway()).is(gateway);
     },
   }),
@@ -46,8 +58,13 @@ export default [
     async run({ lab, check }) {
       const server = await lab.probe("server").serving(8080).start();
       const client = await lab.probe("client").start();
-      const serverIp = check("the server's address", await lab.addressOn(server, lab.defaultBridge)).matches(IPV4_ADDRESS);
-      check("ping from client to the server's IP", derive(await client.ping(serverIp), (p) => p.outcome)).is("reached");
+      const serverIp = check("the server's address", await lab.addressOn(server, lab.defaultBridge)).matches(
+        IPV4_ADDRESS,
+      );
+      check(
+        "ping from client to the server's IP",
+        derive(await client.ping(serverIp), (p) => p.outcome),
+      ).is("reached");
       check(`HTTP from client to ${serverIp}:8080`, await client.request(serverIp, 8080)).is("HTTP 404");
     },
   }),
@@ -92,7 +109,10 @@ export default [
         `the container's nameservers (the host has ${hostConf.value.nameservers.join(", ") || "none"})`,
         derive(conf, (c) => c.nameservers),
       ).is(expected);
-      check("the container's nameservers", derive(conf, (c) => c.nameservers)).excludes("127.0.0.11");
+      check(
+        "the container's nameservers",
+        derive(conf, (c) => c.nameservers),
+      ).excludes("127.0.0.11");
     },
   }),
 
@@ -106,7 +126,9 @@ export default [
     async run({ lab, check, engine }) {
       const outside = engine.outsideHost!;
       const client = await lab.probe("client").start();
-      const own = check("the client's own address", await lab.addressOn(client, lab.defaultBridge)).matches(IPV4_ADDRESS);
+      const own = check("the client's own address", await lab.addressOn(client, lab.defaultBridge)).matches(
+        IPV4_ADDRESS,
+      );
       const seen = await client.fetch(outside.address, 80, outside.sourcePath);
       check(`the source address the outside host ${outside.address} saw`, seen).is(outside.engineAddress);
       check("the source address the outside host saw", seen).isNot(own);
@@ -125,9 +147,18 @@ export default [
       const subnet = bridge.value.subnets[0]?.subnet ?? "172.17.0.0/16";
       const wanted = subnet.replace(/\.0\/\d+$/, ".200");
       const withIp = await lab.probe("fixed-ip").on(lab.defaultBridge, { ip: wanted }).attempt();
-      check("docker run --ip on the default bridge", derive(withIp, (a) => a.message)).matches(/user[- ]specified IP address is supported (only )?on user[- ]defined networks/i);
-      const withAlias = await lab.probe("alias").on(lab.defaultBridge, { aliases: ["web"] }).attempt();
-      check("docker run --network-alias on the default bridge", derive(withAlias, (a) => a.message)).matches(/network-scoped alias(es)? (is|are) (supported )?only/i);
+      check(
+        "docker run --ip on the default bridge",
+        derive(withIp, (a) => a.message),
+      ).matches(/user[- ]specified IP address is supported (only )?on user[- ]defined networks/i);
+      const withAlias = await lab
+        .probe("alias")
+        .on(lab.defaultBridge, { aliases: ["web"] })
+        .attempt();
+      check(
+        "docker run --network-alias on the default bridge",
+        derive(withAlias, (a) => a.message),
+      ).matches(/network-scoped alias(es)? (is|are) (supported )?only/i);
       const plain = await lab.probe("plain").start();
       const connect = await lab.connect(plain, lab.defaultBridge, { aliases: ["web"] });
       check("docker network connect --alias to the default bridge", connect).isNot("accepted");
@@ -147,7 +178,10 @@ export default [
       check("interfaces before disconnecting", await container.interfaceNames()).includes("eth0");
       check("docker network disconnect bridge", await lab.disconnect(container, lab.defaultBridge)).is("accepted");
       check("interfaces after disconnecting", await container.interfaceNames()).excludes("eth0");
-      check("the container's networks", derive(await lab.inspect(container), (f) => Object.keys(f.networks))).is([]);
+      check(
+        "the container's networks",
+        derive(await lab.inspect(container), (f) => Object.keys(f.networks)),
+      ).is([]);
     },
   }),
 ];

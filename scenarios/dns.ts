@@ -19,12 +19,21 @@ export default [
       const net = await lab.network("dns");
       const client = await lab.probe("client").on(net).start();
       const conf = await client.resolvConf();
-      check("nameservers in /etc/resolv.conf", derive(conf, (c) => c.nameservers)).is(["127.0.0.11"]);
-      check("resolver options", derive(conf, (c) => c.options)).includes("ndots:0");
+      check(
+        "nameservers in /etc/resolv.conf",
+        derive(conf, (c) => c.nameservers),
+      ).is(["127.0.0.11"]);
+      check(
+        "resolver options",
+        derive(conf, (c) => c.options),
+      ).includes("ndots:0");
       check("UDP 127.0.0.11:53 answers", await client.connect("127.0.0.11", 53, 2, "udp")).is("open");
       // Engines from 25.0 (moby's resolvconf rewrite) record the host's upstreams in a comment.
       if (since("25.0", "moby's resolv.conf rewrite (Engine 25.0 release notes)")) {
-        check("the upstream servers recorded in resolv.conf", derive(conf, () => conf.raw ?? "")).includes("# ExtServers:");
+        check(
+          "the upstream servers recorded in resolv.conf",
+          derive(conf, () => conf.raw ?? ""),
+        ).includes("# ExtServers:");
       }
     },
   }),
@@ -39,7 +48,10 @@ export default [
     brokenBy: "user-network-is-default-bridge",
     async run({ lab, check }) {
       const net = await lab.network("dns");
-      const db = await lab.probe("db").on(net, { aliases: ["database"] }).start();
+      const db = await lab
+        .probe("db")
+        .on(net, { aliases: ["database"] })
+        .start();
       const client = await lab.probe("client").on(net).start();
       const ip = check(`${db.name}'s address on ${net.name}`, await lab.addressOn(db, net)).matches(IPV4_ADDRESS);
       check(`${db.name} by name`, await client.addressesOf(db.name)).is([ip]);
@@ -60,15 +72,32 @@ export default [
     async run({ lab, check }) {
       const first = await lab.network("one");
       const second = await lab.network("two");
-      const target = await lab.probe("target").on(first, { aliases: ["foo"] }).start();
-      check("connect to the second network with alias bar", await lab.connect(target, second, { aliases: ["bar"] })).is("accepted");
+      const target = await lab
+        .probe("target")
+        .on(first, { aliases: ["foo"] })
+        .start();
+      check("connect to the second network with alias bar", await lab.connect(target, second, { aliases: ["bar"] })).is(
+        "accepted",
+      );
       const client = await lab.probe("client").on(first).on(second).start();
-      check("alias foo (first network) before the disconnect", await client.addressesOf("foo")).satisfies("one address", (a) => a.length === 1);
-      check("alias bar (second network) before the disconnect", await client.addressesOf("bar")).satisfies("one address", (a) => a.length === 1);
+      check("alias foo (first network) before the disconnect", await client.addressesOf("foo")).satisfies(
+        "one address",
+        (a) => a.length === 1,
+      );
+      check("alias bar (second network) before the disconnect", await client.addressesOf("bar")).satisfies(
+        "one address",
+        (a) => a.length === 1,
+      );
       check("disconnect from the first network", await lab.disconnect(target, first)).is("accepted");
       check("alias foo after the disconnect", await client.addressesOf("foo")).is([]);
-      check("alias bar after the disconnect", await client.addressesOf("bar")).satisfies("one address", (a) => a.length === 1);
-      check("the short ID after the disconnect", await client.addressesOf(target.shortId)).satisfies("one address", (a) => a.length === 1);
+      check("alias bar after the disconnect", await client.addressesOf("bar")).satisfies(
+        "one address",
+        (a) => a.length === 1,
+      );
+      check("the short ID after the disconnect", await client.addressesOf(target.shortId)).satisfies(
+        "one address",
+        (a) => a.length === 1,
+      );
     },
   }),
 
@@ -80,8 +109,14 @@ export default [
     requires: [needs.defaultBridge, needs.engineAtLeast("20.10", "host-gateway arrived in 20.10")],
     brokenBy: "extra-hosts-dropped",
     async run({ lab, check }) {
-      const client = await lab.probe("client").addHost("extra.test", "192.0.2.10").addHost("thehost", "host-gateway").start();
-      const gateway = check("the default bridge's gateway", await lab.gatewayOn(client, lab.defaultBridge)).matches(IPV4_ADDRESS);
+      const client = await lab
+        .probe("client")
+        .addHost("extra.test", "192.0.2.10")
+        .addHost("thehost", "host-gateway")
+        .start();
+      const gateway = check("the default bridge's gateway", await lab.gatewayOn(client, lab.defaultBridge)).matches(
+        IPV4_ADDRESS,
+      );
       check("extra.test in /etc/hosts", await client.hostsAddressesOf("extra.test")).is(["192.0.2.10"]);
       check("thehost (host-gateway) in /etc/hosts", await client.hostsAddressesOf("thehost")).is([gateway]);
     },
@@ -89,7 +124,8 @@ export default [
 
   scenario({
     id: "DNS-10",
-    title: "/etc/hosts lists localhost and the container's own addresses; a disconnect removes only that network's line",
+    title:
+      "/etc/hosts lists localhost and the container's own addresses; a disconnect removes only that network's line",
     area: "dns",
     doc: "Networking overview › IP address and hostname; the disconnect part from 28.0 (moby/moby#48857 fixed moby/moby#34044)",
     brokenBy: "user-network-is-default-bridge",
@@ -98,7 +134,9 @@ export default [
       const second = await lab.network("two");
       const named = await lab.probe("named").on(first).withHostname("web").start();
       check("localhost in /etc/hosts", await named.hostsAddressesOf("localhost")).includes("127.0.0.1");
-      const firstIp = check("the address on the first network", await lab.addressOn(named, first)).matches(IPV4_ADDRESS);
+      const firstIp = check("the address on the first network", await lab.addressOn(named, first)).matches(
+        IPV4_ADDRESS,
+      );
       check("the hostname set with --hostname", await named.hostsAddressesOf("web")).is([firstIp]);
       const plain = await lab.probe("plain").on(first).start();
       const plainIp = check("the plain container's address", await lab.addressOn(plain, first)).matches(IPV4_ADDRESS);
@@ -113,7 +151,8 @@ export default [
 
   scenario({
     id: "DNS-04",
-    title: "With only a loopback resolver on the host, user-defined networks still resolve outside names (the embedded DNS asks it from the host's namespace); the default bridge gets public resolvers instead",
+    title:
+      "With only a loopback resolver on the host, user-defined networks still resolve outside names (the embedded DNS asks it from the host's namespace); the default bridge gets public resolvers instead",
     area: "dns",
     doc: "Networking overview › DNS services; Bridge network driver › (resolv.conf: loopback nameservers are dropped)",
     // The host's resolv.conf is the engine's for as long as the scenario runs: nothing else may start containers meanwhile.
@@ -122,20 +161,29 @@ export default [
     brokenBy: "servers-down",
     async run({ lab, check }) {
       const resolver = await lab.dnsServerOnEngineHost("127.0.0.1", { [INTERNAL_NAME]: INTERNAL_ANSWER });
-      check("the engine host's /etc/resolv.conf", await lab.setEngineResolvConf("nameserver 127.0.0.1\n")).is("nameserver 127.0.0.1\n");
+      check("the engine host's /etc/resolv.conf", await lab.setEngineResolvConf("nameserver 127.0.0.1\n")).is(
+        "nameserver 127.0.0.1\n",
+      );
       const net = await lab.network("dns");
       const client = await lab.probe("client").on(net).start();
       check(`${INTERNAL_NAME} through the embedded DNS`, await client.addressesOf(INTERNAL_NAME)).is([INTERNAL_ANSWER]);
-      check(`who asked the host's resolver 127.0.0.1 for ${INTERNAL_NAME}`, await lab.dnsAskers(resolver, INTERNAL_NAME)).is(["127.0.0.1"]);
+      check(
+        `who asked the host's resolver 127.0.0.1 for ${INTERNAL_NAME}`,
+        await lab.dnsAskers(resolver, INTERNAL_NAME),
+      ).is(["127.0.0.1"]);
       // A loopback address means nothing inside a container: on the default bridge Docker puts public resolvers instead.
       const plain = await lab.probe("plain").start();
-      check("nameservers in a default-bridge container's /etc/resolv.conf", derive(await plain.resolvConf(), (c) => c.nameservers)).is(["8.8.8.8", "8.8.4.4"]);
+      check(
+        "nameservers in a default-bridge container's /etc/resolv.conf",
+        derive(await plain.resolvConf(), (c) => c.nameservers),
+      ).is(["8.8.8.8", "8.8.4.4"]);
     },
   }),
 
   scenario({
     id: "DNS-05",
-    title: "On a user-defined network --dns servers become the embedded DNS's upstreams: resolv.conf still says 127.0.0.11, and the upstream sees the engine host's address",
+    title:
+      "On a user-defined network --dns servers become the embedded DNS's upstreams: resolv.conf still says 127.0.0.11, and the upstream sees the engine host's address",
     area: "dns",
     doc: "Networking overview › DNS services (custom DNS servers on user-defined networks)",
     requires: [needs.outsideHost],
@@ -144,10 +192,18 @@ export default [
       const outside = engine.outsideHost!;
       const net = await lab.network("dns");
       const client = await lab.probe("client").on(net).dns(outside.dns.address).start();
-      check("nameservers in /etc/resolv.conf", derive(await client.resolvConf(), (c) => c.nameservers)).is(["127.0.0.11"]);
-      check(`${OUTSIDE_ZONE_NAME} through the embedded DNS`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is([outside.address]);
+      check(
+        "nameservers in /etc/resolv.conf",
+        derive(await client.resolvConf(), (c) => c.nameservers),
+      ).is(["127.0.0.11"]);
+      check(`${OUTSIDE_ZONE_NAME} through the embedded DNS`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is([
+        outside.address,
+      ]);
       // The embedded DNS forwards from the container's namespace; masquerading gives the query the host's address.
-      check(`who asked the upstream ${outside.dns.address} for ${OUTSIDE_ZONE_NAME}`, await lab.dnsAskers(outside.dns, OUTSIDE_ZONE_NAME)).is([outside.engineAddress]);
+      check(
+        `who asked the upstream ${outside.dns.address} for ${OUTSIDE_ZONE_NAME}`,
+        await lab.dnsAskers(outside.dns, OUTSIDE_ZONE_NAME),
+      ).is([outside.engineAddress]);
       // The embedded DNS never forwards to itself: --dns 127.0.0.11 alone leaves no upstream.
       const looped = await lab.probe("looped").on(net).dns("127.0.0.11").start();
       check(`${OUTSIDE_ZONE_NAME} with --dns 127.0.0.11 alone`, await looped.addressesOf(OUTSIDE_ZONE_NAME)).is([]);
@@ -156,7 +212,8 @@ export default [
 
   scenario({
     id: "DNS-08",
-    title: "--dns naming a DNS server in a container on an --internal network works: the embedded DNS forwards to it from the client's namespace",
+    title:
+      "--dns naming a DNS server in a container on an --internal network works: the embedded DNS forwards to it from the client's namespace",
     area: "dns",
     doc: "Networking overview › DNS services (custom DNS servers); docker network create reference › --internal",
     // The server is docknet's stub DNS, run in a container's network namespace from the engine's host.
@@ -168,15 +225,22 @@ export default [
       const stub = await lab.dnsServerIn(server, internal, { [INTERNAL_NAME]: INTERNAL_ANSWER });
       const client = await lab.probe("client").on(internal).dns(stub.address).start();
       const clientIp = (await lab.addressOn(client, internal)).value;
-      check("nameservers in the client's /etc/resolv.conf", derive(await client.resolvConf(), (c) => c.nameservers)).is(["127.0.0.11"]);
+      check(
+        "nameservers in the client's /etc/resolv.conf",
+        derive(await client.resolvConf(), (c) => c.nameservers),
+      ).is(["127.0.0.11"]);
       check(`${INTERNAL_NAME} through the embedded DNS`, await client.addressesOf(INTERNAL_NAME)).is([INTERNAL_ANSWER]);
-      check(`who asked ${server.name} (${stub.address}) for ${INTERNAL_NAME}`, await lab.dnsAskers(stub, INTERNAL_NAME)).is([clientIp]);
+      check(
+        `who asked ${server.name} (${stub.address}) for ${INTERNAL_NAME}`,
+        await lab.dnsAskers(stub, INTERNAL_NAME),
+      ).is([clientIp]);
     },
   }),
 
   scenario({
     id: "DNS-07",
-    title: "A container only on an --internal network gets no answer for outside names; connecting a non-internal network brings them back",
+    title:
+      "A container only on an --internal network gets no answer for outside names; connecting a non-internal network brings them back",
     area: "dns",
     doc: "docker network create reference › --internal",
     requires: [needs.outsideHost],
@@ -188,7 +252,9 @@ export default [
       const client = await lab.probe("client").on(internal).dns(outside.dns.address).start();
       check(`${OUTSIDE_ZONE_NAME} from the internal network only`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is([]);
       check(`docker network connect ${open.name}`, await lab.connect(client, open)).is("accepted");
-      check(`${OUTSIDE_ZONE_NAME} once also on ${open.name}`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is([outside.address]);
+      check(`${OUTSIDE_ZONE_NAME} once also on ${open.name}`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is([
+        outside.address,
+      ]);
     },
   }),
 ];

@@ -13,7 +13,8 @@ const onOwnHost = [needs.engineNamespace, needs.outsideHost];
 export default [
   scenario({
     id: "FW-03",
-    title: "DOCKER-USER restricts published ports, but only a match on the original destination port (conntrack) sees the port that was published",
+    title:
+      "DOCKER-USER restricts published ports, but only a match on the original destination port (conntrack) sees the port that was published",
     area: "firewall",
     doc: `${DOC} › Restrict external connections to containers (match the original IP and ports)`,
     requires: onOwnHost,
@@ -24,14 +25,37 @@ export default [
       await lab.probe("web").serving(80).publish(80, port).start();
       const outside = lab.outside();
       const target = `${outsideHost.engineAddress}:${port}`;
-      check(`control: ${target} from the outside host`, await outside.request(outsideHost.engineAddress, port)).is("HTTP 404");
+      check(`control: ${target} from the outside host`, await outside.request(outsideHost.engineAddress, port)).is(
+        "HTTP 404",
+      );
       // DOCKER-USER sees packets after DNAT: the destination port is already the container's.
       const byPort = ["-s", outsideHost.address, "-p", "tcp", "--dport", String(port), "-j", "DROP"];
-      check(`iptables -I DOCKER-USER ${byPort.join(" ")}`, await lab.addFirewallRule("DOCKER-USER", byPort)).is("accepted");
-      check(`${target} from the outside host, with a DROP on --dport ${port}`, await outside.request(outsideHost.engineAddress, port)).is("HTTP 404");
-      const byOrigin = ["-s", outsideHost.address, "-p", "tcp", "-m", "conntrack", "--ctorigdstport", String(port), "-j", "DROP"];
-      check(`iptables -I DOCKER-USER ${byOrigin.join(" ")}`, await lab.addFirewallRule("DOCKER-USER", byOrigin)).is("accepted");
-      check(`${target} from the outside host, with a DROP on --ctorigdstport ${port}`, await outside.request(outsideHost.engineAddress, port, 2)).isNot("HTTP 404");
+      check(`iptables -I DOCKER-USER ${byPort.join(" ")}`, await lab.addFirewallRule("DOCKER-USER", byPort)).is(
+        "accepted",
+      );
+      check(
+        `${target} from the outside host, with a DROP on --dport ${port}`,
+        await outside.request(outsideHost.engineAddress, port),
+      ).is("HTTP 404");
+      const byOrigin = [
+        "-s",
+        outsideHost.address,
+        "-p",
+        "tcp",
+        "-m",
+        "conntrack",
+        "--ctorigdstport",
+        String(port),
+        "-j",
+        "DROP",
+      ];
+      check(`iptables -I DOCKER-USER ${byOrigin.join(" ")}`, await lab.addFirewallRule("DOCKER-USER", byOrigin)).is(
+        "accepted",
+      );
+      check(
+        `${target} from the outside host, with a DROP on --ctorigdstport ${port}`,
+        await outside.request(outsideHost.engineAddress, port, 2),
+      ).isNot("HTTP 404");
     },
   }),
 
@@ -48,14 +72,20 @@ export default [
       const outsideHost = engine.outsideHost!;
       const port = await lab.hostPort();
       await lab.probe("web").serving(80).publish(80, port).start();
-      check("iptables -A FORWARD -j DROP", await lab.addFirewallRule("FORWARD", ["-j", "DROP"], { append: true })).is("accepted");
-      check(`${outsideHost.engineAddress}:${port} from the outside host`, await lab.outside().request(outsideHost.engineAddress, port)).is("HTTP 404");
+      check("iptables -A FORWARD -j DROP", await lab.addFirewallRule("FORWARD", ["-j", "DROP"], { append: true })).is(
+        "accepted",
+      );
+      check(
+        `${outsideHost.engineAddress}:${port} from the outside host`,
+        await lab.outside().request(outsideHost.engineAddress, port),
+      ).is("HTTP 404");
     },
   }),
 
   scenario({
     id: "FW-05",
-    title: "With FORWARD policy ACCEPT, a neighbour routing straight to a container reaches none of its ports from 28.0 (all of them before)",
+    title:
+      "With FORWARD policy ACCEPT, a neighbour routing straight to a container reaches none of its ports from 28.0 (all of them before)",
     area: "firewall",
     doc: `${DOC} › Direct routing (Engine 28.0 release notes)`,
     requires: onOwnHost,
@@ -71,14 +101,26 @@ export default [
       const outside = lab.outside();
       // Hosts often run with FORWARD ACCEPT (another tool set it, or Docker found it so).
       check("iptables -P FORWARD ACCEPT", await lab.setChainPolicy("FORWARD", "ACCEPT")).is("accepted");
-      check(`control: ${engine.outsideHost!.engineAddress}:${port} (published) from the outside host`, await outside.request(engine.outsideHost!.engineAddress, port)).is("HTTP 404");
+      check(
+        `control: ${engine.outsideHost!.engineAddress}:${port} (published) from the outside host`,
+        await outside.request(engine.outsideHost!.engineAddress, port),
+      ).is("HTTP 404");
       const published = await outside.request(ip, 80, 2);
       const unpublished = await outside.request(ip, 8080, 2);
-      if (since("28.0", "Engine 28.0 release notes: packets routed straight to a container's address are dropped in gateway mode nat")) {
-        check(`${ip}:80 (published, but reached straight at the container) from the outside host`, published).isNot("HTTP 404");
+      if (
+        since(
+          "28.0",
+          "Engine 28.0 release notes: packets routed straight to a container's address are dropped in gateway mode nat",
+        )
+      ) {
+        check(`${ip}:80 (published, but reached straight at the container) from the outside host`, published).isNot(
+          "HTTP 404",
+        );
         check(`${ip}:8080 (not published) from the outside host`, unpublished).isNot("HTTP 404");
       } else {
-        check(`${ip}:80 (published) straight at the container from the outside host: open before 28.0`, published).is("HTTP 404");
+        check(`${ip}:80 (published) straight at the container from the outside host: open before 28.0`, published).is(
+          "HTTP 404",
+        );
         check(`${ip}:8080 (not published) from the outside host: open before 28.0`, unpublished).is("HTTP 404");
       }
     },

@@ -20,7 +20,8 @@ export default [
       const ns = await first.netns();
       check("the second host container's namespace", await second.netns()).is(ns.value);
       check("a bridged container's namespace", await bridged.netns()).isNot(ns.value);
-      const bridgeName = (await lab.inspectNetwork(lab.defaultBridge)).value.options["com.docker.network.bridge.name"] ?? "docker0";
+      const bridgeName =
+        (await lab.inspectNetwork(lab.defaultBridge)).value.options["com.docker.network.bridge.name"] ?? "docker0";
       check("interfaces seen from the host container", await first.interfaceNames()).includes(bridgeName);
     },
   }),
@@ -35,8 +36,14 @@ export default [
     async run({ lab, check }) {
       const port = await lab.hostPort();
       const attempt = await lab.probe("onhost").on(lab.hostNetwork).publish(80, port).attempt();
-      check("docker run --network host -p", derive(attempt, (a) => a.started)).is(true);
-      check("port bindings of the host container", derive(await lab.inspect(lab.name("onhost")), (f) => f.ports)).is({});
+      check(
+        "docker run --network host -p",
+        derive(attempt, (a) => a.started),
+      ).is(true);
+      check(
+        "port bindings of the host container",
+        derive(await lab.inspect(lab.name("onhost")), (f) => f.ports),
+      ).is({});
     },
   }),
 
@@ -53,8 +60,13 @@ export default [
       const local = await lab.probe("local").on(lab.hostNetwork).start();
       check(`127.0.0.1:${port} from another host container`, await local.request("127.0.0.1", port)).is("HTTP 404");
       const bridged = await lab.probe("bridged").start();
-      const gateway = check("the default bridge's gateway (a host address)", await lab.gatewayOn(bridged, lab.defaultBridge)).matches(IPV4_ADDRESS);
-      check(`the host address ${gateway}:${port} from a bridged container`, await bridged.request(gateway, port)).is("HTTP 404");
+      const gateway = check(
+        "the default bridge's gateway (a host address)",
+        await lab.gatewayOn(bridged, lab.defaultBridge),
+      ).matches(IPV4_ADDRESS);
+      check(`the host address ${gateway}:${port} from a bridged container`, await bridged.request(gateway, port)).is(
+        "HTTP 404",
+      );
     },
   }),
 
@@ -67,7 +79,10 @@ export default [
     brokenBy: "extra-hosts-dropped",
     async run({ lab, check }) {
       const c = await lab.probe("c").on(lab.hostNetwork).dns("192.0.2.53").addHost("extra.test", "192.0.2.10").start();
-      check("nameservers", derive(await c.resolvConf(), (conf) => conf.nameservers)).is(["192.0.2.53"]);
+      check(
+        "nameservers",
+        derive(await c.resolvConf(), (conf) => conf.nameservers),
+      ).is(["192.0.2.53"]);
       check("extra.test in /etc/hosts", await c.hostsAddressesOf("extra.test")).is(["192.0.2.10"]);
     },
   }),
@@ -84,7 +99,10 @@ export default [
       check("the guest's namespace", await guest.netns()).is((await owner.netns()).value);
       check("127.0.0.1:8080 from the guest", await guest.request("127.0.0.1", 8080)).is("HTTP 404");
       const conflicting = await lab.probe("conflict").on(lab.networkOf(owner)).dns("192.0.2.53").attempt();
-      check("--network container: together with --dns", derive(conflicting, (a) => a.message)).matches(/conflicting options/i);
+      check(
+        "--network container: together with --dns",
+        derive(conflicting, (a) => a.message),
+      ).matches(/conflicting options/i);
     },
   }),
 ];

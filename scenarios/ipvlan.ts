@@ -18,7 +18,8 @@ const onLan = [needs.outsideHost, ipvlanKernel];
 export default [
   scenario({
     id: "IV-01",
-    title: "ipvlan containers share the parent's MAC address, and a parent already used by an ipvlan network is refused to another",
+    title:
+      "ipvlan containers share the parent's MAC address, and a parent already used by an ipvlan network is refused to another",
     area: "ipvlan",
     doc: `${IPVLAN_DOC} › Options (ipvlan_mode defaults to l2)`,
     requires: onLan,
@@ -27,11 +28,21 @@ export default [
       const { link, network: net } = await lab.lanNetwork("l2", "ipvlan");
       const box = await lab.probe("box").on(net).start();
       // Over netlink (ip link), not sysfs: /sys shows the namespace it was mounted in, not the one entered.
-      const parentMac = derive(await lab.onEngineHost(["ip", "-o", "link", "show", link.parent]), (o) => parseInterfaces(o.stdout, "")[0]?.mac ?? "none");
+      const parentMac = derive(
+        await lab.onEngineHost(["ip", "-o", "link", "show", link.parent]),
+        (o) => parseInterfaces(o.stdout, "")[0]?.mac ?? "none",
+      );
       const boxMac = derive(await box.interfaces(), (list) => list.find((i) => i.name === "eth0")?.mac ?? "none");
       check(`${box.name}'s eth0 MAC`, boxMac).is(parentMac.value);
-      const second = await lab.attemptNetwork("second", { driver: "ipvlan", subnet: "10.217.80.0/24", options: { parent: link.parent } });
-      check(`a second ipvlan network on ${link.parent}`, derive(second, (s) => s.outcome)).isNot("accepted");
+      const second = await lab.attemptNetwork("second", {
+        driver: "ipvlan",
+        subnet: "10.217.80.0/24",
+        options: { parent: link.parent },
+      });
+      check(
+        `a second ipvlan network on ${link.parent}`,
+        derive(second, (s) => s.outcome),
+      ).isNot("accepted");
     },
   }),
 
@@ -46,8 +57,14 @@ export default [
       const net = await lab.network("island", { driver: "ipvlan", subnet: "10.217.81.0/24" });
       const a = await lab.probe("a").on(net).start();
       const b = await lab.probe("b").on(net).start();
-      check(`ping ${a.name} from ${b.name}`, derive(await b.ping(a.name), (p) => p.outcome)).is("reached");
-      check("ping 10.213.255.2 (beyond the network)", derive(await b.ping("10.213.255.2"), (p) => p.outcome)).is(beyondTheNetwork(since));
+      check(
+        `ping ${a.name} from ${b.name}`,
+        derive(await b.ping(a.name), (p) => p.outcome),
+      ).is("reached");
+      check(
+        "ping 10.213.255.2 (beyond the network)",
+        derive(await b.ping("10.213.255.2"), (p) => p.outcome),
+      ).is(beyondTheNetwork(since));
     },
   }),
 
@@ -62,13 +79,17 @@ export default [
       const { link, network: net } = await lab.lanNetwork("l2", "ipvlan", { ipvlan_mode: "l2" });
       const box = await lab.probe("box").on(net).start();
       check(`${box.name}'s default route`, await box.defaultGateway()).is(link.outsideAddress);
-      check(`ping the outside host ${link.outsideAddress}`, derive(await box.ping(link.outsideAddress), (p) => p.outcome)).is("reached");
+      check(
+        `ping the outside host ${link.outsideAddress}`,
+        derive(await box.ping(link.outsideAddress), (p) => p.outcome),
+      ).is("reached");
     },
   }),
 
   scenario({
     id: "IV-04",
-    title: "ipvlan L3: the default route is the interface itself (any gateway is ignored), and subnets of one network reach each other",
+    title:
+      "ipvlan L3: the default route is the interface itself (any gateway is ignored), and subnets of one network reach each other",
     area: "ipvlan",
     doc: `${IPVLAN_DOC} › IPvlan L3 mode example usage`,
     requires: onLan,
@@ -83,11 +104,18 @@ export default [
       });
       const a = await lab.probe("a").on(net, { ip: "10.217.90.10" }).start();
       const b = await lab.probe("b").on(net, { ip: "10.217.91.10" }).start();
-      check(`${a.name}'s default route`, derive(await a.routes(), (r) => r.find((x) => x.destination === "default"))).satisfies("default dev eth0, no gateway", (route) =>
-        route?.dev === "eth0" && route.via === undefined,
-      );
-      check("ping 10.217.91.10 from 10.217.90.10 (another subnet)", derive(await a.ping("10.217.91.10"), (p) => p.outcome)).is("reached");
-      check(`ping ${a.name} from ${b.name}`, derive(await b.ping("10.217.90.10"), (p) => p.outcome)).is("reached");
+      check(
+        `${a.name}'s default route`,
+        derive(await a.routes(), (r) => r.find((x) => x.destination === "default")),
+      ).satisfies("default dev eth0, no gateway", (route) => route?.dev === "eth0" && route.via === undefined);
+      check(
+        "ping 10.217.91.10 from 10.217.90.10 (another subnet)",
+        derive(await a.ping("10.217.91.10"), (p) => p.outcome),
+      ).is("reached");
+      check(
+        `ping ${a.name} from ${b.name}`,
+        derive(await b.ping("10.217.90.10"), (p) => p.outcome),
+      ).is("reached");
     },
   }),
 
@@ -102,9 +130,18 @@ export default [
       const { link, network: net } = await lab.lanNetwork("l2", "ipvlan");
       const box = await lab.probe("box").on(net).start();
       const hostAddress = link.subnet.replace(/0\/24$/, "254");
-      check(`ip addr add ${hostAddress}/24 dev ${link.parent}`, derive(await lab.onEngineHost(["ip", "addr", "add", `${hostAddress}/24`, "dev", link.parent]), (o) => o.code)).is(0);
-      check(`ping the outside host ${link.outsideAddress} (control)`, derive(await box.ping(link.outsideAddress), (p) => p.outcome)).is("reached");
-      check(`ping the parent's address ${hostAddress}`, derive(await box.ping(hostAddress), (p) => p.outcome)).is("no reply");
+      check(
+        `ip addr add ${hostAddress}/24 dev ${link.parent}`,
+        derive(await lab.onEngineHost(["ip", "addr", "add", `${hostAddress}/24`, "dev", link.parent]), (o) => o.code),
+      ).is(0);
+      check(
+        `ping the outside host ${link.outsideAddress} (control)`,
+        derive(await box.ping(link.outsideAddress), (p) => p.outcome),
+      ).is("reached");
+      check(
+        `ping the parent's address ${hostAddress}`,
+        derive(await box.ping(hostAddress), (p) => p.outcome),
+      ).is("no reply");
     },
   }),
 ];

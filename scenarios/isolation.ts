@@ -24,10 +24,16 @@ export default [
       const a = await lab.probe("a").on(netA).start();
       const ipB = check("b's address on network B", await lab.addressOn(b, netB)).matches(IPV4_ADDRESS);
       check(`control: ${ipB}:80 from network B`, await neighbour.request(ipB, 80)).is("HTTP 404");
-      check(`ping from network A to ${ipB}`, derive(await a.ping(ipB), (p) => p.outcome)).isNot("reached");
+      check(
+        `ping from network A to ${ipB}`,
+        derive(await a.ping(ipB), (p) => p.outcome),
+      ).isNot("reached");
       check(`${ipB}:80 from network A`, await a.request(ipB, 80, 2)).isNot("HTTP 404");
       check("connect a to network B", await lab.connect(a, netB)).is("accepted");
-      check(`ping ${ipB} once on the same network`, derive(await a.ping(ipB), (p) => p.outcome)).is("reached");
+      check(
+        `ping ${ipB} once on the same network`,
+        derive(await a.ping(ipB), (p) => p.outcome),
+      ).is("reached");
       check(`${ipB}:80 once on the same network`, await a.request(ipB, 80)).is("HTTP 404");
     },
   }),
@@ -52,8 +58,12 @@ export default [
       check(`control: ${ipB}:81 from network B`, await neighbour.request(ipB, 81)).is("HTTP 404");
       check(`unpublished ${ipB}:80 from network A`, await a.request(ipB, 80, 2)).isNot("HTTP 404");
       check(`the published port's target ${ipB}:81 from network A`, await a.request(ipB, 81, 2)).isNot("HTTP 404");
-      const hostAddress = check("network A's gateway (a host address)", await lab.gatewayOn(a, netA)).matches(IPV4_ADDRESS);
-      check(`the host address ${hostAddress}:${hostPort} from network A`, await a.request(hostAddress, hostPort)).is("HTTP 404");
+      const hostAddress = check("network A's gateway (a host address)", await lab.gatewayOn(a, netA)).matches(
+        IPV4_ADDRESS,
+      );
+      check(`the host address ${hostAddress}:${hostPort} from network A`, await a.request(hostAddress, hostPort)).is(
+        "HTTP 404",
+      );
     },
   }),
 
@@ -69,14 +79,26 @@ export default [
       const b = await lab.probe("b").on(net).serving(80).start();
       // Before 25.0 the route is there and the firewall drops what leaves; either way nothing gets out.
       const outside = engine.outsideHost;
-      if (outside) check(`http://${outside.address} (the outside host) from a`, await a.request(outside.address, 80)).isNot("HTTP 404");
-      check("the network is internal", derive(await lab.inspectNetwork(net), (f) => f.internal)).is(true);
+      if (outside)
+        check(`http://${outside.address} (the outside host) from a`, await a.request(outside.address, 80)).isNot(
+          "HTTP 404",
+        );
+      check(
+        "the network is internal",
+        derive(await lab.inspectNetwork(net), (f) => f.internal),
+      ).is(true);
       if (since("25.0", "moby#46603: internal networks get no default route")) {
         check("a's default route", await a.defaultGateway()).is("none");
       }
       check(`a -> ${b.name}:80`, await a.request(b.name, 80)).is("HTTP 404");
-      const gateway = check("the network's gateway", { value: net.gateway ?? "", how: `docker network inspect ${net.name}` }).matches(IPV4_ADDRESS);
-      check(`ping to the network's gateway ${gateway}`, derive(await a.ping(gateway), (p) => p.outcome)).is("reached");
+      const gateway = check("the network's gateway", {
+        value: net.gateway ?? "",
+        how: `docker network inspect ${net.name}`,
+      }).matches(IPV4_ADDRESS);
+      check(
+        `ping to the network's gateway ${gateway}`,
+        derive(await a.ping(gateway), (p) => p.outcome),
+      ).is("reached");
     },
   }),
 
@@ -95,10 +117,17 @@ export default [
       const host = await lab.hostObserver();
       const ipB = check("b's address", await lab.addressOn(b, net)).matches(IPV4_ADDRESS);
       check(`control: ${ipB}:80 from the host`, await host.request(ipB, 80)).is("HTTP 404");
-      check(`ping ${ipB} on the same network`, derive(await a.ping(ipB), (p) => p.outcome)).isNot("reached");
+      check(
+        `ping ${ipB} on the same network`,
+        derive(await a.ping(ipB), (p) => p.outcome),
+      ).isNot("reached");
       check(`${ipB}:80 on the same network`, await a.request(ipB, 80, 2)).isNot("HTTP 404");
-      const hostAddress = check("the network's gateway (a host address)", await lab.gatewayOn(a, net)).matches(IPV4_ADDRESS);
-      check(`the published port through ${hostAddress}:${hostPort}`, await a.request(hostAddress, hostPort)).is("HTTP 404");
+      const hostAddress = check("the network's gateway (a host address)", await lab.gatewayOn(a, net)).matches(
+        IPV4_ADDRESS,
+      );
+      check(`the published port through ${hostAddress}:${hostPort}`, await a.request(hostAddress, hostPort)).is(
+        "HTTP 404",
+      );
     },
   }),
 ];

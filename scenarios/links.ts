@@ -16,10 +16,21 @@ export default [
     async run({ lab, check }) {
       const db = await lab.probe("db").start();
       const web = await lab.probe("web").link(db, "dbalias").start();
-      const ip = check("db's address on the default bridge", await lab.addressOn(db, lab.defaultBridge)).matches(IPV4_ADDRESS);
-      check("ping dbalias", derive(await web.ping("dbalias"), (p) => p.resolvedTo)).is(ip);
-      check(`ping ${db.name}`, derive(await web.ping(db.name), (p) => p.outcome)).is("reached");
-      check("the link's line in /etc/hosts", derive(await web.hosts(), (entries) => entries.find((e) => e.names.includes("dbalias")))).is({
+      const ip = check("db's address on the default bridge", await lab.addressOn(db, lab.defaultBridge)).matches(
+        IPV4_ADDRESS,
+      );
+      check(
+        "ping dbalias",
+        derive(await web.ping("dbalias"), (p) => p.resolvedTo),
+      ).is(ip);
+      check(
+        `ping ${db.name}`,
+        derive(await web.ping(db.name), (p) => p.outcome),
+      ).is("reached");
+      check(
+        "the link's line in /etc/hosts",
+        derive(await web.hosts(), (entries) => entries.find((e) => e.names.includes("dbalias"))),
+      ).is({
         address: ip,
         names: ["dbalias", db.shortId, db.name],
       });
@@ -70,16 +81,31 @@ export default [
       const ip = check("db's address", await lab.addressOn(db, lab.defaultBridge)).matches(IPV4_ADDRESS);
       const env = await web.env();
       if (since("29.0", "Engine 29.0 release notes: legacy link environment variables off by default")) {
-        check("DBALIAS_ENV_FOO in web's environment (off by default from 29.0)", derive(env, (e) => e.DBALIAS_ENV_FOO ?? "unset")).is("unset");
+        check(
+          "DBALIAS_ENV_FOO in web's environment (off by default from 29.0)",
+          derive(env, (e) => e.DBALIAS_ENV_FOO ?? "unset"),
+        ).is("unset");
       } else {
-        check("DBALIAS_ENV_FOO in web's environment", derive(env, (e) => e.DBALIAS_ENV_FOO ?? "unset")).is("bar");
-        check("DBALIAS_PORT_80_TCP_ADDR in web's environment", derive(env, (e) => e.DBALIAS_PORT_80_TCP_ADDR ?? "unset")).is(ip);
+        check(
+          "DBALIAS_ENV_FOO in web's environment",
+          derive(env, (e) => e.DBALIAS_ENV_FOO ?? "unset"),
+        ).is("bar");
+        check(
+          "DBALIAS_PORT_80_TCP_ADDR in web's environment",
+          derive(env, (e) => e.DBALIAS_PORT_80_TCP_ADDR ?? "unset"),
+        ).is(ip);
       }
       const net = await lab.network("user");
       const userDb = await lab.probe("userdb").on(net).env("FOO", "bar").expose(80).start();
       const userWeb = await lab.probe("userweb").on(net).link(userDb, "dbalias").start();
-      check("the alias on the user network resolves", derive(await userWeb.ping("dbalias"), (p) => p.outcome)).is("reached");
-      check("DBALIAS_ENV_FOO on a user network", derive(await userWeb.env(), (e) => e.DBALIAS_ENV_FOO ?? "unset")).is("unset");
+      check(
+        "the alias on the user network resolves",
+        derive(await userWeb.ping("dbalias"), (p) => p.outcome),
+      ).is("reached");
+      check(
+        "DBALIAS_ENV_FOO on a user network",
+        derive(await userWeb.env(), (e) => e.DBALIAS_ENV_FOO ?? "unset"),
+      ).is("unset");
     },
   }),
 
@@ -94,10 +120,16 @@ export default [
       const net = await lab.network("user");
       const target = await lab.probe("target").on(net).start();
       const refused = await lab.probe("early").link(target, "t").attempt();
-      check("--link to a container on a user network only", derive(refused, (a) => a.started)).is(false);
+      check(
+        "--link to a container on a user network only",
+        derive(refused, (a) => a.started),
+      ).is(false);
       check("connect the target to the default bridge", await lab.connect(target, lab.defaultBridge)).is("accepted");
       const accepted = await lab.probe("late").link(target, "t").attempt();
-      check("--link once the target is on the default bridge", derive(accepted, (a) => a.message)).is("started");
+      check(
+        "--link once the target is on the default bridge",
+        derive(accepted, (a) => a.message),
+      ).is("started");
     },
   }),
 
@@ -112,7 +144,10 @@ export default [
       const db = await lab.probe("db").on(net).start();
       const web = await lab.probe("web").on(net).link(db, "foo").link(lab.name("missing"), "bar").start();
       const ip = check(`db's address on ${net.name}`, await lab.addressOn(db, net)).matches(IPV4_ADDRESS);
-      check("the alias foo, asked from web", derive(await web.ping("foo"), (p) => p.resolvedTo)).is(ip);
+      check(
+        "the alias foo, asked from web",
+        derive(await web.ping("foo"), (p) => p.resolvedTo),
+      ).is(ip);
       check("the alias foo in web's /etc/hosts", await web.hostsAddressesOf("foo")).is([]);
       const other = await lab.probe("other").on(net).start();
       check("the alias foo, asked from another container", await other.addressesOf("foo")).is([]);

@@ -19,7 +19,8 @@ const onAnyParent = [needs.macvlanParent, macvlanKernel];
 export default [
   scenario({
     id: "MV-06",
-    title: "A macvlan container is its own machine on the LAN: the outside host reaches it and sees its own MAC address",
+    title:
+      "A macvlan container is its own machine on the LAN: the outside host reaches it and sees its own MAC address",
     area: "macvlan",
     doc: `${MACVLAN_DOC} › (the container appears as a physical device on the network)`,
     requires: onLan,
@@ -28,15 +29,22 @@ export default [
       const { link, network: net } = await lab.lanNetwork("lan", "macvlan");
       const box = await lab.probe("box").on(net).serving(80).start();
       const facts = (await lab.inspect(box)).value.networks[net.name];
-      const ip = check(`${box.name}'s address on ${net.name}`, derive(await lab.addressOn(box, net), (a) => a)).satisfies(`in ${link.subnet}`, (a) =>
-        a.startsWith(link.subnet.replace(/0\/24$/, "")),
-      );
+      const ip = check(
+        `${box.name}'s address on ${net.name}`,
+        derive(await lab.addressOn(box, net), (a) => a),
+      ).satisfies(`in ${link.subnet}`, (a) => a.startsWith(link.subnet.replace(/0\/24$/, "")));
       check(`http://${ip} from the outside host`, await lab.outside().request(ip, 80)).is("HTTP 404");
-      check(`the outside host's neighbour entry for ${ip}`, derive(await lab.outsideNeighbours(link), (n) => n.find((e) => e.address === ip)?.mac ?? "none")).is(
-        facts?.mac ?? "unknown",
+      check(
+        `the outside host's neighbour entry for ${ip}`,
+        derive(await lab.outsideNeighbours(link), (n) => n.find((e) => e.address === ip)?.mac ?? "none"),
+      ).is(facts?.mac ?? "unknown");
+      const parentMac = derive(await lab.onEngineHost(["cat", `/sys/class/net/${link.parent}/address`]), (o) =>
+        o.stdout.trim(),
       );
-      const parentMac = derive(await lab.onEngineHost(["cat", `/sys/class/net/${link.parent}/address`]), (o) => o.stdout.trim());
-      check(`${box.name}'s MAC against the parent ${link.parent}'s`, derive(parentMac, (mac) => mac === (facts?.mac ?? ""))).is(false);
+      check(
+        `${box.name}'s MAC against the parent ${link.parent}'s`,
+        derive(parentMac, (mac) => mac === (facts?.mac ?? "")),
+      ).is(false);
     },
   }),
 
@@ -55,41 +63,87 @@ export default [
       const hostAddress = subnet.replace(/0\/24$/, "254");
       check(`ip addr add ${hostAddress}/24 dev ${parent}`, await lab.addHostAddress(parent, `${hostAddress}/24`)).is(0);
       const neighbour = await lab.lanNeighbour(net);
-      check(`ping ${ip} from ${neighbour.name}, on the LAN (control)`, derive(await neighbour.ping(ip), (p) => p.outcome)).is("reached");
+      check(
+        `ping ${ip} from ${neighbour.name}, on the LAN (control)`,
+        derive(await neighbour.ping(ip), (p) => p.outcome),
+      ).is("reached");
       const fromHost = await lab.onEngineHost(["ping", "-c", "1", "-W", "2", ip]);
-      check(`ping ${ip} from the engine's host, over ${parent}`, derive(fromHost, (o) => (o.code === 0 ? "reached" : "no reply"))).is("no reply");
+      check(
+        `ping ${ip} from the engine's host, over ${parent}`,
+        derive(fromHost, (o) => (o.code === 0 ? "reached" : "no reply")),
+      ).is("no reply");
     },
   }),
 
   scenario({
     id: "MV-02",
-    title: "Several macvlan networks may share a parent (from 27.0; refused before), but never with one in passthru mode, whichever comes first",
+    title:
+      "Several macvlan networks may share a parent (from 27.0; refused before), but never with one in passthru mode, whichever comes first",
     area: "macvlan",
     doc: `${MACVLAN_DOC} › Options (macvlan_mode)`,
     requires: onLan,
     brokenBy: "network-options-ignored",
     async run({ lab, check, since }) {
       const [shared, passthruFirst] = [await lab.outsideLink(), await lab.outsideLink()];
-      const lanA = await lab.attemptNetwork("a", { driver: "macvlan", subnet: "10.217.1.0/24", options: { parent: shared.parent } });
-      check(`a macvlan network on ${shared.parent}`, derive(lanA, (a) => a.outcome)).is("accepted");
-      const lanB = await lab.attemptNetwork("b", { driver: "macvlan", subnet: "10.217.2.0/24", options: { parent: shared.parent } });
+      const lanA = await lab.attemptNetwork("a", {
+        driver: "macvlan",
+        subnet: "10.217.1.0/24",
+        options: { parent: shared.parent },
+      });
+      check(
+        `a macvlan network on ${shared.parent}`,
+        derive(lanA, (a) => a.outcome),
+      ).is("accepted");
+      const lanB = await lab.attemptNetwork("b", {
+        driver: "macvlan",
+        subnet: "10.217.2.0/24",
+        options: { parent: shared.parent },
+      });
       if (since("27.0", "moby#47318: several macvlan networks may share a parent (Engine 27.0)")) {
-        check(`a second macvlan network on ${shared.parent}`, derive(lanB, (a) => a.outcome)).is("accepted");
+        check(
+          `a second macvlan network on ${shared.parent}`,
+          derive(lanB, (a) => a.outcome),
+        ).is("accepted");
       } else {
-        check(`a second macvlan network on ${shared.parent}`, derive(lanB, (a) => a.outcome)).matches(/already using parent interface/);
+        check(
+          `a second macvlan network on ${shared.parent}`,
+          derive(lanB, (a) => a.outcome),
+        ).matches(/already using parent interface/);
       }
-      const passthru = await lab.attemptNetwork("pt", { driver: "macvlan", subnet: "10.217.3.0/24", options: { parent: shared.parent, macvlan_mode: "passthru" } });
-      check(`a passthru network on ${shared.parent}, already in use`, derive(passthru, (a) => a.outcome)).isNot("accepted");
-      const first = await lab.attemptNetwork("pt-first", { driver: "macvlan", subnet: "10.217.4.0/24", options: { parent: passthruFirst.parent, macvlan_mode: "passthru" } });
-      check(`a passthru network on ${passthruFirst.parent}`, derive(first, (a) => a.outcome)).is("accepted");
-      const after = await lab.attemptNetwork("after", { driver: "macvlan", subnet: "10.217.5.0/24", options: { parent: passthruFirst.parent } });
-      check(`a bridge-mode network on ${passthruFirst.parent}, held in passthru`, derive(after, (a) => a.outcome)).isNot("accepted");
+      const passthru = await lab.attemptNetwork("pt", {
+        driver: "macvlan",
+        subnet: "10.217.3.0/24",
+        options: { parent: shared.parent, macvlan_mode: "passthru" },
+      });
+      check(
+        `a passthru network on ${shared.parent}, already in use`,
+        derive(passthru, (a) => a.outcome),
+      ).isNot("accepted");
+      const first = await lab.attemptNetwork("pt-first", {
+        driver: "macvlan",
+        subnet: "10.217.4.0/24",
+        options: { parent: passthruFirst.parent, macvlan_mode: "passthru" },
+      });
+      check(
+        `a passthru network on ${passthruFirst.parent}`,
+        derive(first, (a) => a.outcome),
+      ).is("accepted");
+      const after = await lab.attemptNetwork("after", {
+        driver: "macvlan",
+        subnet: "10.217.5.0/24",
+        options: { parent: passthruFirst.parent },
+      });
+      check(
+        `a bridge-mode network on ${passthruFirst.parent}, held in passthru`,
+        derive(after, (a) => a.outcome),
+      ).isNot("accepted");
     },
   }),
 
   scenario({
     id: "MV-04",
-    title: "Dual-stack macvlan with --ip and --ip6: containers keep the addresses asked for, route via the given gateways, and ping over both",
+    title:
+      "Dual-stack macvlan with --ip and --ip6: containers keep the addresses asked for, route via the given gateways, and ping over both",
     area: "macvlan",
     doc: `${MACVLAN_DOC} › Use IPv6`,
     requires: onLan,
@@ -106,18 +160,42 @@ export default [
       });
       const v4 = (n: number) => link.subnet.replace(/0\/24$/, String(n));
       const v6 = (n: number) => link.ipv6Subnet.replace(/::\/64$/, `::${n}`);
-      const a = await lab.probe("a").on(net, { ip: v4(10), ip6: v6(10) }).start();
-      const b = await lab.probe("b").on(net, { ip: v4(11), ip6: v6(11) }).start();
+      const a = await lab
+        .probe("a")
+        .on(net, { ip: v4(10), ip6: v6(10) })
+        .start();
+      const b = await lab
+        .probe("b")
+        .on(net, { ip: v4(11), ip6: v6(11) })
+        .start();
       const addresses = derive(await a.interfaces(), (list) => list.flatMap((i) => [...i.ipv4, ...(i.ipv6 ?? [])]));
       check(`${a.name}'s IPv4 address`, addresses).includes(`${v4(10)}/24`);
       check(`${a.name}'s IPv6 address`, addresses).includes(`${v6(10)}/64`);
       check(`${a.name}'s IPv4 default route`, await a.defaultGateway()).is(link.outsideAddress);
-      check(`${a.name}'s IPv6 default route`, derive(await a.routes("ipv6"), (r) => r.find((x) => x.destination === "default")?.via ?? "none")).is(link.outsideIpv6Address);
-      check(`ping the IPv4 gateway ${link.outsideAddress} (the LAN's router)`, derive(await a.ping(link.outsideAddress), (p) => p.outcome)).is("reached");
-      check(`ping the IPv6 gateway ${link.outsideIpv6Address}`, derive(await a.ping(link.outsideIpv6Address, "ipv6"), (p) => p.outcome)).is("reached");
-      check(`ping ${v4(11)} from ${a.name}`, derive(await a.ping(v4(11)), (p) => p.outcome)).is("reached");
-      check(`ping ${v6(11)} from ${a.name}`, derive(await a.ping(v6(11), "ipv6"), (p) => p.outcome)).is("reached");
-      check(`ping ${a.name} from ${b.name} by name`, derive(await b.ping(a.name), (p) => p.outcome)).is("reached");
+      check(
+        `${a.name}'s IPv6 default route`,
+        derive(await a.routes("ipv6"), (r) => r.find((x) => x.destination === "default")?.via ?? "none"),
+      ).is(link.outsideIpv6Address);
+      check(
+        `ping the IPv4 gateway ${link.outsideAddress} (the LAN's router)`,
+        derive(await a.ping(link.outsideAddress), (p) => p.outcome),
+      ).is("reached");
+      check(
+        `ping the IPv6 gateway ${link.outsideIpv6Address}`,
+        derive(await a.ping(link.outsideIpv6Address, "ipv6"), (p) => p.outcome),
+      ).is("reached");
+      check(
+        `ping ${v4(11)} from ${a.name}`,
+        derive(await a.ping(v4(11)), (p) => p.outcome),
+      ).is("reached");
+      check(
+        `ping ${v6(11)} from ${a.name}`,
+        derive(await a.ping(v6(11), "ipv6"), (p) => p.outcome),
+      ).is("reached");
+      check(
+        `ping ${a.name} from ${b.name} by name`,
+        derive(await b.ping(a.name), (p) => p.outcome),
+      ).is("reached");
     },
   }),
 
@@ -134,9 +212,14 @@ export default [
       const box = await lab.probe("box").on(net).serving(80).publish(80, port).start();
       const ip = (await lab.addressOn(box, net)).value;
       const neighbour = await lab.lanNeighbour(net);
-      check(`http://${ip}:80 from ${neighbour.name}, on the LAN (control)`, await neighbour.request(ip, 80)).is("HTTP 404");
+      check(`http://${ip}:80 from ${neighbour.name}, on the LAN (control)`, await neighbour.request(ip, 80)).is(
+        "HTTP 404",
+      );
       const nat = await lab.engineFirewall("nat");
-      check(`nat rules for ${ip} or port ${port}`, derive(nat, (rules) => rules.rules.filter((r) => r.includes(ip) || r.includes(`--dport ${port}`)))).is([]);
+      check(
+        `nat rules for ${ip} or port ${port}`,
+        derive(nat, (rules) => rules.rules.filter((r) => r.includes(ip) || r.includes(`--dport ${port}`))),
+      ).is([]);
     },
   }),
 
@@ -150,13 +233,17 @@ export default [
     async run({ lab, check }) {
       const link = await lab.outsideLink();
       const sub = `${link.parent}.60`;
-      const exists = async () => derive(await lab.onEngineHost(["ip", "-o", "link", "show", sub]), (o) => (o.code === 0 ? "present" : "absent"));
+      const exists = async () =>
+        derive(await lab.onEngineHost(["ip", "-o", "link", "show", sub]), (o) => (o.code === 0 ? "present" : "absent"));
       check(`${sub} before`, await exists()).is("absent");
       const net = await lab.network("vlan", { driver: "macvlan", subnet: "10.217.60.0/24", options: { parent: sub } });
       check(`${sub} with the network`, await exists()).is("present");
       check(`docker network rm ${net.name}`, await lab.removeNetwork(net)).is("accepted");
       check(`${sub} after the network is removed`, await exists()).is("absent");
-      check(`${link.parent} (made before, not by the engine) after`, derive(await lab.onEngineHost(["ip", "-o", "link", "show", link.parent]), (o) => o.code)).is(0);
+      check(
+        `${link.parent} (made before, not by the engine) after`,
+        derive(await lab.onEngineHost(["ip", "-o", "link", "show", link.parent]), (o) => o.code),
+      ).is(0);
     },
   }),
 
@@ -171,9 +258,15 @@ export default [
       const net = await lab.network("island", { driver: "macvlan", subnet: "10.217.70.0/24" });
       const a = await lab.probe("a").on(net).start();
       const b = await lab.probe("b").on(net).start();
-      check(`ping ${a.name} from ${b.name}`, derive(await b.ping(a.name), (p) => p.outcome)).is("reached");
+      check(
+        `ping ${a.name} from ${b.name}`,
+        derive(await b.ping(a.name), (p) => p.outcome),
+      ).is("reached");
       // An address beyond the network (docknet's own outside-host range) is never reached.
-      check("ping 10.213.255.2 (beyond the network)", derive(await b.ping("10.213.255.2"), (p) => p.outcome)).is(beyondTheNetwork(since));
+      check(
+        "ping 10.213.255.2 (beyond the network)",
+        derive(await b.ping("10.213.255.2"), (p) => p.outcome),
+      ).is(beyondTheNetwork(since));
     },
   }),
 ];

@@ -9,5 +9,10 @@ import type { ScenarioContext } from "../harness/scenario.js";
  * route at all and the ping fails at once ("unreachable"). Neither reaches.
  */
 export function beyondTheNetwork(since: ScenarioContext["since"]): "unreachable" | "no reply" {
-  return since("26.1", "moby#47677 (backported to 26.0 as #47705): macvlan/ipvlan with no parent get no default route, like --internal") ? "unreachable" : "no reply";
+  return since(
+    "26.1",
+    "moby#47677 (backported to 26.0 as #47705): macvlan/ipvlan with no parent get no default route, like --internal",
+  )
+    ? "unreachable"
+    : "no reply";
 }

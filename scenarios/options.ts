@@ -17,14 +17,15 @@ export default [
       const subnet = await lab.lab.pickSubnet();
       const prefix = subnet.replace(/\.0\/24$/, "");
       const net = await lab.network("ranged", { subnet, gateway: `${prefix}.254`, ipRange: `${prefix}.128/25` });
-      check("the network's IPAM config", derive(await lab.inspectNetwork(net), (f) => f.subnets)).is([
-        { subnet, gateway: `${prefix}.254`, ipRange: `${prefix}.128/25` },
-      ]);
+      check(
+        "the network's IPAM config",
+        derive(await lab.inspectNetwork(net), (f) => f.subnets),
+      ).is([{ subnet, gateway: `${prefix}.254`, ipRange: `${prefix}.128/25` }]);
       const c = await lab.probe("c").on(net).start();
-      check("the container's address", derive(await lab.inspect(c), (f) => f.networks[net.name]?.ip ?? "")).satisfies(
-        `inside ${prefix}.128/25`,
-        (ip) => ipv4InSubnet(ip, `${prefix}.128/25`),
-      );
+      check(
+        "the container's address",
+        derive(await lab.inspect(c), (f) => f.networks[net.name]?.ip ?? ""),
+      ).satisfies(`inside ${prefix}.128/25`, (ip) => ipv4InSubnet(ip, `${prefix}.128/25`));
       check("the container's default gateway", await c.defaultGateway()).is(`${prefix}.254`);
       lab.lab.releaseSubnet(subnet);
     },
@@ -40,10 +41,16 @@ export default [
     async run({ lab, check }) {
       const net = await lab.network("mtu", { mtu: 1400 });
       const c = await lab.probe("c").on(net).start();
-      check("eth0's MTU", derive(await c.interfaces(), (all) => all.find((i) => i.name === "eth0")?.mtu)).is(1400);
+      check(
+        "eth0's MTU",
+        derive(await c.interfaces(), (all) => all.find((i) => i.name === "eth0")?.mtu),
+      ).is(1400);
       const host = await lab.hostObserver();
       const bridgeName = `br-${net.id.slice(0, 12)}`;
-      check(`${bridgeName}'s MTU on the host`, derive(await host.interfaces(), (all) => all.find((i) => i.name === bridgeName)?.mtu)).is(1400);
+      check(
+        `${bridgeName}'s MTU on the host`,
+        derive(await host.interfaces(), (all) => all.find((i) => i.name === bridgeName)?.mtu),
+      ).is(1400);
     },
   }),
 
@@ -57,26 +64,52 @@ export default [
     async run({ since, lab, check, engine }) {
       const outside = engine.outsideHost!;
       const masqueraded = await lab.network("masq", { subnet: "pick" });
-      const plain = await lab.network("nomasq", { subnet: "pick", options: { "com.docker.network.bridge.enable_ip_masquerade": "false" } });
+      const plain = await lab.network("nomasq", {
+        subnet: "pick",
+        options: { "com.docker.network.bridge.enable_ip_masquerade": "false" },
+      });
       const control = await lab.probe("control").on(masqueraded).start();
-      check("control: the source the outside host saw from a masqueraded network", await control.fetch(outside.address, 80, outside.sourcePath)).is(outside.engineAddress);
+      check(
+        "control: the source the outside host saw from a masqueraded network",
+        await control.fetch(outside.address, 80, outside.sourcePath),
+      ).is(outside.engineAddress);
       const c = await lab.probe("c").on(plain).start();
       const own = check("the container's own address", await lab.addressOn(c, plain)).matches(IPV4_ADDRESS);
-      if (!since("28.0", "Engine 28.0 release notes; docs Packet filtering and firewalls: direct routing to containers is filtered")) {
-        check("the source the outside host saw without masquerading", await c.fetch(outside.address, 80, outside.sourcePath)).is(own);
+      if (
+        !since(
+          "28.0",
+          "Engine 28.0 release notes; docs Packet filtering and firewalls: direct routing to containers is filtered",
+        )
+      ) {
+        check(
+          "the source the outside host saw without masquerading",
+          await c.fetch(outside.address, 80, outside.sourcePath),
+        ).is(own);
         return;
       }
       // From 28.0 the engine filters packets routed straight to container addresses in the default
       // gateway mode (nat), replies included: the answer to an unmasqueraded request never comes back
       // (Engine 28.0 release notes; docs: Packet filtering and firewalls, "Direct routing").
-      check("28.0+: the answer to the container's own address, gateway mode nat", await c.fetch(outside.address, 80, outside.sourcePath)).is("no answer (timeout)");
+      check(
+        "28.0+: the answer to the container's own address, gateway mode nat",
+        await c.fetch(outside.address, 80, outside.sourcePath),
+      ).is("no answer (timeout)");
       const open = await lab.network("nomasq-open", {
         subnet: "pick",
-        options: { "com.docker.network.bridge.enable_ip_masquerade": "false", "com.docker.network.bridge.gateway_mode_ipv4": "nat-unprotected" },
+        options: {
+          "com.docker.network.bridge.enable_ip_masquerade": "false",
+          "com.docker.network.bridge.gateway_mode_ipv4": "nat-unprotected",
+        },
       });
       const d = await lab.probe("d").on(open).start();
-      const ownD = check("the container's own address on a nat-unprotected network", await lab.addressOn(d, open)).matches(IPV4_ADDRESS);
-      check("28.0+: the source the outside host saw without masquerading, gateway mode nat-unprotected", await d.fetch(outside.address, 80, outside.sourcePath)).is(ownD);
+      const ownD = check(
+        "the container's own address on a nat-unprotected network",
+        await lab.addressOn(d, open),
+      ).matches(IPV4_ADDRESS);
+      check(
+        "28.0+: the source the outside host saw without masquerading, gateway mode nat-unprotected",
+        await d.fetch(outside.address, 80, outside.sourcePath),
+      ).is(ownD);
     },
   }),
 

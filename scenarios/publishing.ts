@@ -17,7 +17,10 @@ export default [
       const port = await lab.hostPort();
       const web = await lab.probe("web").serving(80).publish(80, port).start();
       const host = await lab.hostObserver();
-      check("docker port web 80", derive(await lab.inspect(web), (f) => f.ports["80/tcp"] ?? [])).is([`0.0.0.0:${port}`, `[::]:${port}`]);
+      check(
+        "docker port web 80",
+        derive(await lab.inspect(web), (f) => f.ports["80/tcp"] ?? []),
+      ).is([`0.0.0.0:${port}`, `[::]:${port}`]);
       check(`localhost:${port} from the host`, await host.request("127.0.0.1", port)).is("HTTP 404");
       check("docker rm -f web", await lab.remove(web)).is("accepted");
       check(`localhost:${port} once the container is removed`, await host.request("127.0.0.1", port)).is("refused");
@@ -35,13 +38,22 @@ export default [
       const all = await lab.probe("all").serving(80).expose(80).expose(81).publishAllPorts().start();
       const ports = await lab.inspect(all);
       const hostPortOf = (binding: string | undefined) => Number(binding?.replace(/^.*:/, "") ?? 0);
-      check("host port published for 80/tcp", derive(ports, (f) => hostPortOf(f.ports["80/tcp"]?.[0]))).satisfies("an ephemeral port (>= 1024)", (p) => p >= 1024);
-      check("host port published for 81/tcp", derive(ports, (f) => hostPortOf(f.ports["81/tcp"]?.[0]))).satisfies("an ephemeral port (>= 1024)", (p) => p >= 1024);
+      check(
+        "host port published for 80/tcp",
+        derive(ports, (f) => hostPortOf(f.ports["80/tcp"]?.[0])),
+      ).satisfies("an ephemeral port (>= 1024)", (p) => p >= 1024);
+      check(
+        "host port published for 81/tcp",
+        derive(ports, (f) => hostPortOf(f.ports["81/tcp"]?.[0])),
+      ).satisfies("an ephemeral port (>= 1024)", (p) => p >= 1024);
       const host = await lab.hostObserver();
       const port80 = hostPortOf(ports.value.ports["80/tcp"]?.[0]);
       check(`localhost:${port80} (80/tcp) from the host`, await host.request("127.0.0.1", port80)).is("HTTP 404");
       const exposedOnly = await lab.probe("exposed").expose(82).start();
-      check("ports of a container that only exposes 82", derive(await lab.inspect(exposedOnly), (f) => f.ports)).is({ "82/tcp": [] });
+      check(
+        "ports of a container that only exposes 82",
+        derive(await lab.inspect(exposedOnly), (f) => f.ports),
+      ).is({ "82/tcp": [] });
     },
   }),
 
@@ -59,13 +71,22 @@ export default [
         const probe = await lab.probe(name).publish(80, range).start();
         const ports = await lab.inspect(probe);
         bound.push(Number(ports.value.ports["80/tcp"]?.[0]?.replace(/^.*:/, "") ?? 0));
-        check(`${name}'s host port`, derive(ports, () => bound.at(-1)!)).satisfies(`inside ${range}`, (p) => p >= first! && p <= last!);
+        check(
+          `${name}'s host port`,
+          derive(ports, () => bound.at(-1)!),
+        ).satisfies(`inside ${range}`, (p) => p >= first! && p <= last!);
       }
       check("host ports given to three containers", { value: new Set(bound).size, how: "docker port r1 r2 r3" }).is(3);
       const fourth = await lab.probe("r4").publish(80, range).attempt();
-      check("a fourth container on the full range", derive(fourth, (a) => a.started)).is(false);
+      check(
+        "a fourth container on the full range",
+        derive(fourth, (a) => a.started),
+      ).is(false);
       const inverted = await lab.probe("inverted").publish(80, `${last}-${first}`).attempt();
-      check(`-p ${last}-${first}:80`, derive(inverted, (a) => a.started)).is(false);
+      check(
+        `-p ${last}-${first}:80`,
+        derive(inverted, (a) => a.started),
+      ).is(false);
     },
   }),
 
@@ -79,9 +100,18 @@ export default [
       const port = await lab.hostPort();
       await lab.probe("first").publish(80, port).start();
       const second = await lab.probe("second").publish(80, port).attempt();
-      check("starting a second container on the same host port", derive(second, (a) => a.started)).is(false);
-      check("the engine's reason", derive(second, (a) => a.message)).matches(/already allocated|address already in use/i);
-      check("the second container's state", derive(second, (a) => a.state ?? "gone")).is("created");
+      check(
+        "starting a second container on the same host port",
+        derive(second, (a) => a.started),
+      ).is(false);
+      check(
+        "the engine's reason",
+        derive(second, (a) => a.message),
+      ).matches(/already allocated|address already in use/i);
+      check(
+        "the second container's state",
+        derive(second, (a) => a.state ?? "gone"),
+      ).is("created");
     },
   }),
 
@@ -99,9 +129,15 @@ export default [
       await lab.probe("everywhere").serving(80).publish(80, everywhere!).start();
       const host = await lab.hostObserver();
       const outside = lab.outside();
-      check(`control: ${outsideHost.engineAddress}:${everywhere} (published on all addresses) from outside`, await outside.request(outsideHost.engineAddress, everywhere!)).is("HTTP 404");
+      check(
+        `control: ${outsideHost.engineAddress}:${everywhere} (published on all addresses) from outside`,
+        await outside.request(outsideHost.engineAddress, everywhere!),
+      ).is("HTTP 404");
       check(`127.0.0.1:${local} from the host`, await host.request("127.0.0.1", local!)).is("HTTP 404");
-      check(`${outsideHost.engineAddress}:${local} (published on 127.0.0.1) from outside`, await outside.request(outsideHost.engineAddress, local!, 2)).isNot("HTTP 404");
+      check(
+        `${outsideHost.engineAddress}:${local} (published on 127.0.0.1) from outside`,
+        await outside.request(outsideHost.engineAddress, local!, 2),
+      ).isNot("HTTP 404");
     },
   }),
 
@@ -118,11 +154,19 @@ export default [
       const port = await lab.hostPort();
       const server = await lab.probe("dns").on(serverNet).publish("53/udp", port).start();
       await lab.dnsServerIn(server, serverNet, { "foobar.internal": "10.213.254.8" });
-      check("docker port dns 53/udp", derive(await lab.inspect(server), (f) => f.ports["53/udp"] ?? [])).includes(`0.0.0.0:${port}`);
+      check(
+        "docker port dns 53/udp",
+        derive(await lab.inspect(server), (f) => f.ports["53/udp"] ?? []),
+      ).includes(`0.0.0.0:${port}`);
       const client = await lab.probe("client").on(clientNet).start();
       // The client's gateway is the engine host's own address on the client's network.
-      const hostAddress = check("the host's address on the client's network", await client.defaultGateway()).matches(IPV4_ADDRESS);
-      check(`nslookup foobar.internal ${hostAddress}:${port}`, derive(await client.resolve("foobar.internal", `${hostAddress}:${port}`), (a) => a.addresses)).is(["10.213.254.8"]);
+      const hostAddress = check("the host's address on the client's network", await client.defaultGateway()).matches(
+        IPV4_ADDRESS,
+      );
+      check(
+        `nslookup foobar.internal ${hostAddress}:${port}`,
+        derive(await client.resolve("foobar.internal", `${hostAddress}:${port}`), (a) => a.addresses),
+      ).is(["10.213.254.8"]);
     },
   }),
 
@@ -156,7 +200,10 @@ export default [
       const port = await lab.hostPort();
       await lab.probe("web").serving(80).publish(80, port).start();
       const host = await lab.hostObserver();
-      check(`[::1]:${port} from the host (docker-proxy, IPv6 to the container's IPv4)`, await host.request("::1", port)).is("HTTP 404");
+      check(
+        `[::1]:${port} from the host (docker-proxy, IPv6 to the container's IPv4)`,
+        await host.request("::1", port),
+      ).is("HTTP 404");
     },
   }),
 ];

@@ -16,10 +16,16 @@ export default [
       const net = await lab.network("app");
       const db = await lab.probe("db").on(net).serving(5432).serving(6379).start();
       const web = await lab.probe("web").on(net).start();
-      check("ports the database publishes", derive(await lab.inspect(db), (f) => Object.values(f.ports).flat())).is([]);
+      check(
+        "ports the database publishes",
+        derive(await lab.inspect(db), (f) => Object.values(f.ports).flat()),
+      ).is([]);
       check(`web -> ${db.name}:5432`, await web.connect(db.name, 5432)).is("open");
       check(`web -> ${db.name}:6379`, await web.connect(db.name, 6379)).is("open");
-      check(`ping from web to ${db.name}`, derive(await web.ping(db.name), (p) => p.outcome)).is("reached");
+      check(
+        `ping from web to ${db.name}`,
+        derive(await web.ping(db.name), (p) => p.outcome),
+      ).is("reached");
     },
   }),
 

@@ -11,6 +11,7 @@ import { ALL_SCENARIOS } from "../scenarios/index.js";
 export function chosenForTest(): Scenario[] {
   const words = (process.env.DOCKNET_SCENARIOS ?? "").split(/[\s,]+/).filter(Boolean);
   const chosen = selectScenarios(ALL_SCENARIOS, words);
-  if (words.length && chosen.length === 0) throw new Error(`DOCKNET_SCENARIOS=${process.env.DOCKNET_SCENARIOS} selects no scenario`);
+  if (words.length && chosen.length === 0)
+    throw new Error(`DOCKNET_SCENARIOS=${process.env.DOCKNET_SCENARIOS} selects no scenario`);
   return chosen;
 }

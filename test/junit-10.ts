@@ -17,13 +17,33 @@ interface ElementRule {
 }
 
 const OUTCOME: ElementRule = { attributes: ["type", "message"], children: [], text: true };
-const RERUN: ElementRule = { attributes: ["type", "message"], required: ["type"], children: ["stackTrace", "system-out", "system-err"], text: true };
+const RERUN: ElementRule = {
+  attributes: ["type", "message"],
+  required: ["type"],
+  children: ["stackTrace", "system-out", "system-err"],
+  text: true,
+};
 const TEXT_ONLY: ElementRule = { attributes: [], children: [], text: true };
 
 const RULES: Record<string, ElementRule> = {
   testsuites: { attributes: ["name", "time", "tests", "failures", "errors"], children: ["testsuite"] },
   testsuite: {
-    attributes: ["name", "tests", "failures", "errors", "group", "time", "skipped", "timestamp", "hostname", "id", "package", "file", "log", "url"],
+    attributes: [
+      "name",
+      "tests",
+      "failures",
+      "errors",
+      "group",
+      "time",
+      "skipped",
+      "timestamp",
+      "hostname",
+      "id",
+      "package",
+      "file",
+      "log",
+      "url",
+    ],
     required: ["name", "tests", "failures", "errors"],
     children: ["testsuite", "properties", "testcase", "system-out", "system-err"],
   },
@@ -32,7 +52,17 @@ const RULES: Record<string, ElementRule> = {
   testcase: {
     attributes: ["name", "time", "classname", "group"],
     required: ["name"],
-    children: ["skipped", "error", "failure", "rerunFailure", "rerunError", "flakyFailure", "flakyError", "system-out", "system-err"],
+    children: [
+      "skipped",
+      "error",
+      "failure",
+      "rerunFailure",
+      "rerunError",
+      "flakyFailure",
+      "flakyError",
+      "system-out",
+      "system-err",
+    ],
   },
   failure: OUTCOME,
   error: OUTCOME,
@@ -55,10 +85,18 @@ type Node = { [name: string]: Node[] | string | Record<string, string> | undefin
 export function junit10Errors(xml: string): string[] {
   const wellFormed = XMLValidator.validate(xml);
   if (wellFormed !== true) return [`not well-formed: ${wellFormed.err.msg} (line ${wellFormed.err.line})`];
-  const parser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: "", ignoreDeclaration: true, parseTagValue: false, parseAttributeValue: false });
+  const parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: "",
+    ignoreDeclaration: true,
+    parseTagValue: false,
+    parseAttributeValue: false,
+  });
   const top = (parser.parse(xml) as Node[]).filter((n) => !("#text" in n));
   const errors: string[] = [];
-  if (top.length !== 1 || !["testsuites", "testsuite"].includes(elementName(top[0]!))) errors.push(`the root must be one <testsuites> or <testsuite>, not ${top.map(elementName).join(", ")}`);
+  if (top.length !== 1 || !["testsuites", "testsuite"].includes(elementName(top[0]!)))
+    errors.push(`the root must be one <testsuites> or <testsuite>, not ${top.map(elementName).join(", ")}`);
   for (const node of top) check(node, elementName(node), errors);
   return errors;
 }
@@ -75,9 +113,12 @@ function check(node: Node, path: string, errors: string[]): void {
     return;
   }
   const attributes = node[":@"] ?? {};
-  for (const attribute of Object.keys(attributes)) if (!rule.attributes.includes(attribute)) errors.push(`${path}: <${name}> may not carry ${attribute}="…"`);
-  for (const attribute of rule.required ?? []) if (!(attribute in attributes)) errors.push(`${path}: <${name}> needs ${attribute}="…"`);
-  if ("time" in attributes && (name === "testsuite" || name === "testsuites") && !SUREFIRE_TIME.test(attributes.time!)) errors.push(`${path}: time="${attributes.time}" is not a SUREFIRE_TIME`);
+  for (const attribute of Object.keys(attributes))
+    if (!rule.attributes.includes(attribute)) errors.push(`${path}: <${name}> may not carry ${attribute}="…"`);
+  for (const attribute of rule.required ?? [])
+    if (!(attribute in attributes)) errors.push(`${path}: <${name}> needs ${attribute}="…"`);
+  if ("time" in attributes && (name === "testsuite" || name === "testsuites") && !SUREFIRE_TIME.test(attributes.time!))
+    errors.push(`${path}: time="${attributes.time}" is not a SUREFIRE_TIME`);
   for (const child of (node[name] as Node[]) ?? []) {
     if ("#text" in child) {
       if (!rule.text && String(child["#text"]).trim()) errors.push(`${path}: <${name}> may not hold text`);

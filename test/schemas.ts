@@ -22,7 +22,8 @@ const KINDS = {
 const ajv = new Ajv2020({ allErrors: true });
 // ajv-formats is CommonJS whose default export is the plugin function.
 (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-for (const file of Object.values(KINDS)) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, file), "utf8")) as object, file);
+for (const file of Object.values(KINDS))
+  ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, file), "utf8")) as object, file);
 
 /** The schema's complaints about a document ([] when it is valid), by the document's own kind. */
 export function schemaErrors(document: unknown): string[] {

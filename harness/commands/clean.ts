@@ -10,7 +10,10 @@ import { helperRoute, runAsRootThroughEngine } from "./root-helper.js";
 export async function cleanAction(flags: { all?: boolean; helper: boolean }): Promise<number> {
   const route = await helperRoute(flags.helper);
   if (route && "engine" in route) {
-    const outcome = await runAsRootThroughEngine(route.engine, ["clean", ...(flags.all ? ["--all"] : [])], { why: "docknet is not root", color: false });
+    const outcome = await runAsRootThroughEngine(route.engine, ["clean", ...(flags.all ? ["--all"] : [])], {
+      why: "docknet is not root",
+      color: false,
+    });
     if (outcome.ran) return outcome.code;
     process.stderr.write(`docknet: ${outcome.refused}: cleaning what this user can reach\n`);
   }

@@ -28,4 +28,3 @@ export function refuseUnworkableDaemonConfig(path: string, config: Record<string
   const problems = [...daemonConfigProblems(config, undefined), ...networkSettingProblems(config)];
   if (problems.length) throw new UsageError(`--daemon-config ${path}: ${problems.join("; ")}`);
 }
-

@@ -33,11 +33,14 @@ export async function doctorAction(flags: DoctorFlags): Promise<number> {
   if (unknown.length) {
     // A catalog ID without its prefix is the likeliest slip: checks and scenarios share catalog numbers.
     const meant = unknown.map((id) => `D-${id}`).filter((id) => ALL_CHECKS.some((c) => c.id === id));
-    const hint = meant.length ? `doctor checks are D-…: did you mean ${meant.join(" ")}?` : `checks: ${ALL_CHECKS.map((c) => c.id).join(" ")}`;
+    const hint = meant.length
+      ? `doctor checks are D-…: did you mean ${meant.join(" ")}?`
+      : `checks: ${ALL_CHECKS.map((c) => c.id).join(" ")}`;
     throw new UsageError(`unknown check ${unknown.join(", ")} (${hint})`);
   }
   const checks = wanted.length ? ALL_CHECKS.filter((c) => wanted.includes(c.id)) : ALL_CHECKS;
-  if (flags.daemonConfig && flags.engine !== "private") throw new UsageError("--daemon-config needs --engine private (docknet never changes an existing engine)");
+  if (flags.daemonConfig && flags.engine !== "private")
+    throw new UsageError("--daemon-config needs --engine private (docknet never changes an existing engine)");
   const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
   const current = resolveCurrentDockerHost();
   let dockerHost: string | undefined;
@@ -61,13 +64,21 @@ export async function doctorAction(flags: DoctorFlags): Promise<number> {
       if (flags.engine === "current" || current.source !== "default socket") {
         throw new EngineUnavailable(`no engine answers at ${current.host} (from ${current.source}): ${problem}`);
       }
-      process.stderr.write(`docknet doctor: no engine answers at ${current.host}; auditing this machine only (engine checks are skipped)\n`);
+      process.stderr.write(
+        `docknet doctor: no engine answers at ${current.host}; auditing this machine only (engine checks are skipped)\n`,
+      );
     }
     dockerHost = current.host;
   }
   try {
     const report = await audit({ dockerHost, ...(remote ? { remote } : {}), checks, version: VERSION });
-    process.stderr.write(doctorConsoleText(report, { stream: process.stderr, verbose: Boolean(flags.verbose), ...(flags.color === false ? { color: false } : {}) }));
+    process.stderr.write(
+      doctorConsoleText(report, {
+        stream: process.stderr,
+        verbose: Boolean(flags.verbose),
+        ...(flags.color === false ? { color: false } : {}),
+      }),
+    );
     if (flags.json) writeOutput(flags.json, doctorJsonReport(report));
     if (flags.junit) writeOutput(flags.junit, doctorJunitXml(report));
     if (flags.markdown) writeOutput(flags.markdown, doctorMarkdown(report));
@@ -76,4 +87,3 @@ export async function doctorAction(flags: DoctorFlags): Promise<number> {
     await stop();
   }
 }
-

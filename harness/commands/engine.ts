@@ -18,14 +18,19 @@ export async function engineFetchAction(specs: string[], flags: { archive?: stri
       onProgress: (line) => process.stderr.write(`${spec}: ${line}\n`),
     });
     const said = { fetched: "fetched", cached: "already cached", system: "is the system's own dockerd" }[how];
-    process.stderr.write(`${spec}: dockerd ${engine.version} ${said}${engine.suite ? ` (${engine.suite})` : ""}: ${engine.dockerd}\n`);
+    process.stderr.write(
+      `${spec}: dockerd ${engine.version} ${said}${engine.suite ? ` (${engine.suite})` : ""}: ${engine.dockerd}\n`,
+    );
   }
 }
 
 /** docknet engine kernel: the VM's stock kernel into the cache. */
 export async function engineKernelAction(flags: { archive?: string }): Promise<void> {
   const { fetchKernel } = await import("../kernel-vm/kernel-fetch.js");
-  const kernel = await fetchKernel({ ...(flags.archive ? { archive: flags.archive } : {}), onProgress: (line) => process.stderr.write(`kernel: ${line}\n`) });
+  const kernel = await fetchKernel({
+    ...(flags.archive ? { archive: flags.archive } : {}),
+    onProgress: (line) => process.stderr.write(`kernel: ${line}\n`),
+  });
   process.stderr.write(`kernel: ${kernel.package} (${kernel.release}) in the cache: ${kernel.dir}\n`);
 }
 
@@ -36,7 +41,10 @@ export async function engineInfoAction(flags: { engine: EngineChoice; json?: boo
     // The engine's host is read from the namespace its dockerd runs in, when docknet can enter it.
     const located = await engineHostNamespace(engine);
     const hostNetns = "netns" in located ? { hostNetns: located.netns } : {};
-    const facts = await detectCapabilities(new Docker(dockerodeOptions(engine.dockerHost)), { ...engine, ...hostNetns });
+    const facts = await detectCapabilities(new Docker(dockerodeOptions(engine.dockerHost)), {
+      ...engine,
+      ...hostNetns,
+    });
     if (flags.json) process.stdout.write(engineJson(engine.description, facts));
     else process.stdout.write(engineInfoText(engine.description, facts));
   } finally {
@@ -53,8 +61,12 @@ export async function engineListAction(flags: { json?: boolean }): Promise<void>
     return;
   }
   for (const e of engines) {
-    const status = e.corrupt ? `CORRUPT: ${e.corrupt} (docknet engine fetch ${e.version.split(".").slice(0, 2).join(".")} replaces it)` : "ok";
-    process.stdout.write(`${e.version.padEnd(22)} ${(e.source === "system" ? "system" : e.suite ?? "cache").padEnd(9)} ${status.padEnd(4)} ${e.dockerd}\n`);
+    const status = e.corrupt
+      ? `CORRUPT: ${e.corrupt} (docknet engine fetch ${e.version.split(".").slice(0, 2).join(".")} replaces it)`
+      : "ok";
+    process.stdout.write(
+      `${e.version.padEnd(22)} ${(e.source === "system" ? "system" : (e.suite ?? "cache")).padEnd(9)} ${status.padEnd(4)} ${e.dockerd}\n`,
+    );
   }
   process.stderr.write(`${engines.length} engine(s); cache: ${engineCacheDir()}\n`);
 }

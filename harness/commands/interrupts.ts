@@ -8,7 +8,10 @@ import { watchParent } from "../vantage.js";
  * failed) ends the run the same way with exit 4: crashing would leave the
  * engine and everything the run made behind.
  */
-export function watchInterrupts(abort: AbortController, options: { readonly runTimeoutMs?: number } = {}): { exitCode: () => number | undefined } {
+export function watchInterrupts(
+  abort: AbortController,
+  options: { readonly runTimeoutMs?: number } = {},
+): { exitCode: () => number | undefined } {
   let exitCode: number | undefined;
   const handle = (signal: NodeJS.Signals, code: number) => {
     process.once(signal, () => {
@@ -43,4 +46,3 @@ export function watchInterrupts(abort: AbortController, options: { readonly runT
   watchParent(() => process.kill(process.pid, "SIGTERM"));
   return { exitCode: () => exitCode };
 }
-

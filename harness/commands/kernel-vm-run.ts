@@ -25,7 +25,8 @@ function passedEnvironment(): Record<string, string> {
     ([key, value]) =>
       value !== undefined &&
       key !== "DOCKNET_STATE_DIR" &&
-      (/^(DOCKNET_|TESTCONTAINERS_)/.test(key) || ["HOME", "XDG_CACHE_HOME", "CI", "NO_COLOR", "FORCE_COLOR", "LANG", "GITHUB_ACTIONS"].includes(key)),
+      (/^(DOCKNET_|TESTCONTAINERS_)/.test(key) ||
+        ["HOME", "XDG_CACHE_HOME", "CI", "NO_COLOR", "FORCE_COLOR", "LANG", "GITHUB_ACTIONS"].includes(key)),
   );
   return Object.fromEntries(kept) as Record<string, string>;
 }
@@ -45,22 +46,49 @@ export async function runInKernelVmAction(options: KernelVmRunOptions): Promise<
   const abort = new AbortController();
   const interrupts = watchInterrupts(abort, options.runTimeoutMs ? { runTimeoutMs: options.runTimeoutMs } : {});
   const vantage = `as root in docknet's kernel VM (Debian ${kernel.package.split(" ")[0]}, QEMU ${accel.toUpperCase()})`;
-  say(`docknet ${VERSION}: booting a VM with Debian's stock kernel ${kernel.release} (${kernel.package}; QEMU ${accel === "kvm" ? "KVM" : "TCG, emulated"}; waits ×${scale})...`);
+  say(
+    `docknet ${VERSION}: booting a VM with Debian's stock kernel ${kernel.release} (${kernel.package}; QEMU ${accel === "kvm" ? "KVM" : "TCG, emulated"}; waits ×${scale})...`,
+  );
   const outcome = await runInKernelVm({
     kernel,
-    argv: [process.execPath, builtProgram("cli.js"), "run", ...options.runArgs, "--engine", "private", "--json", `${SHARE_IN_VM}/report.json`, "--no-color"],
+    argv: [
+      process.execPath,
+      builtProgram("cli.js"),
+      "run",
+      ...options.runArgs,
+      "--engine",
+      "private",
+      "--json",
+      `${SHARE_IN_VM}/report.json`,
+      "--no-color",
+    ],
     cwd: resolve("."),
-    env: { ...passedEnvironment(), DOCKNET_STATE_DIR: "/run/docknet", [VANTAGE_ENV]: vantage, [TIME_SCALE_ENV]: String(scale) },
+    env: {
+      ...passedEnvironment(),
+      DOCKNET_STATE_DIR: "/run/docknet",
+      [VANTAGE_ENV]: vantage,
+      [TIME_SCALE_ENV]: String(scale),
+    },
     onLine: (line) => say(line),
     signal: abort.signal,
     // The VM's own limit: the run's, scaled, or a day; the run in it ends itself well before.
     limitMs: (options.runTimeoutMs ?? 24 * 3600_000) * scale + 120_000,
   });
-  say(`kernel VM: booted in ${(outcome.bootMs / 1000).toFixed(1)}s, ran ${((outcome.totalMs - outcome.bootMs) / 1000).toFixed(1)}s, powered off`);
+  say(
+    `kernel VM: booted in ${(outcome.bootMs / 1000).toFixed(1)}s, ran ${((outcome.totalMs - outcome.bootMs) / 1000).toFixed(1)}s, powered off`,
+  );
   const text = outcome.files["report.json"];
   if (text) {
     const report = JSON.parse(text) as RunReport;
-    options.writeReports({ ...report, kernelVm: { kernelPackage: kernel.package, release: kernel.release, accelerator: accel, bootMs: Math.round(outcome.bootMs) } });
+    options.writeReports({
+      ...report,
+      kernelVm: {
+        kernelPackage: kernel.package,
+        release: kernel.release,
+        accelerator: accel,
+        bootMs: Math.round(outcome.bootMs),
+      },
+    });
   }
   if (abort.signal.aborted) return interrupts.exitCode() ?? ExitCode.interrupted;
   return outcome.code;

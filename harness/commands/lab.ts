@@ -1,7 +1,13 @@
 import { EngineUnavailable, UsageError } from "../exit-codes.js";
 import { pingEngine } from "../engine/docker-host.js";
 import { engineOfVersion } from "../engine/engine-fetch.js";
-import { listLabs, startMultiHostLab, stopLab, validateLabSize, type MultiHostLabState } from "../engine/multi-host-lab.js";
+import {
+  listLabs,
+  startMultiHostLab,
+  stopLab,
+  validateLabSize,
+  type MultiHostLabState,
+} from "../engine/multi-host-lab.js";
 import { privateEnginePrerequisites } from "../engine/private-engine.js";
 import { watchInterrupts } from "./interrupts.js";
 import { labsJson } from "../../reports/json.js";
@@ -12,17 +18,30 @@ function labText(lab: MultiHostLabState, answers?: string[]): string {
   const lines = [`lab ${lab.id} (${kept}; bridge ${lab.subnet} in namespace ${lab.hubNetns})`];
   lab.nodes.forEach((node, i) => {
     const state = answers ? `  ${answers[i] === "ok" ? "answers" : `DOWN: ${answers[i]}`}` : "";
-    lines.push(`  ${node.name}  ${node.role.padEnd(7)}  ${node.address.padEnd(12)}  DOCKER_HOST=${node.dockerHost}${state}`);
+    lines.push(
+      `  ${node.name}  ${node.role.padEnd(7)}  ${node.address.padEnd(12)}  DOCKER_HOST=${node.dockerHost}${state}`,
+    );
   });
   lines.push(`  run on it: docknet run overlay --lab ${lab.id}`);
   return `${lines.join("\n")}\n`;
 }
 
 /** docknet lab up: a lab kept until docknet lab down; the exit code. */
-export async function labUpAction(flags: { hosts: number; managers: number; engineVersion?: string; json?: boolean }): Promise<number> {
+export async function labUpAction(flags: {
+  hosts: number;
+  managers: number;
+  engineVersion?: string;
+  json?: boolean;
+}): Promise<number> {
   const invalid = validateLabSize(flags.hosts, flags.managers);
   if (invalid) throw new UsageError(invalid);
-  const dockerd = flags.engineVersion ? (await engineOfVersion(flags.engineVersion, (line) => process.stderr.write(`engine ${flags.engineVersion}: ${line}\n`))).dockerd : undefined;
+  const dockerd = flags.engineVersion
+    ? (
+        await engineOfVersion(flags.engineVersion, (line) =>
+          process.stderr.write(`engine ${flags.engineVersion}: ${line}\n`),
+        )
+      ).dockerd
+    : undefined;
   const missing = await privateEnginePrerequisites(dockerd);
   if (missing) throw new EngineUnavailable(missing);
   const abort = new AbortController();
@@ -48,7 +67,12 @@ export async function labUpAction(flags: { hosts: number; managers: number; engi
 /** docknet lab status: every lab, and whether each node answers. */
 export async function labStatusAction(flags: { json?: boolean }): Promise<void> {
   const labs = listLabs();
-  const rows = await Promise.all(labs.map(async (lab) => ({ ...lab, answers: await Promise.all(lab.nodes.map(async (n) => (await pingEngine(n.dockerHost, 2000)) ?? "ok")) })));
+  const rows = await Promise.all(
+    labs.map(async (lab) => ({
+      ...lab,
+      answers: await Promise.all(lab.nodes.map(async (n) => (await pingEngine(n.dockerHost, 2000)) ?? "ok")),
+    })),
+  );
   if (flags.json) {
     process.stdout.write(labsJson(rows));
     return;
@@ -61,7 +85,8 @@ export async function labStatusAction(flags: { json?: boolean }): Promise<void> 
 export async function labDownAction(ids: string[]): Promise<void> {
   const labs = listLabs();
   const unknown = ids.filter((id) => !labs.some((l) => l.id === id));
-  if (unknown.length) throw new UsageError(`no lab ${unknown.join(", ")} (labs: ${labs.map((l) => l.id).join(", ") || "none"})`);
+  if (unknown.length)
+    throw new UsageError(`no lab ${unknown.join(", ")} (labs: ${labs.map((l) => l.id).join(", ") || "none"})`);
   const chosen = ids.length ? labs.filter((l) => ids.includes(l.id)) : labs;
   for (const lab of chosen) {
     await stopLab(lab);

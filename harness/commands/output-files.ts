@@ -70,7 +70,10 @@ export function outputDirectoryProblem(dir: string): string | undefined {
  * Checks every report path before any work starts, so that a run is never
  * lost to an unwritable --json at its end: exit 2, one line.
  */
-export function refuseUnwritableOutputs(outputs: Readonly<Record<string, string | undefined>>, problemOf: (path: string) => string | undefined = outputPathProblem): void {
+export function refuseUnwritableOutputs(
+  outputs: Readonly<Record<string, string | undefined>>,
+  problemOf: (path: string) => string | undefined = outputPathProblem,
+): void {
   for (const [option, target] of Object.entries(outputs)) {
     if (target === undefined) continue;
     const problem = problemOf(target);

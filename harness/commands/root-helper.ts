@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import { builtProgram } from "../built-program.js";
-import { dockerodeOptions, engineProblem, pingEngine, resolveCurrentDockerHost, type DockerHostChoice } from "../engine/docker-host.js";
+import {
+  dockerodeOptions,
+  engineProblem,
+  pingEngine,
+  resolveCurrentDockerHost,
+  type DockerHostChoice,
+} from "../engine/docker-host.js";
 import { errorText } from "../lab/docker-api.js";
 import { isSshAddress } from "../engine/ssh-tunnel.js";
 import { OWNER_LABEL, RUN_LABEL } from "../lab/labels.js";
@@ -38,7 +44,10 @@ export type HelperOutcome =
 /** Environment the command keeps: what selects colours, CI behaviour and docknet's own settings. */
 function passedEnvironment(): string[] {
   const kept = Object.entries(process.env).filter(
-    ([key, value]) => value !== undefined && (/^(DOCKNET_|TESTCONTAINERS_)/.test(key) || ["CI", "NO_COLOR", "FORCE_COLOR", "TERM", "LANG", "GITHUB_ACTIONS"].includes(key)),
+    ([key, value]) =>
+      value !== undefined &&
+      (/^(DOCKNET_|TESTCONTAINERS_)/.test(key) ||
+        ["CI", "NO_COLOR", "FORCE_COLOR", "TERM", "LANG", "GITHUB_ACTIONS"].includes(key)),
   );
   return kept.map(([key, value]) => `${key}=${value}`);
 }
@@ -48,13 +57,16 @@ function passedEnvironment(): string[] {
  * there is no need (docknet is root, or already runs in the helper); else the
  * engine to run the helper on, or why it cannot (`--no-helper`, no engine).
  */
-export async function helperRoute(allowed: boolean): Promise<{ engine: DockerHostChoice } | { notRoot: string } | undefined> {
+export async function helperRoute(
+  allowed: boolean,
+): Promise<{ engine: DockerHostChoice } | { notRoot: string } | undefined> {
   if (process.getuid?.() === 0 || runsThroughHelper()) return undefined;
   if (!allowed) return { notRoot: "docknet is not root and --no-helper refuses the helper container" };
   const engine = resolveCurrentDockerHost();
   // The helper runs docknet itself on the engine's host: this machine's files are not on another host.
   if (isSshAddress(engine.host)) return { notRoot: `the engine is on another host (${engine.host})` };
-  if ((await pingEngine(engine.host)) !== undefined) return { notRoot: "docknet is not root, and no engine answers to run a helper container on" };
+  if ((await pingEngine(engine.host)) !== undefined)
+    return { notRoot: "docknet is not root, and no engine answers to run a helper container on" };
   return { engine };
 }
 
@@ -64,7 +76,11 @@ export async function helperRoute(allowed: boolean): Promise<{ engine: DockerHos
  * Ctrl-C and SIGTERM are passed on to it. Refused (with the reason) when the
  * engine will not run a privileged container or its host is not this machine.
  */
-export async function runAsRootThroughEngine(engine: DockerHostChoice, args: readonly string[], options: { readonly why: string; readonly color: boolean; readonly probe?: ProbeImageChoice }): Promise<HelperOutcome> {
+export async function runAsRootThroughEngine(
+  engine: DockerHostChoice,
+  args: readonly string[],
+  options: { readonly why: string; readonly color: boolean; readonly probe?: ProbeImageChoice },
+): Promise<HelperOutcome> {
   const dockerHost = engine.host;
   const docker = new Docker(dockerodeOptions(dockerHost));
   let image: string;
@@ -93,7 +109,24 @@ export async function runAsRootThroughEngine(engine: DockerHostChoice, args: rea
       // Into the namespaces of the user's own process (mount, UTS, IPC, network): the host's, entered
       // through a process the user owns (pid 1 may belong to an init no one may enter). The process
       // table is already the host's (PidMode host), so the pid is the same there.
-      Cmd: ["sh", "-c", enter, String(process.pid), "/bin/sh", "-c", onHost, "sh", node, cli, process.cwd(), nonceFile, nonce, node, cli, ...args],
+      Cmd: [
+        "sh",
+        "-c",
+        enter,
+        String(process.pid),
+        "/bin/sh",
+        "-c",
+        onHost,
+        "sh",
+        node,
+        cli,
+        process.cwd(),
+        nonceFile,
+        nonce,
+        node,
+        cli,
+        ...args,
+      ],
       Env: [
         ...passedEnvironment(),
         // The host's own tools: /usr/sbin holds ip and iptables, not on a normal user's PATH.
@@ -106,14 +139,21 @@ export async function runAsRootThroughEngine(engine: DockerHostChoice, args: rea
         `${HELPER_OWNER_ENV}=${owner}`,
         ...(options.color ? ["FORCE_COLOR=1"] : []),
       ],
-      Labels: { [RUN_LABEL]: `helper-${randomBytes(3).toString("hex")}`, [OWNER_LABEL]: owner, [HELPER_LABEL]: args[0] ?? "" },
+      Labels: {
+        [RUN_LABEL]: `helper-${randomBytes(3).toString("hex")}`,
+        [OWNER_LABEL]: owner,
+        [HELPER_LABEL]: args[0] ?? "",
+      },
       AttachStdout: true,
       AttachStderr: true,
       HostConfig: { Privileged: true, PidMode: "host", NetworkMode: "host", AutoRemove: true },
     });
   } catch (error) {
     rmSync(nonceFile, { force: true });
-    return { ran: false, refused: `the engine refused a privileged helper container: ${engineProblem(dockerHost, error)}` };
+    return {
+      ran: false,
+      refused: `the engine refused a privileged helper container: ${engineProblem(dockerHost, error)}`,
+    };
   }
   const stream = await container.attach({ stream: true, stdout: true, stderr: true });
   const stdout: Buffer[] = [];
@@ -146,7 +186,11 @@ export async function runAsRootThroughEngine(engine: DockerHostChoice, args: rea
     const { StatusCode } = await waited;
     await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2000))]);
     if (StatusCode === NOT_THIS_HOST) {
-      return { ran: false, refused: "the engine's host is not this machine, or not this process's (docknet's files and process are not there: a VM such as Docker Desktop's, a remote engine, or docknet in a container of its own)" };
+      return {
+        ran: false,
+        refused:
+          "the engine's host is not this machine, or not this process's (docknet's files and process are not there: a VM such as Docker Desktop's, a remote engine, or docknet in a container of its own)",
+      };
     }
     return { ran: true, code: StatusCode, stdout: Buffer.concat(stdout).toString("utf8") };
   } finally {

@@ -68,13 +68,21 @@ export interface PlanningInputs {
 }
 
 /** Where multi-host scenarios run: a lab the run brings up, one `docknet lab up` made, or the user's swarm. */
-export type ClusterPlan = { readonly lab: number; readonly managers?: number } | { readonly labId: string } | { readonly nodes: readonly string[] };
+export type ClusterPlan =
+  | { readonly lab: number; readonly managers?: number }
+  | { readonly labId: string }
+  | { readonly nodes: readonly string[] };
 
 export type RunPlan =
   | { readonly kind: "nothing-to-rerun"; readonly report: string }
   /** The run goes into docknet's kernel VM, with these words and the flags as given. */
   | { readonly kind: "kernel-vm"; readonly words: readonly string[] }
-  | { readonly kind: "matrix"; readonly words: readonly string[]; readonly specs: readonly string[]; readonly scenarios: readonly Scenario[] }
+  | {
+      readonly kind: "matrix";
+      readonly words: readonly string[];
+      readonly specs: readonly string[];
+      readonly scenarios: readonly Scenario[];
+    }
   | {
       readonly kind: "run";
       readonly words: readonly string[];
@@ -97,13 +105,18 @@ const NO_SCENARIO = "the selection matches no scenario (see: docknet list)";
  * here, before anything starts, and nothing here starts anything.
  */
 export function planRun(given: readonly string[], flags: RunFlags, inputs: PlanningInputs): RunPlan {
-  refuseUnwritableOutputs({ "--junit": flags.junit, "--json": flags.json, "--markdown": flags.markdown, "--html": flags.html }, inputs.outputProblem);
+  refuseUnwritableOutputs(
+    { "--junit": flags.junit, "--json": flags.json, "--markdown": flags.markdown, "--html": flags.html },
+    inputs.outputProblem,
+  );
   const bundleProblem = flags.keepOnFailure ? inputs.directoryProblem(flags.keepOnFailure) : undefined;
   if (bundleProblem) throw new UsageError(`--keep-on-failure ${flags.keepOnFailure}: ${bundleProblem}`);
-  if (flags.rerunFailed && given.length) throw new UsageError("--rerun-failed chooses the scenarios itself: give it no scenario ids, areas or patterns");
+  if (flags.rerunFailed && given.length)
+    throw new UsageError("--rerun-failed chooses the scenarios itself: give it no scenario ids, areas or patterns");
   const words = flags.rerunFailed ? inputs.failedIn(flags.rerunFailed) : [...given];
   if (flags.rerunFailed && words.length === 0) return { kind: "nothing-to-rerun", report: flags.rerunFailed };
-  if (flags.json === "-" && flags.markdown === "-") throw new UsageError("--json - and --markdown - both want stdout: give one of them a file");
+  if (flags.json === "-" && flags.markdown === "-")
+    throw new UsageError("--json - and --markdown - both want stdout: give one of them a file");
   const selected = selectScenarios(inputs.scenarios, selectionWords(words, flags));
   const scenarios = flags.driver ? selected.filter((s) => s.tags.includes("driver-generic")) : selected;
   if (flags.kernelVm) {
@@ -113,15 +126,22 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
     return { kind: "kernel-vm", words };
   }
   if (flags.matrix) {
-    if (flags.engine === "current" || flags.engineVersion) throw new UsageError("--matrix runs a private engine of each version; drop --engine current and --engine-version");
+    if (flags.engine === "current" || flags.engineVersion)
+      throw new UsageError(
+        "--matrix runs a private engine of each version; drop --engine current and --engine-version",
+      );
     for (const spec of flags.matrix) parseEngineSpec(spec);
     if (scenarios.length === 0) throw new UsageError(NO_SCENARIO);
     return { kind: "matrix", words, specs: flags.matrix, scenarios };
   }
   if (scenarios.length === 0) throw new UsageError(NO_SCENARIO);
-  if (flags.daemonConfig && flags.engine === "current") throw new UsageError("--daemon-config needs a private engine (--engine private)");
+  if (flags.daemonConfig && flags.engine === "current")
+    throw new UsageError("--daemon-config needs a private engine (--engine private)");
   const daemonConfig = flags.daemonConfig ? inputs.daemonConfig(flags.daemonConfig) : undefined;
-  if (flags.engineVersion && flags.engine === "current") throw new UsageError("--engine-version runs a private engine of that version; it cannot be combined with --engine current");
+  if (flags.engineVersion && flags.engine === "current")
+    throw new UsageError(
+      "--engine-version runs a private engine of that version; it cannot be combined with --engine current",
+    );
   const cluster = clusterPlan(flags);
   const faults = (flags.fault ?? []).map((text) => {
     const choice = parseFaultChoice(text);
@@ -160,9 +180,11 @@ function refuseWithKernelVm(flags: RunFlags): void {
 
 /** `--lab 3` brings a lab of 3 up for the run; `--lab <id>` runs on one `docknet lab up` made; `--nodes` names a swarm. */
 function clusterPlan(flags: RunFlags): ClusterPlan | undefined {
-  if (flags.lab && flags.nodes) throw new UsageError("--lab and --nodes both name where multi-host scenarios run: give one");
+  if (flags.lab && flags.nodes)
+    throw new UsageError("--lab and --nodes both name where multi-host scenarios run: give one");
   if (flags.nodes) {
-    if (flags.nodes.length < 2) throw new UsageError("--nodes needs at least two swarm nodes, a manager first (e.g. unix:///run/a.sock,ssh://b)");
+    if (flags.nodes.length < 2)
+      throw new UsageError("--nodes needs at least two swarm nodes, a manager first (e.g. unix:///run/a.sock,ssh://b)");
     return { nodes: flags.nodes };
   }
   if (!flags.lab) {
@@ -177,5 +199,7 @@ function clusterPlan(flags: RunFlags): ClusterPlan | undefined {
     if (invalid) throw new UsageError(invalid.replace("--hosts", "--lab"));
     return { lab: hosts, ...(flags.managers ? { managers: flags.managers } : {}) };
   }
-  throw new UsageError(`--lab takes a number of hosts (2-9) or the id of a lab that is up (docknet lab status), not "${flags.lab}"`);
+  throw new UsageError(
+    `--lab takes a number of hosts (2-9) or the id of a lab that is up (docknet lab status), not "${flags.lab}"`,
+  );
 }

@@ -29,9 +29,12 @@ function matrixRunArgs(words: string[], flags: RunFlags): string[] {
     ...(flags.area ?? []).flatMap((a) => ["--area", a]),
     ...(flags.tag ?? []).flatMap((t) => ["--tag", t]),
     ...(flags.grep ? ["--grep", flags.grep] : []),
-    "--concurrency", String(flags.concurrency),
-    "--timeout", `${flags.timeout}ms`,
-    "--repeat", String(flags.repeat),
+    "--concurrency",
+    String(flags.concurrency),
+    "--timeout",
+    `${flags.timeout}ms`,
+    "--repeat",
+    String(flags.repeat),
     ...(flags.strict ? ["--strict"] : []),
     ...(flags.probeImage ? ["--probe-image", flags.probeImage] : []),
     ...(flags.pullProbe ? ["--pull-probe", pulledProbe(flags.pullProbe)] : []),
@@ -43,7 +46,9 @@ async function matrixAction(plan: Extract<RunPlan, { kind: "matrix" }>, flags: R
   const { words, specs, scenarios } = plan;
   const abort = new AbortController();
   const interrupts = watchInterrupts(abort, flags.runTimeout ? { runTimeoutMs: flags.runTimeout } : {});
-  process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s) on ${specs.length} engines, one after another\n`);
+  process.stderr.write(
+    `docknet ${VERSION}: ${scenarios.length} scenario(s) on ${specs.length} engines, one after another\n`,
+  );
   const matrix = await runMatrix({
     specs: [...specs],
     runArgs: matrixRunArgs([...words], flags),
@@ -79,11 +84,22 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
   const { scenarios, daemonConfig } = plan;
   const words = [...plan.words];
   if (plan.notForDriver > 0) {
-    process.stderr.write(`--driver ${flags.driver}: ${scenarios.length} driver-generic scenario(s) of the ${scenarios.length + plan.notForDriver} selected (docknet list tag:driver-generic)\n`);
+    process.stderr.write(
+      `--driver ${flags.driver}: ${scenarios.length} driver-generic scenario(s) of the ${scenarios.length + plan.notForDriver} selected (docknet list tag:driver-generic)\n`,
+    );
   }
   const { explainFailures, openSession, runConformance } = await import("../session.js");
-  const dockerd = plan.engineVersion ? (await engineOfVersion(plan.engineVersion, (line) => process.stderr.write(`engine ${plan.engineVersion}: ${line}\n`))).dockerd : undefined;
-  const cluster = plan.cluster && "lab" in plan.cluster ? { ...plan.cluster, onProgress: (line: string) => process.stderr.write(`${line}\n`) } : plan.cluster;
+  const dockerd = plan.engineVersion
+    ? (
+        await engineOfVersion(plan.engineVersion, (line) =>
+          process.stderr.write(`engine ${plan.engineVersion}: ${line}\n`),
+        )
+      ).dockerd
+    : undefined;
+  const cluster =
+    plan.cluster && "lab" in plan.cluster
+      ? { ...plan.cluster, onProgress: (line: string) => process.stderr.write(`${line}\n`) }
+      : plan.cluster;
   // Not root, but allowed to use a local engine: the run goes to the engine's host as root, through a helper container.
   let notRoot: string | undefined;
   if (plan.helperApplies) {
@@ -109,10 +125,16 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
   try {
     if (abort.signal.aborted) return interrupts.exitCode()!;
     const vantage = vantageDescription(notRoot);
-    process.stderr.write(`engine: ${session.engine.description}; run ${session.lab.runId}${flags.driver ? `; user-defined networks use the ${flags.driver} driver` : ""}\n`);
+    process.stderr.write(
+      `engine: ${session.engine.description}; run ${session.lab.runId}${flags.driver ? `; user-defined networks use the ${flags.driver} driver` : ""}\n`,
+    );
     process.stderr.write(`commands on the engine's host: ${vantage}\n`);
     if (session.capabilities.cluster) process.stderr.write(`multi-host: ${session.capabilities.cluster.description}\n`);
-    const reporter = new ConsoleReporter({ stream: process.stderr, total: scenarios.length * flags.repeat, ...(flags.color === false ? { color: false } : {}) });
+    const reporter = new ConsoleReporter({
+      stream: process.stderr,
+      total: scenarios.length * flags.repeat,
+      ...(flags.color === false ? { color: false } : {}),
+    });
     const outcome = await runConformance(session, {
       scenarios,
       concurrency: flags.concurrency,
@@ -124,7 +146,10 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
       ...(flags.engineStartedForScenarios ? { engineStartedForScenarios: true } : {}),
       ...(flags.keepOnFailure ? { keepOnFailure: resolve(flags.keepOnFailure) } : {}),
     });
-    const explained = abort.signal.aborted || outcome.engineLost ? outcome : await explainFailures(outcome, session.engine.dockerHost).catch(() => outcome);
+    const explained =
+      abort.signal.aborted || outcome.engineLost
+        ? outcome
+        : await explainFailures(outcome, session.engine.dockerHost).catch(() => outcome);
     const report = { ...explained, vantage, ...(timeScale() > 1 ? { timeScale: timeScale() } : {}) };
     reporter.finish(report);
     // An interrupted run keeps its verdicts: the finished ones, and the rest marked interrupted.
@@ -139,7 +164,6 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
     await session.close();
   }
 }
-
 
 /**
  * --kernel-vm: checked here (bad input is exit 2 before a VM boots), run in
@@ -166,14 +190,16 @@ function helperRunArgs(words: string[], flags: RunFlags): string[] {
   return [
     "run",
     ...matrixRunArgs(words, flags),
-    "--engine", "current",
+    "--engine",
+    "current",
     ...(flags.runTimeout ? ["--run-timeout", `${flags.runTimeout}ms`] : []),
     ...(flags.keepOnFailure ? ["--keep-on-failure", resolve(flags.keepOnFailure)] : []),
     ...(flags.driver ? ["--driver", flags.driver] : []),
     ...(flags.macvlanParent ? ["--macvlan-parent", flags.macvlanParent] : []),
     ...(flags.nodes ? ["--nodes", flags.nodes.join(",")] : []),
     ...(flags.fault ? ["--fault", ...flags.fault] : []),
-    "--json", "-",
+    "--json",
+    "-",
   ];
 }
 
@@ -186,12 +212,17 @@ async function runThroughHelper(words: string[], flags: RunFlags): Promise<numbe
   const route = await helperRoute(flags.helper);
   if (!route) return { notRoot: "" };
   if ("notRoot" in route) return route;
-  process.stderr.write(`docknet ${VERSION}: not root: running as root on the engine's host through a privileged helper container (--no-helper refuses)\n`);
+  process.stderr.write(
+    `docknet ${VERSION}: not root: running as root on the engine's host through a privileged helper container (--no-helper refuses)\n`,
+  );
   const color = flags.color !== false && wantsColor(process.stderr);
   const outcome = await runAsRootThroughEngine(route.engine, helperRunArgs(words, flags), {
     why: "docknet is not root",
     color,
-    probe: { ...(flags.probeImage ? { override: flags.probeImage } : {}), ...(flags.pullProbe ? { pull: pulledProbe(flags.pullProbe) } : {}) },
+    probe: {
+      ...(flags.probeImage ? { override: flags.probeImage } : {}),
+      ...(flags.pullProbe ? { pull: pulledProbe(flags.pullProbe) } : {}),
+    },
   });
   if (!outcome.ran) {
     process.stderr.write(`docknet: ${outcome.refused}: running here instead; what needs the engine's host skips\n`);

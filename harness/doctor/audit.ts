@@ -4,7 +4,12 @@ import { collectReadings } from "./collect.js";
 import { diagnose, summarizeChecks, type DoctorReport } from "./doctor.js";
 
 /** Audits the engine at a DOCKER_HOST-style address (the current one by default). Reads only. */
-export async function audit(options: { dockerHost?: string; remote?: string; checks: readonly DoctorCheck[]; version: string }): Promise<DoctorReport> {
+export async function audit(options: {
+  dockerHost?: string;
+  remote?: string;
+  checks: readonly DoctorCheck[];
+  version: string;
+}): Promise<DoctorReport> {
   const startedAt = new Date().toISOString();
   const started = performance.now();
   const dockerHost = options.dockerHost ?? resolveCurrentDockerHost().host;

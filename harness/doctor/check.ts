@@ -6,7 +6,12 @@ export type Severity = "error" | "warn" | "info";
 /** What one check concluded: nothing wrong, or a finding of some severity; with what it saw. */
 export type Verdict =
   | { readonly status: "ok"; readonly seen: readonly string[] }
-  | { readonly status: "finding"; readonly severity: Severity; readonly seen: readonly string[]; readonly fix?: string };
+  | {
+      readonly status: "finding";
+      readonly severity: Severity;
+      readonly seen: readonly string[];
+      readonly fix?: string;
+    };
 
 export const ok = (...seen: string[]): Verdict => ({ status: "ok", seen });
 

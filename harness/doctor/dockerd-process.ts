@@ -67,11 +67,16 @@ export function parseDockerdListing(text: string): DockerdProcess[] {
 }
 
 /** The dockerd among `processes` that serves a unix-socket DOCKER_HOST. */
-export function findDockerdServing(dockerHost: string, processes: readonly DockerdProcess[]): DockerdProcess | undefined {
+export function findDockerdServing(
+  dockerHost: string,
+  processes: readonly DockerdProcess[],
+): DockerdProcess | undefined {
   const wanted = socketPath(dockerHost);
   if (!wanted) return undefined;
-  return processes.find((p) => p.hosts.some((h) => {
-    const path = socketPath(h);
-    return path !== undefined && samePath(path, wanted);
-  }));
+  return processes.find((p) =>
+    p.hosts.some((h) => {
+      const path = socketPath(h);
+      return path !== undefined && samePath(path, wanted);
+    }),
+  );
 }

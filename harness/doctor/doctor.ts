@@ -24,16 +24,31 @@ export interface DoctorReport {
 
 /** Runs one check on the facts; a missing reading or a check that does not apply is a skip. */
 export function evaluateCheck(check: DoctorCheck, facts: Facts): CheckResult {
-  const base = { id: check.id, title: check.title, why: check.why, fix: check.fix, reference: check.reference, explains: check.explains ?? [] };
+  const base = {
+    id: check.id,
+    title: check.title,
+    why: check.why,
+    fix: check.fix,
+    reference: check.reference,
+    explains: check.explains ?? [],
+  };
   facts.takeSources();
   try {
     const verdict = check.evaluate(facts);
     const sources = facts.takeSources();
     if (verdict.status === "ok") return { ...base, status: "ok", seen: verdict.seen, sources };
-    return { ...base, status: "finding", severity: verdict.severity, seen: verdict.seen, sources, ...(verdict.fix ? { fix: verdict.fix } : {}) };
+    return {
+      ...base,
+      status: "finding",
+      severity: verdict.severity,
+      seen: verdict.seen,
+      sources,
+      ...(verdict.fix ? { fix: verdict.fix } : {}),
+    };
   } catch (error) {
     const sources = facts.takeSources();
-    if (error instanceof Unavailable || error instanceof NotApplicable) return { ...base, status: "skipped", seen: [], sources, reason: error.message };
+    if (error instanceof Unavailable || error instanceof NotApplicable)
+      return { ...base, status: "skipped", seen: [], sources, reason: error.message };
     return { ...base, status: "error", seen: [], sources, reason: `the check broke: ${(error as Error).message}` };
   }
 }

@@ -76,7 +76,6 @@ export interface Route {
   readonly protocol?: string;
 }
 
-
 export interface ListeningSocket {
   readonly address: string;
   readonly port: number;
@@ -166,7 +165,14 @@ export class Facts {
     return this.#json<ContainerInfo[]>("engine.containers");
   }
 
-  sysctl(name: "net.ipv4.ip_forward" | "net.ipv6.conf.all.forwarding" | "net.ipv6.conf.all.disable_ipv6" | "net.bridge.bridge-nf-call-iptables" | "net.bridge.bridge-nf-call-ip6tables"): number {
+  sysctl(
+    name:
+      | "net.ipv4.ip_forward"
+      | "net.ipv6.conf.all.forwarding"
+      | "net.ipv6.conf.all.disable_ipv6"
+      | "net.bridge.bridge-nf-call-iptables"
+      | "net.bridge.bridge-nf-call-ip6tables",
+  ): number {
     return Number(this.text(`sysctl.${name}`).trim());
   }
 
@@ -207,11 +213,18 @@ export class Facts {
   }
 
   listening(): ListeningSocket[] {
-    return [...parseProcNetTcp(this.text("proc.net.tcp"), 4), ...parseProcNetTcp(this.optionalText("proc.net.tcp6") ?? "", 6)];
+    return [
+      ...parseProcNetTcp(this.text("proc.net.tcp"), 4),
+      ...parseProcNetTcp(this.optionalText("proc.net.tcp6") ?? "", 6),
+    ];
   }
 
   resolvConf(): { nameservers: string[]; link: string | null; target: string | null; exists: boolean } {
-    const raw = JSON.parse(this.text("file.resolv.conf.target")) as { link: string | null; target: string | null; exists: boolean };
+    const raw = JSON.parse(this.text("file.resolv.conf.target")) as {
+      link: string | null;
+      target: string | null;
+      exists: boolean;
+    };
     // readlink prints nothing for a file that is not a symlink
     const where = { link: raw.link || null, target: raw.target || null, exists: raw.exists };
     const text = where.exists ? this.text("file.resolv.conf") : "";
@@ -232,7 +245,8 @@ export class Facts {
     }
     try {
       const parsed: unknown = JSON.parse(reading.text);
-      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return { path: reading.source, text: reading.text, parseError: "not a JSON object" };
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+        return { path: reading.source, text: reading.text, parseError: "not a JSON object" };
       return { path: reading.source, text: reading.text, parsed: parsed as Record<string, unknown> };
     } catch (error) {
       return { path: reading.source, text: reading.text, parseError: (error as Error).message };
@@ -247,7 +261,8 @@ export class Facts {
   requireEngine(): void {
     const answers = this.maybe(() => this.info()) !== undefined;
     const dockerd = this.optionalText("dockerd.cmdline") !== undefined;
-    if (!answers && !dockerd) throw new NotApplicable(`no engine on this machine: nothing answers at ${this.dockerHost} and no dockerd runs`);
+    if (!answers && !dockerd)
+      throw new NotApplicable(`no engine on this machine: nothing answers at ${this.dockerHost} and no dockerd runs`);
   }
 
   /** A daemon setting from daemon.json, else from dockerd's command line (--key=value or --key value). */
@@ -273,7 +288,12 @@ export class Facts {
     const argv = this.optionalText("dockerd.cmdline");
     const fromFlags = argv ? parseDockerdArgv(0, JSON.parse(argv) as string[]).hosts : [];
     const fromFile = this.daemonConfig().parsed?.hosts;
-    return [...new Set([...fromFlags, ...(Array.isArray(fromFile) ? fromFile.filter((h): h is string => typeof h === "string") : [])])];
+    return [
+      ...new Set([
+        ...fromFlags,
+        ...(Array.isArray(fromFile) ? fromFile.filter((h): h is string => typeof h === "string") : []),
+      ]),
+    ];
   }
 
   /** Kernel options set to y or m; from the kernel's config, else the loaded modules. */
@@ -282,7 +302,12 @@ export class Facts {
   }
 
   loadedModules(): ReadonlySet<string> {
-    return new Set(this.text("kernel.modules").split("\n").map((l) => l.split(" ")[0]!).filter(Boolean));
+    return new Set(
+      this.text("kernel.modules")
+        .split("\n")
+        .map((l) => l.split(" ")[0]!)
+        .filter(Boolean),
+    );
   }
 }
 
@@ -291,7 +316,6 @@ function coerce(value: string): unknown {
   if (value === "false") return false;
   return /^\d+$/.test(value) ? Number(value) : value;
 }
-
 
 /** Sockets in LISTEN state (0A) from /proc/net/tcp or tcp6. */
 export function parseProcNetTcp(text: string, family: 4 | 6): ListeningSocket[] {

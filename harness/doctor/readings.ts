@@ -4,8 +4,7 @@
  * readings replays a machine in unit tests.
  */
 export type Reading =
-  | { readonly source: string; readonly text: string }
-  | { readonly source: string; readonly unavailable: string };
+  { readonly source: string; readonly text: string } | { readonly source: string; readonly unavailable: string };
 
 export function isAvailable(reading: Reading | undefined): reading is Extract<Reading, { text: string }> {
   return reading !== undefined && "text" in reading;

@@ -29,7 +29,8 @@ export interface Vantage {
 function asReading(source: string, outcome: CommandOutcome): Reading {
   if (outcome.code === 0) return { source, text: outcome.stdout };
   const said = (outcome.stderr || outcome.stdout).trim().split("\n")[0] ?? "";
-  if (outcome.code === 127 || /can't execute .*No such file/.test(said)) return { source, unavailable: `${source.split(" ")[0]} is not installed on the engine's host` };
+  if (outcome.code === 127 || /can't execute .*No such file/.test(said))
+    return { source, unavailable: `${source.split(" ")[0]} is not installed on the engine's host` };
   return { source, unavailable: `${source} failed: ${said}` };
 }
 
@@ -48,7 +49,10 @@ export function localVantage(dockerdPid: number | undefined): Vantage {
   };
   return {
     kind: "local",
-    description: dockerdPid === undefined ? "this machine's own network namespace" : `the network namespace of dockerd (pid ${dockerdPid})`,
+    description:
+      dockerdPid === undefined
+        ? "this machine's own network namespace"
+        : `the network namespace of dockerd (pid ${dockerdPid})`,
     inEngineNetns: async (argv) => {
       const reading = await run([...nsenter, ...argv]);
       return { ...reading, source: argv.join(" ") };
@@ -58,7 +62,12 @@ export function localVantage(dockerdPid: number | undefined): Vantage {
       try {
         return { source: path, text: await readFile(path, "utf8") };
       } catch (error) {
-        return { source: path, unavailable: NOT_FOUND.test(String(error)) ? `${path} does not exist` : `${path}: ${(error as Error).message}` };
+        return {
+          source: path,
+          unavailable: NOT_FOUND.test(String(error))
+            ? `${path} does not exist`
+            : `${path}: ${(error as Error).message}`,
+        };
       }
     },
     dockerdProcesses: async () => {
@@ -83,11 +92,13 @@ export async function helperVantage(docker: Docker, why: string): Promise<Vantag
   return {
     kind: "helper",
     description: `a host-network helper container on the engine (${why})`,
-    inEngineNetns: async (argv) => asReading(argv.join(" "), await helper.exec(argv[0] === "cat" ? argv : inHost(argv))),
+    inEngineNetns: async (argv) =>
+      asReading(argv.join(" "), await helper.exec(argv[0] === "cat" ? argv : inHost(argv))),
     onHost: async (argv) => asReading(argv.join(" "), await helper.exec(inHost(argv))),
     async file(path) {
       const outcome = await helper.exec(["cat", `/host${path}`]);
-      if (outcome.code !== 0 && NOT_FOUND.test(outcome.stderr)) return { source: path, unavailable: `${path} does not exist` };
+      if (outcome.code !== 0 && NOT_FOUND.test(outcome.stderr))
+        return { source: path, unavailable: `${path} does not exist` };
       return asReading(path, outcome);
     },
     dockerdProcesses: async () => parseDockerdListing((await helper.exec(["sh", "-c", LIST_DOCKERD])).stdout),

@@ -48,18 +48,37 @@ function outsideDir(): string {
  * Where docknet can run commands on an engine's host: a private engine's own
  * namespace, or the one a local engine's dockerd runs in (as root); else why not.
  */
-export async function engineHostNamespace(engine: Pick<Engine, "kind" | "netns" | "dockerHost" | "remote">, notRoot?: string): Promise<{ netns: NetnsRef } | { missing: string }> {
+export async function engineHostNamespace(
+  engine: Pick<Engine, "kind" | "netns" | "dockerHost" | "remote">,
+  notRoot?: string,
+): Promise<{ netns: NetnsRef } | { missing: string }> {
   if (engine.netns) return { netns: engine.netns };
-  if (engine.remote) return { missing: `the engine is on another host (${engine.remote}): docknet runs commands, and builds outside hosts, only on the machine it runs on` };
+  if (engine.remote)
+    return {
+      missing: `the engine is on another host (${engine.remote}): docknet runs commands, and builds outside hosts, only on the machine it runs on`,
+    };
   return localEngineNamespace(engine.dockerHost, notRoot);
 }
 
 /** The namespace a local engine's dockerd runs in, or why docknet cannot enter it. */
-async function localEngineNamespace(dockerHost: string, notRoot = "docknet is not root"): Promise<{ netns: NetnsRef } | { missing: string }> {
-  if (process.getuid?.() !== 0) return { missing: `${notRoot}: commands on the engine's host, and an outside host beside it, need root` };
-  if (!dockerHost.startsWith("unix://")) return { missing: `engine ${dockerHost} is not on this machine: docknet builds outside hosts only beside engines it can reach as root` };
-  const dockerd = findDockerdServing(dockerHost, parseDockerdListing((await runCommand("sh", ["-c", LIST_DOCKERD], { timeoutMs: 10_000 })).stdout));
-  if (!dockerd) return { missing: `no dockerd on this machine serves ${dockerHost} (a rootless or containerised engine): its host is not docknet's to enter` };
+async function localEngineNamespace(
+  dockerHost: string,
+  notRoot = "docknet is not root",
+): Promise<{ netns: NetnsRef } | { missing: string }> {
+  if (process.getuid?.() !== 0)
+    return { missing: `${notRoot}: commands on the engine's host, and an outside host beside it, need root` };
+  if (!dockerHost.startsWith("unix://"))
+    return {
+      missing: `engine ${dockerHost} is not on this machine: docknet builds outside hosts only beside engines it can reach as root`,
+    };
+  const dockerd = findDockerdServing(
+    dockerHost,
+    parseDockerdListing((await runCommand("sh", ["-c", LIST_DOCKERD], { timeoutMs: 10_000 })).stdout),
+  );
+  if (!dockerd)
+    return {
+      missing: `no dockerd on this machine serves ${dockerHost} (a rootless or containerised engine): its host is not docknet's to enter`,
+    };
   return { netns: `/proc/${dockerd.pid}/ns/net` };
 }
 
@@ -67,7 +86,9 @@ async function localEngineNamespace(dockerHost: string, notRoot = "docknet is no
  * Builds the outside host beside a local engine docknet did not start, whose
  * dockerd runs in `engineHostNetns` (engineHostNamespace), or says why it cannot.
  */
-export async function openCurrentEngineOutside(engineHostNetns: NetnsRef): Promise<CurrentEngineOutside | NoOutsideHost> {
+export async function openCurrentEngineOutside(
+  engineHostNetns: NetnsRef,
+): Promise<CurrentEngineOutside | NoOutsideHost> {
   let busybox: string;
   try {
     busybox = findStaticBusybox();
@@ -76,8 +97,13 @@ export async function openCurrentEngineOutside(engineHostNetns: NetnsRef): Promi
   }
   const routes = await hostRoutes(engineHostNetns);
   const clash = routes.find((route) => subnetsOverlap(route, LAN_RANGE));
-  if (clash) return { missing: `no outside host: the engine's host routes ${clash}, which overlaps docknet's LAN range ${LAN_RANGE}` };
-  const slot = [...Array(64).keys()].map(sharedHostAddressing).find((a) => !routes.some((route) => subnetsOverlap(route, a.subnet)));
+  if (clash)
+    return {
+      missing: `no outside host: the engine's host routes ${clash}, which overlaps docknet's LAN range ${LAN_RANGE}`,
+    };
+  const slot = [...Array(64).keys()]
+    .map(sharedHostAddressing)
+    .find((a) => !routes.some((route) => subnetsOverlap(route, a.subnet)));
   if (!slot) return { missing: `no outside host: every /30 of ${OUTSIDE_RANGE} is routed on the engine's host` };
 
   const id = randomBytes(4).toString("hex");
@@ -102,10 +128,12 @@ async function hostRoutes(netns: NetnsRef): Promise<string[]> {
     runInNetns(netns, ["ip", "-4", "-j", "route", "show", "table", "all"], 5000),
     runInNetns(netns, ["ip", "-4", "-j", "addr", "show"], 5000),
   ]);
-  const destinations = (JSON.parse(routes.stdout || "[]") as { dst: string }[]).map((r) => r.dst).filter((d) => d !== "default");
-  const own = (JSON.parse(addresses.stdout || "[]") as { addr_info?: { local: string; prefixlen: number }[] }[]).flatMap((link) =>
-    (link.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`),
-  );
+  const destinations = (JSON.parse(routes.stdout || "[]") as { dst: string }[])
+    .map((r) => r.dst)
+    .filter((d) => d !== "default");
+  const own = (
+    JSON.parse(addresses.stdout || "[]") as { addr_info?: { local: string; prefixlen: number }[] }[]
+  ).flatMap((link) => (link.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`));
   return [...destinations, ...own].map((d) => (d.includes("/") ? d : `${d}/32`));
 }
 

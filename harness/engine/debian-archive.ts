@@ -14,12 +14,18 @@ const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 /** apt-get and apt-cache against a private sources list and state: the system's apt is never touched. */
 export function aptOptions(dir: string): string[] {
   return [
-    "-o", `Dir::Etc::SourceList=${join(dir, "sources.list")}`,
-    "-o", "Dir::Etc::SourceParts=/dev/null",
-    "-o", `Dir::State::Lists=${join(dir, "lists")}`,
-    "-o", `Dir::Cache=${join(dir, "cache")}`,
-    "-o", "Debug::NoLocking=1",
-    "-o", "APT::Sandbox::User=root",
+    "-o",
+    `Dir::Etc::SourceList=${join(dir, "sources.list")}`,
+    "-o",
+    "Dir::Etc::SourceParts=/dev/null",
+    "-o",
+    `Dir::State::Lists=${join(dir, "lists")}`,
+    "-o",
+    `Dir::Cache=${join(dir, "cache")}`,
+    "-o",
+    "Debug::NoLocking=1",
+    "-o",
+    "APT::Sandbox::User=root",
   ];
 }
 
@@ -48,15 +54,28 @@ export async function readPackageLists(work: string, archive: string, suites: re
   writeFileSync(join(work, "sources.list"), sourcesList(archive, suites));
   const update = await runCommand("apt-get", [...aptOptions(work), "--error-on=any", "update"], { timeoutMs: 300_000 });
   if (update.code !== 0) {
-    const why = (update.stderr || update.stdout).split("\n").filter((l) => /^(E|W|Err):/.test(l)).slice(0, 2).join(" ").trim();
-    throw new EngineUnavailable(`cannot read Debian's archive at ${archive}: ${why || `apt-get update exited ${update.code}`}`);
+    const why = (update.stderr || update.stdout)
+      .split("\n")
+      .filter((l) => /^(E|W|Err):/.test(l))
+      .slice(0, 2)
+      .join(" ")
+      .trim();
+    throw new EngineUnavailable(
+      `cannot read Debian's archive at ${archive}: ${why || `apt-get update exited ${update.code}`}`,
+    );
   }
 }
 
 /** Downloads PACKAGE=VERSION into WORK; the .deb's path. */
 export async function downloadPackage(work: string, name: string, version: string): Promise<string> {
-  const download = await runCommand("apt-get", [...aptOptions(work), "download", `${name}=${version}`], { cwd: work, timeoutMs: 600_000 });
+  const download = await runCommand("apt-get", [...aptOptions(work), "download", `${name}=${version}`], {
+    cwd: work,
+    timeoutMs: 600_000,
+  });
   const deb = readdirSync(work).find((f) => f.startsWith(`${name}_`) && f.endsWith(".deb"));
-  if (download.code !== 0 || !deb) throw new EngineUnavailable(`downloading ${name} ${version} failed: ${download.stderr.trim().split("\n").at(-1) ?? ""}`);
+  if (download.code !== 0 || !deb)
+    throw new EngineUnavailable(
+      `downloading ${name} ${version} failed: ${download.stderr.trim().split("\n").at(-1) ?? ""}`,
+    );
   return join(work, deb);
 }

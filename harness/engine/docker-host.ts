@@ -47,26 +47,49 @@ export function dockerodeOptions(host: string, timeoutMs?: number): Docker.Docke
   const timeout = timeoutMs === undefined ? {} : { timeout: timeoutMs };
   // docker-modem lays these options over defaults it reads from DOCKER_HOST, and a host there (an
   // ssh:// or tcp:// one) would win over the socket: they are cleared by name.
-  const socket = (socketPath: string): Docker.DockerOptions => ({ socketPath, host: undefined, port: undefined, protocol: undefined, username: undefined, ...timeout }) as Docker.DockerOptions;
+  const socket = (socketPath: string): Docker.DockerOptions =>
+    ({
+      socketPath,
+      host: undefined,
+      port: undefined,
+      protocol: undefined,
+      username: undefined,
+      ...timeout,
+    }) as Docker.DockerOptions;
   if (host.startsWith("unix://")) return socket(host.slice("unix://".length));
   if (host.startsWith("/")) return socket(host);
   let url: URL;
   try {
     url = new URL(host);
   } catch {
-    throw new Error(`DOCKER_HOST "${host}" is not an address (expected unix:///path, tcp://host:port or ssh://user@host)`);
+    throw new Error(
+      `DOCKER_HOST "${host}" is not an address (expected unix:///path, tcp://host:port or ssh://user@host)`,
+    );
   }
   switch (url.protocol) {
     case "tcp:":
     case "http:":
     case "https:": {
       const tls = url.protocol === "https:" || process.env.DOCKER_TLS_VERIFY === "1";
-      return { host: url.hostname, port: Number(url.port || (tls ? 2376 : 2375)), protocol: tls ? "https" : "http", ...timeout };
+      return {
+        host: url.hostname,
+        port: Number(url.port || (tls ? 2376 : 2375)),
+        protocol: tls ? "https" : "http",
+        ...timeout,
+      };
     }
     case "ssh:":
-      return { host: url.hostname, port: Number(url.port || 22), protocol: "ssh", username: url.username || undefined, ...timeout } as Docker.DockerOptions;
+      return {
+        host: url.hostname,
+        port: Number(url.port || 22),
+        protocol: "ssh",
+        username: url.username || undefined,
+        ...timeout,
+      } as Docker.DockerOptions;
     default:
-      throw new Error(`DOCKER_HOST "${host}" uses ${url.protocol} which docknet does not speak (use unix://, tcp:// or ssh://)`);
+      throw new Error(
+        `DOCKER_HOST "${host}" uses ${url.protocol} which docknet does not speak (use unix://, tcp:// or ssh://)`,
+      );
   }
 }
 
@@ -80,9 +103,15 @@ export function engineProblem(host: string, error: unknown): string {
   const socket = host.startsWith("unix://") ? host.slice("unix://".length) : host.startsWith("/") ? host : undefined;
   if (err.code === "EACCES" && socket) return `permission denied on ${socket}${socketOwnership(socket)}`;
   if (err.code === "ENOENT" && socket) return `${socket} does not exist (no engine listens there)`;
-  if (err.code === "ECONNREFUSED") return socket ? `nothing listens on ${socket} (connection refused)` : `connection refused`;
+  if (err.code === "ECONNREFUSED")
+    return socket ? `nothing listens on ${socket} (connection refused)` : `connection refused`;
   if (typeof err.statusCode === "number") {
-    const body = typeof err.json === "string" ? err.json : Buffer.isBuffer(err.json) ? err.json.toString("utf8") : JSON.stringify(err.json ?? "");
+    const body =
+      typeof err.json === "string"
+        ? err.json
+        : Buffer.isBuffer(err.json)
+          ? err.json.toString("utf8")
+          : JSON.stringify(err.json ?? "");
     return notDocker(`HTTP ${err.statusCode}`, body);
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -90,7 +119,12 @@ export function engineProblem(host: string, error: unknown): string {
 }
 
 function firstLine(text: string): string {
-  const line = text.replace(/<[^>]*>/g, " ").split("\n").map((l) => l.trim()).find(Boolean) ?? "";
+  const line =
+    text
+      .replace(/<[^>]*>/g, " ")
+      .split("\n")
+      .map((l) => l.trim())
+      .find(Boolean) ?? "";
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
 
@@ -105,7 +139,10 @@ function socketOwnership(socket: string): string {
     const stat = statSync(socket);
     const group = groupName(stat.gid);
     const mode = (stat.mode & 0o777).toString(8);
-    const join = group && group !== "root" ? `: add yourself to group ${group} (sudo usermod -aG ${group} $USER, then log in again), or run as root` : ": run as root";
+    const join =
+      group && group !== "root"
+        ? `: add yourself to group ${group} (sudo usermod -aG ${group} $USER, then log in again), or run as root`
+        : ": run as root";
     return ` (owned by uid ${stat.uid}, group ${group ?? stat.gid}, mode ${mode})${join}`;
   } catch {
     return "";
@@ -114,7 +151,9 @@ function socketOwnership(socket: string): string {
 
 function groupName(gid: number): string | undefined {
   try {
-    const line = readFileSync("/etc/group", "utf8").split("\n").find((l) => l.split(":")[2] === String(gid));
+    const line = readFileSync("/etc/group", "utf8")
+      .split("\n")
+      .find((l) => l.split(":")[2] === String(gid));
     return line?.split(":")[0];
   } catch {
     return undefined;

@@ -70,7 +70,12 @@ export function cachedEngines(cacheDir = engineCacheDir()): EngineBinaries[] {
     try {
       record = JSON.parse(readFileSync(join(dir, "engine.json"), "utf8")) as CachedEngineRecord;
     } catch {
-      engines.push({ version: entry, dockerd: join(dir, "bin", "dockerd"), source: "cache", corrupt: `${join(dir, "engine.json")} is missing or unreadable` });
+      engines.push({
+        version: entry,
+        dockerd: join(dir, "bin", "dockerd"),
+        source: "cache",
+        corrupt: `${join(dir, "engine.json")} is missing or unreadable`,
+      });
       continue;
     }
     const corrupt = integrityProblem(dir, record);
@@ -93,11 +98,14 @@ export function versionMatches(wanted: string, version: string): boolean {
 }
 
 /** Sorts versions (engine or Debian package versions) newest first, comparing their numbers as numbers. */
-export const newestFirst = (a: { version: string }, b: { version: string }): number => b.version.localeCompare(a.version, undefined, { numeric: true });
+export const newestFirst = (a: { version: string }, b: { version: string }): number =>
+  b.version.localeCompare(a.version, undefined, { numeric: true });
 
 /** The newest usable engine (system or cached) of a version, or undefined. */
 export async function findEngine(wanted: string, cacheDir = engineCacheDir()): Promise<EngineBinaries | undefined> {
   const system = await systemEngine();
-  const candidates = [...(system ? [system] : []), ...cachedEngines(cacheDir)].filter((e) => !e.corrupt && versionMatches(wanted, e.version));
+  const candidates = [...(system ? [system] : []), ...cachedEngines(cacheDir)].filter(
+    (e) => !e.corrupt && versionMatches(wanted, e.version),
+  );
   return candidates.sort(newestFirst)[0];
 }

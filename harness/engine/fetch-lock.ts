@@ -9,7 +9,11 @@ import { lock } from "proper-lockfile";
  * together never both proceed and a killed fetch's lock goes stale (10 s). The
  * holder's pid, written beside it, is only for the waiting message.
  */
-export async function withFetchLock<T>(cacheDir: string, onWait: (pid: number | undefined) => void, body: () => Promise<T>): Promise<T> {
+export async function withFetchLock<T>(
+  cacheDir: string,
+  onWait: (pid: number | undefined) => void,
+  body: () => Promise<T>,
+): Promise<T> {
   const lockfile = join(cacheDir, ".fetch.lock");
   const holderFile = `${lockfile}.pid`;
   let announced = false;

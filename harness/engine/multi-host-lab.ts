@@ -8,7 +8,13 @@ import { isProcessAlive, runOrFail } from "../host-command.js";
 import { waitFor } from "../polling.js";
 import { dockerodeOptions, pingEngine } from "./docker-host.js";
 import { createNamespace, listNamespaces, removeNamespace, runInNetns } from "./netns.js";
-import { engineStatesOfLab, restartPrivateEngine, startPrivateEngine, stateRoot, stopPrivateEngine } from "./private-engine.js";
+import {
+  engineStatesOfLab,
+  restartPrivateEngine,
+  startPrivateEngine,
+  stateRoot,
+  stopPrivateEngine,
+} from "./private-engine.js";
 
 /**
  * A multi-host lab: several private engines, each in its own network
@@ -94,14 +100,21 @@ export function readLabState(id: string): MultiHostLabState | undefined {
 /** Every lab with a directory, newest first. */
 export function listLabs(): MultiHostLabState[] {
   const ids = existsSync(labsDir()) ? readdirSync(labsDir()) : [];
-  return ids
-    .map((id) => readLabState(id) ?? bareLab(id))
-    .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  return ids.map((id) => readLabState(id) ?? bareLab(id)).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }
 
 /** All that can be known of a lab whose state file is gone or unreadable: its id names its namespace. */
 function bareLab(id: string): MultiHostLabState {
-  return { id, ownerPid: 0, held: false, hubNetns: hubNetnsOf(id), bridge: "br-lab", subnet: LAB_SUBNET, startedAt: "", nodes: [] };
+  return {
+    id,
+    ownerPid: 0,
+    held: false,
+    hubNetns: hubNetnsOf(id),
+    bridge: "br-lab",
+    subnet: LAB_SUBNET,
+    startedAt: "",
+    nodes: [],
+  };
 }
 
 /** A lab is held while `lab up` keeps it, or while the process that started it for a run lives. */
@@ -117,8 +130,10 @@ export function labIsHeld(id: string): boolean {
 const hubNetnsOf = (id: string) => `docknet-lab-${id}`;
 
 export function validateLabSize(hosts: number, managers: number): string | undefined {
-  if (!Number.isInteger(hosts) || hosts < 2 || hosts > 9) return `--hosts must be a whole number from 2 to 9 (got ${hosts})`;
-  if (!Number.isInteger(managers) || managers < 1 || managers > hosts) return `--managers must be from 1 to the number of hosts, ${hosts} (got ${managers})`;
+  if (!Number.isInteger(hosts) || hosts < 2 || hosts > 9)
+    return `--hosts must be a whole number from 2 to 9 (got ${hosts})`;
+  if (!Number.isInteger(managers) || managers < 1 || managers > hosts)
+    return `--managers must be from 1 to the number of hosts, ${hosts} (got ${managers})`;
   return undefined;
 }
 
@@ -167,8 +182,13 @@ export async function startMultiHostLab(options: LabUpOptions): Promise<MultiHos
     progress(`lab ${id}: starting ${options.hosts} engines`);
     // Sandboxes a node's dockerd creates (ingress, load balancers) inherit IPv4 forwarding from this
     // machine's root namespace, not from the node's: off there, IPVS drops the replies it forwards.
-    if (readLocalKernelConfig()?.has("CONFIG_IP_VS") && readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim() === "0") {
-      progress(`lab ${id}: net.ipv4.ip_forward is 0 in this machine's root namespace: the swarm's ingress and VIP sandboxes inherit it, so the routing mesh and service VIPs will carry nothing (a host running Docker has it on: sysctl -w net.ipv4.ip_forward=1)`);
+    if (
+      readLocalKernelConfig()?.has("CONFIG_IP_VS") &&
+      readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim() === "0"
+    ) {
+      progress(
+        `lab ${id}: net.ipv4.ip_forward is 0 in this machine's root namespace: the swarm's ingress and VIP sandboxes inherit it, so the routing mesh and service VIPs will carry nothing (a host running Docker has it on: sysctl -w net.ipv4.ip_forward=1)`,
+      );
     }
     const started = await Promise.allSettled(
       Array.from({ length: options.hosts }, (_, index) =>
@@ -195,7 +215,9 @@ export async function startMultiHostLab(options: LabUpOptions): Promise<MultiHos
     state.nodes = nodes.map(({ docker: _docker, ...node }) => node);
     writeLabState(state);
 
-    progress(`lab ${id}: forming the swarm (${managers} manager${managers > 1 ? "s" : ""}, ${options.hosts - managers} worker${options.hosts - managers === 1 ? "" : "s"})`);
+    progress(
+      `lab ${id}: forming the swarm (${managers} manager${managers > 1 ? "s" : ""}, ${options.hosts - managers} worker${options.hosts - managers === 1 ? "" : "s"})`,
+    );
     await formSwarm(nodes);
     state.held = options.held ?? false;
     writeLabState(state);
@@ -217,7 +239,12 @@ function labOf(state: MultiHostLabState, nodes: readonly LabNode[]): MultiHostLa
       // dockerd is restarted, as an administrator would.
       await Promise.all(
         nodes.map(async (node) => {
-          if (await waitForGossipPort(node, false, 2_000).then(() => false, () => true)) {
+          if (
+            await waitForGossipPort(node, false, 2_000).then(
+              () => false,
+              () => true,
+            )
+          ) {
             await restartPrivateEngine(node.engineId);
             await waitForGossipPort(node, false);
           }
@@ -236,7 +263,8 @@ export async function attachLab(id: string): Promise<MultiHostLab> {
   const nodes = state.nodes.map((node) => ({ ...node, docker: new Docker(dockerodeOptions(node.dockerHost)) }));
   for (const node of nodes) {
     const problem = await pingEngine(node.dockerHost);
-    if (problem !== undefined) throw new EngineUnavailable(`lab ${id}: ${node.name} does not answer at ${node.dockerHost}: ${problem}`);
+    if (problem !== undefined)
+      throw new EngineUnavailable(`lab ${id}: ${node.name} does not answer at ${node.dockerHost}: ${problem}`);
   }
   return labOf(state, nodes);
 }
@@ -249,7 +277,9 @@ async function formSwarm(nodes: readonly LabNode[], options: SwarmOptions = {}):
     ListenAddr: `${first.address}:2377`,
     AdvertiseAddr: first.address,
     ...(options.dataPathPort ? { DataPathPort: options.dataPathPort } : {}),
-    ...(options.defaultAddrPool ? { DefaultAddrPool: [options.defaultAddrPool.subnet], SubnetSize: options.defaultAddrPool.maskLength } : {}),
+    ...(options.defaultAddrPool
+      ? { DefaultAddrPool: [options.defaultAddrPool.subnet], SubnetSize: options.defaultAddrPool.maskLength }
+      : {}),
   });
   const swarm = (await first.docker.swarmInspect()) as { JoinTokens: { Manager: string; Worker: string } };
   const join = (node: LabNode) =>
@@ -267,19 +297,30 @@ async function formSwarm(nodes: readonly LabNode[], options: SwarmOptions = {}):
 
 /** Waits until the node's network agent listens on the gossip port (7946/tcp), or no longer does. */
 async function waitForGossipPort(node: LabNode, listening: boolean, timeoutMs = 20_000): Promise<void> {
-  const reached = await waitFor(async () => ((await runInNetns(node.netns, ["ss", "-Htln", "sport = :7946"], 5000)).stdout.trim() !== "") === listening, timeoutMs, 200);
+  const reached = await waitFor(
+    async () =>
+      ((await runInNetns(node.netns, ["ss", "-Htln", "sport = :7946"], 5000)).stdout.trim() !== "") === listening,
+    timeoutMs,
+    200,
+  );
   if (!reached) {
-    throw new EngineUnavailable(`lab ${node.name}: the swarm's network agent ${listening ? "did not start" : "did not stop"} (7946/tcp) within ${timeoutMs / 1000}s`);
+    throw new EngineUnavailable(
+      `lab ${node.name}: the swarm's network agent ${listening ? "did not start" : "did not stop"} (7946/tcp) within ${timeoutMs / 1000}s`,
+    );
   }
 }
 
 async function waitForReadyNodes(manager: Docker, count: number, timeoutMs = 30_000): Promise<void> {
   let ready = 0;
-  const allReady = await waitFor(async () => {
-    const listed = (await manager.listNodes()) as { Status?: { State?: string } }[];
-    ready = listed.filter((n) => n.Status?.State === "ready").length;
-    return ready >= count;
-  }, timeoutMs, 200);
+  const allReady = await waitFor(
+    async () => {
+      const listed = (await manager.listNodes()) as { Status?: { State?: string } }[];
+      ready = listed.filter((n) => n.Status?.State === "ready").length;
+      return ready >= count;
+    },
+    timeoutMs,
+    200,
+  );
   if (!allReady) throw new EngineUnavailable(`lab swarm: ${ready} of ${count} nodes ready after ${timeoutMs / 1000}s`);
 }
 

@@ -51,11 +51,21 @@ export async function runInNetns(netns: NetnsRef, argv: readonly string[], timeo
 export async function createNamespace(netns: string, context = "", timeoutMs?: number): Promise<void> {
   await runOrFail("ip", ["netns", "add", netns], context, timeoutMs);
   await runOrFail("ip", ["-n", netns, "link", "set", "lo", "up"], context, timeoutMs);
-  await runInNetnsOrFail(netns, ["sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward && echo 0 > /proc/sys/net/ipv6/conf/all/forwarding"], context, timeoutMs);
+  await runInNetnsOrFail(
+    netns,
+    ["sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward && echo 0 > /proc/sys/net/ipv6/conf/all/forwarding"],
+    context,
+    timeoutMs,
+  );
 }
 
 /** Runs a program inside a network namespace as a set-up step: its failure makes the engine unusable (runOrFail). */
-export async function runInNetnsOrFail(netns: NetnsRef, argv: readonly string[], context = "", timeoutMs?: number): Promise<void> {
+export async function runInNetnsOrFail(
+  netns: NetnsRef,
+  argv: readonly string[],
+  context = "",
+  timeoutMs?: number,
+): Promise<void> {
   const [nsenter, ...enter] = enterNetns(netns);
   await runOrFail(nsenter!, [...enter, ...argv], context, timeoutMs);
 }

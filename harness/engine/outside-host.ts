@@ -47,22 +47,35 @@ export interface DnsStub {
  * It logs each query with its source address; it stops with its namespace,
  * or when its pid is killed.
  */
-export async function startDnsStub(netns: NetnsRef, addresses: string | readonly string[], log: string, zone: Record<string, string>): Promise<DnsStub> {
+export async function startDnsStub(
+  netns: NetnsRef,
+  addresses: string | readonly string[],
+  log: string,
+  zone: Record<string, string>,
+): Promise<DnsStub> {
   const all = typeof addresses === "string" ? [addresses] : addresses;
   writeFileSync(log, "");
   const program = builtProgram("engine/dns-stub.js");
   const [nsenter, ...enter] = enterNetns(netns);
   const records = Object.entries(zone).map(([name, ip]) => `${name}=${ip}`);
-  const child = spawn(nsenter!, [...enter, process.execPath, program, all.join(","), "53", log, ...records], { stdio: "ignore", detached: true });
+  const child = spawn(nsenter!, [...enter, process.execPath, program, all.join(","), "53", log, ...records], {
+    stdio: "ignore",
+    detached: true,
+  });
   child.unref();
   // Ready once it listens on every address: a query sent before would be lost.
   // As ss prints them: IPv6 in brackets and in canonical form.
   const bound = (address: string) => (address.includes(":") ? `[${addressInSubnet(address, 0)}]:53` : `${address}:53`);
-  const listening = await waitFor(async () => {
-    const sockets = (await runInNetns(netns, ["ss", "-Huln", "sport = :53"], 5000)).stdout;
-    return all.every((address) => sockets.includes(bound(address)));
-  }, 5000, 100);
-  if (!listening) throw new Error(`${CONTEXT}the stub DNS server did not start on ${all.map(bound).join(", ")} in ${netns}`);
+  const listening = await waitFor(
+    async () => {
+      const sockets = (await runInNetns(netns, ["ss", "-Huln", "sport = :53"], 5000)).stdout;
+      return all.every((address) => sockets.includes(bound(address)));
+    },
+    5000,
+    100,
+  );
+  if (!listening)
+    throw new Error(`${CONTEXT}the stub DNS server did not start on ${all.map(bound).join(", ")} in ${netns}`);
   return { address: all[0]!, log, pid: child.pid! };
 }
 
@@ -115,7 +128,8 @@ const CONTEXT = "outside host: ";
 const must = (file: string, args: string[]) => runOrFail(file, args, CONTEXT, 10_000);
 
 /** A command that must succeed on the engine's host (in its namespace). */
-const mustOnEngineHost = (engineNetns: NetnsRef, argv: string[]) => runInNetnsOrFail(engineNetns, argv, CONTEXT, 10_000);
+const mustOnEngineHost = (engineNetns: NetnsRef, argv: string[]) =>
+  runInNetnsOrFail(engineNetns, argv, CONTEXT, 10_000);
 
 /** Runs commands inside the outside host, with busybox's applets first on PATH. */
 export function outsideHandle(host: OutsideHost): ContainerHandle {
@@ -146,7 +160,20 @@ export async function createOutsideHost(
   const [inner, outer] = [`dnu-${id}`, `dno-${id}`];
   await createNamespace(netns, CONTEXT, 10_000);
   // Made in the outside host, so the pair dies with that namespace whatever the engine's host is.
-  await must("ip", ["-n", netns, "link", "add", outer, "type", "veth", "peer", "name", inner, "netns", ipNetnsTarget(engineNetns)]);
+  await must("ip", [
+    "-n",
+    netns,
+    "link",
+    "add",
+    outer,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    inner,
+    "netns",
+    ipNetnsTarget(engineNetns),
+  ]);
   await mustOnEngineHost(engineNetns, ["ip", "addr", "add", `${engineAddress}/30`, "dev", inner]);
   await mustOnEngineHost(engineNetns, ["ip", "link", "set", inner, "up"]);
   await mustOnEngineHost(engineNetns, ["ip", "addr", "add", `${engineIpv6Address}/64`, "dev", inner, "nodad"]);
@@ -176,8 +203,20 @@ export async function createOutsideHost(
   });
   closeSync(log);
   server.unref();
-  const dns = await startDnsStub(netns, [outsideAddress, outsideIpv6Address], join(dir, "outside-dns.log"), { [OUTSIDE_ZONE_NAME]: outsideAddress });
-  return { netns, tag: id.slice(0, 6), address: outsideAddress, engineAddress, ipv6Address: outsideIpv6Address, engineIpv6Address, sourcePath: "/cgi-bin/source", binDir, dns };
+  const dns = await startDnsStub(netns, [outsideAddress, outsideIpv6Address], join(dir, "outside-dns.log"), {
+    [OUTSIDE_ZONE_NAME]: outsideAddress,
+  });
+  return {
+    netns,
+    tag: id.slice(0, 6),
+    address: outsideAddress,
+    engineAddress,
+    ipv6Address: outsideIpv6Address,
+    engineIpv6Address,
+    sourcePath: "/cgi-bin/source",
+    binDir,
+    dns,
+  };
 }
 
 /** A link between the engine's host and the outside host: a parent for macvlan or ipvlan networks. */
@@ -208,7 +247,20 @@ export async function createOutsideLink(host: OutsideHost, engineNetns: NetnsRef
     ipv6Subnet: `fd0d:216:${index.toString(16)}::/64`,
     outsideIpv6Address: `fd0d:216:${index.toString(16)}::1`,
   };
-  await must("ip", ["-n", host.netns, "link", "add", outer, "type", "veth", "peer", "name", parent, "netns", ipNetnsTarget(engineNetns)]);
+  await must("ip", [
+    "-n",
+    host.netns,
+    "link",
+    "add",
+    outer,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    parent,
+    "netns",
+    ipNetnsTarget(engineNetns),
+  ]);
   await mustOnEngineHost(engineNetns, ["ip", "link", "set", parent, "up"]);
   await must("ip", ["-n", host.netns, "addr", "add", `${link.outsideAddress}/24`, "dev", outer]);
   await must("ip", ["-n", host.netns, "addr", "add", `${link.outsideIpv6Address}/64`, "dev", outer, "nodad"]);
@@ -217,7 +269,11 @@ export async function createOutsideLink(host: OutsideHost, engineNetns: NetnsRef
 }
 
 /** A veth pair with both ends on the engine's host: a parent that leads nowhere (for broken setups). */
-export async function createDeadEndLink(host: OutsideHost, engineNetns: NetnsRef, index: number): Promise<Pick<OutsideLink, "parent">> {
+export async function createDeadEndLink(
+  host: OutsideHost,
+  engineNetns: NetnsRef,
+  index: number,
+): Promise<Pick<OutsideLink, "parent">> {
   const [parent, peer] = [`mvx${index}-${host.tag}`, `mvy${index}-${host.tag}`];
   await mustOnEngineHost(engineNetns, ["ip", "link", "add", parent, "type", "veth", "peer", "name", peer]);
   await mustOnEngineHost(engineNetns, ["ip", "link", "set", parent, "up"]);

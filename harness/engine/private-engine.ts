@@ -1,6 +1,16 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -170,7 +180,12 @@ export async function restartPrivateEngine(engineId: string): Promise<void> {
 async function linkToLab(state: PrivateEngineState, uplink: LabUplink): Promise<void> {
   const context = `lab node ${state.id}: `;
   const [inner, outer] = [`eth-lab`, `dnl-${state.id}`];
-  await runOrFail("ip", ["link", "add", inner, "netns", state.netns, "type", "veth", "peer", "name", outer, "netns", uplink.hubNetns], context, 10_000);
+  await runOrFail(
+    "ip",
+    ["link", "add", inner, "netns", state.netns, "type", "veth", "peer", "name", outer, "netns", uplink.hubNetns],
+    context,
+    10_000,
+  );
   await runOrFail("ip", ["-n", uplink.hubNetns, "link", "set", outer, "master", uplink.bridge, "up"], context, 10_000);
   await runOrFail("ip", ["-n", state.netns, "addr", "add", uplink.address, "dev", inner], context, 10_000);
   await runOrFail("ip", ["-n", state.netns, "link", "set", inner, "up"], context, 10_000);
@@ -187,7 +202,8 @@ export function engineResolvConf(dir: string): string {
 }
 
 // Binds the engine's resolv.conf ("$1") over the host's, says so, and holds the mount namespace until killed.
-const HOLD_MOUNT_NAMESPACE = 'if [ -e /etc/resolv.conf ]; then mount --bind "$1" /etc/resolv.conf || exit 125; fi; echo ready; exec sleep infinity';
+const HOLD_MOUNT_NAMESPACE =
+  'if [ -e /etc/resolv.conf ]; then mount --bind "$1" /etc/resolv.conf || exit 125; fi; echo ready; exec sleep infinity';
 
 /**
  * The engine's mount namespace, made once and held by a process in the
@@ -198,19 +214,37 @@ const HOLD_MOUNT_NAMESPACE = 'if [ -e /etc/resolv.conf ]; then mount --bind "$1"
 async function engineMountNamespace(state: PrivateEngineState): Promise<string> {
   if (state.mountHolderPid && isProcessAlive(state.mountHolderPid)) return `/proc/${state.mountHolderPid}/ns/mnt`;
   const resolvConf = engineResolvConf(state.dir);
-  if (!existsSync(resolvConf)) writeFileSync(resolvConf, existsSync("/etc/resolv.conf") ? readFileSync("/etc/resolv.conf") : "");
+  if (!existsSync(resolvConf))
+    writeFileSync(resolvConf, existsSync("/etc/resolv.conf") ? readFileSync("/etc/resolv.conf") : "");
   const [nsenter, ...enter] = enterNetns(state.netns);
-  const holder = spawn(nsenter!, [...enter, "unshare", "--mount", "--propagation", "slave", "--", "sh", "-c", HOLD_MOUNT_NAMESPACE, "sh", resolvConf], {
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+  const holder = spawn(
+    nsenter!,
+    [
+      ...enter,
+      "unshare",
+      "--mount",
+      "--propagation",
+      "slave",
+      "--",
+      "sh",
+      "-c",
+      HOLD_MOUNT_NAMESPACE,
+      "sh",
+      resolvConf,
+    ],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
   const ready = await new Promise<string | undefined>((resolve) => {
     let errors = "";
     holder.stdout.once("data", () => resolve(undefined));
     holder.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
     holder.once("exit", (code) => resolve(`exited (${code}): ${errors.trim()}`));
   });
-  if (ready !== undefined) throw new EngineUnavailable(`private engine ${state.id}: its mount namespace could not be made: ${ready}`);
+  if (ready !== undefined)
+    throw new EngineUnavailable(`private engine ${state.id}: its mount namespace could not be made: ${ready}`);
   holder.stdout.destroy();
   holder.stderr.destroy();
   holder.unref();
@@ -232,14 +266,23 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
       `--mount=${mountNamespace}`,
       ...enter,
       dockerd,
-      "--data-root", join(dir, "data"),
-      "--exec-root", join(dir, "exec"),
-      "--pidfile", join(dir, "dockerd.pid"),
-      "--host", `unix://${socket}`,
-      "--config-file", join(dir, "daemon.json"),
+      "--data-root",
+      join(dir, "data"),
+      "--exec-root",
+      join(dir, "exec"),
+      "--pidfile",
+      join(dir, "dockerd.pid"),
+      "--host",
+      `unix://${socket}`,
+      "--config-file",
+      join(dir, "daemon.json"),
     ],
     // dockerd finds docker-proxy and docker-init on PATH: a fetched engine's own come first.
-    { stdio: ["ignore", log, log], detached: true, env: { ...process.env, PATH: `${dirname(dockerd)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` } },
+    {
+      stdio: ["ignore", log, log],
+      detached: true,
+      env: { ...process.env, PATH: `${dirname(dockerd)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` },
+    },
   );
   closeSync(log);
   child.unref();
@@ -256,7 +299,9 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
   while ((await pingEngine(`unix://${socket}`, 1000)) !== undefined) {
     if (exited !== null || Date.now() > deadline) {
       const tail = readFileSync(join(dir, "dockerd.log"), "utf8").trim().split("\n").slice(-3).join(" | ");
-      throw new EngineUnavailable(`private dockerd ${exited !== null ? `exited (${exited})` : "did not answer /_ping in time"}: ${tail}`);
+      throw new EngineUnavailable(
+        `private dockerd ${exited !== null ? `exited (${exited})` : "did not answer /_ping in time"}: ${tail}`,
+      );
     }
     await sleep(100);
   }

@@ -26,7 +26,8 @@ export async function selectEngine(choice: EngineChoice, privateOptions: Private
     };
   }
   // An engine that is there but refuses this user is theirs to fix (the group to join), not a reason for a private one.
-  if (problem.startsWith("permission denied")) throw new EngineUnavailable(`cannot use the engine at ${current.host} (from ${current.source}): ${problem}`);
+  if (problem.startsWith("permission denied"))
+    throw new EngineUnavailable(`cannot use the engine at ${current.host} (from ${current.source}): ${problem}`);
   // An engine the user named (DOCKER_HOST, a context) that does not answer is
   // their mistake to see, not something to paper over with a private engine.
   if (choice === "current" || current.source !== "default socket") {
@@ -49,13 +50,17 @@ async function sshEngine(current: DockerHostChoice): Promise<Engine> {
   try {
     tunnel = await openSshTunnel(current.host);
   } catch (error) {
-    throw new EngineUnavailable(`cannot use the engine at ${current.host} (from ${current.source}): ${(error as Error).message}`);
+    throw new EngineUnavailable(
+      `cannot use the engine at ${current.host} (from ${current.source}): ${(error as Error).message}`,
+    );
   }
   const problem = await pingEngine(tunnel.dockerHost);
   if (problem !== undefined) {
     const said = tunnel.lastError();
     await tunnel.close();
-    throw new EngineUnavailable(`no engine answers at ${current.host} (from ${current.source}): ${said ? `ssh: ${said}` : problem}`);
+    throw new EngineUnavailable(
+      `no engine answers at ${current.host} (from ${current.source}): ${said ? `ssh: ${said}` : problem}`,
+    );
   }
   return {
     kind: "current",
@@ -64,7 +69,9 @@ async function sshEngine(current: DockerHostChoice): Promise<Engine> {
     description: `current engine at ${current.host} (from ${current.source}, through ssh)`,
     lost: async () => {
       const gone = await pingEngine(tunnel.dockerHost);
-      return gone === undefined ? undefined : `the engine at ${current.host} stopped answering mid-run: ${tunnel.lastError() || gone}`;
+      return gone === undefined
+        ? undefined
+        : `the engine at ${current.host} stopped answering mid-run: ${tunnel.lastError() || gone}`;
     },
     stop: () => tunnel.close(),
   };
@@ -74,7 +81,9 @@ async function sshEngine(current: DockerHostChoice): Promise<Engine> {
  * The current engine's API as an address on this machine: its own, or docknet's ssh socket for an
  * ssh:// engine (closed by `close`); undefined with the reason when it does not answer.
  */
-export async function currentEngineApi(current: DockerHostChoice = resolveCurrentDockerHost()): Promise<{ dockerHost: string; close(): Promise<void> } | { problem: string }> {
+export async function currentEngineApi(
+  current: DockerHostChoice = resolveCurrentDockerHost(),
+): Promise<{ dockerHost: string; close(): Promise<void> } | { problem: string }> {
   if (!isSshAddress(current.host)) {
     const problem = await pingEngine(current.host);
     return problem === undefined ? { dockerHost: current.host, close: async () => {} } : { problem };

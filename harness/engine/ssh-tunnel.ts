@@ -37,9 +37,18 @@ export function sshDestination(address: string): string[] {
   } catch {
     throw new Error(`"${address}" is not an ssh address (expected ssh://[user@]host[:port])`);
   }
-  if (url.protocol !== "ssh:" || !url.hostname) throw new Error(`"${address}" is not an ssh address (expected ssh://[user@]host[:port])`);
-  if (url.pathname && url.pathname !== "/") throw new Error(`"${address}": an ssh address names a host, not a path (the engine is the one \`docker\` reaches there)`);
-  return [...(url.username ? ["-l", decodeURIComponent(url.username)] : []), ...(url.port ? ["-p", url.port] : []), "--", url.hostname];
+  if (url.protocol !== "ssh:" || !url.hostname)
+    throw new Error(`"${address}" is not an ssh address (expected ssh://[user@]host[:port])`);
+  if (url.pathname && url.pathname !== "/")
+    throw new Error(
+      `"${address}": an ssh address names a host, not a path (the engine is the one \`docker\` reaches there)`,
+    );
+  return [
+    ...(url.username ? ["-l", decodeURIComponent(url.username)] : []),
+    ...(url.port ? ["-p", url.port] : []),
+    "--",
+    url.hostname,
+  ];
 }
 
 export async function openSshTunnel(address: string): Promise<SshTunnel> {
@@ -55,12 +64,19 @@ export async function openSshTunnel(address: string): Promise<SshTunnel> {
   const server: Server = createServer((connection) => {
     connections.add(connection);
     connection.on("close", () => connections.delete(connection));
-    const ssh = spawn("ssh", [...options, ...destination, "docker", "system", "dial-stdio"], { stdio: ["pipe", "pipe", "pipe"] });
+    const ssh = spawn("ssh", [...options, ...destination, "docker", "system", "dial-stdio"], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     children.add(ssh);
     connection.pipe(ssh.stdin);
     ssh.stdout.pipe(connection);
     ssh.stderr.on("data", (chunk: Buffer) => {
-      const line = chunk.toString("utf8").split("\n").map((l) => l.trim()).filter(Boolean).at(-1);
+      const line = chunk
+        .toString("utf8")
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .at(-1);
       if (line) lastError = line;
     });
     ssh.on("error", (error) => {

@@ -4,7 +4,19 @@ import { EngineUnavailable } from "../exit-codes.js";
 import { runCommand } from "../host-command.js";
 
 /** What the first stage loads, in dependency order: enough to mount a 9p root under an overlay. */
-export const EARLY_MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "9pnet", "9pnet_virtio", "netfs", "fscache", "9p", "overlay"];
+export const EARLY_MODULES = [
+  "virtio_ring",
+  "virtio",
+  "virtio_pci_modern_dev",
+  "virtio_pci_legacy_dev",
+  "virtio_pci",
+  "9pnet",
+  "9pnet_virtio",
+  "netfs",
+  "fscache",
+  "9p",
+  "overlay",
+];
 
 /** The 9p tags the VM is given: this machine's root (read-only), the run's share, this machine's /proc (read-only). */
 export const TAGS = { root: "hostroot", share: "share", hostProc: "hostproc" } as const;
@@ -37,7 +49,12 @@ exec $B switch_root /newroot /bin/sh /docknet-stage2
 `;
 
 /** Writes the initramfs for a kernel whose modules are at MODULES (lib/modules/<release>) to OUT. */
-export async function buildInitramfs(options: { busybox: string; modules: string; out: string; work: string }): Promise<void> {
+export async function buildInitramfs(options: {
+  busybox: string;
+  modules: string;
+  out: string;
+  work: string;
+}): Promise<void> {
   const { busybox, work } = options;
   rmSync(work, { recursive: true, force: true });
   for (const dir of ["bin", "dev", "proc", "modules"]) mkdirSync(join(work, dir), { recursive: true });
@@ -50,7 +67,14 @@ export async function buildInitramfs(options: { busybox: string; modules: string
   }
   writeFileSync(join(work, "init"), INIT, { mode: 0o755 });
   // busybox's cpio writes the newc archive the kernel unpacks; no device nodes needed (devtmpfs is mounted first).
-  const pack = await runCommand(busybox, ["sh", "-c", `cd "$1" && ${busybox} find . | ${busybox} cpio -o -H newc | ${busybox} gzip -1 > "$2"`, "sh", work, options.out]);
+  const pack = await runCommand(busybox, [
+    "sh",
+    "-c",
+    `cd "$1" && ${busybox} find . | ${busybox} cpio -o -H newc | ${busybox} gzip -1 > "$2"`,
+    "sh",
+    work,
+    options.out,
+  ]);
   rmSync(work, { recursive: true, force: true });
   if (pack.code !== 0) throw new EngineUnavailable(`building the VM's initramfs failed: ${pack.stderr.trim()}`);
 }

@@ -1,6 +1,16 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  appendFileSync,
+} from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { stateRoot } from "../engine/private-engine.js";
@@ -20,7 +30,24 @@ import type { CachedKernel } from "./kernel-fetch.js";
  */
 
 /** Modules loaded before the command: what the kernel-gated scenarios and any engine need. */
-const PRELOADED = ["ipvlan", "macvlan", "8021q", "dummy", "vxlan", "ip_vs", "ip_vs_rr", "esp4", "xfrm_user", "bridge", "br_netfilter", "veth", "overlay", "nf_conntrack", "iptable_nat", "iptable_filter"];
+const PRELOADED = [
+  "ipvlan",
+  "macvlan",
+  "8021q",
+  "dummy",
+  "vxlan",
+  "ip_vs",
+  "ip_vs_rr",
+  "esp4",
+  "xfrm_user",
+  "bridge",
+  "br_netfilter",
+  "veth",
+  "overlay",
+  "nf_conntrack",
+  "iptable_nat",
+  "iptable_filter",
+];
 
 /** Where the command in the VM finds the share: files it leaves there come back. */
 export const SHARE_IN_VM = "/var/docknet-share";
@@ -88,7 +115,9 @@ const shellWord = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
  * machine's /proc, shared read-only).
  */
 function stage2(job: VmJob): string {
-  const env = Object.entries(job.env).map(([k, v]) => `export ${k}=${shellWord(v)}`).join("\n");
+  const env = Object.entries(job.env)
+    .map(([k, v]) => `export ${k}=${shellWord(v)}`)
+    .join("\n");
   return `#!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys
@@ -143,7 +172,10 @@ poweroff -f
 /** Runs JOB in a fresh VM and returns how it ended; the VM and its files are gone afterwards. */
 export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
   const qemu = await findProgram("qemu-system-x86_64");
-  if (!qemu) throw new EngineUnavailable("qemu-system-x86_64 is not installed: the kernel VM needs it (Debian: apt-get install --no-install-recommends qemu-system-x86)");
+  if (!qemu)
+    throw new EngineUnavailable(
+      "qemu-system-x86_64 is not installed: the kernel VM needs it (Debian: apt-get install --no-install-recommends qemu-system-x86)",
+    );
   const busybox = findStaticBusybox();
   const id = randomBytes(4).toString("hex");
   const dir = join(vmsDir(), id);
@@ -156,22 +188,54 @@ export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
   const started = performance.now();
   let bootMs = 0;
   try {
-    await buildInitramfs({ busybox, modules: job.kernel.modules, out: join(dir, "initramfs.cpio.gz"), work: join(dir, "initramfs") });
+    await buildInitramfs({
+      busybox,
+      modules: job.kernel.modules,
+      out: join(dir, "initramfs.cpio.gz"),
+      work: join(dir, "initramfs"),
+    });
     writeFileSync(join(share, "stage2"), stage2(job));
     const memoryMb = job.memoryMb ?? Math.min(4096, Math.floor(totalmem() / 3 / 2 ** 20));
     const args = [
-      "-name", `docknet-vm-${id}`,
-      "-machine", "q35", "-accel", accel, "-cpu", accel === "kvm" ? "host" : "max",
-      "-smp", String(job.cpus ?? Math.min(cpus().length, 4)), "-m", String(memoryMb),
-      "-kernel", job.kernel.vmlinuz, "-initrd", join(dir, "initramfs.cpio.gz"),
-      "-append", "console=ttyS0 rdinit=/init panic=-1 loglevel=3 quiet mitigations=off",
-      "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot", "-nic", "none",
-      "-fsdev", "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap",
-      "-device", `virtio-9p-pci,fsdev=root,mount_tag=${TAGS.root}`,
-      "-fsdev", `local,id=share,path=${share},security_model=none`,
-      "-device", `virtio-9p-pci,fsdev=share,mount_tag=${TAGS.share}`,
-      "-fsdev", "local,id=hostproc,path=/proc,security_model=none,readonly=on",
-      "-device", `virtio-9p-pci,fsdev=hostproc,mount_tag=${TAGS.hostProc}`,
+      "-name",
+      `docknet-vm-${id}`,
+      "-machine",
+      "q35",
+      "-accel",
+      accel,
+      "-cpu",
+      accel === "kvm" ? "host" : "max",
+      "-smp",
+      String(job.cpus ?? Math.min(cpus().length, 4)),
+      "-m",
+      String(memoryMb),
+      "-kernel",
+      job.kernel.vmlinuz,
+      "-initrd",
+      join(dir, "initramfs.cpio.gz"),
+      "-append",
+      "console=ttyS0 rdinit=/init panic=-1 loglevel=3 quiet mitigations=off",
+      "-display",
+      "none",
+      "-monitor",
+      "none",
+      "-serial",
+      "stdio",
+      "-no-reboot",
+      "-nic",
+      "none",
+      "-fsdev",
+      "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap",
+      "-device",
+      `virtio-9p-pci,fsdev=root,mount_tag=${TAGS.root}`,
+      "-fsdev",
+      `local,id=share,path=${share},security_model=none`,
+      "-device",
+      `virtio-9p-pci,fsdev=share,mount_tag=${TAGS.share}`,
+      "-fsdev",
+      "local,id=hostproc,path=/proc,security_model=none,readonly=on",
+      "-device",
+      `virtio-9p-pci,fsdev=hostproc,mount_tag=${TAGS.hostProc}`,
     ];
     const child = spawn(qemu, args, { stdio: ["pipe", "pipe", "pipe"] });
     writeFileSync(join(dir, "state.json"), JSON.stringify({ ...state, qemuPid: child.pid }));
@@ -207,15 +271,27 @@ export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
     job.signal?.removeEventListener("abort", stop);
     const codeFile = join(share, "exit-code");
     if (!existsSync(codeFile)) {
-      const why = bootLines.find((l) => l.startsWith("docknet-vm: boot failed")) ?? bootLines.filter((l) => /panic|error|fail/i.test(l)).at(-1) ?? `qemu exited ${exit ?? "on a signal"}`;
+      const why =
+        bootLines.find((l) => l.startsWith("docknet-vm: boot failed")) ??
+        bootLines.filter((l) => /panic|error|fail/i.test(l)).at(-1) ??
+        `qemu exited ${exit ?? "on a signal"}`;
       const kept = join(stateRoot(), "logs", `vm-${id}-console.log`);
       mkdirSync(join(stateRoot(), "logs"), { recursive: true });
       if (existsSync(consoleLog)) writeFileSync(kept, readFileSync(consoleLog));
-      throw new EngineUnavailable(`the kernel VM ended before its command did (${why.replace(/^docknet-vm: /, "")}); its console: ${kept}`);
+      throw new EngineUnavailable(
+        `the kernel VM ended before its command did (${why.replace(/^docknet-vm: /, "")}); its console: ${kept}`,
+      );
     }
     const files: Record<string, string> = {};
-    for (const name of readdirSync(share)) if (!["stage2", "exit-code", "stop"].includes(name)) files[name] = readFileSync(join(share, name), "utf8");
-    return { code: Number(readFileSync(codeFile, "utf8").trim()), files, bootMs, totalMs: performance.now() - started, accelerator: accel };
+    for (const name of readdirSync(share))
+      if (!["stage2", "exit-code", "stop"].includes(name)) files[name] = readFileSync(join(share, name), "utf8");
+    return {
+      code: Number(readFileSync(codeFile, "utf8").trim()),
+      files,
+      bootMs,
+      totalMs: performance.now() - started,
+      accelerator: accel,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

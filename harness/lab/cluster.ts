@@ -4,7 +4,15 @@ import type { SwarmOptions } from "../engine/multi-host-lab.js";
 import { runInNetns } from "../engine/netns.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { errorText } from "./docker-api.js";
-import { scopeFaults, splitFaults, withNetworkFaults, withServiceFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
+import {
+  scopeFaults,
+  splitFaults,
+  withNetworkFaults,
+  withServiceFaults,
+  type FaultChoice,
+  type LabFault,
+  type RunFaults,
+} from "./faults.js";
 import { observeUntil, waitFor } from "../polling.js";
 import { timeScale } from "../time-scale.js";
 import { sweep, type ApiOutcome, type LabNetwork } from "./lab.js";
@@ -121,10 +129,15 @@ export class Cluster {
   /** The faults that live in the nodes themselves (not in what a scenario creates): applied to the whole swarm. */
   async applyNodeFaults(faults: ReadonlySet<LabFault>): Promise<void> {
     if (faults.has("ingress-removed")) {
-      await this.manager.docker.getNetwork("ingress").remove().catch(() => undefined);
+      await this.manager.docker
+        .getNetwork("ingress")
+        .remove()
+        .catch(() => undefined);
       // Every node drops its copy once the manager's removal reaches it.
       await waitFor(async () => {
-        const lists = await Promise.all(this.nodes.map((n) => n.docker.listNetworks({ filters: { name: ["ingress"] } })));
+        const lists = await Promise.all(
+          this.nodes.map((n) => n.docker.listNetworks({ filters: { name: ["ingress"] } })),
+        );
         return lists.every((list) => !list.some((n) => n.Name === "ingress"));
       }, 15_000);
     }
@@ -153,17 +166,27 @@ export class Cluster {
    */
   async restoreIngress(): Promise<void> {
     await recreateIngressOnManager(this.manager.docker);
-    const everywhere = await waitFor(async () => {
-      const lists = await Promise.all(this.nodes.map((n) => n.docker.listNetworks({ filters: { name: ["ingress"] } })));
-      return lists.every((list) => list.some((n) => n.Name === "ingress"));
-    }, 30_000, 1000);
+    const everywhere = await waitFor(
+      async () => {
+        const lists = await Promise.all(
+          this.nodes.map((n) => n.docker.listNetworks({ filters: { name: ["ingress"] } })),
+        );
+        return lists.every((list) => list.some((n) => n.Name === "ingress"));
+      },
+      30_000,
+      1000,
+    );
     if (!everywhere) throw new Error("the swarm's ingress network was made again, but not every node has it");
   }
 
   /** Adds (-I) or deletes (-D) a rule in every docknet node that drops VXLAN from the other nodes. */
   private async dataPathFilter(action: "-I" | "-D"): Promise<void> {
     for (const node of this.nodes.filter((n) => n.netns)) {
-      await runInNetns(node.netns!, ["iptables", "-w", "5", action, "INPUT", "-p", "udp", "--dport", "4789", "-j", "DROP"], 10_000);
+      await runInNetns(
+        node.netns!,
+        ["iptables", "-w", "5", action, "INPUT", "-p", "udp", "--dport", "4789", "-j", "DROP"],
+        10_000,
+      );
     }
   }
 
@@ -198,14 +221,27 @@ export class Cluster {
 async function sweepCluster(cluster: Cluster, labelFilters: string[]): Promise<void> {
   const manager = cluster.manager.docker;
   const services = await manager.listServices({ filters: { label: labelFilters } }).catch(() => []);
-  await Promise.all(services.map((s) => manager.getService(s.ID!).remove().catch(() => undefined)));
+  await Promise.all(
+    services.map((s) =>
+      manager
+        .getService(s.ID!)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
   // An overlay goes once the tasks that used it are gone everywhere, which takes the swarm a moment.
-  await waitFor(async () => {
-    // A node that does not answer (its dockerd restarting) must not keep the others from being swept.
-    for (const node of cluster.nodes) await sweep(node.docker, labelFilters).catch(() => undefined);
-    const left = await Promise.all(cluster.nodes.map((node) => node.docker.listNetworks({ filters: { label: labelFilters } }).catch(() => [])));
-    return left.every((networks) => networks.length === 0);
-  }, 20_000, 500);
+  await waitFor(
+    async () => {
+      // A node that does not answer (its dockerd restarting) must not keep the others from being swept.
+      for (const node of cluster.nodes) await sweep(node.docker, labelFilters).catch(() => undefined);
+      const left = await Promise.all(
+        cluster.nodes.map((node) => node.docker.listNetworks({ filters: { label: labelFilters } }).catch(() => [])),
+      );
+      return left.every((networks) => networks.length === 0);
+    },
+    20_000,
+    500,
+  );
 }
 
 /** A multi-host scenario's view of the swarm: names and labels for that scenario, and typed actions. */
@@ -258,33 +294,62 @@ export class ClusterScope {
   async overlay(short: string, spec: OverlaySpec = {}): Promise<LabNetwork> {
     const attempt = await this.attemptOverlay(short, spec);
     if (!attempt.value.network) {
-      throw new CheckFailed({ claim: `overlay ${short} is created`, expected: "accepted", observed: attempt.value.outcome, how: attempt.how, ok: false });
+      throw new CheckFailed({
+        claim: `overlay ${short} is created`,
+        expected: "accepted",
+        observed: attempt.value.outcome,
+        how: attempt.how,
+        ok: false,
+      });
     }
     return attempt.value.network;
   }
 
   /** Creates an overlay, or says why the engine refused. */
-  async attemptOverlay(short: string, spec: OverlaySpec = {}): Promise<Observation<{ outcome: ApiOutcome; network?: LabNetwork }>> {
+  async attemptOverlay(
+    short: string,
+    spec: OverlaySpec = {},
+  ): Promise<Observation<{ outcome: ApiOutcome; network?: LabNetwork }>> {
     cancellationPoint();
     const name = this.name(short);
     const asked: ResolvedNetworkSpec = { ...spec, name, driver: "overlay", labels: this.labels() };
     const how = networkCommandLine(asked);
     try {
-      const engine = { ...withNetworkFaults(asked, (fault) => this.has(fault)), name, driver: "overlay", labels: asked.labels };
+      const engine = {
+        ...withNetworkFaults(asked, (fault) => this.has(fault)),
+        name,
+        driver: "overlay",
+        labels: asked.labels,
+      };
       const created = await this.manager.docker.createNetwork(networkCreateOptions(engine));
       const info = (await this.manager.docker.getNetwork(created.id).inspect()) as Docker.NetworkInspectInfo;
       const subnet = info.IPAM?.Config?.[0]?.Subnet;
       if (spec.ingress) this.ingressChanged = true;
-      return { value: { outcome: "accepted", network: { name, kind: "user", id: created.id, ...(subnet ? { subnet } : {}) } }, how };
+      return {
+        value: { outcome: "accepted", network: { name, kind: "user", id: created.id, ...(subnet ? { subnet } : {}) } },
+        how,
+      };
     } catch (error) {
       return { value: { outcome: errorText(error) }, how };
     }
   }
 
   /** Starts a probe container on one node (`DOCKER_HOST=<node> docker run …`). */
-  async probe(node: ClusterNode, short: string, networks: readonly { network: LabNetwork | string; aliases?: string[] }[], serving: readonly number[] = []): Promise<Probe> {
+  async probe(
+    node: ClusterNode,
+    short: string,
+    networks: readonly { network: LabNetwork | string; aliases?: string[] }[],
+    serving: readonly number[] = [],
+  ): Promise<Probe> {
     const attempt = await this.attemptProbe(node, short, networks, serving);
-    if (!attempt.probe) throw new CheckFailed({ claim: `${short} starts on ${node.name}`, expected: "started", observed: attempt.value, how: attempt.how, ok: false });
+    if (!attempt.probe)
+      throw new CheckFailed({
+        claim: `${short} starts on ${node.name}`,
+        expected: "started",
+        observed: attempt.value,
+        how: attempt.how,
+        ok: false,
+      });
     return attempt.probe;
   }
 
@@ -302,7 +367,10 @@ export class ClusterScope {
     // missed deadline is a finding, and stands.
     if (timeScale() > 1 && !first.probe && ATTACH_DEADLINE.test(first.value)) {
       const again = await this.startProbe(node, short, networks, serving);
-      return { ...again, how: `${again.how}  # started again: the first start missed dockerd's 30 s attach deadline under emulation (${first.value})` };
+      return {
+        ...again,
+        how: `${again.how}  # started again: the first start missed dockerd's 30 s attach deadline under emulation (${first.value})`,
+      };
     }
     return first;
   }
@@ -320,7 +388,10 @@ export class ClusterScope {
       image: this.cluster.image,
       labels: this.labels(),
       networks: (networks.length ? networks : [{ network: "bridge" }]).map(({ network, aliases }) => ({
-        network: typeof network === "string" ? { name: network, kind: network === "bridge" ? "default-bridge" : "user" } : network,
+        network:
+          typeof network === "string"
+            ? { name: network, kind: network === "bridge" ? "default-bridge" : "user" }
+            : network,
         endpoint: aliases?.length ? { aliases } : {},
       })),
       servers: serving,
@@ -330,13 +401,17 @@ export class ClusterScope {
       const { create, joinBeforeStart } = probeContainerConfig(spec);
       const created = await node.docker.createContainer(create);
       try {
-        for (const { network, endpoint } of joinBeforeStart) await node.docker.getNetwork(network).connect({ Container: created.id, EndpointConfig: endpoint });
+        for (const { network, endpoint } of joinBeforeStart)
+          await node.docker.getNetwork(network).connect({ Container: created.id, EndpointConfig: endpoint });
         await created.start();
       } catch (error) {
         await created.remove({ force: true }).catch(() => undefined);
         throw error;
       }
-      const handle = { ...dockerodeHandle(node.docker, created.id), runsAs: `docker -H ${node.dockerHost} exec ${name}` };
+      const handle = {
+        ...dockerodeHandle(node.docker, created.id),
+        runsAs: `docker -H ${node.dockerHost} exec ${name}`,
+      };
       const probe = new Probe(handle, name);
       if (serving.length) await waitFor(async () => (await probe.exec(["test", "-e", READY_MARK])).code === 0, 10_000);
       return { value: "accepted", how, probe };
@@ -367,9 +442,17 @@ export class ClusterScope {
       serving: spec.serving ?? [],
     };
     const how = serviceCommandLine(asked);
-    const created = await this.manager.docker.createService(serviceCreateOptions(withServiceFaults(asked, (fault) => this.has(fault)))).catch((error: unknown) => {
-      throw new CheckFailed({ claim: `service ${short} is created`, expected: "accepted", observed: errorText(error), how, ok: false });
-    });
+    const created = await this.manager.docker
+      .createService(serviceCreateOptions(withServiceFaults(asked, (fault) => this.has(fault))))
+      .catch((error: unknown) => {
+        throw new CheckFailed({
+          claim: `service ${short} is created`,
+          expected: "accepted",
+          observed: errorText(error),
+          how,
+          ok: false,
+        });
+      });
     const ref = { name, id: created.id };
     await this.tasks(ref, spec.replicas ?? 1);
     return ref;
@@ -390,7 +473,9 @@ export class ClusterScope {
 
   /** Each node's swarm node ID, read once; a node that leaves or a re-formed swarm gets new ones. */
   private nodeIds(): Promise<Map<ClusterNode, string>> {
-    this.swarmIds ??= Promise.all(this.nodes.map(async (node) => [node, (await this.swarm(node)).value.nodeId] as const)).then((pairs) => new Map(pairs));
+    this.swarmIds ??= Promise.all(
+      this.nodes.map(async (node) => [node, (await this.swarm(node)).value.nodeId] as const),
+    ).then((pairs) => new Map(pairs));
     return this.swarmIds;
   }
 
@@ -407,7 +492,9 @@ export class ClusterScope {
     const byNodeId = new Map([...(await this.nodeIds())].map(([node, id]) => [id, node] as const));
     let running: TaskRef[] = [];
     const ready = await waitFor(async () => {
-      const tasks = (await this.manager.docker.listTasks({ filters: { service: [service.name], "desired-state": ["running"] } })) as {
+      const tasks = (await this.manager.docker.listTasks({
+        filters: { service: [service.name], "desired-state": ["running"] },
+      })) as {
         NodeID?: string;
         Status?: { State?: string; ContainerStatus?: { ContainerID?: string } };
         NetworksAttachments?: { Network?: { Spec?: { Name?: string } }; Addresses?: string[] }[];
@@ -425,22 +512,37 @@ export class ClusterScope {
       return running.length >= count;
     }, 45_000);
     if (!ready) {
-      throw new CheckFailed({ claim: `service ${service.name} runs ${count} task(s)`, expected: String(count), observed: String(running.length), how: `docker service ps ${service.name}`, ok: false });
+      throw new CheckFailed({
+        claim: `service ${service.name} runs ${count} task(s)`,
+        expected: String(count),
+        observed: String(running.length),
+        how: `docker service ps ${service.name}`,
+        ok: false,
+      });
     }
     return running;
   }
 
   /** A probe over a task's container, to look from inside the service. */
   taskProbe(task: TaskRef): Probe {
-    const handle = { ...dockerodeHandle(task.node.docker, task.containerId), runsAs: `docker -H ${task.node.dockerHost} exec ${task.containerId.slice(0, 12)}` };
+    const handle = {
+      ...dockerodeHandle(task.node.docker, task.containerId),
+      runsAs: `docker -H ${task.node.dockerHost} exec ${task.containerId.slice(0, 12)}`,
+    };
     return new Probe(handle, task.containerId.slice(0, 12));
   }
 
   /** The node's swarm facts (`docker info`). */
   async swarm(node: ClusterNode): Promise<Observation<SwarmFacts>> {
-    const info = (await node.docker.info()) as { Swarm?: { NodeID?: string; LocalNodeState?: string; Cluster?: { DataPathPort?: number } } };
+    const info = (await node.docker.info()) as {
+      Swarm?: { NodeID?: string; LocalNodeState?: string; Cluster?: { DataPathPort?: number } };
+    };
     return {
-      value: { dataPathPort: info.Swarm?.Cluster?.DataPathPort ?? 4789, nodeState: info.Swarm?.LocalNodeState ?? "inactive", nodeId: info.Swarm?.NodeID ?? "" },
+      value: {
+        dataPathPort: info.Swarm?.Cluster?.DataPathPort ?? 4789,
+        nodeState: info.Swarm?.LocalNodeState ?? "inactive",
+        nodeId: info.Swarm?.NodeID ?? "",
+      },
       how: `docker -H ${node.dockerHost} info --format '{{json .Swarm}}'`,
     };
   }
@@ -467,7 +569,11 @@ export class ClusterScope {
    * Observes until the predicate holds or the time is up, and returns the last
    * observation: the swarm converges (gossip, DNS, attachments) in its own time.
    */
-  eventually<T>(observe: () => Promise<Observation<T>>, holds: (value: T) => boolean, timeoutMs = 10_000): Promise<Observation<T>> {
+  eventually<T>(
+    observe: () => Promise<Observation<T>>,
+    holds: (value: T) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<Observation<T>> {
     return observeUntil(observe, holds, timeoutMs);
   }
 
@@ -479,19 +585,29 @@ export class ClusterScope {
   /** A container's address on one network. */
   async attachmentAddress(node: ClusterNode, probe: Probe, network: string): Promise<Observation<string>> {
     const info = await node.docker.getContainer(probe.id).inspect();
-    return { value: info.NetworkSettings.Networks?.[network]?.IPAddress ?? "", how: `docker -H ${node.dockerHost} inspect ${probe.name}` };
+    return {
+      value: info.NetworkSettings.Networks?.[network]?.IPAddress ?? "",
+      how: `docker -H ${node.dockerHost} inspect ${probe.name}`,
+    };
   }
 
   /** Which networks a container is attached to, as the engine reports it. */
   async attachments(node: ClusterNode, probe: Probe): Promise<Observation<string[]>> {
     const info = await node.docker.getContainer(probe.id).inspect();
-    return { value: Object.keys(info.NetworkSettings.Networks ?? {}).sort(), how: `docker -H ${node.dockerHost} inspect ${probe.name}` };
+    return {
+      value: Object.keys(info.NetworkSettings.Networks ?? {}).sort(),
+      how: `docker -H ${node.dockerHost} inspect ${probe.name}`,
+    };
   }
 
   /** Published ports of the containers running on a node (`docker ps` PORTS). */
   async publishedOn(node: ClusterNode): Promise<Observation<string[]>> {
-    const containers = await node.docker.listContainers({ filters: { label: [`${RUN_LABEL}=${this.cluster.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`] } });
-    const ports = containers.flatMap((c) => c.Ports.filter((p) => p.PublicPort).map((p) => `${p.IP ?? ""}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`));
+    const containers = await node.docker.listContainers({
+      filters: { label: [`${RUN_LABEL}=${this.cluster.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`] },
+    });
+    const ports = containers.flatMap((c) =>
+      c.Ports.filter((p) => p.PublicPort).map((p) => `${p.IP ?? ""}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`),
+    );
     return { value: ports, how: `docker -H ${node.dockerHost} ps --format '{{.Ports}}'` };
   }
 
@@ -563,21 +679,41 @@ export class ClusterScope {
 
 /** The default ingress made again on the manager, once the removed one or its replacement is gone. */
 async function recreateIngressOnManager(docker: Docker): Promise<void> {
-  const ingressNow = async () => ((await docker.listNetworks()) as (Docker.NetworkInspectInfo & { Ingress?: boolean })[]).find((n) => n.Ingress);
+  const ingressNow = async () =>
+    ((await docker.listNetworks()) as (Docker.NetworkInspectInfo & { Ingress?: boolean })[]).find((n) => n.Ingress);
   const replacement = await ingressNow();
   if (replacement?.Name === "ingress") return;
-  if (replacement) await docker.getNetwork(replacement.Id).remove().catch(() => undefined);
+  if (replacement)
+    await docker
+      .getNetwork(replacement.Id)
+      .remove()
+      .catch(() => undefined);
   // The swarm removes a network in its own time, and refuses a new ingress while the old one is
   // there: on a slow machine the first create comes too early. Later scenarios need the mesh.
   let refused = "";
-  const made = await waitFor(async () => {
-    const now = await ingressNow();
-    if (now?.Name === "ingress") return true;
-    if (now) await docker.getNetwork(now.Id).remove().catch(() => undefined);
-    await docker.createNetwork({ Name: "ingress", Driver: "overlay", Ingress: true, CheckDuplicate: true } as Docker.NetworkCreateOptions).catch((error: unknown) => {
-      refused = errorText(error);
-    });
-    return (await ingressNow())?.Name === "ingress";
-  }, 30_000, 1000);
+  const made = await waitFor(
+    async () => {
+      const now = await ingressNow();
+      if (now?.Name === "ingress") return true;
+      if (now)
+        await docker
+          .getNetwork(now.Id)
+          .remove()
+          .catch(() => undefined);
+      await docker
+        .createNetwork({
+          Name: "ingress",
+          Driver: "overlay",
+          Ingress: true,
+          CheckDuplicate: true,
+        } as Docker.NetworkCreateOptions)
+        .catch((error: unknown) => {
+          refused = errorText(error);
+        });
+      return (await ingressNow())?.Name === "ingress";
+    },
+    30_000,
+    1000,
+  );
   if (!made) throw new Error(`the swarm's ingress network could not be made again: ${refused || "none appeared"}`);
 }

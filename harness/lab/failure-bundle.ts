@@ -14,7 +14,12 @@ import { dockerodeHandle } from "./probe.js";
  * routes, resolv.conf, hosts), the engine host's firewall, and the engine's
  * log lines of the scenario's time. Reads only; what cannot be read is noted.
  */
-export async function collectFailureBundle(scope: LabScope, dir: string, result: ScenarioResult, startedAt: Date): Promise<void> {
+export async function collectFailureBundle(
+  scope: LabScope,
+  dir: string,
+  result: ScenarioResult,
+  startedAt: Date,
+): Promise<void> {
   try {
     await collect(scope, dir, result, startedAt);
   } catch (error) {
@@ -36,13 +41,19 @@ async function collect(scope: LabScope, dir: string, result: ScenarioResult, sta
   const containers = await docker.listContainers({ all: true, filters: { label: labels } });
   for (const c of containers) {
     const name = (c.Names[0] ?? c.Id).replace(/^\//, "");
-    const inspect = await docker.getContainer(c.Id).inspect().catch((error: Error) => ({ error: error.message }));
+    const inspect = await docker
+      .getContainer(c.Id)
+      .inspect()
+      .catch((error: Error) => ({ error: error.message }));
     writeFileSync(join(dir, "containers", `${name}.json`), `${JSON.stringify(inspect, null, 2)}\n`);
     if (c.State === "running") writeFileSync(join(dir, "containers", `${name}.txt`), await whatItSees(docker, c.Id));
   }
   const networks = await docker.listNetworks({ filters: { label: labels } });
   for (const n of networks) {
-    const inspect = await docker.getNetwork(n.Id).inspect().catch((error: Error) => ({ error: error.message }));
+    const inspect = await docker
+      .getNetwork(n.Id)
+      .inspect()
+      .catch((error: Error) => ({ error: error.message }));
     writeFileSync(join(dir, "networks", `${n.Name}.json`), `${JSON.stringify(inspect, null, 2)}\n`);
   }
   const host = scope.lab.engineHostNetns;
@@ -55,19 +66,28 @@ async function collect(scope: LabScope, dir: string, result: ScenarioResult, sta
       ["ip-route.txt", ["ip", "route", "show", "table", "all"]],
     ] as const) {
       const out = await runInNetns(host, argv, 10_000);
-      writeFileSync(join(dir, `host-${file}`), out.code === 0 ? out.stdout : `${out.how}: exit ${out.code}: ${out.stderr}`);
+      writeFileSync(
+        join(dir, `host-${file}`),
+        out.code === 0 ? out.stdout : `${out.how}: exit ${out.code}: ${out.stderr}`,
+      );
     }
   } else {
-    writeFileSync(join(dir, "host.txt"), "the engine's host could not be read from here (not root, or a remote engine)\n");
+    writeFileSync(
+      join(dir, "host.txt"),
+      "the engine's host could not be read from here (not root, or a remote engine)\n",
+    );
   }
-  if (scope.lab.engineLog && existsSync(scope.lab.engineLog)) writeFileSync(join(dir, "engine.log"), logSince(readFileSync(scope.lab.engineLog, "utf8"), startedAt));
+  if (scope.lab.engineLog && existsSync(scope.lab.engineLog))
+    writeFileSync(join(dir, "engine.log"), logSince(readFileSync(scope.lab.engineLog, "utf8"), startedAt));
 }
 
 /** Addresses, routes, resolv.conf and hosts, as the container sees them. */
 async function whatItSees(docker: Docker, id: string): Promise<string> {
   const parts: string[] = [];
   for (const command of ["ip addr", "ip route", "cat /etc/resolv.conf", "cat /etc/hosts"]) {
-    const out = await dockerodeHandle(docker, id).exec(["timeout", "-s", "KILL", "5", "sh", "-c", command]).catch((error: Error) => ({ exitCode: -1, stdout: "", stderr: error.message }));
+    const out = await dockerodeHandle(docker, id)
+      .exec(["timeout", "-s", "KILL", "5", "sh", "-c", command])
+      .catch((error: Error) => ({ exitCode: -1, stdout: "", stderr: error.message }));
     parts.push(`$ ${command}\n${out.stdout}${out.exitCode === 0 ? "" : `(exit ${out.exitCode}) ${out.stderr}`}`);
   }
   return `${parts.join("\n")}\n`;

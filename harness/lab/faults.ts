@@ -90,7 +90,10 @@ export function scopeFaults(faults: RunFaults, scopeId: string, scenarioId: stri
  */
 export const PROBE_FAULTS = {
   "publish-dropped": (spec) => ({ ...spec, published: [], publishAll: false }),
-  "publish-host-ip-ignored": (spec) => ({ ...spec, published: spec.published.map(({ containerPort, hostPort }) => ({ containerPort, hostPort })) }),
+  "publish-host-ip-ignored": (spec) => ({
+    ...spec,
+    published: spec.published.map(({ containerPort, hostPort }) => ({ containerPort, hostPort })),
+  }),
   "links-dropped": (spec) => ({ ...spec, links: [] }),
   "extra-hosts-dropped": (spec) => ({ ...spec, extraHosts: [] }),
   "servers-down": (spec) => ({ ...spec, servers: [] }),
@@ -103,7 +106,10 @@ export const PROBE_FAULTS = {
 
 /** The spec the engine gets under the faults `has` names. */
 export function withProbeFaults(spec: ProbeSpec, has: (fault: LabFault) => boolean): ProbeSpec {
-  return Object.entries(PROBE_FAULTS).reduce((s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s), spec);
+  return Object.entries(PROBE_FAULTS).reduce(
+    (s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s),
+    spec,
+  );
 }
 
 /** The network faults, as transforms of what a scenario asked for. */
@@ -115,7 +121,11 @@ export const NETWORK_FAULTS = {
     ...(ingress ? { ingress } : {}),
     ...(encrypted ? { encrypted } : {}),
   }),
-  "user-networks-icc-off": (spec) => ({ ...spec, options: { ...spec.options, "com.docker.network.bridge.enable_icc": "false" }, icc: false }),
+  "user-networks-icc-off": (spec) => ({
+    ...spec,
+    options: { ...spec.options, "com.docker.network.bridge.enable_icc": "false" },
+    icc: false,
+  }),
   "overlays-not-attachable": (spec) => ({ ...spec, attachable: false }),
   "overlay-encryption-dropped": (spec) => ({ ...spec, encrypted: false }),
   "ipv6-on-every-network": (spec) => (spec.ipv6 || spec.ipv6Subnet ? spec : { ...spec, ipv6Subnet: "pick" }),
@@ -123,18 +133,28 @@ export const NETWORK_FAULTS = {
 
 /** The spec the engine gets under the faults `has` names. */
 export function withNetworkFaults(spec: NetworkSpec, has: (fault: LabFault) => boolean): NetworkSpec {
-  return Object.entries(NETWORK_FAULTS).reduce((s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s), spec);
+  return Object.entries(NETWORK_FAULTS).reduce(
+    (s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s),
+    spec,
+  );
 }
 
 /** The service faults, as transforms of a swarm service's spec. */
 export const SERVICE_FAULTS = {
   // Endpoint mode, publish mode and DNS options fall back to the defaults.
-  "service-options-ignored": ({ dns: _dropped, ...spec }) => ({ ...spec, endpointMode: "vip", publish: spec.publish.map((p) => ({ ...p, mode: "ingress" as const })) }),
+  "service-options-ignored": ({ dns: _dropped, ...spec }) => ({
+    ...spec,
+    endpointMode: "vip",
+    publish: spec.publish.map((p) => ({ ...p, mode: "ingress" as const })),
+  }),
 } satisfies Partial<Record<LabFault, (spec: ServiceSpecResolved) => ServiceSpecResolved>>;
 
 /** The spec the engine gets under the faults `has` names. */
 export function withServiceFaults(spec: ServiceSpecResolved, has: (fault: LabFault) => boolean): ServiceSpecResolved {
-  return Object.entries(SERVICE_FAULTS).reduce((s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s), spec);
+  return Object.entries(SERVICE_FAULTS).reduce(
+    (s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s),
+    spec,
+  );
 }
 
 /** Where a container asked onto a network of one kind lands instead: the default bridge, or a user network the lab makes. */
@@ -146,7 +166,10 @@ export const ROUTING_FAULTS = {
 } satisfies Partial<Record<LabFault, { from: NetworkRef["kind"]; to: "default-bridge" | "user" }>>;
 
 /** Where a container asked onto a network of KIND lands under the faults `has` names (undefined: where it asked). */
-export function misroutedTo(kind: NetworkRef["kind"], has: (fault: LabFault) => boolean): "default-bridge" | "user" | undefined {
+export function misroutedTo(
+  kind: NetworkRef["kind"],
+  has: (fault: LabFault) => boolean,
+): "default-bridge" | "user" | undefined {
   return Object.entries(ROUTING_FAULTS).find(([fault, route]) => route.from === kind && has(fault as LabFault))?.[1].to;
 }
 
@@ -158,11 +181,16 @@ export interface StartedProbeActions {
 /** Faults that act once a probe runs, on the spec it was started from. */
 export const AFTER_START_FAULTS = {
   "detach-after-start": async (spec, probe) => {
-    for (const { network } of spec.networks.filter((n) => n.network.kind === "user")) await probe.disconnect(network.name);
+    for (const { network } of spec.networks.filter((n) => n.network.kind === "user"))
+      await probe.disconnect(network.name);
   },
 } satisfies Partial<Record<LabFault, (spec: ProbeSpec, probe: StartedProbeActions) => Promise<void>>>;
 
 /** Runs the after-start faults `has` names. */
-export async function afterStartFaults(spec: ProbeSpec, probe: StartedProbeActions, has: (fault: LabFault) => boolean): Promise<void> {
+export async function afterStartFaults(
+  spec: ProbeSpec,
+  probe: StartedProbeActions,
+  has: (fault: LabFault) => boolean,
+): Promise<void> {
   for (const [fault, act] of Object.entries(AFTER_START_FAULTS)) if (has(fault as LabFault)) await act(spec, probe);
 }

@@ -54,8 +54,16 @@ export async function startHostHelper(docker: Docker): Promise<HostHelper> {
         stream.on("error", reject);
       });
       const { ExitCode } = await exec.inspect();
-      return { code: ExitCode ?? 1, stdout: Buffer.concat(chunks.out).toString("utf8"), stderr: Buffer.concat(chunks.err).toString("utf8") };
+      return {
+        code: ExitCode ?? 1,
+        stdout: Buffer.concat(chunks.out).toString("utf8"),
+        stderr: Buffer.concat(chunks.err).toString("utf8"),
+      };
     },
-    remove: () => container.remove({ force: true }).then(() => undefined, () => undefined),
+    remove: () =>
+      container.remove({ force: true }).then(
+        () => undefined,
+        () => undefined,
+      ),
   };
 }

@@ -5,12 +5,34 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
 import { derive, type Observation } from "../evidence.js";
-import { misroutedTo, scopeFaults, splitFaults, withNetworkFaults, type FaultChoice, type LabFault, type RunFaults } from "./faults.js";
-import { createDeadEndLink, createOutsideLink, outsideHandle, startDnsStub, type DnsStub, removeOutsideLink, type OutsideHost, type OutsideLink } from "../engine/outside-host.js";
+import {
+  misroutedTo,
+  scopeFaults,
+  splitFaults,
+  withNetworkFaults,
+  type FaultChoice,
+  type LabFault,
+  type RunFaults,
+} from "./faults.js";
+import {
+  createDeadEndLink,
+  createOutsideLink,
+  outsideHandle,
+  startDnsStub,
+  type DnsStub,
+  removeOutsideLink,
+  type OutsideHost,
+  type OutsideLink,
+} from "../engine/outside-host.js";
 import { Probe } from "./probe.js";
 import { errorText } from "./docker-api.js";
 import { endpointConfig, type EndpointSpec, type NetworkRef } from "./probe-spec.js";
-import { networkCommandLine, networkCreateOptions, type NetworkSpec, type ResolvedNetworkSpec } from "./network-spec.js";
+import {
+  networkCommandLine,
+  networkCreateOptions,
+  type NetworkSpec,
+  type ResolvedNetworkSpec,
+} from "./network-spec.js";
 import { ProbeBuilder } from "./probe-builder.js";
 import { subnetsOverlap } from "../cidr.js";
 import { runInNetns, type NetnsOutcome, type NetnsRef } from "../engine/netns.js";
@@ -31,14 +53,16 @@ export interface LabNetwork extends NetworkRef {
 
 export type { NetworkSpec } from "./network-spec.js";
 
-
 /** How the engine answered an API call: "accepted", or its error message. */
 export type ApiOutcome = string;
 
 export interface ContainerFacts {
   readonly state: string;
   readonly hostname: string;
-  readonly networks: Record<string, { ip: string; prefixLength: number; gateway: string; mac: string; aliases: string[] }>;
+  readonly networks: Record<
+    string,
+    { ip: string; prefixLength: number; gateway: string; mac: string; aliases: string[] }
+  >;
   /** "80/tcp" -> ["0.0.0.0:9876", "[::]:9876"] */
   readonly ports: Record<string, string[]>;
 }
@@ -166,7 +190,10 @@ export class Lab {
 
   /** Whether the lab was told to build the world wrongly in this way (see faults.ts), for every scenario or for SCENARIOID. */
   hasFault(fault: LabFault, scenarioId?: string): boolean {
-    return this.faults.has(fault) || (scenarioId !== undefined && scopeFaults(this.runFaults, scenarioId, scenarioId).has(fault));
+    return (
+      this.faults.has(fault) ||
+      (scenarioId !== undefined && scopeFaults(this.runFaults, scenarioId, scenarioId).has(fault))
+    );
   }
 
   /** Where busybox's applets are on this machine (the outside host's), for commands on the engine's host. */
@@ -262,7 +289,8 @@ export class Lab {
   }
 
   private nextLink(): { host: OutsideHost; netns: NetnsRef; index: number } {
-    if (!this.outsideHost || !this.engineHostNetns) throw new Error("this engine has no outside host (declare needs.outsideHost)");
+    if (!this.outsideHost || !this.engineHostNetns)
+      throw new Error("this engine has no outside host (declare needs.outsideHost)");
     const index = ++this.linkIndex;
     if (index > 250) throw new Error("no more outside links for this run (250)");
     return { host: this.outsideHost, netns: this.engineHostNetns, index };
@@ -294,9 +322,23 @@ export class Lab {
 /** Removes labelled containers, then labelled networks. Returns what it removed. */
 export async function sweep(docker: Docker, labelFilters: string[]): Promise<{ containers: number; networks: number }> {
   const containers = await docker.listContainers({ all: true, filters: { label: labelFilters } });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined),
+    ),
+  );
   const networks = await docker.listNetworks({ filters: { label: labelFilters } });
-  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  await Promise.all(
+    networks.map((n) =>
+      docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
   return { containers: containers.length, networks: networks.length };
 }
 
@@ -320,7 +362,6 @@ export async function removeLeftoverRuns(
   }
   return removed;
 }
-
 
 /** Everything one scenario may do with the engine. */
 export class LabScope {
@@ -378,9 +419,18 @@ export class LabScope {
    * A macvlan or ipvlan network on a fresh outside link: the link's subnet, the
    * outside host as its gateway (the LAN's router), the link as parent.
    */
-  async lanNetwork(short: string, driver: "macvlan" | "ipvlan", options: Record<string, string> = {}): Promise<{ link: OutsideLink; network: LabNetwork }> {
+  async lanNetwork(
+    short: string,
+    driver: "macvlan" | "ipvlan",
+    options: Record<string, string> = {},
+  ): Promise<{ link: OutsideLink; network: LabNetwork }> {
     const link = await this.outsideLink();
-    const network = await this.network(short, { driver, subnet: link.subnet, gateway: link.outsideAddress, options: { parent: link.parent, ...options } });
+    const network = await this.network(short, {
+      driver,
+      subnet: link.subnet,
+      gateway: link.outsideAddress,
+      options: { parent: link.parent, ...options },
+    });
     return { link, network };
   }
 
@@ -398,7 +448,11 @@ export class LabScope {
     }
     this.releases.push(await this.lab.holdNamedParent());
     const subnet = "10.216.0.0/24"; // docknet's own links start at 10.216.1.0/24
-    return { parent: named, subnet, network: await this.network(short, { driver: "macvlan", subnet, options: { parent: named } }) };
+    return {
+      parent: named,
+      subnet,
+      network: await this.network(short, { driver: "macvlan", subnet, options: { parent: named } }),
+    };
   }
 
   /**
@@ -411,7 +465,11 @@ export class LabScope {
   }
 
   /** Observes until the predicate holds or the time is up, and returns the last observation (the kernel and engine settle in their own time). */
-  eventually<T>(observe: () => Promise<Observation<T>>, holds: (value: T) => boolean, timeoutMs = 10_000): Promise<Observation<T>> {
+  eventually<T>(
+    observe: () => Promise<Observation<T>>,
+    holds: (value: T) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<Observation<T>> {
     return observeUntil(observe, holds, timeoutMs);
   }
 
@@ -461,7 +519,10 @@ export class LabScope {
     if (!file) throw new Error("this engine's resolv.conf is not docknet's (declare needs.engineNamespace)");
     if (this.resolvConfBefore === undefined) this.resolvConfBefore = readFileSync(file, "utf8");
     writeFileSync(file, text);
-    return { value: readFileSync(file, "utf8"), how: `the engine host's /etc/resolv.conf (${file}, bound over it in dockerd's mount namespace)` };
+    return {
+      value: readFileSync(file, "utf8"),
+      how: `the engine host's /etc/resolv.conf (${file}, bound over it in dockerd's mount namespace)`,
+    };
   }
 
   /** Who asked a stub DNS server for `name`: the distinct source addresses of its queries (the source shows who forwarded them). */
@@ -489,7 +550,11 @@ export class LabScope {
   async onEngineHost(argv: string[]): Promise<Observation<{ code: number; stdout: string; stderr: string }>> {
     const bin = this.lab.outsideBinDir();
     const out = await this.inEngineHost(bin ? [`${bin}/env`, `PATH=${bin}`, ...argv] : argv);
-    return { value: { code: out.code, stdout: out.stdout, stderr: out.stderr }, how: out.how.replace(/\S*\/env PATH=\S+ /, ""), raw: out.stdout + out.stderr };
+    return {
+      value: { code: out.code, stdout: out.stdout, stderr: out.stderr },
+      how: out.how.replace(/\S*\/env PATH=\S+ /, ""),
+      raw: out.stdout + out.stderr,
+    };
   }
 
   /** The run's shared probe on the host network (see Lab.hostObserver). */
@@ -516,12 +581,22 @@ export class LabScope {
    * The network as asked (for the evidence) and as the engine gets it (the
    * faults applied): named, its driver chosen, every "pick" made.
    */
-  private async prepareNetwork(short: string, asked: NetworkSpec): Promise<{ asked: ResolvedNetworkSpec; engine: ResolvedNetworkSpec }> {
+  private async prepareNetwork(
+    short: string,
+    asked: NetworkSpec,
+  ): Promise<{ asked: ResolvedNetworkSpec; engine: ResolvedNetworkSpec }> {
     const resolve = async (spec: NetworkSpec): Promise<ResolvedNetworkSpec> => {
       const subnet = spec.subnet === "pick" ? await this.lab.pickSubnet() : spec.subnet;
       if (spec.subnet === "pick" && subnet) this.subnets.push(subnet);
       const ipv6Subnet = spec.ipv6Subnet === "pick" ? this.lab.pickIpv6Subnet() : spec.ipv6Subnet;
-      return { ...spec, name: this.name(short), driver: spec.driver ?? this.lab.networkDriver, labels: this.labels(), subnet, ipv6Subnet };
+      return {
+        ...spec,
+        name: this.name(short),
+        driver: spec.driver ?? this.lab.networkDriver,
+        labels: this.labels(),
+        subnet,
+        ipv6Subnet,
+      };
     };
     const resolved = await resolve(asked);
     return { asked: resolved, engine: await resolve(withNetworkFaults(resolved, (fault) => this.has(fault))) };
@@ -544,7 +619,10 @@ export class LabScope {
 
   /** A fluent builder for a probe container, in the manner of testcontainers. */
   /** Creates a network, or says why the engine refused (for behaviour where refusal is what a broken setup shows). */
-  async attemptNetwork(short: string, spec: NetworkSpec = {}): Promise<Observation<{ outcome: ApiOutcome; network?: LabNetwork }>> {
+  async attemptNetwork(
+    short: string,
+    spec: NetworkSpec = {},
+  ): Promise<Observation<{ outcome: ApiOutcome; network?: LabNetwork }>> {
     cancellationPoint();
     const { asked, engine } = await this.prepareNetwork(short, spec);
     const how = networkCommandLine(asked);
@@ -623,7 +701,9 @@ export class LabScope {
 
   /** `docker rm --link CONTAINER/ALIAS`: removes a legacy link, leaving both containers running. */
   async removeLink(probe: Probe, alias: string): Promise<Observation<ApiOutcome>> {
-    return this.call(`docker rm --link ${probe.name}/${alias}`, () => this.docker.getContainer(`${probe.name}/${alias}`).remove({ link: true }));
+    return this.call(`docker rm --link ${probe.name}/${alias}`, () =>
+      this.docker.getContainer(`${probe.name}/${alias}`).remove({ link: true }),
+    );
   }
 
   async remove(probe: Probe): Promise<Observation<ApiOutcome>> {
@@ -646,7 +726,9 @@ export class LabScope {
     }
     const ports: Record<string, string[]> = {};
     for (const [port, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
-      ports[port] = (bindings ?? []).map((b) => (b.HostIp.includes(":") ? `[${b.HostIp}]:${b.HostPort}` : `${b.HostIp}:${b.HostPort}`));
+      ports[port] = (bindings ?? []).map((b) =>
+        b.HostIp.includes(":") ? `[${b.HostIp}]:${b.HostPort}` : `${b.HostIp}:${b.HostPort}`,
+      );
     }
     return {
       value: { state: info.State.Status, hostname: info.Config.Hostname, networks, ports },
@@ -693,7 +775,11 @@ export class LabScope {
    * tool) would: inserted first, or appended. It is deleted at teardown.
    * Private engines only (needs.engineNamespace).
    */
-  async addFirewallRule(chain: string, rule: string[], options: { append?: boolean; table?: "filter" | "nat" } = {}): Promise<Observation<ApiOutcome>> {
+  async addFirewallRule(
+    chain: string,
+    rule: string[],
+    options: { append?: boolean; table?: "filter" | "nat" } = {},
+  ): Promise<Observation<ApiOutcome>> {
     const table = options.table ?? "filter";
     const append = options.append === true && !this.has("firewall-rules-first");
     const argv = ["iptables", "-w", "5", "-t", table, append ? "-A" : "-I", chain, ...rule];
@@ -781,10 +867,13 @@ export class LabScope {
     this.resolvConfBefore = undefined;
     await sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
     for (const subnet of this.subnets.splice(0)) this.lab.releaseSubnet(subnet);
-    for (const { device, cidr } of this.hostAddresses.splice(0)) await this.inEngineHost(["ip", "addr", "del", cidr, "dev", device]);
+    for (const { device, cidr } of this.hostAddresses.splice(0))
+      await this.inEngineHost(["ip", "addr", "del", cidr, "dev", device]);
     for (const link of this.links.splice(0)) await removeOutsideLink(link, this.lab.engineHostNetns!);
-    for (const { table, chain, rule } of this.rules.splice(0)) await this.inEngineNamespace(["iptables", "-w", "5", "-t", table, "-D", chain, ...rule]);
-    for (const { chain, policy } of this.policies.splice(0)) await this.inEngineNamespace(["iptables", "-w", "5", "-P", chain, policy]);
+    for (const { table, chain, rule } of this.rules.splice(0))
+      await this.inEngineNamespace(["iptables", "-w", "5", "-t", table, "-D", chain, ...rule]);
+    for (const { chain, policy } of this.policies.splice(0))
+      await this.inEngineNamespace(["iptables", "-w", "5", "-P", chain, policy]);
   }
 }
 
@@ -798,4 +887,3 @@ function hashText(text: string): number {
   for (const char of text) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
   return hash;
 }
-

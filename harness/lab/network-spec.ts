@@ -49,9 +49,15 @@ function driverOptions(spec: NetworkSpec): Record<string, string> {
 /** The engine call (POST /networks/create). */
 export function networkCreateOptions(spec: ResolvedNetworkSpec): Docker.NetworkCreateOptions {
   const ipam: Docker.IPAM["Config"] = [];
-  if (spec.subnet) ipam.push({ Subnet: spec.subnet, ...(spec.gateway ? { Gateway: spec.gateway } : {}), ...(spec.ipRange ? { IPRange: spec.ipRange } : {}) });
+  if (spec.subnet)
+    ipam.push({
+      Subnet: spec.subnet,
+      ...(spec.gateway ? { Gateway: spec.gateway } : {}),
+      ...(spec.ipRange ? { IPRange: spec.ipRange } : {}),
+    });
   for (const extra of spec.moreSubnets ?? []) ipam.push({ Subnet: extra });
-  if (spec.ipv6Subnet) ipam.push({ Subnet: spec.ipv6Subnet, ...(spec.ipv6Gateway ? { Gateway: spec.ipv6Gateway } : {}) });
+  if (spec.ipv6Subnet)
+    ipam.push({ Subnet: spec.ipv6Subnet, ...(spec.ipv6Gateway ? { Gateway: spec.ipv6Gateway } : {}) });
   const body: Docker.NetworkCreateOptions & { EnableIPv4?: boolean } = {
     Name: spec.name,
     Driver: spec.driver,
@@ -88,6 +94,8 @@ export function networkCommandLine(spec: ResolvedNetworkSpec): string {
   if (spec.attachable) args.push("--attachable");
   if (spec.ingress) args.push("--ingress");
   // `-o encrypted` takes no value.
-  Object.entries(driverOptions(spec)).forEach(([key, value]) => args.push(value === "" ? `-o ${key}` : `-o ${key}=${value}`));
+  Object.entries(driverOptions(spec)).forEach(([key, value]) =>
+    args.push(value === "" ? `-o ${key}` : `-o ${key}=${value}`),
+  );
   return `docker network create ${args.join(" ")} ${spec.name}`;
 }

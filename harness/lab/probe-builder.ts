@@ -158,7 +158,13 @@ export class ProbeBuilder {
   async start(): Promise<Probe> {
     const { probe, attempt, how } = await this.launch();
     if (!probe) {
-      throw new CheckFailed({ claim: `${this.short} starts`, expected: "started", observed: attempt.message, how, ok: false });
+      throw new CheckFailed({
+        claim: `${this.short} starts`,
+        expected: "started",
+        observed: attempt.message,
+        how,
+        ok: false,
+      });
     }
     return probe;
   }
@@ -203,7 +209,9 @@ export class ProbeBuilder {
       .withAutoRemove(false)
       // A probe that runs servers is ready once its start script has started them (it marks that);
       // checking earlier would race the script and see "refused" from a healthy engine.
-      .withWaitStrategy(spec.servers.length > 0 ? Wait.forSuccessfulCommand(`test -e ${READY_MARK}`) : new StartedAtOnce());
+      .withWaitStrategy(
+        spec.servers.length > 0 ? Wait.forSuccessfulCommand(`test -e ${READY_MARK}`) : new StartedAtOnce(),
+      );
     // The evidence shows what the scenario asked for, not what a fault made of it.
     const how = probeCommandLine(asked);
     let started: ContainerHandle;
@@ -220,7 +228,11 @@ export class ProbeBuilder {
     }
     scope.lab.containersStarted++;
     const probe = new Probe(started, name, has("servers-down"));
-    await afterStartFaults(spec, { disconnect: (network) => scope.docker.getNetwork(network).disconnect({ Container: started.id }) }, has);
+    await afterStartFaults(
+      spec,
+      { disconnect: (network) => scope.docker.getNetwork(network).disconnect({ Container: started.id }) },
+      has,
+    );
     return { probe, attempt: { started: true, message: "started", state: "running" }, how };
   }
 }

@@ -31,7 +31,10 @@ async function probeRootfs(busybox: string): Promise<string> {
   chmodSync(join(root, "bin", "busybox"), 0o755);
   const applets = await runCommand(busybox, ["--list"]);
   if (applets.code !== 0) throw new EngineUnavailable(`${busybox} --list failed: ${applets.stderr.trim()}`);
-  for (const applet of applets.stdout.split("\n").map((a) => a.trim()).filter((a) => a && a !== "busybox")) {
+  for (const applet of applets.stdout
+    .split("\n")
+    .map((a) => a.trim())
+    .filter((a) => a && a !== "busybox")) {
     symlinkSync("busybox", join(root, "bin", applet));
   }
   return root;
@@ -42,10 +45,28 @@ async function probeRootfs(busybox: string): Promise<string> {
  * pull (--pull-probe): Docker Hub's busybox, pinned by digest so that what runs is what was
  * checked. It is never pulled unasked; what it holds is checked as docknet's own probe is.
  */
-export const PINNED_PROBE_IMAGE = "busybox:1.37.0@sha256:bdf57e528e45e4433820e045b29b4597825a1c9e38353532d90a01445013f82e";
+export const PINNED_PROBE_IMAGE =
+  "busybox:1.37.0@sha256:bdf57e528e45e4433820e045b29b4597825a1c9e38353532d90a01445013f82e";
 
 /** The busybox applets the probe's actions run: a pulled image without one of them cannot be a probe. */
-export const PROBE_APPLETS = ["sh", "ip", "nc", "nslookup", "ping", "httpd", "netstat", "route", "printf", "cat", "sleep", "timeout", "env", "id", "mkdir", "chmod"] as const;
+export const PROBE_APPLETS = [
+  "sh",
+  "ip",
+  "nc",
+  "nslookup",
+  "ping",
+  "httpd",
+  "netstat",
+  "route",
+  "printf",
+  "cat",
+  "sleep",
+  "timeout",
+  "env",
+  "id",
+  "mkdir",
+  "chmod",
+] as const;
 
 /** How the probe image may be had: a local one named by the user, or (with --pull-probe) a reference docknet may pull. */
 export interface ProbeImageChoice {
@@ -66,7 +87,9 @@ export async function ensureProbeImage(docker: Docker, choice: ProbeImageChoice 
       await docker.getImage(override).inspect();
       return override;
     } catch {
-      throw new EngineUnavailable(`--probe-image ${override} is not on the engine (docknet never pulls): build or load it first`);
+      throw new EngineUnavailable(
+        `--probe-image ${override} is not on the engine (docknet never pulls): build or load it first`,
+      );
     }
   }
   let busybox: string;
@@ -84,9 +107,15 @@ export async function ensureProbeImage(docker: Docker, choice: ProbeImageChoice 
   }
   const root = await probeRootfs(busybox);
   try {
-    const tar = spawn("tar", ["-C", root, "--owner=0", "--group=0", "-cf", "-", "."], { stdio: ["ignore", "pipe", "inherit"] });
+    const tar = spawn("tar", ["-C", root, "--owner=0", "--group=0", "-cf", "-", "."], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const [repo, version] = tag.split(":");
-    const stream = await docker.importImage(tar.stdout, { repo, tag: version, changes: ['CMD ["/bin/sh"]', "LABEL io.docknet.probe=1"] } as object);
+    const stream = await docker.importImage(tar.stdout, {
+      repo,
+      tag: version,
+      changes: ['CMD ["/bin/sh"]', "LABEL io.docknet.probe=1"],
+    } as object);
     await followProgress(docker, stream, "importing the probe image");
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -96,7 +125,9 @@ export async function ensureProbeImage(docker: Docker, choice: ProbeImageChoice 
 
 async function followProgress(docker: Docker, stream: NodeJS.ReadableStream, what: string): Promise<void> {
   const messages: { error?: string }[] = await new Promise((resolve, reject) =>
-    docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => (error ? reject(error) : resolve(output))),
+    docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) =>
+      error ? reject(error) : resolve(output),
+    ),
   );
   const failure = messages.find((message) => message.error);
   if (failure) throw new EngineUnavailable(`${what} failed: ${failure.error}`);
@@ -110,22 +141,45 @@ const derivedTag = (imageId: string) => `docknet-probe:pulled-${imageId.replace(
  * is given) pulled: checked for the applets the probe runs, with the probe's
  * directories added. No pull without the user's word.
  */
-async function probeFromBusyboxImage(docker: Docker, pull: string | undefined, noLocalBusybox: string): Promise<string> {
+async function probeFromBusyboxImage(
+  docker: Docker,
+  pull: string | undefined,
+  noLocalBusybox: string,
+): Promise<string> {
   const reference = pull ?? PINNED_PROBE_IMAGE;
-  let imageId: string | undefined = await docker.getImage(reference).inspect().then((i) => i.Id, () => undefined);
+  let imageId: string | undefined = await docker
+    .getImage(reference)
+    .inspect()
+    .then(
+      (i) => i.Id,
+      () => undefined,
+    );
   if (!imageId) {
     if (pull === undefined) {
-      throw new EngineUnavailable(`${noLocalBusybox.replace(/, or pass --probe-image IMAGE$/, "")}; or let docknet pull ${PINNED_PROBE_IMAGE} (--pull-probe), or pass --probe-image IMAGE`);
+      throw new EngineUnavailable(
+        `${noLocalBusybox.replace(/, or pass --probe-image IMAGE$/, "")}; or let docknet pull ${PINNED_PROBE_IMAGE} (--pull-probe), or pass --probe-image IMAGE`,
+      );
     }
     try {
       await followProgress(docker, await docker.pull(reference), `pulling ${reference}`);
     } catch (error) {
-      throw new EngineUnavailable(error instanceof EngineUnavailable ? error.message : `pulling ${reference} failed: ${(error as Error).message}`);
+      throw new EngineUnavailable(
+        error instanceof EngineUnavailable ? error.message : `pulling ${reference} failed: ${(error as Error).message}`,
+      );
     }
     imageId = (await docker.getImage(reference).inspect()).Id;
   }
   const tag = derivedTag(imageId);
-  if (await docker.getImage(tag).inspect().then(() => true, () => false)) return tag;
+  if (
+    await docker
+      .getImage(tag)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      )
+  )
+    return tag;
   const container = await docker.createContainer({
     Image: reference,
     Cmd: ["sh", "-c", "mkdir -p /www /tmp /root && chmod 1777 /tmp && busybox --list"],
@@ -146,7 +200,9 @@ async function probeFromBusyboxImage(docker: Docker, pull: string | undefined, n
     const applets = new Set(listed.split(/\s+/).filter(Boolean));
     const missing = PROBE_APPLETS.filter((a) => !applets.has(a));
     if (StatusCode !== 0 || missing.length) {
-      throw new EngineUnavailable(`${reference} cannot be docknet's probe: ${StatusCode !== 0 ? `busybox --list exited ${StatusCode}` : `it has no ${missing.join(", ")}`}`);
+      throw new EngineUnavailable(
+        `${reference} cannot be docknet's probe: ${StatusCode !== 0 ? `busybox --list exited ${StatusCode}` : `it has no ${missing.join(", ")}`}`,
+      );
     }
     const [repo, version] = tag.split(":");
     await container.commit({ repo, tag: version, changes: ['CMD ["/bin/sh"]', "LABEL io.docknet.probe=1"] });

@@ -47,13 +47,23 @@ export interface PingResult {
 
 /** `ip -o link` and `ip -o addr` together describe the interfaces. */
 export function parseInterfaces(linkOutput: string, addrOutput: string): NetInterface[] {
-  const byName = new Map<string, { name: string; mtu: number; mac?: string; up: boolean; ipv4: string[]; ipv6: string[] }>();
+  const byName = new Map<
+    string,
+    { name: string; mtu: number; mac?: string; up: boolean; ipv4: string[]; ipv6: string[] }
+  >();
   for (const line of linkOutput.split("\n")) {
     const match = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<([^>]*)>.*?\bmtu\s+(\d+)/.exec(line);
     if (!match) continue;
     const [, name = "", flags = "", mtu = "0"] = match;
     const mac = /link\/\w+\s+([0-9a-f:]{17})/.exec(line)?.[1];
-    byName.set(name, { name, mtu: Number(mtu), up: flags.split(",").includes("UP"), ipv4: [], ipv6: [], ...(mac ? { mac } : {}) });
+    byName.set(name, {
+      name,
+      mtu: Number(mtu),
+      up: flags.split(",").includes("UP"),
+      ipv4: [],
+      ipv6: [],
+      ...(mac ? { mac } : {}),
+    });
   }
   for (const line of addrOutput.split("\n")) {
     const match = /^\d+:\s+([^:@\s]+)\s+(inet6?)\s+(\S+)/.exec(line);
@@ -110,15 +120,21 @@ export function parseHosts(text: string): HostsEntry[] {
 export function parseNslookup(output: string): NameAnswer {
   const lines = output.split("\n").map((line) => line.trim());
   const serverLine = lines.find((line) => /^Address:\s/.test(line));
-  const server = serverLine?.replace(/^Address:\s+/, "").replace(/:53$/, "").replace(/#53$/, "");
+  const server = serverLine
+    ?.replace(/^Address:\s+/, "")
+    .replace(/:53$/, "")
+    .replace(/#53$/, "");
   const addresses: string[] = [];
   let inAnswer = false;
   for (const line of lines) {
     if (/^Name:\s/.test(line)) inAnswer = true;
-    else if (inAnswer && /^Address(?: \d+)?:\s/.test(line)) addresses.push(line.replace(/^Address(?: \d+)?:\s+/, "").trim());
+    else if (inAnswer && /^Address(?: \d+)?:\s/.test(line))
+      addresses.push(line.replace(/^Address(?: \d+)?:\s+/, "").trim());
     else if (line === "") inAnswer = false;
   }
-  const errorLine = lines.find((line) => /can't find|timed out|NXDOMAIN|SERVFAIL|REFUSED|can't resolve|bad address/i.test(line));
+  const errorLine = lines.find((line) =>
+    /can't find|timed out|NXDOMAIN|SERVFAIL|REFUSED|can't resolve|bad address/i.test(line),
+  );
   return {
     ...(server ? { server } : {}),
     addresses: [...new Set(addresses)],
@@ -180,7 +196,6 @@ export function parseEnv(output: string): Record<string, string> {
 
 /** A dotted IPv4 address, alone. */
 export const IPV4_ADDRESS = /^\d{1,3}(\.\d{1,3}){3}$/;
-
 
 /** Parses `netstat -ltn` into the TCP ports something listens on. */
 export function listeningPorts(netstat: string): Set<number> {

@@ -53,7 +53,17 @@ export interface ProbeSpec {
 
 /** A spec with nothing but its networks and servers: the swarm's standalone probes. */
 export function plainProbeSpec(base: Pick<ProbeSpec, "name" | "image" | "labels" | "networks" | "servers">): ProbeSpec {
-  return { ...base, published: [], exposed: [], publishAll: false, links: [], extraHosts: [], environment: {}, dnsServers: [], sysctls: {} };
+  return {
+    ...base,
+    published: [],
+    exposed: [],
+    publishAll: false,
+    links: [],
+    extraHosts: [],
+    environment: {},
+    dnsServers: [],
+    sysctls: {},
+  };
 }
 
 /** Written by a probe's start script once its servers listen (busybox httpd binds before it daemonizes). */
@@ -108,17 +118,27 @@ export function probeContainerConfig(spec: ProbeSpec): ProbeContainerConfig {
   if (spec.published.length) {
     const bindings: Docker.PortMap = {};
     for (const { containerPort, hostPort, hostIp } of spec.published) {
-      bindings[containerPort] = [...(bindings[containerPort] ?? []), { HostPort: hostPort, ...(hostIp ? { HostIp: hostIp } : {}) }];
+      bindings[containerPort] = [
+        ...(bindings[containerPort] ?? []),
+        { HostPort: hostPort, ...(hostIp ? { HostIp: hostIp } : {}) },
+      ];
     }
     host.PortBindings = bindings;
   }
   if (spec.publishAll) host.PublishAllPorts = true;
-  if (spec.extraHosts.length) host.ExtraHosts = spec.extraHosts.map(({ host: name, ipAddress }) => `${name}:${ipAddress}`);
+  if (spec.extraHosts.length)
+    host.ExtraHosts = spec.extraHosts.map(({ host: name, ipAddress }) => `${name}:${ipAddress}`);
   if (Object.keys(spec.environment).length) create.Env = Object.entries(spec.environment).map(([k, v]) => `${k}=${v}`);
   if (spec.dnsServers.length) host.Dns = [...spec.dnsServers];
   if (Object.keys(spec.sysctls).length) host.Sysctls = { ...spec.sysctls };
   if (spec.hostname) create.Hostname = spec.hostname;
-  return { create, joinBeforeStart: rest.map(({ network, endpoint }) => ({ network: network.name, endpoint: endpointConfig(endpoint) })) };
+  return {
+    create,
+    joinBeforeStart: rest.map(({ network, endpoint }) => ({
+      network: network.name,
+      endpoint: endpointConfig(endpoint),
+    })),
+  };
 }
 
 /** The `docker run` line a user would type for the same probe (evidence: a pasteable `how`); `-H HOST` for a swarm node. */

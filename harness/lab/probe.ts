@@ -54,7 +54,11 @@ export function dockerodeHandle(docker: Docker, id: string): ContainerHandle {
       docker.modem.demuxStream(stream, stdout, stderr);
       await new Promise((resolve) => stream.on("end", resolve));
       const { ExitCode } = await exec.inspect();
-      return { exitCode: ExitCode ?? -1, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
+      return {
+        exitCode: ExitCode ?? -1,
+        stdout: Buffer.concat(chunks.out).toString(),
+        stderr: Buffer.concat(chunks.err).toString(),
+      };
     },
   };
 }
@@ -89,13 +93,33 @@ export class Probe {
    * scenario stops waiting for it at once (the command dies with its timeout or its probe).
    */
   async exec(command: string[], timeoutSeconds = 10): Promise<ExecOutcome> {
-    const result = await abandonOnCancel(() => this.container.exec(["timeout", "-s", "KILL", String(Math.ceil(scaled(timeoutSeconds * 1000) / 1000)), ...command]));
-    return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr, how: `${this.runsAs} ${command.join(" ")}` };
+    const result = await abandonOnCancel(() =>
+      this.container.exec([
+        "timeout",
+        "-s",
+        "KILL",
+        String(Math.ceil(scaled(timeoutSeconds * 1000) / 1000)),
+        ...command,
+      ]),
+    );
+    return {
+      code: result.exitCode,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      how: `${this.runsAs} ${command.join(" ")}`,
+    };
   }
 
   /** DNS only, as the container's resolver configuration says (busybox nslookup). */
   async resolve(name: string, server?: string, type: "a" | "aaaa" = "a"): Promise<Observation<NameAnswer>> {
-    const out = await this.exec(["nslookup", `-type=${type}`, "-timeout=2", "-retry=1", name, ...(server ? [server] : [])]);
+    const out = await this.exec([
+      "nslookup",
+      `-type=${type}`,
+      "-timeout=2",
+      "-retry=1",
+      name,
+      ...(server ? [server] : []),
+    ]);
     return { value: parseNslookup(`${out.stdout}\n${out.stderr}`), how: out.how, raw: out.stdout + out.stderr };
   }
 
@@ -106,17 +130,29 @@ export class Probe {
   }
 
   /** One ICMP echo (of `payloadBytes` when given); resolves names the way applications do (hosts file, then DNS). */
-  async ping(target: string, family: "ipv4" | "ipv6" = "ipv4", payloadBytes?: number): Promise<Observation<PingResult>> {
+  async ping(
+    target: string,
+    family: "ipv4" | "ipv6" = "ipv4",
+    payloadBytes?: number,
+  ): Promise<Observation<PingResult>> {
     const size = payloadBytes !== undefined ? ["-s", String(payloadBytes)] : [];
     const out = await this.exec(["ping", ...(family === "ipv6" ? ["-6"] : []), ...size, "-c", "1", "-W", "2", target]);
     return { value: parsePing(`${out.stdout}\n${out.stderr}`, out.code), how: out.how, raw: out.stdout + out.stderr };
   }
 
   /** Opens a TCP connection: open, refused, timeout, unresolved or unreachable. */
-  async connect(host: string, port: number, timeoutSeconds = 3, protocol: "tcp" | "udp" = "tcp"): Promise<Observation<ConnectOutcome>> {
+  async connect(
+    host: string,
+    port: number,
+    timeoutSeconds = 3,
+    protocol: "tcp" | "udp" = "tcp",
+  ): Promise<Observation<ConnectOutcome>> {
     if (protocol === "udp") {
       // Debian's busybox nc has no UDP mode; nslookup sends a UDP datagram to host:port and reports what came back.
-      const out = await this.exec(["nslookup", `-timeout=${timeoutSeconds}`, "-retry=1", this.name, `${host}:${port}`], timeoutSeconds * 2 + 5);
+      const out = await this.exec(
+        ["nslookup", `-timeout=${timeoutSeconds}`, "-retry=1", this.name, `${host}:${port}`],
+        timeoutSeconds * 2 + 5,
+      );
       return { value: parseUdpExchange(`${out.stdout}\n${out.stderr}`), how: out.how, raw: out.stdout + out.stderr };
     }
     const out = await this.exec(["nc", "-w", String(timeoutSeconds), host, String(port)], timeoutSeconds + 5);
@@ -141,13 +177,22 @@ export class Probe {
     return { ...answer, value: status.startsWith("HTTP 2") ? body : `no answer (${status})` };
   }
 
-  private async http(host: string, port: number, path: string, timeoutSeconds: number): Promise<Observation<{ status: HttpOutcome; body: string }>> {
+  private async http(
+    host: string,
+    port: number,
+    path: string,
+    timeoutSeconds: number,
+  ): Promise<Observation<{ status: HttpOutcome; body: string }>> {
     const script = `printf 'GET %s HTTP/1.0\\r\\n\\r\\n' "$2" | nc -w ${timeoutSeconds} "$0" "$1"`;
     const out = await this.exec(["sh", "-c", script, host, String(port), path], timeoutSeconds + 5);
     return {
       value: {
         status: parseHttpAnswer(out.stdout, out.stderr, out.code),
-        body: out.stdout.split(/\r?\n\r?\n/).slice(1).join("\n\n").trim(),
+        body: out.stdout
+          .split(/\r?\n\r?\n/)
+          .slice(1)
+          .join("\n\n")
+          .trim(),
       },
       how: `${this.runsAs} sh -c 'printf "GET ${path} HTTP/1.0\\r\\n\\r\\n" | nc -w ${timeoutSeconds} ${host} ${port}'`,
       raw: `${out.stdout.split("\n")[0] ?? ""}${out.stderr}`,
@@ -164,7 +209,11 @@ export class Probe {
   async interfaces(): Promise<Observation<NetInterface[]>> {
     const out = await this.exec(["sh", "-c", "ip -o link; echo '--'; ip -o addr"]);
     const [links = "", addrs = ""] = out.stdout.split("\n--\n");
-    return { value: parseInterfaces(links, addrs), how: `${this.runsAs} sh -c 'ip -o link; ip -o addr'`, raw: out.stdout };
+    return {
+      value: parseInterfaces(links, addrs),
+      how: `${this.runsAs} sh -c 'ip -o link; ip -o addr'`,
+      raw: out.stdout,
+    };
   }
 
   /** IPv6 addresses still in duplicate address detection: nothing reaches them yet. */

@@ -8,4 +8,6 @@ import { ALL_SCENARIOS } from "../../scenarios/index.js";
  * with evidence that names what it observed. Faults that need a differently
  * configured daemon are proven through the CLI (cli.test.ts).
  */
-export const BROKEN_BY: Readonly<Record<string, BrokenSetup>> = Object.fromEntries(ALL_SCENARIOS.map((s) => [s.id, s.brokenBy]));
+export const BROKEN_BY: Readonly<Record<string, BrokenSetup>> = Object.fromEntries(
+  ALL_SCENARIOS.map((s) => [s.id, s.brokenBy]),
+);

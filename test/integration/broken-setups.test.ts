@@ -28,7 +28,9 @@ describe("each scenario fails on its broken setup", () => {
   beforeAll(async () => {
     const faults = labBroken.map((s) => ({ fault: s.brokenBy, scenario: s.id }));
     session = await openSession({ engine: "private", faults });
-    results = (await runConformance(session, { scenarios: labBroken, concurrency: 4, timeoutMs: 120_000, strict: false })).results;
+    results = (
+      await runConformance(session, { scenarios: labBroken, concurrency: 4, timeoutMs: 120_000, strict: false })
+    ).results;
   });
   afterAll(async () => {
     await session?.close();

@@ -19,12 +19,21 @@ describe("bad input: one line, the right exit code, nothing created", () => {
   test("an unknown scenario suggests close matches and exits 2", async () => {
     const out = await docknet(["run", "DNS-1"]);
     expect(out.code).toBe(2);
-    expect(lines(out.stderr)).toEqual([expect.stringMatching(/^docknet: unknown scenario or area "DNS-1"; did you mean DNS-01/)]);
+    expect(lines(out.stderr)).toEqual([
+      expect.stringMatching(/^docknet: unknown scenario or area "DNS-1"; did you mean DNS-01/),
+    ]);
   });
 
   test("an unknown area, an invalid regex, bad --concurrency and --timeout exit 2", async () => {
     expect((await docknet(["run", "dnss"])).stderr).toMatch(/did you mean dns\?/);
-    for (const args of [["run", "dnss"], ["run", "/(oops/"], ["run", "--concurrency", "0"], ["run", "--timeout", "soon"], ["run", "--engine", "cloud"], ["nonsense"]]) {
+    for (const args of [
+      ["run", "dnss"],
+      ["run", "/(oops/"],
+      ["run", "--concurrency", "0"],
+      ["run", "--timeout", "soon"],
+      ["run", "--engine", "cloud"],
+      ["nonsense"],
+    ]) {
       const out = await docknet(args);
       expect(out.code, args.join(" ")).toBe(2);
       expect(lines(out.stderr), args.join(" ")).toEqual([expect.stringMatching(/^docknet: /)]);
@@ -36,8 +45,19 @@ describe("bad input: one line, the right exit code, nothing created", () => {
   test("a --daemon-config dockerd would refuse, or whose IPv6 subnets overlap, exits 2 before any engine starts", async () => {
     const dir = tempDir("cli");
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ ipv6: true, "fixed-cidr-v6": "fd00:0:0:1::/64", "default-address-pools": [{ base: "fd00::/48", size: 64 }] }, /fixed-cidr-v6 fd00:0:0:1::\/64 overlaps default-address-pools fd00::\/48/],
-      [{ "default-address-pools": [{ base: "fd00::/48", size: 64 }, { base: "fd00:0:0:1::/64", size: 64 }] }, /default-address-pools fd00::\/48 and fd00:0:0:1::\/64 overlap/],
+      [
+        { ipv6: true, "fixed-cidr-v6": "fd00:0:0:1::/64", "default-address-pools": [{ base: "fd00::/48", size: 64 }] },
+        /fixed-cidr-v6 fd00:0:0:1::\/64 overlaps default-address-pools fd00::\/48/,
+      ],
+      [
+        {
+          "default-address-pools": [
+            { base: "fd00::/48", size: 64 },
+            { base: "fd00:0:0:1::/64", size: 64 },
+          ],
+        },
+        /default-address-pools fd00::\/48 and fd00:0:0:1::\/64 overlap/,
+      ],
       [{ "no-such-key": true }, /unknown key "no-such-key"/],
     ];
     for (const [config, message] of cases) {
@@ -63,13 +83,17 @@ describe("bad input: one line, the right exit code, nothing created", () => {
   });
 
   test("not root when a private engine is needed exits 3", async () => {
-    const out = await docknet(["run", "UB-01", "--engine", "private"], { prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] });
+    const out = await docknet(["run", "UB-01", "--engine", "private"], {
+      prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
+    });
     expect(out.code).toBe(3);
     expect(out.stderr).toMatch(/a private engine needs root/);
   });
 
   test("no static busybox and no image exits 3, leaving nothing behind", async () => {
-    const out = await docknet(["run", "UB-01", "--engine", "private"], { env: { DOCKNET_BUSYBOX: "/nonexistent/busybox" } });
+    const out = await docknet(["run", "UB-01", "--engine", "private"], {
+      env: { DOCKNET_BUSYBOX: "/nonexistent/busybox" },
+    });
     expect(out.code).toBe(3);
     expect(out.stderr).toMatch(/no static busybox .*busybox-static/);
     expect(docknetLeftovers()).toEqual([]);
@@ -85,12 +109,24 @@ describe("bad input: one line, the right exit code, nothing created", () => {
 
 describe("runs through the CLI", () => {
   test("scenarios broken by a daemon setting fail on a private engine with it, with evidence in JSON and JUnit", async () => {
-    const broken = Object.entries(BROKEN_BY).flatMap(([id, setup]) => (typeof setup === "string" ? [] : [{ id, ...setup }]));
+    const broken = Object.entries(BROKEN_BY).flatMap(([id, setup]) =>
+      typeof setup === "string" ? [] : [{ id, ...setup }],
+    );
     const daemonConfig = Object.assign({}, ...broken.map((b) => b.daemonConfig)) as Record<string, unknown>;
     const dir = tempDir("cli");
     writeFileSync(join(dir, "daemon.json"), JSON.stringify(daemonConfig));
     const ids = broken.map((b) => b.id);
-    const args = ["run", ...ids, "UB-01", "--daemon-config", join(dir, "daemon.json"), "--json", "-", "--junit", join(dir, "junit.xml")];
+    const args = [
+      "run",
+      ...ids,
+      "UB-01",
+      "--daemon-config",
+      join(dir, "daemon.json"),
+      "--json",
+      "-",
+      "--junit",
+      join(dir, "junit.xml"),
+    ];
     const out = await docknet(args);
     expect(out.code, out.stderr).toBe(1);
     const report = JSON.parse(out.stdout) as {
@@ -109,12 +145,19 @@ describe("runs through the CLI", () => {
     expect(out.stderr).toMatch(/likely cause \(docknet doctor D-DMN-07, warn\): ip-masq: false/);
     // A behaviour those settings do not touch still passes on the same engine.
     expect(report.results.find((r) => r.id === "UB-01")?.status).toBe("passed");
-    expect(out.stderr).toMatch(new RegExp(`1/${ids.length + 1} passed, ${ids.length} failed, 0 skipped in \\d+\\.\\ds`));
-    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(readFileSync(join(dir, "junit.xml"), "utf8"));
+    expect(out.stderr).toMatch(
+      new RegExp(`1/${ids.length + 1} passed, ${ids.length} failed, 0 skipped in \\d+\\.\\ds`),
+    );
+    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(
+      readFileSync(join(dir, "junit.xml"), "utf8"),
+    );
     const suites = [junit.testsuites.testsuite].flat() as { name: string; failures: string }[];
     // A suite per area, in catalogue order; every failure counted in its own.
     const ran = ALL_SCENARIOS.filter((s) => [...ids, "UB-01"].includes(s.id));
-    const expected = [...new Set(ran.map((s) => s.area))].map((area) => [`docknet.${area}`, String(ran.filter((s) => s.area === area && ids.includes(s.id)).length)]);
+    const expected = [...new Set(ran.map((s) => s.area))].map((area) => [
+      `docknet.${area}`,
+      String(ran.filter((s) => s.area === area && ids.includes(s.id)).length),
+    ]);
     expect(suites.map((s) => [s.name, s.failures])).toEqual(expected);
     expect(docknetLeftovers()).toEqual([]);
   });
@@ -138,7 +181,9 @@ describe("runs through the CLI", () => {
   test("--probe-image that is not on the engine is refused: docknet never pulls", async () => {
     const out = await docknet(["run", "UB-01", "--engine", "private", "--probe-image", "docknet-nowhere:1"]);
     expect(out.code).toBe(3);
-    expect(lines(out.stderr).at(-1)).toMatch(/--probe-image docknet-nowhere:1 is not on the engine \(docknet never pulls\)/);
+    expect(lines(out.stderr).at(-1)).toMatch(
+      /--probe-image docknet-nowhere:1 is not on the engine \(docknet never pulls\)/,
+    );
     expect(docknetLeftovers()).toEqual([]);
   });
 
@@ -162,40 +207,75 @@ describe("runs through the CLI", () => {
   test.each([
     ["SIGINT", 130],
     ["SIGTERM", 143],
-  ] as const)("%s cancels the scenarios under way, removes everything the run made, keeps every verdict and exits %i", async (signal, code) => {
-    let interrupted = false;
-    const dir = tempDir("interrupted");
-    const out = await docknet(["run", "--engine", "private", "--concurrency", "2", "--json", join(dir, "run.json"), "--junit", join(dir, "junit.xml")], {
-      onStderr: (text, child) => {
-        // Interrupt once scenarios are under way, so there is something to clean up.
-        if (!interrupted && /^(PASS|FAIL) /m.test(text)) {
-          interrupted = true;
-          child.kill(signal);
-        }
-      },
-    });
-    expect(interrupted).toBe(true);
-    expect(out.code, out.stderr).toBe(code);
-    expect(out.stderr).toMatch(new RegExp(`${signal}: removing what this run made`));
-    expect(docknetLeftovers()).toEqual([]);
-    // The reports hold a verdict for every scenario: those finished, and the rest marked interrupted.
-    const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as { results: Array<{ id: string; status: string; reason?: string }> };
-    expect(new Set(report.results.map((r) => r.id))).toEqual(new Set(ALL_SCENARIOS.map((s) => s.id)));
-    expect(report.results.some((r) => r.status === "passed")).toBe(true);
-    const cut = report.results.filter((r) => r.reason?.startsWith(`interrupted by ${signal}`));
-    expect(cut.length).toBeGreaterThan(0);
-    expect(cut.every((r) => r.status === "skipped")).toBe(true);
-    expect(readFileSync(join(dir, "junit.xml"), "utf8")).toContain(`interrupted by ${signal}`);
-  });
+  ] as const)(
+    "%s cancels the scenarios under way, removes everything the run made, keeps every verdict and exits %i",
+    async (signal, code) => {
+      let interrupted = false;
+      const dir = tempDir("interrupted");
+      const out = await docknet(
+        [
+          "run",
+          "--engine",
+          "private",
+          "--concurrency",
+          "2",
+          "--json",
+          join(dir, "run.json"),
+          "--junit",
+          join(dir, "junit.xml"),
+        ],
+        {
+          onStderr: (text, child) => {
+            // Interrupt once scenarios are under way, so there is something to clean up.
+            if (!interrupted && /^(PASS|FAIL) /m.test(text)) {
+              interrupted = true;
+              child.kill(signal);
+            }
+          },
+        },
+      );
+      expect(interrupted).toBe(true);
+      expect(out.code, out.stderr).toBe(code);
+      expect(out.stderr).toMatch(new RegExp(`${signal}: removing what this run made`));
+      expect(docknetLeftovers()).toEqual([]);
+      // The reports hold a verdict for every scenario: those finished, and the rest marked interrupted.
+      const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as {
+        results: Array<{ id: string; status: string; reason?: string }>;
+      };
+      expect(new Set(report.results.map((r) => r.id))).toEqual(new Set(ALL_SCENARIOS.map((s) => s.id)));
+      expect(report.results.some((r) => r.status === "passed")).toBe(true);
+      const cut = report.results.filter((r) => r.reason?.startsWith(`interrupted by ${signal}`));
+      expect(cut.length).toBeGreaterThan(0);
+      expect(cut.every((r) => r.status === "skipped")).toBe(true);
+      expect(readFileSync(join(dir, "junit.xml"), "utf8")).toContain(`interrupted by ${signal}`);
+    },
+  );
 
   test("--run-timeout ends the run as Ctrl-C does, keeping every verdict, and exits 1", async () => {
     const dir = tempDir("run-timeout");
-    const out = await docknet(["run", "dns", "isolation", "--engine", "private", "--run-timeout", "6s", "--json", join(dir, "run.json"), "--markdown", join(dir, "summary.md"), "--no-color"]);
+    const out = await docknet([
+      "run",
+      "dns",
+      "isolation",
+      "--engine",
+      "private",
+      "--run-timeout",
+      "6s",
+      "--json",
+      join(dir, "run.json"),
+      "--markdown",
+      join(dir, "summary.md"),
+      "--no-color",
+    ]);
     expect(out.code, out.stderr).toBe(1);
     expect(out.stderr).toMatch(/the run timeout \(6s\) was reached: removing what this run made/);
-    const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as { results: Array<{ id: string; status: string; reason?: string }> };
+    const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as {
+      results: Array<{ id: string; status: string; reason?: string }>;
+    };
     expect(report.results.length).toBe(ALL_SCENARIOS.filter((s) => s.area === "dns" || s.area === "isolation").length);
-    expect(report.results.filter((r) => r.reason?.startsWith("interrupted by the run timeout (6s)")).length).toBeGreaterThan(0);
+    expect(
+      report.results.filter((r) => r.reason?.startsWith("interrupted by the run timeout (6s)")).length,
+    ).toBeGreaterThan(0);
     // The Markdown summary a CI step shows: the counts, and the interrupted ones grouped by reason.
     const summary = readFileSync(join(dir, "summary.md"), "utf8");
     expect(summary).toMatch(/^## docknet run\n\n\*\*\d+\/\d+ passed/);
@@ -207,35 +287,83 @@ describe("runs through the CLI", () => {
   test("--rerun-failed runs only what an earlier report says did not pass", async () => {
     const dir = tempDir("rerun");
     const earlier = join(dir, "earlier.json");
-    const result = (id: string, status: string) => ({ id, status, title: id, area: "a", doc: "d", tags: [], attempt: 1, durationMs: 1, evidence: [] });
-    writeFileSync(earlier, JSON.stringify({ results: [result("UB-01", "failed"), result("ISO-01", "passed"), result("DNS-03", "skipped")] }));
+    const result = (id: string, status: string) => ({
+      id,
+      status,
+      title: id,
+      area: "a",
+      doc: "d",
+      tags: [],
+      attempt: 1,
+      durationMs: 1,
+      evidence: [],
+    });
+    writeFileSync(
+      earlier,
+      JSON.stringify({ results: [result("UB-01", "failed"), result("ISO-01", "passed"), result("DNS-03", "skipped")] }),
+    );
     const out = await docknet(["run", "--rerun-failed", earlier, "--engine", "private", "--json", "-"]);
     expect(out.code, out.stderr).toBe(0);
-    expect((JSON.parse(out.stdout) as { results: Array<{ id: string; status: string }> }).results.map((r) => [r.id, r.status])).toEqual([["UB-01", "passed"]]);
+    expect(
+      (JSON.parse(out.stdout) as { results: Array<{ id: string; status: string }> }).results.map((r) => [
+        r.id,
+        r.status,
+      ]),
+    ).toEqual([["UB-01", "passed"]]);
     writeFileSync(earlier, JSON.stringify({ results: [result("ISO-01", "passed")] }));
     const none = await docknet(["run", "--rerun-failed", earlier]);
     expect([none.code, lines(none.stderr)]).toEqual([0, [`docknet: nothing failed in ${earlier}: nothing to rerun`]]);
     const both = await docknet(["run", "dns", "--rerun-failed", earlier]);
-    expect([both.code, lines(both.stderr)]).toEqual([2, ["docknet: --rerun-failed chooses the scenarios itself: give it no scenario ids, areas or patterns"]]);
+    expect([both.code, lines(both.stderr)]).toEqual([
+      2,
+      ["docknet: --rerun-failed chooses the scenarios itself: give it no scenario ids, areas or patterns"],
+    ]);
     expect(docknetLeftovers()).toEqual([]);
   });
 
   test("--keep-on-failure leaves a bundle for each failed scenario, collected before its teardown, and none for the rest", async () => {
     const dir = tempDir("bundles");
     // UB-01 fails when user-defined networks drop traffic between their containers; NONE-01 passes regardless.
-    const out = await docknet(["run", "UB-01", "NONE-01", "--engine", "private", "--fault", "user-networks-icc-off", "--keep-on-failure", dir, "--json", "-"]);
+    const out = await docknet([
+      "run",
+      "UB-01",
+      "NONE-01",
+      "--engine",
+      "private",
+      "--fault",
+      "user-networks-icc-off",
+      "--keep-on-failure",
+      dir,
+      "--json",
+      "-",
+    ]);
     expect(out.code, out.stderr).toBe(1);
     const report = JSON.parse(out.stdout) as { runId: string; results: Array<{ id: string; status: string }> };
-    expect(report.results.map((r) => [r.id, r.status])).toEqual([["UB-01", "failed"], ["NONE-01", "passed"]]);
+    expect(report.results.map((r) => [r.id, r.status])).toEqual([
+      ["UB-01", "failed"],
+      ["NONE-01", "passed"],
+    ]);
     expect(readdirSync(join(dir, report.runId))).toEqual(["UB-01"]);
     const bundle = join(dir, report.runId, "UB-01");
-    expect(JSON.parse(readFileSync(join(bundle, "verdict.json"), "utf8"))).toMatchObject({ id: "UB-01", status: "failed" });
+    expect(JSON.parse(readFileSync(join(bundle, "verdict.json"), "utf8"))).toMatchObject({
+      id: "UB-01",
+      status: "failed",
+    });
     const containers = readdirSync(join(bundle, "containers"));
     expect(containers.filter((f) => f.endsWith(".json")).length).toBeGreaterThanOrEqual(2);
-    const seen = readFileSync(join(bundle, "containers", containers.find((f) => f.endsWith(".txt"))!), "utf8");
+    const seen = readFileSync(
+      join(
+        bundle,
+        "containers",
+        containers.find((f) => f.endsWith(".txt"))!,
+      ),
+      "utf8",
+    );
     expect(seen).toMatch(/\$ ip addr\n[\s\S]*inet \d+\.\d+\.\d+\.\d+\/\d+ [^\n]*eth0/);
     expect(seen).toMatch(/\$ cat \/etc\/resolv\.conf\nnameserver 127\.0\.0\.11/);
-    const network = JSON.parse(readFileSync(join(bundle, "networks", readdirSync(join(bundle, "networks"))[0]!), "utf8")) as { Options?: Record<string, string> };
+    const network = JSON.parse(
+      readFileSync(join(bundle, "networks", readdirSync(join(bundle, "networks"))[0]!), "utf8"),
+    ) as { Options?: Record<string, string> };
     // The broken setup is there to see: the network's icc option.
     expect(network.Options?.["com.docker.network.bridge.enable_icc"]).toBe("false");
     expect(readFileSync(join(bundle, "host-iptables-save.txt"), "utf8")).toMatch(/-A DOCKER/);
@@ -274,7 +402,9 @@ describe("runs through the CLI", () => {
     expect(killed).toBe(true);
     expect(out.code, out.stderr).toBe(3);
     const last = lines(out.stderr).at(-1)!;
-    expect(last).toMatch(/^docknet: the private engine [0-9a-f]+ \(dockerd pid \d+\) died mid-run: killed by SIGKILL; its log: (\S+)$/);
+    expect(last).toMatch(
+      /^docknet: the private engine [0-9a-f]+ \(dockerd pid \d+\) died mid-run: killed by SIGKILL; its log: (\S+)$/,
+    );
     const log = /its log: (\S+)$/.exec(last)![1]!;
     expect(readFileSync(log, "utf8")).toMatch(/API listen on/);
     rmSync(log);
@@ -294,7 +424,18 @@ describe("runs through the CLI", () => {
 
   test("--driver runs the driver-generic scenarios on networks of that driver; a driver the engine lacks is exit 2", async () => {
     // Which scenarios --driver keeps is planning's (run-plan.test.ts); here, that they run on networks of that driver.
-    const out = await docknet(["run", "--engine", "private", "--driver", "bridge", "UB-03", "DNS-02", "DB-01", "--json", "-"]);
+    const out = await docknet([
+      "run",
+      "--engine",
+      "private",
+      "--driver",
+      "bridge",
+      "UB-03",
+      "DNS-02",
+      "DB-01",
+      "--json",
+      "-",
+    ]);
     expect(out.code, out.stderr).toBe(0);
     const report = JSON.parse(out.stdout) as { results: { id: string; status: string; tags: string[] }[] };
     expect(report.results.map((r) => `${r.id} ${r.status}`)).toEqual(["UB-03 passed", "DNS-02 passed"]);
@@ -302,16 +443,26 @@ describe("runs through the CLI", () => {
     expect(out.stderr).toMatch(/user-defined networks use the bridge driver/);
     const missing = await docknet(["run", "--engine", "private", "--driver", "vendor/nosuch:1.0"]);
     expect(missing.code).toBe(2);
-    expect(lines(missing.stderr).at(-1)).toMatch(/the engine has no network driver vendor\/nosuch:1\.0 \(it has bridge, host/);
+    expect(lines(missing.stderr).at(-1)).toMatch(
+      /the engine has no network driver vendor\/nosuch:1\.0 \(it has bridge, host/,
+    );
     expect(docknetLeftovers()).toEqual([]);
   });
 
   test("engine info reports what scenarios may need: drivers, kernel features, sysctls, iptables, root", async () => {
     const out = await docknet(["engine", "info", "--engine", "private", "--json"]);
     expect(out.code, out.stderr).toBe(0);
-    const facts = JSON.parse(out.stdout) as { networkDrivers: string[]; kernelMissing: Record<string, string[]>; sysctls: Record<string, string>; iptablesBackend: string; root: boolean };
+    const facts = JSON.parse(out.stdout) as {
+      networkDrivers: string[];
+      kernelMissing: Record<string, string[]>;
+      sysctls: Record<string, string>;
+      iptablesBackend: string;
+      root: boolean;
+    };
     expect(facts.networkDrivers).toContain("macvlan");
-    expect(Object.keys(facts.kernelMissing)).toEqual(expect.arrayContaining(["ipvs", "macvlan", "ipvlan", "encryptedOverlay"]));
+    expect(Object.keys(facts.kernelMissing)).toEqual(
+      expect.arrayContaining(["ipvs", "macvlan", "ipvlan", "encryptedOverlay"]),
+    );
     expect(facts.sysctls["net.ipv4.ip_forward"]).toMatch(/^[01]$/);
     expect(facts.iptablesBackend).toMatch(/^(nf_tables|legacy)$/);
     expect(facts.root).toBe(true);

@@ -50,7 +50,10 @@ describe("conformance run on a private engine and a 3-host lab", () => {
   test("every passing scenario recorded evidence of what it observed", () => {
     for (const result of report.results.filter((r) => r.status === "passed")) {
       expect(result.evidence.length, result.id).toBeGreaterThan(0);
-      expect(result.evidence.every((e) => e.ok && e.how.length > 0), result.id).toBe(true);
+      expect(
+        result.evidence.every((e) => e.ok && e.how.length > 0),
+        result.id,
+      ).toBe(true);
     }
   });
 
@@ -95,15 +98,18 @@ describe("conformance run on a private engine and a 3-host lab", () => {
       expect(multiHost.filter((r) => r.status === "passed").length).toBeGreaterThanOrEqual(MULTI_HOST.length - 3);
     });
 
-    test.skipIf(!process.getuid || process.getuid() !== 0)("where the kernel has no ESP, the encrypted overlay is diagnosed as a black hole, with evidence", () => {
-      const encrypted = byId(report.results, "OV-11");
-      if (session.capabilities.kernelMissing!.encryptedOverlay.length === 0) return;
-      expect(encrypted.reason).toMatch(/CONFIG_INET_ESP.*black-holes traffic/);
-      const last = encrypted.evidence.at(-1)!;
-      expect(last.ok).toBe(true);
-      expect(last.observed).toMatch(/no reply/);
-      expect(last.how).toMatch(/ping/);
-    });
+    test.skipIf(!process.getuid || process.getuid() !== 0)(
+      "where the kernel has no ESP, the encrypted overlay is diagnosed as a black hole, with evidence",
+      () => {
+        const encrypted = byId(report.results, "OV-11");
+        if (session.capabilities.kernelMissing!.encryptedOverlay.length === 0) return;
+        expect(encrypted.reason).toMatch(/CONFIG_INET_ESP.*black-holes traffic/);
+        const last = encrypted.evidence.at(-1)!;
+        expect(last.ok).toBe(true);
+        expect(last.observed).toMatch(/no reply/);
+        expect(last.how).toMatch(/ping/);
+      },
+    );
 
     test("JUnit and JSON carry the lab: results name the nodes' commands", () => {
       const evidence = report.results.flatMap((r) => r.evidence);
@@ -114,31 +120,41 @@ describe("conformance run on a private engine and a 3-host lab", () => {
 
     const faults = [...new Set(MULTI_HOST.map((s) => s.brokenBy).filter((f): f is LabFault => typeof f === "string"))];
 
-    test.each(faults)("on a lab built with the fault %s, its scenarios fail with evidence (or skip where the kernel lacks the feature)", async (fault) => {
-      const scenarios = MULTI_HOST.filter((s) => s.brokenBy === fault);
-      const cluster = await Cluster.open({
-        nodes: session.cluster!.nodes,
-        runId: randomBytes(3).toString("hex"),
-        faults: [fault],
-        ...(session.cluster!.control ? { control: session.cluster!.control } : {}),
-      });
-      try {
-        const results = await runScenarios({ scenarios, lab: session.lab, cluster, capabilities: session.capabilities, concurrency: 4, timeoutMs: 120_000 });
-        for (const result of results) {
-          const healthy = byId(report.results, result.id);
-          if (healthy.status === "skipped" && result.id !== "OV-11") {
-            expect(result.status, `${result.id} under ${fault}`).toBe("skipped");
-            continue;
+    test.each(faults)(
+      "on a lab built with the fault %s, its scenarios fail with evidence (or skip where the kernel lacks the feature)",
+      async (fault) => {
+        const scenarios = MULTI_HOST.filter((s) => s.brokenBy === fault);
+        const cluster = await Cluster.open({
+          nodes: session.cluster!.nodes,
+          runId: randomBytes(3).toString("hex"),
+          faults: [fault],
+          ...(session.cluster!.control ? { control: session.cluster!.control } : {}),
+        });
+        try {
+          const results = await runScenarios({
+            scenarios,
+            lab: session.lab,
+            cluster,
+            capabilities: session.capabilities,
+            concurrency: 4,
+            timeoutMs: 120_000,
+          });
+          for (const result of results) {
+            const healthy = byId(report.results, result.id);
+            if (healthy.status === "skipped" && result.id !== "OV-11") {
+              expect(result.status, `${result.id} under ${fault}`).toBe("skipped");
+              continue;
+            }
+            expect(result.status, `${result.id} under ${fault}: ${result.reason ?? "passed"}`).toBe("failed");
+            const last = result.evidence.at(-1);
+            expect(last?.ok, `${result.id}: the failing evidence comes last`).toBe(false);
+            expect(result.reason).toContain(`observed ${last?.observed}`);
           }
-          expect(result.status, `${result.id} under ${fault}: ${result.reason ?? "passed"}`).toBe("failed");
-          const last = result.evidence.at(-1);
-          expect(last?.ok, `${result.id}: the failing evidence comes last`).toBe(false);
-          expect(result.reason).toContain(`observed ${last?.observed}`);
+        } finally {
+          await cluster.tearDown();
         }
-      } finally {
-        await cluster.tearDown();
-      }
-    });
+      },
+    );
 
     test("after the faults, the lab is healthy again: cross-host traffic flows", async () => {
       const again = await runScenarios({

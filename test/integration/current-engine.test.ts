@@ -25,13 +25,23 @@ describe("the current engine: an outside host beside it, and --macvlan-parent", 
   let netns: string;
   const env = () => ({ DOCKER_HOST: engine.dockerHost });
   const run = async (args: string[], prefix?: string[]) => {
-    const out = await docknet(["run", ...args, "--engine", "current", "--json", "-"], { env: env(), ...(prefix ? { prefix } : {}) });
+    const out = await docknet(["run", ...args, "--engine", "current", "--json", "-"], {
+      env: env(),
+      ...(prefix ? { prefix } : {}),
+    });
     return { ...out, report: out.code === 0 || out.code === 1 ? (JSON.parse(out.stdout) as Report) : undefined };
   };
-  const statusOf = (report: Report | undefined) => Object.fromEntries((report?.results ?? []).map((r) => [r.id, r.status]));
-  const links = () => (JSON.parse(execFileSync("ip", ["-n", netns, "-j", "link", "show"], { encoding: "utf8" })) as { ifname: string }[]).map((l) => l.ifname);
+  const statusOf = (report: Report | undefined) =>
+    Object.fromEntries((report?.results ?? []).map((r) => [r.id, r.status]));
+  const links = () =>
+    (
+      JSON.parse(execFileSync("ip", ["-n", netns, "-j", "link", "show"], { encoding: "utf8" })) as { ifname: string }[]
+    ).map((l) => l.ifname);
   const outsideNamespaces = () => listNamespaces().filter((n) => n.startsWith("docknet-outside-"));
-  const labelledNetworks = async () => new Docker({ socketPath: engine.dockerHost.slice("unix://".length) }).listNetworks({ filters: { label: ["io.docknet.run"] } });
+  const labelledNetworks = async () =>
+    new Docker({ socketPath: engine.dockerHost.slice("unix://".length) }).listNetworks({
+      filters: { label: ["io.docknet.run"] },
+    });
 
   beforeAll(async () => {
     engine = await startPrivateEngine();
@@ -54,11 +64,20 @@ describe("the current engine: an outside host beside it, and --macvlan-parent", 
     const report = out.report!;
     // The engine's namespace already routes 10.213.255.0/30 (its own outside host): the next /30 is taken.
     expect(report.engine.outsideHost?.engineAddress).toBe("10.213.255.5");
-    expect(statusOf(report)).toEqual({ "DB-05": "passed", "PP-05": "passed", "DNS-05": "passed", "MV-06": "passed", "MV-07": "passed", "FW-04": "skipped" });
+    expect(statusOf(report)).toEqual({
+      "DB-05": "passed",
+      "PP-05": "passed",
+      "DNS-05": "passed",
+      "MV-06": "passed",
+      "MV-07": "passed",
+      "FW-04": "skipped",
+    });
     const db05 = report.results.find((r) => r.id === "DB-05")!;
     expect(db05.evidence.at(-1)!.observed).toBe("10.213.255.5");
     // Firewall changes stay on docknet's own engines.
-    expect(report.results.find((r) => r.id === "FW-04")!.reason).toMatch(/changes firewalls, resolvers and daemon settings only on its own engines' hosts/);
+    expect(report.results.find((r) => r.id === "FW-04")!.reason).toMatch(
+      /changes firewalls, resolvers and daemon settings only on its own engines' hosts/,
+    );
     expect(links()).toEqual(before);
     expect(outsideNamespaces()).toEqual([]);
     expect(docknetLeftovers().filter((l) => l.startsWith("outside host directory"))).toEqual([]);
@@ -69,16 +88,32 @@ describe("the current engine: an outside host beside it, and --macvlan-parent", 
     expect(out.code, out.stderr).toBe(0);
     const report = out.report!;
     expect(report.engine.macvlanParent).toBe("userlan0");
-    expect(statusOf(report)).toMatchObject({ "MV-05": "passed", "MV-07": "passed", "MV-06": "skipped", "MV-02": "skipped", "MV-04": "skipped" });
-    expect(report.results.find((r) => r.id === "MV-06")!.reason).toMatch(/the LAN behind --macvlan-parent userlan0 is yours, not docknet's/);
-    expect(report.results.find((r) => r.id === "MV-07")!.evidence.map((e) => e.claim)).toContain("ip addr add 10.216.0.254/24 dev userlan0");
-    expect(execFileSync("ip", ["-n", netns, "-o", "addr", "show", "dev", "userlan0"], { encoding: "utf8" })).not.toMatch(/inet /);
+    expect(statusOf(report)).toMatchObject({
+      "MV-05": "passed",
+      "MV-07": "passed",
+      "MV-06": "skipped",
+      "MV-02": "skipped",
+      "MV-04": "skipped",
+    });
+    expect(report.results.find((r) => r.id === "MV-06")!.reason).toMatch(
+      /the LAN behind --macvlan-parent userlan0 is yours, not docknet's/,
+    );
+    expect(report.results.find((r) => r.id === "MV-07")!.evidence.map((e) => e.claim)).toContain(
+      "ip addr add 10.216.0.254/24 dev userlan0",
+    );
+    expect(
+      execFileSync("ip", ["-n", netns, "-o", "addr", "show", "dev", "userlan0"], { encoding: "utf8" }),
+    ).not.toMatch(/inet /);
     expect(await labelledNetworks()).toEqual([]);
   });
 
   test("a --macvlan-parent that is missing, down, held in passthru, or not a name: one line, exit 2, nothing made", async () => {
     const docker = new Docker({ socketPath: engine.dockerHost.slice("unix://".length) });
-    const holder = await docker.createNetwork({ Name: "user-passthru", Driver: "macvlan", Options: { parent: "userlan0", macvlan_mode: "passthru" } });
+    const holder = await docker.createNetwork({
+      Name: "user-passthru",
+      Driver: "macvlan",
+      Options: { parent: "userlan0", macvlan_mode: "passthru" },
+    });
     try {
       const cases: [string, RegExp][] = [
         ["nosuch0", /--macvlan-parent nosuch0 does not exist on the engine's host \(it has .*userlan0/],
@@ -99,7 +134,9 @@ describe("the current engine: an outside host beside it, and --macvlan-parent", 
     // A private engine has a namespace of its own: the user's interface is not there.
     const own = await docknet(["run", "MV-05", "--engine", "private", "--macvlan-parent", "userlan0"]);
     expect(own.code).toBe(2);
-    expect(own.stderr).toMatch(/a private engine has a namespace of its own: name your interface with --engine current/);
+    expect(own.stderr).toMatch(
+      /a private engine has a namespace of its own: name your interface with --engine current/,
+    );
   });
 
   test("not root, with --no-helper: the outside host is not built, and its scenarios skip saying why", async () => {
@@ -110,7 +147,10 @@ describe("the current engine: an outside host beside it, and --macvlan-parent", 
     chmodSync(socket, 0o666);
     for (const dir of paths.slice(1)) chmodSync(dir, 0o755);
     try {
-      const out = await run(["DB-05", "MV-07", "--no-helper"], ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]);
+      const out = await run(
+        ["DB-05", "MV-07", "--no-helper"],
+        ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"],
+      );
       expect(out.code, out.stderr).toBe(0);
       for (const result of out.report!.results) {
         expect(result.status).toBe("skipped");
@@ -135,6 +175,8 @@ describe("the current engine: an outside host beside it, and --macvlan-parent", 
     expect(clean.code, clean.stderr).toBe(0);
     expect(clean.stderr).toMatch(/outside hosts beside the current engine removed: 1/);
     expect(outsideNamespaces()).toEqual([]);
-    expect(links().filter((l) => /^(dnu|mvp)/.test(l) && !l.endsWith(engine.netns!.replace("docknet-", "")))).toEqual([]);
+    expect(links().filter((l) => /^(dnu|mvp)/.test(l) && !l.endsWith(engine.netns!.replace("docknet-", "")))).toEqual(
+      [],
+    );
   });
 });

@@ -33,7 +33,9 @@ describe("docknet doctor on a private engine", () => {
     engine = await startPrivateEngine();
     netns = engine.netns!;
     daemonJson = join(dirname(engine.logFile!), "daemon.json");
-    const routes = JSON.parse(execFileSync("ip", ["-n", netns, "-j", "route", "show", "default"], { encoding: "utf8" })) as { dev: string }[];
+    const routes = JSON.parse(
+      execFileSync("ip", ["-n", netns, "-j", "route", "show", "default"], { encoding: "utf8" }),
+    ) as { dev: string }[];
     egress = routes[0]!.dev;
   });
 
@@ -42,10 +44,14 @@ describe("docknet doctor on a private engine", () => {
     expect(docknetLeftovers()).toEqual([]);
   });
 
-  const inEngineNetns = (...argv: string[]) => execFileSync("nsenter", [`--net=/run/netns/${netns}`, ...argv], { encoding: "utf8" });
+  const inEngineNetns = (...argv: string[]) =>
+    execFileSync("nsenter", [`--net=/run/netns/${netns}`, ...argv], { encoding: "utf8" });
 
   async function doctor(args: string[] = [], options: { prefix?: string[] } = {}) {
-    const out = await docknet(["doctor", "--json", "-", ...args], { env: { DOCKER_HOST: engine.dockerHost }, ...options });
+    const out = await docknet(["doctor", "--json", "-", ...args], {
+      env: { DOCKER_HOST: engine.dockerHost },
+      ...options,
+    });
     const report = JSON.parse(out.stdout || "{}") as { results: Finding[]; vantage: string };
     const find = (id: string) => report.results.find((r) => r.id === id)!;
     return { ...out, report, find };
@@ -60,7 +66,14 @@ describe("docknet doctor on a private engine", () => {
     expect(out.stderr).toMatch(/^\d+ checks: \d+ ok, 0 errors, 0 warnings, \d+ info, \d+ skipped in \d+\.\ds$/m);
   });
 
-  const FAULTS: Array<{ name: string; check: string; severity: string; seen: RegExp; apply: () => void; undo: () => void }> = [
+  const FAULTS: Array<{
+    name: string;
+    check: string;
+    severity: string;
+    seen: RegExp;
+    apply: () => void;
+    undo: () => void;
+  }> = [
     {
       name: "ip_forward off",
       check: "D-HOST-01",
@@ -103,19 +116,22 @@ describe("docknet doctor on a private engine", () => {
     },
   ];
 
-  test.each(FAULTS)("$name: $check $severity, exit 1; undone, it is gone", async ({ check, severity, seen, apply, undo }) => {
-    apply();
-    try {
-      const out = await doctor();
-      expect(out.find(check), out.stderr).toMatchObject({ status: "finding", severity });
-      expect(out.find(check).seen.join("\n")).toMatch(seen);
-      expect(out.code).toBe(1);
-      expect(out.stderr).toMatch(new RegExp(`^  ${check} `, "m"));
-    } finally {
-      undo();
-    }
-    expect((await doctor()).find(check).status).toBe("ok");
-  });
+  test.each(FAULTS)(
+    "$name: $check $severity, exit 1; undone, it is gone",
+    async ({ check, severity, seen, apply, undo }) => {
+      apply();
+      try {
+        const out = await doctor();
+        expect(out.find(check), out.stderr).toMatchObject({ status: "finding", severity });
+        expect(out.find(check).seen.join("\n")).toMatch(seen);
+        expect(out.code).toBe(1);
+        expect(out.stderr).toMatch(new RegExp(`^  ${check} `, "m"));
+      } finally {
+        undo();
+      }
+      expect((await doctor()).find(check).status).toBe("ok");
+    },
+  );
 
   test("a port published on every address is a warning: exit 0 at --fail-on error, 1 at warn", async () => {
     const docker = new Docker({ socketPath: engine.dockerHost.slice("unix://".length) });
@@ -142,7 +158,9 @@ describe("docknet doctor on a private engine", () => {
   test("not root: the host is read through a helper container, which still finds ip_forward off, and is removed", async () => {
     const socket = engine.dockerHost.slice("unix://".length);
     const modes = [socket, dirname(socket), dirname(dirname(socket)), dirname(dirname(dirname(socket)))];
-    const saved = modes.map((p) => Number(execFileSync("stat", ["-c", "%a", p], { encoding: "utf8" }).trim()).toString());
+    const saved = modes.map((p) =>
+      Number(execFileSync("stat", ["-c", "%a", p], { encoding: "utf8" }).trim()).toString(),
+    );
     // Let uid 65534 reach the socket, as membership of the docker group would.
     chmodSync(socket, 0o666);
     for (const dir of modes.slice(1)) chmodSync(dir, 0o755);
@@ -165,12 +183,16 @@ describe("docknet doctor on a private engine", () => {
     const dir = tempDir("doctor");
     inEngineNetns("sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward");
     try {
-      const out = await docknet(["doctor", "--junit", join(dir, "doctor.xml"), "--markdown", join(dir, "doctor.md")], { env: { DOCKER_HOST: engine.dockerHost } });
+      const out = await docknet(["doctor", "--junit", join(dir, "doctor.xml"), "--markdown", join(dir, "doctor.md")], {
+        env: { DOCKER_HOST: engine.dockerHost },
+      });
       expect(out.code).toBe(1);
     } finally {
       inEngineNetns("sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
     }
-    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(readFileSync(join(dir, "doctor.xml"), "utf8"));
+    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(
+      readFileSync(join(dir, "doctor.xml"), "utf8"),
+    );
     const cases = [junit.testsuites.testsuite.testcase].flat() as { name: string; failure?: { message: string } }[];
     const { ALL_CHECKS } = await import("../../harness/doctor/catalog.js");
     expect(cases.length).toBe(ALL_CHECKS.length);
@@ -185,11 +207,15 @@ describe("docknet doctor: bad input and other engines", () => {
   test("an unknown check, and --daemon-config without a private engine, exit 2 in one line", async () => {
     const unknown = await docknet(["doctor", "--check", "HOST-99"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^docknet: unknown check HOST-99 \(checks: D-ENG-01 /)]);
+    expect(unknown.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^docknet: unknown check HOST-99 \(checks: D-ENG-01 /),
+    ]);
     // A scenario-style ID names the check it meant.
     const unprefixed = await docknet(["doctor", "--check", "HOST-01"]);
     expect(unprefixed.code).toBe(2);
-    expect(unprefixed.stderr.trim()).toBe("docknet: unknown check HOST-01 (doctor checks are D-…: did you mean D-HOST-01?)");
+    expect(unprefixed.stderr.trim()).toBe(
+      "docknet: unknown check HOST-01 (doctor checks are D-…: did you mean D-HOST-01?)",
+    );
     const config = await docknet(["doctor", "--daemon-config", "/dev/null"]);
     expect(config.code).toBe(2);
     expect(config.stderr).toMatch(/--daemon-config needs --engine private/);
@@ -211,7 +237,10 @@ describe("docknet doctor: bad input and other engines", () => {
     expect(report.results.find((r) => r.id === "D-KCFG-01")?.status).toBe("ok");
     // What describes an engine is not judged where none runs: forwarding off is a fresh machine's normal state.
     for (const id of ["D-HOST-01", "D-FW-05", "D-DMN-02"]) {
-      expect(report.results.find((r) => r.id === id)).toMatchObject({ status: "skipped", reason: expect.stringMatching(/^no engine on this machine/) });
+      expect(report.results.find((r) => r.id === id)).toMatchObject({
+        status: "skipped",
+        reason: expect.stringMatching(/^no engine on this machine/),
+      });
     }
     expect(out.code, out.stderr).toBe(0);
     // Skips are grouped: one line a reason.
@@ -224,7 +253,15 @@ describe("docknet doctor: bad input and other engines", () => {
   test("--engine private audits a throwaway engine with the daemon.json given, then removes it", async () => {
     const dir = tempDir("doctor");
     writeFileSync(join(dir, "daemon.json"), JSON.stringify({ "ip-masq": false, icc: false }));
-    const out = await docknet(["doctor", "--engine", "private", "--daemon-config", join(dir, "daemon.json"), "--json", "-"]);
+    const out = await docknet([
+      "doctor",
+      "--engine",
+      "private",
+      "--daemon-config",
+      join(dir, "daemon.json"),
+      "--json",
+      "-",
+    ]);
     expect(out.code, out.stderr).toBe(0);
     const report = JSON.parse(out.stdout) as { results: Finding[] };
     expect(report.results.find((r) => r.id === "D-DMN-07")).toMatchObject({ status: "finding", severity: "warn" });

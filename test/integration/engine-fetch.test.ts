@@ -19,7 +19,10 @@ function localArchive(options: { missingDeb?: boolean } = {}): string {
   mkdirSync(join(pkg, "DEBIAN"), { recursive: true });
   mkdirSync(join(pkg, "usr", "sbin"), { recursive: true });
   for (const file of ["dockerd", "docker-proxy"]) copyFileSync(`/usr/sbin/${file}`, join(pkg, "usr", "sbin", file));
-  writeFileSync(join(pkg, "DEBIAN", "control"), "Package: docker.io\nVersion: 99.0-1\nArchitecture: amd64\nMaintainer: docknet tests <tests@docknet.invalid>\nDescription: an engine for docknet's fetch tests\n");
+  writeFileSync(
+    join(pkg, "DEBIAN", "control"),
+    "Package: docker.io\nVersion: 99.0-1\nArchitecture: amd64\nMaintainer: docknet tests <tests@docknet.invalid>\nDescription: an engine for docknet's fetch tests\n",
+  );
   mkdirSync(join(root, "pool"));
   const deb = join(root, "pool", "docker.io_99.0-1_amd64.deb");
   execFileSync("dpkg-deb", ["-Znone", "--build", pkg, deb], { stdio: "ignore" });
@@ -39,15 +42,21 @@ const cacheEntries = (cache: string) => (existsSync(join(cache, "dockerd")) ? re
 describe("docknet engine fetch", () => {
   test("an archive that does not answer: one clear line, exit 3, nothing in the cache", async () => {
     const cache = tempDir("cache");
-    const out = await docknet(["engine", "fetch", "sid", "--archive", "http://127.0.0.1:9/debian"], { env: { DOCKNET_CACHE_DIR: cache } });
+    const out = await docknet(["engine", "fetch", "sid", "--archive", "http://127.0.0.1:9/debian"], {
+      env: { DOCKNET_CACHE_DIR: cache },
+    });
     expect(out.code).toBe(3);
-    expect(out.stderr.trim().split("\n").at(-1)).toMatch(/^docknet: cannot read Debian's archive at http:\/\/127\.0\.0\.1:9\/debian: /);
+    expect(out.stderr.trim().split("\n").at(-1)).toMatch(
+      /^docknet: cannot read Debian's archive at http:\/\/127\.0\.0\.1:9\/debian: /,
+    );
     expect(cacheEntries(cache)).toEqual([]);
   });
 
   test("a package the archive lists but cannot deliver: exit 3, nothing in the cache", async () => {
     const cache = tempDir("cache");
-    const out = await docknet(["engine", "fetch", "sid", "--archive", localArchive({ missingDeb: true })], { env: { DOCKNET_CACHE_DIR: cache } });
+    const out = await docknet(["engine", "fetch", "sid", "--archive", localArchive({ missingDeb: true })], {
+      env: { DOCKNET_CACHE_DIR: cache },
+    });
     expect(out.code).toBe(3);
     expect(out.stderr).toMatch(/docknet: downloading docker\.io 99\.0-1 failed/);
     expect(cacheEntries(cache)).toEqual([]);
@@ -63,8 +72,14 @@ describe("docknet engine fetch", () => {
     expect(first.stderr).toMatch(/sid: dockerd 20\.10\.\S+ fetched \(sid\)/);
     const again = await docknet(["engine", "fetch", "sid", "--archive", archive], { env });
     expect(again.stderr).toMatch(/already cached/);
-    const list = (JSON.parse((await docknet(["engine", "list", "--json"], { env })).stdout) as { engines: { version: string; source: string; corrupt?: string }[] }).engines;
-    expect(list.filter((e) => e.source === "cache").map((e) => [e.version.split(".")[0], e.corrupt])).toEqual([["20", undefined]]);
+    const list = (
+      JSON.parse((await docknet(["engine", "list", "--json"], { env })).stdout) as {
+        engines: { version: string; source: string; corrupt?: string }[];
+      }
+    ).engines;
+    expect(list.filter((e) => e.source === "cache").map((e) => [e.version.split(".")[0], e.corrupt])).toEqual([
+      ["20", undefined],
+    ]);
     expect(cacheEntries(cache)).toHaveLength(1);
     expect(docknetLeftovers()).toEqual([]);
   });
@@ -92,8 +107,13 @@ describe("docknet engine fetch", () => {
     const cache = tempDir("cache");
     const archive = localArchive();
     const env = { DOCKNET_CACHE_DIR: cache };
-    const outs = await Promise.all([1, 2, 3].map(() => docknet(["engine", "fetch", "sid", "--archive", archive, "--no-verify"], { env })));
-    expect(outs.map((o) => o.code), outs.map((o) => o.stderr).join("\n")).toEqual([0, 0, 0]);
+    const outs = await Promise.all(
+      [1, 2, 3].map(() => docknet(["engine", "fetch", "sid", "--archive", archive, "--no-verify"], { env })),
+    );
+    expect(
+      outs.map((o) => o.code),
+      outs.map((o) => o.stderr).join("\n"),
+    ).toEqual([0, 0, 0]);
     const said = outs.map((o) => o.stderr);
     expect(said.filter((s) => /fetched \(sid\)/.test(s))).toHaveLength(1);
     expect(said.filter((s) => /already cached/.test(s))).toHaveLength(2);
@@ -104,7 +124,9 @@ describe("docknet engine fetch", () => {
   test("bad input: an unknown suite or version is exit 2 in one line", async () => {
     const out = await docknet(["engine", "fetch", "latest"]);
     expect(out.code).toBe(2);
-    expect(out.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^docknet: "latest" is neither a Debian suite/)]);
+    expect(out.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^docknet: "latest" is neither a Debian suite/),
+    ]);
     expect((await docknet(["run", "--engine-version", "newest"])).code).toBe(2);
     expect((await docknet(["run", "--matrix", "28"])).code).toBe(2);
   });

@@ -24,7 +24,9 @@ const byVersion = (a: string, b: string) => a.localeCompare(b, undefined, { nume
 /** The engines at hand: the system's, and those the test command's set-up fetched (Debian stable and unstable). */
 async function enginesAtHand(): Promise<string[]> {
   const { engines } = JSON.parse((await docknet(["engine", "list", "--json"])).stdout) as { engines: Engine[] };
-  const specs = [...new Set(engines.filter((e) => !("corrupt" in e)).map((e) => majorMinor(e.version)))].sort(byVersion);
+  const specs = [...new Set(engines.filter((e) => !("corrupt" in e)).map((e) => majorMinor(e.version)))].sort(
+    byVersion,
+  );
   expect(specs.length, `engines at hand: ${JSON.stringify(engines)}`).toBeGreaterThanOrEqual(3);
   return specs;
 }
@@ -37,27 +39,47 @@ describe("more than one engine version", () => {
     const dir = tempDir("matrix");
     // The scenarios whose expectations are keyed on a version, and one that needs its own daemon configuration.
     const keyed = ["DNS-01", "DNS-10", "ISO-03", "LK-03", "OPT-05", "DC-01"];
-    const out = await docknet(["run", "--matrix", specs.join(","), ...keyed, "--json", join(dir, "matrix.json"), "--junit", join(dir, "junit.xml")]);
+    const out = await docknet([
+      "run",
+      "--matrix",
+      specs.join(","),
+      ...keyed,
+      "--json",
+      join(dir, "matrix.json"),
+      "--junit",
+      join(dir, "junit.xml"),
+    ]);
     const matrix = JSON.parse(readFileSync(join(dir, "matrix.json"), "utf8")) as MatrixJson;
     expect(matrix.engines.filter((e) => e.problem)).toEqual([]);
     expect(matrix.runs.map((r) => majorMinor(r.engine.engineVersion))).toEqual(specs);
     for (const run of matrix.runs) {
-      expect(run.results.map((r) => `${run.engine.engineVersion} ${r.id} ${r.status}`).sort()).toEqual(keyed.map((id) => `${run.engine.engineVersion} ${id} passed`).sort());
+      expect(run.results.map((r) => `${run.engine.engineVersion} ${r.id} ${r.status}`).sort()).toEqual(
+        keyed.map((id) => `${run.engine.engineVersion} ${id} passed`).sort(),
+      );
     }
     expect(out.code, out.stderr.slice(-3000)).toBe(0);
     expect(out.stderr).toMatch(/Engine matrix: /);
 
     // The upgrade rehearsal: each boundary between the oldest and the newest engine is named, with its source.
-    const crossed = (id: string, version: string) => matrix.rows.find((r) => r.id === id)?.changes.some((c) => c.version === version);
+    const crossed = (id: string, version: string) =>
+      matrix.rows.find((r) => r.id === id)?.changes.some((c) => c.version === version);
     const [oldest, newest] = [specs[0]!, specs.at(-1)!];
-    for (const [id, boundary] of [["DNS-01", "25.0"], ["ISO-03", "25.0"], ["DNS-10", "28.0"], ["OPT-05", "28.0"], ["LK-03", "29.0"]] as const) {
+    for (const [id, boundary] of [
+      ["DNS-01", "25.0"],
+      ["ISO-03", "25.0"],
+      ["DNS-10", "28.0"],
+      ["OPT-05", "28.0"],
+      ["LK-03", "29.0"],
+    ] as const) {
       const straddled = byVersion(oldest, boundary) < 0 && byVersion(newest, boundary) >= 0;
       expect(crossed(id, boundary), `${id} at ${boundary} between ${oldest} and ${newest}`).toBe(straddled);
       if (straddled) expect(out.stderr).toMatch(new RegExp(`${id} +from ${boundary.replace(".", "\\.")} \\(`));
     }
 
     // JUnit: each engine's suites, named by area and engine version.
-    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(readFileSync(join(dir, "junit.xml"), "utf8"));
+    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(
+      readFileSync(join(dir, "junit.xml"), "utf8"),
+    );
     const names = ([junit.testsuites.testsuite].flat() as { name: string }[]).map((s) => s.name);
     for (const run of matrix.runs) expect(names).toContain(`docknet.dns@${run.engine.engineVersion}`);
     expect(docknetLeftovers()).toEqual([]);

@@ -1,4 +1,8 @@
-import { orphanedPrivateEngines, privateEnginePrerequisites, stopPrivateEngine } from "../../harness/engine/private-engine.js";
+import {
+  orphanedPrivateEngines,
+  privateEnginePrerequisites,
+  stopPrivateEngine,
+} from "../../harness/engine/private-engine.js";
 import { findStaticBusybox } from "../../harness/static-busybox.js";
 import { docknetLeftovers } from "./leftovers.js";
 

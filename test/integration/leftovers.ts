@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { stateRoot } from "../../harness/engine/private-engine.js";
 import { listNamespaces } from "../../harness/engine/netns.js";
 
-const entries = (dir: string, what: string) => (existsSync(dir) ? readdirSync(dir).map((e) => `${what} ${join(dir, e)}`) : []);
+const entries = (dir: string, what: string) =>
+  existsSync(dir) ? readdirSync(dir).map((e) => `${what} ${join(dir, e)}`) : [];
 const processesMentioning = (path: string) =>
   execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
     .split("\n")
@@ -29,5 +30,8 @@ export function docknetLeftovers(): string[] {
 
 /** What of docknet's kernel VMs could outlive a run: their directories and QEMU processes. */
 export function kernelVmLeftovers(): string[] {
-  return [...entries(join(stateRoot(), "vms"), "kernel VM directory"), ...processesMentioning(join(stateRoot(), "vms"))];
+  return [
+    ...entries(join(stateRoot(), "vms"), "kernel VM directory"),
+    ...processesMentioning(join(stateRoot(), "vms")),
+  ];
 }

@@ -9,14 +9,22 @@ describe("docknet lab and run --lab from the command line", () => {
   test("lab up, status, run --lab ID, --nodes and down: the lab answers while up, and nothing of it remains", async () => {
     const up = await docknet(["lab", "up", "--hosts", "2", "--json"]);
     expect(up.code, up.stderr).toBe(0);
-    const [lab] = (JSON.parse(up.stdout) as { labs: { id: string; held: boolean; nodes: { name: string; role: string; dockerHost: string }[] }[] }).labs;
+    const [lab] = (
+      JSON.parse(up.stdout) as {
+        labs: { id: string; held: boolean; nodes: { name: string; role: string; dockerHost: string }[] }[];
+      }
+    ).labs;
     if (!lab) throw new Error(`lab up --json named no lab: ${up.stdout}`);
     expect(lab.held).toBe(true);
     expect(lab.nodes.map((n) => `${n.name} ${n.role}`)).toEqual(["node1 manager", "node2 worker"]);
     // A held lab outlives `lab up`, and `docknet clean` leaves it alone.
     const clean = await docknet(["clean"]);
     expect(clean.stderr).toMatch(/labs removed: 0/);
-    const statusJson = (JSON.parse((await docknet(["lab", "status", "--json"])).stdout) as { labs: { id: string; nodes: { answers: string }[] }[] }).labs;
+    const statusJson = (
+      JSON.parse((await docknet(["lab", "status", "--json"])).stdout) as {
+        labs: { id: string; nodes: { answers: string }[] }[];
+      }
+    ).labs;
     expect(statusJson.find((l) => l.id === lab.id)?.nodes.map((n) => n.answers)).toEqual(["ok", "ok"]);
     const status = await docknet(["lab", "status"]);
     expect(status.stdout).toMatch(new RegExp(`lab ${lab.id} \\(kept until docknet lab down`));

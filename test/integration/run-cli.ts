@@ -16,7 +16,11 @@ export interface Outcome {
 /** Runs the built CLI as a user would; `onStderr` may act on what it prints (e.g. interrupt it). */
 export function docknet(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; prefix?: string[]; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    prefix?: string[];
+    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
+  } = {},
 ): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const [command, ...rest] = [...(options.prefix ?? []), process.execPath, CLI, ...args];
@@ -32,12 +36,12 @@ export function docknet(
     });
     child.on("exit", (code, signal) => {
       const invalid = invalidReports(args, stdout);
-      if (invalid.length) reject(new Error(`docknet ${args.join(" ")} wrote a report its contract refuses:\n${invalid.join("\n")}`));
+      if (invalid.length)
+        reject(new Error(`docknet ${args.join(" ")} wrote a report its contract refuses:\n${invalid.join("\n")}`));
       else resolve({ code, signal, stdout, stderr });
     });
   });
 }
-
 
 /**
  * Every report a run wrote, checked against its contract: JSON (--json -,

@@ -25,7 +25,8 @@ export interface SshLogin {
   stop(): Promise<void>;
 }
 
-const run = (file: string, args: string[]) => execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const run = (file: string, args: string[]) =>
+  execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -56,7 +57,10 @@ export async function sshLogin(user = "docknet-ssh"): Promise<SshLogin> {
     run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(daemonDir, "host_key")]);
     writeFileSync(join(ssh, "authorized_keys"), readFileSync(join(ssh, "id_ed25519.pub")), { mode: 0o600 });
     // The user knows this host's key already, as after a first `ssh` that they accepted.
-    writeFileSync(join(ssh, "known_hosts"), `[127.0.0.1]:${port} ${readFileSync(join(daemonDir, "host_key.pub"), "utf8")}`);
+    writeFileSync(
+      join(ssh, "known_hosts"),
+      `[127.0.0.1]:${port} ${readFileSync(join(daemonDir, "host_key.pub"), "utf8")}`,
+    );
     run("chown", ["-R", `${uid}:${uid}`, home]);
     chmodSync(home, 0o700);
     const config = join(daemonDir, "sshd_config");
@@ -83,7 +87,15 @@ export async function sshLogin(user = "docknet-ssh"): Promise<SshLogin> {
         socket.on("error", () => resolve(false));
       });
     if (!(await waitFor(listening, 10_000, 100))) throw new Error(`sshd did not listen on 127.0.0.1:${port}`);
-    return { user, uid, home, port, address: `ssh://${user}@127.0.0.1:${port}`, asUser: ["setpriv", "--reuid", String(uid), "--regid", String(uid), "--init-groups"], stop };
+    return {
+      user,
+      uid,
+      home,
+      port,
+      address: `ssh://${user}@127.0.0.1:${port}`,
+      asUser: ["setpriv", "--reuid", String(uid), "--regid", String(uid), "--init-groups"],
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -15,7 +15,13 @@ interface Report {
   kernelVm?: { kernelPackage: string; release: string; accelerator: string; bootMs: number };
   timeScale?: number;
   engine: { kernel: string };
-  results: { id: string; attempt: number; status: string; reason?: string; evidence: { ok: boolean; observed: string }[] }[];
+  results: {
+    id: string;
+    attempt: number;
+    status: string;
+    reason?: string;
+    evidence: { ok: boolean; observed: string }[];
+  }[];
 }
 
 /** The scenarios this machine's kernel cannot run (no ipvlan, 802.1Q, dummy): the VM's stock kernel can. */
@@ -30,7 +36,11 @@ const ALL_GATED = [...KERNEL_GATED, ...SWARM_GATED];
 /** Short ones first (MV-01 takes seconds), so that Ctrl-C comes while the others are under way. */
 const CTRL_C = ["MV-01", "IV-02", "MV-03", "IV-04", "IV-05"];
 const kernel = cachedKernel();
-const unavailable = !kernel ? "no cached kernel (docknet engine kernel)" : !(await findProgram("qemu-system-x86_64")) ? "no qemu-system-x86_64" : undefined;
+const unavailable = !kernel
+  ? "no cached kernel (docknet engine kernel)"
+  : !(await findProgram("qemu-system-x86_64"))
+    ? "no qemu-system-x86_64"
+    : undefined;
 
 describe.skipIf(unavailable !== undefined)(`docknet run --kernel-vm (${unavailable ?? kernel?.release})`, () => {
   beforeAll(() => expect(vmLeftovers()).toEqual([]));
@@ -41,13 +51,29 @@ describe.skipIf(unavailable !== undefined)(`docknet run --kernel-vm (${unavailab
     // One VM for both proofs: each scenario's first attempt runs as is, its second on its broken setup (broken-by.ts).
     const faults = ALL_GATED.map((id) => `${id}-2=${BROKEN_BY[id] as string}`);
     // Two engines are enough for the swarm ones (a task's node and one without); each engine costs ~7× under emulation.
-    const out = await docknet(["run", "--kernel-vm", "--lab", "2", ...ALL_GATED, "--repeat", "2", "--fault", ...faults, "--json", join(dir, "run.json"), "--junit", join(dir, "junit.xml")]);
+    const out = await docknet([
+      "run",
+      "--kernel-vm",
+      "--lab",
+      "2",
+      ...ALL_GATED,
+      "--repeat",
+      "2",
+      "--fault",
+      ...faults,
+      "--json",
+      join(dir, "run.json"),
+      "--junit",
+      join(dir, "junit.xml"),
+    ]);
     expect(out.code, out.stderr).toBe(1);
     const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as Report;
-    const byAttempt = (attempt: number) => Object.fromEntries(report.results.filter((r) => r.attempt === attempt).map((r) => [r.id, r.status]));
+    const byAttempt = (attempt: number) =>
+      Object.fromEntries(report.results.filter((r) => r.attempt === attempt).map((r) => [r.id, r.status]));
     expect(byAttempt(1), out.stderr).toEqual(Object.fromEntries(ALL_GATED.map((id) => [id, "passed"])));
     expect(byAttempt(2), out.stderr).toEqual(Object.fromEntries(ALL_GATED.map((id) => [id, "failed"])));
-    for (const result of report.results.filter((r) => r.attempt === 2)) expect(result.evidence.at(-1)?.ok, `${result.id}: the failing evidence comes last`).toBe(false);
+    for (const result of report.results.filter((r) => r.attempt === 2))
+      expect(result.evidence.at(-1)?.ok, `${result.id}: the failing evidence comes last`).toBe(false);
     // Which kernel it ran on, in every place a reader looks: the header, the JSON, the JUnit.
     expect(report.kernelVm).toMatchObject({ release: kernel!.release, kernelPackage: kernel!.package });
     expect(report.engine.kernel).toBe(kernel!.release);
@@ -76,7 +102,9 @@ describe.skipIf(unavailable !== undefined)(`docknet run --kernel-vm (${unavailab
     const report = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as Report;
     expect(report.results.map((r) => r.id).sort()).toEqual([...CTRL_C].sort());
     expect(report.results.some((r) => r.status === "passed")).toBe(true);
-    expect(report.results.filter((r) => r.status === "skipped").every((r) => /interrupted by SIGINT/.test(r.reason ?? ""))).toBe(true);
+    expect(
+      report.results.filter((r) => r.status === "skipped").every((r) => /interrupted by SIGINT/.test(r.reason ?? "")),
+    ).toBe(true);
     expect(vmLeftovers()).toEqual([]);
   });
 
@@ -104,7 +132,9 @@ describe.skipIf(unavailable !== undefined)(`docknet run --kernel-vm (${unavailab
   test("bad input is refused before a VM boots", async () => {
     const out = await docknet(["run", "--kernel-vm", "--engine", "current", "IV-01"]);
     expect(out.code).toBe(2);
-    expect(out.stderr.trim()).toBe("docknet: --kernel-vm cannot be combined with --engine current (the VM has an engine of its own)");
+    expect(out.stderr.trim()).toBe(
+      "docknet: --kernel-vm cannot be combined with --engine current (the VM has an engine of its own)",
+    );
     expect((await docknet(["run", "--kernel-vm", "NOPE-99"])).code).toBe(2);
   });
 });

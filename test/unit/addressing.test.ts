@@ -17,9 +17,19 @@ describe("where docknet puts its outside hosts and LANs", () => {
   });
 
   test("a private engine's outside host takes the first /30 and the default route; a shared host's never takes the route", () => {
-    expect(PRIVATE_ENGINE_ADDRESSING).toMatchObject({ engineAddress: "10.213.255.1", outsideAddress: "10.213.255.2", defaultRoute: true });
+    expect(PRIVATE_ENGINE_ADDRESSING).toMatchObject({
+      engineAddress: "10.213.255.1",
+      outsideAddress: "10.213.255.2",
+      defaultRoute: true,
+    });
     // Canonical IPv6 (fd0d:213:255::1, not fd0d:213:255:0::1): tools print it so, and docknet compares with what they print.
-    expect(sharedHostAddressing(0)).toMatchObject({ subnet: "10.213.255.0/30", engineAddress: "10.213.255.1", outsideAddress: "10.213.255.2", engineIpv6Address: "fd0d:213:255::1", defaultRoute: false });
+    expect(sharedHostAddressing(0)).toMatchObject({
+      subnet: "10.213.255.0/30",
+      engineAddress: "10.213.255.1",
+      outsideAddress: "10.213.255.2",
+      engineIpv6Address: "fd0d:213:255::1",
+      defaultRoute: false,
+    });
     expect(sharedHostAddressing(1)).toEqual({
       subnet: "10.213.255.4/30",
       engineAddress: "10.213.255.5",
@@ -46,16 +56,32 @@ describe("where docknet puts its outside hosts and LANs", () => {
 
   test("an IPv6 subnet for the default bridge inside an address pool is a problem; beside it is not", () => {
     const pools = [{ base: "fd00::/48", size: 64 }];
-    expect(networkSettingProblems({ "fixed-cidr-v6": "fd00:0:0:1::/64", "default-address-pools": pools })).toEqual(["fixed-cidr-v6 fd00:0:0:1::/64 overlaps default-address-pools fd00::/48"]);
+    expect(networkSettingProblems({ "fixed-cidr-v6": "fd00:0:0:1::/64", "default-address-pools": pools })).toEqual([
+      "fixed-cidr-v6 fd00:0:0:1::/64 overlaps default-address-pools fd00::/48",
+    ]);
     expect(networkSettingProblems({ "fixed-cidr-v6": "fd00:1::/64", "default-address-pools": pools })).toEqual([]);
   });
 });
 
 describe("which LAN macvlan scenarios may use", () => {
-  const outsideHost = { netns: "docknet-outside-1", tag: "1", address: "10.213.255.6", engineAddress: "10.213.255.5", ipv6Address: "fd0d:213:255:1::2", engineIpv6Address: "fd0d:213:255:1::1", sourcePath: "/", binDir: "/b", dns: { address: "10.213.255.6", log: "/l", pid: 1 } };
+  const outsideHost = {
+    netns: "docknet-outside-1",
+    tag: "1",
+    address: "10.213.255.6",
+    engineAddress: "10.213.255.5",
+    ipv6Address: "fd0d:213:255:1::2",
+    engineIpv6Address: "fd0d:213:255:1::1",
+    sourcePath: "/",
+    binDir: "/b",
+    dns: { address: "10.213.255.6", log: "/l", pid: 1 },
+  };
 
   test("without a named parent, both need docknet's outside host, and say why it is missing", () => {
-    const without = { ...engine, outsideHostMissing: "docknet is not root: commands on the engine's host, and an outside host beside it, need root" };
+    const without = {
+      ...engine,
+      outsideHostMissing:
+        "docknet is not root: commands on the engine's host, and an outside host beside it, need root",
+    };
     expect(missingRequirements([needs.docknetLan], without)).toEqual([without.outsideHostMissing]);
     expect(missingRequirements([needs.macvlanParent], without)).toEqual([without.outsideHostMissing]);
     expect(missingRequirements([needs.docknetLan, needs.macvlanParent], { ...engine, outsideHost })).toEqual([]);
@@ -63,8 +89,12 @@ describe("which LAN macvlan scenarios may use", () => {
 
   test("with a named parent, scenarios that look from the LAN's side skip; the others need only the engine's host", () => {
     const named = { ...engine, outsideHost, macvlanParent: "eth1" };
-    expect(missingRequirements([needs.docknetLan], named)[0]).toMatch(/the LAN behind --macvlan-parent eth1 is yours, not docknet's/);
+    expect(missingRequirements([needs.docknetLan], named)[0]).toMatch(
+      /the LAN behind --macvlan-parent eth1 is yours, not docknet's/,
+    );
     expect(missingRequirements([needs.macvlanParent], named)).toEqual([]);
-    expect(missingRequirements([needs.macvlanParent], { ...named, engineHostAccess: false })[0]).toMatch(/cannot run commands on the engine's host/);
+    expect(missingRequirements([needs.macvlanParent], { ...named, engineHostAccess: false })[0]).toMatch(
+      /cannot run commands on the engine's host/,
+    );
   });
 });

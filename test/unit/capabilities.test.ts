@@ -15,19 +15,25 @@ describe("capabilities", () => {
   });
 
   test("met requirements report nothing", () => {
-    expect(missingRequirements([needs.defaultBridge, needs.hostNetwork, needs.driver("macvlan"), needs.linuxEngine], engine)).toEqual([]);
+    expect(
+      missingRequirements([needs.defaultBridge, needs.hostNetwork, needs.driver("macvlan"), needs.linuxEngine], engine),
+    ).toEqual([]);
   });
 
   test("a missing requirement names the missing engine fact", () => {
     expect(missingRequirements([needs.defaultBridge], { ...engine, defaultBridge: false })).toEqual([
       "engine has no default bridge network (daemon runs with --bridge=none)",
     ]);
-    expect(missingRequirements([needs.driver("weave")], engine)[0]).toMatch(/^engine has no weave network driver \(has bridge, host/);
+    expect(missingRequirements([needs.driver("weave")], engine)[0]).toMatch(
+      /^engine has no weave network driver \(has bridge, host/,
+    );
     expect(missingRequirements([needs.engineAtLeast("28.0", "direct routing")], engine)).toEqual([
       "engine 20.10.24+dfsg1 is older than 28.0 (direct routing)",
     ]);
     expect(missingRequirements([needs.hostNetwork], { ...engine, rootless: true })[0]).toMatch(/rootless/);
-    expect(missingRequirements([needs.linuxEngine], { ...engine, osType: "windows" })).toEqual(["engine runs windows containers, not linux"]);
+    expect(missingRequirements([needs.linuxEngine], { ...engine, osType: "windows" })).toEqual([
+      "engine runs windows containers, not linux",
+    ]);
   });
 
   test("kernel requirements name the options the kernel lacks, and an unknown kernel is given the benefit of the doubt", () => {
@@ -37,12 +43,16 @@ describe("capabilities", () => {
     expect(kernelMissing.ipvlan).toEqual(["CONFIG_IPVLAN"]);
     const withKernel = { ...engine, kernelMissing };
     expect(missingRequirements([needs.kernel("macvlan", "macvlan")], withKernel)).toEqual([]);
-    expect(missingRequirements([needs.kernel("ipvlan", "ipvlan networks need it")], withKernel)).toEqual(["kernel has no CONFIG_IPVLAN (ipvlan networks need it)"]);
+    expect(missingRequirements([needs.kernel("ipvlan", "ipvlan networks need it")], withKernel)).toEqual([
+      "kernel has no CONFIG_IPVLAN (ipvlan networks need it)",
+    ]);
     expect(missingRequirements([needs.kernel("ipvs", "the routing mesh")], engine)).toEqual([]);
   });
 
   test("multi-host scenarios need a cluster, and re-forming one needs docknet's own", () => {
-    expect(missingRequirements([needs.multiHost], engine)[0]).toMatch(/^needs several engines in one swarm: docknet run --lab 3/);
+    expect(missingRequirements([needs.multiHost], engine)[0]).toMatch(
+      /^needs several engines in one swarm: docknet run --lab 3/,
+    );
     const lab = { ...engine, cluster: { nodes: 3, disposable: true, description: "lab" } };
     expect(missingRequirements([needs.multiHost, needs.disposableSwarm], lab)).toEqual([]);
     const theirs = { ...engine, cluster: { nodes: 3, disposable: false, description: "nodes" } };

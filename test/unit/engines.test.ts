@@ -54,8 +54,13 @@ describe("scenarios that need a daemon configuration", () => {
   });
 
   test("one engine per distinct configuration, scenarios kept in order", () => {
-    const make = (id: string, daemon: Record<string, unknown>) => scenario({ id, title: id, area: "x", doc: "d", daemon, run: async () => {} });
-    const groups = groupByDaemonConfig([make("A", { icc: false }), make("B", { bip: "10.0.0.1/24" }), make("C", { icc: false })]);
+    const make = (id: string, daemon: Record<string, unknown>) =>
+      scenario({ id, title: id, area: "x", doc: "d", daemon, run: async () => {} });
+    const groups = groupByDaemonConfig([
+      make("A", { icc: false }),
+      make("B", { bip: "10.0.0.1/24" }),
+      make("C", { icc: false }),
+    ]);
     expect(groups.map((g) => [g.config, g.scenarios.map((s) => s.id)])).toEqual([
       [{ icc: false }, ["A", "C"]],
       [{ bip: "10.0.0.1/24" }, ["B"]],
@@ -77,12 +82,35 @@ describe("the engine matrix", () => {
     versionKeys: keys.map(([version, applies]) => ({ version, source: `notes ${version}`, applies })),
   });
   const report = (version: string, runId: string, results: ScenarioResult[]) =>
-    ({ runId, engine: { engineVersion: version }, results, summary: { total: results.length, passed: 0, failed: 0, skipped: 0, errors: 0, durationMs: 0 } }) as unknown as RunReport;
+    ({
+      runId,
+      engine: { engineVersion: version },
+      results,
+      summary: { total: results.length, passed: 0, failed: 0, skipped: 0, errors: 0, durationMs: 0 },
+    }) as unknown as RunReport;
 
   test("rows whose verdict differs come first; version boundaries between the engines are the changes", () => {
     const matrix = buildMatrix([
-      { spec: "20.10", report: report("20.10.24", "aaa111", [result("X-1", "passed", [["28.0", false], ["25.0", false]]), result("X-2", "passed", [["25.0", false]])]) },
-      { spec: "28", report: report("28.5.2", "bbb222", [result("X-1", "passed", [["28.0", true], ["25.0", true]]), result("X-2", "failed", [["25.0", false]])]) },
+      {
+        spec: "20.10",
+        report: report("20.10.24", "aaa111", [
+          result("X-1", "passed", [
+            ["28.0", false],
+            ["25.0", false],
+          ]),
+          result("X-2", "passed", [["25.0", false]]),
+        ]),
+      },
+      {
+        spec: "28",
+        report: report("28.5.2", "bbb222", [
+          result("X-1", "passed", [
+            ["28.0", true],
+            ["25.0", true],
+          ]),
+          result("X-2", "failed", [["25.0", false]]),
+        ]),
+      },
       { spec: "29", problem: "would not start" },
     ]);
     expect(matrix.rows.map((r) => [r.id, r.cells, r.differs])).toEqual([

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { Check, CheckFailed, derive, describe as describeValue, type Evidence, type Observation } from "../../harness/evidence.js";
+import {
+  Check,
+  CheckFailed,
+  derive,
+  describe as describeValue,
+  type Evidence,
+  type Observation,
+} from "../../harness/evidence.js";
 
 const observed = <T>(value: T): Observation<T> => ({ value, how: "docker exec c thing", raw: "raw output" });
 
@@ -16,7 +23,14 @@ function run<T>(observation: Observation<T>, use: (check: Check<T>) => unknown):
 describe("checks record evidence", () => {
   test("a holding claim records ok evidence with the command", () => {
     expect(run(observed("open"), (c) => c.is("open"))).toEqual([
-      { claim: "the claim", expected: "open", observed: "open", how: "docker exec c thing", raw: "raw output", ok: true },
+      {
+        claim: "the claim",
+        expected: "open",
+        observed: "open",
+        how: "docker exec c thing",
+        raw: "raw output",
+        ok: true,
+      },
     ]);
   });
 
@@ -46,6 +60,10 @@ describe("checks record evidence", () => {
   });
 
   test("derive keeps the command and output", () => {
-    expect(derive(observed({ outcome: "reached" }), (p) => p.outcome)).toEqual({ value: "reached", how: "docker exec c thing", raw: "raw output" });
+    expect(derive(observed({ outcome: "reached" }), (p) => p.outcome)).toEqual({
+      value: "reached",
+      how: "docker exec c thing",
+      raw: "raw output",
+    });
   });
 });

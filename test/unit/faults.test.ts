@@ -31,8 +31,15 @@ test("detach-after-start takes a started probe off its user-defined networks, an
   const { afterStartFaults } = await import("../../harness/lab/faults.js");
   const { plainProbeSpec } = await import("../../harness/lab/probe-spec.js");
   const spec = plainProbeSpec({
-    name: "p", image: "i", labels: {}, servers: [],
-    networks: [{ network: { name: "dn-net-a", kind: "user" }, endpoint: {} }, { network: { name: "bridge", kind: "default-bridge" }, endpoint: {} }, { network: { name: "dn-net-b", kind: "user" }, endpoint: {} }],
+    name: "p",
+    image: "i",
+    labels: {},
+    servers: [],
+    networks: [
+      { network: { name: "dn-net-a", kind: "user" }, endpoint: {} },
+      { network: { name: "bridge", kind: "default-bridge" }, endpoint: {} },
+      { network: { name: "dn-net-b", kind: "user" }, endpoint: {} },
+    ],
   });
   const left: string[] = [];
   const probe = { disconnect: async (network: string) => void left.push(network) };

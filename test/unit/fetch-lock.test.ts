@@ -5,7 +5,9 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, test } from "vitest";
 import { tempDir } from "../temp-dir.js";
 
-const LOCK_MODULE = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "harness", "engine", "fetch-lock.js")).href;
+const LOCK_MODULE = pathToFileURL(
+  join(import.meta.dirname, "..", "..", "dist", "harness", "engine", "fetch-lock.js"),
+).href;
 
 /** One process that takes the fetch lock, notes when it holds it, and lets go after a moment. */
 function contender(cacheDir: string, journal: string): Promise<{ code: number | null; stderr: string }> {
@@ -19,7 +21,9 @@ function contender(cacheDir: string, journal: string): Promise<{ code: number | 
       appendFileSync(${JSON.stringify(journal)}, "out " + process.pid + "\\n");
     });`;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("close", (code) => resolve({ code, stderr }));
@@ -33,8 +37,13 @@ describe("the engine cache's fetch lock", () => {
     const cache = tempDir("lock");
     const journal = join(cache, "journal");
     const outs = await Promise.all(Array.from({ length: 8 }, () => contender(cache, journal)));
-    expect(outs.map((o) => o.code), outs.map((o) => o.stderr).join("\n")).toEqual(Array(8).fill(0));
-    const held = readFileSync(journal, "utf8").split("\n").filter((l) => /^(in|out) /.test(l));
+    expect(
+      outs.map((o) => o.code),
+      outs.map((o) => o.stderr).join("\n"),
+    ).toEqual(Array(8).fill(0));
+    const held = readFileSync(journal, "utf8")
+      .split("\n")
+      .filter((l) => /^(in|out) /.test(l));
     expect(held).toHaveLength(16);
     // Strictly alternating in/out of the same process: nobody entered while another held it.
     for (let i = 0; i < held.length; i += 2) expect(held[i + 1]).toBe(held[i]!.replace(/^in/, "out"));

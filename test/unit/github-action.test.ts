@@ -12,7 +12,10 @@ const FILES = ["action.yml", ".github/examples/docker-networking-conformance.yml
 /** The validator's verdict on a file: its exit code, and what it printed. */
 function validate(path: string): { code: number; output: string } {
   try {
-    return { code: 0, output: execFileSync(VALIDATOR, [path], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) };
+    return {
+      code: 0,
+      output: execFileSync(VALIDATOR, [path], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+    };
   } catch (error) {
     const e = error as { status: number; stdout: string; stderr: string };
     return { code: e.status, output: `${e.stdout}${e.stderr}` };
@@ -39,7 +42,9 @@ describe("the GitHub Action and the workflows", () => {
 
   test("the validator does refuse what GitHub would: a broken copy of each fails", () => {
     expect(validate(broken("action.yml", "using: composite", "using: compost")).code).not.toBe(0);
-    expect(validate(broken(".github/examples/docker-networking-conformance.yml", "runs-on:", "runs_on:")).code).not.toBe(0);
+    expect(
+      validate(broken(".github/examples/docker-networking-conformance.yml", "runs-on:", "runs_on:")).code,
+    ).not.toBe(0);
     expect(validate(broken(".github/workflows/ci.yml", "runs-on:", "runs_on:")).code).not.toBe(0);
   });
 
@@ -55,12 +60,18 @@ describe("the GitHub Action and the workflows", () => {
 
   test("every input of the action is used, and every option it passes exists", () => {
     const action = readFileSync(join(ROOT, "action.yml"), "utf8");
-    const inputs = [...action.split("\ninputs:\n")[1]!.split("\noutputs:")[0]!.matchAll(/^ {2}([a-z-]+):$/gm)].map((m) => m[1]!);
+    const inputs = [
+      ...action
+        .split("\ninputs:\n")[1]!
+        .split("\noutputs:")[0]!
+        .matchAll(/^ {2}([a-z-]+):$/gm),
+    ].map((m) => m[1]!);
     expect(inputs.length).toBeGreaterThan(5);
     for (const input of inputs) expect(action, input).toContain(`inputs.${input}`);
     const program = buildProgram();
     const longOptions = (name: string) => program.commands.find((c) => c.name() === name)!.options.map((o) => o.long);
-    const passed = (line: string) => [...line.matchAll(/(--[a-z-]+)/g)].map((m) => m[1]!).filter((o) => o !== "--preserve-env");
+    const passed = (line: string) =>
+      [...line.matchAll(/(--[a-z-]+)/g)].map((m) => m[1]!).filter((o) => o !== "--preserve-env");
     const runLines = action.split("\n").filter((l) => /args=\(run|args\+=\(--/.test(l));
     for (const option of runLines.flatMap(passed)) expect(longOptions("run"), option).toContain(option);
     const doctorLine = action.split("\n").find((l) => l.includes(" doctor --"))!;

@@ -22,11 +22,17 @@ test("a promise of docknet's own that fails unheard ends the run as an interrupt
   vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (written.push(String(chunk)), true));
   const abort = new AbortController();
   const interrupts = watchInterrupts(abort);
-  process.emit("unhandledRejection", new Error("(HTTP code 404) no such exec - No such exec instance: 42\nstack"), Promise.resolve());
+  process.emit(
+    "unhandledRejection",
+    new Error("(HTTP code 404) no such exec - No such exec instance: 42\nstack"),
+    Promise.resolve(),
+  );
   expect(abort.signal.aborted).toBe(true);
   expect(abort.signal.reason).toBe("an internal error");
   expect(interrupts.exitCode()).toBe(4);
-  expect(written.join("")).toBe("\ndocknet: internal error (a bug in docknet): (HTTP code 404) no such exec - No such exec instance: 42\nremoving what this run made...\n");
+  expect(written.join("")).toBe(
+    "\ndocknet: internal error (a bug in docknet): (HTTP code 404) no such exec - No such exec instance: 42\nremoving what this run made...\n",
+  );
 });
 
 test("after Ctrl-C, a later fault is named but does not change the exit code", () => {

@@ -30,9 +30,17 @@ describe("the multi-host lab", () => {
   });
 
   test("both of dockerd's words for a swarm attachment that outlived its deadline are known; other refusals are not retried", () => {
-    expect(ATTACH_DEADLINE.test("attaching to network failed, make sure your network options are correct and check manager logs: context deadline exceeded")).toBe(true);
-    expect(ATTACH_DEADLINE.test("Could not attach to network dn-1a2b3c-ov-08-net: context deadline exceeded")).toBe(true);
-    expect(ATTACH_DEADLINE.test("Could not attach to network dn-1a2b3c-ov-08-net: rpc error: code = NotFound")).toBe(false);
+    expect(
+      ATTACH_DEADLINE.test(
+        "attaching to network failed, make sure your network options are correct and check manager logs: context deadline exceeded",
+      ),
+    ).toBe(true);
+    expect(ATTACH_DEADLINE.test("Could not attach to network dn-1a2b3c-ov-08-net: context deadline exceeded")).toBe(
+      true,
+    );
+    expect(ATTACH_DEADLINE.test("Could not attach to network dn-1a2b3c-ov-08-net: rpc error: code = NotFound")).toBe(
+      false,
+    );
     expect(ATTACH_DEADLINE.test("attaching to network failed: network not found")).toBe(false);
   });
 });

@@ -33,7 +33,9 @@ describe("parsing probe output", () => {
   });
 
   test("routes", () => {
-    expect(parseRoutes("default via 172.17.0.1 dev eth0 \n172.17.0.0/16 dev eth0 scope link  src 172.17.0.2 \n")).toEqual([
+    expect(
+      parseRoutes("default via 172.17.0.1 dev eth0 \n172.17.0.0/16 dev eth0 scope link  src 172.17.0.2 \n"),
+    ).toEqual([
       { destination: "default", via: "172.17.0.1", dev: "eth0" },
       { destination: "172.17.0.0/16", dev: "eth0" },
     ]);
@@ -41,7 +43,9 @@ describe("parsing probe output", () => {
   });
 
   test("resolv.conf ignores comments", () => {
-    expect(parseResolvConf("# ExtServers: [10.0.0.2]\nnameserver 127.0.0.11\nsearch a.test b.test\noptions ndots:0 edns0\n")).toEqual({
+    expect(
+      parseResolvConf("# ExtServers: [10.0.0.2]\nnameserver 127.0.0.11\nsearch a.test b.test\noptions ndots:0 edns0\n"),
+    ).toEqual({
       nameservers: ["127.0.0.11"],
       search: ["a.test", "b.test"],
       options: ["ndots:0", "edns0"],
@@ -56,7 +60,8 @@ describe("parsing probe output", () => {
   });
 
   test("nslookup answers skip the server block", () => {
-    const answer = "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\nNon-authoritative answer:\nName:\tsrv\nAddress: 172.18.0.2\n\nNon-authoritative answer:\n\n";
+    const answer =
+      "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\nNon-authoritative answer:\nName:\tsrv\nAddress: 172.18.0.2\n\nNon-authoritative answer:\n\n";
     expect(parseNslookup(answer)).toEqual({ server: "127.0.0.11", addresses: ["172.18.0.2"] });
   });
 
@@ -65,18 +70,28 @@ describe("parsing probe output", () => {
       addresses: [],
       error: ";; connection timed out; no servers could be reached",
     });
-    expect(parseNslookup("Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\n** server can't find nosuch: NXDOMAIN\n").error).toMatch(/NXDOMAIN/);
+    expect(
+      parseNslookup("Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\n** server can't find nosuch: NXDOMAIN\n").error,
+    ).toMatch(/NXDOMAIN/);
   });
 
   test("ping outcomes", () => {
-    const ok = "PING srv (172.18.0.2): 56 data bytes\n64 bytes from 172.18.0.2: seq=0 ttl=64 time=0.156 ms\n\n--- srv ping statistics ---\n1 packets transmitted, 1 packets received, 0% packet loss\n";
+    const ok =
+      "PING srv (172.18.0.2): 56 data bytes\n64 bytes from 172.18.0.2: seq=0 ttl=64 time=0.156 ms\n\n--- srv ping statistics ---\n1 packets transmitted, 1 packets received, 0% packet loss\n";
     expect(parsePing(ok, 0)).toEqual({ outcome: "reached", resolvedTo: "172.18.0.2" });
-    expect(parsePing("PING x (10.0.0.9): 56 data bytes\n\n--- x ping statistics ---\n1 packets transmitted, 0 packets received, 100% packet loss\n", 1)).toEqual({
+    expect(
+      parsePing(
+        "PING x (10.0.0.9): 56 data bytes\n\n--- x ping statistics ---\n1 packets transmitted, 0 packets received, 100% packet loss\n",
+        1,
+      ),
+    ).toEqual({
       outcome: "no reply",
       resolvedTo: "10.0.0.9",
     });
     expect(parsePing("ping: bad address 'nosuch'\n", 1)).toEqual({ outcome: "unresolved" });
-    expect(parsePing("PING 10.9.9.9 (10.9.9.9): 56 data bytes\nping: sendto: Network is unreachable\n", 1).outcome).toBe("unreachable");
+    expect(
+      parsePing("PING 10.9.9.9 (10.9.9.9): 56 data bytes\nping: sendto: Network is unreachable\n", 1).outcome,
+    ).toBe("unreachable");
   });
 
   test("connect outcomes from busybox nc", () => {
@@ -84,13 +99,23 @@ describe("parsing probe output", () => {
     expect(parseConnect("nc: can't connect to remote host (172.18.0.2): Connection refused\n", 1)).toBe("refused");
     expect(parseConnect("nc: timed out\n", 1)).toBe("timeout");
     expect(parseConnect("nc: bad address 'nosuch'\n", 1)).toBe("unresolved");
-    expect(parseConnect("nc: can't connect to remote host (10.1.1.1): Network is unreachable\n", 1)).toBe("unreachable");
+    expect(parseConnect("nc: can't connect to remote host (10.1.1.1): Network is unreachable\n", 1)).toBe(
+      "unreachable",
+    );
   });
 
   test("UDP exchanges through nslookup", () => {
-    expect(parseUdpExchange("nslookup: write to '10.213.0.2:5353': Connection refused\n;; connection timed out; no servers could be reached\n")).toBe("refused");
+    expect(
+      parseUdpExchange(
+        "nslookup: write to '10.213.0.2:5353': Connection refused\n;; connection timed out; no servers could be reached\n",
+      ),
+    ).toBe("refused");
     expect(parseUdpExchange(";; connection timed out; no servers could be reached\n")).toBe("timeout");
-    expect(parseUdpExchange("Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\n** server can't find docknet.probe: NXDOMAIN\n")).toBe("open");
+    expect(
+      parseUdpExchange(
+        "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\n** server can't find docknet.probe: NXDOMAIN\n",
+      ),
+    ).toBe("open");
   });
 
   test("env", () => expect(parseEnv("A=1\nB=x=y\n\n")).toEqual({ A: "1", B: "x=y" }));

@@ -1,6 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { PROBE_FAULTS, withProbeFaults, type LabFault } from "../../harness/lab/faults.js";
-import { plainProbeSpec, probeCommandLine, probeContainerConfig, probeStartScript, type ProbeSpec } from "../../harness/lab/probe-spec.js";
+import {
+  plainProbeSpec,
+  probeCommandLine,
+  probeContainerConfig,
+  probeStartScript,
+  type ProbeSpec,
+} from "../../harness/lab/probe-spec.js";
 
 const base: ProbeSpec = {
   name: "dn-abc123-ub-01-a",
@@ -31,7 +37,8 @@ function asTheCliWouldSend(line: string) {
   const networks: string[] = [];
   const endpoint: Record<string, unknown> = {};
   const links: string[] = [];
-  const push = (target: Record<string, unknown>, key: string, value: unknown) => void (target[key] = [...((target[key] as unknown[]) ?? []), value]);
+  const push = (target: Record<string, unknown>, key: string, value: unknown) =>
+    void (target[key] = [...((target[key] as unknown[]) ?? []), value]);
   for (let i = 3; i < words.length - 1; i++) {
     const [flag, value] = [words[i]!, words[i + 1]!];
     if (flag === "-P") {
@@ -58,7 +65,8 @@ function asTheCliWouldSend(line: string) {
     else if (flag === "--add-host") push(host, "ExtraHosts", value);
     else if (flag === "-e") push(body, "Env", value);
     else if (flag === "--dns") push(host, "Dns", value);
-    else if (flag === "--sysctl") host.Sysctls = { ...(host.Sysctls as object), [value.split("=")[0]!]: value.split("=")[1] };
+    else if (flag === "--sysctl")
+      host.Sysctls = { ...(host.Sysctls as object), [value.split("=")[0]!]: value.split("=")[1] };
     else if (flag === "--hostname") body.Hostname = value;
     else throw new Error(`a flag the CLI reading does not know: ${flag}`);
   }
@@ -101,7 +109,10 @@ describe("a probe is described once: the engine call and the docker run line agr
     },
     "--expose and -P": { exposed: ["8080/tcp"], publishAll: true },
     "--link on a user network": { links: [{ target: "dn-abc123-ub-01-b", alias: "db" }] },
-    "--link on the default bridge": { networks: [{ network: { name: "bridge", kind: "default-bridge" }, endpoint: {} }], links: [{ target: "x", alias: "y" }] },
+    "--link on the default bridge": {
+      networks: [{ network: { name: "bridge", kind: "default-bridge" }, endpoint: {} }],
+      links: [{ target: "x", alias: "y" }],
+    },
     "--add-host": { extraHosts: [{ host: "outside", ipAddress: "10.213.255.2" }] },
     "-e": { environment: { A: "1", B: "two" } },
     "--dns": { dnsServers: ["10.213.255.53", "10.213.255.54"] },
@@ -113,9 +124,17 @@ describe("a probe is described once: the engine call and the docker run line agr
 });
 
 test("a swarm node's probe is the same spec, its line naming the node's engine", () => {
-  const spec = plainProbeSpec({ name: "dn-abc123-ov-12-a", image: base.image, labels: {}, networks: [{ network: { name: "dn-abc123-ov-12-net", kind: "user" }, endpoint: { aliases: ["a"] } }], servers: [80] });
+  const spec = plainProbeSpec({
+    name: "dn-abc123-ov-12-a",
+    image: base.image,
+    labels: {},
+    networks: [{ network: { name: "dn-abc123-ov-12-net", kind: "user" }, endpoint: { aliases: ["a"] } }],
+    servers: [80],
+  });
   const line = probeCommandLine(spec, { dockerHost: "unix:///tmp/docknet/labs/x/node2.sock" });
-  expect(line).toBe(`docker -H unix:///tmp/docknet/labs/x/node2.sock run -d --name dn-abc123-ov-12-a --network dn-abc123-ov-12-net --network-alias a ${base.image}`);
+  expect(line).toBe(
+    `docker -H unix:///tmp/docknet/labs/x/node2.sock run -d --name dn-abc123-ov-12-a --network dn-abc123-ov-12-net --network-alias a ${base.image}`,
+  );
   agrees(spec);
 });
 
@@ -139,7 +158,9 @@ describe("probe faults are transforms of the spec: the engine gets the broken on
     expect(engine("publish-dropped").HostConfig.PortBindings).toBeUndefined();
     expect(engine("publish-dropped").HostConfig.PublishAllPorts).toBeUndefined();
     expect(engine("publish-host-ip-ignored").HostConfig.PortBindings).toEqual({ "80/tcp": [{ HostPort: "8080" }] });
-    expect(engine("links-dropped").NetworkingConfig?.EndpointsConfig?.[base.networks[0]!.network.name]?.Links).toBeUndefined();
+    expect(
+      engine("links-dropped").NetworkingConfig?.EndpointsConfig?.[base.networks[0]!.network.name]?.Links,
+    ).toBeUndefined();
     expect(engine("extra-hosts-dropped").HostConfig.ExtraHosts).toBeUndefined();
     expect(engine("servers-down").Cmd).toEqual(["sh", "-c", probeStartScript([])]);
     expect(engine("ipv6-disabled-in-containers").HostConfig.Sysctls).toEqual({ "net.ipv6.conf.all.disable_ipv6": "1" });

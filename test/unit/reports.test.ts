@@ -16,14 +16,56 @@ import { ENGINE_FACTS } from "./engine-facts.js";
 
 const base = { doc: "Bridge network driver", tags: [], attempt: 1 };
 const results: ScenarioResult[] = [
-  { ...base, id: "UB-01", title: "every port open", area: "user-bridge", status: "passed", durationMs: 812, evidence: [
-    { claim: "web -> db:5432", expected: "open", observed: "open", how: "docker exec web nc -w 3 db 5432", ok: true },
-  ] },
-  { ...base, id: "ISO-01", title: "bridges are isolated", area: "isolation", status: "failed", durationMs: 2100, reason: "ping: expected no reply, observed reached", evidence: [
-    { claim: "ping from A to B", expected: "anything but reached", observed: "reached", how: "docker exec a ping -c 1 -W 2 172.18.0.2", raw: "1 packets received", ok: false },
-  ] },
-  { ...base, id: "ISO-02", title: "published only via host", area: "isolation", status: "skipped", durationMs: 0, reason: "engine has no default bridge network", evidence: [] },
-  { ...base, id: "DNS-01", title: "embedded DNS", area: "dns", status: "error", durationMs: 40, reason: "(HTTP code 500) server error", evidence: [] },
+  {
+    ...base,
+    id: "UB-01",
+    title: "every port open",
+    area: "user-bridge",
+    status: "passed",
+    durationMs: 812,
+    evidence: [
+      { claim: "web -> db:5432", expected: "open", observed: "open", how: "docker exec web nc -w 3 db 5432", ok: true },
+    ],
+  },
+  {
+    ...base,
+    id: "ISO-01",
+    title: "bridges are isolated",
+    area: "isolation",
+    status: "failed",
+    durationMs: 2100,
+    reason: "ping: expected no reply, observed reached",
+    evidence: [
+      {
+        claim: "ping from A to B",
+        expected: "anything but reached",
+        observed: "reached",
+        how: "docker exec a ping -c 1 -W 2 172.18.0.2",
+        raw: "1 packets received",
+        ok: false,
+      },
+    ],
+  },
+  {
+    ...base,
+    id: "ISO-02",
+    title: "published only via host",
+    area: "isolation",
+    status: "skipped",
+    durationMs: 0,
+    reason: "engine has no default bridge network",
+    evidence: [],
+  },
+  {
+    ...base,
+    id: "DNS-01",
+    title: "embedded DNS",
+    area: "dns",
+    status: "error",
+    durationMs: 40,
+    reason: "(HTTP code 500) server error",
+    evidence: [],
+  },
 ];
 const report: RunReport = {
   tool: { name: "docknet", version: "0.1.0" },
@@ -41,14 +83,19 @@ const report: RunReport = {
   summary: summarize(results, 38_200),
 };
 
-const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 describe("JUnit report", () => {
   const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(junitXml(report));
   const suites = asArray(parsed.testsuites.testsuite);
 
   test("one testsuite per area, in order of appearance", () => {
-    expect(suites.map((s: { name: string }) => s.name)).toEqual(["docknet.user-bridge", "docknet.isolation", "docknet.dns"]);
+    expect(suites.map((s: { name: string }) => s.name)).toEqual([
+      "docknet.user-bridge",
+      "docknet.isolation",
+      "docknet.dns",
+    ]);
     const isolation = suites[1];
     expect(isolation).toMatchObject({ tests: "2", failures: "1", skipped: "1" });
   });
@@ -93,7 +140,8 @@ describe("JUnit report", () => {
 });
 
 describe("summary and exit verdict", () => {
-  test("the one-line summary", () => expect(summaryLine(report)).toBe("1/4 passed, 1 failed, 1 broken, 1 skipped in 38.2s"));
+  test("the one-line summary", () =>
+    expect(summaryLine(report)).toBe("1/4 passed, 1 failed, 1 broken, 1 skipped in 38.2s"));
   test("a failure or an error fails the run; skips only under --strict", () => {
     expect(runFailed(report)).toBe(true);
     const onlySkips = summarize([results[0]!, results[2]!], 1);
@@ -110,7 +158,16 @@ describe("summary and exit verdict", () => {
 describe("console: skips grouped by reason", () => {
   test("one line a reason in the summary; a repeated reason points back to the first", async () => {
     const { ConsoleReporter } = await import("../../reports/console.js");
-    const skip = (id: string, reason: string): ScenarioResult => ({ ...base, id, title: `t ${id}`, area: "overlay", status: "skipped", durationMs: 0, reason, evidence: [] });
+    const skip = (id: string, reason: string): ScenarioResult => ({
+      ...base,
+      id,
+      title: `t ${id}`,
+      area: "overlay",
+      status: "skipped",
+      durationMs: 0,
+      reason,
+      evidence: [],
+    });
     const ipvs = "kernel has no CONFIG_IP_VS";
     const skips = [skip("OV-05", ipvs), skip("OV-15", ipvs), skip("OV-11", "kernel has no CONFIG_INET_ESP")];
     const sink = new PassThrough();
@@ -120,7 +177,10 @@ describe("console: skips grouped by reason", () => {
     const reporter = new ConsoleReporter({ stream, total: 3, color: false });
     for (const result of skips) reporter.onEvent({ type: "finished", result });
     reporter.finish({ ...report, results: skips, summary: summarize(skips, 10) });
-    expect(out.split("\n").filter((l) => l.includes(ipvs))).toEqual(["SKIP OV-05 t OV-05 (0.0s) — kernel has no CONFIG_IP_VS", "  OV-05, OV-15: kernel has no CONFIG_IP_VS"]);
+    expect(out.split("\n").filter((l) => l.includes(ipvs))).toEqual([
+      "SKIP OV-05 t OV-05 (0.0s) — kernel has no CONFIG_IP_VS",
+      "  OV-05, OV-15: kernel has no CONFIG_IP_VS",
+    ]);
     expect(out).toMatch(/SKIP OV-15 t OV-15 \(0\.0s\) — as OV-05/);
     expect(out).toMatch(/ {2}OV-11: kernel has no CONFIG_INET_ESP/);
   });
@@ -130,15 +190,29 @@ describe("Markdown summary", () => {
   const markdown = runMarkdown({
     ...report,
     vantage: "as root on this machine",
-    explanations: { "ISO-01": [{ check: "D-HOST-02", severity: "warn", title: "br_netfilter", seen: ["net.bridge.bridge-nf-call-iptables = 0"], fix: "modprobe br_netfilter" }] },
+    explanations: {
+      "ISO-01": [
+        {
+          check: "D-HOST-02",
+          severity: "warn",
+          title: "br_netfilter",
+          seen: ["net.bridge.bridge-nf-call-iptables = 0"],
+          fix: "modprobe br_netfilter",
+        },
+      ],
+    },
   });
 
   test("counts, then each failure with its evidence and likely cause", () => {
     expect(markdown).toContain("**1/4 passed, 1 failed, 1 broken, 1 skipped in 38.2s**");
     expect(markdown).toContain("| 1 | 1 | 1 | 1 |");
     expect(markdown).toContain("### ❌ ISO-01 bridges are isolated");
-    expect(markdown).toContain("| **FAIL** | ping from A to B | anything but reached | reached | `docker exec a ping -c 1 -W 2 172.18.0.2` |");
-    expect(markdown).toContain("> **Likely cause** (docknet doctor D-HOST-02, warn): net.bridge.bridge-nf-call-iptables = 0");
+    expect(markdown).toContain(
+      "| **FAIL** | ping from A to B | anything but reached | reached | `docker exec a ping -c 1 -W 2 172.18.0.2` |",
+    );
+    expect(markdown).toContain(
+      "> **Likely cause** (docknet doctor D-HOST-02, warn): net.bridge.bridge-nf-call-iptables = 0",
+    );
     expect(markdown).toContain("### 💥 DNS-01 embedded DNS");
     // Passing scenarios are counted, not listed.
     expect(markdown).not.toContain("UB-01");
@@ -163,7 +237,11 @@ describe("--rerun-failed reads what did not pass from an earlier report", () => 
     expect(failedScenarioIds(write("run.json", jsonReport(report)))).toEqual(["ISO-01", "DNS-01"]);
     expect(failedScenarioIds(write("junit.xml", junitXml(report))).sort()).toEqual(["DNS-01", "ISO-01"]);
     // A matrix's JSON: every engine's runs.
-    expect(failedScenarioIds(write("matrix.json", JSON.stringify({ runs: [report, { results: [{ id: "PP-05", status: "failed" }] }] })))).toEqual(["ISO-01", "DNS-01", "PP-05"]);
+    expect(
+      failedScenarioIds(
+        write("matrix.json", JSON.stringify({ runs: [report, { results: [{ id: "PP-05", status: "failed" }] }] })),
+      ),
+    ).toEqual(["ISO-01", "DNS-01", "PP-05"]);
   });
 
   test("a report that is neither is a usage error, in one line", () => {
@@ -181,8 +259,12 @@ describe("GitHub annotations", () => {
       "::error title=docknet DNS-01 embedded DNS::(HTTP code 500) server error",
     ]);
     const tricky = { ...results[1]!, title: "a: b, c", reason: "100%\nsure" };
-    expect(githubAnnotations({ results: [tricky] })).toBe("::error title=docknet ISO-01 a%3A b%2C c::ping from A to B: expected anything but reached, observed reached (docker exec a ping -c 1 -W 2 172.18.0.2)\n");
-    expect(githubAnnotations({ results: [{ ...tricky, evidence: [] }] })).toBe("::error title=docknet ISO-01 a%3A b%2C c::100%25%0Asure\n");
+    expect(githubAnnotations({ results: [tricky] })).toBe(
+      "::error title=docknet ISO-01 a%3A b%2C c::ping from A to B: expected anything but reached, observed reached (docker exec a ping -c 1 -W 2 172.18.0.2)\n",
+    );
+    expect(githubAnnotations({ results: [{ ...tricky, evidence: [] }] })).toBe(
+      "::error title=docknet ISO-01 a%3A b%2C c::100%25%0Asure\n",
+    );
     expect(githubAnnotations({ results: [results[0]!] })).toBe("");
   });
 });

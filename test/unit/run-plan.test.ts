@@ -40,45 +40,89 @@ describe("docknet run's options become a plan; every usage error is raised there
   test("a plain run: the selection, the engine as asked, and the helper allowed for an engine the user has", () => {
     const given = inputs();
     const plan = planRun(["dns"], FLAGS, given);
-    expect(plan).toMatchObject({ kind: "run", words: ["dns"], engine: "auto", faults: [], helperApplies: true, notForDriver: 0 });
+    expect(plan).toMatchObject({
+      kind: "run",
+      words: ["dns"],
+      engine: "auto",
+      faults: [],
+      helperApplies: true,
+      notForDriver: 0,
+    });
     expect(plan.kind === "run" && plan.scenarios.map((s) => s.id)).toEqual(["DNS-01"]);
     expect(given.read).toEqual([]);
   });
 
   test("outputs are checked first, each by its option", () => {
-    const unwritable = inputs({ outputProblem: (path) => (path.startsWith("/root") ? "cannot write there: permission denied (/root/r.json)" : undefined) });
-    expect(refusal(["dns"], { junit: "j.xml", json: "/root/r.json" }, unwritable)).toBe("--json /root/r.json: cannot write there: permission denied (/root/r.json)");
-    expect(refusal(["dns"], { keepOnFailure: "/x" }, inputs({ directoryProblem: () => "/x is a file, not a directory" }))).toBe("--keep-on-failure /x: /x is a file, not a directory");
-    expect(refusal(["dns"], { json: "-", markdown: "-" })).toBe("--json - and --markdown - both want stdout: give one of them a file");
+    const unwritable = inputs({
+      outputProblem: (path) =>
+        path.startsWith("/root") ? "cannot write there: permission denied (/root/r.json)" : undefined,
+    });
+    expect(refusal(["dns"], { junit: "j.xml", json: "/root/r.json" }, unwritable)).toBe(
+      "--json /root/r.json: cannot write there: permission denied (/root/r.json)",
+    );
+    expect(
+      refusal(["dns"], { keepOnFailure: "/x" }, inputs({ directoryProblem: () => "/x is a file, not a directory" })),
+    ).toBe("--keep-on-failure /x: /x is a file, not a directory");
+    expect(refusal(["dns"], { json: "-", markdown: "-" })).toBe(
+      "--json - and --markdown - both want stdout: give one of them a file",
+    );
   });
 
   test("--rerun-failed: the report's failures are the selection; words beside it are refused; nothing failed is a plan of its own", () => {
-    expect(planRun([], { ...FLAGS, rerunFailed: "r.json" }, inputs())).toMatchObject({ kind: "run", words: ["DNS-01"] });
+    expect(planRun([], { ...FLAGS, rerunFailed: "r.json" }, inputs())).toMatchObject({
+      kind: "run",
+      words: ["DNS-01"],
+    });
     expect(refusal(["dns"], { rerunFailed: "r.json" })).toMatch(/^--rerun-failed chooses the scenarios itself/);
-    expect(planRun([], { ...FLAGS, rerunFailed: "r.json" }, inputs({ failedIn: () => [] }))).toEqual({ kind: "nothing-to-rerun", report: "r.json" });
+    expect(planRun([], { ...FLAGS, rerunFailed: "r.json" }, inputs({ failedIn: () => [] }))).toEqual({
+      kind: "nothing-to-rerun",
+      report: "r.json",
+    });
   });
 
   test("a selection that matches nothing, a fault that does not exist", () => {
     expect(refusal(["nothing-like-this"], {})).toBe('unknown scenario or area "nothing-like-this" (see: docknet list)');
     expect(refusal(["!UB-01", "!DNS-01", "!ISO-01"], {})).toBe("the selection matches no scenario (see: docknet list)");
-    expect(refusal(["dns"], { fault: ["no-such-fault"] })).toBe('unknown fault "no-such-fault" (NAME or SCENARIO=NAME)');
-    expect(planRun(["dns"], { ...FLAGS, fault: ["DNS-01=servers-down"] }, inputs())).toMatchObject({ faults: [{ fault: "servers-down", scenario: "DNS-01" }] });
+    expect(refusal(["dns"], { fault: ["no-such-fault"] })).toBe(
+      'unknown fault "no-such-fault" (NAME or SCENARIO=NAME)',
+    );
+    expect(planRun(["dns"], { ...FLAGS, fault: ["DNS-01=servers-down"] }, inputs())).toMatchObject({
+      faults: [{ fault: "servers-down", scenario: "DNS-01" }],
+    });
   });
 
   test("engines: a daemon.json or an engine version means a private engine of its own (no helper); neither goes with --engine current", () => {
     const given = inputs();
-    expect(planRun(["dns"], { ...FLAGS, daemonConfig: "d.json" }, given)).toMatchObject({ engine: "private", daemonConfig: { icc: false }, helperApplies: false });
+    expect(planRun(["dns"], { ...FLAGS, daemonConfig: "d.json" }, given)).toMatchObject({
+      engine: "private",
+      daemonConfig: { icc: false },
+      helperApplies: false,
+    });
     expect(given.read).toEqual(["daemon.json d.json"]);
-    expect(refusal(["dns"], { engine: "current", daemonConfig: "d.json" })).toBe("--daemon-config needs a private engine (--engine private)");
-    expect(planRun(["dns"], { ...FLAGS, engineVersion: "26" }, inputs())).toMatchObject({ engine: "private", engineVersion: "26", helperApplies: false });
-    expect(refusal(["dns"], { engine: "current", engineVersion: "26" })).toMatch(/^--engine-version runs a private engine of that version/);
+    expect(refusal(["dns"], { engine: "current", daemonConfig: "d.json" })).toBe(
+      "--daemon-config needs a private engine (--engine private)",
+    );
+    expect(planRun(["dns"], { ...FLAGS, engineVersion: "26" }, inputs())).toMatchObject({
+      engine: "private",
+      engineVersion: "26",
+      helperApplies: false,
+    });
+    expect(refusal(["dns"], { engine: "current", engineVersion: "26" })).toMatch(
+      /^--engine-version runs a private engine of that version/,
+    );
     expect(planRun(["dns"], { ...FLAGS, engine: "private" }, inputs())).toMatchObject({ helperApplies: false });
   });
 
   test("where multi-host scenarios run: a lab of N, a lab by id, or the user's nodes", () => {
-    expect(planRun(["dns"], { ...FLAGS, lab: "3", managers: 2 }, inputs())).toMatchObject({ cluster: { lab: 3, managers: 2 }, helperApplies: false });
+    expect(planRun(["dns"], { ...FLAGS, lab: "3", managers: 2 }, inputs())).toMatchObject({
+      cluster: { lab: 3, managers: 2 },
+      helperApplies: false,
+    });
     expect(planRun(["dns"], { ...FLAGS, lab: "a32f78" }, inputs())).toMatchObject({ cluster: { labId: "a32f78" } });
-    expect(planRun(["dns"], { ...FLAGS, nodes: ["unix:///a.sock", "ssh://b"] }, inputs())).toMatchObject({ cluster: { nodes: ["unix:///a.sock", "ssh://b"] }, helperApplies: true });
+    expect(planRun(["dns"], { ...FLAGS, nodes: ["unix:///a.sock", "ssh://b"] }, inputs())).toMatchObject({
+      cluster: { nodes: ["unix:///a.sock", "ssh://b"] },
+      helperApplies: true,
+    });
     expect(refusal(["dns"], { lab: "3", nodes: ["a", "b"] })).toMatch(/^--lab and --nodes both name/);
     expect(refusal(["dns"], { nodes: ["a"] })).toMatch(/^--nodes needs at least two swarm nodes/);
     expect(refusal(["dns"], { managers: 2 })).toBe("--managers goes with --lab N");
@@ -94,8 +138,13 @@ describe("docknet run's options become a plan; every usage error is raised there
   });
 
   test("--matrix and --kernel-vm: what they cannot be combined with is refused before an engine or a VM starts", () => {
-    expect(planRun(["dns"], { ...FLAGS, matrix: ["20.10", "stable"] }, inputs())).toMatchObject({ kind: "matrix", specs: ["20.10", "stable"] });
-    expect(refusal(["dns"], { matrix: ["20.10"], engine: "current" })).toMatch(/^--matrix runs a private engine of each version/);
+    expect(planRun(["dns"], { ...FLAGS, matrix: ["20.10", "stable"] }, inputs())).toMatchObject({
+      kind: "matrix",
+      specs: ["20.10", "stable"],
+    });
+    expect(refusal(["dns"], { matrix: ["20.10"], engine: "current" })).toMatch(
+      /^--matrix runs a private engine of each version/,
+    );
     expect(refusal(["dns"], { matrix: ["no-such-suite"] })).toMatch(/^"no-such-suite" is neither a Debian suite/);
     expect(planRun(["dns"], { ...FLAGS, kernelVm: true }, inputs())).toEqual({ kind: "kernel-vm", words: ["dns"] });
     expect(refusal(["dns"], { kernelVm: true, engine: "current", pullProbe: true })).toBe(

@@ -10,7 +10,12 @@ import { waitFor } from "../../harness/polling.js";
 import type { ScenarioContext } from "../../harness/scenario.js";
 import { scenario } from "./test-scenario.js";
 
-const engine: Capabilities = { ...ENGINE_FACTS, kernel: "6.1", networkDrivers: ["bridge", "host", "null"], defaultBridge: false };
+const engine: Capabilities = {
+  ...ENGINE_FACTS,
+  kernel: "6.1",
+  networkDrivers: ["bridge", "host", "null"],
+  defaultBridge: false,
+};
 
 /** A lab that only records scopes opened and torn down: the runner's contract with it. */
 function recordingLab() {
@@ -31,11 +36,38 @@ describe("the runner", () => {
       timeoutMs: 200,
       abandonedBodyGraceMs: 100,
       scenarios: [
-        scenario({ id: "T-1", title: "passes", area: "t", doc: "d", run: async ({ check }) => void check("a", observed("open")).is("open") }),
-        scenario({ id: "T-2", title: "fails", area: "t", doc: "d", run: async ({ check }) => void check("b", observed("timeout")).is("open") }),
-        scenario({ id: "T-3", title: "breaks", area: "t", doc: "d", run: async () => { throw new Error("(HTTP code 500) boom"); } }),
+        scenario({
+          id: "T-1",
+          title: "passes",
+          area: "t",
+          doc: "d",
+          run: async ({ check }) => void check("a", observed("open")).is("open"),
+        }),
+        scenario({
+          id: "T-2",
+          title: "fails",
+          area: "t",
+          doc: "d",
+          run: async ({ check }) => void check("b", observed("timeout")).is("open"),
+        }),
+        scenario({
+          id: "T-3",
+          title: "breaks",
+          area: "t",
+          doc: "d",
+          run: async () => {
+            throw new Error("(HTTP code 500) boom");
+          },
+        }),
         scenario({ id: "T-4", title: "hangs", area: "t", doc: "d", run: () => sleep(5000) }),
-        scenario({ id: "T-5", title: "needs", area: "t", doc: "d", requires: [needs.defaultBridge], run: async () => {} }),
+        scenario({
+          id: "T-5",
+          title: "needs",
+          area: "t",
+          doc: "d",
+          requires: [needs.defaultBridge],
+          run: async () => {},
+        }),
       ],
     });
     expect(results.map((r) => [r.id, r.status, r.reason])).toEqual([
@@ -45,7 +77,9 @@ describe("the runner", () => {
       ["T-4", "failed", "timed out after 0.2s"],
       ["T-5", "skipped", "engine has no default bridge network (daemon runs with --bridge=none)"],
     ]);
-    expect(results[1]?.evidence).toEqual([{ claim: "b", expected: "open", observed: "timeout", how: "docker exec x thing", ok: false }]);
+    expect(results[1]?.evidence).toEqual([
+      { claim: "b", expected: "open", observed: "timeout", how: "docker exec x thing", ok: false },
+    ]);
     // The scenario that timed out is torn down twice: at the timeout, and once its body settled or the grace ran out.
     expect(torn.sort()).toEqual(["T-1", "T-2", "T-3", "T-4", "T-4"]);
   });
@@ -60,7 +94,10 @@ describe("the runner", () => {
       }),
     } as unknown as Lab; // the runner only calls scope() and tearDown()
     const results = await runScenarios({
-      lab, capabilities: engine, concurrency: 1, timeoutMs: 1000,
+      lab,
+      capabilities: engine,
+      concurrency: 1,
+      timeoutMs: 1000,
       scenarios: ["T-1", "T-2"].map((id) => scenario({ id, title: id, area: "t", doc: "d", run: async () => {} })),
     });
     expect(results.map((r) => [r.id, r.status, r.teardown])).toEqual([
@@ -98,7 +135,11 @@ describe("the runner", () => {
   test("--repeat runs each scenario that many times, in separate scopes", async () => {
     const { lab, torn } = recordingLab();
     const results = await runScenarios({
-      lab, capabilities: engine, concurrency: 2, timeoutMs: 1000, repeat: 3,
+      lab,
+      capabilities: engine,
+      concurrency: 2,
+      timeoutMs: 1000,
+      repeat: 3,
       scenarios: [scenario({ id: "R-1", title: "r", area: "t", doc: "d", run: async () => {} })],
     });
     expect(results.map((r) => r.attempt)).toEqual([1, 2, 3]);
@@ -117,7 +158,11 @@ describe("the runner", () => {
       running.delete(id);
     };
     await runScenarios({
-      lab, capabilities: engine, concurrency: 4, timeoutMs: 1000, repeat: 2,
+      lab,
+      capabilities: engine,
+      concurrency: 4,
+      timeoutMs: 1000,
+      repeat: 2,
       scenarios: ["A", "B", "C"].map((id) => scenario({ id, title: id, area: "t", doc: "d", run: body(id) })),
     });
     expect(log.filter((l) => l.endsWith("twice at once"))).toEqual([]);
@@ -130,8 +175,14 @@ describe("the runner", () => {
     const abort = new AbortController();
     let started = 0;
     const results = await runScenarios({
-      lab, capabilities: engine, concurrency: 1, timeoutMs: 1000, signal: abort.signal,
-      scenarios: ["A", "B", "C"].map((id) => scenario({ id, title: id, area: "t", doc: "d", run: async () => void (started++, abort.abort("SIGINT")) })),
+      lab,
+      capabilities: engine,
+      concurrency: 1,
+      timeoutMs: 1000,
+      signal: abort.signal,
+      scenarios: ["A", "B", "C"].map((id) =>
+        scenario({ id, title: id, area: "t", doc: "d", run: async () => void (started++, abort.abort("SIGINT")) }),
+      ),
     });
     expect(started).toBe(1);
     // A finished its body (the interrupt came from within it): its verdict stands.
@@ -165,11 +216,22 @@ describe("the runner", () => {
     setTimeout(() => abort.abort("SIGTERM"), 50);
     const begun = performance.now();
     const results = await runScenarios({
-      lab, capabilities: engine, concurrency: 4, timeoutMs: 60_000, signal: abort.signal, abandonedBodyGraceMs: 500,
+      lab,
+      capabilities: engine,
+      concurrency: 4,
+      timeoutMs: 60_000,
+      signal: abort.signal,
+      abandonedBodyGraceMs: 500,
       onEvent: (e) => void (e.type === "finished" && (finishedAt[e.result.id] = performance.now() - begun)),
       scenarios: [
         scenario({ id: "A", title: "A", area: "t", doc: "d", run: body("A", () => hanging.ping("b")) }),
-        scenario({ id: "B", title: "B", area: "t", doc: "d", run: body("B", () => waitFor(async () => false, 60_000)) }),
+        scenario({
+          id: "B",
+          title: "B",
+          area: "t",
+          doc: "d",
+          run: body("B", () => waitFor(async () => false, 60_000)),
+        }),
         // A step that ignores cancellation (an engine call under way) is waited for, then torn down once.
         scenario({ id: "C", title: "C", area: "t", doc: "d", run: body("C", () => sleep(300)) }),
         // One that never ends: torn down when the bound passes, and again when it passes once more.
@@ -183,7 +245,10 @@ describe("the runner", () => {
     expect(log).not.toContain("A went on");
     expect(log).not.toContain("B went on");
     for (const id of ["A", "B", "C"]) {
-      expect(log.filter((l) => l === `${id} torn`), id).toHaveLength(1);
+      expect(
+        log.filter((l) => l === `${id} torn`),
+        id,
+      ).toHaveLength(1);
       expect(log.indexOf(`${id} stopped`), id).toBeLessThan(log.indexOf(`${id} torn`));
     }
     expect(log.indexOf("C went on")).toBeLessThan(log.indexOf("C torn"));
@@ -196,23 +261,42 @@ describe("the runner", () => {
     const abort = new AbortController();
     const started: string[] = [];
     // An exec to a probe teardown removes: it fails a moment later ("no such exec").
-    const doomed = new Probe({ id: "c0ffee", exec: async (argv: string[]) => {
-      started.push(argv.join(" "));
-      await sleep(20);
-      throw new Error("(HTTP code 404) no such exec");
-    } }, "a");
+    const doomed = new Probe(
+      {
+        id: "c0ffee",
+        exec: async (argv: string[]) => {
+          started.push(argv.join(" "));
+          await sleep(20);
+          throw new Error("(HTTP code 404) no such exec");
+        },
+      },
+      "a",
+    );
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => void unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
     try {
       setTimeout(() => abort.abort("SIGTERM"), 50);
       await runScenarios({
-        lab, capabilities: engine, concurrency: 1, timeoutMs: 60_000, signal: abort.signal, abandonedBodyGraceMs: 500,
-        scenarios: [scenario({ id: "A", title: "A", area: "t", doc: "d", run: async () => {
-          // A body that swallows its first error (as a control step may) and tries again.
-          await waitFor(async () => false, 60_000).catch(() => undefined);
-          await doomed.ping("b").catch(() => undefined);
-        } })],
+        lab,
+        capabilities: engine,
+        concurrency: 1,
+        timeoutMs: 60_000,
+        signal: abort.signal,
+        abandonedBodyGraceMs: 500,
+        scenarios: [
+          scenario({
+            id: "A",
+            title: "A",
+            area: "t",
+            doc: "d",
+            run: async () => {
+              // A body that swallows its first error (as a control step may) and tries again.
+              await waitFor(async () => false, 60_000).catch(() => undefined);
+              await doomed.ping("b").catch(() => undefined);
+            },
+          }),
+        ],
       });
       await sleep(100);
     } finally {
@@ -226,8 +310,20 @@ describe("the runner", () => {
     const { lab } = recordingLab();
     let went = false;
     const [result] = await runScenarios({
-      lab, capabilities: engine, concurrency: 1, timeoutMs: 100, abandonedBodyGraceMs: 5000,
-      scenarios: [scenario({ id: "T", title: "T", area: "t", doc: "d", run: async () => void (await waitFor(async () => false, 60_000), (went = true)) })],
+      lab,
+      capabilities: engine,
+      concurrency: 1,
+      timeoutMs: 100,
+      abandonedBodyGraceMs: 5000,
+      scenarios: [
+        scenario({
+          id: "T",
+          title: "T",
+          area: "t",
+          doc: "d",
+          run: async () => void (await waitFor(async () => false, 60_000), (went = true)),
+        }),
+      ],
     });
     expect([result!.status, result!.reason]).toEqual(["failed", "timed out after 0.1s"]);
     expect(result!.durationMs).toBeLessThan(1000);

@@ -2,7 +2,15 @@ import { describe, expect, test } from "vitest";
 import type { RunReport, ScenarioResult } from "../../harness/results.js";
 import { summarize } from "../../harness/results.js";
 import { buildMatrix } from "../../harness/matrix.js";
-import { doctorJsonReport, engineJson, enginesJson, jsonReport, labsJson, matrixJsonReport, scenariosJson } from "../../reports/json.js";
+import {
+  doctorJsonReport,
+  engineJson,
+  enginesJson,
+  jsonReport,
+  labsJson,
+  matrixJsonReport,
+  scenariosJson,
+} from "../../reports/json.js";
 import { ALL_SCENARIOS } from "../../scenarios/index.js";
 import { missingKernelOptions } from "../../harness/kernel-config.js";
 import { diagnose, summarizeChecks } from "../../harness/doctor/doctor.js";
@@ -17,9 +25,36 @@ import { ENGINE_FACTS } from "./engine-facts.js";
 
 const base = { doc: "Bridge network driver", tags: [], attempt: 1 };
 const results: ScenarioResult[] = [
-  { ...base, id: "UB-01", title: "t", area: "user-bridge", status: "passed", durationMs: 812, evidence: [{ claim: "a", expected: "open", observed: "open", how: "docker exec x nc", ok: true }] },
-  { ...base, id: "ISO-01", title: "t", area: "isolation", status: "failed", durationMs: 2100, reason: "r", evidence: [{ claim: "b", expected: "x", observed: "y", how: "h", raw: "out", ok: false }], versionKeys: [{ version: "28.0", source: "notes", applies: true }] },
-  { ...base, id: "ISO-02", title: "t", area: "isolation", status: "skipped", durationMs: 0, reason: "engine has no default bridge network", evidence: [] },
+  {
+    ...base,
+    id: "UB-01",
+    title: "t",
+    area: "user-bridge",
+    status: "passed",
+    durationMs: 812,
+    evidence: [{ claim: "a", expected: "open", observed: "open", how: "docker exec x nc", ok: true }],
+  },
+  {
+    ...base,
+    id: "ISO-01",
+    title: "t",
+    area: "isolation",
+    status: "failed",
+    durationMs: 2100,
+    reason: "r",
+    evidence: [{ claim: "b", expected: "x", observed: "y", how: "h", raw: "out", ok: false }],
+    versionKeys: [{ version: "28.0", source: "notes", applies: true }],
+  },
+  {
+    ...base,
+    id: "ISO-02",
+    title: "t",
+    area: "isolation",
+    status: "skipped",
+    durationMs: 0,
+    reason: "engine has no default bridge network",
+    evidence: [],
+  },
 ];
 const report: RunReport = {
   tool: { name: "docknet", version: "0.1.0" },
@@ -37,11 +72,29 @@ describe("JSON outputs follow the schemas in schemas/", () => {
     const run = JSON.parse(jsonReport(report)) as { kind: string };
     expect(run.kind).toBe("docknet.run");
     expect(schemaErrors(run)).toEqual([]);
-    const readings = JSON.parse(readFileSync(new URL("../fixtures/doctor/busy-engine-20.10.json", import.meta.url), "utf8")) as Readings;
+    const readings = JSON.parse(
+      readFileSync(new URL("../fixtures/doctor/busy-engine-20.10.json", import.meta.url), "utf8"),
+    ) as Readings;
     const checks = diagnose(readings, ALL_CHECKS);
-    const doctor = JSON.parse(doctorJsonReport({ tool: { name: "docknet", version: "0.1.0" }, startedAt: report.startedAt, dockerHost: "unix:///x.sock", vantage: "v", results: checks, summary: summarizeChecks(checks, 5) }));
+    const doctor = JSON.parse(
+      doctorJsonReport({
+        tool: { name: "docknet", version: "0.1.0" },
+        startedAt: report.startedAt,
+        dockerHost: "unix:///x.sock",
+        vantage: "v",
+        results: checks,
+        summary: summarizeChecks(checks, 5),
+      }),
+    );
     expect(schemaErrors(doctor)).toEqual([]);
-    const matrix = JSON.parse(matrixJsonReport(buildMatrix([{ spec: "20.10", report }, { spec: "29", problem: "would not start" }])));
+    const matrix = JSON.parse(
+      matrixJsonReport(
+        buildMatrix([
+          { spec: "20.10", report },
+          { spec: "29", problem: "would not start" },
+        ]),
+      ),
+    );
     expect(schemaErrors(matrix)).toEqual([]);
   });
 
@@ -65,12 +118,42 @@ describe("the listings say their kind too: list, engine list, engine info, lab u
     bridge: "dnlab-ab12",
     subnet: "10.251.0.0/24",
     startedAt: report.startedAt,
-    nodes: ["node1", "node2"].map((name, i) => ({ name, role: i ? ("worker" as const) : ("manager" as const), address: `10.251.0.${i + 2}`, dockerHost: `unix:///run/docknet/${name}.sock`, engineId: `e${i}`, netns: `dn-${name}` })),
+    nodes: ["node1", "node2"].map((name, i) => ({
+      name,
+      role: i ? ("worker" as const) : ("manager" as const),
+      address: `10.251.0.${i + 2}`,
+      dockerHost: `unix:///run/docknet/${name}.sock`,
+      engineId: `e${i}`,
+      netns: `dn-${name}`,
+    })),
   };
   const documents = {
-    scenarios: scenariosJson(ALL_SCENARIOS.map((s) => ({ id: s.id, title: s.title, area: s.area, doc: s.doc, tags: s.tags, requires: s.requires.map((r) => r.name), exclusive: Boolean(s.exclusive) }))),
-    engines: enginesJson("/root/.cache/docknet/dockerd", [{ version: "28.5.2+dfsg4", dockerd: "/usr/sbin/dockerd", source: "system" }, { version: "20.10.24", dockerd: "/c/dockerd", source: "cache", suite: "sid", package: "docker.io", corrupt: "bin/dockerd changed" }]),
-    engine: engineJson("private dockerd 20.10.24", { ...ENGINE_FACTS, kernelMissing: { ...missingKernelOptions(new Map()), ipvlan: ["CONFIG_IPVLAN"] } }),
+    scenarios: scenariosJson(
+      ALL_SCENARIOS.map((s) => ({
+        id: s.id,
+        title: s.title,
+        area: s.area,
+        doc: s.doc,
+        tags: s.tags,
+        requires: s.requires.map((r) => r.name),
+        exclusive: Boolean(s.exclusive),
+      })),
+    ),
+    engines: enginesJson("/root/.cache/docknet/dockerd", [
+      { version: "28.5.2+dfsg4", dockerd: "/usr/sbin/dockerd", source: "system" },
+      {
+        version: "20.10.24",
+        dockerd: "/c/dockerd",
+        source: "cache",
+        suite: "sid",
+        package: "docker.io",
+        corrupt: "bin/dockerd changed",
+      },
+    ]),
+    engine: engineJson("private dockerd 20.10.24", {
+      ...ENGINE_FACTS,
+      kernelMissing: { ...missingKernelOptions(new Map()), ipvlan: ["CONFIG_IPVLAN"] },
+    }),
     labs: labsJson([lab]),
     status: labsJson([{ ...lab, answers: ["ok", "connect ENOENT"] }]),
   };
@@ -95,26 +178,50 @@ describe("the listings say their kind too: list, engine list, engine info, lab u
 });
 
 describe("JUnit outputs follow Jenkins xunit's junit-10.xsd", () => {
-  const readings = JSON.parse(readFileSync(new URL("../fixtures/doctor/busy-engine-20.10.json", import.meta.url), "utf8")) as Readings;
+  const readings = JSON.parse(
+    readFileSync(new URL("../fixtures/doctor/busy-engine-20.10.json", import.meta.url), "utf8"),
+  ) as Readings;
   const checks = diagnose(readings, ALL_CHECKS);
 
   test("a run, an engine matrix and a doctor audit are accepted, with skips, failures and findings among them", () => {
-    const errored: ScenarioResult = { ...base, id: "DNS-01", title: "t", area: "dns", status: "error", durationMs: 5, reason: "(HTTP code 500)\u0007 server error", evidence: [{ claim: "c", expected: "e", observed: "bell \u0007 and NUL \u0000", how: "h", ok: false }] };
+    const errored: ScenarioResult = {
+      ...base,
+      id: "DNS-01",
+      title: "t",
+      area: "dns",
+      status: "error",
+      durationMs: 5,
+      reason: "(HTTP code 500)\u0007 server error",
+      evidence: [{ claim: "c", expected: "e", observed: "bell \u0007 and NUL \u0000", how: "h", ok: false }],
+    };
     const withError = { ...report, results: [...results, errored], summary: summarize([...results, errored], 1000) };
     expect(junit10Errors(junitXml(withError))).toEqual([]);
-    expect(junit10Errors(junitXml([report, { ...report, engine: { ...report.engine, engineVersion: "28.5.2" } }]))).toEqual([]);
-    const doctor = doctorJunitXml({ tool: { name: "docknet", version: "0.1.0" }, startedAt: report.startedAt, dockerHost: "unix:///x.sock", vantage: "v", results: checks, summary: summarizeChecks(checks, 5) });
+    expect(
+      junit10Errors(junitXml([report, { ...report, engine: { ...report.engine, engineVersion: "28.5.2" } }])),
+    ).toEqual([]);
+    const doctor = doctorJunitXml({
+      tool: { name: "docknet", version: "0.1.0" },
+      startedAt: report.startedAt,
+      dockerHost: "unix:///x.sock",
+      vantage: "v",
+      results: checks,
+      summary: summarizeChecks(checks, 5),
+    });
     expect(checks.map((c) => c.status)).toEqual(expect.arrayContaining(["ok", "finding", "skipped"]));
     expect(junit10Errors(doctor)).toEqual([]);
   });
 
   test("the rules refuse what that schema refuses: properties in a testcase, testsuites@skipped, a testcase without a name", () => {
     const xml = junitXml(report);
-    expect(junit10Errors(xml.replace("<testsuites ", '<testsuites skipped="1" '))).toEqual(['testsuites: <testsuites> may not carry skipped="…"']);
-    expect(junit10Errors(xml.replace("</testcase>", '<properties><property name="a" value="b"/></properties></testcase>'))).toEqual([
-      "testsuites/testsuite/testcase: <properties> is not allowed inside <testcase>",
+    expect(junit10Errors(xml.replace("<testsuites ", '<testsuites skipped="1" '))).toEqual([
+      'testsuites: <testsuites> may not carry skipped="…"',
     ]);
-    expect(junit10Errors(xml.replace(/<testcase name="[^"]*"/, "<testcase"))).toEqual(["testsuites/testsuite/testcase: <testcase> needs name=\"…\""]);
+    expect(
+      junit10Errors(xml.replace("</testcase>", '<properties><property name="a" value="b"/></properties></testcase>')),
+    ).toEqual(["testsuites/testsuite/testcase: <properties> is not allowed inside <testcase>"]);
+    expect(junit10Errors(xml.replace(/<testcase name="[^"]*"/, "<testcase"))).toEqual([
+      'testsuites/testsuite/testcase: <testcase> needs name="…"',
+    ]);
     expect(junit10Errors("<testsuites><testsuite></testsuites>")[0]).toMatch(/^not well-formed/);
   });
 

@@ -41,12 +41,18 @@ function asTheCliWouldSend(line: string, ids: Record<string, string>) {
     } else if (flag === "--publish") {
       const f = Object.fromEntries(value.split(",").map((kv) => kv.split("=")));
       const endpoint = body.EndpointSpec as { Ports?: unknown[] };
-      endpoint.Ports = [...(endpoint.Ports ?? []), { Protocol: "tcp", TargetPort: Number(f.target), PublishedPort: Number(f.published), PublishMode: f.mode }];
+      endpoint.Ports = [
+        ...(endpoint.Ports ?? []),
+        { Protocol: "tcp", TargetPort: Number(f.target), PublishedPort: Number(f.published), PublishMode: f.mode },
+      ];
     } else if (flag === "--endpoint-mode") (body.EndpointSpec as { Mode: string }).Mode = value;
-    else if (flag === "--dns") (anyDns = true), dns.Nameservers.push(value);
-    else if (flag === "--dns-search") (anyDns = true), dns.Search.push(value);
-    else if (flag === "--dns-option") (anyDns = true), dns.Options.push(value);
-    else if (flag === "--constraint") task.Placement = { Constraints: [...((task.Placement as { Constraints: string[] } | undefined)?.Constraints ?? []), value] };
+    else if (flag === "--dns") ((anyDns = true), dns.Nameservers.push(value));
+    else if (flag === "--dns-search") ((anyDns = true), dns.Search.push(value));
+    else if (flag === "--dns-option") ((anyDns = true), dns.Options.push(value));
+    else if (flag === "--constraint")
+      task.Placement = {
+        Constraints: [...((task.Placement as { Constraints: string[] } | undefined)?.Constraints ?? []), value],
+      };
     else throw new Error(`a flag the CLI reading does not know: ${flag}`);
   }
   if (anyDns) container.DNSConfig = dns;
@@ -55,33 +61,64 @@ function asTheCliWouldSend(line: string, ids: Record<string, string>) {
 
 function agrees(spec: ServiceSpecResolved) {
   const ids = Object.fromEntries(spec.networks.map((n) => [n.name, n.target]));
-  const { Labels, TaskTemplate, ...rest } = serviceCreateOptions(spec) as { Labels: unknown; TaskTemplate: { ContainerSpec: { Labels: unknown } } };
+  const { Labels, TaskTemplate, ...rest } = serviceCreateOptions(spec) as {
+    Labels: unknown;
+    TaskTemplate: { ContainerSpec: { Labels: unknown } };
+  };
   const { Labels: containerLabels, ...container } = TaskTemplate.ContainerSpec;
-  expect({ ...rest, TaskTemplate: { ...TaskTemplate, ContainerSpec: container } }).toEqual(asTheCliWouldSend(serviceCommandLine(spec), ids));
+  expect({ ...rest, TaskTemplate: { ...TaskTemplate, ContainerSpec: container } }).toEqual(
+    asTheCliWouldSend(serviceCommandLine(spec), ids),
+  );
   expect([Labels, containerLabels]).toEqual([spec.labels, spec.labels]);
 }
 
 describe("a service is described once: the engine call and the docker service create line agree", () => {
   const options: Record<string, Partial<ServiceSpecResolved>> = {
     "nothing more": {},
-    "--replicas and --network with aliases, by id": { replicas: 2, networks: [{ target: "x1y2z3", name: "dn-abc123-ov-06-disc", aliases: ["web", "www"] }, { target: "bridge", name: "bridge" }] },
-    "--publish in both modes": { publish: [{ published: 30080, target: 80, mode: "ingress" }, { published: 30081, target: 81, mode: "host" }] },
+    "--replicas and --network with aliases, by id": {
+      replicas: 2,
+      networks: [
+        { target: "x1y2z3", name: "dn-abc123-ov-06-disc", aliases: ["web", "www"] },
+        { target: "bridge", name: "bridge" },
+      ],
+    },
+    "--publish in both modes": {
+      publish: [
+        { published: 30080, target: 80, mode: "ingress" },
+        { published: 30081, target: 81, mode: "host" },
+      ],
+    },
     "--endpoint-mode dnsrr": { endpointMode: "dnsrr" },
-    "--dns, --dns-search, --dns-option": { dns: { nameservers: ["10.0.0.53"], search: ["example.test"], options: ["ndots:2"] } },
+    "--dns, --dns-search, --dns-option": {
+      dns: { nameservers: ["10.0.0.53"], search: ["example.test"], options: ["ndots:2"] },
+    },
     "--constraint": { constraints: ["node.id!=abc", "node.id!=def"] },
     "a server in every task": { serving: [80, 8080] },
   };
   test.each(Object.entries(options))("%s", (_, option) => agrees({ ...base, ...option }));
   test("the command is the probe's start script", () => {
-    expect(serviceCreateOptions({ ...base, serving: [80] }).TaskTemplate).toMatchObject({ ContainerSpec: { Command: ["sh", "-c", probeStartScript([80])] } });
+    expect(serviceCreateOptions({ ...base, serving: [80] }).TaskTemplate).toMatchObject({
+      ContainerSpec: { Command: ["sh", "-c", probeStartScript([80])] },
+    });
   });
 });
 
 test("service-options-ignored: endpoint mode, publish mode and DNS fall back to the defaults; the rest stays", () => {
-  const rich: ServiceSpecResolved = { ...base, replicas: 2, endpointMode: "dnsrr", publish: [{ published: 30081, target: 81, mode: "host" }], dns: { nameservers: ["10.0.0.53"] } };
+  const rich: ServiceSpecResolved = {
+    ...base,
+    replicas: 2,
+    endpointMode: "dnsrr",
+    publish: [{ published: 30081, target: 81, mode: "host" }],
+    dns: { nameservers: ["10.0.0.53"] },
+  };
   for (const fault of Object.keys(SERVICE_FAULTS) as LabFault[]) {
     expect(serviceCreateOptions(withServiceFaults(rich, (f) => f === fault))).not.toEqual(serviceCreateOptions(rich));
   }
-  expect(withServiceFaults(rich, (f) => f === "service-options-ignored")).toEqual({ ...base, replicas: 2, endpointMode: "vip", publish: [{ published: 30081, target: 81, mode: "ingress" }] });
+  expect(withServiceFaults(rich, (f) => f === "service-options-ignored")).toEqual({
+    ...base,
+    replicas: 2,
+    endpointMode: "vip",
+    publish: [{ published: 30081, target: 81, mode: "ingress" }],
+  });
   expect(withServiceFaults(rich, () => false)).toEqual(rich);
 });

@@ -7,52 +7,63 @@ export const daemonChecks: readonly DoctorCheck[] = [
     id: "D-DMN-01",
     title: "Inter-container traffic on the default bridge is restricted (CIS 2.2)",
     why: "With icc on, every container on the default bridge reaches every other one on every port; CIS asks for icc=false, with user-defined networks for containers that must talk.",
-    fix: "daemon.json \"icc\": false, and user-defined networks for containers that talk (needs br_netfilter, see HOST-02)",
+    fix: 'daemon.json "icc": false, and user-defined networks for containers that talk (needs br_netfilter, see HOST-02)',
     reference: "CIS Docker Benchmark 2.2 (docker-bench-security check_2_2)",
     evaluate(facts) {
       const bridge = facts.networks().find((n) => n.Name === "bridge");
       if (!bridge) throw new NotApplicable("the engine has no default bridge (--bridge=none)");
       const icc = bridge.Options?.["com.docker.network.bridge.enable_icc"] ?? "true";
-      return icc === "false" ? ok("default bridge enable_icc=false") : finding("info", [`default bridge enable_icc=${icc}`]);
+      return icc === "false"
+        ? ok("default bridge enable_icc=false")
+        : finding("info", [`default bridge enable_icc=${icc}`]);
     },
   },
   {
     id: "D-DMN-09",
     title: "Containers on the default bridge can talk to each other",
-    why: "With icc=false (a CIS hardening), containers on the default bridge cannot reach each other at all, which is the first thing people hit when \"containers can't see each other\".",
-    fix: "put containers that must talk on a user-defined network (docker network create app; docker run --network app …); or drop \"icc\": false",
+    why: 'With icc=false (a CIS hardening), containers on the default bridge cannot reach each other at all, which is the first thing people hit when "containers can\'t see each other".',
+    fix: 'put containers that must talk on a user-defined network (docker network create app; docker run --network app …); or drop "icc": false',
     reference: "docs: Bridge network driver (Options: com.docker.network.bridge.enable_icc)",
     explains: ["DB-02", "LK-01", "LK-02", "LK-03"],
     evaluate(facts) {
       const bridge = facts.networks().find((n) => n.Name === "bridge");
       if (!bridge) throw new NotApplicable("the engine has no default bridge (--bridge=none)");
       const icc = bridge.Options?.["com.docker.network.bridge.enable_icc"] ?? "true";
-      return icc === "false" ? finding("info", ["default bridge enable_icc=false: its containers cannot reach each other"]) : ok(`default bridge enable_icc=${icc}`);
+      return icc === "false"
+        ? finding("info", ["default bridge enable_icc=false: its containers cannot reach each other"])
+        : ok(`default bridge enable_icc=${icc}`);
     },
   },
   {
     id: "D-DMN-02",
     title: "The userland proxy is off (CIS 2.16)",
     why: "docker-proxy processes accept connections for published ports even when nothing answers behind them, and hide the client's address on some paths; CIS recommends userland-proxy=false (hairpin NAT then goes through iptables).",
-    fix: "daemon.json \"userland-proxy\": false (old kernels may need it for hairpin NAT)",
+    fix: 'daemon.json "userland-proxy": false (old kernels may need it for hairpin NAT)',
     reference: "CIS Docker Benchmark 2.16; docs#17312; moby#45629",
     evaluate(facts) {
       facts.requireEngine();
       const proxy = facts.daemonSetting("userland-proxy");
-      return proxy === false ? ok("userland-proxy: false") : finding("info", [`userland-proxy: ${proxy ?? "default (true)"}`]);
+      return proxy === false
+        ? ok("userland-proxy: false")
+        : finding("info", [`userland-proxy: ${proxy ?? "default (true)"}`]);
     },
   },
   {
     id: "D-DMN-03",
     title: "The daemon API is not on TCP without TLS",
     why: "An API on TCP without TLS client verification gives root on the host to anyone who can reach the port.",
-    fix: "\"tlsverify\": true with certificates, or only the unix socket (or SSH)",
+    fix: '"tlsverify": true with certificates, or only the unix socket (or SSH)',
     reference: "CIS Docker Benchmark 2.7; moby daemon/info.go (API warnings)",
     evaluate(facts) {
       const warnings = (facts.info().Warnings ?? []).filter((w) => /API is accessible on/.test(w));
       const tcp = facts.dockerdHosts().filter((h) => h.startsWith("tcp://"));
       const verify = facts.daemonSetting("tlsverify") === true;
-      const seen = [...warnings, ...(tcp.length ? [`listens on ${tcp.join(", ")}${verify ? " with tlsverify" : ""}`] : ["no TCP listener configured"])];
+      const seen = [
+        ...warnings,
+        ...(tcp.length
+          ? [`listens on ${tcp.join(", ")}${verify ? " with tlsverify" : ""}`]
+          : ["no TCP listener configured"]),
+      ];
       return warnings.length || (tcp.length && !verify) ? finding("error", seen) : ok(...seen);
     },
   },
@@ -63,10 +74,14 @@ export const daemonChecks: readonly DoctorCheck[] = [
     fix: "upgrade to Engine 28; meanwhile drop non-loopback traffic to 127.0.0.1 in the raw table",
     reference: "moby#45610; moby#41872; docs: Packet filtering and firewalls",
     evaluate(facts) {
-      const local = publishedPorts(facts.containers()).filter((p) => p.hostIp === "127.0.0.1").map(describePort);
+      const local = publishedPorts(facts.containers())
+        .filter((p) => p.hostIp === "127.0.0.1")
+        .map(describePort);
       const version = facts.engineVersion();
       if (local.length === 0) return ok("no port is published on 127.0.0.1");
-      return engineBefore(facts, "28.0") ? finding("warn", [`engine ${version}`, ...listSome(local)]) : ok(`engine ${version} filters them`, ...listSome(local));
+      return engineBefore(facts, "28.0")
+        ? finding("warn", [`engine ${version}`, ...listSome(local)])
+        : ok(`engine ${version} filters them`, ...listSome(local));
     },
   },
   {
@@ -92,17 +107,24 @@ export const daemonChecks: readonly DoctorCheck[] = [
       if (config.parseError) return finding("error", [`${config.path} is not valid JSON: ${config.parseError}`]);
       const argv = facts.optionalText("dockerd.cmdline");
       const problems = [
-        ...daemonConfigProblems(config.parsed!, facts.maybe(() => facts.engineVersion())),
-        ...keysAlsoGivenAsFlags(config.parsed!, argv ? (JSON.parse(argv) as string[]) : []).map((k) => `"${k}" is set both in the file and as a flag: dockerd refuses that`),
+        ...daemonConfigProblems(
+          config.parsed!,
+          facts.maybe(() => facts.engineVersion()),
+        ),
+        ...keysAlsoGivenAsFlags(config.parsed!, argv ? (JSON.parse(argv) as string[]) : []).map(
+          (k) => `"${k}" is set both in the file and as a flag: dockerd refuses that`,
+        ),
       ];
-      return problems.length ? finding("error", [config.path, ...problems]) : ok(`${config.path}: ${Object.keys(config.parsed!).length} key(s), all known`);
+      return problems.length
+        ? finding("error", [config.path, ...problems])
+        : ok(`${config.path}: ${Object.keys(config.parsed!).length} key(s), all known`);
     },
   },
   {
     id: "D-DMN-07",
     title: "Containers' traffic to the outside is masqueraded",
     why: "With ip-masq=false the default bridge's traffic leaves with container addresses, which the rest of the network has no route back to: egress silently fails.",
-    fix: "remove \"ip-masq\": false, or route the bridge subnet back to this host from the network",
+    fix: 'remove "ip-masq": false, or route the bridge subnet back to this host from the network',
     reference: "docs: dockerd reference (--ip-masq); docs: Bridge network driver (enable_ip_masquerade)",
     explains: ["DB-05"],
     evaluate(facts) {
@@ -118,9 +140,14 @@ export const daemonChecks: readonly DoctorCheck[] = [
     reference: "docs: Bridge network driver (Configure the default bridge network); dockerd reference",
     evaluate(facts) {
       const config = facts.daemonConfig();
-      if (!config.parsed) throw new NotApplicable(config.text === undefined ? "no daemon.json" : "daemon.json does not parse (see DMN-06)");
+      if (!config.parsed)
+        throw new NotApplicable(
+          config.text === undefined ? "no daemon.json" : "daemon.json does not parse (see DMN-06)",
+        );
       const problems = networkSettingProblems(config.parsed);
-      return problems.length ? finding("error", problems) : ok("bip, fixed-cidr, default-address-pools, mtu and dns are consistent (where set)");
+      return problems.length
+        ? finding("error", problems)
+        : ok("bip, fixed-cidr, default-address-pools, mtu and dns are consistent (where set)");
     },
   },
 ];

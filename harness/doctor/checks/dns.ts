@@ -16,14 +16,16 @@ export const dnsChecks: readonly DoctorCheck[] = [
     id: "D-DNS-01",
     title: "The host's resolv.conf gives containers a resolver they can reach",
     why: "Containers cannot use the host's loopback resolver (systemd-resolved 127.0.0.53, dnsmasq 127.0.0.1). Docker drops loopback servers; with none left, engines before 28 fall back to 8.8.8.8/8.8.4.4 (often blocked) and 28+ leave containers without DNS.",
-    fix: "daemon.json \"dns\": [\"<a resolver reachable from the bridge>\"], or point /etc/resolv.conf at /run/systemd/resolve/resolv.conf",
+    fix: 'daemon.json "dns": ["<a resolver reachable from the bridge>"], or point /etc/resolv.conf at /run/systemd/resolve/resolv.conf',
     reference: "moby PR#41022; moby#38243; docker/for-linux#889",
     explains: ["DB-04", "DNS-01"],
     evaluate(facts) {
       const conf = facts.resolvConf();
       if (!conf.exists) throw new NotApplicable("/etc/resolv.conf does not exist (see DNS-02)");
       const dns = facts.daemonSetting("dns");
-      const seen = [`nameservers: ${conf.nameservers.join(", ") || "none"}${conf.target && conf.target !== "/etc/resolv.conf" ? ` (from ${conf.target})` : ""}`];
+      const seen = [
+        `nameservers: ${conf.nameservers.join(", ") || "none"}${conf.target && conf.target !== "/etc/resolv.conf" ? ` (from ${conf.target})` : ""}`,
+      ];
       if (Array.isArray(dns) && dns.length) return ok(...seen, `daemon dns: ${dns.join(", ")}`);
       const usable = conf.nameservers.filter((n) => !isLoopback(n));
       if (usable.length) return ok(...seen, `default-bridge containers get: ${usable.join(", ")}`);
@@ -31,7 +33,9 @@ export const dnsChecks: readonly DoctorCheck[] = [
       return finding(before28 ? "warn" : "error", [
         ...seen,
         "every nameserver is loopback and the daemon sets no dns",
-        before28 ? "default-bridge containers get Google's 8.8.8.8 and 8.8.4.4 instead" : "default-bridge containers get no usable nameserver",
+        before28
+          ? "default-bridge containers get Google's 8.8.8.8 and 8.8.4.4 instead"
+          : "default-bridge containers get no usable nameserver",
       ]);
     },
   },
@@ -39,13 +43,15 @@ export const dnsChecks: readonly DoctorCheck[] = [
     id: "D-DNS-02",
     title: "/etc/resolv.conf exists",
     why: "A missing or dangling /etc/resolv.conf leaves containers with no upstream resolver; since Engine 28 Docker no longer falls back to Google's servers in most cases.",
-    fix: "ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf (or a file with real nameservers), or daemon.json \"dns\"",
+    fix: 'ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf (or a file with real nameservers), or daemon.json "dns"',
     reference: "moby#49665; Engine 28 release notes",
     explains: ["DB-04", "DNS-01"],
     evaluate(facts) {
       const conf = facts.resolvConf();
       if (conf.exists) return ok(`/etc/resolv.conf${conf.link ? ` -> ${conf.link}` : ""} exists`);
-      return finding("error", [conf.link ? `/etc/resolv.conf -> ${conf.link}, which does not exist` : "/etc/resolv.conf does not exist"]);
+      return finding("error", [
+        conf.link ? `/etc/resolv.conf -> ${conf.link}, which does not exist` : "/etc/resolv.conf does not exist",
+      ]);
     },
   },
   {
@@ -56,11 +62,18 @@ export const dnsChecks: readonly DoctorCheck[] = [
     reference: "CVE-2024-29018; moby#47589; 25.0.5 release notes",
     explains: ["ISO-03"],
     evaluate(facts) {
-      const internal = facts.networks().filter((n) => n.Internal).map((n) => n.Name);
+      const internal = facts
+        .networks()
+        .filter((n) => n.Internal)
+        .map((n) => n.Name);
       if (internal.length === 0) throw new NotApplicable("no internal network");
       const version = facts.engineVersion();
       const loopback = facts.resolvConf().nameservers.filter(isLoopback);
-      const seen = [`engine ${version}`, `internal networks: ${internal.join(", ")}`, `loopback nameservers: ${loopback.join(", ") || "none"}`];
+      const seen = [
+        `engine ${version}`,
+        `internal networks: ${internal.join(", ")}`,
+        `loopback nameservers: ${loopback.join(", ") || "none"}`,
+      ];
       return !hasDnsLeakFix(version) && loopback.length ? finding("warn", seen) : ok(...seen);
     },
   },

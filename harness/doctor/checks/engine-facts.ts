@@ -8,7 +8,9 @@ export function dockerBridgeNames(networks: readonly NetworkInfo[]): Set<string>
   const names = new Set<string>();
   for (const n of networks) {
     if (n.Driver !== "bridge") continue;
-    names.add(n.Options?.["com.docker.network.bridge.name"] ?? (n.Name === "bridge" ? "docker0" : `br-${n.Id.slice(0, 12)}`));
+    names.add(
+      n.Options?.["com.docker.network.bridge.name"] ?? (n.Name === "bridge" ? "docker0" : `br-${n.Id.slice(0, 12)}`),
+    );
   }
   return names;
 }
@@ -33,7 +35,12 @@ export function publishedPorts(containers: readonly ContainerInfo[]): PublishedP
   for (const c of containers) {
     for (const [containerPort, bindings] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
       for (const b of (bindings ?? []) as PortBinding[]) {
-        out.push({ container: c.Name.replace(/^\//, ""), containerPort, hostIp: b.HostIp ?? "", hostPort: Number(b.HostPort ?? 0) });
+        out.push({
+          container: c.Name.replace(/^\//, ""),
+          containerPort,
+          hostIp: b.HostIp ?? "",
+          hostPort: Number(b.HostPort ?? 0),
+        });
       }
     }
   }

@@ -1,6 +1,14 @@
 import { finding, NotApplicable, ok, type DoctorCheck } from "../check.js";
 import type { Facts } from "../facts.js";
-import { describePort, dockerBridgeNames, engineBefore, iptablesDisabled, isWildcard, listSome, publishedPorts } from "./engine-facts.js";
+import {
+  describePort,
+  dockerBridgeNames,
+  engineBefore,
+  iptablesDisabled,
+  isWildcard,
+  listSome,
+  publishedPorts,
+} from "./engine-facts.js";
 
 const VM_BRIDGE = /^(virbr|lxdbr|lxcbr)\d*/;
 
@@ -9,7 +17,9 @@ function nftablesBackend(facts: Facts): boolean {
 }
 
 function wildcardPorts(facts: Facts): string[] {
-  return publishedPorts(facts.containers()).filter((p) => isWildcard(p.hostIp)).map(describePort);
+  return publishedPorts(facts.containers())
+    .filter((p) => isWildcard(p.hostIp))
+    .map(describePort);
 }
 
 export const firewallChecks: readonly DoctorCheck[] = [
@@ -17,16 +27,25 @@ export const firewallChecks: readonly DoctorCheck[] = [
     id: "D-FW-01",
     title: "Docker's FORWARD DROP policy does not cut off other bridges",
     why: "When dockerd turns forwarding on it sets the FORWARD policy to DROP; every bridge that is not Docker's (libvirt, LXD, a lab bridge) then stops forwarding unless a rule lets it through.",
-    fix: "iptables -I DOCKER-USER -i BRIDGE -o BRIDGE -j ACCEPT (and for traffic leaving it), or daemon \"ip-forward-no-drop\": true on Engine 28+",
+    fix: 'iptables -I DOCKER-USER -i BRIDGE -o BRIDGE -j ACCEPT (and for traffic leaving it), or daemon "ip-forward-no-drop": true on Engine 28+',
     reference: "moby#39439; docker/for-linux#949; docs#7370; docs: Packet filtering and firewalls",
     evaluate(facts) {
       const filter = facts.ruleset("iptables.filter");
       const policy = filter.policies.get("FORWARD") ?? "ACCEPT";
       if (policy !== "DROP") return ok(`FORWARD policy ${policy}`);
       const ours = dockerBridgeNames(facts.networks());
-      const others = facts.links().filter((l) => l.kind === "bridge" && !ours.has(l.name)).map((l) => l.name);
-      const cutOff = others.filter((bridge) => !filter.rules.some((r) => new RegExp(`-[io] ${bridge}( |$)`).test(r) && / -j ACCEPT/.test(r)));
-      if (cutOff.length === 0) return ok("FORWARD policy DROP", others.length ? `other bridges with an accept rule: ${others.join(", ")}` : "no bridge but Docker's");
+      const others = facts
+        .links()
+        .filter((l) => l.kind === "bridge" && !ours.has(l.name))
+        .map((l) => l.name);
+      const cutOff = others.filter(
+        (bridge) => !filter.rules.some((r) => new RegExp(`-[io] ${bridge}( |$)`).test(r) && / -j ACCEPT/.test(r)),
+      );
+      if (cutOff.length === 0)
+        return ok(
+          "FORWARD policy DROP",
+          others.length ? `other bridges with an accept rule: ${others.join(", ")}` : "no bridge but Docker's",
+        );
       return finding(
         cutOff.some((b) => VM_BRIDGE.test(b)) ? "error" : "warn",
         ["FORWARD policy DROP", ...cutOff.map((b) => `bridge ${b} is not Docker's and no rule accepts its traffic`)],
@@ -43,21 +62,29 @@ export const firewallChecks: readonly DoctorCheck[] = [
     evaluate(facts) {
       const policy = facts.ruleset("iptables.filter").policies.get("FORWARD") ?? "ACCEPT";
       const forwarding = facts.sysctl("net.ipv4.ip_forward");
-      const seen = [`FORWARD policy ${policy}`, `net.ipv4.ip_forward = ${forwarding}`, `engine ${facts.engineVersion()}`];
-      return policy === "ACCEPT" && forwarding === 1 && engineBefore(facts, "28.0") ? finding("warn", seen) : ok(...seen);
+      const seen = [
+        `FORWARD policy ${policy}`,
+        `net.ipv4.ip_forward = ${forwarding}`,
+        `engine ${facts.engineVersion()}`,
+      ];
+      return policy === "ACCEPT" && forwarding === 1 && engineBefore(facts, "28.0")
+        ? finding("warn", seen)
+        : ok(...seen);
     },
   },
   {
     id: "D-FW-03",
     title: "ufw is not believed to guard ports Docker publishes on every address",
     why: "Docker's NAT rules run before ufw's: a port published on 0.0.0.0 or :: is reachable even when ufw denies it.",
-    fix: "publish on 127.0.0.1 or a chosen address (-p 127.0.0.1:8080:80), set daemon \"ip\": \"127.0.0.1\", or put the rules in DOCKER-USER",
+    fix: 'publish on 127.0.0.1 or a chosen address (-p 127.0.0.1:8080:80), set daemon "ip": "127.0.0.1", or put the rules in DOCKER-USER',
     reference: "moby#4737; docker/for-linux#690; docs: Packet filtering and firewalls",
     evaluate(facts) {
       const ufw = facts.text("firewall.ufw").trim();
       if (!/Status: active/.test(ufw)) return ok(`ufw: ${ufw.split("\n")[0] || "inactive"}`);
       const wildcard = wildcardPorts(facts);
-      return wildcard.length ? finding("error", ["ufw is active", ...listSome(wildcard)]) : ok("ufw is active", "no port is published on every address");
+      return wildcard.length
+        ? finding("error", ["ufw is active", ...listSome(wildcard)])
+        : ok("ufw is active", "no port is published on every address");
     },
   },
   {
@@ -68,7 +95,9 @@ export const firewallChecks: readonly DoctorCheck[] = [
     reference: "docs: Packet filtering and firewalls; moby#35043; firewalld#503",
     evaluate(facts) {
       const state = facts.text("firewall.firewalld").trim();
-      return state === "running" ? finding("warn", ["firewalld is running"]) : ok(`firewalld: ${state || "not running"}`);
+      return state === "running"
+        ? finding("warn", ["firewalld is running"])
+        : ok(`firewalld: ${state || "not running"}`);
     },
   },
   {
@@ -80,17 +109,24 @@ export const firewallChecks: readonly DoctorCheck[] = [
     explains: ["DB-05", "PP-01", "PP-05", "ISO-01", "ISO-02", "PP-07"],
     evaluate(facts) {
       facts.requireEngine();
-      if (iptablesDisabled(facts)) throw new NotApplicable("the daemon does not manage iptables (iptables=false; see FW-08)");
+      if (iptablesDisabled(facts))
+        throw new NotApplicable("the daemon does not manage iptables (iptables=false; see FW-08)");
       if (nftablesBackend(facts)) throw new NotApplicable("the engine uses its nftables backend (see FW-07)");
       const filter = facts.ruleset("iptables.filter");
       const nat = facts.ruleset("iptables.nat");
       const missing: string[] = [];
-      for (const chain of ["DOCKER", "DOCKER-USER"]) if (!filter.chains.has(chain)) missing.push(`filter chain ${chain} is missing`);
-      if (!filter.rules.some((r) => r.startsWith("-A FORWARD") && r.includes("-j DOCKER-USER"))) missing.push("FORWARD does not jump to DOCKER-USER");
-      if (!filter.rules.some((r) => r.startsWith("-A FORWARD") && /-j DOCKER(-FORWARD)?( |$)/.test(r))) missing.push("FORWARD jumps to neither DOCKER-FORWARD nor DOCKER");
+      for (const chain of ["DOCKER", "DOCKER-USER"])
+        if (!filter.chains.has(chain)) missing.push(`filter chain ${chain} is missing`);
+      if (!filter.rules.some((r) => r.startsWith("-A FORWARD") && r.includes("-j DOCKER-USER")))
+        missing.push("FORWARD does not jump to DOCKER-USER");
+      if (!filter.rules.some((r) => r.startsWith("-A FORWARD") && /-j DOCKER(-FORWARD)?( |$)/.test(r)))
+        missing.push("FORWARD jumps to neither DOCKER-FORWARD nor DOCKER");
       if (!nat.chains.has("DOCKER")) missing.push("nat chain DOCKER is missing");
-      if (!nat.rules.some((r) => r.startsWith("-A PREROUTING") && r.includes("-j DOCKER"))) missing.push("nat PREROUTING does not jump to DOCKER");
-      return missing.length ? finding("error", missing) : ok("DOCKER and DOCKER-USER exist; FORWARD and nat PREROUTING jump to them");
+      if (!nat.rules.some((r) => r.startsWith("-A PREROUTING") && r.includes("-j DOCKER")))
+        missing.push("nat PREROUTING does not jump to DOCKER");
+      return missing.length
+        ? finding("error", missing)
+        : ok("DOCKER and DOCKER-USER exist; FORWARD and nat PREROUTING jump to them");
     },
   },
   {
@@ -101,7 +137,8 @@ export const firewallChecks: readonly DoctorCheck[] = [
     reference: "docs: Packet filtering and firewalls (Add iptables policies before Docker's rules)",
     explains: ["PP-05", "DB-05", "OPT-05"],
     evaluate(facts) {
-      if (iptablesDisabled(facts)) throw new NotApplicable("the daemon does not manage iptables (iptables=false; see FW-08)");
+      if (iptablesDisabled(facts))
+        throw new NotApplicable("the daemon does not manage iptables (iptables=false; see FW-08)");
       const filter = facts.ruleset("iptables.filter");
       if (!filter.chains.has("DOCKER-USER")) throw new NotApplicable("there is no DOCKER-USER chain (see FW-05)");
       const rules = filter.rules.filter((r) => r.startsWith("-A DOCKER-USER ") && r !== "-A DOCKER-USER -j RETURN");
@@ -118,7 +155,10 @@ export const firewallChecks: readonly DoctorCheck[] = [
     reference: "moby/libnetwork#2331; moby#26824; moby#46147; docs#11612",
     evaluate(facts) {
       const count = (text: string | undefined) => (text ?? "").split("\n").filter((l) => l.startsWith("-A ")).length;
-      const [legacy, nft] = [count(facts.optionalText("iptables.legacy-save")), count(facts.optionalText("iptables.nft-save"))];
+      const [legacy, nft] = [
+        count(facts.optionalText("iptables.legacy-save")),
+        count(facts.optionalText("iptables.nft-save")),
+      ];
       const version = facts.optionalText("iptables.version")?.trim() ?? "iptables -V unavailable";
       const seen = [version, `iptables-legacy rules: ${legacy}`, `iptables-nft rules: ${nft}`];
       return legacy > 0 && nft > 0 ? finding("error", seen) : ok(...seen);
@@ -136,18 +176,24 @@ export const firewallChecks: readonly DoctorCheck[] = [
       if (backend !== "nftables") return ok(`firewall backend: ${backend}`);
       const problems = [
         ...(info.Swarm?.LocalNodeState === "active" ? ["Swarm is active"] : []),
-        ...(facts.maybe(() => facts.ruleset("iptables.filter").rules.filter((r) => r.startsWith("-A DOCKER-USER") && !r.endsWith("-j RETURN"))) ?? []).map(
-          (r) => `DOCKER-USER rule not migrated: ${r}`,
-        ),
+        ...(
+          facts.maybe(() =>
+            facts
+              .ruleset("iptables.filter")
+              .rules.filter((r) => r.startsWith("-A DOCKER-USER") && !r.endsWith("-j RETURN")),
+          ) ?? []
+        ).map((r) => `DOCKER-USER rule not migrated: ${r}`),
       ];
-      return problems.length ? finding("warn", ["firewall backend: nftables", ...problems]) : finding("info", ["firewall backend: nftables"]);
+      return problems.length
+        ? finding("warn", ["firewall backend: nftables", ...problems])
+        : finding("info", ["firewall backend: nftables"]);
     },
   },
   {
     id: "D-FW-08",
     title: "Docker manages iptables",
     why: "With iptables=false Docker adds no NAT and no isolation: containers have no masqueraded way out, bridges are not isolated and every container port is reachable.",
-    fix: "remove \"iptables\": false (and \"ip6tables\": false) from daemon.json and --iptables=false from dockerd's command line",
+    fix: 'remove "iptables": false (and "ip6tables": false) from daemon.json and --iptables=false from dockerd\'s command line',
     reference: "CIS Docker Benchmark 2.4; docs: Packet filtering and firewalls",
     explains: ["DB-05", "ISO-01", "PP-01", "PP-05"],
     evaluate(facts) {

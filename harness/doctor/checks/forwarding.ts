@@ -20,7 +20,11 @@ export const forwardingChecks: readonly DoctorCheck[] = [
       // dockerd turns forwarding on when it starts unless told not to: 0 now means it was reset since, or forbidden.
       const daemonForwards = facts.maybe(() => facts.daemonSetting("ip-forward")) !== false;
       if (value === 1) return ok(...seen);
-      seen.push(daemonForwards ? "dockerd sets it to 1 when it starts: something reset it since (a sysctl file, a network manager, a hardening script)" : "the daemon runs with ip-forward: false and will not turn it on");
+      seen.push(
+        daemonForwards
+          ? "dockerd sets it to 1 when it starts: something reset it since (a sysctl file, a network manager, a hardening script)"
+          : "the daemon runs with ip-forward: false and will not turn it on",
+      );
       return finding("error", seen);
     },
   },
@@ -39,9 +43,15 @@ export const forwardingChecks: readonly DoctorCheck[] = [
           .filter((n) => n.Driver === "bridge" && n.Options?.["com.docker.network.bridge.enable_icc"] === "false")
           .map((n) => `network ${n.Name}: enable_icc=false`),
       ];
-      if (iccOff.length === 0) throw new NotApplicable("no network filters inter-container traffic (icc is on everywhere)");
+      if (iccOff.length === 0)
+        throw new NotApplicable("no network filters inter-container traffic (icc is on everywhere)");
       const callIptables = facts.optionalText("sysctl.net.bridge.bridge-nf-call-iptables")?.trim();
-      const seen = [...iccOff, callIptables === undefined ? "net.bridge.bridge-nf-call-iptables does not exist (br_netfilter not loaded)" : `net.bridge.bridge-nf-call-iptables = ${callIptables}`];
+      const seen = [
+        ...iccOff,
+        callIptables === undefined
+          ? "net.bridge.bridge-nf-call-iptables does not exist (br_netfilter not loaded)"
+          : `net.bridge.bridge-nf-call-iptables = ${callIptables}`,
+      ];
       return callIptables === "1" ? ok(...seen) : finding("warn", seen);
     },
   },
@@ -60,7 +70,8 @@ export const forwardingChecks: readonly DoctorCheck[] = [
       else {
         for (const line of networkd.split("\n")) {
           const [, name, , , setup] = line.trim().split(/\s+/);
-          if (name && docker(name) && /^(configured|configuring)$/.test(setup ?? "")) managed.push(`networkd ${setup} ${name}`);
+          if (name && docker(name) && /^(configured|configuring)$/.test(setup ?? ""))
+            managed.push(`networkd ${setup} ${name}`);
         }
         seen.push("systemd-networkd: running");
       }

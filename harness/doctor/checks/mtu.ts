@@ -8,8 +8,12 @@ function egressMtu(facts: Facts): { device: string; mtu: number } {
   const links = facts.links();
   const vpn = links.filter((l) => l.up && ["wireguard", "tun", "ipip", "gre", "vti"].includes(l.kind));
   const egress = links.find((l) => l.name === route.dev);
-  const candidates = [...(egress ? [{ device: egress.name, mtu: egress.mtu }] : []), ...vpn.map((l) => ({ device: l.name, mtu: l.mtu }))];
-  if (candidates.length === 0) throw new NotApplicable(`the default route's device ${route.dev} is not among the links`);
+  const candidates = [
+    ...(egress ? [{ device: egress.name, mtu: egress.mtu }] : []),
+    ...vpn.map((l) => ({ device: l.name, mtu: l.mtu })),
+  ];
+  if (candidates.length === 0)
+    throw new NotApplicable(`the default route's device ${route.dev} is not among the links`);
   return candidates.reduce((a, b) => (b.mtu < a.mtu ? b : a));
 }
 
@@ -25,7 +29,10 @@ function networkMtus(facts: Facts): Array<{ name: string; mtu: number }> {
     });
 }
 
-function tooLarge(facts: Facts): { egress: { device: string; mtu: number }; over: Array<{ name: string; mtu: number }> } {
+function tooLarge(facts: Facts): {
+  egress: { device: string; mtu: number };
+  over: Array<{ name: string; mtu: number }>;
+} {
   const egress = egressMtu(facts);
   return { egress, over: networkMtus(facts).filter((n) => n.mtu > egress.mtu) };
 }
@@ -35,13 +42,19 @@ export const mtuChecks: readonly DoctorCheck[] = [
     id: "D-MTU-01",
     title: "No network's MTU is larger than the way out",
     why: "A container sending 1500-byte packets through a smaller link (a VPN at 1420, a cloud at 1450) gets them dropped when PMTU discovery is blocked: TLS handshakes work, downloads hang.",
-    fix: "daemon.json \"mtu\": N for the default bridge; -o com.docker.network.driver.mtu=N per network; or clamp MSS: iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu",
+    fix: 'daemon.json "mtu": N for the default bridge; -o com.docker.network.driver.mtu=N per network; or clamp MSS: iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu',
     reference: "moby#22028; moby#22297; moby#20178",
     explains: ["DB-05", "OPT-05"],
     evaluate(facts) {
       const { egress, over } = tooLarge(facts);
       const seen = [`egress ${egress.device} MTU ${egress.mtu}`];
-      return over.length ? finding("error", [...seen, ...over.map((n) => `network ${n.name} MTU ${n.mtu}`)], `daemon.json "mtu": ${egress.mtu}, and -o com.docker.network.driver.mtu=${egress.mtu} on each network`) : ok(...seen, "every bridge network fits");
+      return over.length
+        ? finding(
+            "error",
+            [...seen, ...over.map((n) => `network ${n.name} MTU ${n.mtu}`)],
+            `daemon.json "mtu": ${egress.mtu}, and -o com.docker.network.driver.mtu=${egress.mtu} on each network`,
+          )
+        : ok(...seen, "every bridge network fits");
     },
   },
   {
@@ -53,10 +66,13 @@ export const mtuChecks: readonly DoctorCheck[] = [
     evaluate(facts) {
       const inContainer = facts.text("env.container").trim() === "yes";
       const ci = facts.text("env.ci").trim();
-      if (!inContainer || !ci) throw new NotApplicable(inContainer ? "not a CI job" : "the engine's host is not itself a container");
+      if (!inContainer || !ci)
+        throw new NotApplicable(inContainer ? "not a CI job" : "the engine's host is not itself a container");
       const { egress, over } = tooLarge(facts);
       const seen = [`in a container, CI (${ci})`, `egress ${egress.device} MTU ${egress.mtu}`];
-      return over.length ? finding("error", [...seen, ...over.map((n) => `network ${n.name} MTU ${n.mtu}`)]) : ok(...seen);
+      return over.length
+        ? finding("error", [...seen, ...over.map((n) => `network ${n.name} MTU ${n.mtu}`)])
+        : ok(...seen);
     },
   },
 ];

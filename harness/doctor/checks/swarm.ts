@@ -22,9 +22,15 @@ export const swarmChecks: readonly DoctorCheck[] = [
     fix: "docker swarm init/join --listen-addr and --advertise-addr on a private address",
     reference: "CIS Docker Benchmark 7.2",
     evaluate(facts) {
-      if ((facts.info().Swarm?.LocalNodeState ?? "inactive") !== "active") throw new NotApplicable("swarm is not active");
+      if ((facts.info().Swarm?.LocalNodeState ?? "inactive") !== "active")
+        throw new NotApplicable("swarm is not active");
       const open = facts.listening().filter((s) => s.port === 2377 && WILDCARD.has(s.address));
-      return open.length ? finding("warn", open.map((s) => `2377/tcp listens on ${s.address}`)) : ok("2377/tcp is bound to a chosen address");
+      return open.length
+        ? finding(
+            "warn",
+            open.map((s) => `2377/tcp listens on ${s.address}`),
+          )
+        : ok("2377/tcp is bound to a chosen address");
     },
   },
   {
@@ -36,8 +42,12 @@ export const swarmChecks: readonly DoctorCheck[] = [
     evaluate(facts) {
       const overlays = facts.networks().filter((n) => n.Driver === "overlay");
       if (overlays.length === 0) throw new NotApplicable("no overlay network");
-      const clear = overlays.filter((n) => !("encrypted" in (n.Options ?? {}))).map((n) => `${n.Name} is not encrypted`);
-      return clear.length ? finding("warn", listSome(clear)) : ok(`${overlays.length} overlay network(s), all encrypted`);
+      const clear = overlays
+        .filter((n) => !("encrypted" in (n.Options ?? {})))
+        .map((n) => `${n.Name} is not encrypted`);
+      return clear.length
+        ? finding("warn", listSome(clear))
+        : ok(`${overlays.length} overlay network(s), all encrypted`);
     },
   },
 ];
