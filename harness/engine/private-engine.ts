@@ -248,7 +248,7 @@ async function engineMountNamespace(state: PrivateEngineState): Promise<string> 
   holder.stdout.destroy();
   holder.stderr.destroy();
   holder.unref();
-  state.mountHolderPid = holder.pid;
+  if (holder.pid !== undefined) state.mountHolderPid = holder.pid;
   writeState(state);
   return `/proc/${holder.pid}/ns/mnt`;
 }
@@ -286,7 +286,7 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
   );
   closeSync(log);
   child.unref();
-  state.dockerdPid = child.pid;
+  if (child.pid !== undefined) state.dockerdPid = child.pid;
   writeState(state);
   let exited: number | null = null;
   let ready = false;

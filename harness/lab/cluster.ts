@@ -469,7 +469,7 @@ export class ClusterScope {
     }
   }
 
-  private swarmIds?: Promise<Map<ClusterNode, string>>;
+  private swarmIds: Promise<Map<ClusterNode, string>> | undefined;
 
   /** Each node's swarm node ID, read once; a node that leaves or a re-formed swarm gets new ones. */
   private nodeIds(): Promise<Map<ClusterNode, string>> {

@@ -113,25 +113,25 @@ export class Lab {
   readonly faults: ReadonlySet<LabFault>;
   /** All the run's faults, with those for one scenario or attempt (--fault ID=NAME). */
   private readonly runFaults: RunFaults;
-  private readonly outsideHost?: OutsideHost;
+  private readonly outsideHost: OutsideHost | undefined;
   /** A private engine's network namespace: docknet's own, so scenarios may change its firewall. */
-  readonly engineNetns?: string;
+  readonly engineNetns: string | undefined;
   /**
    * The namespace of the engine's host, where docknet can run commands: a
    * private engine's, or the local dockerd's (as root). Reads, and docknet's
    * own links, happen there; the firewall is changed only in engineNetns.
    */
-  readonly engineHostNetns?: NetnsRef;
+  readonly engineHostNetns: NetnsRef | undefined;
   /** Restarts a private engine's dockerd with another daemon.json. */
-  readonly restartEngine?: (daemonConfig: Record<string, unknown>) => Promise<void>;
+  readonly restartEngine: ((daemonConfig: Record<string, unknown>) => Promise<void>) | undefined;
   /** The driver of user-defined networks that do not name one (`docknet run --driver`). */
   readonly networkDriver: string;
   /** The interface the user named for macvlan networks (`--macvlan-parent`); docknet's own links otherwise. */
-  readonly macvlanParent?: string;
+  readonly macvlanParent: string | undefined;
   /** The /etc/resolv.conf a private engine's dockerd sees (a file of its own). */
-  readonly engineResolvConf?: string;
+  readonly engineResolvConf: string | undefined;
   /** A private engine's daemon log (failure bundles quote the lines of a scenario's time). */
-  readonly engineLog?: string;
+  readonly engineLog: string | undefined;
 
   private constructor(
     readonly docker: Docker,
@@ -374,7 +374,7 @@ export class LabScope {
   private readonly releases: (() => void)[] = [];
   private readonly stubs: number[] = [];
   private readonly stubDirs: string[] = [];
-  private resolvConfBefore?: string;
+  private resolvConfBefore: string | undefined;
   private readonly rules: { table: string; chain: string; rule: string[] }[] = [];
   private readonly policies: { chain: string; policy: string }[] = [];
   private misrouteNetwork?: Promise<LabNetwork>;
@@ -589,13 +589,14 @@ export class LabScope {
       const subnet = spec.subnet === "pick" ? await this.lab.pickSubnet() : spec.subnet;
       if (spec.subnet === "pick" && subnet) this.subnets.push(subnet);
       const ipv6Subnet = spec.ipv6Subnet === "pick" ? this.lab.pickIpv6Subnet() : spec.ipv6Subnet;
+      const { subnet: _asked, ipv6Subnet: _askedV6, ...rest } = spec;
       return {
-        ...spec,
+        ...rest,
         name: this.name(short),
         driver: spec.driver ?? this.lab.networkDriver,
         labels: this.labels(),
-        subnet,
-        ipv6Subnet,
+        ...(subnet ? { subnet } : {}),
+        ...(ipv6Subnet ? { ipv6Subnet } : {}),
       };
     };
     const resolved = await resolve(asked);
