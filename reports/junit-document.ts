@@ -40,6 +40,7 @@ export function seconds(ms: number): number {
 }
 
 // XML 1.0 forbids most control characters even escaped; probe output can carry them.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 const xmlText = (text: string) => text.replace(NOT_XML, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 const oneLine = (text: string) => xmlText(text.replace(/\s*\n\s*/g, " ").trim());

@@ -46,10 +46,10 @@ function asTheCliWouldSend(line: string, ids: Record<string, string>) {
         { Protocol: "tcp", TargetPort: Number(f.target), PublishedPort: Number(f.published), PublishMode: f.mode },
       ];
     } else if (flag === "--endpoint-mode") (body.EndpointSpec as { Mode: string }).Mode = value;
-    else if (flag === "--dns") ((anyDns = true), dns.Nameservers.push(value));
-    else if (flag === "--dns-search") ((anyDns = true), dns.Search.push(value));
-    else if (flag === "--dns-option") ((anyDns = true), dns.Options.push(value));
-    else if (flag === "--constraint")
+    else if (flag === "--dns" || flag === "--dns-search" || flag === "--dns-option") {
+      anyDns = true;
+      ({ "--dns": dns.Nameservers, "--dns-search": dns.Search, "--dns-option": dns.Options })[flag].push(value);
+    } else if (flag === "--constraint")
       task.Placement = {
         Constraints: [...((task.Placement as { Constraints: string[] } | undefined)?.Constraints ?? []), value],
       };
