@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { builtProgram } from "../built-program.js";
 import { ExitCode } from "../exit-codes.js";
 import { fetchKernel } from "../kernel-vm/kernel-fetch.js";
-import { accelerator, runInKernelVm, SHARE_IN_VM } from "../kernel-vm/vm.js";
+import { accelerator, runInKernelVm, SHARE_IN_VM, VmHung, type VmJob } from "../kernel-vm/vm.js";
 import type { RunReport } from "../results.js";
 import { TIME_SCALE_ENV, timeScale } from "../time-scale.js";
 import { VANTAGE_ENV } from "../vantage.js";
@@ -49,7 +49,7 @@ export async function runInKernelVmAction(options: KernelVmRunOptions): Promise<
   say(
     `docknet ${VERSION}: booting a VM with Debian's stock kernel ${kernel.release} (${kernel.package}; QEMU ${accel === "kvm" ? "KVM" : "TCG, emulated"}; waits ×${scale})...`,
   );
-  const outcome = await runInKernelVm({
+  const job: VmJob = {
     kernel,
     argv: [
       process.execPath,
@@ -73,6 +73,12 @@ export async function runInKernelVmAction(options: KernelVmRunOptions): Promise<
     signal: abort.signal,
     // The VM's own limit: the run's, scaled, or a day; the run in it ends itself well before.
     limitMs: (options.runTimeoutMs ?? 24 * 3600_000) * scale + 120_000,
+  };
+  const outcome = await runInKernelVm(job).catch(async (error: unknown) => {
+    // A VM that hung under emulation is booted once more (the run starts over), unless the user stopped it.
+    if (!(error instanceof VmHung) || abort.signal.aborted) throw error;
+    say(`kernel VM: ${error.message.split("; its console")[0]}; booting it again, the run starts over`);
+    return runInKernelVm(job);
   });
   say(
     `kernel VM: booted in ${(outcome.bootMs / 1000).toFixed(1)}s, ran ${((outcome.totalMs - outcome.bootMs) / 1000).toFixed(1)}s, powered off`,

@@ -169,6 +169,22 @@ poweroff -f
 `;
 }
 
+/**
+ * Under emulation the guest kernel can lock up for good: both vCPUs spinning,
+ * "watchdog: BUG: soft lockup - CPU#1 stuck for 45s! [exe:522]" every half
+ * minute, nothing else ever again. A CPU stuck this long is a hung VM.
+ */
+const HUNG_AFTER_SECONDS = 40;
+
+/** What a console line says of a hung VM ("soft lockup - CPU#1 stuck for 45s! [exe:522]"), if it does. */
+export function hungVmLine(line: string): string | undefined {
+  const stuck = /soft lockup - CPU#\d+ stuck for (\d+)s!.*/.exec(line);
+  return stuck && Number(stuck[1]) >= HUNG_AFTER_SECONDS ? stuck[0] : undefined;
+}
+
+/** The VM hung (see HUNG_AFTER_SECONDS) and was stopped; booting a fresh one may well succeed. */
+export class VmHung extends EngineUnavailable {}
+
 /** Runs JOB in a fresh VM and returns how it ended; the VM and its files are gone afterwards. */
 export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
   const qemu = await findProgram("qemu-system-x86_64");
@@ -244,6 +260,7 @@ export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
     const limit = setTimeout(() => child.kill("SIGKILL"), job.limitMs);
     let ready = false;
     let done = false;
+    let hung: string | undefined;
     let tail = "";
     const bootLines: string[] = [];
     const onData = (chunk: Buffer) => {
@@ -251,6 +268,7 @@ export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
       tail = lines.pop() ?? "";
       for (const line of lines) {
         appendFileSync(consoleLog, `${line}\n`);
+        if (!hung && (hung = hungVmLine(line))) child.kill("SIGKILL");
         if (!ready) {
           if (line.startsWith(READY)) {
             ready = true;
@@ -270,16 +288,17 @@ export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
     clearTimeout(limit);
     job.signal?.removeEventListener("abort", stop);
     const codeFile = join(share, "exit-code");
+    if (hung)
+      throw new VmHung(
+        `the kernel VM hung under emulation (${hung}) and was stopped; its console: ${keepConsole(id, consoleLog)}`,
+      );
     if (!existsSync(codeFile)) {
       const why =
         bootLines.find((l) => l.startsWith("docknet-vm: boot failed")) ??
         bootLines.filter((l) => /panic|error|fail/i.test(l)).at(-1) ??
         `qemu exited ${exit ?? "on a signal"}`;
-      const kept = join(stateRoot(), "logs", `vm-${id}-console.log`);
-      mkdirSync(join(stateRoot(), "logs"), { recursive: true });
-      if (existsSync(consoleLog)) writeFileSync(kept, readFileSync(consoleLog));
       throw new EngineUnavailable(
-        `the kernel VM ended before its command did (${why.replace(/^docknet-vm: /, "")}); its console: ${kept}`,
+        `the kernel VM ended before its command did (${why.replace(/^docknet-vm: /, "")}); its console: ${keepConsole(id, consoleLog)}`,
       );
     }
     const files: Record<string, string> = {};
@@ -295,6 +314,14 @@ export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Keeps a VM's console log past the VM (its directory goes with it), for a person to read. */
+function keepConsole(id: string, consoleLog: string): string {
+  const kept = join(stateRoot(), "logs", `vm-${id}-console.log`);
+  mkdirSync(join(stateRoot(), "logs"), { recursive: true });
+  if (existsSync(consoleLog)) writeFileSync(kept, readFileSync(consoleLog));
+  return kept;
 }
 
 /** VMs whose docknet is gone (kill -9): what `docknet clean` stops. */

@@ -32,7 +32,8 @@ describe("conformance run on a private engine and a 3-host lab", () => {
   beforeAll(async () => {
     session = await openSession({ engine: "private", ...(MULTI_HOST.length ? { cluster: { lab: 3 } } : {}) });
     report = await runConformance(session, { scenarios: CHOSEN, concurrency: 4, timeoutMs: 120_000, strict: false });
-  });
+    // The whole suite and a lab: minutes on a 2-core machine (the project's own hook bound is 5).
+  }, 900_000);
   afterAll(async () => {
     await session?.close();
     expect(docknetLeftovers()).toEqual([]);

@@ -130,3 +130,13 @@ describe("the engine matrix", () => {
     expect(markdown).toContain("| 29 | did not run | | |");
   });
 });
+
+test("a kernel VM whose CPU is stuck 40 s or more is hung; shorter stalls under emulation are not", async () => {
+  const { hungVmLine } = await import("../../harness/kernel-vm/vm.js");
+  expect(hungVmLine("[  113.112898] watchdog: BUG: soft lockup - CPU#0 stuck for 45s! [kworker/u4:1:534]")).toBe(
+    "soft lockup - CPU#0 stuck for 45s! [kworker/u4:1:534]",
+  );
+  expect(hungVmLine("[   41.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [exe:522]")).toBeUndefined();
+  expect(hungVmLine("[   87.579007] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:")).toBeUndefined();
+  expect(hungVmLine("PASS MV-01 soft lockup - CPU#0 stuck for 45 seconds")).toBeUndefined();
+});
