@@ -288,7 +288,8 @@ export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
     clearTimeout(limit);
     job.signal?.removeEventListener("abort", stop);
     const codeFile = join(share, "exit-code");
-    if (hung)
+    // A run that finished before the lockup (say, while powering off) stands.
+    if (hung && !existsSync(codeFile))
       throw new VmHung(
         `the kernel VM hung under emulation (${hung}) and was stopped; its console: ${keepConsole(id, consoleLog)}`,
       );
