@@ -81,6 +81,18 @@ export function scopeFaults(faults: RunFaults, scopeId: string, scenarioId: stri
   return faults.byScenario.get(scopeId) ?? faults.byScenario.get(scenarioId) ?? new Set();
 }
 
+/** Applies, in the table's order, each transform whose fault `has` names. */
+function applyFaults<S>(
+  table: Partial<Record<LabFault, (spec: S) => S>>,
+  spec: S,
+  has: (fault: LabFault) => boolean,
+): S {
+  return Object.entries(table).reduce(
+    (s, [fault, transform]) => (has(fault as LabFault) && transform ? transform(s) : s),
+    spec,
+  );
+}
+
 // What each fault does, as data: transforms applied where a spec becomes an engine call (the lab
 // calls them there, and has no fault branch of its own for these). The evidence keeps what was asked.
 
@@ -105,12 +117,8 @@ export const PROBE_FAULTS = {
 } satisfies Partial<Record<LabFault, (spec: ProbeSpec) => ProbeSpec>>;
 
 /** The spec the engine gets under the faults `has` names. */
-export function withProbeFaults(spec: ProbeSpec, has: (fault: LabFault) => boolean): ProbeSpec {
-  return Object.entries(PROBE_FAULTS).reduce(
-    (s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s),
-    spec,
-  );
-}
+export const withProbeFaults = (spec: ProbeSpec, has: (fault: LabFault) => boolean): ProbeSpec =>
+  applyFaults(PROBE_FAULTS, spec, has);
 
 /** The network faults, as transforms of what a scenario asked for. */
 export const NETWORK_FAULTS = {
@@ -132,12 +140,8 @@ export const NETWORK_FAULTS = {
 } satisfies Partial<Record<LabFault, (spec: NetworkSpec) => NetworkSpec>>;
 
 /** The spec the engine gets under the faults `has` names. */
-export function withNetworkFaults(spec: NetworkSpec, has: (fault: LabFault) => boolean): NetworkSpec {
-  return Object.entries(NETWORK_FAULTS).reduce(
-    (s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s),
-    spec,
-  );
-}
+export const withNetworkFaults = (spec: NetworkSpec, has: (fault: LabFault) => boolean): NetworkSpec =>
+  applyFaults(NETWORK_FAULTS, spec, has);
 
 /** The service faults, as transforms of a swarm service's spec. */
 export const SERVICE_FAULTS = {
@@ -150,12 +154,8 @@ export const SERVICE_FAULTS = {
 } satisfies Partial<Record<LabFault, (spec: ServiceSpecResolved) => ServiceSpecResolved>>;
 
 /** The spec the engine gets under the faults `has` names. */
-export function withServiceFaults(spec: ServiceSpecResolved, has: (fault: LabFault) => boolean): ServiceSpecResolved {
-  return Object.entries(SERVICE_FAULTS).reduce(
-    (s, [fault, transform]) => (has(fault as LabFault) ? transform(s) : s),
-    spec,
-  );
-}
+export const withServiceFaults = (spec: ServiceSpecResolved, has: (fault: LabFault) => boolean): ServiceSpecResolved =>
+  applyFaults(SERVICE_FAULTS, spec, has);
 
 /** Where a container asked onto a network of one kind lands instead: the default bridge, or a user network the lab makes. */
 export const ROUTING_FAULTS = {
