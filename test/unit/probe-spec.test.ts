@@ -8,21 +8,13 @@ import {
   type ProbeSpec,
 } from "../../harness/lab/probe-spec.js";
 
-const base: ProbeSpec = {
+const base: ProbeSpec = plainProbeSpec({
   name: "dn-abc123-ub-01-a",
   image: "docknet-probe:0123456789ab",
   labels: { "docknet.run": "abc123" },
   networks: [{ network: { name: "dn-abc123-ub-01-net", kind: "user", driver: "bridge" }, endpoint: {} }],
-  published: [],
-  exposed: [],
-  publishAll: false,
-  links: [],
-  extraHosts: [],
-  environment: {},
-  dnsServers: [],
-  sysctls: {},
   servers: [],
-};
+});
 
 /**
  * What the docker CLI sends for a `docker run` line, as its documentation maps
