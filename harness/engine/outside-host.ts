@@ -144,6 +144,20 @@ export function outsideHandle(host: OutsideHost): ContainerHandle {
 }
 
 /**
+ * A veth pair from the outside host (`outer`) to the engine's host (`inner`). Made in the outside
+ * host, so the pair dies with that namespace whatever the engine's host is.
+ */
+async function vethToEngineHost(
+  outsideNetns: string,
+  outer: string,
+  inner: string,
+  engineNetns: NetnsRef,
+): Promise<void> {
+  const peer = ["peer", "name", inner, "netns", ipNetnsTarget(engineNetns)];
+  await must("ip", ["-n", outsideNetns, "link", "add", outer, "type", "veth", ...peer]);
+}
+
+/**
  * Builds the outside host, in namespace `netns` (docknet's own), for the
  * engine whose host is `engineNetns`: a private engine's namespace, or the
  * namespace a local dockerd runs in.
@@ -159,21 +173,7 @@ export async function createOutsideHost(
   const { engineAddress, outsideAddress, engineIpv6Address, outsideIpv6Address } = addressing;
   const [inner, outer] = [`dnu-${id}`, `dno-${id}`];
   await createNamespace(netns, CONTEXT, 10_000);
-  // Made in the outside host, so the pair dies with that namespace whatever the engine's host is.
-  await must("ip", [
-    "-n",
-    netns,
-    "link",
-    "add",
-    outer,
-    "type",
-    "veth",
-    "peer",
-    "name",
-    inner,
-    "netns",
-    ipNetnsTarget(engineNetns),
-  ]);
+  await vethToEngineHost(netns, outer, inner, engineNetns);
   await mustOnEngineHost(engineNetns, ["ip", "addr", "add", `${engineAddress}/30`, "dev", inner]);
   await mustOnEngineHost(engineNetns, ["ip", "link", "set", inner, "up"]);
   await mustOnEngineHost(engineNetns, ["ip", "addr", "add", `${engineIpv6Address}/64`, "dev", inner, "nodad"]);
@@ -247,20 +247,7 @@ export async function createOutsideLink(host: OutsideHost, engineNetns: NetnsRef
     ipv6Subnet: `fd0d:216:${index.toString(16)}::/64`,
     outsideIpv6Address: `fd0d:216:${index.toString(16)}::1`,
   };
-  await must("ip", [
-    "-n",
-    host.netns,
-    "link",
-    "add",
-    outer,
-    "type",
-    "veth",
-    "peer",
-    "name",
-    parent,
-    "netns",
-    ipNetnsTarget(engineNetns),
-  ]);
+  await vethToEngineHost(host.netns, outer, parent, engineNetns);
   await mustOnEngineHost(engineNetns, ["ip", "link", "set", parent, "up"]);
   await must("ip", ["-n", host.netns, "addr", "add", `${link.outsideAddress}/24`, "dev", outer]);
   await must("ip", ["-n", host.netns, "addr", "add", `${link.outsideIpv6Address}/64`, "dev", outer, "nodad"]);

@@ -46,6 +46,9 @@ function driverOptions(spec: NetworkSpec): Record<string, string> {
   return options;
 }
 
+/** IPv6 on: a subnet given (or picked), or asked for from the engine's pools. */
+const ipv6On = (spec: NetworkSpec) => spec.ipv6Subnet !== undefined || spec.ipv6 === true;
+
 /** The engine call (POST /networks/create). */
 export function networkCreateOptions(spec: ResolvedNetworkSpec): Docker.NetworkCreateOptions {
   const ipam: Docker.IPAM["Config"] = [];
@@ -63,7 +66,7 @@ export function networkCreateOptions(spec: ResolvedNetworkSpec): Docker.NetworkC
     Driver: spec.driver,
     CheckDuplicate: true,
     Internal: spec.internal ?? false,
-    EnableIPv6: spec.ipv6Subnet !== undefined || spec.ipv6 === true,
+    EnableIPv6: ipv6On(spec),
     Labels: { ...spec.labels },
     Options: driverOptions(spec),
   };
@@ -84,7 +87,7 @@ export function networkCommandLine(spec: ResolvedNetworkSpec): string {
     if (spec.ipRange) args.push(`--ip-range ${spec.ipRange}`);
   }
   (spec.moreSubnets ?? []).forEach((extra) => args.push(`--subnet ${extra}`));
-  if (spec.ipv6Subnet !== undefined || spec.ipv6 === true) args.push("--ipv6");
+  if (ipv6On(spec)) args.push("--ipv6");
   if (spec.ipv6Subnet) {
     args.push(`--subnet ${spec.ipv6Subnet}`);
     if (spec.ipv6Gateway) args.push(`--gateway ${spec.ipv6Gateway}`);
