@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type Docker from "dockerode";
 import { runCommand, type CommandOutcome } from "../host-command.js";
+import { errorText } from "../lab/docker-api.js";
 import { startHostHelper } from "../lab/host-helper.js";
 import { LIST_DOCKERD, parseDockerdListing, type DockerdProcess } from "./dockerd-process.js";
 import type { Reading } from "./readings.js";
@@ -85,7 +86,18 @@ export function localVantage(dockerdPid: number | undefined): Vantage {
  * programs run chrooted into its root, mounted read-only.
  */
 export async function helperVantage(docker: Docker, why: string): Promise<Vantage> {
-  const helper = await startHostHelper(docker);
+  const started = await startHostHelper(docker);
+  // A command whose exec fails (the engine's connection dropped) is a reading the doctor could not take, not a crash.
+  const helper = {
+    exec: async (argv: readonly string[]): Promise<CommandOutcome> => {
+      try {
+        return await started.exec(argv);
+      } catch (error) {
+        return { code: 255, stdout: "", stderr: `the helper container's exec failed: ${errorText(error)}` };
+      }
+    },
+    remove: () => started.remove(),
+  };
   // Through the host's own /bin/sh: the static busybox prefers its applets, even after chroot,
   // so a bare `chroot /host ip` would run busybox's ip instead of the host's.
   const inHost = (argv: readonly string[]) => ["chroot", "/host", "/bin/sh", "-c", 'exec "$0" "$@"', ...argv];

@@ -12,8 +12,9 @@ import { join } from "node:path";
  * keys, agent, known_hosts and ~/.ssh/config. docknet serves those
  * connections on a unix socket of its own, so that dockerode and
  * testcontainers (which speak no ssh) use the engine like a local one.
- * One ssh connection is shared by all (ControlMaster); it ends 30 s after
- * the last use, so a docknet killed with -9 leaves nothing running for long.
+ * Connections share a few ssh connections (ControlMaster, at most
+ * SESSIONS_PER_CONNECTION sessions each, opened one at a time); each ends 30 s
+ * after its last use, so a docknet killed with -9 leaves nothing running for long.
  */
 export interface SshTunnel {
   /** unix:///… : the engine's API, for every client of this run. */
@@ -51,46 +52,152 @@ export function sshDestination(address: string): string[] {
   ];
 }
 
+/**
+ * sshd serves at most MaxSessions (10 by default) sessions on one connection and refuses the rest,
+ * which ends their ssh client: a burst of API calls (the doctor's readings, a run's probes) needs
+ * several connections. Each carries at most this many, leaving sshd's default room to spare.
+ */
+export const SESSIONS_PER_CONNECTION = 8;
+/** A shared connection idle this long may have ended (ControlPersist=30): it is opened again before use. */
+const IDLE_REOPEN_MS = 20_000;
+
+interface SharedConnection {
+  readonly controlPath: string;
+  sessions: number;
+  idleSince: number;
+  ready: Promise<void>;
+}
+
+/** The last line a program wrote on stderr, or "". */
+function lastLine(chunk: Buffer): string {
+  return (
+    chunk
+      .toString("utf8")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1) ?? ""
+  );
+}
+
 export async function openSshTunnel(address: string): Promise<SshTunnel> {
   const destination = sshDestination(address);
   const dir = mkdtempSync(join(tmpdir(), "docknet-ssh-tunnel-"));
   const socket = join(dir, "docker.sock");
-  const control = ["-o", `ControlPath=${join(dir, "control")}`];
   // BatchMode: a run in CI must fail with ssh's reason, never wait at a password prompt.
-  const options = ["-o", "BatchMode=yes", "-o", "ControlMaster=auto", "-o", "ControlPersist=30", ...control];
+  const batch = ["-o", "BatchMode=yes"];
   const children = new Set<ChildProcess>();
   const connections = new Set<Socket>();
+  const shared: SharedConnection[] = [];
   let lastError = "";
+  // One connection is opened at a time: sshd drops unauthenticated connections beyond MaxStartups.
+  let opening: Promise<unknown> = Promise.resolve();
+
+  /** Opens (or reopens) a shared connection: authenticates once, then stays in the background (ControlPersist). */
+  const openShared = (controlPath: string): Promise<void> => {
+    const opened = opening.then(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const ssh = spawn(
+            "ssh",
+            [
+              ...batch,
+              "-o",
+              "ControlMaster=auto",
+              "-o",
+              "ControlPersist=30",
+              "-o",
+              `ControlPath=${controlPath}`,
+              ...destination,
+              "true",
+            ],
+            { stdio: ["ignore", "ignore", "pipe"] },
+          );
+          let said = "";
+          ssh.stderr.on("data", (chunk: Buffer) => (said = lastLine(chunk) || said));
+          ssh.on("error", (error) => reject(new Error(`cannot run ssh: ${error.message}`)));
+          // 'exit', not 'close': the connection left in the background may hold the pipe open.
+          ssh.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(said || `ssh exited with ${code}`))));
+        }),
+    );
+    opening = opened.catch(() => undefined);
+    return opened;
+  };
+
+  /** A shared connection with room for one more session (a new one when all are full, or the idle one reopened). */
+  const sessionOn = async (): Promise<SharedConnection> => {
+    let connection = shared.find((c) => c.sessions < SESSIONS_PER_CONNECTION);
+    if (connection && connection.sessions === 0 && Date.now() - connection.idleSince > IDLE_REOPEN_MS)
+      connection.ready = openShared(connection.controlPath);
+    if (!connection) {
+      const controlPath = join(dir, `control-${shared.length}`);
+      connection = { controlPath, sessions: 0, idleSince: Date.now(), ready: openShared(controlPath) };
+      shared.push(connection);
+    }
+    connection.sessions += 1;
+    try {
+      await connection.ready;
+      return connection;
+    } catch (error) {
+      // A connection that could not be opened is forgotten: the next session tries a new one.
+      connection.sessions -= 1;
+      shared.splice(shared.indexOf(connection), 1);
+      throw error;
+    }
+  };
+
   const server: Server = createServer((connection) => {
     connections.add(connection);
     connection.on("close", () => connections.delete(connection));
-    const ssh = spawn("ssh", [...options, ...destination, "docker", "system", "dial-stdio"], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    children.add(ssh);
-    connection.pipe(ssh.stdin);
-    ssh.stdout.pipe(connection);
-    ssh.stderr.on("data", (chunk: Buffer) => {
-      const line = chunk
-        .toString("utf8")
-        .split("\n")
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .at(-1);
-      if (line) lastError = line;
-    });
-    ssh.on("error", (error) => {
-      lastError = `cannot run ssh: ${error.message}`;
-      connection.destroy();
-    });
-    ssh.on("exit", () => {
-      children.delete(ssh);
-      connection.end();
-    });
-    // A client writing after ssh ended (EPIPE) ends its connection, not docknet.
-    ssh.stdin.on("error", () => connection.destroy());
-    connection.on("error", () => ssh.kill());
-    connection.on("close", () => ssh.stdin.end());
+    // Bytes the client sends before ssh runs wait in the socket (paused until piped).
+    connection.pause();
+    sessionOn().then(
+      (on) => {
+        if (connection.destroyed) {
+          // The client gave up while its session was being opened.
+          on.sessions -= 1;
+          if (on.sessions === 0) on.idleSince = Date.now();
+          return;
+        }
+        const ssh = spawn(
+          "ssh",
+          [
+            ...batch,
+            "-o",
+            "ControlMaster=no",
+            "-o",
+            `ControlPath=${on.controlPath}`,
+            ...destination,
+            "docker",
+            "system",
+            "dial-stdio",
+          ],
+          { stdio: ["pipe", "pipe", "pipe"] },
+        );
+        children.add(ssh);
+        connection.pipe(ssh.stdin);
+        ssh.stdout.pipe(connection);
+        ssh.stderr.on("data", (chunk: Buffer) => (lastError = lastLine(chunk) || lastError));
+        ssh.on("error", (error) => {
+          lastError = `cannot run ssh: ${error.message}`;
+          connection.destroy();
+        });
+        ssh.on("exit", () => {
+          children.delete(ssh);
+          on.sessions -= 1;
+          if (on.sessions === 0) on.idleSince = Date.now();
+          connection.end();
+        });
+        // A client writing after ssh ended (EPIPE) ends its connection, not docknet.
+        ssh.stdin.on("error", () => connection.destroy());
+        connection.on("error", () => ssh.kill());
+        connection.on("close", () => ssh.stdin.end());
+      },
+      (error: Error) => {
+        lastError = error.message;
+        connection.destroy();
+      },
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -105,8 +212,13 @@ export async function openSshTunnel(address: string): Promise<SshTunnel> {
       for (const child of children) child.kill();
       for (const connection of connections) connection.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      // The shared connection ends with the run, not 30 s later.
-      spawnSync("ssh", [...control, "-O", "exit", ...destination], { stdio: "ignore", timeout: 5000 });
+      await opening;
+      // The shared connections end with the run, not 30 s later.
+      for (const { controlPath } of shared)
+        spawnSync("ssh", ["-o", `ControlPath=${controlPath}`, "-O", "exit", ...destination], {
+          stdio: "ignore",
+          timeout: 5000,
+        });
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -20,6 +20,8 @@ export interface SshLogin {
   readonly port: number;
   /** DOCKER_HOST for that user's engine. */
   readonly address: string;
+  /** What sshd logged so far (why it refused or dropped a connection). */
+  sshdLog(): string;
   /** The command prefix that runs a program as the user. */
   readonly asUser: string[];
   stop(): Promise<void>;
@@ -45,6 +47,8 @@ export async function sshLogin(user = "docknet-ssh"): Promise<SshLogin> {
   let sshd: ReturnType<typeof spawn> | undefined;
   const stop = async () => {
     if (sshd?.pid) await terminateProcess(sshd.pid, 5000);
+    // userdel refuses a user with processes: a failed test may leave ssh connections of theirs.
+    spawnSync("pkill", ["-KILL", "-u", user], { stdio: "ignore" });
     execFileSync("userdel", [user], { stdio: "ignore" });
     rmSync(home, { recursive: true, force: true });
     rmSync(daemonDir, { recursive: true, force: true });
@@ -72,6 +76,10 @@ export async function sshLogin(user = "docknet-ssh"): Promise<SshLogin> {
         `HostKey ${join(daemonDir, "host_key")}`,
         `PidFile ${join(daemonDir, "sshd.pid")}`,
         "UsePAM no",
+        // sshd's default sessions per connection, and stricter than its default for connections not yet
+        // logged in (10:30:100 drops some at random beyond 10): a client must open them one at a time.
+        "MaxSessions 10",
+        "MaxStartups 1",
         "PasswordAuthentication no",
         "KbdInteractiveAuthentication no",
         `AllowUsers ${user}`,
@@ -80,7 +88,8 @@ export async function sshLogin(user = "docknet-ssh"): Promise<SshLogin> {
     );
     // sshd's privilege separation directory; Debian's package makes it at boot.
     mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-    sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", config], { stdio: "ignore" });
+    // sshd's own log, for a test that fails to say what sshd saw.
+    sshd = spawn("/usr/sbin/sshd", ["-D", "-E", join(daemonDir, "sshd.log"), "-f", config], { stdio: "ignore" });
     const listening = () =>
       new Promise<boolean>((resolve) => {
         const socket = createConnection({ host: "127.0.0.1", port }, () => (socket.destroy(), resolve(true)));
@@ -93,6 +102,13 @@ export async function sshLogin(user = "docknet-ssh"): Promise<SshLogin> {
       home,
       port,
       address: `ssh://${user}@127.0.0.1:${port}`,
+      sshdLog: () => {
+        try {
+          return readFileSync(join(daemonDir, "sshd.log"), "utf8");
+        } catch {
+          return "";
+        }
+      },
       asUser: ["setpriv", "--reuid", String(uid), "--regid", String(uid), "--init-groups"],
       stop,
     };

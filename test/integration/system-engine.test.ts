@@ -215,7 +215,12 @@ describe.skipIf(unavailable !== undefined)(
       });
       // The doctor reads that host through a helper container on the engine, as for any remote engine.
       const doctor = await docknet(["doctor", "--json", "-"], { prefix: login.asUser, env });
+      expect(doctor.stdout, `${doctor.stderr}\nsshd: ${login.sshdLog()}`).not.toBe("");
       const audit = JSON.parse(doctor.stdout) as { dockerHost: string; vantage: string };
+      // Its readings come in a burst of sessions, more than one ssh connection carries (MaxSessions):
+      // none is refused, and every reading was taken.
+      expect(login.sshdLog()).not.toMatch(/no more sessions|MaxStartups/);
+      expect(doctor.stdout).not.toContain("exec failed");
       expect(audit.dockerHost).toBe(login.address);
       expect(audit.vantage).toMatch(/helper container.*remote/);
       const clean = await docknet(["clean"], { prefix: login.asUser, env });
