@@ -3,7 +3,7 @@ import { CheckFailed, type Evidence } from "./evidence.js";
 import type { Cluster } from "./lab/cluster.js";
 import type { Lab } from "./lab/lab.js";
 import type { ScenarioResult } from "./results.js";
-import { inPool } from "./work-pool.js";
+import { inClaimPool, type PoolClaim } from "./work-pool.js";
 import { join } from "node:path";
 import { collectFailureBundle } from "./lab/failure-bundle.js";
 import { runsOnCluster, scenarioContext, ScenarioSkipped, type Scenario, type VersionKey } from "./scenario.js";
@@ -90,21 +90,24 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
     options.onEvent?.({ type: "finished", result });
   };
   const stopped = () => Boolean(options.signal?.aborted) || engineLost !== undefined;
-  const aloneOnEngine = (scenario: Scenario) =>
-    scenario.exclusive === true || (runsOnCluster(scenario) && aloneOnSwarm(scenario));
-  // --repeat runs in rounds, attempt after attempt: two attempts of one scenario at once would ask
-  // for the same subnets, names and ports.
-  for (let attempt = 1; attempt <= Math.max(1, options.repeat ?? 1) && !stopped(); attempt++) {
-    const round = jobs.flatMap((job, index) => (job.attempt === attempt ? [index] : []));
-    const shared = round.filter((index) => !aloneOnEngine(jobs[index]!.scenario));
-    const alone = round.filter((index) => aloneOnEngine(jobs[index]!.scenario));
-    await inPool(shared, options.concurrency, runJob, stopped);
-    // Exclusive scenarios run last in each round, one at a time, once the engine is quiet.
-    for (const index of alone) {
-      if (stopped()) break;
-      await runJob(index);
-    }
-  }
+  // Shared jobs first, attempt after attempt; then those alone on their engine or swarm (which thus
+  // wait until the shared ones on it are done). A scenario's attempts run one after another: two at
+  // once would ask for the same subnets, names and ports.
+  const order = jobs
+    .map((job, index) => ({ ...job, index, claim: claimOf(job.scenario) }))
+    .sort((a, b) => Number(a.claim.alone) - Number(b.claim.alone) || a.attempt - b.attempt || a.index - b.index);
+  const position = new Map(order.map((job, at) => [job.index, at]));
+  // Jobs are listed scenario by scenario, attempt after attempt: the one before is the earlier attempt.
+  const previous = (index: number) => (jobs[index]!.attempt > 1 ? position.get(index - 1) : undefined);
+  await inClaimPool(
+    order.map((job) => {
+      const after = previous(job.index);
+      return after === undefined ? job.claim : { ...job.claim, after };
+    }),
+    options.concurrency,
+    (at) => runJob(order[at]!.index),
+    stopped,
+  );
   // What an interrupted run never started still has a verdict: not run, and why.
   if (options.signal?.aborted) {
     const ran = new Set(results.map((r) => r.index));
@@ -125,14 +128,21 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
 }
 
 /**
- * Swarm scenarios share the swarm, each with overlays, services and ports of
- * its own, except those that re-form it or take its ingress (they declare
- * needs.disposableSwarm). Under emulation every swarm scenario runs alone:
- * dockerd's 30 s deadline for attaching to an overlay does not stretch with
- * the emulation, and load beside it makes that deadline pass.
+ * What a scenario holds while it runs. Single-host scenarios share the engine, except those that
+ * change what every scenario on it sees (`exclusive`). Swarm scenarios share the swarm, each with
+ * overlays, services and ports of its own, except those that re-form it or take its ingress (they
+ * declare needs.disposableSwarm); the engine and the swarm are separate engines, so work on one
+ * goes on while the other is held. Under emulation a swarm scenario runs alone on everything:
+ * dockerd's 30 s deadline for attaching to an overlay does not stretch with the emulation, and
+ * load beside it makes that deadline pass.
  */
-function aloneOnSwarm(scenario: Scenario): boolean {
-  return scenario.requires.includes(needs.disposableSwarm) || timeScale() > 1;
+function claimOf(scenario: Scenario): PoolClaim<"engine" | "swarm"> {
+  if (!runsOnCluster(scenario)) return { uses: ["engine"], alone: scenario.exclusive === true };
+  if (timeScale() > 1) return { uses: ["engine", "swarm"], alone: true };
+  return {
+    uses: ["swarm"],
+    alone: scenario.exclusive === true || scenario.requires.includes(needs.disposableSwarm),
+  };
 }
 
 /** What every result of a scenario's attempt carries, whatever its verdict. */

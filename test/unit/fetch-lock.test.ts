@@ -17,7 +17,7 @@ function contender(cacheDir: string, journal: string): Promise<{ code: number | 
     const { withFetchLock } = await import(${JSON.stringify(LOCK_MODULE)});
     await withFetchLock(${JSON.stringify(cacheDir)}, (pid) => appendFileSync(${JSON.stringify(journal)}, "wait " + pid + "\\n"), async () => {
       appendFileSync(${JSON.stringify(journal)}, "in " + process.pid + "\\n");
-      await sleep(30);
+      await sleep(300); // long enough that processes starting under load still overlap (some must wait)
       appendFileSync(${JSON.stringify(journal)}, "out " + process.pid + "\\n");
     });`;
   return new Promise((resolve) => {
