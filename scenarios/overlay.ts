@@ -53,18 +53,22 @@ export default [
       const swarm = cluster();
       const worker = swarm.others[0]!;
       const attachable = await swarm.overlay("att", { attachable: true });
-      const joined = await swarm.attemptProbe(worker, "joiner", [{ network: attachable }]);
-      check(`docker run --network ${attachable.name} on ${worker.name}`, joined).is("accepted");
+      const joined = await swarm.on(worker).probe("joiner").on(attachable).attempt();
+      check(
+        `docker run --network ${attachable.name} on ${worker.name}`,
+        derive(joined, (a) => a.message),
+      ).is("started");
       const after = await swarm.networksOn(swarm.manager);
       check(
         `${attachable.name} is still attachable once a container joined`,
         derive(after, (l) => l.find((n) => n.name === attachable.name)?.attachable ?? false),
       ).is(true);
       const servicesOnly = await swarm.overlay("svc-only");
-      const refused = await swarm.attemptProbe(worker, "refused", [{ network: servicesOnly }]);
-      check(`docker run --network ${servicesOnly.name} (not attachable) on ${worker.name}`, refused).matches(
-        /not manually attachable|attachable/i,
-      );
+      const refused = await swarm.on(worker).probe("refused").on(servicesOnly).attempt();
+      check(
+        `docker run --network ${servicesOnly.name} (not attachable) on ${worker.name}`,
+        derive(refused, (a) => a.message),
+      ).matches(/not manually attachable|attachable/i);
     },
   }),
 
@@ -80,7 +84,7 @@ export default [
       const swarm = cluster();
       const worker = swarm.others[0]!;
       const net = await swarm.overlay("leave", { attachable: true });
-      const probe = await swarm.probe(worker, "stays", [{ network: net }]);
+      const probe = await swarm.on(worker).probe("stays").on(net).start();
       check(`${probe.name}'s networks before leaving`, await swarm.attachments(worker, probe)).includes(net.name);
       check(`${worker.name} leaves the swarm`, await swarm.leave(worker)).is("accepted");
       const detached = await swarm.eventually(
@@ -146,7 +150,7 @@ export default [
         publish: [{ published: port, target: 80, mode: "ingress" }],
       });
       // A client on another node's default bridge reaches each node's address, as a machine on the LAN would.
-      const client = await swarm.probe(swarm.others[0]!, "client", [{ network: "bridge" }]);
+      const client = await swarm.on(swarm.others[0]!).probe("client").start();
       // Each node joins the mesh when the service's allocation reaches it: that is eventual, by design.
       for (const node of swarm.nodes) {
         check(
@@ -178,7 +182,7 @@ export default [
         serving: [80],
         endpointMode: "dnsrr",
       });
-      const client = await swarm.probe(swarm.manager, "client", [{ network: net }]);
+      const client = await swarm.on(swarm.manager).probe("client").on(net).start();
       const vipTasks = (await swarm.tasks(vip, 2)).map((t) => t.addresses[net.name]!).sort();
       const rrTasks = (await swarm.tasks(rr, 2)).map((t) => t.addresses[net.name]!).sort();
       check(`${vip.name} resolves to one address`, await client.addressesOf(vip.name)).satisfies(
@@ -215,7 +219,7 @@ export default [
       const swarm = cluster();
       const net = await swarm.overlay("vip", { attachable: true });
       const vip = await swarm.service("vip", { networks: [{ network: net }], replicas: 2, serving: [80] });
-      const client = await swarm.probe(swarm.manager, "client", [{ network: net }]);
+      const client = await swarm.on(swarm.manager).probe("client").on(net).start();
       for (let attempt = 1; attempt <= 3; attempt++) {
         check(`http://${vip.name} (through its VIP), attempt ${attempt}`, await client.request(vip.name, 80)).is(
           "HTTP 404",
@@ -246,7 +250,7 @@ export default [
         `a binding of ${port} to 80/tcp`,
         (ports) => ports.some((p) => p.endsWith(`:${port}->80/tcp`)),
       );
-      const client = await swarm.probe(swarm.manager, "client", [{ network: "bridge" }]);
+      const client = await swarm.on(swarm.manager).probe("client").start();
       check(`http://${host.address}:${port} from ${swarm.manager.name}`, await client.request(host.address, port)).is(
         "HTTP 404",
       );
@@ -273,7 +277,7 @@ export default [
       ).is(7789);
       // The VXLAN socket opens when an overlay is first used on the node.
       const net = await swarm.overlay("dp", { attachable: true });
-      await swarm.probe(swarm.manager, "user", [{ network: net }]);
+      await swarm.on(swarm.manager).probe("user").on(net).start();
       if (swarm.manager.netns) {
         check(
           `UDP sockets on ${swarm.manager.name}`,
@@ -355,8 +359,8 @@ export default [
     async run({ cluster, check, engine, skip }) {
       const swarm = cluster();
       const net = await swarm.overlay("secret", { attachable: true, encrypted: true });
-      const target = await swarm.probe(swarm.manager, "target", [{ network: net }]);
-      const client = await swarm.probe(swarm.others[0]!, "client", [{ network: net }]);
+      const target = await swarm.on(swarm.manager).probe("target").on(net).start();
+      const client = await swarm.on(swarm.others[0]!).probe("client").on(net).start();
       const ip = check(
         `${target.name}'s address`,
         derive(await swarm.attachmentAddress(swarm.manager, target, net.name), (a) => a),
@@ -412,8 +416,8 @@ export default [
         `${net.name} on ${second.name} before any container uses it there`,
         derive(await swarm.networksOn(second), (l) => l.map((n) => n.name)),
       ).excludes(net.name);
-      const alpha = await swarm.probe(first, "alpha", [{ network: net }]);
-      const beta = await swarm.probe(second, "beta", [{ network: net }]);
+      const alpha = await swarm.on(first).probe("alpha").on(net).start();
+      const beta = await swarm.on(second).probe("beta").on(net).start();
       check(
         `${net.name} on ${second.name} once ${beta.name} uses it`,
         derive(await swarm.networksOn(second), (l) => l.map((n) => n.name)),
@@ -447,8 +451,8 @@ export default [
         await swarm.overlay("back", { attachable: true }),
       ];
       const peers = [swarm.others[0]!, swarm.others[1] ?? swarm.others[0]!] as const;
-      const web = await swarm.probe(peers[0], "web", [{ network: front }], [80]);
-      const db = await swarm.probe(peers[1], "db", [{ network: back }], [80]);
+      const web = await swarm.on(peers[0]).probe("web").on(front).serving(80).start();
+      const db = await swarm.on(peers[1]).probe("db").on(back).serving(80).start();
       const service = await swarm.service("both", {
         networks: [{ network: front }, { network: back }],
         onNodes: [swarm.manager.name],
@@ -489,8 +493,8 @@ export default [
       const swarm = cluster();
       const plain = await swarm.overlay("mtu", { attachable: true });
       const small = await swarm.overlay("mtu1400", { attachable: true, mtu: 1400 });
-      const a = await swarm.probe(swarm.manager, "a", [{ network: plain }, { network: small }]);
-      const b = await swarm.probe(swarm.others[0]!, "b", [{ network: plain }]);
+      const a = await swarm.on(swarm.manager).probe("a").on(plain).on(small).start();
+      const b = await swarm.on(swarm.others[0]!).probe("b").on(plain).start();
       const mtus = derive(await a.interfaces(), (list) =>
         list.filter((i) => i.name !== "lo").map((i) => `${i.ipv4[0] ?? "?"} ${i.mtu}`),
       );

@@ -7,11 +7,13 @@ import { errorText } from "./docker-api.js";
 import {
   scopeFaults,
   splitFaults,
+  swarmWorld,
   withNetworkFaults,
   withServiceFaults,
   type FaultChoice,
   type LabFault,
   type RunFaults,
+  type SwarmWorld,
 } from "./faults.js";
 import { observeUntil, waitFor } from "../polling.js";
 import { timeScale } from "../time-scale.js";
@@ -20,7 +22,8 @@ import { RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js"
 import { ensureProbeImage } from "./probe-image.js";
 import { networkCommandLine, networkCreateOptions, type ResolvedNetworkSpec } from "./network-spec.js";
 import { serviceCommandLine, serviceCreateOptions, type ServiceSpecResolved } from "./service-spec.js";
-import { plainProbeSpec, probeCommandLine, probeContainerConfig, READY_MARK } from "./probe-spec.js";
+import { probeCommandLine, probeContainerConfig, READY_MARK, type ProbeSpec } from "./probe-spec.js";
+import { ProbeBuilder, type ProbeLauncher, type ProbeRequest, type StartAttempt } from "./probe-builder.js";
 import { dockerodeHandle, Probe } from "./probe.js";
 
 /**
@@ -128,7 +131,8 @@ export class Cluster {
 
   /** The faults that live in the nodes themselves (not in what a scenario creates): applied to the whole swarm. */
   async applyNodeFaults(faults: ReadonlySet<LabFault>): Promise<void> {
-    if (faults.has("ingress-removed")) {
+    const swarm = swarmWorld((fault) => faults.has(fault));
+    if (!swarm.ingress) {
       await this.manager.docker
         .getNetwork("ingress")
         .remove()
@@ -141,12 +145,13 @@ export class Cluster {
         return lists.every((list) => !list.some((n) => n.Name === "ingress"));
       }, 15_000);
     }
-    if (faults.has("data-path-blocked")) await this.dataPathFilter("-I");
+    if (!swarm.dataPathOpen) await this.dataPathFilter("-I");
   }
 
   async undoNodeFaults(faults: ReadonlySet<LabFault>): Promise<void> {
-    if (faults.has("data-path-blocked")) await this.dataPathFilter("-D");
-    if (faults.has("ingress-removed")) await this.renewIngress();
+    const swarm = swarmWorld((fault) => faults.has(fault));
+    if (!swarm.dataPathOpen) await this.dataPathFilter("-D");
+    if (!swarm.ingress) await this.renewIngress();
   }
 
   /**
@@ -282,11 +287,16 @@ export class ClusterScope {
     return this.cluster.faults.has(fault) || this.ownFaults.has(fault);
   }
 
+  /** The swarm as this scope's faults make it. */
+  private get swarmUnderFaults(): SwarmWorld {
+    return swarmWorld((fault) => this.has(fault));
+  }
+
   name(short: string): string {
     return resourceName(this.cluster.runId, this.scenarioId, short);
   }
 
-  private labels(): Record<string, string> {
+  labels(): Record<string, string> {
     return this.cluster.labels(this.scenarioId);
   }
 
@@ -334,90 +344,9 @@ export class ClusterScope {
     }
   }
 
-  /** Starts a probe container on one node (`DOCKER_HOST=<node> docker run …`). */
-  async probe(
-    node: ClusterNode,
-    short: string,
-    networks: readonly { network: LabNetwork | string; aliases?: string[] }[],
-    serving: readonly number[] = [],
-  ): Promise<Probe> {
-    const attempt = await this.attemptProbe(node, short, networks, serving);
-    if (!attempt.probe)
-      throw new CheckFailed({
-        claim: `${short} starts on ${node.name}`,
-        expected: "started",
-        observed: attempt.value,
-        how: attempt.how,
-        ok: false,
-      });
-    return attempt.probe;
-  }
-
-  /** Starts a probe, reporting a refusal (a network it may not join) as an observation. */
-  async attemptProbe(
-    node: ClusterNode,
-    short: string,
-    networks: readonly { network: LabNetwork | string; aliases?: string[] }[],
-    serving: readonly number[] = [],
-  ): Promise<Observation<ApiOutcome> & { probe?: Probe }> {
-    const first = await this.startProbe(node, short, networks, serving);
-    // dockerd gives a worker's attachment to a swarm network 30 s, a fixed deadline that does not
-    // scale with a slowed machine: under emulation (docknet's kernel VM) the manager's answer can
-    // come later, and the attachment is there for a second start. On a machine at full speed a
-    // missed deadline is a finding, and stands.
-    if (timeScale() > 1 && !first.probe && ATTACH_DEADLINE.test(first.value)) {
-      const again = await this.startProbe(node, short, networks, serving);
-      return {
-        ...again,
-        how: `${again.how}  # started again: the first start missed dockerd's 30 s attach deadline under emulation (${first.value})`,
-      };
-    }
-    return first;
-  }
-
-  private async startProbe(
-    node: ClusterNode,
-    short: string,
-    networks: readonly { network: LabNetwork | string; aliases?: string[] }[],
-    serving: readonly number[],
-  ): Promise<Observation<ApiOutcome> & { probe?: Probe }> {
-    cancellationPoint();
-    const name = this.name(short);
-    const spec = plainProbeSpec({
-      name,
-      image: this.cluster.image,
-      labels: this.labels(),
-      networks: (networks.length ? networks : [{ network: "bridge" }]).map(({ network, aliases }) => ({
-        network:
-          typeof network === "string"
-            ? { name: network, kind: network === "bridge" ? "default-bridge" : "user" }
-            : network,
-        endpoint: aliases?.length ? { aliases } : {},
-      })),
-      servers: serving,
-    });
-    const how = probeCommandLine(spec, { dockerHost: node.dockerHost });
-    try {
-      const { create, joinBeforeStart } = probeContainerConfig(spec);
-      const created = await node.docker.createContainer(create);
-      try {
-        for (const { network, endpoint } of joinBeforeStart)
-          await node.docker.getNetwork(network).connect({ Container: created.id, EndpointConfig: endpoint });
-        await created.start();
-      } catch (error) {
-        await created.remove({ force: true }).catch(() => undefined);
-        throw error;
-      }
-      const handle = {
-        ...dockerodeHandle(node.docker, created.id),
-        runsAs: `docker -H ${node.dockerHost} exec ${name}`,
-      };
-      const probe = new Probe(handle, name);
-      if (serving.length) await waitFor(async () => (await probe.exec(["test", "-e", READY_MARK])).code === 0, 10_000);
-      return { value: "accepted", how, probe };
-    } catch (error) {
-      return { value: errorText(error), how };
-    }
+  /** One node of the swarm, to start probes on: `swarm.on(node).probe("x").on(net).serving(80).start()`. */
+  on(node: ClusterNode): { probe(short: string): ProbeBuilder } {
+    return { probe: (short) => new ProbeBuilder(new NodeProbeLauncher(this, node), short) };
   }
 
   /** `docker service create` on the manager; resolves once every task runs. */
@@ -626,7 +555,7 @@ export class ClusterScope {
   /** `docker swarm leave --force` on a node (docknet's own lab only; the node rejoins at teardown). */
   async leave(node: ClusterNode): Promise<Observation<ApiOutcome>> {
     const how = `docker -H ${node.dockerHost} swarm leave --force`;
-    if (this.has("swarm-leave-skipped")) return { value: "accepted", how };
+    if (!this.swarmUnderFaults.leaveSent) return { value: "accepted", how };
     this.requireControl("make a node leave the swarm");
     this.leftNodes.push(node);
     this.swarmIds = undefined;
@@ -644,7 +573,7 @@ export class ClusterScope {
     const how = `docker swarm leave --force (every node); docker swarm init${options.dataPathPort ? ` --data-path-port ${options.dataPathPort}` : ""}${options.defaultAddrPool ? ` --default-addr-pool ${options.defaultAddrPool.subnet} --default-addr-pool-mask-length ${options.defaultAddrPool.maskLength}` : ""}; docker swarm join (the others)`;
     this.reformed = true;
     this.swarmIds = undefined;
-    await control.reform(this.has("swarm-init-options-ignored") ? {} : options);
+    await control.reform(this.swarmUnderFaults.initOptionsApplied ? options : {});
     return { value: "accepted", how };
   }
 
@@ -664,7 +593,7 @@ export class ClusterScope {
   async tearDown(): Promise<void> {
     await sweepCluster(this.cluster, [`${RUN_LABEL}=${this.cluster.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
     const reform = this.reformed || this.leftNodes.length > 0;
-    const ingress = this.ingressChanged && !this.has("ingress-removed");
+    const ingress = this.ingressChanged && this.swarmUnderFaults.ingress;
     this.reformed = false;
     this.leftNodes.splice(0);
     this.ingressChanged = false;
@@ -716,4 +645,63 @@ async function recreateIngressOnManager(docker: Docker): Promise<void> {
     1000,
   );
   if (!made) throw new Error(`the swarm's ingress network could not be made again: ${refused || "none appeared"}`);
+}
+
+/**
+ * A swarm node (`DOCKER_HOST=<node> docker run …`): the probe is created and started there directly.
+ * dockerd gives a worker's attachment to a swarm network 30 s, a fixed deadline that does not scale
+ * with a slowed machine: under emulation (docknet's kernel VM) the manager's answer can come later,
+ * and the attachment is there for a second start. On a machine at full speed a missed deadline is a
+ * finding, and stands.
+ */
+class NodeProbeLauncher implements ProbeLauncher {
+  readonly where: string;
+  constructor(
+    private readonly scope: ClusterScope,
+    private readonly node: ClusterNode,
+  ) {
+    this.where = ` on ${node.name}`;
+  }
+
+  async launch(short: string, request: ProbeRequest): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
+    const first = await this.startOnce(short, request);
+    if (timeScale() > 1 && !first.probe && ATTACH_DEADLINE.test(first.attempt.message)) {
+      cancellationPoint();
+      const again = await this.startOnce(short, request);
+      return {
+        ...again,
+        how: `${again.how}  # started again: the first start missed dockerd's 30 s attach deadline under emulation (${first.attempt.message})`,
+      };
+    }
+    return first;
+  }
+
+  private async startOnce(
+    short: string,
+    request: ProbeRequest,
+  ): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
+    const { node, scope } = this;
+    const name = scope.name(short);
+    const networks = request.networks.length
+      ? request.networks
+      : [{ network: { name: "bridge", kind: "default-bridge" as const }, endpoint: {} }];
+    const spec: ProbeSpec = { ...request, name, image: scope.cluster.image, labels: scope.labels(), networks };
+    const how = probeCommandLine(spec, { dockerHost: node.dockerHost });
+    const { create, joinBeforeStart } = probeContainerConfig(spec);
+    let created: Docker.Container | undefined;
+    try {
+      created = await node.docker.createContainer(create);
+      for (const { network, endpoint } of joinBeforeStart)
+        await node.docker.getNetwork(network).connect({ Container: created.id, EndpointConfig: endpoint });
+      await created.start();
+    } catch (error) {
+      await created?.remove({ force: true }).catch(() => undefined);
+      return { attempt: { started: false, message: errorText(error) }, how };
+    }
+    const handle = { ...dockerodeHandle(node.docker, created.id), runsAs: `docker -H ${node.dockerHost} exec ${name}` };
+    const probe = new Probe(handle, name);
+    if (spec.servers.length)
+      await waitFor(async () => (await probe.exec(["test", "-e", READY_MARK])).code === 0, 10_000);
+    return { probe, attempt: { started: true, message: "started", state: "running" }, how };
+  }
 }

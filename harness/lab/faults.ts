@@ -194,3 +194,69 @@ export async function afterStartFaults(
 ): Promise<void> {
   for (const [fault, act] of Object.entries(AFTER_START_FAULTS)) if (has(fault as LabFault)) await act(spec, probe);
 }
+
+/**
+ * The world a lab scope builds around a scenario's containers, as data: what a scenario gets when it
+ * asks for a host port, a server, a firewall rule appended, a LAN to hang macvlan networks on.
+ */
+export interface ScopeWorld {
+  /** A host port handed out is already listened on by another process. */
+  readonly hostPortsTaken: boolean;
+  /** Servers asked for (a probe's httpd, a stub DNS server) run. */
+  readonly serversRun: boolean;
+  /** A rule appended to one of the engine host's chains goes in first instead. */
+  readonly appendedRulesGoFirst: boolean;
+  /** The parent a LAN offers macvlan and ipvlan networks: the LAN itself, or a link that leads nowhere. */
+  readonly lanParent: "lan" | "dead-end";
+}
+
+export const HEALTHY_WORLD: ScopeWorld = {
+  hostPortsTaken: false,
+  serversRun: true,
+  appendedRulesGoFirst: false,
+  lanParent: "lan",
+};
+
+export const WORLD_FAULTS = {
+  "host-ports-taken": (world) => ({ ...world, hostPortsTaken: true }),
+  "servers-down": (world) => ({ ...world, serversRun: false }),
+  "firewall-rules-first": (world) => ({ ...world, appendedRulesGoFirst: true }),
+  "macvlan-parent-wrong": (world) => ({ ...world, lanParent: "dead-end" }),
+} satisfies Partial<Record<LabFault, (world: ScopeWorld) => ScopeWorld>>;
+
+/** The world a scope builds under the faults `has` names. */
+export const scopeWorld = (has: (fault: LabFault) => boolean): ScopeWorld =>
+  applyFaults(WORLD_FAULTS, HEALTHY_WORLD, has);
+
+/**
+ * A swarm as docknet's lab keeps it, as data: what the nodes carry, and what `swarm leave` and
+ * `swarm init` options do.
+ */
+export interface SwarmWorld {
+  /** The ingress network exists (the routing mesh needs it). */
+  readonly ingress: boolean;
+  /** The nodes exchange VXLAN (the overlay data path). */
+  readonly dataPathOpen: boolean;
+  /** `swarm leave` reaches the node. */
+  readonly leaveSent: boolean;
+  /** Options given to `swarm init` are applied. */
+  readonly initOptionsApplied: boolean;
+}
+
+export const HEALTHY_SWARM: SwarmWorld = {
+  ingress: true,
+  dataPathOpen: true,
+  leaveSent: true,
+  initOptionsApplied: true,
+};
+
+export const SWARM_FAULTS = {
+  "ingress-removed": (swarm) => ({ ...swarm, ingress: false }),
+  "data-path-blocked": (swarm) => ({ ...swarm, dataPathOpen: false }),
+  "swarm-leave-skipped": (swarm) => ({ ...swarm, leaveSent: false }),
+  "swarm-init-options-ignored": (swarm) => ({ ...swarm, initOptionsApplied: false }),
+} satisfies Partial<Record<LabFault, (swarm: SwarmWorld) => SwarmWorld>>;
+
+/** The swarm under the faults `has` names. */
+export const swarmWorld = (has: (fault: LabFault) => boolean): SwarmWorld =>
+  applyFaults(SWARM_FAULTS, HEALTHY_SWARM, has);

@@ -10,9 +10,11 @@ import {
   scopeFaults,
   splitFaults,
   withNetworkFaults,
+  scopeWorld,
   type FaultChoice,
   type LabFault,
   type RunFaults,
+  type ScopeWorld,
 } from "./faults.js";
 import {
   createDeadEndLink,
@@ -33,7 +35,7 @@ import {
   type NetworkSpec,
   type ResolvedNetworkSpec,
 } from "./network-spec.js";
-import { ProbeBuilder } from "./probe-builder.js";
+import { ProbeBuilder, ScopeProbeLauncher } from "./probe-builder.js";
 import { subnetsOverlap } from "../cidr.js";
 import { runInNetns, type NetnsOutcome, type NetnsRef } from "../engine/netns.js";
 import { terminateProcess } from "../host-command.js";
@@ -377,6 +379,7 @@ export class LabScope {
   private resolvConfBefore: string | undefined;
   private readonly rules: { table: string; chain: string; rule: string[] }[] = [];
   private readonly policies: { chain: string; policy: string }[] = [];
+  private worldUnderFaults: ScopeWorld | undefined;
   private misrouteNetwork?: Promise<LabNetwork>;
   private sequence = 0;
 
@@ -392,6 +395,10 @@ export class LabScope {
 
   has(fault: LabFault): boolean {
     return !this.options.faultFree && (this.lab.faults.has(fault) || this.options.faults?.has(fault) === true);
+  }
+  /** What this scope builds around its containers (ports, servers, rules, LANs), under its faults. */
+  get world(): ScopeWorld {
+    return (this.worldUnderFaults ??= scopeWorld((fault) => this.has(fault)));
   }
 
   /** The outside host, for requests from beyond the engine's host (requires needs.outsideHost). */
@@ -409,7 +416,7 @@ export class LabScope {
   async outsideLink(): Promise<OutsideLink> {
     const link = await this.lab.outsideLink();
     this.links.push(link);
-    if (!this.has("macvlan-parent-wrong")) return link;
+    if (this.world.lanParent === "lan") return link;
     const wrong = await this.lab.deadEndLink();
     this.links.push(wrong);
     return { ...link, parent: wrong.parent };
@@ -502,7 +509,7 @@ export class LabScope {
     const dir = mkdtempSync(join(tmpdir(), `docknet-dns-${this.lab.runId}-`));
     this.stubDirs.push(dir);
     const log = join(dir, "queries.log");
-    if (this.has("servers-down")) return { address, log, pid: 0 };
+    if (!this.world.serversRun) return { address, log, pid: 0 };
     const stub = await startDnsStub(netns, address, log, zone);
     this.stubs.push(stub.pid);
     return stub;
@@ -636,7 +643,7 @@ export class LabScope {
   }
 
   probe(short: string): ProbeBuilder {
-    return new ProbeBuilder(this, short);
+    return new ProbeBuilder(new ScopeProbeLauncher(this), short);
   }
 
   /** The network a container really lands on, once any misrouting fault is applied. */
@@ -659,7 +666,7 @@ export class LabScope {
   async hostPorts(count: number): Promise<number[]> {
     const ports = await this.lab.allocateHostPorts(count);
     this.sequence++;
-    if (this.has("host-ports-taken")) {
+    if (this.world.hostPortsTaken) {
       const squatter = await this.probe(`squatter${this.sequence}`).on(this.hostNetwork).start();
       for (const port of ports) await squatter.exec(["httpd", "-p", String(port), "-h", "/www"]);
     }
@@ -782,7 +789,7 @@ export class LabScope {
     options: { append?: boolean; table?: "filter" | "nat" } = {},
   ): Promise<Observation<ApiOutcome>> {
     const table = options.table ?? "filter";
-    const append = options.append === true && !this.has("firewall-rules-first");
+    const append = options.append === true && !this.world.appendedRulesGoFirst;
     const argv = ["iptables", "-w", "5", "-t", table, append ? "-A" : "-I", chain, ...rule];
     const out = await this.inEngineNamespace(argv);
     if (out.code === 0) this.rules.push({ table, chain, rule });

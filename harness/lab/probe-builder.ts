@@ -67,6 +67,25 @@ export interface StartAttempt {
   readonly state?: string;
 }
 
+/** What a builder asks for: a probe spec but for what the engine it starts on decides (name, image, labels). */
+export type ProbeRequest = Omit<ProbeSpec, "name" | "image" | "labels">;
+
+/**
+ * Where a builder's probe starts: one engine's way of turning a request into a running container
+ * (docknet's engine through testcontainers; a swarm node). A refusal is an attempt that did not
+ * start, never an error.
+ */
+export interface ProbeLauncher {
+  /** Said after "<short> starts" in a refusal's claim (" on node-2"), or "". */
+  readonly where: string;
+  launch(short: string, request: ProbeRequest): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }>;
+}
+
+/**
+ * A probe container described the way `docker run` reads:
+ * `lab.probe("web").on(net).serving(80).start()`, or on a swarm node
+ * `swarm.on(node).probe("web").on(net).serving(80).start()`.
+ */
 export class ProbeBuilder {
   private readonly networks: { network: NetworkRef; endpoint: EndpointSpec }[] = [];
   private readonly published: PublishedPort[] = [];
@@ -81,7 +100,7 @@ export class ProbeBuilder {
   private readonly sysctls: Record<string, string> = {};
 
   constructor(
-    private readonly scope: LabScope,
+    private readonly launcher: ProbeLauncher,
     private readonly short: string,
   ) {}
 
@@ -159,7 +178,7 @@ export class ProbeBuilder {
     const { probe, attempt, how } = await this.launch();
     if (!probe) {
       throw new CheckFailed({
-        claim: `${this.short} starts`,
+        claim: `${this.short} starts${this.launcher.where}`,
         expected: "started",
         observed: attempt.message,
         how,
@@ -175,16 +194,10 @@ export class ProbeBuilder {
     return { value: attempt, how, ...(probe ? { probe } : {}) };
   }
 
-  private async launch(): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
+  private launch(): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
     // A cancelled scenario starts nothing more; a start under way is waited for, so teardown finds it.
     cancellationPoint();
-    const scope = this.scope;
-    const name = scope.name(this.short);
-    if (this.networks.length === 0) this.networks.push({ network: scope.defaultBridge, endpoint: {} });
-    const asked: ProbeSpec = {
-      name,
-      image: scope.lab.image,
-      labels: scope.labels(),
+    return this.launcher.launch(this.short, {
       networks: this.networks,
       published: this.published,
       exposed: this.exposed,
@@ -196,9 +209,25 @@ export class ProbeBuilder {
       sysctls: this.sysctls,
       ...(this.hostname ? { hostname: this.hostname } : {}),
       servers: this.servers,
-    };
+    });
+  }
+}
+
+/**
+ * docknet's engine: a probe joins the networks a lab scope routes it to (faults may misroute it),
+ * starts through testcontainers, and counts as a container the run started.
+ */
+export class ScopeProbeLauncher implements ProbeLauncher {
+  readonly where = "";
+  constructor(private readonly scope: LabScope) {}
+
+  async launch(short: string, request: ProbeRequest): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
+    const scope = this.scope;
+    const name = scope.name(short);
+    const networks = request.networks.length ? request.networks : [{ network: scope.defaultBridge, endpoint: {} }];
+    const asked: ProbeSpec = { ...request, name, image: scope.lab.image, labels: scope.labels(), networks };
     const landedOn: { network: NetworkRef; endpoint: EndpointSpec }[] = [];
-    for (const { network, endpoint } of this.networks) {
+    for (const { network, endpoint } of networks) {
       const landed = await scope.route(network);
       // A container misrouted to the default bridge cannot keep user-network aliases or addresses.
       landedOn.push({ network: landed, endpoint: landed.kind === network.kind ? endpoint : {} });
@@ -227,7 +256,7 @@ export class ProbeBuilder {
       return { attempt: { started: false, message: errorText(error), ...(state ? { state } : {}) }, how };
     }
     scope.lab.containersStarted++;
-    const probe = new Probe(started, name, has("servers-down"));
+    const probe = new Probe(started, name, scope.world.serversRun);
     await afterStartFaults(
       spec,
       { disconnect: (network) => scope.docker.getNetwork(network).disconnect({ Container: started.id }) },

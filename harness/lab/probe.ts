@@ -71,7 +71,8 @@ export class Probe {
   constructor(
     private readonly container: ContainerHandle,
     readonly name: string,
-    private readonly serversDown = false,
+    /** Servers asked for run (false: a broken setup, where `serve` starts nothing). */
+    private readonly serversRun = true,
   ) {}
 
   /** The command prefix evidence shows: `docker exec NAME`, or how the outside host is entered. */
@@ -201,7 +202,7 @@ export class Probe {
 
   /** Starts a TCP server (busybox httpd) on a port; returns whether it listens. */
   async serve(port: number): Promise<Observation<boolean>> {
-    if (this.serversDown) return { value: true, how: `${this.runsAs} httpd -p ${port} -h /www` };
+    if (!this.serversRun) return { value: true, how: `${this.runsAs} httpd -p ${port} -h /www` };
     const out = await this.exec(["httpd", "-p", String(port), "-h", "/www"]);
     return { value: out.code === 0, how: out.how, raw: out.stderr };
   }

@@ -48,3 +48,43 @@ test("detach-after-start takes a started probe off its user-defined networks, an
   await afterStartFaults(spec, probe, (f) => f === "detach-after-start");
   expect(left).toEqual(["dn-net-a", "dn-net-b"]);
 });
+
+test("world and swarm faults each change one thing of a healthy world; no fault changes nothing", async () => {
+  const { HEALTHY_WORLD, HEALTHY_SWARM, WORLD_FAULTS, SWARM_FAULTS, scopeWorld, swarmWorld } =
+    await import("../../harness/lab/faults.js");
+  expect(scopeWorld(() => false)).toEqual(HEALTHY_WORLD);
+  expect(swarmWorld(() => false)).toEqual(HEALTHY_SWARM);
+  const changed = (a: object, b: object) =>
+    Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]);
+  for (const fault of Object.keys(WORLD_FAULTS))
+    expect(
+      changed(
+        HEALTHY_WORLD,
+        scopeWorld((f) => f === fault),
+      ),
+      fault,
+    ).toHaveLength(1);
+  for (const fault of Object.keys(SWARM_FAULTS))
+    expect(
+      changed(
+        HEALTHY_SWARM,
+        swarmWorld((f) => f === fault),
+      ),
+      fault,
+    ).toHaveLength(1);
+});
+
+test("the lab names no fault: every fault acts through harness/lab/faults.ts", async () => {
+  const { readdirSync, readFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { LAB_FAULTS } = await import("../../harness/lab/faults.js");
+  const dir = join(import.meta.dirname, "..", "..", "harness", "lab");
+  const named = readdirSync(dir)
+    .filter((f) => f.endsWith(".ts") && f !== "faults.ts")
+    .flatMap((f) =>
+      Object.keys(LAB_FAULTS)
+        .filter((fault) => readFileSync(join(dir, f), "utf8").includes(`"${fault}"`))
+        .map((fault) => `${f}: ${fault}`),
+    );
+  expect(named).toEqual([]);
+});
