@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { detectCapabilities, type Capabilities } from "./capabilities.js";
 import type { Engine, EngineChoice } from "./engine/engine.js";
-import { selectEngine } from "./engine/select-engine.js";
+import { currentEngineApi, selectEngine } from "./engine/select-engine.js";
 import type { FaultChoice, LabFault } from "./lab/faults.js";
 import { Lab } from "./lab/lab.js";
 import { VERSION } from "./version.js";
@@ -15,7 +15,7 @@ import { needOwnEngine, runOnConfiguredEngines } from "./configured-engines.js";
 import type { Scenario } from "./scenario.js";
 import { Cluster, type ClusterNode } from "./lab/cluster.js";
 import { attachLab, startMultiHostLab, type MultiHostLab } from "./engine/multi-host-lab.js";
-import { dockerodeOptions, pingEngine } from "./engine/docker-host.js";
+import { dockerodeOptions } from "./engine/docker-host.js";
 import { EngineUnavailable, UsageError } from "./exit-codes.js";
 import Docker from "dockerode";
 import { checkMacvlanParent } from "./lab/macvlan-parent.js";
@@ -80,7 +80,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     throw labStart.reason;
   }
   let sharedOutside: CurrentEngineOutside | undefined;
-  const stopAll = () => Promise.all([engine.stop(), ownLab?.stop(), sharedOutside?.stop()]);
+  // The APIs of the swarm nodes the user named: docknet's ssh sockets for ssh:// nodes.
+  const nodeApis: { close(): Promise<void> }[] = [];
+  const stopAll = () =>
+    Promise.all([engine.stop(), ownLab?.stop(), sharedOutside?.stop(), ...nodeApis.map((api) => api.close())]);
   try {
     // testcontainers connects once per process, to DOCKER_HOST. Ryuk would need a registry pull,
     // and so would its host detection inside a container (it runs alpine to find the gateway);
@@ -121,7 +124,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
     });
     const cluster = options.cluster
-      ? await openCluster(options.cluster, multiHostLab, runId, options.faults)
+      ? await openCluster(options.cluster, multiHostLab, runId, nodeApis, options.faults)
       : undefined;
     const detected = await detectCapabilities(
       lab.docker,
@@ -192,6 +195,7 @@ async function openCluster(
   choice: ClusterChoice,
   multiHostLab: MultiHostLab | undefined,
   runId: string,
+  nodeApis: { close(): Promise<void> }[],
   faults?: Iterable<LabFault | FaultChoice>,
 ): Promise<Cluster> {
   if (multiHostLab) {
@@ -200,9 +204,11 @@ async function openCluster(
   const hosts = "nodes" in choice ? choice.nodes : [];
   const nodes: ClusterNode[] = [];
   for (const [index, dockerHost] of hosts.entries()) {
-    const problem = await pingEngine(dockerHost);
-    if (problem !== undefined) throw new EngineUnavailable(`swarm node ${dockerHost} does not answer: ${problem}`);
-    const docker = new Docker(dockerodeOptions(dockerHost));
+    // An ssh:// node is reached as DOCKER_HOST=ssh:// is, with the user's own ssh client and config.
+    const api = await currentEngineApi({ host: dockerHost, source: "--nodes" });
+    if ("problem" in api) throw new EngineUnavailable(`swarm node ${dockerHost} does not answer: ${api.problem}`);
+    nodeApis.push(api);
+    const docker = new Docker(dockerodeOptions(api.dockerHost));
     const info = (await docker.info()) as {
       Swarm?: { NodeAddr?: string; LocalNodeState?: string; ControlAvailable?: boolean };
     };

@@ -1,3 +1,4 @@
+import { isSshAddress } from "../engine/ssh-tunnel.js";
 import { jsonReport, matrixJsonReport } from "../../reports/json.js";
 import { junitXml } from "../../reports/junit.js";
 import { matrixMarkdown, runMarkdown } from "../../reports/markdown.js";
@@ -209,6 +210,12 @@ function helperRunArgs(words: string[], flags: RunFlags): string[] {
  * run then goes on here, and what needs the engine's host skips saying so).
  */
 async function runThroughHelper(words: string[], flags: RunFlags): Promise<number | { notRoot: string }> {
+  // ssh:// nodes are reached with the user's own ssh client, keys and known_hosts: not from the helper.
+  const sshNode = flags.nodes?.find(isSshAddress);
+  if (sshNode && flags.helper)
+    return {
+      notRoot: `docknet is not root, and the swarm node ${sshNode} is reached with your own ssh keys, not from a helper container`,
+    };
   const route = await helperRoute(flags.helper);
   if (!route) return { notRoot: "" };
   if ("notRoot" in route) return route;

@@ -7,7 +7,7 @@ import Docker from "dockerode";
 /** Where the "current" engine is, and which setting said so. */
 export interface DockerHostChoice {
   readonly host: string;
-  readonly source: "DOCKER_HOST" | "docker context" | "default socket";
+  readonly source: "DOCKER_HOST" | "docker context" | "default socket" | "--nodes";
 }
 
 const DEFAULT_SOCKET = "unix:///var/run/docker.sock";

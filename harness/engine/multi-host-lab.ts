@@ -1,3 +1,4 @@
+import { scaled } from "../time-scale.js";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { readLocalKernelConfig } from "../kernel-config.js";
@@ -305,7 +306,7 @@ async function waitForGossipPort(node: LabNode, listening: boolean, timeoutMs = 
   );
   if (!reached) {
     throw new EngineUnavailable(
-      `lab ${node.name}: the swarm's network agent ${listening ? "did not start" : "did not stop"} (7946/tcp) within ${timeoutMs / 1000}s`,
+      `lab ${node.name}: the swarm's network agent ${listening ? "did not start" : "did not stop"} (7946/tcp) within ${scaled(timeoutMs) / 1000}s`,
     );
   }
 }

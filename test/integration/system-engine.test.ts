@@ -226,6 +226,16 @@ describe.skipIf(unavailable !== undefined)(
       const clean = await docknet(["clean"], { prefix: login.asUser, env });
       expect(clean.code, clean.stderr).toBe(0);
       expect(clean.stderr).toContain(`on ${login.address}: 0 dead run(s), 0 container(s) and 0 network(s) removed`);
+      // Swarm nodes named by ssh:// are reached the same way (the user's key, which dockerode's own
+      // ssh client, knowing only an agent, could not use): this engine answers, and is in no swarm.
+      const nodes = await docknet(["run", "OV-12", "--nodes", `${login.address},${login.address}`], {
+        prefix: login.asUser,
+        env: { HOME: login.home },
+      });
+      expect(nodes.code).toBe(3);
+      expect(nodes.stderr.trim().split("\n").at(-1)).toBe(
+        `docknet: ${login.address} is not in a swarm (state inactive)`,
+      );
       // A login the host refuses: one line with ssh's own reason, exit 3, nothing started.
       const refused = await docknet(["run", "UB-01"], {
         prefix: login.asUser,
