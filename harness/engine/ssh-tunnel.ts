@@ -146,6 +146,12 @@ export async function openSshTunnel(address: string): Promise<SshTunnel> {
     }
   };
 
+  /** A session on it ended: one more fits, and an unused connection starts idling. */
+  const release = (on: SharedConnection) => {
+    on.sessions -= 1;
+    if (on.sessions === 0) on.idleSince = Date.now();
+  };
+
   const server: Server = createServer((connection) => {
     connections.add(connection);
     connection.on("close", () => connections.delete(connection));
@@ -155,8 +161,7 @@ export async function openSshTunnel(address: string): Promise<SshTunnel> {
       (on) => {
         if (connection.destroyed) {
           // The client gave up while its session was being opened.
-          on.sessions -= 1;
-          if (on.sessions === 0) on.idleSince = Date.now();
+          release(on);
           return;
         }
         const ssh = spawn(
@@ -184,8 +189,7 @@ export async function openSshTunnel(address: string): Promise<SshTunnel> {
         });
         ssh.on("exit", () => {
           children.delete(ssh);
-          on.sessions -= 1;
-          if (on.sessions === 0) on.idleSince = Date.now();
+          release(on);
           connection.end();
         });
         // A client writing after ssh ended (EPIPE) ends its connection, not docknet.
