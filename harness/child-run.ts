@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { builtProgram } from "./built-program.js";
+import { nodeCommand } from "./node-command.js";
 import type { RunReport } from "./results.js";
 
 const CLI = builtProgram("cli.js");
@@ -28,7 +29,8 @@ export async function runChild(
   const dir = mkdtempSync(join(tmpdir(), "docknet-child-"));
   const json = join(dir, "report.json");
   try {
-    const child = spawn(process.execPath, [CLI, "run", ...args, "--json", json, "--no-color"], {
+    const [node, ...nodeArgs] = nodeCommand();
+    const child = spawn(node!, [...nodeArgs, CLI, "run", ...args, "--json", json, "--no-color"], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     const stop = () => child.kill("SIGTERM");

@@ -164,7 +164,7 @@ export function buildProgram(): Command {
     )
     .option(
       "--no-helper",
-      "when not root: never run as root on the engine's host through a privileged helper container (what needs that host then skips)",
+      "when not root, or the engine is on another host: never run as root on the engine's host through a privileged helper container (what needs that host then skips)",
     )
     .option("--no-color", "no colours in console output")
     // For docknet's own tests: build the lab wrongly in a known way (harness/lab/faults.ts).
@@ -193,10 +193,11 @@ docknet labels everything it creates (io.docknet.run=<id>) and removes it on
 success, failure, timeout and Ctrl-C. It never changes an existing engine's
 networks; a private engine lives in its own network namespace.
 
-Not root, but in the docker group? The run goes to the engine's host as root
-through one privileged helper container (what the docker group already
-allows), and the header says so; --no-helper refuses it, and what needs the
-engine's host then skips. Without a static busybox, --pull-probe lets the
+Not root, but in the docker group, or an engine on another host? The run goes
+to the engine's host as root through one privileged helper container (what the
+docker group already allows; docknet's runtime is shipped there when its files
+are not on that host), and the header says so; --no-helper refuses it, and what
+needs the engine's host then skips. Without a static busybox, --pull-probe lets the
 engine pull a pinned busybox image for the probe; nothing is pulled otherwise.
 ${EXIT_HELP}`,
     )

@@ -9,14 +9,16 @@ import { helperRoute, runAsRootThroughEngine } from "./root-helper.js";
  */
 export async function cleanAction(flags: { all?: boolean; helper: boolean }): Promise<number> {
   const route = await helperRoute(flags.helper);
-  if (route && "engine" in route) {
-    const outcome = await runAsRootThroughEngine(route.engine, ["clean", ...(flags.all ? ["--all"] : [])], {
+  // A remote host's leftovers are its runs' own to clean: each cleans up when its user's docknet is gone.
+  if (route && "engine" in route && !route.remote) {
+    const outcome = await runAsRootThroughEngine(route, ["clean", ...(flags.all ? ["--all"] : [])], {
       why: "docknet is not root",
       color: false,
     });
     if (outcome.ran) return outcome.code;
     process.stderr.write(`docknet: ${outcome.refused}: cleaning what this user can reach\n`);
   }
+  if (route && "engine" in route) await route.close();
   process.stderr.write(`${await cleanLeftovers({ all: Boolean(flags.all) })}\n`);
   return ExitCode.ok;
 }

@@ -8,15 +8,16 @@ import { builtProgram } from "../built-program.js";
 import {
   dockerodeOptions,
   engineProblem,
-  pingEngine,
   resolveCurrentDockerHost,
   type DockerHostChoice,
 } from "../engine/docker-host.js";
+import { currentEngineApi } from "../engine/select-engine.js";
+import { NODE_COMMAND_ENV } from "../node-command.js";
 import { errorText } from "../lab/docker-api.js";
 import { isSshAddress } from "../engine/ssh-tunnel.js";
 import { OWNER_LABEL, RUN_LABEL } from "../lab/labels.js";
 import { ensureProbeImage, type ProbeImageChoice } from "../lab/probe-image.js";
-import { HELPER_OWNER_ENV, PARENT_PID_ENV, runsThroughHelper, VANTAGE_ENV } from "../vantage.js";
+import { HELPER_OWNER_ENV, PARENT_ON_STDIN, PARENT_PID_ENV, runsThroughHelper, VANTAGE_ENV } from "../vantage.js";
 
 /**
  * A user in the `docker` group is root on the engine's host by Docker's own
@@ -52,92 +53,242 @@ function passedEnvironment(): string[] {
   return kept.map(([key, value]) => `${key}=${value}`);
 }
 
+/** The engine a helper runs on: the user's choice, and the address its API answers at here (an ssh:// engine's is docknet's ssh socket). */
+export interface HelperRoute {
+  readonly engine: DockerHostChoice;
+  readonly dockerHost: string;
+  /** Set when the engine is on another host (ssh://): docknet's files are not there, so its runtime is shipped. */
+  readonly remote?: string;
+  close(): Promise<void>;
+}
+
 /**
- * Whether a command that needs root goes through the helper: undefined when
- * there is no need (docknet is root, or already runs in the helper); else the
- * engine to run the helper on, or why it cannot (`--no-helper`, no engine).
+ * Whether a command that needs root on the engine's host goes through the
+ * helper: undefined when there is no need (docknet is root beside a local
+ * engine, or already runs in the helper); else the engine to run the helper
+ * on, or why it cannot (`--no-helper`, no engine).
  */
-export async function helperRoute(
-  allowed: boolean,
-): Promise<{ engine: DockerHostChoice } | { notRoot: string } | undefined> {
-  if (process.getuid?.() === 0 || runsThroughHelper()) return undefined;
-  if (!allowed) return { notRoot: "docknet is not root and --no-helper refuses the helper container" };
+export async function helperRoute(allowed: boolean): Promise<HelperRoute | { notRoot: string } | undefined> {
+  if (runsThroughHelper()) return undefined;
   const engine = resolveCurrentDockerHost();
-  // The helper runs docknet itself on the engine's host: this machine's files are not on another host.
-  if (isSshAddress(engine.host)) return { notRoot: `the engine is on another host (${engine.host})` };
-  if ((await pingEngine(engine.host)) !== undefined)
-    return { notRoot: "docknet is not root, and no engine answers to run a helper container on" };
-  return { engine };
+  const remote = isSshAddress(engine.host) ? engine.host : undefined;
+  if (process.getuid?.() === 0 && !remote) return undefined;
+  const who = remote ? `the engine is on another host (${remote})` : "docknet is not root";
+  if (!allowed) return { notRoot: `${who} and --no-helper refuses the helper container` };
+  const api = await currentEngineApi(engine);
+  if ("problem" in api) return { notRoot: `${who}, and no engine answers to run a helper container on` };
+  return { engine, dockerHost: api.dockerHost, ...(remote ? { remote } : {}), close: () => api.close() };
+}
+
+/** How the helper's container runs the command, and on whose files. */
+interface Placement {
+  readonly cmd: string[];
+  readonly env: string[];
+  readonly binds: string[];
+  /** The user's process is watched through the container's stdin (its end: the user's docknet is gone). */
+  readonly watchStdin: boolean;
+  readonly vantage: string;
+  cleanUp(): void;
 }
 
 /**
  * Runs `docknet ARGS` as root on the engine's host through a privileged helper
  * container; its stderr streams to ours as it comes, its stdout is returned.
- * Ctrl-C and SIGTERM are passed on to it. Refused (with the reason) when the
- * engine will not run a privileged container or its host is not this machine.
+ * Ctrl-C and SIGTERM are passed on to it. On this machine's engine it runs
+ * docknet's own files, entered through the user's process; where the engine's
+ * host is another (an ssh:// engine, a VM, the host of a container docknet runs
+ * in), docknet's runtime is shipped there first (engine/runtime-bundle.ts).
+ * Refused, with the reason, when the engine will not run a privileged
+ * container or the runtime cannot run on its host.
  */
 export async function runAsRootThroughEngine(
-  engine: DockerHostChoice,
+  route: HelperRoute,
   args: readonly string[],
   options: { readonly why: string; readonly color: boolean; readonly probe?: ProbeImageChoice },
 ): Promise<HelperOutcome> {
-  const dockerHost = engine.host;
-  const docker = new Docker(dockerodeOptions(dockerHost));
+  const docker = new Docker(dockerodeOptions(route.dockerHost));
   let image: string;
   try {
     image = await ensureProbeImage(docker, options.probe ?? {});
   } catch (error) {
     return { ran: false, refused: `no helper image: ${(error as Error).message}` };
   }
+  const vantage = `through a privileged helper container on the engine (${options.why})`;
+  if (!route.remote) {
+    const here = await runInHelper(docker, route, image, args, options.color, onThisMachine(route, args, vantage));
+    if (here.ran || here.refused !== NOT_THIS_HOST_REASON) return here;
+    process.stderr.write(`docknet: ${NOT_THIS_HOST_REASON}: shipping docknet's runtime there\n`);
+  }
+  let shipped: Placement;
+  try {
+    shipped = await shippedRuntime(docker, image, args, `${vantage.slice(0, -1)}; docknet's runtime shipped there)`);
+  } catch (error) {
+    return { ran: false, refused: `docknet's runtime cannot run on the engine's host: ${(error as Error).message}` };
+  }
+  return runInHelper(docker, route, image, args, options.color, shipped);
+}
+
+const NOT_THIS_HOST_REASON =
+  "the engine's host is not this machine, or not this process's (docknet's files and process are not there: a VM such as Docker Desktop's, a remote engine, or docknet in a container of its own)";
+
+/**
+ * docknet's own files on this machine, through `nsenter` into the user's
+ * process's namespaces. Proof that the helper entered this very process's
+ * namespaces, not a namesake's: in a CI job container, or on another machine,
+ * the same pid is some other process. A nonce file only this process made
+ * must be there, with docknet's own files.
+ */
+function onThisMachine(route: HelperRoute, args: readonly string[], vantage: string): Placement {
   const node = process.execPath;
   const cli = builtProgram("cli.js");
-  // Proof that the helper entered this very process's namespaces, not a namesake's: in a CI job
-  // container, or on another machine, the same pid is some other process. A nonce file only this
-  // process made must be there, with docknet's own files.
   const nonce = randomBytes(16).toString("hex");
   const nonceFile = join(tmpdir(), `docknet-helper-${nonce}`);
   writeFileSync(nonceFile, nonce, { mode: 0o600 });
   const enter = `[ -e /proc/$0/ns/mnt ] || exit ${NOT_THIS_HOST}; exec nsenter -t "$0" -m -u -i -n -- "$@"`;
   // Once seen, the helper removes the nonce itself: a user's process killed with -9 leaves none behind.
   const onHost = `[ "$(cat "$4" 2>/dev/null)" = "$5" ] && [ -x "$1" ] && [ -f "$2" ] || exit ${NOT_THIS_HOST}; rm -f "$4"; cd "$3" 2>/dev/null || cd /; shift 5; exec "$@"`;
+  return {
+    // Into the namespaces of the user's own process (mount, UTS, IPC, network): the host's, entered
+    // through a process the user owns (pid 1 may belong to an init no one may enter). The process
+    // table is already the host's (PidMode host), so the pid is the same there.
+    cmd: [
+      "sh",
+      "-c",
+      enter,
+      String(process.pid),
+      "/bin/sh",
+      "-c",
+      onHost,
+      "sh",
+      node,
+      cli,
+      process.cwd(),
+      nonceFile,
+      nonce,
+      node,
+      cli,
+      ...args,
+    ],
+    env: [
+      // The engine the user chose; the default socket is the default for root too.
+      ...(route.engine.source === "default socket" ? [] : [`DOCKER_HOST=${route.engine.host}`]),
+      `${PARENT_PID_ENV}=${process.pid}`,
+    ],
+    binds: [],
+    watchStdin: false,
+    vantage,
+    cleanUp: () => rmSync(nonceFile, { force: true }),
+  };
+}
+
+/** Where shipped runtimes are unpacked on the engine's host (kept there, one per docknet build, for the next run). */
+const HOST_RUNTIME_DIR = "/var/tmp";
+const RUNTIME_MOUNT = "/docknet-host-var-tmp";
+
+/**
+ * docknet's runtime unpacked on the engine's host (once per build: a later
+ * run finds it complete and sends nothing), run there in the namespaces of
+ * the helper's parent, the engine's container shim: the engine's host as the
+ * engine itself sees it. The user's docknet is watched through the
+ * container's stdin, which ends when that process does.
+ */
+async function shippedRuntime(
+  docker: Docker,
+  image: string,
+  args: readonly string[],
+  vantage: string,
+): Promise<Placement> {
+  const { bundleArchive, bundledNode, runtimeBundle } = await import("../engine/runtime-bundle.js");
+  const bundle = await runtimeBundle();
+  const info = (await docker.info()) as { Architecture?: string };
+  const wanted = { x64: "x86_64", arm64: "aarch64" }[process.arch as string] ?? process.arch;
+  if (info.Architecture && info.Architecture !== wanted)
+    throw new Error(`it is ${info.Architecture}, and docknet here runs on ${wanted}: run docknet on that host`);
+  const name = `docknet-runtime-${bundle.id}`;
+  const dir = `${HOST_RUNTIME_DIR}/${name}`;
+  const binds = [`${HOST_RUNTIME_DIR}:${RUNTIME_MOUNT}`];
+  // A container that only carries the archive calls: created, never started.
+  const carrier = await docker.createContainer({
+    Image: image,
+    Cmd: ["true"],
+    Labels: { [RUN_LABEL]: `helper-${randomBytes(3).toString("hex")}`, [HELPER_LABEL]: "runtime" },
+    HostConfig: { Binds: binds },
+  });
+  try {
+    const complete = await carrier
+      .infoArchive({ path: `${RUNTIME_MOUNT}/${name}/complete` })
+      .then(() => true)
+      .catch(() => false);
+    if (!complete) {
+      process.stderr.write(
+        `docknet: shipping docknet's runtime to the engine's host (${Math.round(bundle.bytes / 1e6)} MB before compression, once per build; kept in ${dir})\n`,
+      );
+      await carrier.putArchive(bundleArchive(bundle, name), { path: RUNTIME_MOUNT });
+      await carrier.putArchive(completeMarker(name), { path: RUNTIME_MOUNT });
+    }
+  } finally {
+    await carrier.remove({ force: true }).catch(() => undefined);
+  }
+  const node = bundledNode(bundle, dir);
+  return {
+    cmd: ["sh", "-c", 'exec nsenter -t "$PPID" -m -u -i -n -- "$@"', "sh", ...node, `${dir}/${bundle.cli}`, ...args],
+    env: [`${NODE_COMMAND_ENV}=${JSON.stringify(node)}`, `${PARENT_PID_ENV}=${PARENT_ON_STDIN}`],
+    binds: [],
+    watchStdin: true,
+    vantage,
+    cleanUp: () => undefined,
+  };
+}
+
+/** A tar holding one empty file, `<dir>/complete`: written after the runtime, so a half-sent one is never used. */
+function completeMarker(dir: string): Buffer {
+  const header = Buffer.alloc(512);
+  const field = (text: string, offset: number, length: number) => header.write(text, offset, length, "ascii");
+  field(`${dir}/complete`, 0, 100);
+  field("0000644\0", 100, 8);
+  field("0000000\0", 108, 8);
+  field("0000000\0", 116, 8);
+  field("00000000000\0", 124, 12);
+  field(
+    `${Math.floor(Date.now() / 1000)
+      .toString(8)
+      .padStart(11, "0")}\0`,
+    136,
+    12,
+  );
+  field("        ", 148, 8);
+  field("0", 156, 1);
+  field("ustar\0", 257, 6);
+  field("00", 263, 2);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  field(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8);
+  return Buffer.concat([header, Buffer.alloc(1024)]);
+}
+
+async function runInHelper(
+  docker: Docker,
+  route: HelperRoute,
+  image: string,
+  args: readonly string[],
+  color: boolean,
+  placement: Placement,
+): Promise<HelperOutcome> {
   const owner = `${hostname()}:${process.pid}`;
-  const vantage = `through a privileged helper container on the engine (${options.why})`;
   let container: Docker.Container;
   try {
     container = await docker.createContainer({
       Image: image,
-      // Into the namespaces of the user's own process (mount, UTS, IPC, network): the host's, entered
-      // through a process the user owns (pid 1 may belong to an init no one may enter). The process
-      // table is already the host's (PidMode host), so the pid is the same there.
-      Cmd: [
-        "sh",
-        "-c",
-        enter,
-        String(process.pid),
-        "/bin/sh",
-        "-c",
-        onHost,
-        "sh",
-        node,
-        cli,
-        process.cwd(),
-        nonceFile,
-        nonce,
-        node,
-        cli,
-        ...args,
-      ],
+      Cmd: placement.cmd,
       Env: [
         ...passedEnvironment(),
         // The host's own tools: /usr/sbin holds ip and iptables, not on a normal user's PATH.
         `PATH=${process.env.PATH ?? ""}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
         "HOME=/root",
-        // The engine the user chose; the default socket is the default for root too.
-        ...(engine.source === "default socket" ? [] : [`DOCKER_HOST=${dockerHost}`]),
-        `${PARENT_PID_ENV}=${process.pid}`,
-        `${VANTAGE_ENV}=${vantage}`,
+        ...placement.env,
+        `${VANTAGE_ENV}=${placement.vantage}`,
         `${HELPER_OWNER_ENV}=${owner}`,
-        ...(options.color ? ["FORCE_COLOR=1"] : []),
+        ...(color ? ["FORCE_COLOR=1"] : []),
       ],
       Labels: {
         [RUN_LABEL]: `helper-${randomBytes(3).toString("hex")}`,
@@ -146,16 +297,28 @@ export async function runAsRootThroughEngine(
       },
       AttachStdout: true,
       AttachStderr: true,
-      HostConfig: { Privileged: true, PidMode: "host", NetworkMode: "host", AutoRemove: true },
+      ...(placement.watchStdin ? { AttachStdin: true, OpenStdin: true, StdinOnce: true } : {}),
+      HostConfig: {
+        Privileged: true,
+        PidMode: "host",
+        NetworkMode: "host",
+        AutoRemove: true,
+        ...(placement.binds.length ? { Binds: placement.binds } : {}),
+      },
     });
   } catch (error) {
-    rmSync(nonceFile, { force: true });
+    placement.cleanUp();
     return {
       ran: false,
-      refused: `the engine refused a privileged helper container: ${engineProblem(dockerHost, error)}`,
+      refused: `the engine refused a privileged helper container: ${engineProblem(route.engine.host, error)}`,
     };
   }
-  const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+  const stream = await container.attach({
+    stream: true,
+    stdout: true,
+    stderr: true,
+    ...(placement.watchStdin ? { stdin: true, hijack: true } : {}),
+  });
   const stdout: Buffer[] = [];
   const out = new PassThrough();
   const err = new PassThrough();
@@ -172,7 +335,7 @@ export async function runAsRootThroughEngine(
   try {
     await container.start();
   } catch (error) {
-    rmSync(nonceFile, { force: true });
+    placement.cleanUp();
     waited.catch(() => undefined);
     await container.remove({ force: true }).catch(() => undefined);
     return { ran: false, refused: `the engine refused a privileged helper container: ${errorText(error)}` };
@@ -185,17 +348,13 @@ export async function runAsRootThroughEngine(
   try {
     const { StatusCode } = await waited;
     await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2000))]);
-    if (StatusCode === NOT_THIS_HOST) {
-      return {
-        ran: false,
-        refused:
-          "the engine's host is not this machine, or not this process's (docknet's files and process are not there: a VM such as Docker Desktop's, a remote engine, or docknet in a container of its own)",
-      };
-    }
+    if (StatusCode === NOT_THIS_HOST) return { ran: false, refused: NOT_THIS_HOST_REASON };
     return { ran: true, code: StatusCode, stdout: Buffer.concat(stdout).toString("utf8") };
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
-    rmSync(nonceFile, { force: true });
+    // The helper's stdin, when it watches the user's process through it, ends here.
+    (stream as NodeJS.ReadWriteStream).end?.();
+    placement.cleanUp();
   }
 }

@@ -10,7 +10,7 @@ import { matrixFailed, runMatrix } from "../matrix.js";
 import { runFailed, type RunReport } from "../results.js";
 import { timeScale } from "../time-scale.js";
 import { vantageDescription } from "../vantage.js";
-import { helperRoute, runAsRootThroughEngine } from "./root-helper.js";
+import { helperRoute, runAsRootThroughEngine, type HelperOutcome } from "./root-helper.js";
 import { PINNED_PROBE_IMAGE } from "../lab/probe-image.js";
 import { ConsoleReporter, wantsColor } from "../../reports/console.js";
 import { VERSION } from "../version.js";
@@ -212,28 +212,38 @@ function helperRunArgs(words: string[], flags: RunFlags): string[] {
 async function runThroughHelper(words: string[], flags: RunFlags): Promise<number | { notRoot: string }> {
   // ssh:// nodes are reached with the user's own ssh client, keys and known_hosts: not from the helper.
   const sshNode = flags.nodes?.find(isSshAddress);
-  if (sshNode && flags.helper)
+  if (sshNode && flags.helper && process.getuid?.() !== 0)
     return {
       notRoot: `docknet is not root, and the swarm node ${sshNode} is reached with your own ssh keys, not from a helper container`,
     };
   const route = await helperRoute(flags.helper);
   if (!route) return { notRoot: "" };
   if ("notRoot" in route) return route;
+  const why = route.remote ? `the engine is on another host (${route.remote})` : "docknet is not root";
   process.stderr.write(
-    `docknet ${VERSION}: not root: running as root on the engine's host through a privileged helper container (--no-helper refuses)\n`,
+    `docknet ${VERSION}: ${why}: running as root on the engine's host through a privileged helper container (--no-helper refuses)\n`,
   );
+  if (route.remote && flags.keepOnFailure)
+    process.stderr.write(
+      `docknet: --keep-on-failure: failure bundles stay on the engine's host, in ${resolve(flags.keepOnFailure)}\n`,
+    );
   const color = flags.color !== false && wantsColor(process.stderr);
-  const outcome = await runAsRootThroughEngine(route.engine, helperRunArgs(words, flags), {
-    why: "docknet is not root",
-    color,
-    probe: {
-      ...(flags.probeImage ? { override: flags.probeImage } : {}),
-      ...(flags.pullProbe ? { pull: pulledProbe(flags.pullProbe) } : {}),
-    },
-  });
+  let outcome: HelperOutcome;
+  try {
+    outcome = await runAsRootThroughEngine(route, helperRunArgs(words, flags), {
+      why,
+      color,
+      probe: {
+        ...(flags.probeImage ? { override: flags.probeImage } : {}),
+        ...(flags.pullProbe ? { pull: pulledProbe(flags.pullProbe) } : {}),
+      },
+    });
+  } finally {
+    await route.close();
+  }
   if (!outcome.ran) {
     process.stderr.write(`docknet: ${outcome.refused}: running here instead; what needs the engine's host skips\n`);
-    return { notRoot: `docknet is not root, and ${outcome.refused}` };
+    return { notRoot: `${why}, and ${outcome.refused}` };
   }
   let report: RunReport | undefined;
   try {

@@ -55,7 +55,9 @@ export async function engineHostNamespace(
   if (engine.netns) return { netns: engine.netns };
   if (engine.remote)
     return {
-      missing: `the engine is on another host (${engine.remote}): docknet runs commands, and builds outside hosts, only on the machine it runs on`,
+      missing:
+        notRoot ||
+        `the engine is on another host (${engine.remote}): docknet runs commands, and builds outside hosts, only on the machine it runs on`,
     };
   return localEngineNamespace(engine.dockerHost, notRoot);
 }

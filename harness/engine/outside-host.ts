@@ -7,6 +7,7 @@ import { createNamespace, enterNetns, ipNetnsTarget, runInNetns, runInNetnsOrFai
 import { waitFor } from "../polling.js";
 import { OUTSIDE_ZONE_NAME } from "./dns-stub.js";
 import { builtProgram } from "../built-program.js";
+import { nodeCommand } from "../node-command.js";
 import { addressInSubnet } from "../cidr.js";
 
 /**
@@ -58,7 +59,7 @@ export async function startDnsStub(
   const program = builtProgram("engine/dns-stub.js");
   const [nsenter, ...enter] = enterNetns(netns);
   const records = Object.entries(zone).map(([name, ip]) => `${name}=${ip}`);
-  const child = spawn(nsenter!, [...enter, process.execPath, program, all.join(","), "53", log, ...records], {
+  const child = spawn(nsenter!, [...enter, ...nodeCommand(), program, all.join(","), "53", log, ...records], {
     stdio: "ignore",
     detached: true,
   });

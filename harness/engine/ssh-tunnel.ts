@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isProcessAlive } from "../host-command.js";
 
 /**
  * An engine named by an ssh:// address (DOCKER_HOST=ssh://user@host, or a
@@ -80,9 +81,42 @@ function lastLine(chunk: Buffer): string {
   );
 }
 
+const TUNNEL_PREFIX = "docknet-ssh-tunnel-";
+const OWNER_FILE = "owner";
+
+/** Ends a shared ssh connection now (`ssh -O exit`), not when ControlPersist runs out. */
+function exitShared(controlPath: string, destination: readonly string[]): void {
+  spawnSync("ssh", ["-o", `ControlPath=${controlPath}`, "-O", "exit", ...destination], {
+    stdio: "ignore",
+    timeout: 5000,
+  });
+}
+
+/**
+ * What a docknet killed with -9 left of its tunnels: their directories (the
+ * socket and the shared connections' control sockets), each connection ended
+ * first. Returns how many were removed.
+ */
+export function removeDeadSshTunnels(): number {
+  let removed = 0;
+  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith(TUNNEL_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    const ownerFile = join(dir, OWNER_FILE);
+    if (!existsSync(ownerFile) || isProcessAlive(Number(readFileSync(ownerFile, "utf8")))) continue;
+    // ssh needs a destination to parse, but with -O it only talks to the control socket.
+    for (const control of readdirSync(dir).filter((entry) => entry.startsWith("control-")))
+      exitShared(join(dir, control), ["docknet-tunnel"]);
+    rmSync(dir, { recursive: true, force: true });
+    removed += 1;
+  }
+  return removed;
+}
+
 export async function openSshTunnel(address: string): Promise<SshTunnel> {
   const destination = sshDestination(address);
-  const dir = mkdtempSync(join(tmpdir(), "docknet-ssh-tunnel-"));
+  const dir = mkdtempSync(join(tmpdir(), TUNNEL_PREFIX));
+  // Whose it is: `docknet clean` removes the directory of a docknet that was killed (removeDeadSshTunnels).
+  writeFileSync(join(dir, OWNER_FILE), String(process.pid));
   const socket = join(dir, "docker.sock");
   // BatchMode: a run in CI must fail with ssh's reason, never wait at a password prompt.
   const batch = ["-o", "BatchMode=yes"];
@@ -218,11 +252,7 @@ export async function openSshTunnel(address: string): Promise<SshTunnel> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await opening;
       // The shared connections end with the run, not 30 s later.
-      for (const { controlPath } of shared)
-        spawnSync("ssh", ["-o", `ControlPath=${controlPath}`, "-O", "exit", ...destination], {
-          stdio: "ignore",
-          timeout: 5000,
-        });
+      for (const { controlPath } of shared) exitShared(controlPath, destination);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -67,6 +67,9 @@ describe.skipIf(unavailable !== undefined)(
       await engine?.stop();
       user?.remove();
       if (home) execFileSync("rm", ["-rf", home]);
+      // The runtime the helper shipped to the engine's host (this machine) is a cache docknet keeps there.
+      for (const dir of readdirSync("/var/tmp").filter((f) => f.startsWith("docknet-runtime-")))
+        rmSync(join("/var/tmp", dir), { recursive: true, force: true });
       // The host is as it was: rules, forwarding, no docker0.
       expect(hostState()).toEqual(before);
       expect(docknetLeftovers()).toEqual([]);
@@ -158,7 +161,7 @@ describe.skipIf(unavailable !== undefined)(
       );
     });
 
-    test("docknet in a container of its own (another pid and mount namespace): the helper is refused, and the run says why", async () => {
+    test("docknet in a container of its own (another pid and mount namespace): its files are not on the engine's host, so its runtime is shipped there", async () => {
       // The user's docknet in a pid namespace with a temporary directory of its own (a tmpfs only its
       // mount namespace sees; not over /tmp, which may hold the checkout): its pid names another process on the host.
       const ownTmp = "/run/docknet-own-tmp";
@@ -182,37 +185,48 @@ describe.skipIf(unavailable !== undefined)(
       });
       expect(out.code, out.stderr).toBe(0);
       expect(out.stderr).toMatch(
-        /docknet: the engine's host is not this machine, or not this process's .*: running here instead/,
+        /docknet: the engine's host is not this machine, or not this process's .*: shipping docknet's runtime there/,
       );
-      const report = JSON.parse(out.stdout) as Report;
-      expect(statuses(report).get("UB-01")).toBe("passed");
-      expect(report.results.find((r) => r.id === "DB-05")).toMatchObject({
-        status: "skipped",
-        reason: expect.stringMatching(/^docknet is not root, and the engine's host is not this machine/),
-      });
+      const report = JSON.parse(out.stdout) as Report & { vantage: string };
+      expect(report.vantage).toMatch(
+        /helper container on the engine \(docknet is not root; docknet's runtime shipped there\)/,
+      );
+      // DB-05 needs the engine's host (an outside host beside it): it ran there, as root.
+      expect(["UB-01", "DB-05"].map((id) => statuses(report).get(id))).toEqual(["passed", "passed"]);
     });
 
-    test("an engine named by ssh:// (the user's own ssh client, key and known_hosts): run, doctor and clean reach it; what needs its host skips, saying it is another host", async () => {
+    test("an engine named by ssh:// (the user's own ssh client, key and known_hosts): run, doctor and clean reach it; what needs its host runs there through a helper, or skips with --no-helper", async () => {
       const login = await sshLogin();
       onTestFinished(() => login.stop());
       const env = { HOME: login.home, DOCKER_HOST: login.address };
-      const out = await docknet(["run", "UB-01", "DB-05", "DNS-01", "PP-01", "--json", "-"], {
+      // --no-helper: what needs the engine's host skips, saying it is another host and the helper was refused.
+      const refusedHelper = await docknet(["run", "UB-01", "DB-05", "DNS-01", "PP-01", "--no-helper", "--json", "-"], {
         prefix: login.asUser,
         env,
       });
-      expect(out.code, out.stderr).toBe(0);
-      const report = JSON.parse(out.stdout) as Report & { engine: { description: string } };
-      expect(report.engine.description).toBe(`current engine at ${login.address} (from DOCKER_HOST, through ssh)`);
-      expect(engine.version).toContain(report.engine.engineVersion);
-      expect(["UB-01", "DNS-01", "PP-01"].map((id) => statuses(report).get(id))).toEqual([
-        "passed",
-        "passed",
-        "passed",
-      ]);
-      expect(report.results.find((r) => r.id === "DB-05")).toMatchObject({
+      expect(refusedHelper.code, refusedHelper.stderr).toBe(0);
+      const here = JSON.parse(refusedHelper.stdout) as Report & { engine: { description: string } };
+      expect(here.engine.description).toBe(`current engine at ${login.address} (from DOCKER_HOST, through ssh)`);
+      expect(engine.version).toContain(here.engine.engineVersion);
+      expect(["UB-01", "DNS-01", "PP-01"].map((id) => statuses(here).get(id))).toEqual(["passed", "passed", "passed"]);
+      expect(here.results.find((r) => r.id === "DB-05")).toMatchObject({
         status: "skipped",
-        reason: expect.stringMatching(/the engine is on another host \(ssh:\/\/docknet-ssh@127\.0\.0\.1:\d+\)/),
+        reason: expect.stringMatching(
+          /the engine is on another host \(ssh:\/\/docknet-ssh@127\.0\.0\.1:\d+\) and --no-helper refuses the helper container/,
+        ),
       });
+      // With the helper: docknet's runtime goes to the engine's host and the run is made there, as root;
+      // DB-05 (an outside host beside the engine) and PP-06 (a stub DNS server in a container's namespace) pass.
+      const out = await docknet(["run", "UB-01", "DB-05", "PP-06", "--json", "-"], { prefix: login.asUser, env });
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stderr).toMatch(
+        /the engine is on another host .*: running as root on the engine's host through a privileged helper container/,
+      );
+      const report = JSON.parse(out.stdout) as Report & { vantage: string };
+      expect(report.vantage).toMatch(
+        /helper container on the engine \(the engine is on another host .*; docknet's runtime shipped there\)/,
+      );
+      expect(["UB-01", "DB-05", "PP-06"].map((id) => statuses(report).get(id))).toEqual(["passed", "passed", "passed"]);
       // The doctor reads that host through a helper container on the engine, as for any remote engine.
       const doctor = await docknet(["doctor", "--json", "-"], { prefix: login.asUser, env });
       expect(doctor.stdout, `${doctor.stderr}\nsshd: ${login.sshdLog()}`).not.toBe("");
@@ -245,6 +259,27 @@ describe.skipIf(unavailable !== undefined)(
       expect(refused.stderr.trim().split("\n").at(-1)).toMatch(
         /^docknet: no engine answers at ssh:\/\/nobody@127\.0\.0\.1:\d+ \(from DOCKER_HOST\): ssh: .*Permission denied/,
       );
+      // kill -9 of the user's docknet mid-run: the run on the engine's host sees its stdin end and tears
+      // down as on SIGTERM; `docknet clean` ends and removes the dead docknet's ssh tunnel.
+      // (--repeat 30: minutes, longer than the wait below, so only the teardown can end it in time.)
+      const killed = await docknet(["run", "dns", "--repeat", "30", "--concurrency", "1", "--no-color"], {
+        prefix: login.asUser,
+        env,
+        onStderr: (text, child) => {
+          if (/^(PASS|FAIL|SKIP)/m.test(text) && child.exitCode === null && !child.killed) child.kill("SIGKILL");
+        },
+      });
+      expect(killed.signal).toBe("SIGKILL");
+      const docker = new Docker({ socketPath: engine.dockerHost.slice("unix://".length) });
+      const helpers = async () =>
+        (await docker.listContainers({ all: true, filters: { label: ["io.docknet.helper"] } })).length;
+      const deadline = Date.now() + 60_000;
+      while ((await helpers()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+      expect(await helpers()).toBe(0);
+      expect(docknetLeftovers()).toEqual([]);
+      const afterKill = await docknet(["clean"], { prefix: login.asUser, env });
+      expect(afterKill.code, afterKill.stderr).toBe(0);
+      expect(afterKill.stderr).toContain("ssh tunnels of dead runs removed: 1");
       // Nothing of the ssh connections outlives the runs: no tunnel directory, no ssh process.
       expect(readdirSync(tmpdir()).filter((f) => f.startsWith("docknet-ssh-tunnel-"))).toEqual([]);
       expect(
