@@ -7,7 +7,7 @@ import { labIsHeld, orphanedLabs, stopLab } from "./engine/multi-host-lab.js";
 import { orphanedPrivateEngines, stopPrivateEngine } from "./engine/private-engine.js";
 import { removeOrphanedOutsideHosts } from "./engine/current-engine-outside.js";
 import { isProcessAlive } from "./host-command.js";
-import { removeLeftoverRuns } from "./lab/lab.js";
+import { removeLeftoverRuns } from "./lab/sweep.js";
 import { orphanedVms, stopVm } from "./kernel-vm/vm.js";
 import { HELPER_OWNER_ENV } from "./vantage.js";
 

@@ -307,10 +307,10 @@ export default [
     brokenBy: { daemonConfig: { "ip-forward": false } },
     async run({ lab, check }) {
       // docknet's private engines start in a fresh namespace, where forwarding is off.
-      check("net.ipv4.ip_forward in the engine's namespace", await lab.engineSysctl("net.ipv4.ip_forward")).is("1");
+      check("net.ipv4.ip_forward in the engine's namespace", await lab.host.sysctl("net.ipv4.ip_forward")).is("1");
       check(
         "the filter table's FORWARD policy",
-        derive(await lab.engineFirewall("filter"), (t) => t.policies.get("FORWARD") ?? ""),
+        derive(await lab.host.firewall("filter"), (t) => t.policies.get("FORWARD") ?? ""),
       ).is("DROP");
     },
   }),
@@ -325,14 +325,14 @@ export default [
     requires: [needs.engineNamespace, needs.outsideHost],
     brokenBy: "daemon-config-dropped",
     async run({ lab, check, engine }) {
-      const filter = await lab.engineFirewall("filter");
+      const filter = await lab.host.firewall("filter");
       check(
         "filter chains named DOCKER*",
         derive(filter, (t) => [...t.chains].filter((c) => c.startsWith("DOCKER"))),
       ).is([]);
       check(
         "nat rules that masquerade",
-        derive(await lab.engineFirewall("nat"), (t) => t.rules.filter((r) => r.includes("MASQUERADE"))),
+        derive(await lab.host.firewall("nat"), (t) => t.rules.filter((r) => r.includes("MASQUERADE"))),
       ).is([]);
       const outside = engine.outsideHost!;
       const c = await lab.probe("c").start();

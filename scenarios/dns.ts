@@ -160,8 +160,8 @@ export default [
     requires: [needs.engineNamespace],
     brokenBy: "servers-down",
     async run({ lab, check }) {
-      const resolver = await lab.dnsServerOnEngineHost("127.0.0.1", { [INTERNAL_NAME]: INTERNAL_ANSWER });
-      check("the engine host's /etc/resolv.conf", await lab.setEngineResolvConf("nameserver 127.0.0.1\n")).is(
+      const resolver = await lab.dns.serverOnEngineHost("127.0.0.1", { [INTERNAL_NAME]: INTERNAL_ANSWER });
+      check("the engine host's /etc/resolv.conf", await lab.host.setResolvConf("nameserver 127.0.0.1\n")).is(
         "nameserver 127.0.0.1\n",
       );
       const net = await lab.network("dns");
@@ -169,7 +169,7 @@ export default [
       check(`${INTERNAL_NAME} through the embedded DNS`, await client.addressesOf(INTERNAL_NAME)).is([INTERNAL_ANSWER]);
       check(
         `who asked the host's resolver 127.0.0.1 for ${INTERNAL_NAME}`,
-        await lab.dnsAskers(resolver, INTERNAL_NAME),
+        await lab.dns.askers(resolver, INTERNAL_NAME),
       ).is(["127.0.0.1"]);
       // A loopback address means nothing inside a container: on the default bridge Docker puts public resolvers instead.
       const plain = await lab.probe("plain").start();
@@ -202,7 +202,7 @@ export default [
       // The embedded DNS forwards from the container's namespace; masquerading gives the query the host's address.
       check(
         `who asked the upstream ${outside.dns.address} for ${OUTSIDE_ZONE_NAME}`,
-        await lab.dnsAskers(outside.dns, OUTSIDE_ZONE_NAME),
+        await lab.dns.askers(outside.dns, OUTSIDE_ZONE_NAME),
       ).is([outside.engineAddress]);
       // The embedded DNS never forwards to itself: --dns 127.0.0.11 alone leaves no upstream.
       const looped = await lab.probe("looped").on(net).dns("127.0.0.11").start();
@@ -222,7 +222,7 @@ export default [
     async run({ lab, check }) {
       const internal = await lab.network("internal", { internal: true });
       const server = await lab.probe("dns").on(internal).start();
-      const stub = await lab.dnsServerIn(server, internal, { [INTERNAL_NAME]: INTERNAL_ANSWER });
+      const stub = await lab.dns.serverIn(server, internal, { [INTERNAL_NAME]: INTERNAL_ANSWER });
       const client = await lab.probe("client").on(internal).dns(stub.address).start();
       const clientIp = (await lab.addressOn(client, internal)).value;
       check(
@@ -232,7 +232,7 @@ export default [
       check(`${INTERNAL_NAME} through the embedded DNS`, await client.addressesOf(INTERNAL_NAME)).is([INTERNAL_ANSWER]);
       check(
         `who asked ${server.name} (${stub.address}) for ${INTERNAL_NAME}`,
-        await lab.dnsAskers(stub, INTERNAL_NAME),
+        await lab.dns.askers(stub, INTERNAL_NAME),
       ).is([clientIp]);
     },
   }),

@@ -23,14 +23,14 @@ export default [
       const outsideHost = engine.outsideHost!;
       const port = await lab.hostPort();
       await lab.probe("web").serving(80).publish(80, port).start();
-      const outside = lab.outside();
+      const outside = lab.outside.host();
       const target = `${outsideHost.engineAddress}:${port}`;
       check(`control: ${target} from the outside host`, await outside.request(outsideHost.engineAddress, port)).is(
         "HTTP 404",
       );
       // DOCKER-USER sees packets after DNAT: the destination port is already the container's.
       const byPort = ["-s", outsideHost.address, "-p", "tcp", "--dport", String(port), "-j", "DROP"];
-      check(`iptables -I DOCKER-USER ${byPort.join(" ")}`, await lab.addFirewallRule("DOCKER-USER", byPort)).is(
+      check(`iptables -I DOCKER-USER ${byPort.join(" ")}`, await lab.host.addFirewallRule("DOCKER-USER", byPort)).is(
         "accepted",
       );
       check(
@@ -49,9 +49,10 @@ export default [
         "-j",
         "DROP",
       ];
-      check(`iptables -I DOCKER-USER ${byOrigin.join(" ")}`, await lab.addFirewallRule("DOCKER-USER", byOrigin)).is(
-        "accepted",
-      );
+      check(
+        `iptables -I DOCKER-USER ${byOrigin.join(" ")}`,
+        await lab.host.addFirewallRule("DOCKER-USER", byOrigin),
+      ).is("accepted");
       check(
         `${target} from the outside host, with a DROP on --ctorigdstport ${port}`,
         await outside.request(outsideHost.engineAddress, port, 2),
@@ -72,12 +73,13 @@ export default [
       const outsideHost = engine.outsideHost!;
       const port = await lab.hostPort();
       await lab.probe("web").serving(80).publish(80, port).start();
-      check("iptables -A FORWARD -j DROP", await lab.addFirewallRule("FORWARD", ["-j", "DROP"], { append: true })).is(
-        "accepted",
-      );
+      check(
+        "iptables -A FORWARD -j DROP",
+        await lab.host.addFirewallRule("FORWARD", ["-j", "DROP"], { append: true }),
+      ).is("accepted");
       check(
         `${outsideHost.engineAddress}:${port} from the outside host`,
-        await lab.outside().request(outsideHost.engineAddress, port),
+        await lab.outside.host().request(outsideHost.engineAddress, port),
       ).is("HTTP 404");
     },
   }),
@@ -98,9 +100,9 @@ export default [
       const port = await lab.hostPort();
       const web = await lab.probe("web").on(net).serving(80).serving(8080).publish(80, port).start();
       const ip = (await lab.addressOn(web, net)).value;
-      const outside = lab.outside();
+      const outside = lab.outside.host();
       // Hosts often run with FORWARD ACCEPT (another tool set it, or Docker found it so).
-      check("iptables -P FORWARD ACCEPT", await lab.setChainPolicy("FORWARD", "ACCEPT")).is("accepted");
+      check("iptables -P FORWARD ACCEPT", await lab.host.setChainPolicy("FORWARD", "ACCEPT")).is("accepted");
       check(
         `control: ${engine.outsideHost!.engineAddress}:${port} (published) from the outside host`,
         await outside.request(engine.outsideHost!.engineAddress, port),

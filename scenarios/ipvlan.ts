@@ -25,11 +25,11 @@ export default [
     requires: onLan,
     brokenBy: "network-options-ignored",
     async run({ lab, check }) {
-      const { link, network: net } = await lab.lanNetwork("l2", "ipvlan");
+      const { link, network: net } = await lab.outside.lan("l2", "ipvlan");
       const box = await lab.probe("box").on(net).start();
       // Over netlink (ip link), not sysfs: /sys shows the namespace it was mounted in, not the one entered.
       const parentMac = derive(
-        await lab.onEngineHost(["ip", "-o", "link", "show", link.parent]),
+        await lab.host.run(["ip", "-o", "link", "show", link.parent]),
         (o) => parseInterfaces(o.stdout, "")[0]?.mac ?? "none",
       );
       const boxMac = derive(await box.interfaces(), (list) => list.find((i) => i.name === "eth0")?.mac ?? "none");
@@ -76,7 +76,7 @@ export default [
     requires: onLan,
     brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
-      const { link, network: net } = await lab.lanNetwork("l2", "ipvlan", { ipvlan_mode: "l2" });
+      const { link, network: net } = await lab.outside.lan("l2", "ipvlan", { ipvlan_mode: "l2" });
       const box = await lab.probe("box").on(net).start();
       check(`${box.name}'s default route`, await box.defaultGateway()).is(link.outsideAddress);
       check(
@@ -95,7 +95,7 @@ export default [
     requires: onLan,
     brokenBy: "network-options-ignored",
     async run({ lab, check }) {
-      const link = await lab.outsideLink();
+      const link = await lab.outside.link();
       const net = await lab.network("l3", {
         driver: "ipvlan",
         subnet: "10.217.90.0/24",
@@ -127,12 +127,12 @@ export default [
     requires: onLan,
     brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
-      const { link, network: net } = await lab.lanNetwork("l2", "ipvlan");
+      const { link, network: net } = await lab.outside.lan("l2", "ipvlan");
       const box = await lab.probe("box").on(net).start();
       const hostAddress = link.subnet.replace(/0\/24$/, "254");
       check(
         `ip addr add ${hostAddress}/24 dev ${link.parent}`,
-        derive(await lab.onEngineHost(["ip", "addr", "add", `${hostAddress}/24`, "dev", link.parent]), (o) => o.code),
+        derive(await lab.host.run(["ip", "addr", "add", `${hostAddress}/24`, "dev", link.parent]), (o) => o.code),
       ).is(0);
       check(
         `ping the outside host ${link.outsideAddress} (control)`,

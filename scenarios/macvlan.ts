@@ -26,19 +26,19 @@ export default [
     requires: onLan,
     brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
-      const { link, network: net } = await lab.lanNetwork("lan", "macvlan");
+      const { link, network: net } = await lab.outside.lan("lan", "macvlan");
       const box = await lab.probe("box").on(net).serving(80).start();
       const facts = (await lab.inspect(box)).value.networks[net.name];
       const ip = check(
         `${box.name}'s address on ${net.name}`,
         derive(await lab.addressOn(box, net), (a) => a),
       ).satisfies(`in ${link.subnet}`, (a) => a.startsWith(link.subnet.replace(/0\/24$/, "")));
-      check(`http://${ip} from the outside host`, await lab.outside().request(ip, 80)).is("HTTP 404");
+      check(`http://${ip} from the outside host`, await lab.outside.host().request(ip, 80)).is("HTTP 404");
       check(
         `the outside host's neighbour entry for ${ip}`,
-        derive(await lab.outsideNeighbours(link), (n) => n.find((e) => e.address === ip)?.mac ?? "none"),
+        derive(await lab.outside.neighbours(link), (n) => n.find((e) => e.address === ip)?.mac ?? "none"),
       ).is(facts?.mac ?? "unknown");
-      const parentMac = derive(await lab.onEngineHost(["cat", `/sys/class/net/${link.parent}/address`]), (o) =>
+      const parentMac = derive(await lab.host.run(["cat", `/sys/class/net/${link.parent}/address`]), (o) =>
         o.stdout.trim(),
       );
       check(
@@ -56,18 +56,20 @@ export default [
     requires: onAnyParent,
     brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
-      const { parent, subnet, network: net } = await lab.parentNetwork("lan");
+      const { parent, subnet, network: net } = await lab.outside.parentNetwork("lan");
       const box = await lab.probe("box").on(net).start();
       const ip = (await lab.addressOn(box, net)).value;
       // The host gets an address on the LAN, as a host on that network would have.
       const hostAddress = subnet.replace(/0\/24$/, "254");
-      check(`ip addr add ${hostAddress}/24 dev ${parent}`, await lab.addHostAddress(parent, `${hostAddress}/24`)).is(0);
-      const neighbour = await lab.lanNeighbour(net);
+      check(`ip addr add ${hostAddress}/24 dev ${parent}`, await lab.host.addAddress(parent, `${hostAddress}/24`)).is(
+        0,
+      );
+      const neighbour = await lab.outside.neighbour(net);
       check(
         `ping ${ip} from ${neighbour.name}, on the LAN (control)`,
         derive(await neighbour.ping(ip), (p) => p.outcome),
       ).is("reached");
-      const fromHost = await lab.onEngineHost(["ping", "-c", "1", "-W", "2", ip]);
+      const fromHost = await lab.host.run(["ping", "-c", "1", "-W", "2", ip]);
       check(
         `ping ${ip} from the engine's host, over ${parent}`,
         derive(fromHost, (o) => (o.code === 0 ? "reached" : "no reply")),
@@ -84,7 +86,7 @@ export default [
     requires: onLan,
     brokenBy: "network-options-ignored",
     async run({ lab, check, since }) {
-      const [shared, passthruFirst] = [await lab.outsideLink(), await lab.outsideLink()];
+      const [shared, passthruFirst] = [await lab.outside.link(), await lab.outside.link()];
       const lanA = await lab.attemptNetwork("a", {
         driver: "macvlan",
         subnet: "10.217.1.0/24",
@@ -149,7 +151,7 @@ export default [
     requires: onLan,
     brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
-      const link = await lab.outsideLink();
+      const link = await lab.outside.link();
       const net = await lab.network("dual", {
         driver: "macvlan",
         subnet: link.subnet,
@@ -207,15 +209,15 @@ export default [
     requires: onAnyParent,
     brokenBy: "macvlan-parent-wrong",
     async run({ lab, check }) {
-      const { network: net } = await lab.parentNetwork("lan");
+      const { network: net } = await lab.outside.parentNetwork("lan");
       const port = await lab.hostPort();
       const box = await lab.probe("box").on(net).serving(80).publish(80, port).start();
       const ip = (await lab.addressOn(box, net)).value;
-      const neighbour = await lab.lanNeighbour(net);
+      const neighbour = await lab.outside.neighbour(net);
       check(`http://${ip}:80 from ${neighbour.name}, on the LAN (control)`, await neighbour.request(ip, 80)).is(
         "HTTP 404",
       );
-      const nat = await lab.engineFirewall("nat");
+      const nat = await lab.host.firewall("nat");
       check(
         `nat rules for ${ip} or port ${port}`,
         derive(nat, (rules) => rules.rules.filter((r) => r.includes(ip) || r.includes(`--dport ${port}`))),
@@ -231,10 +233,10 @@ export default [
     requires: [...onLan, needs.kernel("vlan", "the engine makes 802.1Q sub-interfaces")],
     brokenBy: "network-options-ignored",
     async run({ lab, check }) {
-      const link = await lab.outsideLink();
+      const link = await lab.outside.link();
       const sub = `${link.parent}.60`;
       const exists = async () =>
-        derive(await lab.onEngineHost(["ip", "-o", "link", "show", sub]), (o) => (o.code === 0 ? "present" : "absent"));
+        derive(await lab.host.run(["ip", "-o", "link", "show", sub]), (o) => (o.code === 0 ? "present" : "absent"));
       check(`${sub} before`, await exists()).is("absent");
       const net = await lab.network("vlan", { driver: "macvlan", subnet: "10.217.60.0/24", options: { parent: sub } });
       check(`${sub} with the network`, await exists()).is("present");
@@ -242,7 +244,7 @@ export default [
       check(`${sub} after the network is removed`, await exists()).is("absent");
       check(
         `${link.parent} (made before, not by the engine) after`,
-        derive(await lab.onEngineHost(["ip", "-o", "link", "show", link.parent]), (o) => o.code),
+        derive(await lab.host.run(["ip", "-o", "link", "show", link.parent]), (o) => o.code),
       ).is(0);
     },
   }),

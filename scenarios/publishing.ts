@@ -128,7 +128,7 @@ export default [
       await lab.probe("local").serving(80).publish(80, local!, "127.0.0.1").start();
       await lab.probe("everywhere").serving(80).publish(80, everywhere!).start();
       const host = await lab.hostObserver();
-      const outside = lab.outside();
+      const outside = lab.outside.host();
       check(
         `control: ${outsideHost.engineAddress}:${everywhere} (published on all addresses) from outside`,
         await outside.request(outsideHost.engineAddress, everywhere!),
@@ -153,7 +153,7 @@ export default [
       const [serverNet, clientNet] = [await lab.network("server"), await lab.network("client")];
       const port = await lab.hostPort();
       const server = await lab.probe("dns").on(serverNet).publish("53/udp", port).start();
-      await lab.dnsServerIn(server, serverNet, { "foobar.internal": "10.213.254.8" });
+      await lab.dns.serverIn(server, serverNet, { "foobar.internal": "10.213.254.8" });
       check(
         "docker port dns 53/udp",
         derive(await lab.inspect(server), (f) => f.ports["53/udp"] ?? []),

@@ -17,7 +17,8 @@ import {
 } from "./faults.js";
 import { observeUntil, waitFor } from "../polling.js";
 import { timeScale } from "../time-scale.js";
-import { sweep, type ApiOutcome, type LabNetwork } from "./lab.js";
+import type { ApiOutcome, LabNetwork } from "./lab-types.js";
+import { sweep } from "./sweep.js";
 import { RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
 import { ensureProbeImage } from "./probe-image.js";
 import { networkCommandLine, networkCreateOptions, type ResolvedNetworkSpec } from "./network-spec.js";

@@ -1,10 +1,20 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cancellationPoint } from "../cancellation.js";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
-import { derive, type Observation } from "../evidence.js";
+import { cancellationPoint } from "../cancellation.js";
+import { subnetsOverlap } from "../cidr.js";
+import type { NetnsRef } from "../engine/netns.js";
+import {
+  createDeadEndLink,
+  createOutsideLink,
+  outsideHandle,
+  type OutsideHost,
+  type OutsideLink,
+} from "../engine/outside-host.js";
+import type { Observation } from "../evidence.js";
+import { observeUntil } from "../polling.js";
+import { errorText } from "./docker-api.js";
+import { DnsServers } from "./dns-servers.js";
+import { EngineHostActions } from "./engine-host-actions.js";
 import {
   misroutedTo,
   scopeFaults,
@@ -16,67 +26,26 @@ import {
   type RunFaults,
   type ScopeWorld,
 } from "./faults.js";
-import {
-  createDeadEndLink,
-  createOutsideLink,
-  outsideHandle,
-  startDnsStub,
-  type DnsStub,
-  removeOutsideLink,
-  type OutsideHost,
-  type OutsideLink,
-} from "../engine/outside-host.js";
-import { Probe } from "./probe.js";
-import { errorText } from "./docker-api.js";
-import { endpointConfig, type EndpointSpec, type NetworkRef } from "./probe-spec.js";
+import { RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
+import type { ApiOutcome, ContainerFacts, LabNetwork, NetworkFacts } from "./lab-types.js";
 import {
   networkCommandLine,
   networkCreateOptions,
   type NetworkSpec,
   type ResolvedNetworkSpec,
 } from "./network-spec.js";
+import { OutsideWorld } from "./outside-world.js";
 import { ProbeBuilder, ScopeProbeLauncher } from "./probe-builder.js";
-import { subnetsOverlap } from "../cidr.js";
-import { runInNetns, type NetnsOutcome, type NetnsRef } from "../engine/netns.js";
-import { terminateProcess } from "../host-command.js";
-import { observeUntil } from "../polling.js";
-import { parseRuleset, type Ruleset } from "../iptables-rules.js";
-
-import { OWNER_LABEL, RUN_LABEL, SCENARIO_LABEL, resourceName, runLabels } from "./labels.js";
+import { endpointConfig, type EndpointSpec, type NetworkRef } from "./probe-spec.js";
+import { Probe } from "./probe.js";
+import { sweep } from "./sweep.js";
+import { UndoStack } from "./undo-stack.js";
 
 /** A network a probe can join: the engine's own (bridge, host, none) or one the lab made. */
 export type { EndpointSpec, NetworkRef } from "./probe-spec.js";
 
-export interface LabNetwork extends NetworkRef {
-  readonly id: string;
-  readonly subnet?: string;
-  readonly gateway?: string;
-}
-
+export type { ApiOutcome, ContainerFacts, LabNetwork, NetworkFacts } from "./lab-types.js";
 export type { NetworkSpec } from "./network-spec.js";
-
-/** How the engine answered an API call: "accepted", or its error message. */
-export type ApiOutcome = string;
-
-export interface ContainerFacts {
-  readonly state: string;
-  readonly hostname: string;
-  readonly networks: Record<
-    string,
-    { ip: string; prefixLength: number; gateway: string; mac: string; aliases: string[] }
-  >;
-  /** "80/tcp" -> ["0.0.0.0:9876", "[::]:9876"] */
-  readonly ports: Record<string, string[]>;
-}
-
-export interface NetworkFacts {
-  readonly driver: string;
-  readonly ipv6: boolean;
-  readonly internal: boolean;
-  readonly subnets: { subnet: string; gateway?: string; ipRange?: string }[];
-  readonly options: Record<string, string>;
-  readonly containers: string[];
-}
 
 const HOST_NETWORK: NetworkRef = { name: "host", kind: "host" };
 
@@ -321,64 +290,19 @@ export class Lab {
   }
 }
 
-/** Removes labelled containers, then labelled networks. Returns what it removed. */
-export async function sweep(docker: Docker, labelFilters: string[]): Promise<{ containers: number; networks: number }> {
-  const containers = await docker.listContainers({ all: true, filters: { label: labelFilters } });
-  await Promise.all(
-    containers.map((c) =>
-      docker
-        .getContainer(c.Id)
-        .remove({ force: true, v: true })
-        .catch(() => undefined),
-    ),
-  );
-  const networks = await docker.listNetworks({ filters: { label: labelFilters } });
-  await Promise.all(
-    networks.map((n) =>
-      docker
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined),
-    ),
-  );
-  return { containers: containers.length, networks: networks.length };
-}
-
-/** Removes every labelled run whose owner (`host:pid`) the caller judges gone. */
-export async function removeLeftoverRuns(
-  docker: Docker,
-  ownerGone: (owner: string | undefined) => boolean,
-): Promise<{ runs: number; containers: number; networks: number }> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [RUN_LABEL] } });
-  const networks = await docker.listNetworks({ filters: { label: [RUN_LABEL] } });
-  const runs = new Set<string>();
-  for (const labels of [...containers.map((c) => c.Labels), ...networks.map((n) => n.Labels ?? {})]) {
-    const run = labels[RUN_LABEL];
-    if (run && ownerGone(labels[OWNER_LABEL])) runs.add(run);
-  }
-  const removed = { runs: runs.size, containers: 0, networks: 0 };
-  for (const run of runs) {
-    const swept = await sweep(docker, [`${RUN_LABEL}=${run}`]);
-    removed.containers += swept.containers;
-    removed.networks += swept.networks;
-  }
-  return removed;
-}
-
 /** Everything one scenario may do with the engine. */
 export class LabScope {
   readonly defaultBridge: NetworkRef = { name: "bridge", kind: "default-bridge" };
   readonly hostNetwork: NetworkRef = HOST_NETWORK;
   readonly noNetwork: NetworkRef = { name: "none", kind: "none" };
-  private readonly subnets: string[] = [];
-  private readonly links: Pick<OutsideLink, "parent">[] = [];
-  private readonly hostAddresses: { device: string; cidr: string }[] = [];
-  private readonly releases: (() => void)[] = [];
-  private readonly stubs: number[] = [];
-  private readonly stubDirs: string[] = [];
-  private resolvConfBefore: string | undefined;
-  private readonly rules: { table: string; chain: string; rule: string[] }[] = [];
-  private readonly policies: { chain: string; policy: string }[] = [];
+  /** Everything this scope changed, undone at teardown. */
+  private readonly undo = new UndoStack();
+  /** The engine's host: commands, firewall, sysctls, addresses, resolv.conf. */
+  readonly host: EngineHostActions;
+  /** The world beyond the engine's host: the outside host, its links, LANs on them. */
+  readonly outside: OutsideWorld;
+  /** docknet's stub DNS servers. */
+  readonly dns: DnsServers;
   private worldUnderFaults: ScopeWorld | undefined;
   private misrouteNetwork?: Promise<LabNetwork>;
   private sequence = 0;
@@ -387,10 +311,27 @@ export class LabScope {
     readonly lab: Lab,
     readonly scenarioId: string,
     private readonly options: { faultFree?: boolean; faults?: ReadonlySet<LabFault> } = {},
-  ) {}
+  ) {
+    const world = () => this.world;
+    this.host = new EngineHostActions(lab, world, this.undo);
+    this.outside = new OutsideWorld(lab, this, world, this.undo);
+    this.dns = new DnsServers(lab, lab.docker, (probe, network) => this.addressOn(probe, network), world, this.undo);
+    // Containers and networks go by label: even what a step cut short made is found.
+    this.undo.push("engine-objects", "remove the scope's containers and networks", () =>
+      sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]),
+    );
+  }
 
   get docker(): Docker {
     return this.lab.docker;
+  }
+
+  get image(): string {
+    return this.lab.image;
+  }
+
+  containerStarted(): void {
+    this.lab.containersStarted++;
   }
 
   has(fault: LabFault): boolean {
@@ -401,76 +342,6 @@ export class LabScope {
     return (this.worldUnderFaults ??= scopeWorld((fault) => this.has(fault)));
   }
 
-  /** The outside host, for requests from beyond the engine's host (requires needs.outsideHost). */
-  outside(): Probe {
-    const outside = this.lab.outside();
-    if (!outside) throw new Error("this engine has no outside host (declare needs.outsideHost)");
-    return outside;
-  }
-
-  /**
-   * A LAN between the engine's host and the outside host: its interface on the
-   * engine's host is a parent for macvlan networks, and the outside host sits
-   * on it as a neighbour would (requires needs.outsideHost).
-   */
-  async outsideLink(): Promise<OutsideLink> {
-    const link = await this.lab.outsideLink();
-    this.links.push(link);
-    if (this.world.lanParent === "lan") return link;
-    const wrong = await this.lab.deadEndLink();
-    this.links.push(wrong);
-    return { ...link, parent: wrong.parent };
-  }
-
-  /**
-   * A macvlan or ipvlan network on a fresh outside link: the link's subnet, the
-   * outside host as its gateway (the LAN's router), the link as parent.
-   */
-  async lanNetwork(
-    short: string,
-    driver: "macvlan" | "ipvlan",
-    options: Record<string, string> = {},
-  ): Promise<{ link: OutsideLink; network: LabNetwork }> {
-    const link = await this.outsideLink();
-    const network = await this.network(short, {
-      driver,
-      subnet: link.subnet,
-      gateway: link.outsideAddress,
-      options: { parent: link.parent, ...options },
-    });
-    return { link, network };
-  }
-
-  /**
-   * A macvlan network on the parent the run uses: the interface named with
-   * --macvlan-parent (one scenario at a time), or else a fresh outside link.
-   * On a named parent the subnet is docknet's own 10.216.0.0/24, and docknet
-   * addresses nothing on that LAN but its own containers.
-   */
-  async parentNetwork(short: string): Promise<{ parent: string; subnet: string; network: LabNetwork }> {
-    const named = this.lab.macvlanParent;
-    if (!named) {
-      const { link, network } = await this.lanNetwork(short, "macvlan");
-      return { parent: link.parent, subnet: link.subnet, network };
-    }
-    this.releases.push(await this.lab.holdNamedParent());
-    const subnet = "10.216.0.0/24"; // docknet's own links start at 10.216.1.0/24
-    return {
-      parent: named,
-      subnet,
-      network: await this.network(short, { driver: "macvlan", subnet, options: { parent: named } }),
-    };
-  }
-
-  /**
-   * Someone else on a parent network's LAN, as another machine there would be:
-   * the outside host on docknet's own link; on a named parent, a second
-   * container of the network (docknet sends nothing to the user's LAN).
-   */
-  async lanNeighbour(network: LabNetwork): Promise<Probe> {
-    return this.lab.macvlanParent ? this.probe("neighbour").on(network).start() : this.outside();
-  }
-
   /** Observes until the predicate holds or the time is up, and returns the last observation (the kernel and engine settle in their own time). */
   eventually<T>(
     observe: () => Promise<Observation<T>>,
@@ -478,90 +349,6 @@ export class LabScope {
     timeoutMs = 10_000,
   ): Promise<Observation<T>> {
     return observeUntil(observe, holds, timeoutMs);
-  }
-
-  /** Gives an interface of the engine's host an address, as a host on that LAN would have; removed at teardown. */
-  async addHostAddress(device: string, cidr: string): Promise<Observation<number>> {
-    const added = derive(await this.onEngineHost(["ip", "addr", "add", cidr, "dev", device]), (o) => o.code);
-    if (added.value === 0) this.hostAddresses.push({ device, cidr });
-    return added;
-  }
-
-  /**
-   * A DNS server in a container: docknet's stub DNS server, run in the
-   * container's network namespace on its address on `network` (busybox has no
-   * DNS server). It answers A queries for `zone` and logs every query's
-   * source. Needs the engine's host (needs.engineHost); stopped at teardown.
-   * With the servers-down fault it is never started.
-   */
-  async dnsServerIn(probe: Probe, network: NetworkRef, zone: Record<string, string>): Promise<DnsStub> {
-    const address = (await this.addressOn(probe, network)).value;
-    const pid = (await this.docker.getContainer(probe.id).inspect()).State.Pid;
-    return this.dnsServer(`/proc/${pid}/ns/net`, address, zone);
-  }
-
-  /** docknet's stub DNS server on the engine's host itself, at `address` (e.g. a loopback resolver, 127.0.0.1); needs.engineNamespace. */
-  async dnsServerOnEngineHost(address: string, zone: Record<string, string>): Promise<DnsStub> {
-    return this.dnsServer(this.ownEngineNamespace(), address, zone);
-  }
-
-  private async dnsServer(netns: NetnsRef, address: string, zone: Record<string, string>): Promise<DnsStub> {
-    const dir = mkdtempSync(join(tmpdir(), `docknet-dns-${this.lab.runId}-`));
-    this.stubDirs.push(dir);
-    const log = join(dir, "queries.log");
-    if (!this.world.serversRun) return { address, log, pid: 0 };
-    const stub = await startDnsStub(netns, address, log, zone);
-    this.stubs.push(stub.pid);
-    return stub;
-  }
-
-  /**
-   * Rewrites /etc/resolv.conf as a private engine's dockerd sees it (the
-   * host's resolvers, for the containers it starts from now on), as an
-   * administrator editing the host's would; put back at teardown. Scenarios
-   * using it run alone on the engine (exclusive).
-   */
-  async setEngineResolvConf(text: string): Promise<Observation<string>> {
-    const file = this.lab.engineResolvConf;
-    if (!file) throw new Error("this engine's resolv.conf is not docknet's (declare needs.engineNamespace)");
-    if (this.resolvConfBefore === undefined) this.resolvConfBefore = readFileSync(file, "utf8");
-    writeFileSync(file, text);
-    return {
-      value: readFileSync(file, "utf8"),
-      how: `the engine host's /etc/resolv.conf (${file}, bound over it in dockerd's mount namespace)`,
-    };
-  }
-
-  /** Who asked a stub DNS server for `name`: the distinct source addresses of its queries (the source shows who forwarded them). */
-  async dnsAskers(stub: DnsStub, name: string): Promise<Observation<string[]>> {
-    const text = existsSync(stub.log) ? readFileSync(stub.log, "utf8") : "";
-    const askers = text
-      .split("\n")
-      .map((line) => line.split(" "))
-      .filter(([, asked]) => asked === name)
-      .map(([from = ""]) => from);
-    return { value: [...new Set(askers)], how: `cat ${stub.log} (the stub DNS server's query log)`, raw: text };
-  }
-
-  /** The outside host's neighbour table on a link: which MAC it saw for each address. */
-  async outsideNeighbours(link: OutsideLink): Promise<Observation<{ address: string; mac: string }[]>> {
-    const out = await this.outside().exec(["ip", "neigh", "show", "dev", link.outsideInterface]);
-    const entries = out.stdout
-      .split("\n")
-      .map((line) => /^(\S+)\s.*lladdr\s+([0-9a-f:]{17})/.exec(line.trim()))
-      .flatMap((m) => (m ? [{ address: m[1]!, mac: m[2]! }] : []));
-    return { value: entries, how: out.how, raw: out.stdout };
-  }
-
-  /** A command run on the engine's host itself (its network namespace; needs.engineHost), with busybox's applets. */
-  async onEngineHost(argv: string[]): Promise<Observation<{ code: number; stdout: string; stderr: string }>> {
-    const bin = this.lab.outsideBinDir();
-    const out = await this.inEngineHost(bin ? [`${bin}/env`, `PATH=${bin}`, ...argv] : argv);
-    return {
-      value: { code: out.code, stdout: out.stdout, stderr: out.stderr },
-      how: out.how.replace(/\S*\/env PATH=\S+ /, ""),
-      raw: out.stdout + out.stderr,
-    };
   }
 
   /** The run's shared probe on the host network (see Lab.hostObserver). */
@@ -594,7 +381,8 @@ export class LabScope {
   ): Promise<{ asked: ResolvedNetworkSpec; engine: ResolvedNetworkSpec }> {
     const resolve = async (spec: NetworkSpec): Promise<ResolvedNetworkSpec> => {
       const subnet = spec.subnet === "pick" ? await this.lab.pickSubnet() : spec.subnet;
-      if (spec.subnet === "pick" && subnet) this.subnets.push(subnet);
+      if (spec.subnet === "pick" && subnet)
+        this.undo.push("after-engine-objects", `release ${subnet}`, () => this.lab.releaseSubnet(subnet));
       const ipv6Subnet = spec.ipv6Subnet === "pick" ? this.lab.pickIpv6Subnet() : spec.ipv6Subnet;
       const { subnet: _asked, ipv6Subnet: _askedV6, ...rest } = spec;
       return {
@@ -772,61 +560,6 @@ export class LabScope {
     return { value: networks.map((n) => n.Name).sort(), how: "docker network ls" };
   }
 
-  /** A table of the engine host's firewall, as `iptables -S` lists it (needs.engineHost). */
-  async engineFirewall(table: "filter" | "nat", family: "ipv4" | "ipv6" = "ipv4"): Promise<Observation<Ruleset>> {
-    const out = await this.inEngineHost([family === "ipv4" ? "iptables" : "ip6tables", "-w", "5", "-t", table, "-S"]);
-    return { value: parseRuleset(out.stdout), how: out.how, raw: out.stdout + out.stderr };
-  }
-
-  /**
-   * Adds a rule to the engine host's firewall, as an administrator (or another
-   * tool) would: inserted first, or appended. It is deleted at teardown.
-   * Private engines only (needs.engineNamespace).
-   */
-  async addFirewallRule(
-    chain: string,
-    rule: string[],
-    options: { append?: boolean; table?: "filter" | "nat" } = {},
-  ): Promise<Observation<ApiOutcome>> {
-    const table = options.table ?? "filter";
-    const append = options.append === true && !this.world.appendedRulesGoFirst;
-    const argv = ["iptables", "-w", "5", "-t", table, append ? "-A" : "-I", chain, ...rule];
-    const out = await this.inEngineNamespace(argv);
-    if (out.code === 0) this.rules.push({ table, chain, rule });
-    return { value: commandOutcome(out), how: out.how };
-  }
-
-  /** Sets a filter chain's policy on the engine's host (`iptables -P`); the old one comes back at teardown. */
-  async setChainPolicy(chain: string, policy: "ACCEPT" | "DROP"): Promise<Observation<ApiOutcome>> {
-    const before = (await this.engineFirewall("filter")).value.policies.get(chain);
-    const out = await this.inEngineNamespace(["iptables", "-w", "5", "-P", chain, policy]);
-    if (out.code === 0 && before) this.policies.push({ chain, policy: before });
-    return { value: commandOutcome(out), how: out.how };
-  }
-
-  /** A kernel parameter in the engine host's network namespace, e.g. net.ipv4.ip_forward (needs.engineHost). */
-  async engineSysctl(name: string): Promise<Observation<string>> {
-    const out = await this.inEngineHost(["cat", `/proc/sys/${name.replaceAll(".", "/")}`]);
-    return { value: out.stdout.trim(), how: out.how, raw: out.stderr };
-  }
-
-  /** Changes happen only in a namespace that is docknet's own. */
-  private async inEngineNamespace(argv: string[]): Promise<NetnsOutcome> {
-    return runInNetns(this.ownEngineNamespace(), argv);
-  }
-
-  private ownEngineNamespace(): string {
-    const netns = this.lab.engineNetns;
-    if (!netns) throw new Error("this engine's namespace is not docknet's (declare needs.engineNamespace)");
-    return netns;
-  }
-
-  private async inEngineHost(argv: string[]): Promise<NetnsOutcome> {
-    const netns = this.lab.engineHostNetns;
-    if (!netns) throw new Error("docknet cannot enter this engine's host (declare needs.engineHost)");
-    return runInNetns(netns, argv);
-  }
-
   async inspectNetwork(network: NetworkRef): Promise<Observation<NetworkFacts>> {
     const info = (await this.docker.getNetwork(network.name).inspect()) as Docker.NetworkInspectInfo;
     return {
@@ -856,38 +589,17 @@ export class LabScope {
   }
 
   /**
-   * Removes what this scenario made. Safe to call again: each list is emptied as
-   * it is undone, so a second call undoes only what was made since (what a
-   * scenario cut short by an interrupt or a timeout did after the first).
+   * Removes what this scenario made. Safe to call again: the undo stack is
+   * emptied as it is undone, so a second call undoes only what was made since
+   * (what a scenario cut short by an interrupt or a timeout did after the first).
    */
   async tearDown(): Promise<void> {
-    try {
-      await this.removeWhatWasMade();
-    } finally {
-      for (const release of this.releases.splice(0)) release();
-    }
+    await this.undo.unwind();
+    // The next call still sweeps: what was made after this one is found by label too.
+    this.undo.push("engine-objects", "remove the scope's containers and networks", () =>
+      sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]),
+    );
   }
-
-  private async removeWhatWasMade(): Promise<void> {
-    for (const pid of this.stubs.splice(0)) await terminateProcess(pid, 2000);
-    for (const dir of this.stubDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-    if (this.resolvConfBefore !== undefined) writeFileSync(this.lab.engineResolvConf!, this.resolvConfBefore);
-    this.resolvConfBefore = undefined;
-    await sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
-    for (const subnet of this.subnets.splice(0)) this.lab.releaseSubnet(subnet);
-    for (const { device, cidr } of this.hostAddresses.splice(0))
-      await this.inEngineHost(["ip", "addr", "del", cidr, "dev", device]);
-    for (const link of this.links.splice(0)) await removeOutsideLink(link, this.lab.engineHostNetns!);
-    for (const { table, chain, rule } of this.rules.splice(0))
-      await this.inEngineNamespace(["iptables", "-w", "5", "-t", table, "-D", chain, ...rule]);
-    for (const { chain, policy } of this.policies.splice(0))
-      await this.inEngineNamespace(["iptables", "-w", "5", "-P", chain, policy]);
-  }
-}
-
-/** How a command that changes the engine's host went, in the terms of an API call: "accepted", or its error. */
-function commandOutcome(out: NetnsOutcome): ApiOutcome {
-  return out.code === 0 ? "accepted" : out.stderr.trim() || `exit ${out.code}`;
 }
 
 function hashText(text: string): number {

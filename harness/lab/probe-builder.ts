@@ -4,7 +4,6 @@ import { GenericContainer, Wait, type StartedTestContainer } from "testcontainer
 import { AbstractWaitStrategy } from "testcontainers/build/wait-strategies/wait-strategy.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { errorText } from "./docker-api.js";
-import type { LabScope } from "./lab.js";
 import { afterStartFaults, withProbeFaults, type LabFault } from "./faults.js";
 import { dockerodeHandle, Probe, type ContainerHandle } from "./probe.js";
 import {
@@ -217,15 +216,31 @@ export class ProbeBuilder {
  * docknet's engine: a probe joins the networks a lab scope routes it to (faults may misroute it),
  * starts through testcontainers, and counts as a container the run started.
  */
+/** What a probe started in one scenario's scope needs of that scope (lab.ts's LabScope). */
+export interface ProbeScope {
+  readonly docker: Docker;
+  readonly defaultBridge: NetworkRef;
+  /** The probe image. */
+  readonly image: string;
+  readonly world: { readonly serversRun: boolean };
+  name(short: string): string;
+  labels(): Record<string, string>;
+  /** The network a container really lands on, once any misrouting fault is applied. */
+  route(network: NetworkRef): Promise<NetworkRef>;
+  has(fault: LabFault): boolean;
+  /** Counts a started container, for the benchmark's cost model. */
+  containerStarted(): void;
+}
+
 export class ScopeProbeLauncher implements ProbeLauncher {
   readonly where = "";
-  constructor(private readonly scope: LabScope) {}
+  constructor(private readonly scope: ProbeScope) {}
 
   async launch(short: string, request: ProbeRequest): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
     const scope = this.scope;
     const name = scope.name(short);
     const networks = request.networks.length ? request.networks : [{ network: scope.defaultBridge, endpoint: {} }];
-    const asked: ProbeSpec = { ...request, name, image: scope.lab.image, labels: scope.labels(), networks };
+    const asked: ProbeSpec = { ...request, name, image: scope.image, labels: scope.labels(), networks };
     const landedOn: { network: NetworkRef; endpoint: EndpointSpec }[] = [];
     for (const { network, endpoint } of networks) {
       const landed = await scope.route(network);
@@ -255,7 +270,7 @@ export class ScopeProbeLauncher implements ProbeLauncher {
         .catch(() => undefined);
       return { attempt: { started: false, message: errorText(error), ...(state ? { state } : {}) }, how };
     }
-    scope.lab.containersStarted++;
+    scope.containerStarted();
     const probe = new Probe(started, name, scope.world.serversRun);
     await afterStartFaults(
       spec,

@@ -1,0 +1,140 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { derive, type Observation } from "../evidence.js";
+import { runInNetns, type NetnsOutcome, type NetnsRef } from "../engine/netns.js";
+import { parseRuleset, type Ruleset } from "../iptables-rules.js";
+import type { ScopeWorld } from "./faults.js";
+import type { ApiOutcome } from "./lab-types.js";
+import type { UndoStack } from "./undo-stack.js";
+
+/** What a command on the engine's host printed, and how it ended. */
+export interface HostCommandOutcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Where the engine's host is (lab.ts's Lab has these). */
+export interface EngineHostPlaces {
+  /** A private engine's network namespace: docknet's own, so scenarios may change its firewall. */
+  readonly engineNetns: string | undefined;
+  /** The namespace of the engine's host, where docknet can run commands. */
+  readonly engineHostNetns: NetnsRef | undefined;
+  /** The /etc/resolv.conf a private engine's dockerd sees (a file of its own). */
+  readonly engineResolvConf: string | undefined;
+  /** Where busybox's applets are on this machine, for commands on the engine's host. */
+  outsideBinDir(): string | undefined;
+}
+
+/**
+ * The engine's host, as one scenario sees it (`lab.host`): commands there,
+ * its firewall, sysctls, addresses and resolv.conf. Reads need the engine's
+ * host (needs.engineHost); changes are made only in a namespace that is
+ * docknet's own (needs.engineNamespace), and each is undone at teardown.
+ */
+export class EngineHostActions {
+  constructor(
+    private readonly lab: EngineHostPlaces,
+    private readonly world: () => ScopeWorld,
+    private readonly undo: UndoStack,
+  ) {}
+
+  /** A command run on the engine's host itself (its network namespace; needs.engineHost), with busybox's applets. */
+  async run(argv: string[]): Promise<Observation<HostCommandOutcome>> {
+    const bin = this.lab.outsideBinDir();
+    const out = await this.inEngineHost(bin ? [`${bin}/env`, `PATH=${bin}`, ...argv] : argv);
+    return {
+      value: { code: out.code, stdout: out.stdout, stderr: out.stderr },
+      how: out.how.replace(/\S*\/env PATH=\S+ /, ""),
+      raw: out.stdout + out.stderr,
+    };
+  }
+
+  /** Gives an interface of the engine's host an address, as a host on that LAN would have; removed at teardown. */
+  async addAddress(device: string, cidr: string): Promise<Observation<number>> {
+    const added = await this.run(["ip", "addr", "add", cidr, "dev", device]);
+    if (added.value.code === 0)
+      this.undo.push("after-engine-objects", `ip addr del ${cidr} dev ${device}`, () =>
+        this.inEngineHost(["ip", "addr", "del", cidr, "dev", device]),
+      );
+    return derive(added, (o) => o.code);
+  }
+
+  /** A table of the engine host's firewall, as `iptables -S` lists it (needs.engineHost). */
+  async firewall(table: "filter" | "nat", family: "ipv4" | "ipv6" = "ipv4"): Promise<Observation<Ruleset>> {
+    const out = await this.inEngineHost([family === "ipv4" ? "iptables" : "ip6tables", "-w", "5", "-t", table, "-S"]);
+    return { value: parseRuleset(out.stdout), how: out.how, raw: out.stdout + out.stderr };
+  }
+
+  /**
+   * Adds a rule to the engine host's firewall, as an administrator (or another
+   * tool) would: inserted first, or appended. It is deleted at teardown.
+   * Private engines only (needs.engineNamespace).
+   */
+  async addFirewallRule(
+    chain: string,
+    rule: string[],
+    options: { append?: boolean; table?: "filter" | "nat" } = {},
+  ): Promise<Observation<ApiOutcome>> {
+    const table = options.table ?? "filter";
+    const append = options.append === true && !this.world().appendedRulesGoFirst;
+    const out = await this.inOwnNamespace(["iptables", "-w", "5", "-t", table, append ? "-A" : "-I", chain, ...rule]);
+    if (out.code === 0)
+      this.undo.push("after-engine-objects", `iptables -t ${table} -D ${chain} ${rule.join(" ")}`, () =>
+        this.inOwnNamespace(["iptables", "-w", "5", "-t", table, "-D", chain, ...rule]),
+      );
+    return { value: commandOutcome(out), how: out.how };
+  }
+
+  /** Sets a filter chain's policy on the engine's host (`iptables -P`); the old one comes back at teardown. */
+  async setChainPolicy(chain: string, policy: "ACCEPT" | "DROP"): Promise<Observation<ApiOutcome>> {
+    const before = (await this.firewall("filter")).value.policies.get(chain);
+    const out = await this.inOwnNamespace(["iptables", "-w", "5", "-P", chain, policy]);
+    if (out.code === 0 && before)
+      this.undo.push("after-engine-objects", `iptables -P ${chain} ${before}`, () =>
+        this.inOwnNamespace(["iptables", "-w", "5", "-P", chain, before]),
+      );
+    return { value: commandOutcome(out), how: out.how };
+  }
+
+  /** A kernel parameter in the engine host's network namespace, e.g. net.ipv4.ip_forward (needs.engineHost). */
+  async sysctl(name: string): Promise<Observation<string>> {
+    const out = await this.inEngineHost(["cat", `/proc/sys/${name.replaceAll(".", "/")}`]);
+    return { value: out.stdout.trim(), how: out.how, raw: out.stderr };
+  }
+
+  /**
+   * Rewrites /etc/resolv.conf as a private engine's dockerd sees it (the
+   * host's resolvers, for the containers it starts from now on), as an
+   * administrator editing the host's would; put back at teardown. Scenarios
+   * using it run alone on the engine (exclusive).
+   */
+  async setResolvConf(text: string): Promise<Observation<string>> {
+    const file = this.lab.engineResolvConf;
+    if (!file) throw new Error("this engine's resolv.conf is not docknet's (declare needs.engineNamespace)");
+    const before = readFileSync(file, "utf8");
+    this.undo.push("before-engine-objects", `restore ${file}`, () => writeFileSync(file, before));
+    writeFileSync(file, text);
+    return {
+      value: readFileSync(file, "utf8"),
+      how: `the engine host's /etc/resolv.conf (${file}, bound over it in dockerd's mount namespace)`,
+    };
+  }
+
+  /** Changes happen only in a namespace that is docknet's own. */
+  private inOwnNamespace(argv: string[]): Promise<NetnsOutcome> {
+    const netns = this.lab.engineNetns;
+    if (!netns) throw new Error("this engine's namespace is not docknet's (declare needs.engineNamespace)");
+    return runInNetns(netns, argv);
+  }
+
+  private inEngineHost(argv: string[]): Promise<NetnsOutcome> {
+    const netns = this.lab.engineHostNetns;
+    if (!netns) throw new Error("docknet cannot enter this engine's host (declare needs.engineHost)");
+    return runInNetns(netns, argv);
+  }
+}
+
+/** How a command that changes the engine's host went, in the terms of an API call: "accepted", or its error. */
+function commandOutcome(out: NetnsOutcome): ApiOutcome {
+  return out.code === 0 ? "accepted" : out.stderr.trim() || `exit ${out.code}`;
+}
