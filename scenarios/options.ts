@@ -125,4 +125,56 @@ export default [
       check("interfaces inside the container", await c.interfaceNames()).includes("dnk0");
     },
   }),
+
+  scenario({
+    id: "OPT-02",
+    title: "--aux-address keeps its addresses out of allocation: containers get the next free ones",
+    area: "options",
+    doc: `${DOC} › --aux-address`,
+    brokenBy: "network-options-ignored",
+    async run({ lab, check }) {
+      const picked = await lab.lab.pickSubnet();
+      const prefix = picked.replace(/\.0\/24$/, "");
+      // A /29: the gateway takes .1; .2 and .3 are named for devices the engine must not hand out.
+      const net = await lab.network("aux", {
+        subnet: `${prefix}.0/29`,
+        auxAddresses: { router: `${prefix}.2`, printer: `${prefix}.3` },
+      });
+      const addresses: string[] = [];
+      for (const short of ["a", "b", "c"]) {
+        const probe = await lab.probe(short).on(net).start();
+        addresses.push((await lab.addressOn(probe, net)).value);
+      }
+      check(`the addresses of three containers on ${prefix}.0/29`, {
+        value: addresses,
+        how: `docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' a b c`,
+      }).is([`${prefix}.4`, `${prefix}.5`, `${prefix}.6`]);
+      lab.lab.releaseSubnet(picked);
+    },
+  }),
+
+  scenario({
+    id: "OPT-04",
+    title: "com.docker.network.bridge.name names the host's bridge: the gateway is on it, and there is no br-<id>",
+    area: "options",
+    doc: "Bridge network driver › Options (com.docker.network.bridge.name)",
+    requires: [needs.hostNetwork],
+    brokenBy: "network-options-ignored",
+    async run({ lab, check }) {
+      // Interface names hold 15 characters: a short random one, unlikely to meet another run's.
+      const bridge = `dn-${Math.random().toString(16).slice(2, 10)}`;
+      const net = await lab.network("named", { options: { "com.docker.network.bridge.name": bridge } });
+      const c = await lab.probe("c").on(net).start();
+      const gateway = check("the container's default gateway", await c.defaultGateway()).matches(IPV4_ADDRESS);
+      const interfaces = await (await lab.hostObserver()).interfaces();
+      check(
+        `the addresses of ${bridge} on the engine's host`,
+        derive(interfaces, (all) => (all.find((i) => i.name === bridge)?.ipv4 ?? []).map((cidr) => cidr.split("/")[0])),
+      ).includes(gateway);
+      check(
+        `br-${net.id.slice(0, 12)} on the engine's host`,
+        derive(interfaces, (all) => (all.some((i) => i.name === `br-${net.id.slice(0, 12)}`) ? "present" : "absent")),
+      ).is("absent");
+    },
+  }),
 ];

@@ -206,4 +206,33 @@ export default [
       ).is("HTTP 404");
     },
   }),
+
+  scenario({
+    id: "PP-10",
+    title:
+      "com.docker.network.bridge.host_binding_ipv4 is the network's default address for -p: ports publish there, not on 0.0.0.0",
+    area: "publishing",
+    doc: "Bridge network driver › Options (com.docker.network.bridge.host_binding_ipv4)",
+    requires: [needs.hostNetwork],
+    brokenBy: "network-options-ignored",
+    async run({ lab, check }) {
+      const net = await lab.network("bound", {
+        options: { "com.docker.network.bridge.host_binding_ipv4": "127.0.0.1" },
+      });
+      const port = await lab.hostPort();
+      const web = await lab.probe("web").on(net).serving(80).publish(80, port).start();
+      const bindings = await lab.inspect(web);
+      check(
+        "docker port web 80/tcp",
+        derive(bindings, (f) => f.ports["80/tcp"] ?? []),
+      ).includes(`127.0.0.1:${port}`);
+      check(
+        "bindings of 80/tcp on every IPv4 address",
+        derive(bindings, (f) => (f.ports["80/tcp"] ?? []).filter((b) => b.startsWith("0.0.0.0:"))),
+      ).is([]);
+      check(`127.0.0.1:${port} from the engine's host`, await (await lab.hostObserver()).request("127.0.0.1", port)).is(
+        "HTTP 404",
+      );
+    },
+  }),
 ];

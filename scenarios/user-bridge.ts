@@ -1,4 +1,6 @@
+import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
+import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
 
 const DOC = "Bridge network driver › Differences between user-defined bridges and the default bridge";
@@ -45,6 +47,28 @@ export default [
       check("the engine's reason", refused).matches(/active endpoints|in use/i);
       check("docker rm -f member", await lab.remove(member)).is("accepted");
       check("docker network rm once the container is gone", await lab.removeNetwork(net)).is("accepted");
+    },
+  }),
+
+  scenario({
+    id: "UB-02",
+    title:
+      "Each user-defined bridge is a Linux bridge on the host named br-<the network ID's first 12 characters>, holding the gateway its containers route through",
+    area: "user-bridge",
+    doc: "Bridge network driver › Options (com.docker.network.bridge.name: the default is br-<network ID>)",
+    requires: [needs.hostNetwork],
+    brokenBy: "user-network-is-default-bridge",
+    async run({ lab, check }) {
+      const net = await lab.network("app");
+      const c = await lab.probe("c").on(net).start();
+      const gateway = check("the container's default gateway", await c.defaultGateway()).matches(IPV4_ADDRESS);
+      const bridge = `br-${net.id.slice(0, 12)}`;
+      check(
+        `the addresses of ${bridge} on the engine's host`,
+        derive(await (await lab.hostObserver()).interfaces(), (all) =>
+          (all.find((i) => i.name === bridge)?.ipv4 ?? []).map((cidr) => cidr.split("/")[0]),
+        ),
+      ).includes(gateway);
     },
   }),
 ];

@@ -7,6 +7,8 @@ export interface NetworkSpec {
   readonly subnet?: string;
   readonly gateway?: string;
   readonly ipRange?: string;
+  /** `--aux-address NAME=IP`: addresses of the IPv4 subnet the engine must never give a container. */
+  readonly auxAddresses?: Readonly<Record<string, string>>;
   readonly internal?: boolean;
   readonly mtu?: number;
   readonly icc?: boolean;
@@ -57,6 +59,7 @@ export function networkCreateOptions(spec: ResolvedNetworkSpec): Docker.NetworkC
       Subnet: spec.subnet,
       ...(spec.gateway ? { Gateway: spec.gateway } : {}),
       ...(spec.ipRange ? { IPRange: spec.ipRange } : {}),
+      ...(spec.auxAddresses ? { AuxiliaryAddresses: { ...spec.auxAddresses } } : {}),
     });
   for (const extra of spec.moreSubnets ?? []) ipam.push({ Subnet: extra });
   if (spec.ipv6Subnet)
@@ -85,6 +88,7 @@ export function networkCommandLine(spec: ResolvedNetworkSpec): string {
     args.push(`--subnet ${spec.subnet}`);
     if (spec.gateway) args.push(`--gateway ${spec.gateway}`);
     if (spec.ipRange) args.push(`--ip-range ${spec.ipRange}`);
+    Object.entries(spec.auxAddresses ?? {}).forEach(([name, ip]) => args.push(`--aux-address ${name}=${ip}`));
   }
   (spec.moreSubnets ?? []).forEach((extra) => args.push(`--subnet ${extra}`));
   if (ipv6On(spec)) args.push("--ipv6");

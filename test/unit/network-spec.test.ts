@@ -29,7 +29,7 @@ function asTheCliWouldSend(line: string) {
     EnableIPv6: false,
     Options: {},
   };
-  const ipam: Record<string, string>[] = [];
+  const ipam: Record<string, unknown>[] = [];
   for (let i = 3; i < words.length - 1; i++) {
     const flag = words[i]!;
     if (flag === "--ipv6") body.EnableIPv6 = true;
@@ -45,7 +45,11 @@ function asTheCliWouldSend(line: string) {
       else if (flag === "--subnet") ipam.push({ Subnet: value });
       else if (flag === "--gateway") ipam.at(-1)!.Gateway = value;
       else if (flag === "--ip-range") ipam.at(-1)!.IPRange = value;
-      else if (flag === "-o")
+      else if (flag === "--aux-address") {
+        const [name = "", ip = ""] = value.split("=");
+        const last = ipam.at(-1)!;
+        last.AuxiliaryAddresses = { ...(last.AuxiliaryAddresses as object), [name]: ip };
+      } else if (flag === "-o")
         body.Options = {
           ...(body.Options as object),
           [value.slice(0, value.indexOf("="))]: value.slice(value.indexOf("=") + 1),
@@ -62,6 +66,10 @@ describe("a network is described once: the engine call and the docker network cr
     "nothing more": {},
     "-d macvlan -o parent": { driver: "macvlan", options: { parent: "eth1" } },
     "--subnet --gateway --ip-range": { subnet: "10.213.4.0/24", gateway: "10.213.4.254", ipRange: "10.213.4.128/25" },
+    "--aux-address, twice": {
+      subnet: "10.213.9.0/29",
+      auxAddresses: { router: "10.213.9.2", printer: "10.213.9.3" },
+    },
     "more subnets": { subnet: "10.213.5.0/24", moreSubnets: ["10.213.6.0/24", "10.213.7.0/24"] },
     "--ipv6 with a subnet and gateway": {
       subnet: "10.213.8.0/24",
@@ -98,6 +106,7 @@ describe("network faults are transforms of the spec", () => {
     driver: "bridge",
     subnet: "10.213.4.0/24",
     gateway: "10.213.4.254",
+    auxAddresses: { router: "10.213.4.2" },
     internal: true,
     mtu: 1400,
     icc: true,
