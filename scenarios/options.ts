@@ -166,14 +166,13 @@ export default [
       const net = await lab.network("named", { options: { "com.docker.network.bridge.name": bridge } });
       const c = await lab.probe("c").on(net).start();
       const gateway = check("the container's default gateway", await c.defaultGateway()).matches(IPV4_ADDRESS);
-      const interfaces = await (await lab.hostObserver()).interfaces();
-      check(
-        `the addresses of ${bridge} on the engine's host`,
-        derive(interfaces, (all) => (all.find((i) => i.name === bridge)?.ipv4 ?? []).map((cidr) => cidr.split("/")[0])),
-      ).includes(gateway);
+      const host = await lab.hostObserver();
+      check(`the addresses of ${bridge} on the engine's host`, await host.ipv4AddressesOf(bridge)).includes(gateway);
       check(
         `br-${net.id.slice(0, 12)} on the engine's host`,
-        derive(interfaces, (all) => (all.some((i) => i.name === `br-${net.id.slice(0, 12)}`) ? "present" : "absent")),
+        derive(await host.interfaceNames(), (names) =>
+          names.includes(`br-${net.id.slice(0, 12)}`) ? "present" : "absent",
+        ),
       ).is("absent");
     },
   }),

@@ -65,9 +65,7 @@ export default [
       const bridge = `br-${net.id.slice(0, 12)}`;
       check(
         `the addresses of ${bridge} on the engine's host`,
-        derive(await (await lab.hostObserver()).interfaces(), (all) =>
-          (all.find((i) => i.name === bridge)?.ipv4 ?? []).map((cidr) => cidr.split("/")[0]),
-        ),
+        await (await lab.hostObserver()).ipv4AddressesOf(bridge),
       ).includes(gateway);
     },
   }),

@@ -223,6 +223,13 @@ export class Probe {
     return { value: [...out.stdout.matchAll(/inet6 (\S+)/g)].map((m) => m[1]!), how: out.how, raw: out.stdout };
   }
 
+  /** The IPv4 addresses (no prefix length) of one interface: none when there is no such interface. */
+  async ipv4AddressesOf(name: string): Promise<Observation<string[]>> {
+    const found = await this.interfaces();
+    const addresses = found.value.find((i) => i.name === name)?.ipv4 ?? [];
+    return { ...found, value: addresses.map((cidr) => cidr.split("/")[0]!) };
+  }
+
   /** The names of the interfaces, for checks that only care which exist. */
   async interfaceNames(): Promise<Observation<string[]>> {
     const found = await this.interfaces();
