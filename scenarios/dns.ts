@@ -257,4 +257,41 @@ export default [
       ]);
     },
   }),
+
+  scenario({
+    id: "DNS-06",
+    title:
+      "On the default bridge --dns, --dns-search and --dns-option are written to /etc/resolv.conf as given; --dns-search . writes no search line",
+    area: "dns",
+    doc: "Networking overview › DNS services (--dns, --dns-search, --dns-option); docker run reference",
+    brokenBy: "dns-settings-dropped",
+    async run({ lab, check }) {
+      const given = await lab
+        .probe("given")
+        .dns("10.213.255.53")
+        .dnsSearch("docknet.test")
+        .dnsOption("ndots:9")
+        .start();
+      const conf = await given.resolvConf();
+      check(
+        "nameservers in /etc/resolv.conf",
+        derive(conf, (c) => c.nameservers),
+      ).is(["10.213.255.53"]);
+      check(
+        "search domains",
+        derive(conf, (c) => c.search),
+      ).is(["docknet.test"]);
+      check(
+        "resolver options",
+        derive(conf, (c) => c.options),
+      ).is(["ndots:9"]);
+      // The control above shows search domains are written as given; "." is not written as "search .":
+      // it asks for no search line at all (not even the host's).
+      const none = await lab.probe("none").dns("10.213.255.53").dnsSearch(".").start();
+      check(
+        "search domains with --dns-search .",
+        derive(await none.resolvConf(), (c) => c.search),
+      ).is([]);
+    },
+  }),
 ];

@@ -23,6 +23,7 @@ export const SCENARIO_IDS = [
   "DNS-05",
   "DNS-08",
   "DNS-07",
+  "DNS-06",
   "ISO-01",
   "ISO-02",
   "ISO-03",

@@ -20,6 +20,7 @@ export const LAB_FAULTS = {
   "publish-host-ip-ignored": "-p HOST_IP:PORT:PORT publishes on every address (the host address is lost)",
   "servers-down": "servers a probe is asked to run are never started",
   "extra-hosts-dropped": "--add-host entries are not passed to the engine",
+  "dns-settings-dropped": "--dns, --dns-search and --dns-option are not passed to the engine",
   "links-dropped": "--link options are not passed to the engine",
   "daemon-config-dropped": "scenarios that need their own daemon configuration get an engine started without it",
   "ipv6-on-every-network": "user-defined networks get an IPv6 subnet even when none was asked for",
@@ -108,6 +109,7 @@ export const PROBE_FAULTS = {
   }),
   "links-dropped": (spec) => ({ ...spec, links: [] }),
   "extra-hosts-dropped": (spec) => ({ ...spec, extraHosts: [] }),
+  "dns-settings-dropped": ({ dnsSearch: _search, dnsOptions: _options, ...spec }) => ({ ...spec, dnsServers: [] }),
   "servers-down": (spec) => ({ ...spec, servers: [] }),
   // As some hardened defaults do; not for a container sharing another's namespace (it takes no namespaced sysctls).
   "ipv6-disabled-in-containers": (spec) =>

@@ -92,6 +92,8 @@ export class ProbeBuilder {
   private readonly links: { target: string; alias: string }[] = [];
   private readonly extraHosts: { host: string; ipAddress: string }[] = [];
   private readonly dnsServers: string[] = [];
+  private readonly dnsSearchDomains: string[] = [];
+  private readonly dnsOptionList: string[] = [];
   private readonly servers: number[] = [];
   private readonly environment: Record<string, string> = {};
   private publishAll = false;
@@ -151,6 +153,18 @@ export class ProbeBuilder {
     return this;
   }
 
+  /** `--dns-search DOMAIN`: a search domain for resolv.conf ("." for none). */
+  dnsSearch(domain: string): this {
+    this.dnsSearchDomains.push(domain);
+    return this;
+  }
+
+  /** `--dns-option OPTION`, e.g. ndots:9. */
+  dnsOption(option: string): this {
+    this.dnsOptionList.push(option);
+    return this;
+  }
+
   /** `--sysctl name=value`: a namespaced kernel parameter of the container. */
   sysctl(name: string, value: string): this {
     this.sysctls[name] = value;
@@ -205,6 +219,8 @@ export class ProbeBuilder {
       extraHosts: this.extraHosts,
       environment: this.environment,
       dnsServers: this.dnsServers,
+      ...(this.dnsSearchDomains.length ? { dnsSearch: this.dnsSearchDomains } : {}),
+      ...(this.dnsOptionList.length ? { dnsOptions: this.dnsOptionList } : {}),
       sysctls: this.sysctls,
       ...(this.hostname ? { hostname: this.hostname } : {}),
       servers: this.servers,

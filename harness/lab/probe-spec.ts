@@ -45,6 +45,10 @@ export interface ProbeSpec {
   readonly extraHosts: readonly { readonly host: string; readonly ipAddress: string }[];
   readonly environment: Readonly<Record<string, string>>;
   readonly dnsServers: readonly string[];
+  /** `--dns-search DOMAIN` ("." for none). */
+  readonly dnsSearch?: readonly string[];
+  /** `--dns-option OPTION` (resolv.conf's options line). */
+  readonly dnsOptions?: readonly string[];
   readonly sysctls: Readonly<Record<string, string>>;
   readonly hostname?: string;
   /** TCP servers (busybox httpd) the probe runs from its start. */
@@ -130,6 +134,8 @@ export function probeContainerConfig(spec: ProbeSpec): ProbeContainerConfig {
     host.ExtraHosts = spec.extraHosts.map(({ host: name, ipAddress }) => `${name}:${ipAddress}`);
   if (Object.keys(spec.environment).length) create.Env = Object.entries(spec.environment).map(([k, v]) => `${k}=${v}`);
   if (spec.dnsServers.length) host.Dns = [...spec.dnsServers];
+  if (spec.dnsSearch?.length) host.DnsSearch = [...spec.dnsSearch];
+  if (spec.dnsOptions?.length) host.DnsOptions = [...spec.dnsOptions];
   if (Object.keys(spec.sysctls).length) host.Sysctls = { ...spec.sysctls };
   if (spec.hostname) create.Hostname = spec.hostname;
   return {
@@ -162,6 +168,8 @@ export function probeCommandLine(spec: ProbeSpec, options: { readonly dockerHost
   spec.extraHosts.forEach(({ host, ipAddress }) => args.push(`--add-host ${host}:${ipAddress}`));
   Object.entries(spec.environment).forEach(([k, v]) => args.push(`-e ${k}=${v}`));
   spec.dnsServers.forEach((server) => args.push(`--dns ${server}`));
+  spec.dnsSearch?.forEach((domain) => args.push(`--dns-search ${domain}`));
+  spec.dnsOptions?.forEach((option) => args.push(`--dns-option ${option}`));
   Object.entries(spec.sysctls).forEach(([name, value]) => args.push(`--sysctl ${name}=${value}`));
   if (spec.hostname) args.push(`--hostname ${spec.hostname}`);
   const docker = options.dockerHost ? `docker -H ${options.dockerHost}` : "docker";

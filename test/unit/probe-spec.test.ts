@@ -57,6 +57,8 @@ function asTheCliWouldSend(line: string) {
     else if (flag === "--add-host") push(host, "ExtraHosts", value);
     else if (flag === "-e") push(body, "Env", value);
     else if (flag === "--dns") push(host, "Dns", value);
+    else if (flag === "--dns-search") push(host, "DnsSearch", value);
+    else if (flag === "--dns-option") push(host, "DnsOptions", value);
     else if (flag === "--sysctl")
       host.Sysctls = { ...(host.Sysctls as object), [value.split("=")[0]!]: value.split("=")[1] };
     else if (flag === "--hostname") body.Hostname = value;
@@ -108,6 +110,7 @@ describe("a probe is described once: the engine call and the docker run line agr
     "--add-host": { extraHosts: [{ host: "outside", ipAddress: "10.213.255.2" }] },
     "-e": { environment: { A: "1", B: "two" } },
     "--dns": { dnsServers: ["10.213.255.53", "10.213.255.54"] },
+    "--dns-search and --dns-option": { dnsSearch: ["docknet.test", "."], dnsOptions: ["ndots:9", "timeout:1"] },
     "--sysctl": { sysctls: { "net.ipv6.conf.all.disable_ipv6": "1" } },
     "--hostname": { hostname: "box" },
     "--network host": { networks: [{ network: { name: "host", kind: "host" }, endpoint: {} }] },
@@ -137,6 +140,9 @@ describe("probe faults are transforms of the spec: the engine gets the broken on
     publishAll: true,
     links: [{ target: "b", alias: "db" }],
     extraHosts: [{ host: "outside", ipAddress: "10.213.255.2" }],
+    dnsServers: ["10.213.255.53"],
+    dnsSearch: ["docknet.test"],
+    dnsOptions: ["ndots:9"],
     servers: [80],
   };
   test.each(Object.keys(PROBE_FAULTS) as LabFault[])("%s", (fault) => {
@@ -154,6 +160,8 @@ describe("probe faults are transforms of the spec: the engine gets the broken on
       engine("links-dropped").NetworkingConfig?.EndpointsConfig?.[base.networks[0]!.network.name]?.Links,
     ).toBeUndefined();
     expect(engine("extra-hosts-dropped").HostConfig.ExtraHosts).toBeUndefined();
+    const dns = engine("dns-settings-dropped").HostConfig;
+    expect([dns.Dns, dns.DnsSearch, dns.DnsOptions]).toEqual([undefined, undefined, undefined]);
     expect(engine("servers-down").Cmd).toEqual(["sh", "-c", probeStartScript([])]);
     expect(engine("ipv6-disabled-in-containers").HostConfig.Sysctls).toEqual({ "net.ipv6.conf.all.disable_ipv6": "1" });
     // A container in the host's namespace takes no namespaced sysctls: the fault leaves it alone.
