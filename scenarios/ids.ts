@@ -14,6 +14,7 @@ export const SCENARIO_IDS = [
   "UB-01",
   "UB-03",
   "UB-02",
+  "UB-06",
   "DNS-01",
   "DNS-02",
   "DNS-03",

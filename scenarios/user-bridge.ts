@@ -69,4 +69,33 @@ export default [
       ).includes(gateway);
     },
   }),
+
+  scenario({
+    id: "UB-06",
+    title:
+      "A container's non-root user may bind ports below 1024, and every group may ping: Docker sets ip_unprivileged_port_start=0 and ping_group_range",
+    area: "user-bridge",
+    doc: "Docker Engine 20.10 release notes (moby#41030: default sysctls for unprivileged ports and ping); moby TestUnprivilegedPortsAndPing",
+    brokenBy: "unprivileged-defaults-reset",
+    async run({ lab, check }) {
+      const net = await lab.network("app");
+      const server = await lab.probe("server").on(net).start();
+      const client = await lab.probe("client").on(net).start();
+      check(
+        "net.ipv4.ip_unprivileged_port_start in the container",
+        await server.sysctl("net.ipv4.ip_unprivileged_port_start"),
+      ).is("0");
+      check(
+        "httpd -p 80 as uid 1000 (exit code)",
+        await server.exitCodeAs("1000:1000", ["httpd", "-p", "80", "-h", "/www"]),
+      ).is(0);
+      check(`client -> ${server.name}:80`, await client.connect(server.name, 80)).is("open");
+      // busybox's ping opens raw sockets only, so the ping side is read where the kernel keeps it: every
+      // group may open ICMP datagram sockets (what iputils' ping uses without privileges).
+      check(
+        "net.ipv4.ping_group_range in the container",
+        derive(await server.sysctl("net.ipv4.ping_group_range"), (range) => range.split(/\s+/).join(" ")),
+      ).is("0 2147483647");
+    },
+  }),
 ];

@@ -25,6 +25,8 @@ export const LAB_FAULTS = {
   "daemon-config-dropped": "scenarios that need their own daemon configuration get an engine started without it",
   "ipv6-on-every-network": "user-defined networks get an IPv6 subnet even when none was asked for",
   "ipv6-disabled-in-containers": "every container starts with --sysctl net.ipv6.conf.all.disable_ipv6=1",
+  "unprivileged-defaults-reset":
+    "containers start with the kernel's defaults: ports below 1024 need root, and no group may ping without a raw socket",
   "firewall-rules-first": "firewall rules appended to the engine host's chains are inserted before Docker's instead",
   "macvlan-parent-wrong": "macvlan and ipvlan networks get a parent that leads nowhere, not the LAN asked for",
   // Multi-host labs:
@@ -111,6 +113,18 @@ export const PROBE_FAULTS = {
   "extra-hosts-dropped": (spec) => ({ ...spec, extraHosts: [] }),
   "dns-settings-dropped": ({ dnsSearch: _search, dnsOptions: _options, ...spec }) => ({ ...spec, dnsServers: [] }),
   "servers-down": (spec) => ({ ...spec, servers: [] }),
+  // The kernel's own values, as a runtime that did not set Docker's defaults would leave them.
+  "unprivileged-defaults-reset": (spec) =>
+    spec.networks.some(({ network }) => network.kind === "host" || network.kind === "container")
+      ? spec
+      : {
+          ...spec,
+          sysctls: {
+            ...spec.sysctls,
+            "net.ipv4.ip_unprivileged_port_start": "1024",
+            "net.ipv4.ping_group_range": "1 0",
+          },
+        },
   // As some hardened defaults do; not for a container sharing another's namespace (it takes no namespaced sysctls).
   "ipv6-disabled-in-containers": (spec) =>
     spec.networks.some(({ network }) => network.kind === "host" || network.kind === "container")

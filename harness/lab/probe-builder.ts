@@ -47,7 +47,7 @@ class ProbeContainer extends GenericContainer {
       return dockerodeHandle(this.docker, created.id);
     }
     const started: StartedTestContainer = await this.start();
-    return { id: started.getId(), exec: (command) => started.exec(command) };
+    return { id: started.getId(), exec: (command, user) => started.exec(command, user ? { user } : {}) };
   }
 
   protected override async containerCreated(containerId: string): Promise<void> {

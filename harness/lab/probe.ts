@@ -35,7 +35,8 @@ interface ExecOutcome {
 /** What a probe needs of its container: an ID, and a way to run a command in it. */
 export interface ContainerHandle {
   readonly id: string;
-  exec(command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** Runs a command in the container, as its default user or as `user` (`docker exec --user`). */
+  exec(command: string[], user?: string): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** How a person would run a command there ("docker exec NAME" when absent). */
   readonly runsAs?: string;
 }
@@ -44,8 +45,10 @@ export interface ContainerHandle {
 export function dockerodeHandle(docker: Docker, id: string): ContainerHandle {
   return {
     id,
-    async exec(command) {
-      const exec = await docker.getContainer(id).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+    async exec(command, user) {
+      const exec = await docker
+        .getContainer(id)
+        .exec({ Cmd: command, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
       const stream = await exec.start({});
       const [stdout, stderr] = [new PassThrough(), new PassThrough()];
       const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
@@ -94,20 +97,32 @@ export class Probe {
    * scenario stops waiting for it at once (the command dies with its timeout or its probe).
    */
   async exec(command: string[], timeoutSeconds = 10): Promise<ExecOutcome> {
+    return this.execWith(command, timeoutSeconds);
+  }
+
+  /** A command run as another user of the container (`docker exec --user UID:GID`), not root: its exit code. */
+  async exitCodeAs(user: string, command: string[], timeoutSeconds = 10): Promise<Observation<number>> {
+    const out = await this.execWith(command, timeoutSeconds, user);
+    return { value: out.code, how: out.how, raw: out.stdout + out.stderr };
+  }
+
+  /** A kernel parameter as the container sees it (its own network namespace's), e.g. net.ipv4.ip_forward. */
+  async sysctl(name: string): Promise<Observation<string>> {
+    const out = await this.exec(["cat", `/proc/sys/${name.replaceAll(".", "/")}`]);
+    return { value: out.stdout.trim(), how: out.how, raw: out.stdout + out.stderr };
+  }
+
+  private async execWith(command: string[], timeoutSeconds: number, user?: string): Promise<ExecOutcome> {
+    const timeout = String(Math.ceil(scaled(timeoutSeconds * 1000) / 1000));
     const result = await abandonOnCancel(() =>
-      this.container.exec([
-        "timeout",
-        "-s",
-        "KILL",
-        String(Math.ceil(scaled(timeoutSeconds * 1000) / 1000)),
-        ...command,
-      ]),
+      this.container.exec(["timeout", "-s", "KILL", timeout, ...command], user),
     );
+    const runsAs = user ? this.runsAs.replace(/^docker exec /, `docker exec --user ${user} `) : this.runsAs;
     return {
       code: result.exitCode,
       stdout: result.stdout,
       stderr: result.stderr,
-      how: `${this.runsAs} ${command.join(" ")}`,
+      how: `${runsAs} ${command.join(" ")}`,
     };
   }
 
