@@ -127,4 +127,50 @@ export default [
       }
     },
   }),
+
+  scenario({
+    id: "FW-09",
+    title:
+      "A host firewall that drops a port in INPUT (as ufw does) does not close that port when Docker publishes it: published traffic is forwarded, never seen by INPUT",
+    area: "firewall",
+    doc: `${DOC} › Docker and ufw; moby#22054, moby#4737`,
+    requires: onOwnHost,
+    // The rule is on the engine host's INPUT chain: nothing else may run meanwhile.
+    exclusive: true,
+    brokenBy: "publish-dropped",
+    async run({ lab, check, engine }) {
+      const { engineAddress } = engine.outsideHost!;
+      const [published, onHost] = (await lab.hostPorts(2)) as [number, number];
+      await lab.probe("web").serving(80).publish(80, published).start();
+      // A service of the host itself, which INPUT does guard.
+      const host = await lab.probe("host-service").on(lab.hostNetwork).start();
+      check(`httpd -p ${onHost} on the engine's host`, await host.serve(onHost)).is(true);
+      const outside = lab.outside.host();
+      check(
+        `control: ${engineAddress}:${onHost} from the outside host, before the rule`,
+        await outside.request(engineAddress, onHost),
+      ).is("HTTP 404");
+      check(
+        `iptables -I INPUT -p tcp -m multiport --dports ${published},${onHost} -j DROP`,
+        await lab.host.addFirewallRule("INPUT", [
+          "-p",
+          "tcp",
+          "-m",
+          "multiport",
+          "--dports",
+          `${published},${onHost}`,
+          "-j",
+          "DROP",
+        ]),
+      ).is("accepted");
+      check(
+        `${engineAddress}:${onHost} from the outside host (the host's own service)`,
+        await outside.request(engineAddress, onHost, 2),
+      ).isNot("HTTP 404");
+      check(
+        `${engineAddress}:${published} from the outside host (published by Docker)`,
+        await outside.request(engineAddress, published),
+      ).is("HTTP 404");
+    },
+  }),
 ];

@@ -105,4 +105,26 @@ export default [
       ).matches(/conflicting options/i);
     },
   }),
+
+  scenario({
+    id: "HOST-06",
+    title:
+      "Through host-gateway a container reaches a host service listening on every address, never one bound to 127.0.0.1",
+    area: "host",
+    doc: "Networking overview › Custom hosts (host-gateway); docker run reference › --add-host",
+    requires: [needs.hostNetwork, needs.engineAtLeast("20.10", "host-gateway arrived in 20.10")],
+    brokenBy: "extra-hosts-dropped",
+    async run({ lab, check }) {
+      const [everywhere, loopback] = (await lab.hostPorts(2)) as [number, number];
+      // Services of the engine's host: a process in its network namespace (a host-network container).
+      const host = await lab.probe("services").on(lab.hostNetwork).start();
+      check(`httpd -p ${everywhere} on the engine's host`, await host.serve(everywhere)).is(true);
+      check(`httpd -p 127.0.0.1:${loopback} on the engine's host`, await host.serve(loopback, "127.0.0.1")).is(true);
+      // Control: the loopback service answers on the host itself.
+      check(`127.0.0.1:${loopback} from the engine's host`, await host.request("127.0.0.1", loopback)).is("HTTP 404");
+      const client = await lab.probe("client").addHost("thehost", "host-gateway").start();
+      check(`thehost:${everywhere} from a container`, await client.request("thehost", everywhere)).is("HTTP 404");
+      check(`thehost:${loopback} from a container`, await client.request("thehost", loopback, 2)).isNot("HTTP 404");
+    },
+  }),
 ];

@@ -215,10 +215,11 @@ export class Probe {
     };
   }
 
-  /** Starts a TCP server (busybox httpd) on a port; returns whether it listens. */
-  async serve(port: number): Promise<Observation<boolean>> {
-    if (!this.serversRun) return { value: true, how: `${this.runsAs} httpd -p ${port} -h /www` };
-    const out = await this.exec(["httpd", "-p", String(port), "-h", "/www"]);
+  /** Starts a TCP server (busybox httpd) on a port, on every address or on `address` alone; returns whether it listens. */
+  async serve(port: number, address?: string): Promise<Observation<boolean>> {
+    const listen = address ? `${address}:${port}` : String(port);
+    if (!this.serversRun) return { value: true, how: `${this.runsAs} httpd -p ${listen} -h /www` };
+    const out = await this.exec(["httpd", "-p", listen, "-h", "/www"]);
     return { value: out.code === 0, how: out.how, raw: out.stderr };
   }
 
