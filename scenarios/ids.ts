@@ -29,6 +29,8 @@ export const SCENARIO_IDS = [
   "ISO-02",
   "ISO-03",
   "ISO-05",
+  "ISO-07",
+  "ISO-08",
   "PP-01",
   "PP-02",
   "PP-03",

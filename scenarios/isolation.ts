@@ -130,4 +130,61 @@ export default [
       );
     },
   }),
+
+  scenario({
+    id: "ISO-07",
+    title:
+      "An --internal network still reaches the host's services on its bridge address, unless com.docker.network.bridge.inhibit_ipv4 leaves the bridge without one",
+    area: "isolation",
+    doc: "docker network create reference › --internal; Bridge network driver › Options (com.docker.network.bridge.inhibit_ipv4)",
+    requires: [needs.hostNetwork],
+    brokenBy: "network-options-ignored",
+    async run({ lab, check }) {
+      const port = await lab.hostPort();
+      // A service of the engine's host, listening on every address.
+      const host = await lab.probe("host-service").on(lab.hostNetwork).start();
+      check(`httpd -p ${port} on the engine's host`, await host.serve(port)).is(true);
+      const internal = await lab.network("internal", { internal: true });
+      const a = await lab.probe("a").on(internal).start();
+      // The network's, as inspect shows it: since 26.1 an internal network's endpoints name no gateway.
+      const gateway = check(
+        "the internal network's gateway",
+        derive(await lab.inspectNetwork(internal), (f) => f.subnets[0]?.gateway ?? ""),
+      ).matches(IPV4_ADDRESS);
+      check(`${gateway}:${port} from the internal network`, await a.request(gateway, port)).is("HTTP 404");
+      const inhibited = await lab.network("inhibited", {
+        internal: true,
+        options: { "com.docker.network.bridge.inhibit_ipv4": "true" },
+      });
+      const b = await lab.probe("b").on(inhibited).start();
+      check(
+        `the addresses of br-${inhibited.id.slice(0, 12)} on the engine's host`,
+        await host.ipv4AddressesOf(`br-${inhibited.id.slice(0, 12)}`),
+      ).is([]);
+      // Engines before 28 still reserve a gateway address for the network (28 names none): it leads nowhere.
+      const reserved = (await lab.inspectNetwork(inhibited)).value.subnets[0]?.gateway;
+      if (reserved)
+        check(`${reserved}:${port} from the inhibited network`, await b.request(reserved, port, 2)).isNot("HTTP 404");
+    },
+  }),
+
+  scenario({
+    id: "ISO-08",
+    title: "enable_icc=false blocks IP between containers, not ARP: each still learns the other's MAC",
+    area: "isolation",
+    doc: "Bridge network driver › Options (com.docker.network.bridge.enable_icc); moby#36355",
+    requires: [needs.hostNetwork],
+    brokenBy: "network-options-ignored",
+    async run({ lab, check }) {
+      const net = await lab.network("noicc", { icc: false });
+      const b = await lab.probe("b").on(net).serving(80).start();
+      const a = await lab.probe("a").on(net).start();
+      const ipB = check("b's address", await lab.addressOn(b, net)).matches(IPV4_ADDRESS);
+      const host = await lab.hostObserver();
+      check(`control: ${ipB}:80 from the host`, await host.request(ipB, 80)).is("HTTP 404");
+      check(`${ipB}:80 from a, on the same network`, await a.request(ipB, 80, 2)).isNot("HTTP 404");
+      const macB = derive(await lab.inspect(b), (f) => f.networks[net.name]?.mac ?? "");
+      check(`arping ${ipB} from a`, await a.arpReply(ipB)).is(macB.value);
+    },
+  }),
 ];

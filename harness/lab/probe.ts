@@ -106,6 +106,16 @@ export class Probe {
     return { value: out.code, how: out.how, raw: out.stdout + out.stderr };
   }
 
+  /**
+   * One ARP request for an address (busybox arping on eth0): the MAC that
+   * answered, or "" when none did. ARP is below iptables: what filters IP need not filter it.
+   */
+  async arpReply(address: string, device = "eth0"): Promise<Observation<string>> {
+    const out = await this.exec(["arping", "-c", "1", "-w", "2", "-I", device, address]);
+    const mac = /reply from \S+ \[([0-9a-f:]{17})\]/i.exec(out.stdout)?.[1]?.toLowerCase() ?? "";
+    return { value: mac, how: out.how, raw: out.stdout + out.stderr };
+  }
+
   /** A kernel parameter as the container sees it (its own network namespace's), e.g. net.ipv4.ip_forward. */
   async sysctl(name: string): Promise<Observation<string>> {
     const out = await this.exec(["cat", `/proc/sys/${name.replaceAll(".", "/")}`]);
