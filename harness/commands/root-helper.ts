@@ -84,7 +84,6 @@ export async function helperRoute(allowed: boolean): Promise<HelperRoute | { not
 interface Placement {
   readonly cmd: string[];
   readonly env: string[];
-  readonly binds: string[];
   /** The user's process is watched through the container's stdin (its end: the user's docknet is gone). */
   readonly watchStdin: boolean;
   readonly vantage: string;
@@ -174,16 +173,20 @@ function onThisMachine(route: HelperRoute, args: readonly string[], vantage: str
       ...(route.engine.source === "default socket" ? [] : [`DOCKER_HOST=${route.engine.host}`]),
       `${PARENT_PID_ENV}=${process.pid}`,
     ],
-    binds: [],
     watchStdin: false,
     vantage,
     cleanUp: () => rmSync(nonceFile, { force: true }),
   };
 }
 
-/** Where shipped runtimes are unpacked on the engine's host (kept there, one per docknet build, for the next run). */
-const HOST_RUNTIME_DIR = "/var/tmp";
-const RUNTIME_MOUNT = "/docknet-host-var-tmp";
+/**
+ * Where shipped runtimes are unpacked on the engine's host (kept there, one
+ * per docknet build, for the next run). Root's alone: what root runs from
+ * there must be nothing another user could have put in its place (as in /tmp).
+ * The engine creates it when it binds it first.
+ */
+const HOST_RUNTIME_DIR = "/var/lib/docknet/runtime";
+const RUNTIME_MOUNT = "/docknet-runtime";
 
 /**
  * docknet's runtime unpacked on the engine's host (once per build: a later
@@ -233,7 +236,6 @@ async function shippedRuntime(
   return {
     cmd: ["sh", "-c", 'exec nsenter -t "$PPID" -m -u -i -n -- "$@"', "sh", ...node, `${dir}/${bundle.cli}`, ...args],
     env: [`${NODE_COMMAND_ENV}=${JSON.stringify(node)}`, `${PARENT_PID_ENV}=${PARENT_ON_STDIN}`],
-    binds: [],
     watchStdin: true,
     vantage,
     cleanUp: () => undefined,
@@ -303,7 +305,6 @@ async function runInHelper(
         PidMode: "host",
         NetworkMode: "host",
         AutoRemove: true,
-        ...(placement.binds.length ? { Binds: placement.binds } : {}),
       },
     });
   } catch (error) {

@@ -68,8 +68,7 @@ describe.skipIf(unavailable !== undefined)(
       user?.remove();
       if (home) execFileSync("rm", ["-rf", home]);
       // The runtime the helper shipped to the engine's host (this machine) is a cache docknet keeps there.
-      for (const dir of readdirSync("/var/tmp").filter((f) => f.startsWith("docknet-runtime-")))
-        rmSync(join("/var/tmp", dir), { recursive: true, force: true });
+      rmSync("/var/lib/docknet/runtime", { recursive: true, force: true });
       // The host is as it was: rules, forwarding, no docker0.
       expect(hostState()).toEqual(before);
       expect(docknetLeftovers()).toEqual([]);
@@ -200,7 +199,7 @@ describe.skipIf(unavailable !== undefined)(
       onTestFinished(() => login.stop());
       const env = { HOME: login.home, DOCKER_HOST: login.address };
       // --no-helper: what needs the engine's host skips, saying it is another host and the helper was refused.
-      const refusedHelper = await docknet(["run", "UB-01", "DB-05", "DNS-01", "PP-01", "--no-helper", "--json", "-"], {
+      const refusedHelper = await docknet(["run", "UB-01", "DB-05", "--no-helper", "--json", "-"], {
         prefix: login.asUser,
         env,
       });
@@ -208,7 +207,7 @@ describe.skipIf(unavailable !== undefined)(
       const here = JSON.parse(refusedHelper.stdout) as Report & { engine: { description: string } };
       expect(here.engine.description).toBe(`current engine at ${login.address} (from DOCKER_HOST, through ssh)`);
       expect(engine.version).toContain(here.engine.engineVersion);
-      expect(["UB-01", "DNS-01", "PP-01"].map((id) => statuses(here).get(id))).toEqual(["passed", "passed", "passed"]);
+      expect(statuses(here).get("UB-01")).toBe("passed");
       expect(here.results.find((r) => r.id === "DB-05")).toMatchObject({
         status: "skipped",
         reason: expect.stringMatching(
