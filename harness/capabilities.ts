@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import type { OutsideHost } from "./engine/outside-host.js";
 import { runInNetns, type NetnsRef } from "./engine/netns.js";
+import { engineProfile, type EngineProfile } from "./engine-profile.js";
 import { runCommand } from "./host-command.js";
 import { missingKernelOptions, readLocalKernelConfig, type KernelTier } from "./kernel-config.js";
 
@@ -19,6 +20,8 @@ export interface Capabilities {
   readonly defaultBridge: boolean;
   readonly swarm: string;
   readonly rootless: boolean;
+  /** Family, mode and firewall of the engine (engine-profile.ts), in every report. */
+  readonly profile: EngineProfile;
   /** The outside world docknet built beside the engine (its own engines, or a local one as root). */
   readonly outsideHost?: OutsideHost;
   /** Why there is no outside host, when docknet tried to build one beside the current engine. */
@@ -109,6 +112,11 @@ export async function detectCapabilities(
     defaultBridge: networks.some((n) => n.Name === "bridge" && n.Driver === "bridge"),
     swarm: info.Swarm?.LocalNodeState ?? "inactive",
     rootless: securityOptions.some((o) => o.includes("rootless")),
+    profile: engineProfile({
+      version,
+      info: info as { SecurityOptions?: string[]; FirewallBackend?: { Driver?: string } },
+      ...(iptablesBackend ? { iptablesBackend } : {}),
+    }),
     ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
     ...(engine.outsideHostMissing ? { outsideHostMissing: engine.outsideHostMissing } : {}),
     engineHostAccess: hostNetns !== undefined,

@@ -9,6 +9,7 @@ export function engineInfoText(description: string, facts: Capabilities): string
     ["default bridge", facts.defaultBridge ? "yes" : "no (--bridge=none)"],
     ["swarm", facts.swarm],
     ["rootless", facts.rootless ? "yes" : "no"],
+    ["profile", facts.profile.description],
     ["kernel", facts.kernel],
   ];
   if (facts.kernelMissing) {

@@ -86,6 +86,7 @@ function engineFacts(report: RunReport): string {
   const rows: Array<[string, string]> = [
     ["engine", e.description],
     ["version", `${e.engineVersion} (API ${e.apiVersion})`],
+    ["profile", e.profile.description],
     ["kernel", e.kernel],
     ["network drivers", e.networkDrivers.join(", ")],
     ...(report.vantage ? [["commands on the engine's host", report.vantage] as [string, string]] : []),

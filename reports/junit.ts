@@ -40,6 +40,7 @@ function engineProperties(report: RunReport): Array<[string, string]> {
     ["engine.api-version", engine.apiVersion],
     ["engine.kernel", engine.kernel],
     ["engine.os", engine.os],
+    ["engine.profile", engine.profile.description],
     ["engine.network-drivers", engine.networkDrivers.join(",")],
     // What the kernel lacks, by feature: the facts behind "kernel has no CONFIG_…" skips.
     ...Object.entries(engine.kernelMissing ?? {}).map(([feature, missing]): [string, string] => [

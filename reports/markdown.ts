@@ -69,6 +69,7 @@ export function runMarkdown(report: RunReport): string {
     "|---|---|",
     `| engine | ${cell(e.description)} |`,
     `| version | ${e.engineVersion} (API ${e.apiVersion}) |`,
+    `| profile | ${cell(e.profile.description)} |`,
     `| kernel | ${cell(e.kernel)} |`,
     `| network drivers | ${e.networkDrivers.join(", ")} |`,
     ...(report.vantage ? [`| commands on the engine's host | ${cell(report.vantage)} |`] : []),

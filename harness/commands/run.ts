@@ -129,6 +129,7 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
     process.stderr.write(
       `engine: ${session.engine.description}; run ${session.lab.runId}${flags.driver ? `; user-defined networks use the ${flags.driver} driver` : ""}\n`,
     );
+    process.stderr.write(`profile: ${session.capabilities.profile.description}\n`);
     process.stderr.write(`commands on the engine's host: ${vantage}\n`);
     if (session.capabilities.cluster) process.stderr.write(`multi-host: ${session.capabilities.cluster.description}\n`);
     const reporter = new ConsoleReporter({

@@ -13,6 +13,12 @@ export const ENGINE_FACTS: Capabilities = {
   defaultBridge: true,
   swarm: "inactive",
   rootless: false,
+  profile: {
+    family: "docker",
+    mode: "rootful",
+    firewall: "iptables-nft",
+    description: "docker 20.10.24+dfsg1, rootful, iptables-nft",
+  },
   root: true,
   engineHostAccess: true,
 };

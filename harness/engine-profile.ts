@@ -1,0 +1,45 @@
+/**
+ * An engine's profile (issue 18's axis): which engine family answers, in
+ * which mode, behind which firewall. Detected from what the engine says of
+ * itself (/version, /info) and, where docknet can read it, the host's
+ * iptables; recorded in every report, so that a verdict is read against the
+ * set-up that produced it.
+ */
+export interface EngineProfile {
+  /** docker, podman (its Docker-compatible API), or another engine speaking the API. */
+  readonly family: "docker" | "podman" | "other";
+  readonly mode: "rootful" | "rootless";
+  /**
+   * The firewall the engine programs: its own word where it says (Docker 28.2+:
+   * iptables, nftables, firewalld), else the iptables docknet reads its rules
+   * with (iptables-nft, iptables-legacy), else "unknown".
+   */
+  readonly firewall: string;
+  /** One line: "docker 28.5.2, rootful, iptables-nft". */
+  readonly description: string;
+}
+
+/** What the profile is read from: parts of GET /version and GET /info, and the iptables backend when known. */
+export interface ProfileSources {
+  readonly version: { readonly Version?: string; readonly Components?: readonly { readonly Name?: string }[] };
+  readonly info: {
+    readonly SecurityOptions?: readonly string[];
+    readonly FirewallBackend?: { readonly Driver?: string };
+  };
+  /** "nf_tables" or "legacy", as `iptables --version` says; absent when docknet cannot read the host. */
+  readonly iptablesBackend?: string;
+}
+
+export function engineProfile({ version, info, iptablesBackend }: ProfileSources): EngineProfile {
+  const components = (version.Components ?? []).map((c) => c.Name ?? "");
+  const family = components.some((name) => /podman/i.test(name))
+    ? "podman"
+    : components.includes("Engine")
+      ? "docker"
+      : "other";
+  const mode = (info.SecurityOptions ?? []).some((o) => /(^|,)name=rootless(,|$)/.test(o)) ? "rootless" : "rootful";
+  const own = info.FirewallBackend?.Driver;
+  const read = iptablesBackend === "legacy" ? "iptables-legacy" : iptablesBackend ? "iptables-nft" : undefined;
+  const firewall = own ? (own === "iptables" && read ? read : own) : (read ?? "unknown");
+  return { family, mode, firewall, description: `${family} ${version.Version ?? "?"}, ${mode}, ${firewall}` };
+}
