@@ -316,7 +316,11 @@ export class LabScope {
     this.host = new EngineHostActions(lab, world, this.undo);
     this.outside = new OutsideWorld(lab, this, world, this.undo);
     this.dns = new DnsServers(lab, lab.docker, (probe, network) => this.addressOn(probe, network), world, this.undo);
-    // Containers and networks go by label: even what a step cut short made is found.
+    this.sweepAtTeardown();
+  }
+
+  /** Containers and networks go by label: even what a step cut short made is found. */
+  private sweepAtTeardown(): void {
     this.undo.push("engine-objects", "remove the scope's containers and networks", () =>
       sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]),
     );
@@ -594,11 +598,12 @@ export class LabScope {
    * (what a scenario cut short by an interrupt or a timeout did after the first).
    */
   async tearDown(): Promise<void> {
-    await this.undo.unwind();
-    // The next call still sweeps: what was made after this one is found by label too.
-    this.undo.push("engine-objects", "remove the scope's containers and networks", () =>
-      sweep(this.docker, [`${RUN_LABEL}=${this.lab.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]),
-    );
+    try {
+      await this.undo.unwind();
+    } finally {
+      // The next call still sweeps (even after an undo failed): what was made since is found by label too.
+      this.sweepAtTeardown();
+    }
   }
 }
 
