@@ -4,6 +4,7 @@ import { runInNetns, type NetnsRef } from "./engine/netns.js";
 import { engineProfile, type EngineProfile } from "./engine-profile.js";
 import { runCommand } from "./host-command.js";
 import { missingKernelOptions, readLocalKernelConfig, type KernelTier } from "./kernel-config.js";
+import { sysctlPath } from "./sysctl-path.js";
 
 /** Facts about an engine that scenarios may need; detected once per engine. */
 export interface Capabilities {
@@ -137,7 +138,7 @@ function inEngineHost(netns: NetnsRef | undefined, argv: string[]) {
 
 async function readSysctls(netns: NetnsRef | undefined): Promise<Record<string, string>> {
   // One process for all of them; a parameter the kernel does not have reads as "absent".
-  const paths = ENGINE_SYSCTLS.map((name) => `/proc/sys/${name.replaceAll(".", "/")}`);
+  const paths = ENGINE_SYSCTLS.map((name) => sysctlPath(name));
   const script = paths.map((path) => `cat ${path} 2>/dev/null || echo absent`).join("; ");
   const out = await inEngineHost(netns, ["sh", "-c", script]);
   const values = out.stdout.trim().split("\n");

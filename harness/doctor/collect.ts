@@ -3,6 +3,7 @@ import { dockerodeOptions, pingEngine } from "../engine/docker-host.js";
 import { DEFAULT_DAEMON_JSON, findDockerdServing, type DockerdProcess } from "./dockerd-process.js";
 import type { Reading, ReadingKey, Readings } from "./readings.js";
 import { blindVantage, helperVantage, localVantage, type Vantage } from "./vantage.js";
+import { sysctlPath } from "../sysctl-path.js";
 
 const CI_VARIABLES = ["CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "JENKINS_URL", "CIRCLECI", "TF_BUILD"];
 
@@ -115,7 +116,7 @@ export async function collectReadings(dockerHost: string, remote?: string): Prom
   try {
     const processes = localDockerd ? [localDockerd] : await vantage.dockerdProcesses();
     const dockerd = findDockerdServing(dockerHost, processes) ?? (processes.length === 1 ? processes[0] : undefined);
-    const sysctl = (name: string) => vantage.inEngineNetns(["cat", `/proc/sys/${name.replaceAll(".", "/")}`]);
+    const sysctl = (name: string) => vantage.inEngineNetns(["cat", sysctlPath(name)]);
     const entries: Array<[ReadingKey, Promise<Reading>]> = [
       ["sysctl.net.ipv4.ip_forward", sysctl("net.ipv4.ip_forward")],
       ["sysctl.net.ipv6.conf.all.forwarding", sysctl("net.ipv6.conf.all.forwarding")],

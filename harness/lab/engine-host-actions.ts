@@ -5,6 +5,7 @@ import { parseRuleset, type Ruleset } from "../iptables-rules.js";
 import type { ScopeWorld } from "./faults.js";
 import type { ApiOutcome } from "./lab-types.js";
 import type { UndoStack } from "./undo-stack.js";
+import { sysctlPath } from "../sysctl-path.js";
 
 /** What a command on the engine's host printed, and how it ended. */
 export interface HostCommandOutcome {
@@ -98,7 +99,7 @@ export class EngineHostActions {
 
   /** A kernel parameter in the engine host's network namespace, e.g. net.ipv4.ip_forward (needs.engineHost). */
   async sysctl(name: string): Promise<Observation<string>> {
-    const out = await this.inEngineHost(["cat", `/proc/sys/${name.replaceAll(".", "/")}`]);
+    const out = await this.inEngineHost(["cat", sysctlPath(name)]);
     return { value: out.stdout.trim(), how: out.how, raw: out.stderr };
   }
 

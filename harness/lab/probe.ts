@@ -24,6 +24,7 @@ import {
   type ResolvConf,
   type Route,
 } from "./probe-output.js";
+import { sysctlPath } from "../sysctl-path.js";
 
 interface ExecOutcome {
   readonly code: number;
@@ -118,7 +119,7 @@ export class Probe {
 
   /** A kernel parameter as the container sees it (its own network namespace's), e.g. net.ipv4.ip_forward. */
   async sysctl(name: string): Promise<Observation<string>> {
-    const out = await this.exec(["cat", `/proc/sys/${name.replaceAll(".", "/")}`]);
+    const out = await this.exec(["cat", sysctlPath(name)]);
     return { value: out.stdout.trim(), how: out.how, raw: out.stdout + out.stderr };
   }
 
