@@ -48,3 +48,11 @@ export async function pause(ms: number): Promise<void> {
     throw signal?.aborted ? (signal.reason as Error) : error;
   }
 }
+
+/**
+ * Runs `work` outside any scenario's cancellation: for work several scenarios wait on (a shared
+ * topology's build), which one scenario's timeout must not cut short for the others.
+ */
+export function detached<T>(work: () => Promise<T>): Promise<T> {
+  return current.exit(work);
+}

@@ -224,6 +224,7 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   } finally {
     clearTimeout(timer);
     if (onAbort) options.signal?.removeEventListener("abort", onAbort);
+    if (verdict) verdict = await withSharedTopologyChecked(verdict);
     // What failed is kept for a person before teardown removes it.
     if (options.keepOnFailure && verdict && (verdict.status === "failed" || verdict.status === "error")) {
       const dir = join(options.keepOnFailure, scope.lab.runId, scopeId);
@@ -233,6 +234,23 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   }
   // The verdict stands; what teardown could not remove is said beside it.
   return teardownProblems.length ? { ...verdict!, teardown: [...new Set(teardownProblems)].join("; ") } : verdict!;
+
+  /** A scenario that changed a topology it shared with others fails, whatever it observed (shared-topology.ts). */
+  async function withSharedTopologyChecked(result: ScenarioResult): Promise<ScenarioResult> {
+    if (result.status === "skipped") return result;
+    const changed = await scope.sharedTopologyChanges().catch((error: unknown) => {
+      teardownProblems.push(`the shared topologies could not be checked: ${errorText(error)}`);
+      return [];
+    });
+    if (!changed.length) return result;
+    const said = changed.map((e) => `${e.claim}: expected ${e.expected}, observed ${e.observed}`).join("; ");
+    return {
+      ...result,
+      status: "failed",
+      evidence: [...result.evidence, ...changed],
+      reason: result.status === "passed" ? said : `${result.reason ?? result.status}; and ${said}`,
+    };
+  }
 
   function failureVerdict(error: unknown): ScenarioResult {
     const durationMs = performance.now() - started;

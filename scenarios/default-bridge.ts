@@ -3,6 +3,7 @@ import { derive } from "../harness/evidence.js";
 import { ipv4InSubnet } from "../harness/cidr.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
+import { defaultBridgePair } from "./topologies.js";
 
 const DOC = "Bridge network driver › Use the default bridge network";
 
@@ -24,13 +25,13 @@ export default [
           derive(bridge, () => subnet),
         ).is("172.17.0.0/16");
       }
-      const solo = await lab.probe("solo").start();
-      const facts = await lab.inspect(solo);
+      const { client } = await lab.shared(defaultBridgePair);
+      const facts = await lab.inspect(client);
       check(
         "the networks of a container run without --network",
         derive(facts, (f) => Object.keys(f.networks)),
       ).is(["bridge"]);
-      const interfaces = await solo.interfaces();
+      const interfaces = await client.interfaces();
       check(
         "eth0's IPv4 address",
         derive(interfaces, (all) => all.find((i) => i.name === "eth0")?.ipv4 ?? []),
@@ -44,7 +45,7 @@ export default [
         "the gateway the engine reports",
         derive(facts, () => gateway),
       ).satisfies(`inside ${subnet}`, (g) => ipv4InSubnet(g, subnet));
-      check("the default route's gateway", await solo.defaultGateway()).is(gateway);
+      check("the default route's gateway", await client.defaultGateway()).is(gateway);
     },
   }),
 
@@ -56,8 +57,7 @@ export default [
     requires: [needs.defaultBridge],
     brokenBy: { daemonConfig: { icc: false } },
     async run({ lab, check }) {
-      const server = await lab.probe("server").serving(8080).start();
-      const client = await lab.probe("client").start();
+      const { server, client } = await lab.shared(defaultBridgePair);
       const serverIp = check("the server's address", await lab.addressOn(server, lab.defaultBridge)).matches(
         IPV4_ADDRESS,
       );
@@ -77,15 +77,13 @@ export default [
     requires: [needs.defaultBridge],
     brokenBy: "default-bridge-is-user-network",
     async run({ lab, check }) {
-      const client = await lab.probe("client").start();
-      const hostsBefore = await client.hosts();
-      const peer = await lab.probe("peer").start();
-      check("the peer's name in DNS, asked from the client", await client.addressesOf(peer.name)).is([]);
-      check("the peer's name in the client's /etc/hosts", await client.hostsAddressesOf(peer.name)).is([]);
+      // The server started after the client: nothing of it reaches the client's DNS or /etc/hosts.
+      const { client, server } = await lab.shared(defaultBridgePair);
+      check("the server's name in DNS, asked from the client", await client.addressesOf(server.name)).is([]);
       check(
-        "the client's /etc/hosts after another container started",
-        derive(await client.hosts(), (entries) => entries),
-      ).is(hostsBefore.value);
+        "the server's name in the client's /etc/hosts (the server started after the client)",
+        await client.hostsAddressesOf(server.name),
+      ).is([]);
     },
   }),
 
@@ -103,8 +101,8 @@ export default [
       const loopback = (ns: string) => ns.startsWith("127.") || ns === "::1";
       const kept = hostConf.value.nameservers.filter((ns) => !loopback(ns) && (bridge.value.ipv6 || !ns.includes(":")));
       const expected = kept.length > 0 ? kept : ["8.8.8.8", "8.8.4.4"];
-      const container = await lab.probe("client").start();
-      const conf = await container.resolvConf();
+      const { client } = await lab.shared(defaultBridgePair);
+      const conf = await client.resolvConf();
       check(
         `the container's nameservers (the host has ${hostConf.value.nameservers.join(", ") || "none"})`,
         derive(conf, (c) => c.nameservers),
@@ -125,7 +123,7 @@ export default [
     brokenBy: { daemonConfig: { "ip-masq": false } },
     async run({ lab, check, engine }) {
       const outside = engine.outsideHost!;
-      const client = await lab.probe("client").start();
+      const { client } = await lab.shared(defaultBridgePair);
       const own = check("the client's own address", await lab.addressOn(client, lab.defaultBridge)).matches(
         IPV4_ADDRESS,
       );

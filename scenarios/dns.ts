@@ -3,6 +3,7 @@ import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { OUTSIDE_ZONE_NAME } from "../harness/engine/dns-stub.js";
 import { scenario } from "../harness/scenario.js";
+import { userBridgePair } from "./topologies.js";
 
 /** A name only docknet's DNS server in a container knows, and its answer (never contacted). */
 const INTERNAL_NAME = "foobar.internal";
@@ -16,8 +17,7 @@ export default [
     doc: "Networking overview › DNS services",
     brokenBy: "user-network-is-default-bridge",
     async run({ since, lab, check }) {
-      const net = await lab.network("dns");
-      const client = await lab.probe("client").on(net).start();
+      const { client } = await lab.shared(userBridgePair);
       const conf = await client.resolvConf();
       check(
         "nameservers in /etc/resolv.conf",
@@ -47,12 +47,7 @@ export default [
     doc: "Bridge network driver › automatic DNS resolution between containers",
     brokenBy: "user-network-is-default-bridge",
     async run({ lab, check }) {
-      const net = await lab.network("dns");
-      const db = await lab
-        .probe("db")
-        .on(net, { aliases: ["database"] })
-        .start();
-      const client = await lab.probe("client").on(net).start();
+      const { net, db, client } = await lab.shared(userBridgePair);
       const ip = check(`${db.name}'s address on ${net.name}`, await lab.addressOn(db, net)).matches(IPV4_ADDRESS);
       check(`${db.name} by name`, await client.addressesOf(db.name)).is([ip]);
       check(`${db.name} by short ID ${db.shortId}`, await client.addressesOf(db.shortId)).is([ip]);

@@ -2,6 +2,7 @@ import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
+import { defaultBridgePair } from "./topologies.js";
 
 const DOC = "Host network driver";
 
@@ -16,7 +17,7 @@ export default [
     async run({ lab, check }) {
       const first = await lab.probe("first").on(lab.hostNetwork).start();
       const second = await lab.probe("second").on(lab.hostNetwork).start();
-      const bridged = await lab.probe("bridged").start();
+      const { client: bridged } = await lab.shared(defaultBridgePair);
       const ns = await first.netns();
       check("the second host container's namespace", await second.netns()).is(ns.value);
       check("a bridged container's namespace", await bridged.netns()).isNot(ns.value);

@@ -1,6 +1,7 @@
 import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
+import { AFTER_CONTROL_SECONDS } from "../harness/lab/probe.js";
 import { scenario } from "../harness/scenario.js";
 
 // Every "cannot reach" claim below comes after a control that shows the same
@@ -24,11 +25,16 @@ export default [
       const a = await lab.probe("a").on(netA).start();
       const ipB = check("b's address on network B", await lab.addressOn(b, netB)).matches(IPV4_ADDRESS);
       check(`control: ${ipB}:80 from network B`, await neighbour.request(ipB, 80)).is("HTTP 404");
+      // Both "cannot reach" checks at once, each waiting a second: the control answered in milliseconds.
+      const [ping, http] = await Promise.all([
+        a.ping(ipB, "ipv4", { waitSeconds: AFTER_CONTROL_SECONDS }),
+        a.request(ipB, 80, AFTER_CONTROL_SECONDS),
+      ]);
       check(
         `ping from network A to ${ipB}`,
-        derive(await a.ping(ipB), (p) => p.outcome),
+        derive(ping, (p) => p.outcome),
       ).isNot("reached");
-      check(`${ipB}:80 from network A`, await a.request(ipB, 80, 2)).isNot("HTTP 404");
+      check(`${ipB}:80 from network A`, http).isNot("HTTP 404");
       check("connect a to network B", await lab.connect(a, netB)).is("accepted");
       check(
         `ping ${ipB} once on the same network`,
@@ -56,8 +62,12 @@ export default [
       const ipB = check("b's address on network B", await lab.addressOn(b, netB)).matches(IPV4_ADDRESS);
       check(`control: ${ipB}:80 from network B`, await neighbour.request(ipB, 80)).is("HTTP 404");
       check(`control: ${ipB}:81 from network B`, await neighbour.request(ipB, 81)).is("HTTP 404");
-      check(`unpublished ${ipB}:80 from network A`, await a.request(ipB, 80, 2)).isNot("HTTP 404");
-      check(`the published port's target ${ipB}:81 from network A`, await a.request(ipB, 81, 2)).isNot("HTTP 404");
+      const [unpublished, target] = await Promise.all([
+        a.request(ipB, 80, AFTER_CONTROL_SECONDS),
+        a.request(ipB, 81, AFTER_CONTROL_SECONDS),
+      ]);
+      check(`unpublished ${ipB}:80 from network A`, unpublished).isNot("HTTP 404");
+      check(`the published port's target ${ipB}:81 from network A`, target).isNot("HTTP 404");
       const hostAddress = check("network A's gateway (a host address)", await lab.gatewayOn(a, netA)).matches(
         IPV4_ADDRESS,
       );
@@ -117,11 +127,15 @@ export default [
       const host = await lab.hostObserver();
       const ipB = check("b's address", await lab.addressOn(b, net)).matches(IPV4_ADDRESS);
       check(`control: ${ipB}:80 from the host`, await host.request(ipB, 80)).is("HTTP 404");
+      const [ping, http] = await Promise.all([
+        a.ping(ipB, "ipv4", { waitSeconds: AFTER_CONTROL_SECONDS }),
+        a.request(ipB, 80, AFTER_CONTROL_SECONDS),
+      ]);
       check(
         `ping ${ipB} on the same network`,
-        derive(await a.ping(ipB), (p) => p.outcome),
+        derive(ping, (p) => p.outcome),
       ).isNot("reached");
-      check(`${ipB}:80 on the same network`, await a.request(ipB, 80, 2)).isNot("HTTP 404");
+      check(`${ipB}:80 on the same network`, http).isNot("HTTP 404");
       const hostAddress = check("the network's gateway (a host address)", await lab.gatewayOn(a, net)).matches(
         IPV4_ADDRESS,
       );
@@ -182,7 +196,7 @@ export default [
       const ipB = check("b's address", await lab.addressOn(b, net)).matches(IPV4_ADDRESS);
       const host = await lab.hostObserver();
       check(`control: ${ipB}:80 from the host`, await host.request(ipB, 80)).is("HTTP 404");
-      check(`${ipB}:80 from a, on the same network`, await a.request(ipB, 80, 2)).isNot("HTTP 404");
+      check(`${ipB}:80 from a, on the same network`, await a.request(ipB, 80, AFTER_CONTROL_SECONDS)).isNot("HTTP 404");
       const macB = derive(await lab.inspect(b), (f) => f.networks[net.name]?.mac ?? "");
       check(`arping ${ipB} from a`, await a.arpReply(ipB)).is(macB.value);
     },

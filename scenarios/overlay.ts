@@ -514,7 +514,7 @@ export default [
       check(
         `a full-size (1450-byte) ping from ${b.name} to ${a.name} across hosts`,
         await swarm.eventually(
-          () => b.ping(onPlain, "ipv4", 1422),
+          () => b.ping(onPlain, "ipv4", { payloadBytes: 1422 }),
           (p) => p.outcome === "reached",
           6_000,
         ),

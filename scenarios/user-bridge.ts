@@ -2,6 +2,7 @@ import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
+import { userBridgePair } from "./topologies.js";
 
 const DOC = "Bridge network driver › Differences between user-defined bridges and the default bridge";
 
@@ -15,9 +16,7 @@ export default [
     doc: DOC,
     brokenBy: "user-networks-icc-off",
     async run({ lab, check }) {
-      const net = await lab.network("app");
-      const db = await lab.probe("db").on(net).serving(5432).serving(6379).start();
-      const web = await lab.probe("web").on(net).start();
+      const { db, client: web } = await lab.shared(userBridgePair);
       check(
         "ports the database publishes",
         derive(await lab.inspect(db), (f) => Object.values(f.ports).flat()),
@@ -59,8 +58,7 @@ export default [
     requires: [needs.hostNetwork],
     brokenBy: "user-network-is-default-bridge",
     async run({ lab, check }) {
-      const net = await lab.network("app");
-      const c = await lab.probe("c").on(net).start();
+      const { net, client: c } = await lab.shared(userBridgePair);
       const gateway = check("the container's default gateway", await c.defaultGateway()).matches(IPV4_ADDRESS);
       const bridge = `br-${net.id.slice(0, 12)}`;
       check(

@@ -36,9 +36,18 @@ async function collect(scope: LabScope, dir: string, result: ScenarioResult, sta
   mkdirSync(join(dir, "containers"), { recursive: true });
   mkdirSync(join(dir, "networks"), { recursive: true });
   writeFileSync(join(dir, "verdict.json"), `${JSON.stringify(result, null, 2)}\n`);
-  const labels = [`${RUN_LABEL}=${scope.lab.runId}`, `${SCENARIO_LABEL}=${scope.scenarioId}`];
   const docker = scope.docker;
-  const containers = await docker.listContainers({ all: true, filters: { label: labels } });
+  // Its own containers, and those of the shared topologies it observed.
+  const labelSets = [scope.scenarioId, ...scope.sharedScopeIds()].map((scopeId) => [
+    `${RUN_LABEL}=${scope.lab.runId}`,
+    `${SCENARIO_LABEL}=${scopeId}`,
+  ]);
+  const containers = [];
+  const networks = [];
+  for (const label of labelSets) {
+    containers.push(...(await docker.listContainers({ all: true, filters: { label } })));
+    networks.push(...(await docker.listNetworks({ filters: { label } })));
+  }
   for (const c of containers) {
     const name = (c.Names[0] ?? c.Id).replace(/^\//, "");
     const inspect = await docker
@@ -48,7 +57,6 @@ async function collect(scope: LabScope, dir: string, result: ScenarioResult, sta
     writeFileSync(join(dir, "containers", `${name}.json`), `${JSON.stringify(inspect, null, 2)}\n`);
     if (c.State === "running") writeFileSync(join(dir, "containers", `${name}.txt`), await whatItSees(docker, c.Id));
   }
-  const networks = await docker.listNetworks({ filters: { label: labels } });
   for (const n of networks) {
     const inspect = await docker
       .getNetwork(n.Id)

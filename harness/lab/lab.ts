@@ -10,7 +10,7 @@ import {
   type OutsideHost,
   type OutsideLink,
 } from "../engine/outside-host.js";
-import type { Observation } from "../evidence.js";
+import type { Evidence, Observation } from "../evidence.js";
 import { observeUntil } from "../polling.js";
 import { errorText } from "./docker-api.js";
 import { DnsServers } from "./dns-servers.js";
@@ -38,6 +38,7 @@ import { OutsideWorld } from "./outside-world.js";
 import { ProbeBuilder, ScopeProbeLauncher } from "./probe-builder.js";
 import { endpointConfig, type EndpointSpec, type NetworkRef } from "./probe-spec.js";
 import { Probe } from "./probe.js";
+import { SharedTopologies, type Topology, type TopologyMembers, type TopologyUse } from "./shared-topology.js";
 import { sweep } from "./sweep.js";
 import { UndoStack } from "./undo-stack.js";
 
@@ -78,6 +79,8 @@ export class Lab {
   private hostRoutes?: Promise<string[]>;
   /** Containers this lab has started, for the benchmark's cost model. */
   containersStarted = 0;
+  /** The topologies read-only scenarios share (shared-topology.ts). */
+  readonly topologies: SharedTopologies<LabScope>;
 
   readonly runId: string;
   readonly image: string;
@@ -120,6 +123,7 @@ export class Lab {
     this.macvlanParent = options.macvlanParent;
     this.engineResolvConf = options.engineResolvConf;
     this.engineLog = options.engineLog;
+    this.topologies = new SharedTopologies(docker, (scopeId, faults) => new LabScope(this, scopeId, { faults }));
   }
 
   /** The engine connection testcontainers made (to DOCKER_HOST): one connection for containers and networks. */
@@ -286,7 +290,11 @@ export class Lab {
 
   /** Removes everything of this run, whatever scenario made it. */
   async tearDown(): Promise<void> {
-    await sweep(this.docker, [`${RUN_LABEL}=${this.runId}`]);
+    try {
+      await this.topologies.tearDown();
+    } finally {
+      await sweep(this.docker, [`${RUN_LABEL}=${this.runId}`]);
+    }
   }
 }
 
@@ -304,6 +312,7 @@ export class LabScope {
   /** docknet's stub DNS servers. */
   readonly dns: DnsServers;
   private worldUnderFaults: ScopeWorld | undefined;
+  private readonly topologyUses: TopologyUse[] = [];
   private misrouteNetwork?: Promise<LabNetwork>;
   private sequence = 0;
 
@@ -417,7 +426,6 @@ export class LabScope {
     };
   }
 
-  /** A fluent builder for a probe container, in the manner of testcontainers. */
   /** Creates a network, or says why the engine refused (for behaviour where refusal is what a broken setup shows). */
   async attemptNetwork(
     short: string,
@@ -434,8 +442,31 @@ export class LabScope {
     }
   }
 
+  /** A fluent builder for a probe container, in the manner of testcontainers. */
   probe(short: string): ProbeBuilder {
     return new ProbeBuilder(new ScopeProbeLauncher(this), short);
+  }
+
+  /**
+   * A topology shared with other read-only scenarios (scenarios/topologies.ts): built once for the
+   * run under this scope's faults, and checked after the scenario for anything it changed.
+   */
+  async shared<T extends TopologyMembers>(topology: Topology<LabScope, T>): Promise<T> {
+    cancellationPoint();
+    const faults = this.options.faultFree ? new Set<LabFault>() : (this.options.faults ?? new Set<LabFault>());
+    const { members, use } = await this.lab.topologies.use(topology, faults);
+    this.topologyUses.push(use);
+    return members;
+  }
+
+  /** What this scenario changed in the shared topologies it used, as failed evidence (none when nothing). */
+  sharedTopologyChanges(): Promise<Evidence[]> {
+    return this.lab.topologies.changes(this.topologyUses);
+  }
+
+  /** The label values of the shared topologies this scenario used. */
+  sharedScopeIds(): string[] {
+    return SharedTopologies.scopeIds(this.topologyUses);
   }
 
   /** The network a container really lands on, once any misrouting fault is applied. */

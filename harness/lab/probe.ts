@@ -68,6 +68,13 @@ export function dockerodeHandle(docker: Docker, id: string): ContainerHandle {
 }
 
 /**
+ * How long a "cannot reach" check waits once a control in the same scenario showed the path
+ * answering (within milliseconds, over veths): busybox's ping and nc count whole seconds, so one
+ * second is the least they can wait, and still hundreds of times what the control took.
+ */
+export const AFTER_CONTROL_SECONDS = 1;
+
+/**
  * A running probe container and the typed actions run inside it. Every action
  * returns an Observation: data, plus the exact command that observed it.
  */
@@ -156,14 +163,18 @@ export class Probe {
     return { ...answer, value: answer.value.addresses };
   }
 
-  /** One ICMP echo (of `payloadBytes` when given); resolves names the way applications do (hosts file, then DNS). */
+  /**
+   * One ICMP echo (of `payloadBytes` when given), waiting `waitSeconds` for the reply; resolves
+   * names the way applications do (hosts file, then DNS).
+   */
   async ping(
     target: string,
     family: "ipv4" | "ipv6" = "ipv4",
-    payloadBytes?: number,
+    { payloadBytes, waitSeconds = 2 }: { payloadBytes?: number; waitSeconds?: number } = {},
   ): Promise<Observation<PingResult>> {
     const size = payloadBytes !== undefined ? ["-s", String(payloadBytes)] : [];
-    const out = await this.exec(["ping", ...(family === "ipv6" ? ["-6"] : []), ...size, "-c", "1", "-W", "2", target]);
+    const wait = String(waitSeconds);
+    const out = await this.exec(["ping", ...(family === "ipv6" ? ["-6"] : []), ...size, "-c", "1", "-W", wait, target]);
     return { value: parsePing(`${out.stdout}\n${out.stderr}`, out.code), how: out.how, raw: out.stdout + out.stderr };
   }
 

@@ -14,6 +14,9 @@ import { junitXml } from "../../reports/junit.js";
 import { chosenForTest } from "../chosen-scenarios.js";
 import { docknetLeftovers } from "./leftovers.js";
 import { HONEST_SKIP } from "./skip-reasons.js";
+import { derive } from "../../harness/evidence.js";
+import { defaultBridgePair } from "../../scenarios/topologies.js";
+import { scenario as testScenario } from "../unit/test-scenario.js";
 
 // Every scenario, or those DOCKNET_SCENARIOS names (test/chosen-scenarios.ts).
 const CHOSEN = chosenForTest();
@@ -170,12 +173,52 @@ describe("conformance run on a private engine and a 3-host lab", () => {
     });
   });
 
+  test("a scenario that changes a shared topology fails saying what changed; the next one gets the topology afresh", async () => {
+    const changes = testScenario({
+      id: "SHARED-1",
+      title: "disconnects the shared client from the default bridge",
+      area: "test",
+      doc: "test",
+      async run({ lab }) {
+        const { client } = await lab.shared(defaultBridgePair);
+        await lab.disconnect(client, lab.defaultBridge);
+      },
+    });
+    const reads = testScenario({
+      id: "SHARED-2",
+      title: "reads the shared client's networks",
+      area: "test",
+      doc: "test",
+      async run({ lab, check }) {
+        const { client } = await lab.shared(defaultBridgePair);
+        check(
+          "the shared client's networks",
+          derive(await lab.inspect(client), (f) => Object.keys(f.networks)),
+        ).is(["bridge"]);
+      },
+    });
+    const [changed, read] = await runScenarios({
+      scenarios: [changes, reads],
+      lab: session.lab,
+      capabilities: session.capabilities,
+      concurrency: 1,
+      timeoutMs: 60_000,
+    });
+    expect(changed!.status).toBe("failed");
+    expect(changed!.reason).toMatch(
+      /the shared topology "default bridge pair" is as it was built.*client\.networks: \["bridge /,
+    );
+    expect(changed!.evidence.at(-1)).toMatchObject({ ok: false, expected: "unchanged" });
+    expect(read!.status, read!.reason).toBe("passed");
+  });
+
   // Last: it tears down the run's lab.
-  test("each scenario removed what it made; only the run's shared host observer remains until the end", async () => {
+  test("each scenario removed what it made; only the run's shared observer and topologies remain until the end", async () => {
     const filters = { label: [`${RUN_LABEL}=${session.lab.runId}`] };
     const containers = await session.lab.docker.listContainers({ all: true, filters });
-    expect(containers.map((c) => c.Labels[SCENARIO_LABEL])).toEqual(["shared"]);
-    expect(await session.lab.docker.listNetworks({ filters })).toEqual([]);
+    for (const c of containers) expect(c.Labels[SCENARIO_LABEL]).toMatch(/^shared(-.+-\d+)?$/);
+    for (const n of await session.lab.docker.listNetworks({ filters }))
+      expect(n.Labels?.[SCENARIO_LABEL]).toMatch(/^shared-.+-\d+$/);
     await session.lab.tearDown();
     expect(await session.lab.docker.listContainers({ all: true, filters })).toEqual([]);
   });

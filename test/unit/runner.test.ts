@@ -20,8 +20,14 @@ const engine: Capabilities = {
 /** A lab that only records scopes opened and torn down: the runner's contract with it. */
 function recordingLab() {
   const torn: string[] = [];
-  const lab = { scope: (id: string) => ({ scenarioId: id, tearDown: async () => void torn.push(id) }) };
-  return { lab: lab as unknown as Lab, torn }; // the runner only calls scope() and tearDown()
+  const lab = {
+    scope: (id: string) => ({
+      scenarioId: id,
+      sharedTopologyChanges: async () => [],
+      tearDown: async () => void torn.push(id),
+    }),
+  };
+  return { lab: lab as unknown as Lab, torn }; // the runner only calls scope(), sharedTopologyChanges() and tearDown()
 }
 
 const observed = (value: string) => ({ value, how: "docker exec x thing" });
@@ -88,11 +94,12 @@ describe("the runner", () => {
     const lab = {
       scope: (id: string) => ({
         scenarioId: id,
+        sharedTopologyChanges: async () => [],
         tearDown: async () => {
           if (id === "T-2") throw new Error("(HTTP code 409) network dn-x-net has active endpoints");
         },
       }),
-    } as unknown as Lab; // the runner only calls scope() and tearDown()
+    } as unknown as Lab; // the runner only calls scope(), sharedTopologyChanges() and tearDown()
     const results = await runScenarios({
       lab,
       capabilities: engine,
