@@ -35,6 +35,8 @@ try {
     const report = await runConformance(session, { scenarios, concurrency: 4, timeoutMs: 120_000, strict: false });
     docknet.push(report.summary.durationMs / 1000);
     started = session.lab.containersStarted - before;
+    // Each sample is a run of its own, as a user's is: it builds its shared topologies again.
+    await session.lab.topologies.tearDown();
     if (report.summary.passed !== scenarios.length)
       throw new Error(`docknet: ${report.summary.passed} of ${scenarios.length} passed`);
   }

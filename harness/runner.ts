@@ -41,6 +41,11 @@ export interface RunOptions {
   readonly keepOnFailure?: string;
   /** How long a scenario cut short may take to reach a cancellation point before its teardown runs anyway (default 10 s). */
   readonly abandonedBodyGraceMs?: number;
+  /**
+   * How long each scenario took last time (duration-history.ts): among jobs otherwise equal, the
+   * longest start first, and those never measured before them.
+   */
+  readonly durationHints?: ReadonlyMap<string, number>;
   /** Asked after a scenario breaks: why the engine can no longer be used (it died), or undefined; a loss stops the run. */
   readonly engineLost?: () => Promise<string | undefined>;
 }
@@ -93,9 +98,17 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
   // Shared jobs first, attempt after attempt; then those alone on their engine or swarm (which thus
   // wait until the shared ones on it are done). A scenario's attempts run one after another: two at
   // once would ask for the same subnets, names and ports.
+  const hints = options.durationHints ?? new Map<string, number>();
+  const expected = (id: string) => hints.get(id) ?? (hints.size ? Infinity : 0);
   const order = jobs
-    .map((job, index) => ({ ...job, index, claim: claimOf(job.scenario) }))
-    .sort((a, b) => Number(a.claim.alone) - Number(b.claim.alone) || a.attempt - b.attempt || a.index - b.index);
+    .map((job, index) => ({ ...job, index, claim: claimOf(job.scenario), expected: expected(job.scenario.id) }))
+    .sort(
+      (a, b) =>
+        Number(a.claim.alone) - Number(b.claim.alone) ||
+        a.attempt - b.attempt ||
+        b.expected - a.expected ||
+        a.index - b.index,
+    );
   const position = new Map(order.map((job, at) => [job.index, at]));
   // Jobs are listed scenario by scenario, attempt after attempt: the one before is the earlier attempt.
   const previous = (index: number) => (jobs[index]!.attempt > 1 ? position.get(index - 1) : undefined);

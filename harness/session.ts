@@ -1,3 +1,4 @@
+import { DurationHistory } from "./duration-history.js";
 import { randomBytes } from "node:crypto";
 import { detectCapabilities, type Capabilities } from "./capabilities.js";
 import type { Engine, EngineChoice } from "./engine/engine.js";
@@ -252,6 +253,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
     session.engine.kind === "private" ? session.capabilities.engineVersion.replace(/[^0-9.].*$/, "") : undefined;
   let engineLost: string | undefined;
   const lost = async () => (engineLost ??= await session.engine.lost());
+  const history = DurationHistory.load(session.capabilities.engineVersion);
   const [local, configured] = await Promise.all([
     runScenarios({
       scenarios: here,
@@ -266,6 +268,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
       ...(options.engineStartedForScenarios ? { engineStartedForScenarios: true } : {}),
       ...(options.keepOnFailure ? { keepOnFailure: options.keepOnFailure } : {}),
       engineLost: lost,
+      durationHints: history.hints(),
     }),
     runOnConfiguredEngines({
       scenarios: elsewhere,
@@ -289,6 +292,8 @@ export async function runConformance(session: Session, options: ConformanceOptio
   const results = [...local, ...configured].sort(
     (a, b) => order.get(a.id)! - order.get(b.id)! || a.attempt - b.attempt,
   );
+  // An interrupted run's durations are cut short: they would mislead the next run's order.
+  if (!options.signal?.aborted && !engineLost) history.record(local);
   return {
     tool: { name: "docknet", version: VERSION },
     runId: session.lab.runId,

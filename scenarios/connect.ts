@@ -2,6 +2,7 @@ import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { ipv4InSubnet } from "../harness/cidr.js";
 import { scenario } from "../harness/scenario.js";
+import { userBridgePair } from "./topologies.js";
 
 const DOC = "Bridge network driver › Connect a container to a user-defined bridge";
 
@@ -15,7 +16,8 @@ export default [
     doc: DOC,
     brokenBy: "detach-after-start",
     async run({ lab, check }) {
-      const home = await lab.network("home");
+      // Its home is the shared user bridge; the container and the network it joins are its own.
+      const { net: home } = await lab.shared(userBridgePair);
       const extra = await lab.network("extra", { subnet: "pick" });
       const c = await lab.probe("c").on(home).start();
       check("interfaces before connecting", await c.interfaceNames()).is(["lo", "eth0"]);

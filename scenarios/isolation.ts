@@ -3,6 +3,7 @@ import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { AFTER_CONTROL_SECONDS } from "../harness/lab/probe.js";
 import { scenario } from "../harness/scenario.js";
+import { defaultBridgePair, userBridgePair } from "./topologies.js";
 
 // Every "cannot reach" claim below comes after a control that shows the same
 // target answering from where it should: a blocked path proves nothing about
@@ -18,10 +19,9 @@ export default [
     doc: "Bridge network driver (containers on different bridges cannot communicate directly)",
     brokenBy: "user-network-is-default-bridge",
     async run({ lab, check }) {
+      // Network B is the shared user bridge: b serves on 80, and its client is b's neighbour.
+      const { net: netB, db: b, client: neighbour } = await lab.shared(userBridgePair);
       const netA = await lab.network("a");
-      const netB = await lab.network("b");
-      const b = await lab.probe("b").on(netB).serving(80).start();
-      const neighbour = await lab.probe("neighbour").on(netB).start();
       const a = await lab.probe("a").on(netA).start();
       const ipB = check("b's address on network B", await lab.addressOn(b, netB)).matches(IPV4_ADDRESS);
       check(`control: ${ipB}:80 from network B`, await neighbour.request(ipB, 80)).is("HTTP 404");
@@ -89,10 +89,17 @@ export default [
       const b = await lab.probe("b").on(net).serving(80).start();
       // Before 25.0 the route is there and the firewall drops what leaves; either way nothing gets out.
       const outside = engine.outsideHost;
-      if (outside)
-        check(`http://${outside.address} (the outside host) from a`, await a.request(outside.address, 80)).isNot(
-          "HTTP 404",
-        );
+      if (outside) {
+        const { client } = await lab.shared(defaultBridgePair);
+        check(
+          `control: http://${outside.address} (the outside host) from a default-bridge container`,
+          await client.request(outside.address, 80),
+        ).is("HTTP 404");
+        check(
+          `http://${outside.address} (the outside host) from a`,
+          await a.request(outside.address, 80, AFTER_CONTROL_SECONDS),
+        ).isNot("HTTP 404");
+      }
       check(
         "the network is internal",
         derive(await lab.inspectNetwork(net), (f) => f.internal),

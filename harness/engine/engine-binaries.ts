@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { findProgram, runCommand } from "../host-command.js";
+import { docknetCacheDir } from "../cache-dir.js";
 
 /** A dockerd docknet can start: the system's own, or one fetched from Debian's archive into the cache. */
 export interface EngineBinaries {
@@ -30,8 +30,7 @@ export interface CachedEngineRecord {
 
 /** ~/.cache/docknet/dockerd (or $DOCKNET_CACHE_DIR/dockerd): one directory per fetched version. */
 export function engineCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const root = env.DOCKNET_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "docknet");
-  return join(root, "dockerd");
+  return join(docknetCacheDir(env), "dockerd");
 }
 
 export function sha256File(path: string): string {

@@ -9,7 +9,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { arch, homedir } from "node:os";
+import { arch } from "node:os";
 import { join } from "node:path";
 import { sha256File } from "../engine/engine-binaries.js";
 import {
@@ -22,6 +22,7 @@ import {
 import { withFetchLock } from "../engine/fetch-lock.js";
 import { EngineUnavailable } from "../exit-codes.js";
 import { findProgram, runCommand } from "../host-command.js";
+import { docknetCacheDir } from "../cache-dir.js";
 
 /**
  * A stock Debian kernel for docknet's VM: the kernel users' distributions
@@ -74,8 +75,7 @@ export interface CachedKernel extends KernelRecord {
 }
 
 export function kernelCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const root = env.DOCKNET_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "docknet");
-  return join(root, "kernel");
+  return join(docknetCacheDir(env), "kernel");
 }
 
 function cachedKernelAt(dir: string): CachedKernel | { problem: string } {

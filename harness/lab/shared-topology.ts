@@ -9,7 +9,9 @@ import { Probe } from "./probe.js";
  * Shared topologies, as `cilium connectivity test` deploys its clients and echo servers once and
  * runs many tests against them: scenarios that only read (reachability, DNS, resolv.conf, routes)
  * observe one set of containers and networks built once per run, instead of starting their own.
- * A scenario that changes state (connect, restart, firewall) keeps a scope of its own.
+ * They may attach containers of their own to a shared network (their teardown removes them), but
+ * never change the topology's containers or its networks' settings. A scenario that changes state
+ * (restart, firewall, the topology's own endpoints) keeps a scope of its own.
  *
  * Verdicts stay independent: a topology is fingerprinted when built and again after each scenario
  * that used it; a scenario that changed it fails saying what changed, and the next scenario gets a
@@ -152,17 +154,23 @@ async function fingerprintOf(docker: Docker, members: TopologyMembers): Promise<
   const entries = await Promise.all(
     Object.entries(members).map(async ([key, member]): Promise<[string, Record<string, unknown>]> => {
       if (member instanceof Probe) {
-        const c = await docker.getContainer(member.id).inspect();
+        const c = await docker
+          .getContainer(member.id)
+          .inspect()
+          .catch(() => undefined);
+        if (!c) return [key, { exists: false }];
         const networks = Object.entries(c.NetworkSettings.Networks ?? {})
           .map(([name, n]) => `${name} ${n.IPAddress || "-"} ${n.GlobalIPv6Address || "-"} ${n.MacAddress || "-"}`)
           .sort();
-        return [key, { running: c.State.Running, startedAt: c.State.StartedAt, networks }];
+        return [key, { exists: true, running: c.State.Running, startedAt: c.State.StartedAt, networks }];
       }
-      const n = (await docker.getNetwork(member.id).inspect()) as Docker.NetworkInspectInfo;
-      const containers = Object.values(n.Containers ?? {})
-        .map((c) => c.Name)
-        .sort();
-      return [key, { containers, internal: n.Internal, options: n.Options ?? {}, ipam: n.IPAM?.Config ?? [] }];
+      // Its members are not part of it: a scenario may attach containers of its own, which its teardown removes.
+      const n = (await docker
+        .getNetwork(member.id)
+        .inspect()
+        .catch(() => undefined)) as Docker.NetworkInspectInfo | undefined;
+      if (!n) return [key, { exists: false }];
+      return [key, { exists: true, internal: n.Internal, options: n.Options ?? {}, ipam: n.IPAM?.Config ?? [] }];
     }),
   );
   return Object.fromEntries(entries);

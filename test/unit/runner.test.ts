@@ -139,6 +139,30 @@ describe("the runner", () => {
     expect(log.at(-1)).toBe("X:1");
   });
 
+  test("with durations from an earlier run, the longest start first, and scenarios never measured before them", async () => {
+    const { lab } = recordingLab();
+    const started: string[] = [];
+    const quick = (id: string) =>
+      scenario({ id, title: id, area: "t", doc: "d", run: async () => void started.push(id) });
+    const scenarios = ["SHORT", "LONG", "NEW", "MIDDLE"].map(quick);
+    await runScenarios({
+      lab,
+      capabilities: engine,
+      concurrency: 1,
+      timeoutMs: 1000,
+      scenarios,
+      durationHints: new Map([
+        ["SHORT", 100],
+        ["LONG", 9000],
+        ["MIDDLE", 2000],
+      ]),
+    });
+    expect(started).toEqual(["NEW", "LONG", "MIDDLE", "SHORT"]);
+    started.length = 0;
+    await runScenarios({ lab, capabilities: engine, concurrency: 1, timeoutMs: 1000, scenarios });
+    expect(started).toEqual(["SHORT", "LONG", "NEW", "MIDDLE"]);
+  });
+
   test("--repeat runs each scenario that many times, in separate scopes", async () => {
     const { lab, torn } = recordingLab();
     const results = await runScenarios({
