@@ -1,5 +1,5 @@
 import { needs } from "../harness/capabilities.js";
-import { inSubnet, ipv4InSubnet } from "../harness/cidr.js";
+import { inSubnet, ipv4InSubnet, splitSubnet } from "../harness/cidr.js";
 import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
@@ -76,14 +76,18 @@ export default [
       ).is(["10.213.179.0/24"]);
       const first = await lab.network("first");
       const second = await lab.network("second");
-      check(
+      // The pool's /24s in order. A fresh engine starts at its first; an engine that gave subnets out
+      // before (a --repeat attempt) goes on from where it was, so the claim is "the pool, in order".
+      const pool = splitSubnet("10.213.180.0/22", 24);
+      const firstSubnet = check(
         "the first new network's subnet",
         derive(await lab.inspectNetwork(first), (n) => n.subnets.map((s) => s.subnet)),
-      ).is(["10.213.180.0/24"]);
+      ).satisfies(`one /24 of the pool 10.213.180.0/22`, (s) => s.length === 1 && pool.includes(s[0]!))[0]!;
+      const next = pool[(pool.indexOf(firstSubnet) + 1) % pool.length]!;
       check(
         "the second new network's subnet",
         derive(await lab.inspectNetwork(second), (n) => n.subnets.map((s) => s.subnet)),
-      ).is(["10.213.181.0/24"]);
+      ).is([next]);
     },
   }),
 
