@@ -50,6 +50,8 @@ export interface Capabilities {
   readonly iptablesBackend?: string;
   /** Whether docknet runs as root and can make network namespaces (private engines, outside hosts, labs). */
   readonly root: boolean;
+  /** The Docker Compose v2 the compose scenarios run (docknet's cached one, else one on PATH). */
+  readonly compose?: { readonly version: string; readonly binary: string };
 }
 
 /** The kernel parameters scenarios and `engine info` care about. */
@@ -231,6 +233,13 @@ export const needs = {
     name: "macvlan parent",
     missing: (c): string | undefined => (c.macvlanParent ? needs.engineHost.missing(c) : needs.outsideHost.missing(c)),
   },
+  compose: {
+    name: "Docker Compose v2",
+    missing: (c) =>
+      c.compose
+        ? undefined
+        : "no Docker Compose v2 at hand: docknet engine compose fetches Debian's (or put docker-compose v2 on PATH)",
+  },
   multiHost: {
     name: "multi-host lab",
     missing: (c) =>
@@ -266,6 +275,15 @@ export const needs = {
       versionAtLeast(c.engineVersion, minimum)
         ? undefined
         : `engine ${c.engineVersion} is older than ${minimum} (${why})`,
+  }),
+  composeAtLeast: (minimum: string, why: string): Requirement => ({
+    name: `Docker Compose >= ${minimum}`,
+    missing: (c) =>
+      !c.compose
+        ? needs.compose.missing(c)
+        : versionAtLeast(c.compose.version, minimum)
+          ? undefined
+          : `Docker Compose ${c.compose.version} is older than ${minimum} (${why}; docknet engine compose sid fetches a newer one)`,
   }),
 } satisfies Record<string, Requirement | ((...args: never[]) => Requirement)>;
 

@@ -281,6 +281,17 @@ ${DOCTOR_EXIT_HELP}`,
       await engineKernelAction(flags);
     });
   engineCommand
+    .command("compose")
+    .description(
+      "put Debian's Docker Compose v2 into the cache, for the compose scenarios (trixie: 2.26, sid: 2.40); idempotent",
+    )
+    .argument("[suite]", "trixie (default), forky or sid")
+    .option("--archive <url>", "a Debian mirror (default: $DOCKNET_DEBIAN_ARCHIVE or http://deb.debian.org/debian)")
+    .action(async (suite: string | undefined, flags: { archive?: string }) => {
+      const { engineComposeAction } = await import("./commands/engine.js");
+      await engineComposeAction(suite, flags);
+    });
+  engineCommand
     .command("info")
     .description(
       "what docknet detects of an engine: version, drivers, kernel features, sysctls, iptables backend, root",

@@ -19,7 +19,7 @@ export interface CommandOutcome {
 export function runCommand(
   file: string,
   args: readonly string[],
-  options: { timeoutMs?: number; cwd?: string } = {},
+  options: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CommandOutcome> {
   return new Promise((resolve) => {
     execFile(
@@ -31,6 +31,7 @@ export function runCommand(
         maxBuffer: 16 << 20,
         encoding: "utf8",
         ...(options.cwd ? { cwd: options.cwd } : {}),
+        ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
       },
       (error, stdout, stderr) => {
         if (!error) return resolve({ code: 0, stdout, stderr });

@@ -1,3 +1,4 @@
+import { findCompose } from "./engine/compose-binaries.js";
 import { DurationHistory } from "./duration-history.js";
 import { randomBytes } from "node:crypto";
 import { detectCapabilities, type Capabilities } from "./capabilities.js";
@@ -111,6 +112,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(options.probeImage ? { override: options.probeImage } : {}),
       ...(options.pullProbe ? { pull: options.pullProbe } : {}),
     });
+    const compose = await findCompose();
     const lab = await Lab.open({
       runId,
       image,
@@ -123,6 +125,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(engine.restart ? { restartEngine: (config: Record<string, unknown>) => engine.restart!(config) } : {}),
       ...(options.networkDriver ? { networkDriver: options.networkDriver } : {}),
       ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
+      dockerHost: engine.dockerHost,
+      ...(compose ? { composeBinary: compose.binary } : {}),
     });
     const cluster = options.cluster
       ? await openCluster(options.cluster, multiHostLab, runId, nodeApis, options.faults)
@@ -141,7 +145,11 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       },
       options.daemonConfig,
     );
-    const engineFacts = options.macvlanParent ? { ...detected, macvlanParent: options.macvlanParent } : detected;
+    const engineFacts = {
+      ...detected,
+      ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
+      ...(compose ? { compose } : {}),
+    };
     if (options.networkDriver && !engineFacts.networkDrivers.includes(options.networkDriver)) {
       throw new UsageError(
         `the engine has no network driver ${options.networkDriver} (it has ${engineFacts.networkDrivers.join(", ")}); install the plugin first`,

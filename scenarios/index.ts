@@ -1,4 +1,5 @@
 import type { Scenario } from "../harness/scenario.js";
+import compose from "./compose.js";
 import connect from "./connect.js";
 import daemonConfig from "./daemon-config.js";
 import defaultBridge from "./default-bridge.js";
@@ -33,5 +34,6 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...ipvlan,
   ...firewall,
   ...daemonConfig,
+  ...compose,
   ...overlay,
 ];

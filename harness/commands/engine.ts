@@ -34,6 +34,18 @@ export async function engineKernelAction(flags: { archive?: string }): Promise<v
   process.stderr.write(`kernel: ${kernel.package} (${kernel.release}) in the cache: ${kernel.dir}\n`);
 }
 
+/** docknet engine compose: Debian's Compose v2 into the cache, for the compose scenarios. */
+export async function engineComposeAction(suite: string | undefined, flags: { archive?: string }): Promise<void> {
+  const { fetchCompose } = await import("../engine/compose-binaries.js");
+  const { compose, how } = await fetchCompose(suite, {
+    ...(flags.archive ? { archive: flags.archive } : {}),
+    onProgress: (line) => process.stderr.write(`compose: ${line}\n`),
+  });
+  process.stderr.write(
+    `compose: Docker Compose ${compose.version} (${compose.package}, ${compose.suite}) ${how === "cached" ? "already cached" : "fetched"}: ${compose.binary}\n`,
+  );
+}
+
 /** docknet engine info: what docknet detects of an engine. */
 export async function engineInfoAction(flags: { engine: EngineChoice; json?: boolean }): Promise<void> {
   const engine = await selectEngine(flags.engine);

@@ -1,7 +1,9 @@
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EngineUnavailable } from "../exit-codes.js";
-import { runCommand } from "../host-command.js";
+import { findProgram, runCommand } from "../host-command.js";
+import { withFetchLock } from "./fetch-lock.js";
 
 /**
  * Debian's archive, read with a private apt: its own sources list, lists and
@@ -78,4 +80,38 @@ export async function downloadPackage(work: string, name: string, version: strin
       `downloading ${name} ${version} failed: ${download.stderr.trim().split("\n").at(-1) ?? ""}`,
     );
   return join(work, deb);
+}
+
+/**
+ * The frame of every fetch from the archive (engines, the VM's kernel, Compose): apt and dpkg are
+ * there, the cache is locked against other fetches, what a killed fetch left is cleared, and the
+ * work directory is removed whatever happens. Nothing half-made reaches the cache: WORK renames
+ * its result into place only when complete.
+ */
+export async function withFetchWorkspace<T>(
+  cacheDir: string,
+  fetching: string,
+  say: (line: string) => void,
+  work: (workDir: string) => Promise<T>,
+): Promise<T> {
+  for (const tool of ["apt-get", "apt-cache", "dpkg-deb"]) {
+    if (!(await findProgram(tool)))
+      throw new EngineUnavailable(`${tool} is not installed: ${fetching} needs Debian's apt and dpkg`);
+  }
+  mkdirSync(cacheDir, { recursive: true });
+  return withFetchLock(
+    cacheDir,
+    (pid) => say(`waiting for another fetch${pid ? ` (pid ${pid})` : ""}...`),
+    async () => {
+      // Under the lock no other fetch runs: a work directory left here belongs to a fetch that was killed.
+      for (const entry of readdirSync(cacheDir))
+        if (entry.startsWith(".fetch-")) rmSync(join(cacheDir, entry), { recursive: true, force: true });
+      const workDir = join(cacheDir, `.fetch-${randomBytes(4).toString("hex")}`);
+      try {
+        return await work(workDir);
+      } finally {
+        rmSync(workDir, { recursive: true, force: true });
+      }
+    },
+  );
 }

@@ -1,17 +1,7 @@
-import { randomBytes } from "node:crypto";
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EngineUnavailable, UsageError } from "../exit-codes.js";
-import { findProgram, runCommand } from "../host-command.js";
+import { runCommand } from "../host-command.js";
 import {
   cachedEngines,
   engineCacheDir,
@@ -25,8 +15,14 @@ import {
   type CachedEngineRecord,
   type EngineBinaries,
 } from "./engine-binaries.js";
-import { aptOptions, DEBIAN_ARCHIVE, downloadPackage, parseMadison, readPackageLists } from "./debian-archive.js";
-import { withFetchLock } from "./fetch-lock.js";
+import {
+  aptOptions,
+  DEBIAN_ARCHIVE,
+  downloadPackage,
+  parseMadison,
+  readPackageLists,
+  withFetchWorkspace,
+} from "./debian-archive.js";
 import { startPrivateEngine } from "./private-engine.js";
 
 /** The suites searched for a version, newest first. */
@@ -82,94 +78,76 @@ export async function fetchEngine(spec: string, options: FetchOptions = {}): Pro
     const system = await systemEngine();
     if (system && versionMatches(wanted.version, system.version)) return { engine: system, how: "system" };
   }
-  for (const tool of ["apt-get", "apt-cache", "dpkg-deb"]) {
-    if (!(await findProgram(tool)))
-      throw new EngineUnavailable(`${tool} is not installed: engine fetch needs Debian's apt and dpkg`);
-  }
-  mkdirSync(cacheDir, { recursive: true });
-  return withFetchLock(
-    cacheDir,
-    (pid) => say(`waiting for another fetch${pid ? ` (pid ${pid})` : ""}...`),
-    async () => {
-      // Under the lock no other fetch runs: a work directory left here belongs to a fetch that was killed.
-      for (const entry of readdirSync(cacheDir))
-        if (entry.startsWith(".fetch-")) rmSync(join(cacheDir, entry), { recursive: true, force: true });
-      const work = join(cacheDir, `.fetch-${randomBytes(4).toString("hex")}`);
-      try {
-        const suites = "suite" in wanted ? [wanted.suite] : [...ENGINE_SUITES];
-        say(`reading the docker.io package lists of ${suites.join(", ")} from ${archive}...`);
-        await readPackageLists(work, archive, suites);
-        const madison = parseMadison(
-          (await runCommand("apt-cache", [...aptOptions(work), "madison", "docker.io"])).stdout,
-        );
-        const candidates = madison.filter((c) =>
-          "suite" in wanted ? c.suite === wanted.suite : versionMatches(wanted.version, upstream(c.version)),
-        );
-        const chosen = candidates.sort(newestFirst)[0];
-        if (!chosen) {
-          const offered = madison.map((c) => `${upstream(c.version)} (${c.suite})`).join(", ") || "none";
-          throw new EngineUnavailable(`no docker.io ${spec} in ${archive} (${suites.join(", ")} offer: ${offered})`);
-        }
-        // The same package already cached (by its Debian version: what was fetched, not what it calls itself).
-        const existing = cachedEngines(cacheDir).find((e) => e.package === `docker.io ${chosen.version}`);
-        if (existing && !existing.corrupt) return { engine: existing, how: "cached" as const };
-        if (existing?.corrupt) say(`cached ${existing.version} is unusable (${existing.corrupt}): fetching it again`);
+  return withFetchWorkspace(cacheDir, "engine fetch", say, async (work) => {
+    // Under the lock no other fetch runs: a work directory left here belongs to a fetch that was killed.
+    const suites = "suite" in wanted ? [wanted.suite] : [...ENGINE_SUITES];
+    say(`reading the docker.io package lists of ${suites.join(", ")} from ${archive}...`);
+    await readPackageLists(work, archive, suites);
+    const madison = parseMadison((await runCommand("apt-cache", [...aptOptions(work), "madison", "docker.io"])).stdout);
+    const candidates = madison.filter((c) =>
+      "suite" in wanted ? c.suite === wanted.suite : versionMatches(wanted.version, upstream(c.version)),
+    );
+    const chosen = candidates.sort(newestFirst)[0];
+    if (!chosen) {
+      const offered = madison.map((c) => `${upstream(c.version)} (${c.suite})`).join(", ") || "none";
+      throw new EngineUnavailable(`no docker.io ${spec} in ${archive} (${suites.join(", ")} offer: ${offered})`);
+    }
+    // The same package already cached (by its Debian version: what was fetched, not what it calls itself).
+    const existing = cachedEngines(cacheDir).find((e) => e.package === `docker.io ${chosen.version}`);
+    if (existing && !existing.corrupt) return { engine: existing, how: "cached" as const };
+    if (existing?.corrupt) say(`cached ${existing.version} is unusable (${existing.corrupt}): fetching it again`);
 
-        say(`downloading docker.io ${chosen.version} (${chosen.suite})...`);
-        const deb = await downloadPackage(work, "docker.io", chosen.version);
-        const root = join(work, "root");
-        const extract = await runCommand("dpkg-deb", ["-x", deb, root], { timeoutMs: 120_000 });
-        if (extract.code !== 0) throw new EngineUnavailable(`${deb} does not unpack: ${extract.stderr.trim()}`);
+    say(`downloading docker.io ${chosen.version} (${chosen.suite})...`);
+    const deb = await downloadPackage(work, "docker.io", chosen.version);
+    const root = join(work, "root");
+    const extract = await runCommand("dpkg-deb", ["-x", deb, root], { timeoutMs: 120_000 });
+    if (extract.code !== 0) throw new EngineUnavailable(`${deb} does not unpack: ${extract.stderr.trim()}`);
 
-        const staged = join(work, "engine");
-        mkdirSync(join(staged, "bin"), { recursive: true });
-        const sha256: Record<string, string> = {};
-        for (const file of ["dockerd", "docker-proxy"]) {
-          const from = [
-            join(root, "usr", "sbin", file),
-            join(root, "usr", "bin", file),
-            join(root, "usr", "libexec", "docker", file),
-          ].find(existsSync);
-          if (!from) throw new EngineUnavailable(`${deb} has no ${file}`);
-          copyFileSync(from, join(staged, "bin", file));
-          chmodSync(join(staged, "bin", file), 0o755);
-          sha256[file] = sha256File(join(staged, "bin", file));
-        }
-        const reported = parseDockerdVersion((await runCommand(join(staged, "bin", "dockerd"), ["--version"])).stdout);
-        if (!reported) throw new EngineUnavailable(`the dockerd of ${deb} does not run on this machine`);
-        const record: CachedEngineRecord = {
-          version: reported,
-          package: `docker.io ${chosen.version}`,
-          suite: chosen.suite,
-          archive,
-          fetchedAt: new Date().toISOString(),
-          sha256,
-        };
-        writeFileSync(join(staged, "engine.json"), `${JSON.stringify(record, null, 2)}\n`);
-        if (options.verify !== false) {
-          say(`checking that dockerd ${reported} starts...`);
-          const engine = await startPrivateEngine({ dockerd: join(staged, "bin", "dockerd") });
-          await engine.stop();
-        }
-        rmSync(join(cacheDir, reported), { recursive: true, force: true });
-        renameSync(staged, join(cacheDir, reported));
-        const problem = integrityProblem(join(cacheDir, reported), record);
-        if (problem) throw new EngineUnavailable(`the cached engine failed its own check: ${problem}`);
-        return {
-          engine: {
-            version: reported,
-            dockerd: join(cacheDir, reported, "bin", "dockerd"),
-            source: "cache",
-            package: record.package,
-            suite: record.suite,
-          },
-          how: "fetched" as const,
-        };
-      } finally {
-        rmSync(work, { recursive: true, force: true });
-      }
-    },
-  );
+    const staged = join(work, "engine");
+    mkdirSync(join(staged, "bin"), { recursive: true });
+    const sha256: Record<string, string> = {};
+    for (const file of ["dockerd", "docker-proxy"]) {
+      const from = [
+        join(root, "usr", "sbin", file),
+        join(root, "usr", "bin", file),
+        join(root, "usr", "libexec", "docker", file),
+      ].find(existsSync);
+      if (!from) throw new EngineUnavailable(`${deb} has no ${file}`);
+      copyFileSync(from, join(staged, "bin", file));
+      chmodSync(join(staged, "bin", file), 0o755);
+      sha256[file] = sha256File(join(staged, "bin", file));
+    }
+    const reported = parseDockerdVersion((await runCommand(join(staged, "bin", "dockerd"), ["--version"])).stdout);
+    if (!reported) throw new EngineUnavailable(`the dockerd of ${deb} does not run on this machine`);
+    const record: CachedEngineRecord = {
+      version: reported,
+      package: `docker.io ${chosen.version}`,
+      suite: chosen.suite,
+      archive,
+      fetchedAt: new Date().toISOString(),
+      sha256,
+    };
+    writeFileSync(join(staged, "engine.json"), `${JSON.stringify(record, null, 2)}\n`);
+    if (options.verify !== false) {
+      say(`checking that dockerd ${reported} starts...`);
+      const engine = await startPrivateEngine({ dockerd: join(staged, "bin", "dockerd") });
+      await engine.stop();
+    }
+    rmSync(join(cacheDir, reported), { recursive: true, force: true });
+    renameSync(staged, join(cacheDir, reported));
+    const problem = integrityProblem(join(cacheDir, reported), record);
+    if (problem) throw new EngineUnavailable(`the cached engine failed its own check: ${problem}`);
+    return {
+      engine: {
+        version: reported,
+        dockerd: join(cacheDir, reported, "bin", "dockerd"),
+        source: "cache",
+        package: record.package,
+        suite: record.suite,
+      },
+      how: "fetched" as const,
+    };
+  });
 }
 
 /** The dockerd of a version or suite: the system's, a cached one, or fetched now. */

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -18,10 +17,10 @@ import {
   downloadPackage,
   parseMadison,
   readPackageLists,
+  withFetchWorkspace,
 } from "../engine/debian-archive.js";
-import { withFetchLock } from "../engine/fetch-lock.js";
 import { EngineUnavailable } from "../exit-codes.js";
-import { findProgram, runCommand } from "../host-command.js";
+import { runCommand } from "../host-command.js";
 import { docknetCacheDir } from "../cache-dir.js";
 
 /**
@@ -129,92 +128,71 @@ export async function fetchKernel(
   if (have) return have;
   const say = options.onProgress ?? (() => {});
   const archive = options.archive ?? process.env.DOCKNET_DEBIAN_ARCHIVE ?? DEBIAN_ARCHIVE;
-  for (const tool of ["apt-get", "apt-cache", "dpkg-deb"]) {
-    if (!(await findProgram(tool)))
-      throw new EngineUnavailable(`${tool} is not installed: fetching the VM's kernel needs Debian's apt and dpkg`);
-  }
-  mkdirSync(cacheDir, { recursive: true });
-  return withFetchLock(
-    cacheDir,
-    (pid) => say(`waiting for another kernel fetch${pid ? ` (pid ${pid})` : ""}...`),
-    async () => {
-      const again = cachedKernel(cacheDir);
-      if (again) return again;
-      for (const entry of readdirSync(cacheDir))
-        if (entry.startsWith(".fetch-")) rmSync(join(cacheDir, entry), { recursive: true, force: true });
-      const work = join(cacheDir, `.fetch-${randomBytes(4).toString("hex")}`);
-      try {
-        say(`reading ${KERNEL_SUITE}'s package lists from ${archive}...`);
-        await readPackageLists(work, archive, [KERNEL_SUITE]);
-        const depends = await runCommand("apt-cache", [...aptOptions(work), "depends", KERNEL_METAPACKAGE]);
-        const name = /Depends:\s*(linux-image-\S+-amd64)/.exec(depends.stdout)?.[1];
-        if (!name)
-          throw new EngineUnavailable(`${KERNEL_METAPACKAGE} in ${archive} (${KERNEL_SUITE}) names no kernel package`);
-        const version = parseMadison(
-          (await runCommand("apt-cache", [...aptOptions(work), "madison", name])).stdout,
-          name,
-        )[0]?.version;
-        if (!version) throw new EngineUnavailable(`${name} is not in ${archive} (${KERNEL_SUITE})`);
-        const kmodVersion = parseMadison(
-          (await runCommand("apt-cache", [...aptOptions(work), "madison", "kmod"])).stdout,
-          "kmod",
-        )[0]?.version;
-        if (!kmodVersion) throw new EngineUnavailable(`kmod is not in ${archive} (${KERNEL_SUITE})`);
-        say(`downloading ${name} ${version} and kmod ${kmodVersion} (${KERNEL_SUITE})...`);
-        const root = join(work, "root");
-        for (const deb of [
-          await downloadPackage(work, name, version),
-          await downloadPackage(work, "kmod", kmodVersion),
-        ]) {
-          const extract = await runCommand("dpkg-deb", ["-x", deb, root], { timeoutMs: 300_000 });
-          if (extract.code !== 0) throw new EngineUnavailable(`${deb} does not unpack: ${extract.stderr.trim()}`);
-        }
-        const release = name.replace(/^linux-image-/, "");
-        const staged = join(work, "kernel");
-        const modules = join(staged, "lib", "modules", release);
-        mkdirSync(join(modules, "kernel", "drivers"), { recursive: true });
-        renameSync(join(root, "boot", `vmlinuz-${release}`), join(staged, "vmlinuz"));
-        renameSync(join(root, "boot", `config-${release}`), join(staged, "config"));
-        mkdirSync(join(staged, "bin"));
-        renameSync(join(root, "bin", "kmod"), join(staged, "bin", "kmod"));
-        const extracted = join(root, "lib", "modules", release);
-        for (const file of readdirSync(extracted))
-          if (file.startsWith("modules.") && !file.endsWith(".bin"))
-            renameSync(join(extracted, file), join(modules, file));
-        for (const part of KEPT_MODULES)
-          if (existsSync(join(extracted, "kernel", part)))
-            renameSync(join(extracted, "kernel", part), join(modules, "kernel", part));
-        say(`indexing the modules of ${release}...`);
-        // kmod's depmod (it is a multi-call binary named by argv[0]): modprobe reads its binary indexes,
-        // aliases among them (the kernel asks for ipt_MARK, the module is xt_mark).
-        symlinkSync(join(staged, "bin", "kmod"), join(work, "depmod"));
-        const depmod = await runCommand(join(work, "depmod"), ["-b", staged, release], { timeoutMs: 120_000 });
-        if (depmod.code !== 0)
-          throw new EngineUnavailable(
-            `depmod (Debian's kmod) failed for ${release}: ${depmod.stderr.trim() || `exit ${depmod.code}`}`,
-          );
-        const record: KernelRecord = {
-          release,
-          package: `${name} ${version}`,
-          suite: KERNEL_SUITE,
-          archive,
-          fetchedAt: new Date().toISOString(),
-          sha256: {
-            vmlinuz: sha256File(join(staged, "vmlinuz")),
-            config: sha256File(join(staged, "config")),
-            kmod: sha256File(join(staged, "bin", "kmod")),
-          },
-        };
-        writeFileSync(join(staged, "kernel.json"), `${JSON.stringify(record, null, 2)}\n`);
-        rmSync(join(cacheDir, release), { recursive: true, force: true });
-        renameSync(staged, join(cacheDir, release));
-        const cached = cachedKernelAt(join(cacheDir, release));
-        if ("problem" in cached)
-          throw new EngineUnavailable(`the cached kernel failed its own check: ${cached.problem}`);
-        return cached;
-      } finally {
-        rmSync(work, { recursive: true, force: true });
-      }
-    },
-  );
+  return withFetchWorkspace(cacheDir, "fetching the VM's kernel", say, async (work) => {
+    const again = cachedKernel(cacheDir);
+    if (again) return again;
+    say(`reading ${KERNEL_SUITE}'s package lists from ${archive}...`);
+    await readPackageLists(work, archive, [KERNEL_SUITE]);
+    const depends = await runCommand("apt-cache", [...aptOptions(work), "depends", KERNEL_METAPACKAGE]);
+    const name = /Depends:\s*(linux-image-\S+-amd64)/.exec(depends.stdout)?.[1];
+    if (!name)
+      throw new EngineUnavailable(`${KERNEL_METAPACKAGE} in ${archive} (${KERNEL_SUITE}) names no kernel package`);
+    const version = parseMadison(
+      (await runCommand("apt-cache", [...aptOptions(work), "madison", name])).stdout,
+      name,
+    )[0]?.version;
+    if (!version) throw new EngineUnavailable(`${name} is not in ${archive} (${KERNEL_SUITE})`);
+    const kmodVersion = parseMadison(
+      (await runCommand("apt-cache", [...aptOptions(work), "madison", "kmod"])).stdout,
+      "kmod",
+    )[0]?.version;
+    if (!kmodVersion) throw new EngineUnavailable(`kmod is not in ${archive} (${KERNEL_SUITE})`);
+    say(`downloading ${name} ${version} and kmod ${kmodVersion} (${KERNEL_SUITE})...`);
+    const root = join(work, "root");
+    for (const deb of [await downloadPackage(work, name, version), await downloadPackage(work, "kmod", kmodVersion)]) {
+      const extract = await runCommand("dpkg-deb", ["-x", deb, root], { timeoutMs: 300_000 });
+      if (extract.code !== 0) throw new EngineUnavailable(`${deb} does not unpack: ${extract.stderr.trim()}`);
+    }
+    const release = name.replace(/^linux-image-/, "");
+    const staged = join(work, "kernel");
+    const modules = join(staged, "lib", "modules", release);
+    mkdirSync(join(modules, "kernel", "drivers"), { recursive: true });
+    renameSync(join(root, "boot", `vmlinuz-${release}`), join(staged, "vmlinuz"));
+    renameSync(join(root, "boot", `config-${release}`), join(staged, "config"));
+    mkdirSync(join(staged, "bin"));
+    renameSync(join(root, "bin", "kmod"), join(staged, "bin", "kmod"));
+    const extracted = join(root, "lib", "modules", release);
+    for (const file of readdirSync(extracted))
+      if (file.startsWith("modules.") && !file.endsWith(".bin")) renameSync(join(extracted, file), join(modules, file));
+    for (const part of KEPT_MODULES)
+      if (existsSync(join(extracted, "kernel", part)))
+        renameSync(join(extracted, "kernel", part), join(modules, "kernel", part));
+    say(`indexing the modules of ${release}...`);
+    // kmod's depmod (it is a multi-call binary named by argv[0]): modprobe reads its binary indexes,
+    // aliases among them (the kernel asks for ipt_MARK, the module is xt_mark).
+    symlinkSync(join(staged, "bin", "kmod"), join(work, "depmod"));
+    const depmod = await runCommand(join(work, "depmod"), ["-b", staged, release], { timeoutMs: 120_000 });
+    if (depmod.code !== 0)
+      throw new EngineUnavailable(
+        `depmod (Debian's kmod) failed for ${release}: ${depmod.stderr.trim() || `exit ${depmod.code}`}`,
+      );
+    const record: KernelRecord = {
+      release,
+      package: `${name} ${version}`,
+      suite: KERNEL_SUITE,
+      archive,
+      fetchedAt: new Date().toISOString(),
+      sha256: {
+        vmlinuz: sha256File(join(staged, "vmlinuz")),
+        config: sha256File(join(staged, "config")),
+        kmod: sha256File(join(staged, "bin", "kmod")),
+      },
+    };
+    writeFileSync(join(staged, "kernel.json"), `${JSON.stringify(record, null, 2)}\n`);
+    rmSync(join(cacheDir, release), { recursive: true, force: true });
+    renameSync(staged, join(cacheDir, release));
+    const cached = cachedKernelAt(join(cacheDir, release));
+    if ("problem" in cached) throw new EngineUnavailable(`the cached kernel failed its own check: ${cached.problem}`);
+    return cached;
+  });
 }

@@ -1,6 +1,7 @@
 import type { NetworkSpec } from "./network-spec.js";
 import type { ServiceSpecResolved } from "./service-spec.js";
 import type { NetworkRef, ProbeSpec } from "./probe-spec.js";
+import type { ComposeProjectSpec, ComposeServiceSpec } from "./compose-spec.js";
 
 /**
  * Deliberately broken setups. The lab can be told to build a scenario's world
@@ -37,6 +38,8 @@ export const LAB_FAULTS = {
   "swarm-init-options-ignored": "options given to docker swarm init (data-path port, address pool) are not applied",
   "overlay-encryption-dropped": "overlays asked for -o encrypted are created in clear",
   "service-options-ignored": "a service's endpoint mode, publish mode and DNS options are not applied",
+  "gw-priority-ignored":
+    "the gateway priority asked for an endpoint (gw-priority, gw_priority) is not passed to the engine",
 } as const;
 
 export type LabFault = keyof typeof LAB_FAULTS;
@@ -172,6 +175,57 @@ export const SERVICE_FAULTS = {
 /** The spec the engine gets under the faults `has` names. */
 export const withServiceFaults = (spec: ServiceSpecResolved, has: (fault: LabFault) => boolean): ServiceSpecResolved =>
   applyFaults(SERVICE_FAULTS, spec, has);
+
+/** The Compose faults, as transforms of a project's spec: the same broken setups, as Compose would meet them. */
+export const COMPOSE_FAULTS = {
+  "user-network-is-default-bridge": ({ services, ...spec }) => ({
+    ...spec,
+    services: mapServices(services, ({ networks: _dropped, ...service }) => ({
+      ...service,
+      networkMode: service.networkMode ?? "bridge",
+    })),
+  }),
+  "network-options-ignored": ({ networks, ...spec }) => ({
+    ...spec,
+    ...(networks
+      ? { networks: Object.fromEntries(Object.entries(networks).map(([k, { internal: _lost, ...n }]) => [k, n])) }
+      : {}),
+  }),
+  "publish-host-ip-ignored": ({ services, ...spec }) => ({
+    ...spec,
+    services: mapServices(services, (service) =>
+      service.ports ? { ...service, ports: service.ports.map((p) => p.split(":").slice(-2).join(":")) } : service,
+    ),
+  }),
+  "servers-down": ({ services, ...spec }) => ({
+    ...spec,
+    services: mapServices(services, (service) => ({ ...service, serving: [] })),
+  }),
+  "gw-priority-ignored": ({ services, ...spec }) => ({
+    ...spec,
+    services: mapServices(services, (service) =>
+      service.networks
+        ? {
+            ...service,
+            networks: Object.fromEntries(
+              Object.entries(service.networks).map(([key, { gwPriority: _dropped, ...endpoint }]) => [key, endpoint]),
+            ),
+          }
+        : service,
+    ),
+  }),
+} satisfies Partial<Record<LabFault, (spec: ComposeProjectSpec) => ComposeProjectSpec>>;
+
+function mapServices(
+  services: ComposeProjectSpec["services"],
+  change: (service: ComposeServiceSpec) => ComposeServiceSpec,
+): ComposeProjectSpec["services"] {
+  return Object.fromEntries(Object.entries(services).map(([name, service]) => [name, change(service)]));
+}
+
+/** The project the engine gets under the faults `has` names. */
+export const withComposeFaults = (spec: ComposeProjectSpec, has: (fault: LabFault) => boolean): ComposeProjectSpec =>
+  applyFaults(COMPOSE_FAULTS, spec, has);
 
 /** Where a container asked onto a network of one kind lands instead: the default bridge, or a user network the lab makes. */
 export const ROUTING_FAULTS = {

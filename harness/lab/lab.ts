@@ -13,6 +13,7 @@ import {
 import type { Evidence, Observation } from "../evidence.js";
 import { observeUntil } from "../polling.js";
 import { errorText } from "./docker-api.js";
+import { ComposeProjects } from "./compose-projects.js";
 import { DnsServers } from "./dns-servers.js";
 import { EngineHostActions } from "./engine-host-actions.js";
 import {
@@ -66,6 +67,10 @@ export interface LabOptions {
   readonly engineResolvConf?: string;
   /** A private engine's daemon log, for failure bundles. */
   readonly engineLog?: string;
+  /** The engine's socket, for tools that talk to it themselves (Compose). */
+  readonly dockerHost?: string;
+  /** The Compose v2 binary the compose scenarios run. */
+  readonly composeBinary?: string;
 }
 
 /**
@@ -106,6 +111,10 @@ export class Lab {
   readonly engineResolvConf: string | undefined;
   /** A private engine's daemon log (failure bundles quote the lines of a scenario's time). */
   readonly engineLog: string | undefined;
+  /** The engine's socket, for Compose. */
+  readonly dockerHost: string | undefined;
+  /** The Compose v2 binary the compose scenarios run. */
+  readonly composeBinary: string | undefined;
 
   private constructor(
     readonly docker: Docker,
@@ -123,6 +132,8 @@ export class Lab {
     this.macvlanParent = options.macvlanParent;
     this.engineResolvConf = options.engineResolvConf;
     this.engineLog = options.engineLog;
+    this.dockerHost = options.dockerHost;
+    this.composeBinary = options.composeBinary;
     this.topologies = new SharedTopologies(docker, (scopeId, faults) => new LabScope(this, scopeId, { faults }));
   }
 
@@ -311,6 +322,8 @@ export class LabScope {
   readonly outside: OutsideWorld;
   /** docknet's stub DNS servers. */
   readonly dns: DnsServers;
+  /** Compose projects (needs.compose). */
+  readonly compose: ComposeProjects;
   private worldUnderFaults: ScopeWorld | undefined;
   private readonly topologyUses: TopologyUse[] = [];
   private misrouteNetwork?: Promise<LabNetwork>;
@@ -325,6 +338,7 @@ export class LabScope {
     this.host = new EngineHostActions(lab, world, this.undo);
     this.outside = new OutsideWorld(lab, this, world, this.undo);
     this.dns = new DnsServers(lab, lab.docker, (probe, network) => this.addressOn(probe, network), world, this.undo);
+    this.compose = new ComposeProjects(lab, this, this.undo);
     this.sweepAtTeardown();
   }
 

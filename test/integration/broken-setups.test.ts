@@ -4,8 +4,10 @@ import type { ScenarioResult } from "../../harness/results.js";
 import { openSession, runConformance, type Session } from "../../harness/session.js";
 import { ALL_SCENARIOS } from "../../scenarios/index.js";
 import { runsOnCluster } from "../../harness/scenario.js";
+import { cachedEngines } from "../../harness/engine/engine-binaries.js";
 import { chosenForTest } from "../chosen-scenarios.js";
 import { docknetLeftovers } from "./leftovers.js";
+import { docknet } from "./run-cli.js";
 
 // Multi-host scenarios are broken on a lab of their own (conformance.test.ts).
 const singleHost = chosenForTest().filter((s) => !runsOnCluster(s));
@@ -28,9 +30,31 @@ describe("each scenario fails on its broken setup", () => {
   beforeAll(async () => {
     const faults = labBroken.map((s) => ({ fault: s.brokenBy, scenario: s.id }));
     session = await openSession({ engine: "private", faults });
-    results = (
+    const onDefault = (
       await runConformance(session, { scenarios: labBroken, concurrency: 4, timeoutMs: 120_000, strict: false })
     ).results;
+    // Behaviour that arrived after the default engine (gw-priority: 28.0) breaks on the newest cached
+    // engine, in a docknet of its own (testcontainers keeps one engine per process).
+    const newer = labBroken.filter((s) =>
+      onDefault.some((r) => r.id === s.id && r.status === "skipped" && / is older than /.test(r.reason ?? "")),
+    );
+    const newest = cachedEngines()
+      .filter((e) => !e.corrupt)
+      .sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }))[0];
+    let again: ScenarioResult[] = [];
+    if (newer.length && newest) {
+      const out = await docknet([
+        "run",
+        "--engine-version",
+        newest.version.replace(/\+.*$/, ""),
+        ...newer.map((s) => s.id),
+        ...newer.flatMap((s) => ["--fault", `${s.id}=${s.brokenBy}`]),
+        "--json",
+        "-",
+      ]);
+      again = (JSON.parse(out.stdout) as { results: ScenarioResult[] }).results;
+    }
+    results = onDefault.map((r) => again.find((a) => a.id === r.id) ?? r);
   });
   afterAll(async () => {
     await session?.close();

@@ -129,5 +129,11 @@ describe("docknet engine fetch", () => {
     ]);
     expect((await docknet(["run", "--engine-version", "newest"])).code).toBe(2);
     expect((await docknet(["run", "--matrix", "28"])).code).toBe(2);
+    // bookworm's docker-compose is the Python 1.29: refused before the archive is asked.
+    const compose = await docknet(["engine", "compose", "bookworm"]);
+    expect(compose.code).toBe(2);
+    expect(compose.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^docknet: "bookworm" is not a Debian suite with Compose v2 .*Python 1\.29/),
+    ]);
   });
 });

@@ -1,9 +1,19 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
+import { cachedComposes } from "../../harness/engine/compose-binaries.js";
 import { cachedEngines } from "../../harness/engine/engine-binaries.js";
 import { isProcessAlive } from "../../harness/host-command.js";
 import { needs } from "../../harness/capabilities.js";
@@ -61,6 +71,14 @@ describe.skipIf(unavailable !== undefined)(
       user = dockerGroupUser();
       home = execFileSync("mktemp", ["-d", "/tmp/docknet-user-home-XXXX"], { encoding: "utf8" }).trim();
       execFileSync("chown", [`${user.uid}:${user.uid}`, home]);
+      // The user's own Compose, on their PATH (root's cache is not theirs to read): the compose
+      // scenarios run for them as for root, and docknet finds a docker-compose v2 on PATH.
+      const compose = cachedComposes()[0];
+      if (compose) {
+        mkdirSync(join(home, "bin"));
+        copyFileSync(compose.binary, join(home, "bin", "docker-compose"));
+        execFileSync("chown", ["-R", `${user.uid}:${user.uid}`, join(home, "bin")]);
+      }
     });
 
     afterAll(async () => {
@@ -112,7 +130,7 @@ describe.skipIf(unavailable !== undefined)(
       const junit = join(dir, "junit.xml");
       const out = await docknet(["run", ...THROUGH_THE_HOST, "--json", "-", "--junit", junit, "--no-color"], {
         prefix: asUser(),
-        env: { HOME: home },
+        env: { HOME: home, PATH: `${join(home, "bin")}:${process.env.PATH ?? ""}` },
       });
       expect([0, 1], out.stderr).toContain(out.code);
       expect(out.stderr).toMatch(
