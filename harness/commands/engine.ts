@@ -85,4 +85,11 @@ export async function engineListAction(flags: { json?: boolean }): Promise<void>
   process.stderr.write(
     "any Debian suite's docker.io is one `docknet engine fetch SUITE` away (bookworm, trixie, sid, …): an Engine 29 there is fetched the same way\n",
   );
+  const { cachedComposes } = await import("../engine/compose-binaries.js");
+  const composes = cachedComposes();
+  process.stderr.write(
+    composes.length
+      ? `compose: ${composes.map((c) => `${c.version} (${c.suite})`).join(", ")}; the compose scenarios run the newest\n`
+      : "compose: none cached; `docknet engine compose` fetches Debian's Compose v2 for the compose scenarios\n",
+  );
 }
