@@ -47,6 +47,7 @@ export const SCENARIO_IDS = [
   "OPT-01",
   "OPT-03",
   "OPT-05",
+  "OPT-06",
   "OPT-07",
   "OPT-02",
   "OPT-04",

@@ -1,8 +1,9 @@
 import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
-import { ipv4InSubnet } from "../harness/cidr.js";
+import { addressInSubnet, ipv4InSubnet } from "../harness/cidr.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
+import { defaultBridgePair } from "./topologies.js";
 
 const DOC = "docker network create reference";
 
@@ -110,6 +111,35 @@ export default [
         "28.0+: the source the outside host saw without masquerading, gateway mode nat-unprotected",
         await d.fetch(outside.address, 80, outside.sourcePath),
       ).is(ownD);
+    },
+  }),
+
+  scenario({
+    id: "OPT-06",
+    title: "com.docker.network.host_ipv4 makes egress leave with that host address instead of masquerading",
+    area: "options",
+    doc: "Bridge network driver › Options (com.docker.network.host_ipv4: the source address for outgoing traffic)",
+    // The address is added to the engine's host: docknet changes only its own engines' hosts.
+    requires: [needs.outsideHost, needs.engineNamespace],
+    brokenBy: "network-options-ignored",
+    async run({ lab, check, engine }) {
+      const outside = engine.outsideHost!;
+      // An address of the engine's host the outside host routes back (docknet's 10.213.0.0/16 leads there).
+      const source = addressInSubnet(await lab.spareSubnet(), 250);
+      check(`ip addr add ${source}/32 dev lo on the engine's host`, await lab.host.addAddress("lo", `${source}/32`)).is(
+        0,
+      );
+      const { client } = await lab.shared(defaultBridgePair);
+      check(
+        "control: the source the outside host saw from the default bridge (masqueraded)",
+        await client.fetch(outside.address, 80, outside.sourcePath),
+      ).is(outside.engineAddress);
+      const net = await lab.network("snat", { options: { "com.docker.network.host_ipv4": source } });
+      const c = await lab.probe("c").on(net).start();
+      check(
+        `the source the outside host saw from a network with host_ipv4=${source}`,
+        await c.fetch(outside.address, 80, outside.sourcePath),
+      ).is(source);
     },
   }),
 

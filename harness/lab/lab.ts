@@ -461,6 +461,13 @@ export class LabScope {
     return new ProbeBuilder(new ScopeProbeLauncher(this), short);
   }
 
+  /** A /24 of docknet's that nothing on the engine or its host uses, for addresses of the scenario's own; released at teardown. */
+  async spareSubnet(): Promise<string> {
+    const subnet = await this.lab.pickSubnet();
+    this.undo.push("after-engine-objects", `release ${subnet}`, () => this.lab.releaseSubnet(subnet));
+    return subnet;
+  }
+
   /**
    * A topology shared with other read-only scenarios (scenarios/topologies.ts): built once for the
    * run under this scope's faults, and checked after the scenario for anything it changed.
