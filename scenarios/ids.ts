@@ -15,6 +15,7 @@ export const SCENARIO_IDS = [
   "UB-03",
   "UB-02",
   "UB-06",
+  "UB-04",
   "DNS-01",
   "DNS-02",
   "DNS-03",

@@ -96,4 +96,39 @@ export default [
       ).is("0 2147483647");
     },
   }),
+
+  scenario({
+    id: "UB-04",
+    title:
+      "With several networks, the endpoint with the highest gw-priority gives the default route; a later connect takes it only with a higher one",
+    area: "user-bridge",
+    doc: "Networking overview › Connecting to multiple networks (--gw-priority); moby TestConnectWithPriority",
+    requires: [needs.engineAtLeast("28.0", "gw-priority arrived in Engine 28.0, API 1.48")],
+    brokenBy: "gw-priority-ignored",
+    async run({ lab, check }) {
+      const [a, b, c] = await Promise.all([lab.network("a"), lab.network("b"), lab.network("c")]);
+      // The control: the engine's own choice between a and b; the priority then goes to the other one.
+      const plain = await lab.probe("plain").on(a).on(b).start();
+      const gateway = async (probe: typeof plain, net: typeof a) => (await lab.gatewayOn(probe, net)).value;
+      const chosen = check(
+        "control: the default gateway on a and b, no priority",
+        await plain.defaultGateway(),
+      ).isOneOf([await gateway(plain, a), await gateway(plain, b)]);
+      const [preferred, other] = chosen === (await gateway(plain, a)) ? [b, a] : [a, b];
+      const box = await lab.probe("box").on(other).on(preferred, { gwPriority: 1 }).start();
+      const wanted = await gateway(box, preferred);
+      check(`the default gateway with gw-priority 1 on ${preferred.name}`, await box.defaultGateway()).is(wanted);
+      check(
+        `docker network connect --gw-priority 1 ${c.name} (equal)`,
+        await lab.connect(box, c, { gwPriority: 1 }),
+      ).is("accepted");
+      check("the default gateway after an equal priority joined", await box.defaultGateway()).is(wanted);
+      check("docker network disconnect", await lab.disconnect(box, c)).is("accepted");
+      check(
+        `docker network connect --gw-priority 2 ${c.name} (higher)`,
+        await lab.connect(box, c, { gwPriority: 2 }),
+      ).is("accepted");
+      check("the default gateway after a higher priority joined", await box.defaultGateway()).is(await gateway(box, c));
+    },
+  }),
 ];

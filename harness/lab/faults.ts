@@ -1,6 +1,6 @@
 import type { NetworkSpec } from "./network-spec.js";
 import type { ServiceSpecResolved } from "./service-spec.js";
-import type { NetworkRef, ProbeSpec } from "./probe-spec.js";
+import type { EndpointSpec, NetworkRef, ProbeSpec } from "./probe-spec.js";
 import type { ComposeProjectSpec, ComposeServiceSpec } from "./compose-spec.js";
 
 /**
@@ -135,9 +135,26 @@ export const PROBE_FAULTS = {
       : { ...spec, sysctls: { ...spec.sysctls, "net.ipv6.conf.all.disable_ipv6": "1" } },
 } satisfies Partial<Record<LabFault, (spec: ProbeSpec) => ProbeSpec>>;
 
+/** The endpoint faults, as transforms of how a container joins a network (at create, or by connect). */
+export const ENDPOINT_FAULTS = {
+  "gw-priority-ignored": ({ gwPriority: _dropped, ...endpoint }) => endpoint,
+} satisfies Partial<Record<LabFault, (endpoint: EndpointSpec) => EndpointSpec>>;
+
+/** The endpoint the engine gets under the faults `has` names. */
+export const withEndpointFaults = (endpoint: EndpointSpec, has: (fault: LabFault) => boolean): EndpointSpec =>
+  applyFaults(ENDPOINT_FAULTS, endpoint, has);
+
 /** The spec the engine gets under the faults `has` names. */
-export const withProbeFaults = (spec: ProbeSpec, has: (fault: LabFault) => boolean): ProbeSpec =>
-  applyFaults(PROBE_FAULTS, spec, has);
+export const withProbeFaults = (spec: ProbeSpec, has: (fault: LabFault) => boolean): ProbeSpec => {
+  const faulty = applyFaults(PROBE_FAULTS, spec, has);
+  return {
+    ...faulty,
+    networks: faulty.networks.map(({ network, endpoint }) => ({
+      network,
+      endpoint: withEndpointFaults(endpoint, has),
+    })),
+  };
+};
 
 /** The network faults, as transforms of what a scenario asked for. */
 export const NETWORK_FAULTS = {

@@ -20,6 +20,7 @@ import {
   misroutedTo,
   scopeFaults,
   splitFaults,
+  withEndpointFaults,
   withNetworkFaults,
   scopeWorld,
   type FaultChoice,
@@ -37,7 +38,7 @@ import {
 } from "./network-spec.js";
 import { OutsideWorld } from "./outside-world.js";
 import { ProbeBuilder, ScopeProbeLauncher } from "./probe-builder.js";
-import { endpointConfig, type EndpointSpec, type NetworkRef } from "./probe-spec.js";
+import { connectCommandLine, endpointConfig, type EndpointSpec, type NetworkRef } from "./probe-spec.js";
 import { Probe } from "./probe.js";
 import { SharedTopologies, type Topology, type TopologyMembers, type TopologyUse } from "./shared-topology.js";
 import { sweep } from "./sweep.js";
@@ -518,9 +519,9 @@ export class LabScope {
   }
 
   async connect(probe: Probe, network: NetworkRef, endpoint: EndpointSpec = {}): Promise<Observation<ApiOutcome>> {
-    const how = `docker network connect${endpoint.aliases?.map((a) => ` --alias ${a}`).join("") ?? ""}${endpoint.ip ? ` --ip ${endpoint.ip}` : ""} ${network.name} ${probe.name}`;
-    return this.call(how, () =>
-      this.docker.getNetwork(network.name).connect({ Container: probe.id, EndpointConfig: endpointConfig(endpoint) }),
+    const given = withEndpointFaults(endpoint, (fault) => this.has(fault));
+    return this.call(connectCommandLine(endpoint, network.name, probe.name), () =>
+      this.docker.getNetwork(network.name).connect({ Container: probe.id, EndpointConfig: endpointConfig(given) }),
     );
   }
 

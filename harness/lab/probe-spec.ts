@@ -16,6 +16,8 @@ export interface EndpointSpec {
   readonly ip6?: string;
   /** Legacy links on a user-defined network are endpoint settings ("target:alias"). */
   readonly links?: string[];
+  /** `gw-priority` (Engine 28.0, API 1.48): the endpoint with the highest gives the default route. */
+  readonly gwPriority?: number;
 }
 
 export interface PublishedPort {
@@ -88,7 +90,21 @@ export function endpointConfig(endpoint: EndpointSpec): Docker.EndpointSettings 
     if (endpoint.ip6) settings.IPAMConfig.IPv6Address = endpoint.ip6;
   }
   if (endpoint.links?.length) settings.Links = endpoint.links;
+  // dockerode's types predate API 1.48.
+  if (endpoint.gwPriority !== undefined) Object.assign(settings, { GwPriority: endpoint.gwPriority });
   return settings;
+}
+
+/** `docker network connect`'s flags for an endpoint (and the network and container after them). */
+export function connectCommandLine(endpoint: EndpointSpec, network: string, container: string): string {
+  const flags = [
+    ...(endpoint.aliases ?? []).map((alias) => `--alias ${alias}`),
+    ...(endpoint.ip ? [`--ip ${endpoint.ip}`] : []),
+    ...(endpoint.ip6 ? [`--ip6 ${endpoint.ip6}`] : []),
+    ...(endpoint.links ?? []).map((link) => `--link ${link}`),
+    ...(endpoint.gwPriority !== undefined ? [`--gw-priority ${endpoint.gwPriority}`] : []),
+  ];
+  return ["docker network connect", ...flags, network, container].join(" ");
 }
 
 /** The engine call: the create body, and the networks to join after creation, before start. */
@@ -151,7 +167,11 @@ export function probeContainerConfig(spec: ProbeSpec): ProbeContainerConfig {
 export function probeCommandLine(spec: ProbeSpec, options: { readonly dockerHost?: string } = {}): string {
   const args: string[] = [];
   for (const [index, { network, endpoint }] of spec.networks.entries()) {
-    args.push(`--network ${network.name}`);
+    args.push(
+      endpoint.gwPriority !== undefined
+        ? `--network name=${network.name},gw-priority=${endpoint.gwPriority}`
+        : `--network ${network.name}`,
+    );
     // `docker run` takes aliases and addresses for its first network only; later ones are `docker network connect`.
     if (index === 0) {
       endpoint.aliases?.forEach((alias) => args.push(`--network-alias ${alias}`));

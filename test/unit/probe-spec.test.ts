@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { PROBE_FAULTS, withProbeFaults, type LabFault } from "../../harness/lab/faults.js";
 import {
+  connectCommandLine,
+  endpointConfig,
   plainProbeSpec,
   probeCommandLine,
   probeContainerConfig,
@@ -39,7 +41,12 @@ function asTheCliWouldSend(line: string) {
     }
     i++;
     if (flag === "--name") body.name = value;
-    else if (flag === "--network") networks.push(value);
+    else if (flag === "--network" && value.startsWith("name=")) {
+      // The long form, Engine 28's: name=NET,gw-priority=N (the priority belongs to that network's endpoint).
+      const fields = Object.fromEntries(value.split(",").map((kv) => kv.split("=") as [string, string]));
+      if (networks.length === 0 && fields["gw-priority"]) endpoint.GwPriority = Number(fields["gw-priority"]);
+      networks.push(fields.name!);
+    } else if (flag === "--network") networks.push(value);
     else if (flag === "--network-alias") push(endpoint, "Aliases", value);
     else if (flag === "--ip") endpoint.IPAMConfig = { ...(endpoint.IPAMConfig as object), IPv4Address: value };
     else if (flag === "--ip6") endpoint.IPAMConfig = { ...(endpoint.IPAMConfig as object), IPv6Address: value };
@@ -113,6 +120,12 @@ describe("a probe is described once: the engine call and the docker run line agr
     "--dns-search and --dns-option": { dnsSearch: ["docknet.test", "."], dnsOptions: ["ndots:9", "timeout:1"] },
     "--sysctl": { sysctls: { "net.ipv6.conf.all.disable_ipv6": "1" } },
     "--hostname": { hostname: "box" },
+    "--network name=…,gw-priority=… (Engine 28)": {
+      networks: [
+        { network: base.networks[0]!.network, endpoint: { gwPriority: 2 } },
+        { network: { name: "dn-abc123-ub-01-back", kind: "user" }, endpoint: { gwPriority: -1 } },
+      ],
+    },
     "--network host": { networks: [{ network: { name: "host", kind: "host" }, endpoint: {} }] },
   };
   test.each(Object.entries(options))("%s", (_, option) => agrees({ ...base, ...option }));
@@ -168,4 +181,16 @@ describe("probe faults are transforms of the spec: the engine gets the broken on
     const onHost = { ...rich, networks: [{ network: { name: "host", kind: "host" as const }, endpoint: {} }] };
     expect(withProbeFaults(onHost, (f) => f === "ipv6-disabled-in-containers")).toEqual(onHost);
   });
+});
+
+test("docker network connect's line names every endpoint setting the engine call gets", () => {
+  expect(connectCommandLine({ aliases: ["db"], ip: "10.213.1.5", ip6: "fd00::5", gwPriority: 2 }, "net", "box")).toBe(
+    "docker network connect --alias db --ip 10.213.1.5 --ip6 fd00::5 --gw-priority 2 net box",
+  );
+  expect(endpointConfig({ aliases: ["db"], ip: "10.213.1.5", ip6: "fd00::5", gwPriority: 2 })).toEqual({
+    Aliases: ["db"],
+    IPAMConfig: { IPv4Address: "10.213.1.5", IPv6Address: "fd00::5" },
+    GwPriority: 2,
+  });
+  expect(connectCommandLine({}, "net", "box")).toBe("docker network connect net box");
 });
