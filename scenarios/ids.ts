@@ -41,6 +41,8 @@ export const SCENARIO_IDS = [
   "PP-07",
   "PP-09",
   "PP-10",
+  "PP-11",
+  "PP-12",
   "CD-01",
   "CD-03",
   "CD-04",

@@ -1,6 +1,7 @@
 import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
+import { AFTER_CONTROL_SECONDS } from "../harness/lab/probe.js";
 import { scenario } from "../harness/scenario.js";
 
 const DOC = "Port publishing and mapping";
@@ -233,6 +234,82 @@ export default [
       check(`127.0.0.1:${port} from the engine's host`, await (await lab.hostObserver()).request("127.0.0.1", port)).is(
         "HTTP 404",
       );
+    },
+  }),
+
+  scenario({
+    id: "PP-11",
+    title:
+      "Gateway mode routed: no NAT; a neighbour routing to the container reaches its published port on the container's own address, and no other",
+    area: "publishing",
+    doc: `${DOC} › Gateway modes (routed); Engine 27.0 release notes (gateway_mode_ipv4)`,
+    requires: [needs.outsideHost, needs.engineAtLeast("27.0", "gateway_mode_ipv4=routed arrived in Engine 27.0")],
+    brokenBy: "network-options-ignored",
+    async run({ lab, check, engine }) {
+      const outsideHost = engine.outsideHost!;
+      // The outside host routes docknet's lab subnets (10.213.0.0/16) to the engine's host, as a LAN router might.
+      const net = await lab.network("routed", {
+        subnet: "pick",
+        options: { "com.docker.network.bridge.gateway_mode_ipv4": "routed" },
+      });
+      const port = await lab.hostPort();
+      const web = await lab.probe("web").on(net).serving(80).serving(81).publish(80, port).start();
+      const ip = check("web's address", await lab.addressOn(web, net)).matches(IPV4_ADDRESS);
+      const outside = lab.outside.host();
+      check(`${ip}:80 (published) straight at the container from the outside host`, await outside.request(ip, 80)).is(
+        "HTTP 404",
+      );
+      check(
+        `${ip}:81 (not published) from the outside host`,
+        await outside.request(ip, 81, AFTER_CONTROL_SECONDS),
+      ).isNot("HTTP 404");
+      check(
+        "the source the outside host saw from web (no masquerading)",
+        await web.fetch(outsideHost.address, 80, outsideHost.sourcePath),
+      ).is(ip);
+    },
+  }),
+
+  scenario({
+    id: "PP-12",
+    title:
+      "From 28.0 a neighbour routing straight to a nat-mode container is dropped, unless the network trusts the interface it comes in on",
+    area: "publishing",
+    doc: `${DOC} › Direct routing (com.docker.network.bridge.trusted_host_interfaces); Engine 28.0 release notes`,
+    requires: [
+      needs.outsideHost,
+      needs.engineAtLeast("28.0", "the raw PREROUTING drop and trusted_host_interfaces arrived in Engine 28.0"),
+    ],
+    brokenBy: "network-options-ignored",
+    async run({ lab, check, engine }) {
+      const outsideHost = engine.outsideHost!;
+      const [nat, trusted] = await Promise.all([
+        lab.network("nat", { subnet: "pick" }),
+        lab.network("trusted", {
+          subnet: "pick",
+          options: { "com.docker.network.bridge.trusted_host_interfaces": outsideHost.engineInterface },
+        }),
+      ]);
+      const [natPort, trustedPort] = await lab.hostPorts(2);
+      const [a, b] = await Promise.all([
+        lab.probe("a").on(nat).serving(80).publish(80, natPort!).start(),
+        lab.probe("b").on(trusted).serving(80).publish(80, trustedPort!).start(),
+      ]);
+      const ipA = check("a's address", await lab.addressOn(a, nat)).matches(IPV4_ADDRESS);
+      const ipB = check("b's address", await lab.addressOn(b, trusted)).matches(IPV4_ADDRESS);
+      const outside = lab.outside.host();
+      check(
+        `control: ${outsideHost.engineAddress}:${natPort} (a's published port on the host) from the outside host`,
+        await outside.request(outsideHost.engineAddress, natPort!),
+      ).is("HTTP 404");
+      check(
+        `${ipA}:80 straight at a nat-mode container from the outside host`,
+        await outside.request(ipA, 80, AFTER_CONTROL_SECONDS),
+      ).isNot("HTTP 404");
+      check(
+        `${ipB}:80 straight at a container whose network trusts ${outsideHost.engineInterface}`,
+        await outside.request(ipB, 80),
+      ).is("HTTP 404");
     },
   }),
 ];

@@ -24,6 +24,8 @@ export interface OutsideHost {
   readonly address: string;
   /** The engine host's own address on the link to the outside (what masquerading shows). */
   readonly engineAddress: string;
+  /** The engine host's interface on that link (e.g. for trusted_host_interfaces). */
+  readonly engineInterface: string;
   /** The HTTP path that answers with the caller's source address. */
   readonly sourcePath: string;
   /** busybox applets for commands run inside the outside host. */
@@ -213,6 +215,7 @@ export async function createOutsideHost(
     tag: id.slice(0, 6),
     address: outsideAddress,
     engineAddress,
+    engineInterface: inner,
     ipv6Address: outsideIpv6Address,
     engineIpv6Address,
     sourcePath: "/cgi-bin/source",

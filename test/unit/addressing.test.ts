@@ -69,6 +69,7 @@ describe("which LAN macvlan scenarios may use", () => {
     tag: "1",
     address: "10.213.255.6",
     engineAddress: "10.213.255.5",
+    engineInterface: "dnu-1",
     ipv6Address: "fd0d:213:255:1::2",
     engineIpv6Address: "fd0d:213:255:1::1",
     sourcePath: "/",
