@@ -30,6 +30,7 @@ export const SCENARIO_IDS = [
   "ISO-02",
   "ISO-03",
   "ISO-05",
+  "ISO-04",
   "ISO-07",
   "ISO-08",
   "PP-01",

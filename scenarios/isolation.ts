@@ -153,6 +153,29 @@ export default [
   }),
 
   scenario({
+    id: "ISO-04",
+    title:
+      "Gateway mode isolated on an --internal network: the bridge has no address on the host, yet its containers reach each other by name",
+    area: "isolation",
+    doc: "Port publishing and mapping › Gateway modes (isolated); Engine 28.0 release notes",
+    requires: [needs.hostNetwork, needs.engineAtLeast("28.0", "gateway_mode_ipv4=isolated arrived in Engine 28.0")],
+    brokenBy: "network-options-ignored",
+    async run({ lab, check }) {
+      const net = await lab.network("isolated", {
+        internal: true,
+        options: { "com.docker.network.bridge.gateway_mode_ipv4": "isolated" },
+      });
+      const [a, b] = await Promise.all([lab.probe("a").on(net).start(), lab.probe("b").on(net).serving(80).start()]);
+      check(`a -> ${b.name}:80 by name`, await a.request(b.name, 80)).is("HTTP 404");
+      const bridge = `br-${net.id.slice(0, 12)}`;
+      check(
+        `the addresses of ${bridge} on the engine's host`,
+        await (await lab.hostObserver()).ipv4AddressesOf(bridge),
+      ).is([]);
+    },
+  }),
+
+  scenario({
     id: "ISO-07",
     title:
       "An --internal network still reaches the host's services on its bridge address, unless com.docker.network.bridge.inhibit_ipv4 leaves the bridge without one",
