@@ -43,8 +43,6 @@ interface Built {
   readonly scopeId: string;
   readonly members: Promise<TopologyMembers>;
   readonly fingerprint: Promise<Fingerprint>;
-  /** Changed by a scenario: never handed out again. */
-  tainted: boolean;
 }
 
 /** A scenario's use of a topology, to check afterwards. */
@@ -85,13 +83,10 @@ export class SharedTopologies<Scope extends TearsDown> {
       const scope = this.openScope(scopeId, faults);
       const members = detached(() => topology.build(scope));
       this.scopes.push({ scope, members });
-      built = {
-        name: topology.name,
-        scopeId,
-        members,
-        fingerprint: members.then((m) => fingerprintOf(this.docker, m)),
-        tainted: false,
-      };
+      const fingerprint = members.then((m) => fingerprintOf(this.docker, m));
+      // A build that failed fails every scenario that waits for it; the fingerprint's own rejection is that same failure.
+      fingerprint.catch(() => undefined);
+      built = { name: topology.name, scopeId, members, fingerprint };
       this.current.set(key, built);
     }
     const ready = built;
@@ -106,14 +101,14 @@ export class SharedTopologies<Scope extends TearsDown> {
    */
   async changes(uses: readonly TopologyUse[]): Promise<Evidence[]> {
     const evidence: Evidence[] = [];
-    for (const { built } of new Set(uses)) {
+    for (const built of new Set(uses.map((u) => u.built))) {
       const before = await built.fingerprint.catch(() => undefined);
       if (!before) continue;
       const members = await built.members;
       const after = await fingerprintOf(this.docker, members);
       const changed = differences(before, after);
       if (!changed.length) continue;
-      built.tainted = true;
+      // Set aside: never handed out again.
       for (const [key, value] of this.current) if (value === built) this.current.delete(key);
       evidence.push({
         claim: `the shared topology "${built.name}" is as it was built (scenarios that share it only read)`,
