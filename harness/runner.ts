@@ -42,8 +42,8 @@ export interface RunOptions {
   /** How long a scenario cut short may take to reach a cancellation point before its teardown runs anyway (default 10 s). */
   readonly abandonedBodyGraceMs?: number;
   /**
-   * How long each scenario took last time (duration-history.ts): among jobs otherwise equal, the
-   * longest start first, and those never measured before them.
+   * How long each scenario took last time (duration-history.ts): among the single-host scenarios that
+   * share the engine, the longest start first, and those never measured before them.
    */
   readonly durationHints?: ReadonlyMap<string, number>;
   /** Asked after a scenario breaks: why the engine can no longer be used (it died), or undefined; a loss stops the run. */
@@ -98,15 +98,22 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
   // Shared jobs first, attempt after attempt; then those alone on their engine or swarm (which thus
   // wait until the shared ones on it are done). A scenario's attempts run one after another: two at
   // once would ask for the same subnets, names and ports.
+  // Longest first only where scenarios run side by side on the engine: those alone gain nothing from
+  // it, and the swarm's keep the order they are written in (they re-form one swarm, one after another).
   const hints = options.durationHints ?? new Map<string, number>();
-  const expected = (id: string) => hints.get(id) ?? (hints.size ? Infinity : 0);
+  const expected = (scenario: Scenario, alone: boolean) =>
+    alone || runsOnCluster(scenario) ? -Infinity : (hints.get(scenario.id) ?? (hints.size ? Infinity : 0));
+  const longerFirst = (a: number, b: number) => (a === b ? 0 : b - a);
   const order = jobs
-    .map((job, index) => ({ ...job, index, claim: claimOf(job.scenario), expected: expected(job.scenario.id) }))
+    .map((job, index) => {
+      const claim = claimOf(job.scenario);
+      return { ...job, index, claim, expected: expected(job.scenario, claim.alone) };
+    })
     .sort(
       (a, b) =>
         Number(a.claim.alone) - Number(b.claim.alone) ||
         a.attempt - b.attempt ||
-        b.expected - a.expected ||
+        longerFirst(a.expected, b.expected) ||
         a.index - b.index,
     );
   const position = new Map(order.map((job, at) => [job.index, at]));

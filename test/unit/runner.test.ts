@@ -158,6 +158,24 @@ describe("the runner", () => {
       ]),
     });
     expect(started).toEqual(["NEW", "LONG", "MIDDLE", "SHORT"]);
+    // Those that run alone keep their written order, after the others, whatever their durations.
+    started.length = 0;
+    const alone = (id: string) =>
+      scenario({ id, title: id, area: "t", doc: "d", exclusive: true, run: async () => void started.push(id) });
+    await runScenarios({
+      lab,
+      capabilities: engine,
+      concurrency: 1,
+      timeoutMs: 1000,
+      scenarios: [alone("A-SHORT"), quick("SHORT"), alone("A-LONG"), quick("LONG")],
+      durationHints: new Map([
+        ["A-SHORT", 1],
+        ["A-LONG", 9000],
+        ["SHORT", 100],
+        ["LONG", 9000],
+      ]),
+    });
+    expect(started).toEqual(["LONG", "SHORT", "A-SHORT", "A-LONG"]);
     started.length = 0;
     await runScenarios({ lab, capabilities: engine, concurrency: 1, timeoutMs: 1000, scenarios });
     expect(started).toEqual(["SHORT", "LONG", "NEW", "MIDDLE"]);
