@@ -25,38 +25,38 @@ function fakeEngine() {
   return { docker, containers };
 }
 
+/** An engine and a topology of one running container ("c1", "c2", … one per build). */
+function engineWithPair() {
+  const engine = fakeEngine();
+  let builds = 0;
+  const pair = topology("pair", async () => {
+    builds++;
+    engine.containers[`c${builds}`] = { running: true, networks: ["bridge"] };
+    return { client: probe(`c${builds}`) };
+  });
+  return { ...engine, pair, builds: () => builds };
+}
+
 const probe = (id: string) => new Probe({ id, exec: async () => ({ exitCode: 0, stdout: "", stderr: "" }) }, id);
-const scope = () => ({ torn: 0, async tearDown() {} });
+const scope = () => ({ async tearDown() {} });
 const none = new Set<LabFault>();
 
 describe("shared topologies", () => {
   test("built once for scenarios asking at once, once more per fault set; torn down once each", async () => {
-    const { docker, containers } = fakeEngine();
-    let builds = 0;
-    const pair = topology("pair", async () => {
-      builds++;
-      containers[`c${builds}`] = { running: true, networks: ["bridge"] };
-      return { client: probe(`c${builds}`) };
-    });
+    const { docker, pair, builds } = engineWithPair();
     const torn: string[] = [];
     const shared = new SharedTopologies(docker, (id) => ({ tearDown: async () => void torn.push(id) }));
     const [a, b] = await Promise.all([shared.use(pair, none), shared.use(pair, none)]);
     expect(a.members.client).toBe(b.members.client);
     const broken = await shared.use(pair, new Set<LabFault>(["servers-down"]));
     expect(broken.members.client).not.toBe(a.members.client);
-    expect(builds).toBe(2);
+    expect(builds()).toBe(2);
     await shared.tearDown();
     expect(torn).toEqual(["shared-pair-1", "shared-pair-2"]);
   });
 
   test("a scenario that changed it gets one failed evidence naming the change, and the next one a fresh topology", async () => {
-    const { docker, containers } = fakeEngine();
-    let builds = 0;
-    const pair = topology("pair", async () => {
-      builds++;
-      containers[`c${builds}`] = { running: true, networks: ["bridge"] };
-      return { client: probe(`c${builds}`) };
-    });
+    const { docker, containers, pair } = engineWithPair();
     const shared = new SharedTopologies(docker, scope);
     const first = await shared.use(pair, none);
     const again = await shared.use(pair, none);
