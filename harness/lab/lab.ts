@@ -231,7 +231,9 @@ export class Lab {
   /**
    * `count` consecutive host ports that nothing listens on now and that no
    * other scenario of this run was given. Runs start at different places in
-   * 20000-39999, so that two runs on one engine rarely meet.
+   * 20000-31999, so that two runs on one engine rarely meet. Below Linux's ephemeral range (from
+   * 32768): a port there can be the local end of any connection on the host, which no listening
+   * check sees, and a server's bind then fails (HOST-06 met one on a system engine).
    */
   async allocateHostPorts(count: number): Promise<number[]> {
     const allocation = this.portLock.then(async () => {
@@ -239,16 +241,16 @@ export class Lab {
         .then((observer) => observer.listening())
         .then((ports) => new Set(ports.value))
         .catch(() => new Set<number>()); // no host network: the engine's own refusal will tell
-      let port = (this.nextPort ??= 20_000 + (hashText(this.runId) % 400) * 50);
-      for (let tries = 0; tries < 20_000; tries++, port++) {
-        if (port + count > 40_000) port = 20_000;
+      let port = (this.nextPort ??= 20_000 + (hashText(this.runId) % 240) * 50);
+      for (let tries = 0; tries < 12_000; tries++, port++) {
+        if (port + count > 32_000) port = 20_000;
         const run = Array.from({ length: count }, (_, i) => port + i);
         if (run.every((p) => !busy.has(p))) {
           this.nextPort = port + count;
           return run;
         }
       }
-      throw new Error("no free host ports left in 20000-39999");
+      throw new Error("no free host ports left in 20000-31999");
     });
     this.portLock = allocation.catch(() => undefined);
     return allocation;
