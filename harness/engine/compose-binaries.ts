@@ -15,7 +15,7 @@ import { EngineUnavailable, UsageError } from "../exit-codes.js";
 import { findProgram, runCommand } from "../host-command.js";
 import {
   aptOptions,
-  DEBIAN_ARCHIVE,
+  debianArchive,
   downloadPackage,
   parseMadison,
   readPackageLists,
@@ -90,7 +90,7 @@ export async function fetchCompose(
     );
   const say = options.onProgress ?? (() => {});
   const cacheDir = options.cacheDir ?? composeCacheDir();
-  const archive = options.archive ?? process.env.DOCKNET_DEBIAN_ARCHIVE ?? DEBIAN_ARCHIVE;
+  const archive = debianArchive(options.archive);
   return withFetchWorkspace(cacheDir, "fetching Compose", say, async (work) => {
     say(`reading ${wanted}'s package lists from ${archive}...`);
     await readPackageLists(work, archive, [wanted]);

@@ -11,6 +11,10 @@ import { withFetchLock } from "./fetch-lock.js";
  * and kernel fetches both download packages this way.
  */
 export const DEBIAN_ARCHIVE = "http://deb.debian.org/debian";
+/** The mirror a fetch reads: the one asked for (--archive), else $DOCKNET_DEBIAN_ARCHIVE, else Debian's own. */
+export function debianArchive(asked?: string): string {
+  return asked ?? process.env.DOCKNET_DEBIAN_ARCHIVE ?? DEBIAN_ARCHIVE;
+}
 const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
 /** apt-get and apt-cache against a private sources list and state: the system's apt is never touched. */

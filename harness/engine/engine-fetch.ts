@@ -17,7 +17,7 @@ import {
 } from "./engine-binaries.js";
 import {
   aptOptions,
-  DEBIAN_ARCHIVE,
+  debianArchive,
   downloadPackage,
   parseMadison,
   readPackageLists,
@@ -73,7 +73,7 @@ export async function fetchEngine(spec: string, options: FetchOptions = {}): Pro
   const wanted = parseEngineSpec(spec);
   const say = options.onProgress ?? (() => {});
   const cacheDir = options.cacheDir ?? engineCacheDir();
-  const archive = options.archive ?? process.env.DOCKNET_DEBIAN_ARCHIVE ?? DEBIAN_ARCHIVE;
+  const archive = debianArchive(options.archive);
   if ("version" in wanted) {
     const system = await systemEngine();
     if (system && versionMatches(wanted.version, system.version)) return { engine: system, how: "system" };

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { sha256File } from "../engine/engine-binaries.js";
 import {
   aptOptions,
-  DEBIAN_ARCHIVE,
+  debianArchive,
   downloadPackage,
   parseMadison,
   readPackageLists,
@@ -127,7 +127,7 @@ export async function fetchKernel(
   const have = cachedKernel(cacheDir);
   if (have) return have;
   const say = options.onProgress ?? (() => {});
-  const archive = options.archive ?? process.env.DOCKNET_DEBIAN_ARCHIVE ?? DEBIAN_ARCHIVE;
+  const archive = debianArchive(options.archive);
   return withFetchWorkspace(cacheDir, "fetching the VM's kernel", say, async (work) => {
     const again = cachedKernel(cacheDir);
     if (again) return again;
