@@ -21,7 +21,7 @@ import {
   readPackageLists,
   withFetchWorkspace,
 } from "./debian-archive.js";
-import { sha256File } from "./engine-binaries.js";
+import { hasSha256, sha256File } from "./verified-files.js";
 
 /**
  * Docker Compose v2, as Debian ships it: the `docker-compose` package of trixie (2.26) or sid
@@ -63,7 +63,7 @@ export function cachedComposes(cacheDir = composeCacheDir()): CachedCompose[] {
     try {
       const record = JSON.parse(readFileSync(join(dir, "compose.json"), "utf8")) as ComposeRecord;
       const binary = join(dir, "docker-compose");
-      if (sha256File(binary) !== record.sha256) continue;
+      if (!hasSha256(binary, record.sha256)) continue;
       found.push({ version: record.version, binary, package: record.package, suite: record.suite });
     } catch {
       // a directory without a readable record or binary is no cached Compose

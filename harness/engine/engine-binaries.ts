@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { findProgram, runCommand } from "../host-command.js";
 import { docknetCacheDir } from "../cache-dir.js";
+import { hasSha256 } from "./verified-files.js";
 
 /** A dockerd docknet can start: the system's own, or one fetched from Debian's archive into the cache. */
 export interface EngineBinaries {
@@ -33,10 +33,6 @@ export function engineCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(docknetCacheDir(env), "dockerd");
 }
 
-export function sha256File(path: string): string {
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
-}
-
 /** "Docker version 28.5.2+dfsg4, build 3ef3c07" -> "28.5.2+dfsg4" */
 export function parseDockerdVersion(text: string): string | undefined {
   return /Docker version ([^\s,]+)/.exec(text)?.[1];
@@ -54,7 +50,7 @@ export function integrityProblem(dir: string, record: CachedEngineRecord): strin
   for (const [file, sum] of Object.entries(record.sha256)) {
     const path = join(dir, "bin", file);
     if (!existsSync(path)) return `${path} is missing`;
-    if (sha256File(path) !== sum) return `${path} changed since it was fetched (sha256 mismatch)`;
+    if (!hasSha256(path, sum)) return `${path} changed since it was fetched (sha256 mismatch)`;
   }
   return undefined;
 }

@@ -9,7 +9,6 @@ import {
   integrityProblem,
   newestFirst,
   parseDockerdVersion,
-  sha256File,
   systemEngine,
   versionMatches,
   type CachedEngineRecord,
@@ -24,6 +23,7 @@ import {
   withFetchWorkspace,
 } from "./debian-archive.js";
 import { startPrivateEngine } from "./private-engine.js";
+import { sha256File } from "./verified-files.js";
 
 /** The suites searched for a version, newest first. */
 export const ENGINE_SUITES = ["sid", "forky", "trixie", "bookworm"] as const;

@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import { arch } from "node:os";
 import { join } from "node:path";
-import { sha256File } from "../engine/engine-binaries.js";
+import { hasSha256, sha256File } from "../engine/verified-files.js";
 import {
   aptOptions,
   debianArchive,
@@ -94,7 +94,7 @@ function cachedKernelAt(dir: string): CachedKernel | { problem: string } {
   };
   for (const file of ["vmlinuz", "config", "kmod"] as const) {
     if (!existsSync(kernel[file])) return { problem: `${kernel[file]} is missing` };
-    if (sha256File(kernel[file]) !== record.sha256[file])
+    if (!hasSha256(kernel[file], record.sha256[file]))
       return { problem: `${kernel[file]} changed since it was fetched` };
   }
   if (!existsSync(join(kernel.modules, "modules.dep.bin")))
