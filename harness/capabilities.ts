@@ -270,7 +270,7 @@ export const needs = {
     },
   }),
   engineAtLeast: (minimum: string, why: string): Requirement => ({
-    name: `engine >= ${minimum}`,
+    name: `${ENGINE_VERSION_REQUIREMENT}${minimum}`,
     missing: (c) =>
       versionAtLeast(c.engineVersion, minimum)
         ? undefined
@@ -288,6 +288,11 @@ export const needs = {
 } satisfies Record<string, Requirement | ((...args: never[]) => Requirement)>;
 
 /** The reasons a set of requirements is not met; empty when all are. */
+const ENGINE_VERSION_REQUIREMENT = "engine >= ";
+
+/** A requirement on the engine's version alone (needs.engineAtLeast): known before any engine of that version starts. */
+export const isEngineVersionRequirement = (r: Requirement): boolean => r.name.startsWith(ENGINE_VERSION_REQUIREMENT);
+
 export function missingRequirements(requirements: readonly Requirement[], capabilities: Capabilities): string[] {
   return requirements.map((r) => r.missing(capabilities)).filter((reason): reason is string => reason !== undefined);
 }

@@ -1,7 +1,12 @@
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { daemonConfigSatisfies, type Capabilities } from "./capabilities.js";
+import {
+  daemonConfigSatisfies,
+  isEngineVersionRequirement,
+  missingRequirements,
+  type Capabilities,
+} from "./capabilities.js";
 import { runChild } from "./child-run.js";
 import { privateEnginePrerequisites } from "./engine/private-engine.js";
 import type { ScenarioResult } from "./results.js";
@@ -9,9 +14,11 @@ import type { Scenario } from "./scenario.js";
 import { inPool } from "./work-pool.js";
 import { interruption, resultIdentity } from "./runner.js";
 
-/** Scenarios whose daemon.json the session's engine does not have: they need an engine of their own. */
+/** Scenarios that restart dockerd, or whose daemon.json the session's engine does not have: they need an engine of their own. */
 export function needOwnEngine(scenarios: readonly Scenario[], capabilities: Capabilities): Scenario[] {
-  return scenarios.filter((s) => s.daemon && !daemonConfigSatisfies(capabilities.daemonConfig, s.daemon));
+  return scenarios.filter(
+    (s) => s.restartsEngine === true || (s.daemon && !daemonConfigSatisfies(capabilities.daemonConfig, s.daemon)),
+  );
 }
 
 /** Groups scenarios by the daemon.json they need: one private engine per distinct configuration. */
@@ -48,13 +55,29 @@ export async function runOnConfiguredEngines(options: {
   readonly dropConfig?: (scenario: Scenario) => boolean;
   readonly signal?: AbortSignal;
   readonly onResult: (result: ScenarioResult) => void;
+  /**
+   * The facts of an engine of the version the groups' engines will be: a scenario too new for it
+   * skips here, before an engine is started for it (a daemon.json key an older dockerd does not
+   * know would keep it from starting at all).
+   */
+  readonly sameVersionAs?: Capabilities;
 }): Promise<ScenarioResult[]> {
   if (options.scenarios.length === 0) return [];
+  const tooNew = (s: Scenario) =>
+    options.sameVersionAs
+      ? missingRequirements(s.requires.filter(isEngineVersionRequirement), options.sameVersionAs)
+      : [];
+  const skippedHere = options.scenarios
+    .filter((s) => tooNew(s).length > 0)
+    .map((s) => unrun([s], "skipped", tooNew(s).join("; "))[0]!);
+  for (const r of skippedHere) options.onResult(r);
+  const toRun = options.scenarios.filter((s) => tooNew(s).length === 0);
+  if (toRun.length === 0) return skippedHere;
   const missing = await privateEnginePrerequisites();
   const dir = mkdtempSync(join(tmpdir(), "docknet-daemon-"));
   // The scenarios whose configuration is dropped would all get alike engines: one serves them all.
-  const dropped = options.scenarios.filter((s) => options.dropConfig?.(s) === true);
-  const kept = options.scenarios.filter((s) => !dropped.includes(s));
+  const dropped = toRun.filter((s) => options.dropConfig?.(s) === true);
+  const kept = toRun.filter((s) => !dropped.includes(s));
   const groups = [...groupByDaemonConfig(kept), ...(dropped.length ? [{ config: {}, scenarios: dropped }] : [])];
   const byGroup: ScenarioResult[][] = [];
   const runGroup = async (index: number): Promise<void> => {
@@ -102,5 +125,5 @@ export async function runOnConfiguredEngines(options: {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return byGroup.flat();
+  return [...skippedHere, ...byGroup.flat()];
 }

@@ -250,6 +250,17 @@ export interface ConformanceOptions {
   readonly keepOnFailure?: string;
 }
 
+/** `--fault ID=NAME` for each lab fault a scenario run elsewhere is under. */
+function faultArgs(scenarios: readonly Scenario[], lab: Session["lab"]): string[] {
+  const choices = scenarios.flatMap((s) =>
+    lab
+      .faultsFor(s.id)
+      .filter((f) => f !== "daemon-config-dropped")
+      .map((f) => `${s.id}=${f}`),
+  );
+  return choices.length ? ["--fault", ...choices] : [];
+}
+
 /** Runs scenarios on a session's lab and assembles the report reporters read. */
 export async function runConformance(session: Session, options: ConformanceOptions): Promise<RunReport> {
   const startedAt = new Date().toISOString();
@@ -289,8 +300,11 @@ export async function runConformance(session: Session, options: ConformanceOptio
         String(options.repeat ?? 1),
         ...(options.keepOnFailure ? ["--keep-on-failure", options.keepOnFailure] : []),
         ...(version ? ["--engine-version", version] : []),
+        // Each scenario's lab faults go with it (daemon-config-dropped is the engine's config, below).
+        ...faultArgs(elsewhere, session.lab),
       ],
       dropConfig: (scenario) => session.lab.hasFault("daemon-config-dropped", scenario.id),
+      ...(version ? { sameVersionAs: session.capabilities } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onResult: (result) => options.onEvent?.({ type: "finished", result }),
     }),

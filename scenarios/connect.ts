@@ -2,6 +2,7 @@ import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { ipv4InSubnet } from "../harness/cidr.js";
 import { scenario } from "../harness/scenario.js";
+import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { userBridgePair } from "./topologies.js";
 
 const DOC = "Bridge network driver › Connect a container to a user-defined bridge";
@@ -29,6 +30,42 @@ export default [
       ).satisfies(`one address in ${extra.subnet}`, (a) => a.length === 1 && ipv4InSubnet(a[0]!, extra.subnet ?? ""));
       check("docker network disconnect", await lab.disconnect(c, extra)).is("accepted");
       check("interfaces after disconnecting", await c.interfaceNames()).is(["lo", "eth0"]);
+    },
+  }),
+
+  scenario({
+    id: "CD-02",
+    title:
+      "connect and disconnect on a container that was created but never started are kept across a daemon restart and applied when it starts",
+    area: "connect",
+    doc: "docker network connect reference (a stopped container); moby TestDockerNetworkConnectDisconnectToStoppedContainer",
+    // The restart would stop every other scenario's containers: it gets an engine of its own.
+    restartsEngine: true,
+    exclusive: true,
+    requires: [needs.engineNamespace],
+    brokenBy: "stopped-connect-dropped",
+    async run({ lab, check, engine }) {
+      const [first, second] = await Promise.all([lab.network("one"), lab.network("two")]);
+      const created = await lab.probe("c").on(first).create();
+      check("docker create on the first network", created).is("accepted");
+      const c = created.probe!;
+      const networks = async () => derive(await lab.inspect(c), (f) => Object.keys(f.networks).sort());
+      check("connect the created container to the second network", await lab.connect(c, second)).is("accepted");
+      check("disconnect it from the first network", await lab.disconnect(c, first)).is("accepted");
+      check("its networks before the restart", await networks()).is([second.name]);
+      check("restart dockerd", await lab.restartEngine({ ...engine.daemonConfig })).is("accepted");
+      check("its networks after the restart", await networks()).is([second.name]);
+      check("docker start", await lab.start(c)).is("accepted");
+      const ip = check(
+        "its address on the second network once started",
+        derive(await lab.inspect(c), (f) => f.networks[second.name]?.ip ?? ""),
+      ).matches(IPV4_ADDRESS);
+      check("its interfaces", await c.interfaceNames()).is(["lo", "eth0"]);
+      const peer = await lab.probe("peer").on(second).start();
+      check(
+        `ping ${ip} from a peer on the second network`,
+        derive(await peer.ping(ip), (p) => p.outcome),
+      ).is("reached");
     },
   }),
 

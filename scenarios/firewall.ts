@@ -1,4 +1,7 @@
 import { needs } from "../harness/capabilities.js";
+import { derive } from "../harness/evidence.js";
+import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
+import { AFTER_CONTROL_SECONDS } from "../harness/lab/probe.js";
 import { scenario } from "../harness/scenario.js";
 
 /**
@@ -171,6 +174,59 @@ export default [
         `${engineAddress}:${published} from the outside host (published by Docker)`,
         await outside.request(engineAddress, published),
       ).is("HTTP 404");
+    },
+  }),
+
+  scenario({
+    id: "FW-06",
+    title:
+      "firewall-backend nftables: docker info says so, the rules live in nftables' docker-bridges table (none in iptables), published ports and isolation hold; back on iptables the table is gone",
+    area: "firewall",
+    doc: "Docker with nftables; Engine 29.0 release notes; moby TestFirewallBackendSwitch, TestInfoFirewallBackend",
+    daemon: { "firewall-backend": "nftables" },
+    // It restarts the engine on the iptables backend at the end.
+    exclusive: true,
+    requires: [
+      ...onOwnHost,
+      needs.hostNetwork,
+      needs.engineAtLeast("29.0", "the nftables firewall backend arrived, experimental, in Engine 29.0"),
+    ],
+    brokenBy: "daemon-config-dropped",
+    async run({ lab, check, engine, skip }) {
+      check("the firewall backend docker info reports", await lab.firewallBackend()).is("nftables");
+      const table = await lab.host.nftTable("ip", "docker-bridges");
+      if (table.value.startsWith("nft failed")) skip(`the engine's host cannot list nftables: ${table.value}`);
+      check("nftables table ip docker-bridges", table).is("present");
+      const [a, b] = await Promise.all([lab.network("a", { subnet: "pick" }), lab.network("b", { subnet: "pick" })]);
+      const bridges = [a, b].map((n) => `br-${n.id.slice(0, 12)}`);
+      check(
+        "iptables filter rules naming the networks' bridges",
+        derive(await lab.host.firewall("filter"), (r) =>
+          r.rules.filter((rule) => bridges.some((x) => rule.includes(x))),
+        ),
+      ).is([]);
+      const port = await lab.hostPort();
+      const [web, neighbour, stranger] = await Promise.all([
+        lab.probe("web").on(b).serving(80).publish(80, port).start(),
+        lab.probe("neighbour").on(b).start(),
+        lab.probe("stranger").on(a).start(),
+      ]);
+      const ip = check("web's address", await lab.addressOn(web, b)).matches(IPV4_ADDRESS);
+      const outsideHost = engine.outsideHost!;
+      check(
+        `${outsideHost.engineAddress}:${port} (published) from the outside host`,
+        await lab.outside.host().request(outsideHost.engineAddress, port),
+      ).is("HTTP 404");
+      check(`control: ${ip}:80 from web's own network`, await neighbour.request(ip, 80)).is("HTTP 404");
+      check(`${ip}:80 from another network`, await stranger.request(ip, 80, AFTER_CONTROL_SECONDS)).isNot("HTTP 404");
+      check(
+        "restart dockerd with firewall-backend iptables",
+        await lab.restartEngine({ ...engine.daemonConfig, "firewall-backend": "iptables" }),
+      ).is("accepted");
+      check("the firewall backend docker info reports after the switch", await lab.firewallBackend()).is("iptables");
+      check("nftables table ip docker-bridges after the switch", await lab.host.nftTable("ip", "docker-bridges")).is(
+        "absent",
+      );
     },
   }),
 ];

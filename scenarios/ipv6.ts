@@ -284,4 +284,35 @@ export default [
       }
     },
   }),
+
+  scenario({
+    id: "V6-08",
+    title:
+      "With ip6tables=false an IPv6 bridge network gets no ip6tables rules, while its IPv4 side gets iptables rules as usual",
+    area: "ipv6",
+    doc: "Use IPv6 networking › ip6tables; Packet filtering and firewalls; moby TestNoIP6Tables",
+    daemon: { ip6tables: false },
+    // Before 27.0 ip6tables was experimental and off by default: there was nothing to turn off.
+    requires: [needs.engineHost, needs.engineAtLeast("27.0", "ip6tables left experimental, on by default, in 27.0")],
+    brokenBy: "daemon-config-dropped",
+    async run({ lab, check }) {
+      const net = await lab.network("v6", { subnet: "pick", ipv6Subnet: "pick" });
+      const bridge = `br-${net.id.slice(0, 12)}`;
+      const mentions = (rules: readonly string[]) => rules.filter((rule) => rule.includes(bridge));
+      // The control: the engine programs the firewall for this network at all.
+      check(
+        `iptables rules naming ${bridge}`,
+        derive(await lab.host.firewall("filter"), (r) => mentions(r.rules)),
+      ).satisfies("some", (rules) => rules.length > 0);
+      const [filter, nat] = await Promise.all([lab.host.firewall("filter", "ipv6"), lab.host.firewall("nat", "ipv6")]);
+      check(
+        `ip6tables filter rules naming ${bridge}`,
+        derive(filter, (r) => mentions(r.rules)),
+      ).is([]);
+      check(
+        `ip6tables nat rules naming ${bridge}`,
+        derive(nat, (r) => mentions(r.rules)),
+      ).is([]);
+    },
+  }),
 ];

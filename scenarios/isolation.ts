@@ -176,6 +176,54 @@ export default [
   }),
 
   scenario({
+    id: "ISO-06",
+    title:
+      "From a nat network into a routed one: ping and the published port on the container's address answer, an unpublished port does not; from the routed network back, nothing does",
+    area: "isolation",
+    doc: "Port publishing and mapping › Gateway modes (routed); Engine 27.0 release notes; moby TestBridgeINCRouted",
+    requires: [needs.hostNetwork, needs.engineAtLeast("27.0", "gateway_mode_ipv4=routed arrived in Engine 27.0")],
+    brokenBy: "network-options-ignored",
+    async run({ lab, check }) {
+      const [nat, routed] = await Promise.all([
+        lab.network("nat", { subnet: "pick" }),
+        lab.network("routed", {
+          subnet: "pick",
+          options: { "com.docker.network.bridge.gateway_mode_ipv4": "routed" },
+        }),
+      ]);
+      const port = await lab.hostPort();
+      const [inNat, inRouted] = await Promise.all([
+        lab.probe("in-nat").on(nat).serving(80).start(),
+        lab.probe("in-routed").on(routed).serving(80).serving(81).publish(80, port).start(),
+      ]);
+      const natIp = check("in-nat's address", await lab.addressOn(inNat, nat)).matches(IPV4_ADDRESS);
+      const routedIp = check("in-routed's address", await lab.addressOn(inRouted, routed)).matches(IPV4_ADDRESS);
+      check(
+        `ping ${routedIp} (routed) from the nat network`,
+        derive(await inNat.ping(routedIp), (p) => p.outcome),
+      ).is("reached");
+      check(`${routedIp}:80 (published) from the nat network`, await inNat.request(routedIp, 80)).is("HTTP 404");
+      check(
+        `${routedIp}:81 (not published) from the nat network`,
+        await inNat.request(routedIp, 81, AFTER_CONTROL_SECONDS),
+      ).isNot("HTTP 404");
+      // The way back: in-nat answers the engine's host, so silence from the routed network is the path's.
+      check(`control: ${natIp}:80 from the engine's host`, await (await lab.hostObserver()).request(natIp, 80)).is(
+        "HTTP 404",
+      );
+      const [back, pingBack] = await Promise.all([
+        inRouted.request(natIp, 80, AFTER_CONTROL_SECONDS),
+        inRouted.ping(natIp, "ipv4", { waitSeconds: AFTER_CONTROL_SECONDS }),
+      ]);
+      check(`${natIp}:80 (nat) from the routed network`, back).isNot("HTTP 404");
+      check(
+        `ping ${natIp} (nat) from the routed network`,
+        derive(pingBack, (p) => p.outcome),
+      ).isNot("reached");
+    },
+  }),
+
+  scenario({
     id: "ISO-07",
     title:
       "An --internal network still reaches the host's services on its bridge address, unless com.docker.network.bridge.inhibit_ipv4 leaves the bridge without one",

@@ -206,4 +206,25 @@ export default [
       ).is("absent");
     },
   }),
+
+  scenario({
+    id: "OPT-08",
+    title: "--subnet 0.0.0.0/24 asks for a size only: the network gets a /24 from the address pools, not 0.0.0.0/24",
+    area: "options",
+    doc: `${DOC} › --subnet; Engine 29.0 release notes (size-only subnet requests)`,
+    requires: [needs.engineAtLeast("29.0", "size-only --subnet requests arrived in Engine 29.0")],
+    brokenBy: "network-options-ignored",
+    async run({ lab, check }) {
+      const created = await lab.attemptNetwork("sized", { subnet: "0.0.0.0/24" });
+      check(
+        "docker network create --subnet 0.0.0.0/24",
+        derive(created, (c) => c.outcome),
+      ).is("accepted");
+      const subnets = derive(await lab.inspectNetwork(created.value.network!), (n) => n.subnets.map((x) => x.subnet));
+      check("the network's IPv4 subnet", subnets).satisfies(
+        "one /24, not 0.0.0.0/24",
+        (s) => s.length === 1 && s[0]!.endsWith("/24") && !s[0]!.startsWith("0.0.0.0/"),
+      );
+    },
+  }),
 ];

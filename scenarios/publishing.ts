@@ -312,4 +312,47 @@ export default [
       ).is("HTTP 404");
     },
   }),
+
+  scenario({
+    id: "PP-13",
+    title:
+      "A container with a restart policy gets its published port back after a daemon restart: a host-gateway client reaches it again",
+    area: "publishing",
+    doc: `${DOC}; Start containers automatically (restart policies); moby TestPortMappingRestore, TestDaemonRestartWithRunningContainersPorts`,
+    // The restart would stop every other scenario's containers: it gets an engine of its own.
+    restartsEngine: true,
+    exclusive: true,
+    requires: [needs.engineNamespace, needs.engineAtLeast("20.10", "host-gateway arrived in 20.10")],
+    brokenBy: "restart-policy-dropped",
+    async run({ lab, check, engine }) {
+      const port = await lab.hostPort();
+      const web = await lab.probe("web").serving(80).publish(80, port).restartPolicy("always").start();
+      const client = (short: string) => lab.probe(short).addHost("thehost", "host-gateway").start();
+      const before = await client("before");
+      check(
+        `control: thehost:${port} (host-gateway, web's published port) before the restart`,
+        await before.request("thehost", port),
+      ).is("HTTP 404");
+      check("restart dockerd", await lab.restartEngine({ ...engine.daemonConfig })).is("accepted");
+      check(
+        "web's state after the restart",
+        await lab.eventually(
+          async () => derive(await lab.inspect(web), (f) => f.state),
+          (state) => state === "running",
+        ),
+      ).is("running");
+      check(
+        "web's port bindings after the restart",
+        derive(await lab.inspect(web), (f) => f.ports["80/tcp"] ?? []),
+      ).satisfies(`a binding of host port ${port}`, (bindings) => bindings.some((b) => b.endsWith(`:${port}`)));
+      const after = await client("after");
+      check(
+        `thehost:${port} from a new host-gateway client after the restart`,
+        await lab.eventually(
+          () => after.request("thehost", port),
+          (answer) => answer === "HTTP 404",
+        ),
+      ).is("HTTP 404");
+    },
+  }),
 ];

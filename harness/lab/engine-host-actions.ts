@@ -60,6 +60,22 @@ export class EngineHostActions {
     return derive(added, (o) => o.code);
   }
 
+  /**
+   * Whether an nftables table exists on the engine's host (`nft list table FAMILY NAME`):
+   * "present", "absent", or why nft could not say (no nft there).
+   */
+  async nftTable(family: "ip" | "ip6", name: string): Promise<Observation<string>> {
+    const out = await this.inEngineHost(["nft", "list", "table", family, name]);
+    const text = out.stdout + out.stderr;
+    const value =
+      out.code === 0
+        ? "present"
+        : /No such file or directory|does not exist/i.test(text) && !/exec|not found/i.test(text)
+          ? "absent"
+          : `nft failed: ${text.trim().split("\n")[0] ?? ""}`;
+    return { value, how: out.how, raw: text };
+  }
+
   /** A table of the engine host's firewall, as `iptables -S` lists it (needs.engineHost). */
   async firewall(table: "filter" | "nat", family: "ipv4" | "ipv6" = "ipv4"): Promise<Observation<Ruleset>> {
     const out = await this.inEngineHost([family === "ipv4" ? "iptables" : "ip6tables", "-w", "5", "-t", table, "-S"]);

@@ -16,6 +16,8 @@ export const LAB_FAULTS = {
   "user-networks-icc-off": "user-defined bridges are created with enable_icc=false",
   "network-options-ignored": "options given for a new network (subnet, MTU, icc, internal, prefix) are not applied",
   "detach-after-start": "containers are disconnected from their user-defined networks right after they start",
+  "stopped-connect-dropped":
+    "docker network connect to a container that is not running is acknowledged but never sent to the engine",
   "host-ports-taken": "every host port the lab hands out is already taken by another listener",
   "publish-dropped": "-p and -P options are not passed to the engine",
   "publish-host-ip-ignored": "-p HOST_IP:PORT:PORT publishes on every address (the host address is lost)",
@@ -23,6 +25,7 @@ export const LAB_FAULTS = {
   "extra-hosts-dropped": "--add-host entries are not passed to the engine",
   "dns-settings-dropped": "--dns, --dns-search and --dns-option are not passed to the engine",
   "links-dropped": "--link options are not passed to the engine",
+  "restart-policy-dropped": "--restart policies are not passed to the engine",
   "daemon-config-dropped": "scenarios that need their own daemon configuration get an engine started without it",
   "ipv6-on-every-network": "user-defined networks get an IPv6 subnet even when none was asked for",
   "ipv6-disabled-in-containers": "every container starts with --sysctl net.ipv6.conf.all.disable_ipv6=1",
@@ -113,6 +116,7 @@ export const PROBE_FAULTS = {
     published: spec.published.map(({ containerPort, hostPort }) => ({ containerPort, hostPort })),
   }),
   "links-dropped": (spec) => ({ ...spec, links: [] }),
+  "restart-policy-dropped": ({ restartPolicy: _dropped, ...spec }) => spec,
   "extra-hosts-dropped": (spec) => ({ ...spec, extraHosts: [] }),
   "dns-settings-dropped": ({ dnsSearch: _search, dnsOptions: _options, ...spec }) => ({ ...spec, dnsServers: [] }),
   "servers-down": (spec) => ({ ...spec, servers: [] }),
@@ -141,6 +145,21 @@ export const ENDPOINT_FAULTS = {
 } satisfies Partial<Record<LabFault, (endpoint: EndpointSpec) => EndpointSpec>>;
 
 /** The endpoint the engine gets under the faults `has` names. */
+/** Faults on `docker network connect`: whether the call reaches the engine, given the container's state. */
+export const CONNECT_FAULTS = {
+  "stopped-connect-dropped": (containerState) => containerState === "running",
+} satisfies Partial<Record<LabFault, (containerState: string) => boolean>>;
+
+/** Whether a connect is sent to the engine under the faults `has` names (the container's state is read only when one applies). */
+export async function connectReachesEngine(
+  has: (fault: LabFault) => boolean,
+  containerState: () => Promise<string>,
+): Promise<boolean> {
+  for (const [fault, passes] of Object.entries(CONNECT_FAULTS))
+    if (has(fault as LabFault) && !passes(await containerState())) return false;
+  return true;
+}
+
 export const withEndpointFaults = (endpoint: EndpointSpec, has: (fault: LabFault) => boolean): EndpointSpec =>
   applyFaults(ENDPOINT_FAULTS, endpoint, has);
 

@@ -24,6 +24,7 @@ import {
   withNetworkFaults,
   scopeWorld,
   type FaultChoice,
+  connectReachesEngine,
   type LabFault,
   type RunFaults,
   type ScopeWorld,
@@ -176,6 +177,11 @@ export class Lab {
   private outsideProbe?: Probe;
 
   /** Whether the lab was told to build the world wrongly in this way (see faults.ts), for every scenario or for SCENARIOID. */
+  /** The faults a scenario runs under (the run's, and its own), as `--fault` gives them to a child run. */
+  faultsFor(scenarioId: string): LabFault[] {
+    return [...new Set([...this.faults, ...scopeFaults(this.runFaults, scenarioId, scenarioId)])];
+  }
+
   hasFault(fault: LabFault, scenarioId?: string): boolean {
     return (
       this.faults.has(fault) ||
@@ -522,7 +528,12 @@ export class LabScope {
 
   async connect(probe: Probe, network: NetworkRef, endpoint: EndpointSpec = {}): Promise<Observation<ApiOutcome>> {
     const given = withEndpointFaults(endpoint, (fault) => this.has(fault));
-    return this.call(connectCommandLine(endpoint, network.name, probe.name), () =>
+    const how = connectCommandLine(endpoint, network.name, probe.name);
+    // A connect a fault drops is acknowledged all the same, as the broken setup would.
+    const has = (fault: LabFault) => this.has(fault);
+    if (!(await connectReachesEngine(has, async () => (await this.inspect(probe)).value.state)))
+      return { value: "accepted", how };
+    return this.call(how, () =>
       this.docker.getNetwork(network.name).connect({ Container: probe.id, EndpointConfig: endpointConfig(given) }),
     );
   }
@@ -611,6 +622,13 @@ export class LabScope {
     const restart = this.lab.restartEngine;
     if (!restart) throw new Error("this engine is not docknet's to restart (declare needs.engineNamespace)");
     return this.call(`dockerd restarted with daemon.json ${JSON.stringify(daemonConfig)}`, () => restart(daemonConfig));
+  }
+
+  /** The firewall backend the engine reports (`docker info`, Engine 29: "iptables" or "nftables"; "" before). */
+  async firewallBackend(): Promise<Observation<string>> {
+    // dockerode's types predate API 1.52's FirewallBackend.
+    const info = (await this.docker.info()) as { FirewallBackend?: { Driver?: string } };
+    return { value: info.FirewallBackend?.Driver ?? "", how: "docker info --format '{{json .FirewallBackend}}'" };
   }
 
   /** The names of every network on the engine. */

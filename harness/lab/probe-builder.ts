@@ -4,6 +4,7 @@ import { GenericContainer, Wait, type StartedTestContainer } from "testcontainer
 import { AbstractWaitStrategy } from "testcontainers/build/wait-strategies/wait-strategy.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { errorText } from "./docker-api.js";
+import type { ApiOutcome } from "./lab-types.js";
 import { afterStartFaults, withProbeFaults, type LabFault } from "./faults.js";
 import { dockerodeHandle, Probe, type ContainerHandle } from "./probe.js";
 import {
@@ -78,6 +79,8 @@ export interface ProbeLauncher {
   /** Said after "<short> starts" in a refusal's claim (" on node-2"), or "". */
   readonly where: string;
   launch(short: string, request: ProbeRequest): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }>;
+  /** Creates the container, on its networks, without starting it (`docker create`); where the engine allows it. */
+  create?(short: string, request: ProbeRequest): Promise<Observation<ApiOutcome> & { probe?: Probe }>;
 }
 
 /**
@@ -98,6 +101,7 @@ export class ProbeBuilder {
   private readonly environment: Record<string, string> = {};
   private publishAll = false;
   private hostname?: string;
+  private restart?: ProbeSpec["restartPolicy"];
   private readonly sysctls: Record<string, string> = {};
 
   constructor(
@@ -182,6 +186,12 @@ export class ProbeBuilder {
     return this;
   }
 
+  /** `--restart POLICY`: the engine starts it again when it exits, and when the daemon restarts. */
+  restartPolicy(policy: NonNullable<ProbeSpec["restartPolicy"]>): this {
+    this.restart = policy;
+    return this;
+  }
+
   /**
    * Starts the probe. An engine that refuses is itself an observation (ports
    * it cannot publish, networks it cannot join), so the scenario fails with
@@ -207,10 +217,24 @@ export class ProbeBuilder {
     return { value: attempt, how, ...(probe ? { probe } : {}) };
   }
 
+  /**
+   * Creates the container without starting it (`docker create`): a container whose networks are
+   * changed before it ever runs. `lab.start(probe)` starts it.
+   */
+  async create(): Promise<Observation<ApiOutcome> & { probe?: Probe }> {
+    cancellationPoint();
+    if (!this.launcher.create) throw new Error(`probes cannot be created without starting them${this.launcher.where}`);
+    return this.launcher.create(this.short, this.request());
+  }
+
   private launch(): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
     // A cancelled scenario starts nothing more; a start under way is waited for, so teardown finds it.
     cancellationPoint();
-    return this.launcher.launch(this.short, {
+    return this.launcher.launch(this.short, this.request());
+  }
+
+  private request(): ProbeRequest {
+    return {
       networks: this.networks,
       published: this.published,
       exposed: this.exposed,
@@ -223,8 +247,9 @@ export class ProbeBuilder {
       ...(this.dnsOptionList.length ? { dnsOptions: this.dnsOptionList } : {}),
       sysctls: this.sysctls,
       ...(this.hostname ? { hostname: this.hostname } : {}),
+      ...(this.restart ? { restartPolicy: this.restart } : {}),
       servers: this.servers,
-    });
+    };
   }
 }
 
@@ -252,7 +277,8 @@ export class ScopeProbeLauncher implements ProbeLauncher {
   readonly where = "";
   constructor(private readonly scope: ProbeScope) {}
 
-  async launch(short: string, request: ProbeRequest): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
+  /** The spec as asked (for the evidence) and as the engine gets it (misrouted, faults applied). */
+  private async specs(short: string, request: ProbeRequest): Promise<{ asked: ProbeSpec; spec: ProbeSpec }> {
     const scope = this.scope;
     const name = scope.name(short);
     const networks = request.networks.length ? request.networks : [{ network: scope.defaultBridge, endpoint: {} }];
@@ -263,8 +289,33 @@ export class ScopeProbeLauncher implements ProbeLauncher {
       // A container misrouted to the default bridge cannot keep user-network aliases or addresses.
       landedOn.push({ network: landed, endpoint: landed.kind === network.kind ? endpoint : {} });
     }
+    return { asked, spec: withProbeFaults({ ...asked, networks: landedOn }, (fault) => scope.has(fault)) };
+  }
+
+  async create(short: string, request: ProbeRequest): Promise<Observation<ApiOutcome> & { probe?: Probe }> {
+    const scope = this.scope;
+    const { asked, spec } = await this.specs(short, request);
+    const config = probeContainerConfig(spec);
+    const how = probeCommandLine(asked).replace(/^docker run -d /, "docker create ");
+    try {
+      const created = await scope.docker.createContainer(config.create);
+      for (const { network, endpoint } of config.joinBeforeStart)
+        await scope.docker.getNetwork(network).connect({ Container: created.id, EndpointConfig: endpoint });
+      return {
+        value: "accepted",
+        how,
+        probe: new Probe(dockerodeHandle(scope.docker, created.id), spec.name, scope.world.serversRun),
+      };
+    } catch (error) {
+      return { value: errorText(error), how };
+    }
+  }
+
+  async launch(short: string, request: ProbeRequest): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
+    const scope = this.scope;
+    const { asked, spec } = await this.specs(short, request);
+    const name = spec.name;
     const has = (fault: LabFault) => scope.has(fault);
-    const spec = withProbeFaults({ ...asked, networks: landedOn }, has);
     const container = new ProbeContainer(probeContainerConfig(spec), scope.docker)
       .withAutoRemove(false)
       // A probe that runs servers is ready once its start script has started them (it marks that);
@@ -276,7 +327,7 @@ export class ScopeProbeLauncher implements ProbeLauncher {
     const how = probeCommandLine(asked);
     let started: ContainerHandle;
     try {
-      const noPortMapping = ["macvlan", "ipvlan"].includes(landedOn[0]?.network.driver ?? "");
+      const noPortMapping = ["macvlan", "ipvlan"].includes(spec.networks[0]?.network.driver ?? "");
       started = await container.startProbe(noPortMapping);
     } catch (error) {
       const state = await scope.docker

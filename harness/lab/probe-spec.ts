@@ -55,6 +55,8 @@ export interface ProbeSpec {
   readonly hostname?: string;
   /** TCP servers (busybox httpd) the probe runs from its start. */
   readonly servers: readonly number[];
+  /** `--restart POLICY`: what the engine does when the container exits or the daemon restarts. */
+  readonly restartPolicy?: "always" | "unless-stopped";
 }
 
 /** A spec with nothing but its networks and servers: the swarm's standalone probes. */
@@ -154,6 +156,7 @@ export function probeContainerConfig(spec: ProbeSpec): ProbeContainerConfig {
   if (spec.dnsOptions?.length) host.DnsOptions = [...spec.dnsOptions];
   if (Object.keys(spec.sysctls).length) host.Sysctls = { ...spec.sysctls };
   if (spec.hostname) create.Hostname = spec.hostname;
+  if (spec.restartPolicy) host.RestartPolicy = { Name: spec.restartPolicy };
   return {
     create,
     joinBeforeStart: rest.map(({ network, endpoint }) => ({
@@ -192,6 +195,7 @@ export function probeCommandLine(spec: ProbeSpec, options: { readonly dockerHost
   spec.dnsOptions?.forEach((option) => args.push(`--dns-option ${option}`));
   Object.entries(spec.sysctls).forEach(([name, value]) => args.push(`--sysctl ${name}=${value}`));
   if (spec.hostname) args.push(`--hostname ${spec.hostname}`);
+  if (spec.restartPolicy) args.push(`--restart ${spec.restartPolicy}`);
   const docker = options.dockerHost ? `docker -H ${options.dockerHost}` : "docker";
   return `${docker} run -d --name ${spec.name} ${args.join(" ")} ${spec.image}`.replace(/ {2,}/g, " ");
 }

@@ -27,6 +27,7 @@ test("every lab fault is some scenario's broken setup: none is kept that proves 
 describe("each scenario fails on its broken setup", () => {
   let session: Session;
   let results: readonly ScenarioResult[];
+  let newerThanEveryEngineHere = /$^/;
   beforeAll(async () => {
     const faults = labBroken.map((s) => ({ fault: s.brokenBy, scenario: s.id }));
     session = await openSession({ engine: "private", faults });
@@ -55,6 +56,7 @@ describe("each scenario fails on its broken setup", () => {
       again = (JSON.parse(out.stdout) as { results: ScenarioResult[] }).results;
     }
     results = onDefault.map((r) => again.find((a) => a.id === r.id) ?? r);
+    newerThanEveryEngineHere = new RegExp(`^engine ${(newest?.version ?? "").replace(/[.+]/g, "\\$&")} is older than `);
   });
   afterAll(async () => {
     await session?.close();
@@ -68,6 +70,8 @@ describe("each scenario fails on its broken setup", () => {
     for (const result of mine) {
       // Where this kernel lacks what a scenario needs (802.1Q, dummy links, ipvlan), it cannot run at all.
       if (result.status === "skipped" && /^kernel has no CONFIG_/.test(result.reason ?? "")) continue;
+      // Behaviour newer than every engine here (Engine 29's, with Debian at 28.5) runs on a user's own engine only.
+      if (result.status === "skipped" && newerThanEveryEngineHere.test(result.reason ?? "")) continue;
       expect(result.status, `${result.id} under ${fault}: ${result.reason ?? "passed"}`).toBe("failed");
       const last = result.evidence.at(-1);
       expect(last?.ok, `${result.id}: the failing evidence comes last`).toBe(false);

@@ -1,12 +1,13 @@
 import { describe, expect, test } from "vitest";
-import { daemonConfigSatisfies } from "../../harness/capabilities.js";
-import { groupByDaemonConfig } from "../../harness/configured-engines.js";
+import { daemonConfigSatisfies, needs } from "../../harness/capabilities.js";
+import { groupByDaemonConfig, needOwnEngine, runOnConfiguredEngines } from "../../harness/configured-engines.js";
 import { parseDockerdVersion, versionMatches } from "../../harness/engine/engine-binaries.js";
 import { parseMadison } from "../../harness/engine/debian-archive.js";
 import { parseEngineSpec } from "../../harness/engine/engine-fetch.js";
 import { buildMatrix } from "../../harness/matrix.js";
 import { matrixMarkdown } from "../../reports/markdown.js";
 import type { RunReport, ScenarioResult, Status } from "../../harness/results.js";
+import { ENGINE_FACTS } from "./engine-facts.js";
 import { scenario } from "./test-scenario.js";
 
 describe("engine versions", () => {
@@ -65,6 +66,41 @@ describe("scenarios that need a daemon configuration", () => {
       [{ icc: false }, ["A", "C"]],
       [{ bip: "10.0.0.1/24" }, ["B"]],
     ]);
+  });
+});
+
+describe("scenarios that need an engine of their own", () => {
+  const make = (id: string, extra: Partial<Parameters<typeof scenario>[0]>) =>
+    scenario({ id, title: id, area: "x", doc: "d", run: async () => {}, ...extra });
+
+  test("those that restart dockerd, and those whose daemon.json the engine lacks", () => {
+    const facts = { ...ENGINE_FACTS, daemonConfig: { icc: false } };
+    const chosen = needOwnEngine(
+      [
+        make("PLAIN", {}),
+        make("RESTARTS", { restartsEngine: true }),
+        make("HAS-IT", { daemon: { icc: false } }),
+        make("LACKS-IT", { daemon: { bip: "10.0.0.1/24" } }),
+      ],
+      facts,
+    );
+    expect(chosen.map((s) => s.id)).toEqual(["RESTARTS", "LACKS-IT"]);
+  });
+
+  test("one too new for the engines' version skips before an engine starts for it", async () => {
+    const seen: string[] = [];
+    const results = await runOnConfiguredEngines({
+      scenarios: [
+        make("NEWER", { daemon: { "a-key-of-engine-99": true }, requires: [needs.engineAtLeast("99.0", "why")] }),
+      ],
+      runArgs: [],
+      onResult: (r) => seen.push(r.id),
+      sameVersionAs: ENGINE_FACTS,
+    });
+    expect(results.map((r) => [r.id, r.status, r.reason])).toEqual([
+      ["NEWER", "skipped", `engine ${ENGINE_FACTS.engineVersion} is older than 99.0 (why)`],
+    ]);
+    expect(seen).toEqual(["NEWER"]);
   });
 });
 

@@ -69,6 +69,7 @@ function asTheCliWouldSend(line: string) {
     else if (flag === "--sysctl")
       host.Sysctls = { ...(host.Sysctls as object), [value.split("=")[0]!]: value.split("=")[1] };
     else if (flag === "--hostname") body.Hostname = value;
+    else if (flag === "--restart") host.RestartPolicy = { Name: value };
     else throw new Error(`a flag the CLI reading does not know: ${flag}`);
   }
   body.Image = words.at(-1);
@@ -120,6 +121,7 @@ describe("a probe is described once: the engine call and the docker run line agr
     "--dns-search and --dns-option": { dnsSearch: ["docknet.test", "."], dnsOptions: ["ndots:9", "timeout:1"] },
     "--sysctl": { sysctls: { "net.ipv6.conf.all.disable_ipv6": "1" } },
     "--hostname": { hostname: "box" },
+    "--restart": { restartPolicy: "always" },
     "--network name=…,gw-priority=… (Engine 28)": {
       networks: [
         { network: base.networks[0]!.network, endpoint: { gwPriority: 2 } },
@@ -157,6 +159,7 @@ describe("probe faults are transforms of the spec: the engine gets the broken on
     dnsSearch: ["docknet.test"],
     dnsOptions: ["ndots:9"],
     servers: [80],
+    restartPolicy: "always",
   };
   test.each(Object.keys(PROBE_FAULTS) as LabFault[])("%s", (fault) => {
     const broken = withProbeFaults(rich, (f) => f === fault);
@@ -176,6 +179,7 @@ describe("probe faults are transforms of the spec: the engine gets the broken on
     const dns = engine("dns-settings-dropped").HostConfig;
     expect([dns.Dns, dns.DnsSearch, dns.DnsOptions]).toEqual([undefined, undefined, undefined]);
     expect(engine("servers-down").Cmd).toEqual(["sh", "-c", probeStartScript([])]);
+    expect(engine("restart-policy-dropped").HostConfig.RestartPolicy).toBeUndefined();
     expect(engine("ipv6-disabled-in-containers").HostConfig.Sysctls).toEqual({ "net.ipv6.conf.all.disable_ipv6": "1" });
     // A container in the host's namespace takes no namespaced sysctls: the fault leaves it alone.
     const onHost = { ...rich, networks: [{ network: { name: "host", kind: "host" as const }, endpoint: {} }] };
