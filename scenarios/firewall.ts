@@ -12,8 +12,74 @@ import { scenario } from "../harness/scenario.js";
 
 const DOC = "Packet filtering and firewalls";
 const onOwnHost = [needs.engineNamespace, needs.outsideHost];
+const forwardRules = (rules: readonly string[]) => rules.filter((rule) => rule.startsWith("-A FORWARD "));
 
 export default [
+  scenario({
+    id: "FW-02",
+    title:
+      "FORWARD sends packets to DOCKER-USER first: a DROP there closes a published port, and a daemon restart neither flushes the rule nor moves the jump",
+    area: "firewall",
+    doc: `${DOC} › Add iptables policies before Docker's rules (DOCKER-USER); Docker with iptables; moby TestFirewallBackendSwitch`,
+    requires: onOwnHost,
+    // The restart would stop every other scenario's containers; FORWARD is read whole.
+    restartsEngine: true,
+    exclusive: true,
+    brokenBy: "user-rules-in-forward",
+    async run({ lab, check, engine }) {
+      const outsideHost = engine.outsideHost!;
+      const port = await lab.hostPort();
+      // --restart always: web is back after the daemon restart, for the claim after it.
+      await lab.probe("web").serving(80).publish(80, port).restartPolicy("always").start();
+      const outside = lab.outside.host();
+      const target = `${outsideHost.engineAddress}:${port}`;
+      const firstForwardRule = async () =>
+        derive(await lab.host.firewall("filter"), (r) => forwardRules(r.rules)[0] ?? "");
+      check("FORWARD's first rule", await firstForwardRule()).is("-A FORWARD -j DOCKER-USER");
+      check(`control: ${target} from the outside host`, await outside.request(outsideHost.engineAddress, port)).is(
+        "HTTP 404",
+      );
+      // After DNAT the port is the container's: the original destination port is conntrack's.
+      const drop = [
+        "-s",
+        outsideHost.address,
+        "-p",
+        "tcp",
+        "-m",
+        "conntrack",
+        "--ctorigdstport",
+        String(port),
+        "-j",
+        "DROP",
+      ];
+      check(`iptables -I DOCKER-USER ${drop.join(" ")}`, await lab.host.addFirewallRule("DOCKER-USER", drop)).is(
+        "accepted",
+      );
+      check(
+        `${target} from the outside host, with the DROP in DOCKER-USER`,
+        await outside.request(outsideHost.engineAddress, port, 2),
+      ).isNot("HTTP 404");
+      check("restart dockerd", await lab.restartEngine({ ...engine.daemonConfig })).is("accepted");
+      check("FORWARD's first rule after the restart", await firstForwardRule()).is("-A FORWARD -j DOCKER-USER");
+      check(
+        "DOCKER-USER's rules after the restart",
+        derive(await lab.host.firewall("filter"), (r) => r.rules.filter((rule) => rule.startsWith("-A DOCKER-USER "))),
+      ).satisfies("the DROP still there", (rules) => rules.some((rule) => rule.includes(`--ctorigdstport ${port}`)));
+      // web is back (its restart policy), and answers the engine's host, which the DROP does not name.
+      check(
+        `control: ${target} from the engine's host after the restart`,
+        await lab.eventually(
+          async () => (await lab.hostObserver()).request(outsideHost.engineAddress, port),
+          (answer) => answer === "HTTP 404",
+        ),
+      ).is("HTTP 404");
+      check(
+        `${target} from the outside host after the restart`,
+        await outside.request(outsideHost.engineAddress, port, AFTER_CONTROL_SECONDS),
+      ).isNot("HTTP 404");
+    },
+  }),
+
   scenario({
     id: "FW-03",
     title:

@@ -92,6 +92,7 @@ export const SCENARIO_IDS = [
   "IV-03",
   "IV-04",
   "IV-05",
+  "FW-02",
   "FW-03",
   "FW-04",
   "FW-05",

@@ -93,13 +93,17 @@ export class EngineHostActions {
     options: { append?: boolean; table?: "filter" | "nat" } = {},
   ): Promise<Observation<ApiOutcome>> {
     const table = options.table ?? "filter";
-    const append = options.append === true && !this.world().appendedRulesGoFirst;
-    const out = await this.inOwnNamespace(["iptables", "-w", "5", "-t", table, append ? "-A" : "-I", chain, ...rule]);
+    const misplaced = chain === "DOCKER-USER" && this.world().userRulesInForward;
+    const into = misplaced ? "FORWARD" : chain;
+    const append = misplaced || (options.append === true && !this.world().appendedRulesGoFirst);
+    const out = await this.inOwnNamespace(["iptables", "-w", "5", "-t", table, append ? "-A" : "-I", into, ...rule]);
     if (out.code === 0)
-      this.undo.push("after-engine-objects", `iptables -t ${table} -D ${chain} ${rule.join(" ")}`, () =>
-        this.inOwnNamespace(["iptables", "-w", "5", "-t", table, "-D", chain, ...rule]),
+      this.undo.push("after-engine-objects", `iptables -t ${table} -D ${into} ${rule.join(" ")}`, () =>
+        this.inOwnNamespace(["iptables", "-w", "5", "-t", table, "-D", into, ...rule]),
       );
-    return { value: commandOutcome(out), how: out.how };
+    // The evidence shows the command asked for, not where a fault put the rule.
+    const how = misplaced ? out.how.replace(` -A ${into} `, ` ${options.append ? "-A" : "-I"} ${chain} `) : out.how;
+    return { value: commandOutcome(out), how };
   }
 
   /** Sets a filter chain's policy on the engine's host (`iptables -P`); the old one comes back at teardown. */

@@ -32,6 +32,8 @@ export const LAB_FAULTS = {
   "unprivileged-defaults-reset":
     "containers start with the kernel's defaults: ports below 1024 need root, and no group may ping without a raw socket",
   "firewall-rules-first": "firewall rules appended to the engine host's chains are inserted before Docker's instead",
+  "user-rules-in-forward":
+    "rules asked for DOCKER-USER are appended to FORWARD instead, after Docker's jumps (as an administrator who skips DOCKER-USER does)",
   "macvlan-parent-wrong": "macvlan and ipvlan networks get a parent that leads nowhere, not the LAN asked for",
   // Multi-host labs:
   "data-path-blocked": "every lab node drops VXLAN (udp 4789, the overlay data path) from the others",
@@ -312,6 +314,8 @@ export interface ScopeWorld {
   readonly serversRun: boolean;
   /** A rule appended to one of the engine host's chains goes in first instead. */
   readonly appendedRulesGoFirst: boolean;
+  /** A rule asked for DOCKER-USER is appended to FORWARD instead. */
+  readonly userRulesInForward: boolean;
   /** The parent a LAN offers macvlan and ipvlan networks: the LAN itself, or a link that leads nowhere. */
   readonly lanParent: "lan" | "dead-end";
 }
@@ -320,6 +324,7 @@ export const HEALTHY_WORLD: ScopeWorld = {
   hostPortsTaken: false,
   serversRun: true,
   appendedRulesGoFirst: false,
+  userRulesInForward: false,
   lanParent: "lan",
 };
 
@@ -327,6 +332,7 @@ export const WORLD_FAULTS = {
   "host-ports-taken": (world) => ({ ...world, hostPortsTaken: true }),
   "servers-down": (world) => ({ ...world, serversRun: false }),
   "firewall-rules-first": (world) => ({ ...world, appendedRulesGoFirst: true }),
+  "user-rules-in-forward": (world) => ({ ...world, userRulesInForward: true }),
   "macvlan-parent-wrong": (world) => ({ ...world, lanParent: "dead-end" }),
 } satisfies Partial<Record<LabFault, (world: ScopeWorld) => ScopeWorld>>;
 

@@ -211,6 +211,16 @@ export class Lab {
     return this.observer;
   }
 
+  /** After a daemon restart (which stops containers without a restart policy): the shared observer runs again. */
+  async engineRestarted(): Promise<void> {
+    const observer = await this.observer?.catch(() => undefined);
+    if (observer)
+      await this.docker
+        .getContainer(observer.id)
+        .start()
+        .catch(() => undefined); // 304: already running
+  }
+
   /** Picks a /24 that overlaps no network on the engine, no route on its host, and no other pick. */
   async pickSubnet(): Promise<string> {
     const pick = this.subnetLock.then(async () => {
@@ -621,7 +631,10 @@ export class LabScope {
   async restartEngine(daemonConfig: Record<string, unknown>): Promise<Observation<ApiOutcome>> {
     const restart = this.lab.restartEngine;
     if (!restart) throw new Error("this engine is not docknet's to restart (declare needs.engineNamespace)");
-    return this.call(`dockerd restarted with daemon.json ${JSON.stringify(daemonConfig)}`, () => restart(daemonConfig));
+    return this.call(`dockerd restarted with daemon.json ${JSON.stringify(daemonConfig)}`, async () => {
+      await restart(daemonConfig);
+      await this.lab.engineRestarted();
+    });
   }
 
   /** The firewall backend the engine reports (`docker info`, Engine 29: "iptables" or "nftables"; "" before). */

@@ -77,9 +77,13 @@ export function plainProbeSpec(base: Pick<ProbeSpec, "name" | "image" | "labels"
 /** Written by a probe's start script once its servers listen (busybox httpd binds before it daemonizes). */
 export const READY_MARK = "/tmp/docknet-ready";
 
-/** A probe's command: its servers (busybox httpd), the ready mark, then a long sleep that keeps it alive for exec. */
+/**
+ * A probe's command: its servers (busybox httpd), the ready mark, then a long sleep that keeps it
+ * alive for exec. As PID 1 the shell would ignore SIGTERM, so `docker stop` and a daemon restart
+ * would wait out the 10 s stop timeout: it exits on TERM instead.
+ */
 export function probeStartScript(servers: readonly number[]): string {
-  return `${servers.map((port) => `httpd -p ${port} -h /www;`).join(" ")} touch ${READY_MARK}; exec sleep 2147483647`;
+  return `trap 'exit 0' TERM; ${servers.map((port) => `httpd -p ${port} -h /www;`).join(" ")} touch ${READY_MARK}; sleep 2147483647 & wait`;
 }
 
 /** The Docker API's settings for one endpoint. */
