@@ -14,10 +14,10 @@ import type { Scenario } from "./scenario.js";
 import { inPool } from "./work-pool.js";
 import { interruption, resultIdentity } from "./runner.js";
 
-/** Scenarios that restart dockerd, or whose daemon.json the session's engine does not have: they need an engine of their own. */
+/** Scenarios that change the engine itself, or whose daemon.json the session's engine does not have: they need an engine of their own. */
 export function needOwnEngine(scenarios: readonly Scenario[], capabilities: Capabilities): Scenario[] {
   return scenarios.filter(
-    (s) => s.restartsEngine === true || (s.daemon && !daemonConfigSatisfies(capabilities.daemonConfig, s.daemon)),
+    (s) => s.ownEngine === true || (s.daemon && !daemonConfigSatisfies(capabilities.daemonConfig, s.daemon)),
   );
 }
 

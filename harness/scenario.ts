@@ -62,10 +62,11 @@ export interface Scenario {
    */
   readonly daemon?: Readonly<Record<string, unknown>>;
   /**
-   * Restarts dockerd in its body: it gets a private engine of its own, as a daemon
-   * configuration does, never one that other scenarios (or a shared topology) are on.
+   * Changes the engine itself in its body (restarts dockerd, makes it a swarm manager): it gets
+   * a private engine of its own, as a daemon configuration does, never one that other scenarios
+   * (or a shared topology) are on.
    */
-  readonly restartsEngine?: boolean;
+  readonly ownEngine?: boolean;
   /**
    * The broken setup that must make this scenario fail: a verdict that cannot fail is worth
    * nothing. A lab fault (harness/lab/faults.ts), or a daemon.json that breaks the behaviour.

@@ -40,7 +40,7 @@ export default [
     area: "connect",
     doc: "docker network connect reference (a stopped container); moby TestDockerNetworkConnectDisconnectToStoppedContainer",
     // The restart would stop every other scenario's containers: it gets an engine of its own.
-    restartsEngine: true,
+    ownEngine: true,
     exclusive: true,
     requires: [needs.engineNamespace],
     brokenBy: "stopped-connect-dropped",

@@ -292,4 +292,35 @@ export default [
       ).is([]);
     },
   }),
+
+  scenario({
+    id: "DNS-11",
+    title:
+      "After swarm init, a user-defined bridge still resolves its containers' names and, through a --dns upstream, outside names",
+    area: "dns",
+    doc: "Networking overview › DNS services; Engine 29.0.1 and 29.1.0 release notes (moby#51491, moby#51614: DNS after swarm init)",
+    // swarm init makes the engine a manager, with an ingress network and docker_gwbridge: its own engine.
+    ownEngine: true,
+    exclusive: true,
+    requires: [needs.engineNamespace, needs.outsideHost],
+    brokenBy: "user-network-is-default-bridge",
+    async run({ lab, check, engine }) {
+      const outside = engine.outsideHost!;
+      const net = await lab.network("app");
+      const web = await lab.probe("web").on(net).start();
+      const ask = async (short: string, when: string) => {
+        const client = await lab.probe(short).on(net).dns(outside.dns.address).start();
+        check(`${web.name} from a client on ${net.name}, ${when}`, await client.addressesOf(web.name)).satisfies(
+          "one address",
+          (a) => a.length === 1,
+        );
+        check(`${OUTSIDE_ZONE_NAME} through the embedded DNS, ${when}`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is(
+          [outside.address],
+        );
+      };
+      await ask("before", "before swarm init");
+      check("docker swarm init", await lab.swarmInit(outside.engineAddress)).is("accepted");
+      await ask("after", "after swarm init");
+    },
+  }),
 ];

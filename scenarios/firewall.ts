@@ -23,7 +23,7 @@ export default [
     doc: `${DOC} › Add iptables policies before Docker's rules (DOCKER-USER); Docker with iptables; moby TestFirewallBackendSwitch`,
     requires: onOwnHost,
     // The restart would stop every other scenario's containers; FORWARD is read whole.
-    restartsEngine: true,
+    ownEngine: true,
     exclusive: true,
     brokenBy: "user-rules-in-forward",
     async run({ lab, check, engine }) {

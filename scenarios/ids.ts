@@ -26,6 +26,7 @@ export const SCENARIO_IDS = [
   "DNS-08",
   "DNS-07",
   "DNS-06",
+  "DNS-11",
   "ISO-01",
   "ISO-02",
   "ISO-03",

@@ -320,7 +320,7 @@ export default [
     area: "publishing",
     doc: `${DOC}; Start containers automatically (restart policies); moby TestPortMappingRestore, TestDaemonRestartWithRunningContainersPorts`,
     // The restart would stop every other scenario's containers: it gets an engine of its own.
-    restartsEngine: true,
+    ownEngine: true,
     exclusive: true,
     requires: [needs.engineNamespace, needs.engineAtLeast("20.10", "host-gateway arrived in 20.10")],
     brokenBy: "restart-policy-dropped",

@@ -637,6 +637,25 @@ export class LabScope {
     });
   }
 
+  /**
+   * Makes the engine a single-node swarm manager (`docker swarm init`), advertising the address
+   * given; it leaves the swarm at teardown. For scenarios with an engine of their own (ownEngine).
+   */
+  async swarmInit(advertiseAddress?: string): Promise<Observation<ApiOutcome>> {
+    const how = `docker swarm init${advertiseAddress ? ` --advertise-addr ${advertiseAddress}` : ""}`;
+    const outcome = await this.call(how, () =>
+      this.docker.swarmInit({
+        ListenAddr: "0.0.0.0:2377",
+        ...(advertiseAddress ? { AdvertiseAddr: advertiseAddress } : {}),
+      }),
+    );
+    if (outcome.value === "accepted")
+      this.undo.push("after-engine-objects", "docker swarm leave --force", () =>
+        this.docker.swarmLeave({ force: true }),
+      );
+    return outcome;
+  }
+
   /** The firewall backend the engine reports (`docker info`, Engine 29: "iptables" or "nftables"; "" before). */
   async firewallBackend(): Promise<Observation<string>> {
     // dockerode's types predate API 1.52's FirewallBackend.

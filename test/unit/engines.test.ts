@@ -78,7 +78,7 @@ describe("scenarios that need an engine of their own", () => {
     const chosen = needOwnEngine(
       [
         make("PLAIN", {}),
-        make("RESTARTS", { restartsEngine: true }),
+        make("RESTARTS", { ownEngine: true }),
         make("HAS-IT", { daemon: { icc: false } }),
         make("LACKS-IT", { daemon: { bip: "10.0.0.1/24" } }),
       ],
