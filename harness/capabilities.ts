@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import type { OutsideHost } from "./engine/outside-host.js";
 import { runInNetns, type NetnsRef } from "./engine/netns.js";
-import { engineProfile, type EngineProfile } from "./engine-profile.js";
+import { defaultBridgeNameOf, engineFamily, engineProfile, type EngineProfile } from "./engine-profile.js";
 import { runCommand } from "./host-command.js";
 import { missingKernelOptions, readLocalKernelConfig, type KernelTier } from "./kernel-config.js";
 import { sysctlPath } from "./sysctl-path.js";
@@ -19,6 +19,14 @@ export interface Capabilities {
   readonly networkDrivers: string[];
   /** Whether the engine has its default `bridge` network (absent with --bridge=none). */
   readonly defaultBridge: boolean;
+  /** The default bridge's name: `bridge` (Docker), `podman` (Podman). */
+  readonly defaultBridgeName: string;
+  /**
+   * For an engine of another family serving Docker's API (Podman): the Docker Engine version
+   * whose API it serves (API 1.41 is Engine 20.10). Version keys (since, engineAtLeast) compare
+   * this, as a client of that API would; absent for Docker itself.
+   */
+  readonly servesDockerApiOf?: string;
   readonly swarm: string;
   readonly rootless: boolean;
   /** Family, mode and firewall of the engine (engine-profile.ts), in every report. */
@@ -103,6 +111,9 @@ export async function detectCapabilities(
       : [undefined, undefined];
   const [info, version, networks] = await Promise.all([docker.info(), docker.version(), docker.listNetworks()]);
   const securityOptions: string[] = info.SecurityOptions ?? [];
+  const podman = engineFamily(version) === "podman";
+  const defaultBridgeName = defaultBridgeNameOf(networks.map((n) => n.Name));
+  const dockerEquivalent = dockerVersionOfApi(version.ApiVersion);
   return {
     engineKind: engine.kind,
     engineVersion: version.Version,
@@ -111,8 +122,11 @@ export async function detectCapabilities(
     os: info.OperatingSystem ?? "unknown",
     osType: info.OSType ?? version.Os ?? "unknown",
     architecture: info.Architecture ?? version.Arch ?? "unknown",
-    networkDrivers: [...(info.Plugins?.Network ?? [])],
-    defaultBridge: networks.some((n) => n.Name === "bridge" && n.Driver === "bridge"),
+    // Podman lists its network plugins only; host and none are modes it always has (podman-run(1) --network).
+    networkDrivers: [...new Set([...(info.Plugins?.Network ?? []), ...(podman ? ["host", "null"] : [])])],
+    defaultBridge: networks.some((n) => n.Name === defaultBridgeName && n.Driver === "bridge"),
+    defaultBridgeName,
+    ...(podman && dockerEquivalent ? { servesDockerApiOf: dockerEquivalent } : {}),
     swarm: info.Swarm?.LocalNodeState ?? "inactive",
     rootless: securityOptions.some((o) => o.includes("rootless")),
     profile: engineProfile({
@@ -272,9 +286,11 @@ export const needs = {
   engineAtLeast: (minimum: string, why: string): Requirement => ({
     name: `${ENGINE_VERSION_REQUIREMENT}${minimum}`,
     missing: (c) =>
-      versionAtLeast(c.engineVersion, minimum)
+      versionAtLeast(comparableVersion(c), minimum)
         ? undefined
-        : `engine ${c.engineVersion} is older than ${minimum} (${why})`,
+        : c.servesDockerApiOf
+          ? `engine ${c.engineVersion} serves the API of Docker ${c.servesDockerApiOf}, older than ${minimum} (${why})`
+          : `engine ${c.engineVersion} is older than ${minimum} (${why})`,
   }),
   composeAtLeast: (minimum: string, why: string): Requirement => ({
     name: `Docker Compose >= ${minimum}`,
@@ -289,6 +305,31 @@ export const needs = {
 
 /** The reasons a set of requirements is not met; empty when all are. */
 const ENGINE_VERSION_REQUIREMENT = "engine >= ";
+
+/** The Docker Engine release that introduced each API version (Docker's API version history). */
+const DOCKER_API_RELEASES: Readonly<Record<string, string>> = {
+  "1.40": "19.03",
+  "1.41": "20.10",
+  "1.42": "23.0",
+  "1.43": "24.0",
+  "1.44": "25.0",
+  "1.45": "26.0",
+  "1.46": "27.0",
+  "1.47": "27.3",
+  "1.48": "28.0",
+  "1.49": "28.2",
+  "1.50": "28.3",
+  "1.51": "28.4",
+  "1.52": "29.0",
+};
+
+export function dockerVersionOfApi(apiVersion: string | undefined): string | undefined {
+  return apiVersion ? DOCKER_API_RELEASES[apiVersion] : undefined;
+}
+
+/** The version version keys compare: Docker's own, or the Docker API's an engine of another family serves. */
+export const comparableVersion = (c: Pick<Capabilities, "engineVersion" | "servesDockerApiOf">): string =>
+  c.servesDockerApiOf ?? c.engineVersion;
 
 /** A requirement on the engine's version alone (needs.engineAtLeast): known before any engine of that version starts. */
 export const isEngineVersionRequirement = (r: Requirement): boolean => r.name.startsWith(ENGINE_VERSION_REQUIREMENT);

@@ -74,8 +74,11 @@ export function buildProgram(): Command {
     program.command("run").description("run conformance scenarios on an engine and report verdicts with evidence"),
   )
     .addOption(
-      new Option("--engine <engine>", "auto: the current engine if one answers, else a private one; current; private")
-        .choices(["auto", "current", "private"])
+      new Option(
+        "--engine <engine>",
+        "auto: the current engine if one answers, else a private one; current; private; podman: a private Podman (Debian's podman, netavark, aardvark-dns) serving Docker's API",
+      )
+        .choices(["auto", "current", "private", "podman"])
         .default("auto"),
     )
     .option(

@@ -61,8 +61,15 @@ export async function runOnConfiguredEngines(options: {
    * know would keep it from starting at all).
    */
   readonly sameVersionAs?: Capabilities;
+  /** Why no engine can be started for these scenarios at all (the session's engine is not dockerd): each skips saying so. */
+  readonly unavailable?: string;
 }): Promise<ScenarioResult[]> {
   if (options.scenarios.length === 0) return [];
+  if (options.unavailable) {
+    const skipped = unrun(options.scenarios, "skipped", options.unavailable);
+    for (const r of skipped) options.onResult(r);
+    return skipped;
+  }
   const tooNew = (s: Scenario) =>
     options.sameVersionAs
       ? missingRequirements(s.requires.filter(isEngineVersionRequirement), options.sameVersionAs)

@@ -30,13 +30,25 @@ export interface ProfileSources {
   readonly iptablesBackend?: string;
 }
 
-export function engineProfile({ version, info, iptablesBackend }: ProfileSources): EngineProfile {
+/** Which family answers, from the components GET /version lists. */
+export function engineFamily(version: ProfileSources["version"]): EngineProfile["family"] {
   const components = (version.Components ?? []).map((c) => c.Name ?? "");
-  const family = components.some((name) => /podman/i.test(name))
+  return components.some((name) => /podman/i.test(name))
     ? "podman"
     : components.includes("Engine")
       ? "docker"
       : "other";
+}
+
+/**
+ * The default bridge network's name, from the networks the engine lists: Docker's `bridge`; Podman's
+ * own is `podman` (podman-network(1)), which its compatible API lists as `bridge`.
+ */
+export const defaultBridgeNameOf = (networkNames: readonly string[]): string =>
+  networkNames.includes("bridge") || !networkNames.includes("podman") ? "bridge" : "podman";
+
+export function engineProfile({ version, info, iptablesBackend }: ProfileSources): EngineProfile {
+  const family = engineFamily(version);
   const mode = (info.SecurityOptions ?? []).some((o) => /(^|,)name=rootless(,|$)/.test(o)) ? "rootless" : "rootful";
   const own = info.FirewallBackend?.Driver;
   const read = iptablesBackend === "legacy" ? "iptables-legacy" : iptablesBackend ? "iptables-nft" : undefined;

@@ -1,6 +1,6 @@
 import type { Capabilities } from "./capabilities.js";
 import type { Evidence } from "./evidence.js";
-import type { VersionKey } from "./scenario.js";
+import type { DocumentedDifference, VersionKey } from "./scenario.js";
 
 export type Status = "passed" | "failed" | "skipped" | "error";
 
@@ -21,6 +21,8 @@ export interface ScenarioResult {
   readonly attempt: number;
   /** The version boundaries the scenario's expectations depended on, and which side this engine was on. */
   readonly versionKeys?: readonly VersionKey[];
+  /** Where the engine's family is documented to differ from Docker, and the expectation followed that (Podman). */
+  readonly documentedDifferences?: readonly DocumentedDifference[];
   /** What its teardown could not remove, in the engine's words (the verdict stands; docknet clean removes the rest). */
   readonly teardown?: string;
 }

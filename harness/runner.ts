@@ -6,7 +6,14 @@ import type { ScenarioResult } from "./results.js";
 import { inClaimPool, type PoolClaim } from "./work-pool.js";
 import { join } from "node:path";
 import { collectFailureBundle } from "./lab/failure-bundle.js";
-import { runsOnCluster, scenarioContext, ScenarioSkipped, type Scenario, type VersionKey } from "./scenario.js";
+import {
+  runsOnCluster,
+  scenarioContext,
+  ScenarioSkipped,
+  type Scenario,
+  type DocumentedDifference,
+  type VersionKey,
+} from "./scenario.js";
 import { scaled, timeScale } from "./time-scale.js";
 import { runCancellable } from "./cancellation.js";
 import { errorText } from "./lab/docker-api.js";
@@ -197,7 +204,11 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
   }
   const evidence: Evidence[] = [];
   const versionKeys: VersionKey[] = [];
-  const keys = () => (versionKeys.length ? { versionKeys: [...versionKeys] } : {});
+  const differences: DocumentedDifference[] = [];
+  const keys = () => ({
+    ...(versionKeys.length ? { versionKeys: [...versionKeys] } : {}),
+    ...(differences.length ? { documentedDifferences: [...differences] } : {}),
+  });
   const scopeId = attempt > 1 ? `${scenario.id}-${attempt}` : scenario.id;
   const scope = options.lab.scope(scopeId, scenario.id);
   const clusterScope =
@@ -231,7 +242,7 @@ async function runOne(scenario: Scenario, attempt: number, options: RunOptions):
     else options.signal?.addEventListener("abort", onAbort, { once: true });
     await clusterScope?.begin();
     body = runCancellable(cancel.signal, () =>
-      scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope)),
+      scenario.run(scenarioContext(scope, options.capabilities, evidence, versionKeys, clusterScope, differences)),
     );
     body.then(
       () => (settled = true),

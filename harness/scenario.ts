@@ -1,8 +1,9 @@
-import { needs, versionAtLeast, type Capabilities, type Requirement } from "./capabilities.js";
+import { comparableVersion, needs, versionAtLeast, type Capabilities, type Requirement } from "./capabilities.js";
 import { Check, type Evidence, type Observation } from "./evidence.js";
 import type { ClusterScope } from "./lab/cluster.js";
 import type { LabScope } from "./lab/lab.js";
 import type { LabFault } from "./lab/faults.js";
+import type { EngineProfile } from "./engine-profile.js";
 
 /** An area groups scenarios (one file in scenarios/, one JUnit testsuite): "dns", "isolation", ... */
 export type Area = string;
@@ -19,6 +20,12 @@ export interface ScenarioContext {
    * recorded with the result: an engine matrix shows what an upgrade changes.
    */
   since(version: string, source: string): boolean;
+  /**
+   * Whether the engine is of a family (Podman) documented to behave otherwise here: the
+   * expectation is then that family's, and the result lists it as "differs from Docker, as
+   * documented", with `what` and its source. What differs undocumented is still a failure.
+   */
+  differs(family: EngineProfile["family"], what: string, source: string): boolean;
   /** The swarm's nodes, for multi-host scenarios (those that require needs.multiHost). */
   cluster(): ClusterScope;
   /**
@@ -43,6 +50,13 @@ export interface VersionKey {
   readonly version: string;
   readonly source: string;
   readonly applies: boolean;
+}
+
+/** A documented difference of an engine family from Docker that a scenario's expectation followed. */
+export interface DocumentedDifference {
+  readonly family: string;
+  readonly what: string;
+  readonly source: string;
 }
 
 /** One documented behaviour, as code. */
@@ -94,6 +108,7 @@ export function scenarioContext(
   evidence: Evidence[],
   versionKeys: VersionKey[] = [],
   cluster?: ClusterScope,
+  differences: DocumentedDifference[] = [],
 ): ScenarioContext {
   return {
     lab,
@@ -107,9 +122,14 @@ export function scenarioContext(
     engine,
     check: (claim, observation) => new Check(claim, observation, (e) => evidence.push(e)),
     since(version, source) {
-      const applies = versionAtLeast(engine.engineVersion, version);
+      const applies = versionAtLeast(comparableVersion(engine), version);
       if (!versionKeys.some((k) => k.version === version && k.source === source))
         versionKeys.push({ version, source, applies });
+      return applies;
+    },
+    differs(family, what, source) {
+      const applies = engine.profile.family === family;
+      if (applies && !differences.some((d) => d.what === what)) differences.push({ family, what, source });
       return applies;
     },
   };

@@ -305,6 +305,12 @@ export async function runConformance(session: Session, options: ConformanceOptio
       ],
       dropConfig: (scenario) => session.lab.hasFault("daemon-config-dropped", scenario.id),
       ...(version ? { sameVersionAs: session.capabilities } : {}),
+      ...(session.capabilities.profile.family === "podman"
+        ? {
+            unavailable:
+              "the engine is Podman: a daemon.json, and the dockerd restarts and swarm these scenarios make, are Docker's",
+          }
+        : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onResult: (result) => options.onEvent?.({ type: "finished", result }),
     }),

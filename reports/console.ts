@@ -1,7 +1,7 @@
 import { createColors } from "picocolors";
 import type { RunEvent } from "../harness/runner.js";
 import type { RunReport, ScenarioResult } from "../harness/results.js";
-import { evidenceText, explanationText, skipLines } from "./result-text.js";
+import { differenceLines, evidenceText, explanationText, skipLines } from "./result-text.js";
 
 type Colors = ReturnType<typeof createColors>;
 
@@ -81,6 +81,8 @@ export class ConsoleReporter {
     const c = this.colors;
     const skips = skipLines(report.results);
     if (skips.length) this.write(`\n${c.yellow("Skipped, by reason:")}\n${skips.join("\n")}\n`);
+    const differences = differenceLines(report.results);
+    if (differences.length) this.write(`\nDiffers from Docker, as documented:\n${differences.join("\n")}\n`);
     for (const r of report.results.filter((x) => x.status === "failed" || x.status === "error")) {
       this.write(`\n${c.bold(c.red(`${r.id} ${r.title}`))}\n  ${r.reason}\n  doc: ${r.doc}\n`);
       if (r.evidence.length) this.write(`${evidenceText(r.evidence).replace(/^/gm, "  ")}\n`);

@@ -1,5 +1,5 @@
 import type { Evidence } from "../harness/evidence.js";
-import type { Explanation } from "../harness/results.js";
+import type { Explanation, ScenarioResult } from "../harness/results.js";
 
 /** A scenario result in words, as failure bodies and console blocks show it. */
 
@@ -35,6 +35,13 @@ export function skipsByReason(
 }
 
 /** "  OV-05, OV-15: kernel has no CONFIG_IP_VS…" lines for a console. */
+/** "  DNS-01: podman: what (source)", one line per documented difference a result's expectation followed. */
+export function differenceLines(results: readonly ScenarioResult[]): string[] {
+  return results.flatMap((r) =>
+    (r.documentedDifferences ?? []).map((d) => `  ${r.id}: ${d.family}: ${d.what} (${d.source})`),
+  );
+}
+
 export function skipLines(results: Parameters<typeof skipsByReason>[0]): string[] {
   return skipsByReason(results).map(({ reason, ids }) => `  ${ids.join(", ")}: ${reason}`);
 }

@@ -16,9 +16,24 @@ export default [
     area: "dns",
     doc: "Networking overview › DNS services",
     brokenBy: "user-network-is-default-bridge",
-    async run({ since, lab, check }) {
-      const { client } = await lab.shared(userBridgePair);
+    async run({ since, lab, check, differs }) {
+      const { client, net } = await lab.shared(userBridgePair);
       const conf = await client.resolvConf();
+      if (
+        differs(
+          "podman",
+          "aardvark-dns answers on the network's gateway, not on 127.0.0.11",
+          "podman-network(1) › dns_enabled; aardvark-dns",
+        )
+      ) {
+        const gateway = check("the network's gateway", await lab.gatewayOn(client, net)).matches(IPV4_ADDRESS);
+        check(
+          "the first nameserver in /etc/resolv.conf",
+          derive(conf, (c) => c.nameservers[0] ?? ""),
+        ).is(gateway);
+        check(`UDP ${gateway}:53 answers`, await client.connect(gateway, 53, 2, "udp")).is("open");
+        return;
+      }
       check(
         "nameservers in /etc/resolv.conf",
         derive(conf, (c) => c.nameservers),

@@ -138,10 +138,12 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
   if (flags.daemonConfig && flags.engine === "current")
     throw new UsageError("--daemon-config needs a private engine (--engine private)");
   const daemonConfig = flags.daemonConfig ? inputs.daemonConfig(flags.daemonConfig) : undefined;
-  if (flags.engineVersion && flags.engine === "current")
+  if (flags.engineVersion && (flags.engine === "current" || flags.engine === "podman"))
     throw new UsageError(
-      "--engine-version runs a private engine of that version; it cannot be combined with --engine current",
+      `--engine-version runs a private dockerd of that version; it cannot be combined with --engine ${flags.engine}`,
     );
+  if (flags.daemonConfig && flags.engine === "podman")
+    throw new UsageError("--daemon-config is dockerd's daemon.json; Podman has none (--engine podman)");
   const cluster = clusterPlan(flags);
   const faults = (flags.fault ?? []).map((text) => {
     const choice = parseFaultChoice(text);
@@ -160,7 +162,7 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
     ...(flags.engineVersion ? { engineVersion: flags.engineVersion } : {}),
     ...(cluster ? { cluster } : {}),
     faults,
-    helperApplies: !ownEngine && !ownLab && flags.engine !== "private",
+    helperApplies: !ownEngine && !ownLab && flags.engine !== "private" && flags.engine !== "podman",
   };
 }
 

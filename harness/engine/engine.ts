@@ -25,4 +25,5 @@ export interface Engine {
   restart?(daemonConfig: Record<string, unknown>): Promise<void>;
 }
 
-export type EngineChoice = "auto" | "current" | "private";
+/** podman: a private Podman serving the Docker-compatible API, in docknet's own namespace. */
+export type EngineChoice = "auto" | "current" | "private" | "podman";

@@ -43,6 +43,8 @@ export interface PrivateEngineState {
   dockerdPid?: number;
   /** The dockerd binary the engine runs (a restart runs the same). */
   dockerd?: string;
+  /** Instead of dockerd: the podman binary whose Docker-compatible API service the engine is. */
+  podman?: string;
   outsideNetns?: string;
   /** The process holding the engine's mount namespace (see engineMountNamespace). */
   mountHolderPid?: number;
@@ -69,6 +71,11 @@ export interface PrivateEngineOptions {
   readonly readyTimeoutMs?: number;
   /** Makes the engine a node of a multi-host lab, linked to the lab bridge (and with no outside host). */
   readonly uplink?: LabUplink;
+  /**
+   * Serve Podman's Docker-compatible API instead (`podman system service`, with netavark and
+   * aardvark-dns) from this podman binary: the same namespace, outside host, state file and clean.
+   */
+  readonly podman?: string;
 }
 
 /** Where private engines keep their run directories (data-root, exec-root, socket, log). */
@@ -106,9 +113,11 @@ export async function privateEnginePrerequisites(dockerd?: string): Promise<stri
  * `ip netns exec`, which remounts /sys and hides the cgroups).
  */
 export async function startPrivateEngine(options: PrivateEngineOptions = {}): Promise<Engine> {
-  const missing = await privateEnginePrerequisites(options.dockerd);
+  const missing = options.podman
+    ? await podmanPrerequisites(options.podman)
+    : await privateEnginePrerequisites(options.dockerd);
   if (missing) throw new EngineUnavailable(missing);
-  const dockerd = options.dockerd ?? (await findProgram("dockerd"))!;
+  const dockerd = options.podman ? undefined : (options.dockerd ?? (await findProgram("dockerd"))!);
 
   const id = randomBytes(4).toString("hex");
   const dir = namesOf(id).dir;
@@ -116,7 +125,8 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
     ...namesOf(id),
     ownerPid: process.pid,
     startedAt: new Date().toISOString(),
-    dockerd,
+    ...(dockerd ? { dockerd } : {}),
+    ...(options.podman ? { podman: options.podman } : {}),
     ...(options.uplink ? { labId: options.uplink.labId } : {}),
   };
   mkdirSync(dir, { recursive: true });
@@ -134,7 +144,8 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
       outsideHost = await createOutsideHost(state.netns, state.outsideNetns, id, dir, busybox);
     }
     writeFileSync(join(dir, "daemon.json"), JSON.stringify(options.daemonConfig ?? {}, null, 2));
-    await launchDockerd(state, dockerd, options.readyTimeoutMs ?? 30_000);
+    if (options.podman) await launchPodman(state, options.podman, options.readyTimeoutMs ?? 30_000);
+    else await launchDockerd(state, dockerd!, options.readyTimeoutMs ?? 30_000);
   } catch (error) {
     await stopPrivateEngine(state);
     throw error;
@@ -143,18 +154,78 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
   return {
     kind: "private",
     dockerHost: `unix://${socket}`,
-    description: `private dockerd ${version} in network namespace ${state.netns}`,
+    description: `private ${options.podman ? "podman" : "dockerd"} ${version} in network namespace ${state.netns}`,
     netns: state.netns,
     logFile: join(dir, "dockerd.log"),
     resolvConf: engineResolvConf(dir),
     ...(outsideHost ? { outsideHost } : {}),
     stop: () => stopPrivateEngine(state),
     lost: async () => deaths.get(state.id),
-    async restart(daemonConfig) {
-      writeFileSync(join(dir, "daemon.json"), JSON.stringify(daemonConfig, null, 2));
-      await restartDockerd(state, options.readyTimeoutMs);
-    },
+    // daemon.json is dockerd's: Podman is configured otherwise (containers.conf), and not restarted by docknet.
+    ...(options.podman
+      ? {}
+      : {
+          async restart(daemonConfig: Record<string, unknown>) {
+            writeFileSync(join(dir, "daemon.json"), JSON.stringify(daemonConfig, null, 2));
+            await restartDockerd(state, options.readyTimeoutMs);
+          },
+        }),
   };
+}
+
+/** What a private Podman needs besides what any private engine does. */
+async function podmanPrerequisites(podman: string): Promise<string | undefined> {
+  const common = await privateEnginePrerequisites(process.execPath); // any existing binary: dockerd is not needed
+  if (common) return common.replace("(it starts dockerd", "(it starts podman");
+  if (!existsSync(podman))
+    return `${podman} is not installed: apt-get install -y --no-install-recommends podman netavark aardvark-dns`;
+  for (const tool of ["netavark", "aardvark-dns"])
+    if (!existsSync(`/usr/lib/podman/${tool}`) && !(await findProgram(tool)))
+      return `${tool} is not installed: apt-get install -y --no-install-recommends podman netavark aardvark-dns`;
+  return undefined;
+}
+
+/**
+ * Podman's settings for a private engine: no default ulimits (its default nofile limit can exceed a
+ * machine's hard limit, and every container then fails with "error setting rlimit type 7"),
+ * cgroupfs (no systemd here), events in a file, and netavark as the network backend.
+ */
+const PODMAN_CONTAINERS_CONF = `[containers]
+default_ulimits = []
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+
+[network]
+network_backend = "netavark"
+`;
+
+/** `podman system service` in the engine's namespaces, with storage, run state and networks of its own. */
+async function launchPodman(state: PrivateEngineState, podman: string, readyTimeoutMs: number): Promise<void> {
+  const { dir } = state;
+  writeFileSync(join(dir, "containers.conf"), PODMAN_CONTAINERS_CONF);
+  await launchDaemon(
+    state,
+    [
+      podman,
+      "--root",
+      join(dir, "data"),
+      "--runroot",
+      join(dir, "exec"),
+      "--network-config-dir",
+      join(dir, "networks"),
+      "--tmpdir",
+      join(dir, "tmp"),
+      "system",
+      "service",
+      "--time=0",
+      `unix://${join(dir, "docker.sock")}`,
+    ],
+    { CONTAINERS_CONF: join(dir, "containers.conf") },
+    "podman",
+    readyTimeoutMs,
+  );
 }
 
 /**
@@ -256,15 +327,9 @@ async function engineMountNamespace(state: PrivateEngineState): Promise<string> 
 /** Starts dockerd in the engine's namespaces with its own roots, socket, daemon.json and resolv.conf; resolves once /_ping answers. */
 async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTimeoutMs: number): Promise<void> {
   const { dir } = state;
-  const socket = join(dir, "docker.sock");
-  const mountNamespace = await engineMountNamespace(state);
-  const log = openSync(join(dir, "dockerd.log"), "a");
-  const [nsenter, ...enter] = enterNetns(state.netns);
-  const child = spawn(
-    nsenter!,
+  await launchDaemon(
+    state,
     [
-      `--mount=${mountNamespace}`,
-      ...enter,
       dockerd,
       "--data-root",
       join(dir, "data"),
@@ -273,17 +338,35 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
       "--pidfile",
       join(dir, "dockerd.pid"),
       "--host",
-      `unix://${socket}`,
+      `unix://${join(dir, "docker.sock")}`,
       "--config-file",
       join(dir, "daemon.json"),
     ],
     // dockerd finds docker-proxy and docker-init on PATH: a fetched engine's own come first.
-    {
-      stdio: ["ignore", log, log],
-      detached: true,
-      env: { ...process.env, PATH: `${dirname(dockerd)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` },
-    },
+    { PATH: `${dirname(dockerd)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` },
+    "dockerd",
+    readyTimeoutMs,
   );
+}
+
+/** Starts an engine's daemon in its namespaces, logging to dockerd.log, and waits for /_ping on its socket. */
+async function launchDaemon(
+  state: PrivateEngineState,
+  argv: readonly string[],
+  env: Record<string, string>,
+  name: string,
+  readyTimeoutMs: number,
+): Promise<void> {
+  const { dir } = state;
+  const socket = join(dir, "docker.sock");
+  const mountNamespace = await engineMountNamespace(state);
+  const log = openSync(join(dir, "dockerd.log"), "a");
+  const [nsenter, ...enter] = enterNetns(state.netns);
+  const child = spawn(nsenter!, [`--mount=${mountNamespace}`, ...enter, ...argv], {
+    stdio: ["ignore", log, log],
+    detached: true,
+    env: { ...process.env, ...env },
+  });
   closeSync(log);
   child.unref();
   if (child.pid !== undefined) state.dockerdPid = child.pid;
@@ -300,7 +383,7 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
     if (exited !== null || Date.now() > deadline) {
       const tail = readFileSync(join(dir, "dockerd.log"), "utf8").trim().split("\n").slice(-3).join(" | ");
       throw new EngineUnavailable(
-        `private dockerd ${exited !== null ? `exited (${exited})` : "did not answer /_ping in time"}: ${tail}`,
+        `private ${name} ${exited !== null ? `exited (${exited})` : "did not answer /_ping in time"}: ${tail}`,
       );
     }
     await sleep(100);

@@ -1,4 +1,5 @@
 import { EngineUnavailable } from "../exit-codes.js";
+import { findProgram } from "../host-command.js";
 import { pingEngine, resolveCurrentDockerHost, type DockerHostChoice } from "./docker-host.js";
 import type { Engine, EngineChoice } from "./engine.js";
 import { isSshAddress, openSshTunnel } from "./ssh-tunnel.js";
@@ -10,6 +11,8 @@ import { privateEnginePrerequisites, startPrivateEngine, type PrivateEngineOptio
  */
 export async function selectEngine(choice: EngineChoice, privateOptions: PrivateEngineOptions = {}): Promise<Engine> {
   if (choice === "private") return startPrivateEngine(privateOptions);
+  if (choice === "podman")
+    return startPrivateEngine({ ...privateOptions, podman: (await findProgram("podman")) ?? "/usr/bin/podman" });
   const current = resolveCurrentDockerHost();
   if (isSshAddress(current.host)) return sshEngine(current);
   const problem = await pingEngine(current.host);

@@ -16,6 +16,7 @@ import { errorText } from "./docker-api.js";
 import { ComposeProjects } from "./compose-projects.js";
 import { DnsServers } from "./dns-servers.js";
 import { EngineHostActions } from "./engine-host-actions.js";
+import { defaultBridgeNameOf } from "../engine-profile.js";
 import {
   misroutedTo,
   scopeFaults,
@@ -65,6 +66,8 @@ export interface LabOptions {
   readonly engineHostNetns?: NetnsRef;
   readonly restartEngine?: (daemonConfig: Record<string, unknown>) => Promise<void>;
   readonly networkDriver?: string;
+  /** The default bridge's name (bridge; podman on Podman): found by Lab.open. */
+  readonly defaultBridgeName?: string;
   readonly macvlanParent?: string;
   readonly engineResolvConf?: string;
   /** A private engine's daemon log, for failure bundles. */
@@ -107,6 +110,8 @@ export class Lab {
   readonly restartEngine: ((daemonConfig: Record<string, unknown>) => Promise<void>) | undefined;
   /** The driver of user-defined networks that do not name one (`docknet run --driver`). */
   readonly networkDriver: string;
+  /** The default bridge network's name. */
+  readonly defaultBridgeName: string;
   /** The interface the user named for macvlan networks (`--macvlan-parent`); docknet's own links otherwise. */
   readonly macvlanParent: string | undefined;
   /** The /etc/resolv.conf a private engine's dockerd sees (a file of its own). */
@@ -131,6 +136,7 @@ export class Lab {
     this.engineHostNetns = options.engineHostNetns ?? options.engineNetns;
     this.restartEngine = options.restartEngine;
     this.networkDriver = options.networkDriver ?? "bridge";
+    this.defaultBridgeName = options.defaultBridgeName ?? "bridge";
     this.macvlanParent = options.macvlanParent;
     this.engineResolvConf = options.engineResolvConf;
     this.engineLog = options.engineLog;
@@ -145,7 +151,9 @@ export class Lab {
   }
 
   static async open(options: LabOptions): Promise<Lab> {
-    return new Lab(await Lab.connection(), options);
+    const docker = await Lab.connection();
+    const networks = await docker.listNetworks();
+    return new Lab(docker, { ...options, defaultBridgeName: defaultBridgeNameOf(networks.map((n) => n.Name)) });
   }
 
   private namedParentHeld: Promise<void> = Promise.resolve();
@@ -330,7 +338,7 @@ export class Lab {
 
 /** Everything one scenario may do with the engine. */
 export class LabScope {
-  readonly defaultBridge: NetworkRef = { name: "bridge", kind: "default-bridge" };
+  readonly defaultBridge: NetworkRef;
   readonly hostNetwork: NetworkRef = HOST_NETWORK;
   readonly noNetwork: NetworkRef = { name: "none", kind: "none" };
   /** Everything this scope changed, undone at teardown. */
@@ -353,6 +361,7 @@ export class LabScope {
     readonly scenarioId: string,
     private readonly options: { faultFree?: boolean; faults?: ReadonlySet<LabFault> } = {},
   ) {
+    this.defaultBridge = { name: lab.defaultBridgeName, kind: "default-bridge" };
     const world = () => this.world;
     this.host = new EngineHostActions(lab, world, this.undo);
     this.outside = new OutsideWorld(lab, this, world, this.undo);

@@ -117,10 +117,36 @@ export async function ensureProbeImage(docker: Docker, choice: ProbeImageChoice 
       changes: ['CMD ["/bin/sh"]', "LABEL io.docknet.probe=1"],
     } as object);
     await followProgress(docker, stream, "importing the probe image");
+    await tagImportedIfUntagged(docker, tag);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
   return tag;
+}
+
+const imageExists = (docker: Docker, reference: string): Promise<boolean> =>
+  docker
+    .getImage(reference)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
+
+/**
+ * Podman's compatible API (4.3) imports the image but drops the tag it was given (it names it
+ * `:latest`): the newest probe image is the one just imported, and gets its tag here. Docker tags it.
+ */
+async function tagImportedIfUntagged(docker: Docker, tag: string): Promise<void> {
+  if (await imageExists(docker, tag)) return;
+  // Filtered here: Podman 4.3's compatible API does not filter by label.
+  const untagged = (await docker.listImages())
+    .filter((image) => image.Labels?.["io.docknet.probe"] === "1")
+    .sort((a, b) => b.Created - a.Created)[0];
+  if (!untagged)
+    throw new Error(`the engine imported the probe image but no image ${tag} or other probe image is there`);
+  const [repo, version] = tag.split(":");
+  await docker.getImage(untagged.Id).tag({ repo: repo!, tag: version! });
 }
 
 async function followProgress(docker: Docker, stream: NodeJS.ReadableStream, what: string): Promise<void> {
@@ -170,16 +196,7 @@ async function probeFromBusyboxImage(
     imageId = (await docker.getImage(reference).inspect()).Id;
   }
   const tag = derivedTag(imageId);
-  if (
-    await docker
-      .getImage(tag)
-      .inspect()
-      .then(
-        () => true,
-        () => false,
-      )
-  )
-    return tag;
+  if (await imageExists(docker, tag)) return tag;
   const container = await docker.createContainer({
     Image: reference,
     Cmd: ["sh", "-c", "mkdir -p /www /tmp /root && chmod 1777 /tmp && busybox --list"],

@@ -1,5 +1,14 @@
 import { describe, expect, test } from "vitest";
-import { compareVersions, missingRequirements, needs, versionAtLeast } from "../../harness/capabilities.js";
+import {
+  comparableVersion,
+  compareVersions,
+  dockerVersionOfApi,
+  missingRequirements,
+  needs,
+  versionAtLeast,
+} from "../../harness/capabilities.js";
+import type { LabScope } from "../../harness/lab/lab.js";
+import { scenarioContext, type DocumentedDifference } from "../../harness/scenario.js";
 import { ENGINE_FACTS } from "./engine-facts.js";
 import { missingKernelOptions, parseKernelConfig } from "../../harness/kernel-config.js";
 
@@ -57,5 +66,39 @@ describe("capabilities", () => {
     expect(missingRequirements([needs.multiHost, needs.disposableSwarm], lab)).toEqual([]);
     const theirs = { ...engine, cluster: { nodes: 3, disposable: false, description: "nodes" } };
     expect(missingRequirements([needs.disposableSwarm], theirs)[0]).toMatch(/only on docknet's own lab/);
+  });
+});
+
+describe("an engine of another family serving Docker's API (Podman)", () => {
+  const podman = {
+    ...ENGINE_FACTS,
+    engineVersion: "4.3.1",
+    apiVersion: "1.41",
+    servesDockerApiOf: dockerVersionOfApi("1.41") ?? "",
+    profile: { family: "podman" as const, mode: "rootful" as const, firewall: "iptables-nft", description: "podman" },
+  };
+
+  test("version keys compare the Docker release whose API it serves, and say so", () => {
+    expect(podman.servesDockerApiOf).toBe("20.10");
+    expect(dockerVersionOfApi("1.48")).toBe("28.0");
+    expect(dockerVersionOfApi("9.99")).toBeUndefined();
+    expect(comparableVersion(podman)).toBe("20.10");
+    expect(comparableVersion(ENGINE_FACTS)).toBe(ENGINE_FACTS.engineVersion);
+    // 4.3.1 is "older" than 20.10 as a number: compared as itself, every since("20.10") would be wrong.
+    expect(missingRequirements([needs.engineAtLeast("20.10", "why")], podman)).toEqual([]);
+    expect(missingRequirements([needs.engineAtLeast("28.0", "why")], podman)).toEqual([
+      "engine 4.3.1 serves the API of Docker 20.10, older than 28.0 (why)",
+    ]);
+  });
+
+  test("differs() follows the family and records each documented difference once", () => {
+    const differences: DocumentedDifference[] = [];
+    const onPodman = scenarioContext({} as LabScope, podman, [], [], undefined, differences);
+    expect(onPodman.differs("podman", "what", "source")).toBe(true);
+    expect(onPodman.differs("podman", "what", "source")).toBe(true);
+    expect(differences).toEqual([{ family: "podman", what: "what", source: "source" }]);
+    const onDocker = scenarioContext({} as LabScope, ENGINE_FACTS, [], [], undefined, differences);
+    expect(onDocker.differs("podman", "other", "source")).toBe(false);
+    expect(differences).toHaveLength(1);
   });
 });

@@ -11,6 +11,7 @@ export const ENGINE_FACTS: Capabilities = {
   architecture: "x86_64",
   networkDrivers: ["bridge", "host", "ipvlan", "macvlan", "null", "overlay"],
   defaultBridge: true,
+  defaultBridgeName: "bridge",
   swarm: "inactive",
   rootless: false,
   profile: {

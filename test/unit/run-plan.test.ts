@@ -108,9 +108,18 @@ describe("docknet run's options become a plan; every usage error is raised there
       helperApplies: false,
     });
     expect(refusal(["dns"], { engine: "current", engineVersion: "26" })).toMatch(
-      /^--engine-version runs a private engine of that version/,
+      /^--engine-version runs a private dockerd of that version/,
     );
     expect(planRun(["dns"], { ...FLAGS, engine: "private" }, inputs())).toMatchObject({ helperApplies: false });
+    // A private Podman: docknet's own engine (no helper); dockerd's daemon.json and versions are not its.
+    expect(planRun(["dns"], { ...FLAGS, engine: "podman" }, inputs())).toMatchObject({
+      engine: "podman",
+      helperApplies: false,
+    });
+    expect(refusal(["dns"], { engine: "podman", engineVersion: "26" })).toMatch(
+      /cannot be combined with --engine podman/,
+    );
+    expect(refusal(["dns"], { engine: "podman", daemonConfig: "d.json" })).toMatch(/Podman has none/);
   });
 
   test("where multi-host scenarios run: a lab of N, a lab by id, or the user's nodes", () => {

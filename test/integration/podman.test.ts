@@ -1,0 +1,55 @@
+import { describe, expect, test } from "vitest";
+import type { ScenarioResult } from "../../harness/results.js";
+import { docknetLeftovers } from "./leftovers.js";
+import { docknet } from "./run-cli.js";
+
+interface Report {
+  engine: { profile: { family: string }; engineVersion: string; servesDockerApiOf?: string };
+  results: ScenarioResult[];
+}
+
+const run = async (args: string[]) => {
+  const out = await docknet(["run", "--engine", "podman", ...args, "--json", "-"]);
+  return { out, report: JSON.parse(out.stdout) as Report };
+};
+
+/**
+ * The Podman profile (issue 18): Debian's podman serving Docker's API in docknet's own namespace.
+ * Where Podman is documented to differ (DNS on the gateway, bridges not isolated), the expectation
+ * is Podman's and the result says so; a broken setup still fails those scenarios.
+ */
+describe("a private Podman engine", () => {
+  test("runs the scenarios through Docker's API, lists the documented differences, and leaves nothing behind", async () => {
+    const { out, report } = await run(["UB-01", "DNS-01", "ISO-01"]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(report.engine.profile.family).toBe("podman");
+    expect(report.engine.servesDockerApiOf).toMatch(/^\d+\.\d+$/);
+    expect(report.results.map((r) => [r.id, r.status])).toEqual([
+      ["UB-01", "passed"],
+      ["DNS-01", "passed"],
+      ["ISO-01", "passed"],
+    ]);
+    const differences = Object.fromEntries(
+      report.results.map((r) => [r.id, (r.documentedDifferences ?? []).map((d) => d.family)]),
+    );
+    expect(differences).toEqual({ "UB-01": [], "DNS-01": ["podman"], "ISO-01": ["podman"] });
+    expect(out.stderr).toMatch(/Differs from Docker, as documented:\n {2}DNS-01: podman: aardvark-dns answers/);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("the profile-keyed expectations fail on their broken setup", async () => {
+    const { out, report } = await run(["DNS-01", "ISO-01", "--fault", "user-network-is-default-bridge"]);
+    expect(out.code).toBe(1);
+    expect(report.results.map((r) => [r.id, r.status])).toEqual([
+      ["DNS-01", "failed"],
+      ["ISO-01", "failed"],
+    ]);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("daemon.json scenarios skip saying why: they are dockerd's", async () => {
+    const { report } = await run(["DC-08"]);
+    expect(report.results[0]?.status).toBe("skipped");
+    expect(report.results[0]?.reason).toMatch(/the engine is Podman/);
+  });
+});
