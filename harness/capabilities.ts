@@ -112,7 +112,7 @@ export async function detectCapabilities(
   const [info, version, networks] = await Promise.all([docker.info(), docker.version(), docker.listNetworks()]);
   const securityOptions: string[] = info.SecurityOptions ?? [];
   const podman = engineFamily(version) === "podman";
-  const defaultBridgeName = defaultBridgeNameOf(networks.map((n) => n.Name));
+  const defaultBridgeName = defaultBridgeNameOf(engineFamily(version));
   const dockerEquivalent = dockerVersionOfApi(version.ApiVersion);
   return {
     engineKind: engine.kind,
@@ -124,7 +124,8 @@ export async function detectCapabilities(
     architecture: info.Architecture ?? version.Arch ?? "unknown",
     // Podman lists its network plugins only; host and none are modes it always has (podman-run(1) --network).
     networkDrivers: [...new Set([...(info.Plugins?.Network ?? []), ...(podman ? ["host", "null"] : [])])],
-    defaultBridge: networks.some((n) => n.Name === defaultBridgeName && n.Driver === "bridge"),
+    // Podman's compatible API lists its default network as `bridge` too.
+    defaultBridge: networks.some((n) => n.Name === "bridge" && n.Driver === "bridge"),
     defaultBridgeName,
     ...(podman && dockerEquivalent ? { servesDockerApiOf: dockerEquivalent } : {}),
     swarm: info.Swarm?.LocalNodeState ?? "inactive",

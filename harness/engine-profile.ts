@@ -41,11 +41,11 @@ export function engineFamily(version: ProfileSources["version"]): EngineProfile[
 }
 
 /**
- * The default bridge network's name, from the networks the engine lists: Docker's `bridge`; Podman's
- * own is `podman` (podman-network(1)), which its compatible API lists as `bridge`.
+ * The name containers join the default bridge by: Docker's `bridge`; Podman's own is `podman`
+ * (podman-network(1)), which its compatible API lists as `bridge` but does not accept by that name.
  */
-export const defaultBridgeNameOf = (networkNames: readonly string[]): string =>
-  networkNames.includes("bridge") || !networkNames.includes("podman") ? "bridge" : "podman";
+export const defaultBridgeNameOf = (family: EngineProfile["family"]): string =>
+  family === "podman" ? "podman" : "bridge";
 
 export function engineProfile({ version, info, iptablesBackend }: ProfileSources): EngineProfile {
   const family = engineFamily(version);

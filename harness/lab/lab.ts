@@ -16,7 +16,7 @@ import { errorText } from "./docker-api.js";
 import { ComposeProjects } from "./compose-projects.js";
 import { DnsServers } from "./dns-servers.js";
 import { EngineHostActions } from "./engine-host-actions.js";
-import { defaultBridgeNameOf } from "../engine-profile.js";
+import { defaultBridgeNameOf, engineFamily, type ProfileSources } from "../engine-profile.js";
 import {
   misroutedTo,
   scopeFaults,
@@ -152,8 +152,8 @@ export class Lab {
 
   static async open(options: LabOptions): Promise<Lab> {
     const docker = await Lab.connection();
-    const networks = await docker.listNetworks();
-    return new Lab(docker, { ...options, defaultBridgeName: defaultBridgeNameOf(networks.map((n) => n.Name)) });
+    const family = engineFamily((await docker.version()) as ProfileSources["version"]);
+    return new Lab(docker, { ...options, defaultBridgeName: defaultBridgeNameOf(family) });
   }
 
   private namedParentHeld: Promise<void> = Promise.resolve();

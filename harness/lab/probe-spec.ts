@@ -136,7 +136,11 @@ export function probeContainerConfig(spec: ProbeSpec): ProbeContainerConfig {
     // On user-defined networks a link is only a scoped alias, carried by the endpoint (as the CLI does).
     const userLinks = first.network.kind === "user" && spec.links.length > 0;
     const endpoint = userLinks ? { ...first.endpoint, links: spec.links.map(linkText) } : first.endpoint;
-    create.NetworkingConfig = { EndpointsConfig: { [first.network.name]: endpointConfig(endpoint) } };
+    const settings = endpointConfig(endpoint);
+    // A namespace mode (host, none, container:) has no endpoint: Podman refuses one, even empty.
+    const namespaceMode = ["host", "none", "container"].includes(first.network.kind);
+    if (!namespaceMode || Object.keys(settings).length > 0)
+      create.NetworkingConfig = { EndpointsConfig: { [first.network.name]: settings } };
     if (!userLinks && spec.links.length > 0) host.Links = spec.links.map(linkText);
   }
   const exposed = [...new Set([...spec.published.map((p) => p.containerPort), ...spec.exposed])];

@@ -77,7 +77,10 @@ function asTheCliWouldSend(line: string) {
   // The CLI sends links on a user-defined network as the endpoint's, on the default bridge as HostConfig.Links.
   if (links.length && networks[0]?.startsWith("dn-")) endpoint.Links = links;
   else if (links.length) host.Links = links;
-  body.NetworkingConfig = { EndpointsConfig: { [networks[0]!]: endpoint } };
+  // In a namespace mode (host, none, container:) there is no endpoint to configure.
+  const namespaceMode = ["host", "none"].includes(networks[0]!) || networks[0]!.startsWith("container:");
+  if (!namespaceMode || Object.keys(endpoint).length > 0)
+    body.NetworkingConfig = { EndpointsConfig: { [networks[0]!]: endpoint } };
   return { body, laterNetworks: networks.slice(1) };
 }
 
