@@ -37,6 +37,10 @@ export function groupByDaemonConfig(
 
 const ENGINES_AT_ONCE = 3;
 
+/** How a skip names the engine a group needed: its daemon.json, or (none) an engine of its own. */
+const engineOf = (config: Readonly<Record<string, unknown>>): string =>
+  Object.keys(config).length ? `engine with daemon.json ${JSON.stringify(config)}` : "an engine of its own";
+
 /** A result for each scenario of a group that never reached its engine. */
 const unrun = (scenarios: readonly Scenario[], status: "skipped" | "error", reason: string): ScenarioResult[] =>
   scenarios.map((s) => ({ ...resultIdentity(s, 1), status, durationMs: 0, evidence: [], reason }));
@@ -91,11 +95,7 @@ export async function runOnConfiguredEngines(options: {
     const group = groups[index]!;
     let groupResults: ScenarioResult[];
     if (missing)
-      groupResults = unrun(
-        group.scenarios,
-        "skipped",
-        `engine with daemon.json ${JSON.stringify(group.config)} cannot be started: ${missing}`,
-      );
+      groupResults = unrun(group.scenarios, "skipped", `${engineOf(group.config)} cannot be started: ${missing}`);
     else if (options.signal?.aborted)
       groupResults = unrun(group.scenarios, "skipped", `${interruption(options.signal)} before its engine started`);
     else {
@@ -113,11 +113,7 @@ export async function runOnConfiguredEngines(options: {
       );
       groupResults =
         run.report?.results.filter((r) => group.scenarios.some((s) => s.id === r.id)) ??
-        unrun(
-          group.scenarios,
-          "error",
-          `its engine (daemon.json ${JSON.stringify(group.config)}) did not run: ${run.lastLine}`,
-        );
+        unrun(group.scenarios, "error", `${engineOf(group.config)} did not run: ${run.lastLine}`);
     }
     for (const r of groupResults) options.onResult(r);
     byGroup[index] = groupResults;

@@ -17,7 +17,7 @@ import { cachedComposes } from "../../harness/engine/compose-binaries.js";
 import { cachedEngines } from "../../harness/engine/engine-binaries.js";
 import { isProcessAlive } from "../../harness/host-command.js";
 import { needs } from "../../harness/capabilities.js";
-import { runsOnCluster } from "../../harness/scenario.js";
+import { runsOnCluster, type Scenario } from "../../harness/scenario.js";
 import { ALL_SCENARIOS } from "../../scenarios/index.js";
 import { tempDir } from "../temp-dir.js";
 import { docknetLeftovers } from "./leftovers.js";
@@ -38,6 +38,8 @@ interface Report {
 }
 
 const HOST_NEEDS = [needs.engineHost, needs.hostNetwork, needs.outsideHost, needs.docknetLan, needs.macvlanParent];
+/** Scenarios docknet runs on a private engine of their own, whatever engine the run is on (root only). */
+const onOwnEngine = (s: Scenario) => s.daemon !== undefined || s.ownEngine === true;
 
 /** The newest cached engine of 28.x (engine fetch sid, done by the test command): a Docker 28 system engine. */
 const dockerd = cachedEngines().find((e) => e.version.startsWith("28.") && !e.corrupt)?.dockerd;
@@ -100,14 +102,16 @@ describe.skipIf(unavailable !== undefined)(
      * The rest speak only the Docker API, over the same socket either way: UB-01 stands for them.
      */
     const THROUGH_THE_HOST = ALL_SCENARIOS.filter(
-      (s) => !runsOnCluster(s) && (s.daemon || s.id === "UB-01" || s.requires.some((r) => HOST_NEEDS.includes(r))),
+      (s) =>
+        !runsOnCluster(s) && (onOwnEngine(s) || s.id === "UB-01" || s.requires.some((r) => HOST_NEEDS.includes(r))),
     ).map((s) => s.id);
 
     /**
-     * On any current engine, the daemon-config scenarios run on private engines of their own, as they
-     * do in conformance.test.ts: run once there, not again here.
+     * On any current engine, the daemon-config scenarios (and those that restart the engine or make it
+     * a swarm manager) run on private engines of their own, as they do in conformance.test.ts: run
+     * once there, not again here.
      */
-    const ON_THIS_ENGINE = ALL_SCENARIOS.filter((s) => !runsOnCluster(s) && !s.daemon).map((s) => s.id);
+    const ON_THIS_ENGINE = ALL_SCENARIOS.filter((s) => !runsOnCluster(s) && !onOwnEngine(s)).map((s) => s.id);
 
     test("as root: every single-host scenario that runs on the engine itself runs on it; the header says how the engine's host was reached", async () => {
       const out = await docknet(["run", ...ON_THIS_ENGINE, "--json", "-", "--no-color"]);
@@ -140,7 +144,7 @@ describe.skipIf(unavailable !== undefined)(
       expect(report.vantage).toMatch(/^through a privileged helper container on the engine \(docknet is not root\)/);
       // The reports are the user's own files.
       expect(execFileSync("stat", ["-c", "%u", junit], { encoding: "utf8" }).trim()).toBe(String(user.uid));
-      const daemonConfig = new Set(ALL_SCENARIOS.filter((s) => s.daemon).map((s) => s.id));
+      const daemonConfig = new Set(ALL_SCENARIOS.filter(onOwnEngine).map((s) => s.id));
       const root = statuses(rootReport);
       const mine = statuses(report);
       expect([...mine.keys()]).toEqual(THROUGH_THE_HOST);
