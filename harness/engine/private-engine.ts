@@ -428,6 +428,9 @@ function writeState(state: PrivateEngineState): void {
  * Safe to call twice, and on a half-started engine.
  */
 export async function stopPrivateEngine(state: PrivateEngineState): Promise<void> {
+  // Podman puts its containers' network namespaces in the host's /run/netns: they are removed with
+  // its containers, and those it leaves (a service killed mid-run) are removed below.
+  const podmanNamespaces = state.podman ? await removePodmanContainers(state) : [];
   const pidFile = join(state.dir, "dockerd.pid");
   const pids = new Set<number>();
   if (state.dockerdPid) pids.add(state.dockerdPid);
@@ -439,8 +442,35 @@ export async function stopPrivateEngine(state: PrivateEngineState): Promise<void
   // Whatever still runs inside the namespaces (shims, containers, the outside host's server) goes with them.
   if (state.outsideNetns) await removeNamespace(state.outsideNetns);
   await removeNamespace(state.netns);
+  for (const name of podmanNamespaces) await removeNamespace(name);
   await unmountUnder(state.dir);
   rmSync(state.dir, { recursive: true, force: true });
+}
+
+/** Removes a private Podman's containers through its API; the names of their network namespaces (netns-…). */
+async function removePodmanContainers(state: PrivateEngineState): Promise<string[]> {
+  const socket = join(state.dir, "docker.sock");
+  if (!existsSync(socket) || (await pingEngine(`unix://${socket}`, 2000)) !== undefined) return [];
+  const { default: Docker } = await import("dockerode");
+  const docker = new Docker({ socketPath: socket, timeout: 15_000 });
+  const names: string[] = [];
+  try {
+    for (const c of await docker.listContainers({ all: true })) {
+      const info = await docker
+        .getContainer(c.Id)
+        .inspect()
+        .catch(() => undefined);
+      const key = info?.NetworkSettings.SandboxKey ?? "";
+      if (key.startsWith("/run/netns/")) names.push(key.slice("/run/netns/".length));
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+  } catch {
+    // an engine that no longer answers leaves only what the namespaces' removal takes
+  }
+  return names;
 }
 
 async function unmountUnder(dir: string): Promise<void> {

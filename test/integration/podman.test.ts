@@ -1,4 +1,5 @@
-import { describe, expect, test } from "vitest";
+import { existsSync, readdirSync } from "node:fs";
+import { beforeAll, describe, expect, test } from "vitest";
 import type { ScenarioResult } from "../../harness/results.js";
 import { docknetLeftovers } from "./leftovers.js";
 import { docknet } from "./run-cli.js";
@@ -18,7 +19,17 @@ const run = async (args: string[]) => {
  * Where Podman is documented to differ (DNS on the gateway, bridges not isolated), the expectation
  * is Podman's and the result says so; a broken setup still fails those scenarios.
  */
+/** Podman's own network namespaces (netns-…), which it keeps in the host's /run/netns. */
+const podmanNamespaces = () =>
+  existsSync("/run/netns") ? readdirSync("/run/netns").filter((n) => n.startsWith("netns-")) : [];
+
 describe("a private Podman engine", () => {
+  let before: string[];
+  beforeAll(() => {
+    before = podmanNamespaces();
+  });
+  const leftovers = () => [...docknetLeftovers(), ...podmanNamespaces().filter((n) => !before.includes(n))];
+
   test("runs the scenarios through Docker's API, lists the documented differences, and leaves nothing behind", async () => {
     const { out, report } = await run(["UB-01", "DNS-01", "ISO-01"]);
     expect(out.code, out.stderr).toBe(0);
@@ -34,7 +45,7 @@ describe("a private Podman engine", () => {
     );
     expect(differences).toEqual({ "UB-01": [], "DNS-01": ["podman"], "ISO-01": ["podman"] });
     expect(out.stderr).toMatch(/Differs from Docker, as documented:\n {2}DNS-01: podman: aardvark-dns answers/);
-    expect(docknetLeftovers()).toEqual([]);
+    expect(leftovers()).toEqual([]);
   });
 
   test("the profile-keyed expectations fail on their broken setup", async () => {
@@ -44,7 +55,7 @@ describe("a private Podman engine", () => {
       ["DNS-01", "failed"],
       ["ISO-01", "failed"],
     ]);
-    expect(docknetLeftovers()).toEqual([]);
+    expect(leftovers()).toEqual([]);
   });
 
   test("daemon.json scenarios skip saying why: they are dockerd's", async () => {
