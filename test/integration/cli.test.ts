@@ -392,13 +392,17 @@ describe("runs through the CLI", () => {
   test("a private engine that dies mid-run: one line naming it, its signal and its log; exit 3; nothing left", async () => {
     let killed = false;
     const out = await docknet(["run", "dns", "isolation", "--engine", "private", "--concurrency", "1", "--no-color"], {
-      onStderr: (text) => {
+      onStderr: (text, child) => {
         if (killed || !/^PASS /m.test(text)) return;
         killed = true;
+        // The run's own engine: not those its child runs start for scenarios that need one of their own.
         const engines = join(stateRoot(), "engines");
         for (const id of readdirSync(engines)) {
-          const state = JSON.parse(readFileSync(join(engines, id, "state.json"), "utf8")) as { dockerdPid: number };
-          process.kill(state.dockerdPid, "SIGKILL");
+          const state = JSON.parse(readFileSync(join(engines, id, "state.json"), "utf8")) as {
+            ownerPid: number;
+            dockerdPid?: number;
+          };
+          if (state.ownerPid === child.pid && state.dockerdPid) process.kill(state.dockerdPid, "SIGKILL");
         }
       },
     });
