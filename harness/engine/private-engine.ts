@@ -89,16 +89,27 @@ function enginesDir(): string {
 
 /** Checks what a private engine needs, without creating anything. */
 export async function privateEnginePrerequisites(dockerd?: string): Promise<string | undefined> {
+  const binary = dockerd ?? (await findProgram("dockerd"));
+  return namespacePrerequisites(
+    "dockerd",
+    !binary || !existsSync(binary)
+      ? "dockerd is not installed: apt-get install -y docker.io iptables busybox-static (docknet starts its own throwaway dockerd; it never touches an existing engine)"
+      : undefined,
+  );
+}
+
+/**
+ * What any private engine needs, whichever daemon it runs: docknet as root on this machine, the
+ * daemon itself (`daemonMissing` says why not), and the namespace tools; the first that is missing.
+ */
+async function namespacePrerequisites(daemon: string, daemonMissing: string | undefined): Promise<string | undefined> {
   if (runsThroughHelper()) {
     return "a private engine needs docknet itself to run as root on this machine (sudo docknet run …): through the helper container docknet uses the current engine only";
   }
   if (process.getuid?.() !== 0) {
-    return "a private engine needs root (it starts dockerd in its own network namespace): run as root, or point DOCKER_HOST at a running engine";
+    return `a private engine needs root (it starts ${daemon} in its own network namespace): run as root, or point DOCKER_HOST at a running engine`;
   }
-  const binary = dockerd ?? (await findProgram("dockerd"));
-  if (!binary || !existsSync(binary)) {
-    return "dockerd is not installed: apt-get install -y docker.io iptables busybox-static (docknet starts its own throwaway dockerd; it never touches an existing engine)";
-  }
+  if (daemonMissing) return daemonMissing;
   for (const tool of ["ip", "nsenter", "unshare"]) {
     if (!(await findProgram(tool))) return `${tool} is not installed: apt-get install -y iproute2 util-linux`;
   }
@@ -173,16 +184,14 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
   };
 }
 
-/** What a private Podman needs besides what any private engine does. */
+/** What a private Podman needs: what any private engine does, with podman, netavark and aardvark-dns as its daemon. */
 async function podmanPrerequisites(podman: string): Promise<string | undefined> {
-  const common = await privateEnginePrerequisites(process.execPath); // any existing binary: dockerd is not needed
-  if (common) return common.replace("(it starts dockerd", "(it starts podman");
-  if (!existsSync(podman))
-    return `${podman} is not installed: apt-get install -y --no-install-recommends podman netavark aardvark-dns`;
+  const install = "apt-get install -y --no-install-recommends podman netavark aardvark-dns";
+  let missing = existsSync(podman) ? undefined : `${podman} is not installed: ${install}`;
   for (const tool of ["netavark", "aardvark-dns"])
-    if (!existsSync(`/usr/lib/podman/${tool}`) && !(await findProgram(tool)))
-      return `${tool} is not installed: apt-get install -y --no-install-recommends podman netavark aardvark-dns`;
-  return undefined;
+    if (!missing && !existsSync(`/usr/lib/podman/${tool}`) && !(await findProgram(tool)))
+      missing = `${tool} is not installed: ${install}`;
+  return namespacePrerequisites("podman", missing);
 }
 
 /**
