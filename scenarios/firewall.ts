@@ -12,6 +12,19 @@ import { scenario } from "../harness/scenario.js";
 
 const DOC = "Packet filtering and firewalls";
 const onOwnHost = [needs.engineNamespace, needs.outsideHost];
+/** A DROP of TCP from `source` to a published port, matched on the port before DNAT (conntrack's original). */
+const dropByOriginalPort = (source: string, port: number) => [
+  "-s",
+  source,
+  "-p",
+  "tcp",
+  "-m",
+  "conntrack",
+  "--ctorigdstport",
+  String(port),
+  "-j",
+  "DROP",
+];
 const forwardRules = (rules: readonly string[]) => rules.filter((rule) => rule.startsWith("-A FORWARD "));
 
 export default [
@@ -39,19 +52,7 @@ export default [
       check(`control: ${target} from the outside host`, await outside.request(outsideHost.engineAddress, port)).is(
         "HTTP 404",
       );
-      // After DNAT the port is the container's: the original destination port is conntrack's.
-      const drop = [
-        "-s",
-        outsideHost.address,
-        "-p",
-        "tcp",
-        "-m",
-        "conntrack",
-        "--ctorigdstport",
-        String(port),
-        "-j",
-        "DROP",
-      ];
+      const drop = dropByOriginalPort(outsideHost.address, port);
       check(`iptables -I DOCKER-USER ${drop.join(" ")}`, await lab.host.addFirewallRule("DOCKER-USER", drop)).is(
         "accepted",
       );
@@ -106,18 +107,7 @@ export default [
         `${target} from the outside host, with a DROP on --dport ${port}`,
         await outside.request(outsideHost.engineAddress, port),
       ).is("HTTP 404");
-      const byOrigin = [
-        "-s",
-        outsideHost.address,
-        "-p",
-        "tcp",
-        "-m",
-        "conntrack",
-        "--ctorigdstport",
-        String(port),
-        "-j",
-        "DROP",
-      ];
+      const byOrigin = dropByOriginalPort(outsideHost.address, port);
       check(
         `iptables -I DOCKER-USER ${byOrigin.join(" ")}`,
         await lab.host.addFirewallRule("DOCKER-USER", byOrigin),
