@@ -564,7 +564,14 @@ export class ClusterScope {
       await node.docker.swarmLeave({ force: true });
       return { value: "accepted", how };
     } catch (error) {
-      return { value: errorText(error), how };
+      // A leave that outlived the API's deadline on a loaded machine (seen once in CI: "context
+      // deadline exceeded") may still have happened: the node's own state says whether it left.
+      const message = errorText(error);
+      if (!/context deadline exceeded/i.test(message)) return { value: message, how };
+      const left = await waitFor(async () => (await this.swarm(node)).value.nodeState === "inactive", 30_000, 1000);
+      return left
+        ? { value: "accepted", how: `${how}  # answered "${message}", and the node's swarm state became inactive` }
+        : { value: message, how };
     }
   }
 
@@ -651,9 +658,11 @@ async function recreateIngressOnManager(docker: Docker): Promise<void> {
 /**
  * A swarm node (`DOCKER_HOST=<node> docker run …`): the probe is created and started there directly.
  * dockerd gives a worker's attachment to a swarm network 30 s, a fixed deadline that does not scale
- * with a slowed machine: under emulation (docknet's kernel VM) the manager's answer can come later,
- * and the attachment is there for a second start. On a machine at full speed a missed deadline is a
- * finding, and stands.
+ * with a slowed machine: on a loaded CI machine (seen once on OV-11, 2 cores shared) and under
+ * emulation (docknet's kernel VM) the manager's answer can come later, and the attachment is there
+ * for a second start. One more start everywhere, two under emulation; the evidence says so. A
+ * deadline missed again stands as a finding. No fault gives this error (a network that is not
+ * attachable is refused at once, with other words), so a retry hides no broken setup.
  */
 class NodeProbeLauncher implements ProbeLauncher {
   readonly where: string;
@@ -667,14 +676,15 @@ class NodeProbeLauncher implements ProbeLauncher {
   async launch(short: string, request: ProbeRequest): Promise<{ probe?: Probe; attempt: StartAttempt; how: string }> {
     const first = await this.startOnce(short, request);
     let latest = first;
-    // Up to two more starts: right after a swarm is re-formed, a slowed manager can miss the deadline twice.
-    for (let again = 1; again <= 2 && timeScale() > 1 && !latest.probe; again++) {
+    // Right after a swarm is re-formed, a slowed manager can miss the deadline twice.
+    const moreStarts = timeScale() > 1 ? 2 : 1;
+    for (let again = 1; again <= moreStarts && !latest.probe; again++) {
       if (!ATTACH_DEADLINE.test(latest.attempt.message)) break;
       cancellationPoint();
       latest = await this.startOnce(short, request);
       latest = {
         ...latest,
-        how: `${latest.how}  # started ${again + 1} times: dockerd's 30 s attach deadline passed under emulation (${first.attempt.message})`,
+        how: `${latest.how}  # started ${again + 1} times: dockerd's fixed 30 s attach deadline passed on a slowed machine (${first.attempt.message})`,
       };
     }
     return latest;
