@@ -100,7 +100,11 @@ export function buildProgram(): Command {
         return specs;
       },
     )
-    .option("--concurrency <n>", "scenarios run at once", parsePositiveInt(64), 4)
+    .option(
+      "--concurrency <n>",
+      "scenarios run at once (default: 4; 1 on Podman, whose aardvark-dns drops lookups while another network is made)",
+      parsePositiveInt(64),
+    )
     .option("--timeout <duration>", "time allowed per scenario (90s, 2m, 1500ms)", parseDuration, 90_000)
     .option("--repeat <n>", "run each scenario n times (to catch flakiness)", parsePositiveInt(100), 1)
     .option(

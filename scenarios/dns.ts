@@ -338,4 +338,42 @@ export default [
       await ask("after", "after swarm init");
     },
   }),
+
+  scenario({
+    id: "DNS-12",
+    title:
+      "--dns servers are asked from the container's own namespace: a DNS server in a container on another user-defined bridge gets no query until the client joins its bridge",
+    area: "dns",
+    doc: "Networking overview › DNS services (requests to --dns servers are made from the container's network namespace: docker/docs#20049); moby#51614",
+    requires: [needs.engineHost],
+    brokenBy: "servers-down",
+    async run({ lab, check, differs }) {
+      const notIsolated = differs(
+        "podman",
+        "bridges are not isolated from each other by default: a --dns server on another network answers",
+        "podman-network-create(1) › --opt isolate",
+      );
+      const [serverNet, clientNet] = await Promise.all([lab.network("dns"), lab.network("app")]);
+      const server = await lab.probe("dns").on(serverNet).start();
+      const stub = await lab.dns.serverIn(server, serverNet, { [INTERNAL_NAME]: INTERNAL_ANSWER });
+      // The control: a client on the server's own bridge gets its answer.
+      const neighbour = await lab.probe("neighbour").on(serverNet).dns(stub.address).start();
+      check(`${INTERNAL_NAME} from a client on ${serverNet.name}`, await neighbour.addressesOf(INTERNAL_NAME)).is([
+        INTERNAL_ANSWER,
+      ]);
+      const client = await lab.probe("client").on(clientNet).dns(stub.address).start();
+      check(`${INTERNAL_NAME} from a client on ${clientNet.name} only`, await client.addressesOf(INTERNAL_NAME)).is(
+        notIsolated ? [INTERNAL_ANSWER] : [],
+      );
+      if (notIsolated) return;
+      check(`docker network connect ${serverNet.name} client`, await lab.connect(client, serverNet)).is("accepted");
+      check(`${INTERNAL_NAME} once the client is on ${serverNet.name} too`, await client.addressesOf(INTERNAL_NAME)).is(
+        [INTERNAL_ANSWER],
+      );
+      const addresses = [neighbour, client].map(async (p) => (await lab.addressOn(p, serverNet)).value);
+      check(`who asked ${server.name} for ${INTERNAL_NAME}`, await lab.dns.askers(stub, INTERNAL_NAME)).is(
+        await Promise.all(addresses),
+      );
+    },
+  }),
 ];

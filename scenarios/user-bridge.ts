@@ -131,4 +131,45 @@ export default [
       check("the default gateway after a higher priority joined", await box.defaultGateway()).is(await gateway(box, c));
     },
   }),
+
+  scenario({
+    id: "UB-05",
+    title:
+      "A container that restarts with the same address and a new MAC announces it (gratuitous ARP): its peers' neighbour tables hold the new MAC before they send anything",
+    area: "user-bridge",
+    doc: "Docker Engine 28.0 release notes (random MAC addresses; unsolicited ARP and NA when an endpoint joins, com.docker.network.advertise_addr_nmsgs); moby TestAdvertiseAddresses",
+    requires: [
+      needs.engineAtLeast("28.0", "until 28.0 a MAC was derived from the IPv4 address, and no address was advertised"),
+    ],
+    brokenBy: "addresses-not-advertised",
+    async run({ lab, check }) {
+      const net = await lab.network("garp", { subnet: "pick" });
+      const address = (net.subnet ?? "").replace(/\.0\/24$/, ".50");
+      const mover = await lab.probe("mover").on(net, { ip: address }).start();
+      const peer = await lab.probe("peer").on(net).start();
+      const macOn = async () => (await lab.inspect(mover)).value.networks[net.name]?.mac ?? "";
+      const before = await macOn();
+      check(
+        `ping from peer to ${address}`,
+        derive(await peer.ping(address), (p) => p.outcome),
+      ).is("reached");
+      check(`peer's neighbour entry for ${address} (the control)`, await peer.neighbourMac(address)).is(before);
+      check("docker stop", await lab.stop(mover)).is("accepted");
+      check("docker start", await lab.start(mover)).is("accepted");
+      const after = check(
+        "mover's MAC after the restart",
+        derive(await lab.inspect(mover), (f) => f.networks[net.name]?.mac ?? ""),
+      ).satisfies(`a MAC other than ${before}`, (mac) => mac !== "" && mac !== before);
+      // Read (for up to 3 s: the engine sends its announcements once the endpoint joins) with nothing
+      // sent by peer: only an announcement can have changed the entry.
+      check(
+        `peer's neighbour entry for ${address}, read before peer sends anything`,
+        await lab.eventually(
+          () => peer.neighbourMac(address),
+          (mac) => mac === after,
+          3_000,
+        ),
+      ).is(after);
+    },
+  }),
 ];

@@ -18,7 +18,8 @@ export interface RunFlags {
   area?: string[];
   tag?: string[];
   grep?: string;
-  concurrency: number;
+  /** Unset: the engine's own default (defaultConcurrency). */
+  concurrency?: number;
   timeout: number;
   repeat: number;
   strict?: boolean;

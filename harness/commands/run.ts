@@ -30,8 +30,7 @@ function matrixRunArgs(words: string[], flags: RunFlags): string[] {
     ...(flags.area ?? []).flatMap((a) => ["--area", a]),
     ...(flags.tag ?? []).flatMap((t) => ["--tag", t]),
     ...(flags.grep ? ["--grep", flags.grep] : []),
-    "--concurrency",
-    String(flags.concurrency),
+    ...(flags.concurrency ? ["--concurrency", String(flags.concurrency)] : []),
     "--timeout",
     `${flags.timeout}ms`,
     "--repeat",
@@ -139,7 +138,7 @@ export async function runAction(given: string[], flags: RunFlags): Promise<numbe
     });
     const outcome = await runConformance(session, {
       scenarios,
-      concurrency: flags.concurrency,
+      ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
       timeoutMs: flags.timeout,
       strict: Boolean(flags.strict),
       repeat: flags.repeat,

@@ -14,6 +14,8 @@ export const LAB_FAULTS = {
   "host-network-is-default-bridge": "containers asked for the host network land on the default bridge",
   "none-network-is-default-bridge": "containers asked for no network land on the default bridge",
   "user-networks-icc-off": "user-defined bridges are created with enable_icc=false",
+  "addresses-not-advertised":
+    "user-defined bridges are created with com.docker.network.advertise_addr_nmsgs=0: no gratuitous ARP or unsolicited NA when a container joins",
   "network-options-ignored": "options given for a new network (subnet, MTU, icc, internal, prefix) are not applied",
   "detach-after-start": "containers are disconnected from their user-defined networks right after they start",
   "stopped-connect-dropped":
@@ -190,6 +192,10 @@ export const NETWORK_FAULTS = {
     ...spec,
     options: { ...spec.options, "com.docker.network.bridge.enable_icc": "false" },
     icc: false,
+  }),
+  "addresses-not-advertised": (spec) => ({
+    ...spec,
+    options: { ...spec.options, "com.docker.network.advertise_addr_nmsgs": "0" },
   }),
   "overlays-not-attachable": (spec) => ({ ...spec, attachable: false }),
   "overlay-encryption-dropped": (spec) => ({ ...spec, encrypted: false }),

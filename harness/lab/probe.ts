@@ -124,6 +124,21 @@ export class Probe {
     return { value: mac, how: out.how, raw: out.stdout + out.stderr };
   }
 
+  /**
+   * The MAC this container's neighbour table holds for an address ("" when it holds none), read
+   * from /proc/net/arp without sending anything: what an unsolicited ARP put there shows as is.
+   */
+  async neighbourMac(address: string): Promise<Observation<string>> {
+    const out = await this.exec(["cat", "/proc/net/arp"]);
+    const row = out.stdout
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/))
+      .find((fields) => fields[0] === address);
+    // Flags 0x0 is an incomplete entry: no MAC known.
+    const mac = row && row[2] !== "0x0" ? (row[3] ?? "").toLowerCase() : "";
+    return { value: mac, how: `${this.runsAs} cat /proc/net/arp`, raw: out.stdout };
+  }
+
   /** A kernel parameter as the container sees it (its own network namespace's), e.g. net.ipv4.ip_forward. */
   async sysctl(name: string): Promise<Observation<string>> {
     const out = await this.exec(["cat", sysctlPath(name)]);

@@ -31,28 +31,39 @@ describe("a private Podman engine", () => {
   const leftovers = () => [...docknetLeftovers(), ...podmanNamespaces().filter((n) => !before.includes(n))];
 
   test("runs the scenarios through Docker's API, lists the documented differences, and leaves nothing behind", async () => {
-    const { out, report } = await run(["UB-01", "DNS-01", "ISO-01"]);
+    const { out, report } = await run(["UB-01", "DNS-01", "ISO-01", "DNS-12"]);
     expect(out.code, out.stderr).toBe(0);
     expect(report.engine.profile.family).toBe("podman");
     expect(report.engine.servesDockerApiOf).toMatch(/^\d+\.\d+$/);
     expect(report.results.map((r) => [r.id, r.status])).toEqual([
       ["UB-01", "passed"],
       ["DNS-01", "passed"],
+      ["DNS-12", "passed"],
       ["ISO-01", "passed"],
     ]);
     const differences = Object.fromEntries(
       report.results.map((r) => [r.id, (r.documentedDifferences ?? []).map((d) => d.family)]),
     );
-    expect(differences).toEqual({ "UB-01": [], "DNS-01": ["podman"], "ISO-01": ["podman"] });
+    expect(differences).toEqual({ "UB-01": [], "DNS-01": ["podman"], "DNS-12": ["podman"], "ISO-01": ["podman"] });
     expect(out.stderr).toMatch(/Differs from Docker, as documented:\n {2}DNS-01: podman: aardvark-dns answers/);
     expect(leftovers()).toEqual([]);
   });
 
   test("the profile-keyed expectations fail on their broken setup", async () => {
-    const { out, report } = await run(["DNS-01", "ISO-01", "--fault", "user-network-is-default-bridge"]);
+    const { out, report } = await run([
+      "DNS-01",
+      "ISO-01",
+      "DNS-12",
+      ...[
+        "DNS-01=user-network-is-default-bridge",
+        "ISO-01=user-network-is-default-bridge",
+        "DNS-12=servers-down",
+      ].flatMap((choice) => ["--fault", choice]),
+    ]);
     expect(out.code).toBe(1);
     expect(report.results.map((r) => [r.id, r.status])).toEqual([
       ["DNS-01", "failed"],
+      ["DNS-12", "failed"],
       ["ISO-01", "failed"],
     ]);
     expect(leftovers()).toEqual([]);
