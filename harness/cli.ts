@@ -86,8 +86,12 @@ export function buildProgram(): Command {
       "a private engine of this version or Debian suite (20.10, 26, 28, sid); fetched once from Debian's archive",
     )
     .option(
-      "--matrix <versions>",
-      "run on a private engine of each version and print scenario x engine, differences first (e.g. 20.10,26,28)",
+      "--profile <profile>",
+      "the engine profile to start privately: podman, docker (the version at hand), docker-28, docker-20.10, docker-sid",
+    )
+    .option(
+      "--matrix <profiles>",
+      "run on a private engine of each profile and print scenario x engine, differences first (e.g. 20.10,26,28 or 28,podman)",
       (text: string) => {
         const specs = text
           .split(",")
@@ -95,7 +99,7 @@ export function buildProgram(): Command {
           .filter(Boolean);
         if (specs.length < 2)
           throw new InvalidArgumentError(
-            "a matrix needs at least two engine versions, comma-separated (e.g. 20.10,28)",
+            "a matrix needs at least two engine profiles, comma-separated (e.g. 20.10,28 or 28,podman)",
           );
         return specs;
       },
@@ -130,6 +134,10 @@ export function buildProgram(): Command {
     .option(
       "--markdown <file>",
       "write a Markdown summary: counts, failures with evidence and likely cause, skips by reason, engine facts (- for stdout; e.g. >> $GITHUB_STEP_SUMMARY)",
+    )
+    .option(
+      "--conformance <file>",
+      "write a conformance report per engine profile (Gateway API's ConformanceReport shape): the profile, results by area, unsupported features, documented differences, and a verdict (YAML; JSON when FILE ends in .json)",
     )
     .option("--probe-image <image>", "use this local image instead of building the busybox probe")
     .option(

@@ -1,4 +1,5 @@
 import { runChild } from "./child-run.js";
+import { parseProfileChoice, profileRunArgs } from "./profile-choice.js";
 import type { RunReport, Status } from "./results.js";
 
 /** One engine of a matrix: the version asked for, and what its run gave (or why there was none). */
@@ -83,9 +84,9 @@ export function matrixFailed(matrix: MatrixReport, strict: boolean): boolean {
 }
 
 /**
- * Runs the same selection on each engine version, one after another, each in
- * a `docknet run --engine-version V` of its own (testcontainers serves one
- * engine per process). Each child's progress lines are passed on, prefixed.
+ * Runs the same selection on each engine profile (a version of dockerd, or Podman), one after
+ * another, each in a `docknet run --engine-version V` (or `--engine podman`) of its own
+ * (testcontainers serves one engine per process). Each child's progress lines are passed on, prefixed.
  */
 export async function runMatrix(options: {
   readonly specs: readonly string[];
@@ -97,14 +98,15 @@ export async function runMatrix(options: {
   const engines: MatrixEngine[] = [];
   for (const spec of options.specs) {
     if (options.signal?.aborted) break;
-    const run = await runChild([...options.runArgs, "--engine-version", spec], {
+    const engineArgs = profileRunArgs(parseProfileChoice(spec));
+    const run = await runChild([...options.runArgs, ...engineArgs], {
       onLine: (line) => options.onLine(spec, line),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     engines.push(
       run.report
         ? { spec, report: run.report }
-        : { spec, problem: `docknet run --engine-version ${spec} exited ${run.code}: ${run.lastLine}` },
+        : { spec, problem: `docknet run ${engineArgs.join(" ")} exited ${run.code}: ${run.lastLine}` },
     );
   }
   return buildMatrix(engines);

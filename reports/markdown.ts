@@ -1,7 +1,8 @@
 import type { MatrixReport } from "../harness/matrix.js";
 import type { RunReport, ScenarioResult } from "../harness/results.js";
 import { summaryLine } from "./console.js";
-import { skipsByReason } from "./result-text.js";
+import { conformanceVerdict } from "./conformance.js";
+import { differenceLines, matrixEngineLabel, skipsByReason } from "./result-text.js";
 
 /**
  * The run as a CI step summary ($GITHUB_STEP_SUMMARY): verdict counts, each
@@ -53,6 +54,11 @@ export function runMarkdown(report: RunReport): string {
     `| ${s.passed} | ${s.failed} | ${s.errors} | ${s.skipped} |`,
     "",
   ];
+  const { verdict, because } = conformanceVerdict(report);
+  lines.push(`Conformance (${cell(report.engine.profile.description)}): **${verdict}**: ${cell(because)}`, "");
+  const differences = differenceLines(report.results);
+  if (differences.length)
+    lines.push("## Differs from Docker, as documented", "", ...differences.map((d) => `-${d.slice(1)}`), "");
   const failures = report.results.filter((r) => r.status === "failed" || r.status === "error");
   if (failures.length) lines.push("## Failures", "", ...failures.flatMap((r) => failureSection(report, r)));
   const skips = skipsByReason(report.results);
@@ -82,9 +88,7 @@ export function runMarkdown(report: RunReport): string {
 
 /** The Markdown summary of a matrix: what changes between the engines first, then each engine's counts. */
 export function matrixMarkdown(matrix: MatrixReport): string {
-  const labels = matrix.engines.map((en) =>
-    en.report ? en.report.engine.engineVersion.replace(/[+~].*$/, "") : en.spec,
-  );
+  const labels = matrix.engines.map(matrixEngineLabel);
   const lines = ["## docknet run --matrix", "", `Engines: ${labels.join(", ")}`, ""];
   for (const en of matrix.engines) if (en.problem) lines.push(`- ${en.spec}: ${cell(en.problem)}`);
   const differing = matrix.rows.filter((r) => r.differs);
@@ -116,14 +120,23 @@ export function matrixMarkdown(matrix: MatrixReport): string {
         lines.push(`| ${row.id} | ${c.version} | ${cell(c.source)} | ${named(c.on)} | ${named(c.off)} |`);
     lines.push("");
   }
-  lines.push("### Each engine", "", "| Engine | Passed | Failed | Skipped |", "|---|---|---|---|");
+  lines.push(
+    "### Each engine",
+    "",
+    "| Engine | Profile | Passed | Failed | Skipped | Conformance |",
+    "|---|---|---|---|---|---|",
+  );
   matrix.engines.forEach((en, i) =>
     lines.push(
       en.report
-        ? `| ${labels[i]} | ${en.report.summary.passed} | ${en.report.summary.failed + en.report.summary.errors} | ${en.report.summary.skipped} |`
-        : `| ${labels[i]} | did not run | | |`,
+        ? `| ${labels[i]} | ${cell(en.report.engine.profile.description)} | ${en.report.summary.passed} | ${en.report.summary.failed + en.report.summary.errors} | ${en.report.summary.skipped} | ${conformanceVerdict(en.report).verdict} |`
+        : `| ${labels[i]} | | did not run | | | |`,
     ),
   );
   lines.push("");
+  const differences = matrix.engines.flatMap((en, i) =>
+    en.report ? differenceLines(en.report.results).map((d) => `- ${labels[i]}:${d.slice(1)}`) : [],
+  );
+  if (differences.length) lines.push("### Differs from Docker, as documented", "", ...differences, "");
   return lines.join("\n");
 }

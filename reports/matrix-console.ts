@@ -1,18 +1,14 @@
 import type { MatrixReport } from "../harness/matrix.js";
+import { differenceLines, matrixEngineLabel } from "./result-text.js";
 
 const SHORT: Record<string, string> = { passed: "pass", failed: "FAIL", skipped: "skip", error: "ERR", absent: "-" };
-
-/** A column name per engine: its version as the engine reports it, else the spec asked for. */
-function label(engine: MatrixReport["engines"][number]): string {
-  return engine.report ? engine.report.engine.engineVersion.replace(/[+~].*$/, "") : engine.spec;
-}
 
 /**
  * The matrix as a table: scenarios whose verdict differs between engines
  * first (what an upgrade would change), then a count of the ones that agree.
  */
 export function matrixText(matrix: MatrixReport, options: { all?: boolean } = {}): string {
-  const labels = matrix.engines.map(label);
+  const labels = matrix.engines.map(matrixEngineLabel);
   const width = Math.max(8, ...labels.map((l) => l.length + 2));
   const header = `${"scenario".padEnd(9)}${labels.map((l) => l.padEnd(width)).join("")}title`;
   const line = (row: MatrixReport["rows"][number]) =>
@@ -34,6 +30,11 @@ export function matrixText(matrix: MatrixReport, options: { all?: boolean } = {}
     }
     out.push("");
   }
+  // Where a profile differs from Docker as its own documentation says: expected there, and listed.
+  const differences = matrix.engines.flatMap((e, i) =>
+    e.report ? differenceLines(e.report.results).map((line) => `  ${labels[i]}:${line.slice(1)}`) : [],
+  );
+  if (differences.length) out.push("Differs from Docker, as documented:", ...differences, "");
   if (options.all && same.length) out.push("The same on every engine:", header, ...same.map(line), "");
   else if (same.length)
     out.push(

@@ -36,6 +36,20 @@ export function skipsByReason(
 
 /** "  OV-05, OV-15: kernel has no CONFIG_IP_VS…" lines for a console. */
 /** "  DNS-01: podman: what (source)", one line per documented difference a result's expectation followed. */
+/** A matrix column's name: the engine's version as it reports it (Podman's named so), else the spec asked for. */
+export function matrixEngineLabel(engine: {
+  readonly spec: string;
+  readonly report?: {
+    readonly engine: { readonly engineVersion: string; readonly profile: { readonly family: string } };
+  };
+}): string {
+  if (!engine.report) return engine.spec;
+  const version = engine.report.engine.engineVersion.replace(/[+~].*$/, "");
+  return engine.report.engine.profile.family === "docker"
+    ? version
+    : `${engine.report.engine.profile.family} ${version}`;
+}
+
 export function differenceLines(results: readonly ScenarioResult[]): string[] {
   return results.flatMap((r) =>
     (r.documentedDifferences ?? []).map((d) => `  ${r.id}: ${d.family}: ${d.what} (${d.source})`),

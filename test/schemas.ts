@@ -17,6 +17,7 @@ const KINDS = {
   "docknet.engines": "engines.schema.json",
   "docknet.engine": "engine.schema.json",
   "docknet.labs": "labs.schema.json",
+  "docknet.conformance": "conformance.schema.json",
 } as const;
 
 const ajv = new Ajv2020({ allErrors: true });

@@ -1,5 +1,6 @@
 import type { EngineChoice } from "../engine/engine.js";
 import { parseEngineSpec } from "../engine/engine-fetch.js";
+import { parseProfileChoice } from "../profile-choice.js";
 import { validateLabSize } from "../engine/multi-host-lab.js";
 import { UsageError } from "../exit-codes.js";
 import { parseFaultChoice, type FaultChoice } from "../lab/faults.js";
@@ -14,6 +15,8 @@ export interface RunFlags {
   fault?: string[];
   engineStartedForScenarios?: boolean;
   engineVersion?: string;
+  /** --profile NAME: the engine a profile names (profile-choice.ts), as --engine or --engine-version would. */
+  profile?: string;
   matrix?: string[];
   area?: string[];
   tag?: string[];
@@ -31,6 +34,8 @@ export interface RunFlags {
   keepOnFailure?: string;
   /** --html FILE: one self-contained page for people. */
   html?: string;
+  /** --conformance FILE: the conformance report per profile (YAML; JSON when FILE ends in .json). */
+  conformance?: string;
   probeImage?: string;
   daemonConfig?: string;
   color?: boolean;
@@ -102,12 +107,31 @@ export type RunPlan =
 const NO_SCENARIO = "the selection matches no scenario (see: docknet list)";
 
 /**
+ * --profile as the options it stands for: `podman` is --engine podman, `docker-28` is
+ * --engine-version 28, `docker` is --engine private. Given with either of those, it is refused.
+ */
+export function withProfile(flags: RunFlags): RunFlags {
+  if (!flags.profile) return flags;
+  if (flags.engine !== "auto" || flags.engineVersion)
+    throw new UsageError("--profile names the engine: drop --engine and --engine-version");
+  const choice = parseProfileChoice(flags.profile);
+  if (choice.family === "podman") return { ...flags, engine: "podman" };
+  return choice.version ? { ...flags, engineVersion: choice.version } : { ...flags, engine: "private" };
+}
+
+/**
  * `docknet run`'s options, as a plan: every usage error (exit 2) is raised
  * here, before anything starts, and nothing here starts anything.
  */
 export function planRun(given: readonly string[], flags: RunFlags, inputs: PlanningInputs): RunPlan {
   refuseUnwritableOutputs(
-    { "--junit": flags.junit, "--json": flags.json, "--markdown": flags.markdown, "--html": flags.html },
+    {
+      "--junit": flags.junit,
+      "--json": flags.json,
+      "--markdown": flags.markdown,
+      "--html": flags.html,
+      "--conformance": flags.conformance,
+    },
     inputs.outputProblem,
   );
   const bundleProblem = flags.keepOnFailure ? inputs.directoryProblem(flags.keepOnFailure) : undefined;
@@ -127,11 +151,11 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
     return { kind: "kernel-vm", words };
   }
   if (flags.matrix) {
-    if (flags.engine === "current" || flags.engineVersion)
+    if (flags.engine !== "auto" || flags.engineVersion || flags.profile)
       throw new UsageError(
-        "--matrix runs a private engine of each version; drop --engine current and --engine-version",
+        "--matrix runs a private engine of each profile; drop --engine, --engine-version and --profile",
       );
-    for (const spec of flags.matrix) parseEngineSpec(spec);
+    for (const spec of flags.matrix) parseProfileChoice(spec);
     if (scenarios.length === 0) throw new UsageError(NO_SCENARIO);
     return { kind: "matrix", words, specs: flags.matrix, scenarios };
   }

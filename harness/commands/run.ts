@@ -2,6 +2,7 @@ import { isSshAddress } from "../engine/ssh-tunnel.js";
 import { jsonReport, matrixJsonReport } from "../../reports/json.js";
 import { junitXml } from "../../reports/junit.js";
 import { matrixMarkdown, runMarkdown } from "../../reports/markdown.js";
+import { conformanceText } from "../../reports/conformance.js";
 import { matrixHtml, runHtml } from "../../reports/html.js";
 import { matrixText } from "../../reports/matrix-console.js";
 import { engineOfVersion } from "../engine/engine-fetch.js";
@@ -18,7 +19,7 @@ import { failedScenarioIds } from "./rerun.js";
 import { readDaemonConfig, refuseUnworkableDaemonConfig } from "./daemon-config-file.js";
 import { watchInterrupts } from "./interrupts.js";
 import { outputDirectoryProblem, outputPathProblem, writeOutput } from "./output-files.js";
-import { planRun, type PlanningInputs, type RunFlags, type RunPlan } from "./run-plan.js";
+import { planRun, withProfile, type PlanningInputs, type RunFlags, type RunPlan } from "./run-plan.js";
 import { resolve } from "node:path";
 
 export type { RunFlags } from "./run-plan.js";
@@ -62,6 +63,7 @@ async function matrixAction(plan: Extract<RunPlan, { kind: "matrix" }>, flags: R
   if (flags.json) writeOutput(flags.json, matrixJsonReport(matrix));
   if (flags.markdown) writeOutput(flags.markdown, matrixMarkdown(matrix));
   if (flags.html) writeOutput(flags.html, matrixHtml(matrix));
+  writeConformance(flags, reports);
   return matrixFailed(matrix, Boolean(flags.strict)) ? ExitCode.failed : ExitCode.ok;
 }
 
@@ -71,9 +73,17 @@ function writeRunReports(flags: RunFlags, report: RunReport): void {
   if (flags.json) writeOutput(flags.json, jsonReport(report));
   if (flags.markdown) writeOutput(flags.markdown, runMarkdown(report));
   if (flags.html) writeOutput(flags.html, runHtml(report));
+  writeConformance(flags, [report]);
 }
 
-export async function runAction(given: string[], flags: RunFlags): Promise<number> {
+/** --conformance FILE: one report per profile run, YAML unless the file's name ends in .json. */
+function writeConformance(flags: RunFlags, reports: readonly RunReport[]): void {
+  if (flags.conformance)
+    writeOutput(flags.conformance, conformanceText(reports, flags.conformance.endsWith(".json") ? "json" : "yaml"));
+}
+
+export async function runAction(given: string[], asGiven: RunFlags): Promise<number> {
+  const flags = asGiven.matrix ? asGiven : withProfile(asGiven);
   const plan = planRun(given, flags, await planningInputs());
   if (plan.kind === "nothing-to-rerun") {
     process.stderr.write(`docknet: nothing failed in ${plan.report}: nothing to rerun\n`);

@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
+import { parseAllDocuments } from "yaml";
 import { describe, expect, test } from "vitest";
 import { tempDir } from "../temp-dir.js";
 import { docknetLeftovers } from "./leftovers.js";
 import { docknet } from "./run-cli.js";
+import { schemaErrors } from "../schemas.js";
 
 interface Engine {
   version: string;
@@ -82,6 +84,38 @@ describe("more than one engine version", () => {
     );
     const names = ([junit.testsuites.testsuite].flat() as { name: string }[]).map((s) => s.name);
     for (const run of matrix.runs) expect(names).toContain(`docknet.dns@${run.engine.engineVersion}`);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("a matrix across profiles (Docker 28, Podman): the documented differences per profile, a conformance report for each", async () => {
+    const dir = tempDir("profiles");
+    const out = await docknet([
+      "run",
+      "--matrix",
+      "docker-28,podman",
+      "UB-01",
+      "DNS-01",
+      "ISO-01",
+      "--conformance",
+      join(dir, "conformance.yaml"),
+      "--markdown",
+      join(dir, "summary.md"),
+    ]);
+    expect(out.code, out.stderr.slice(-3000)).toBe(0);
+    expect(out.stderr).toMatch(/Engine matrix: 28\.5\.\d+, podman \d+\.\d+\.\d+/);
+    expect(out.stderr).toMatch(/Differs from Docker, as documented:\n {2}podman [\d.]+: DNS-01: podman: /);
+    const reports = parseAllDocuments(readFileSync(join(dir, "conformance.yaml"), "utf8")).map(
+      (d) => d.toJSON() as { implementation: { family: string }; verdict: string },
+    );
+    for (const r of reports) expect(schemaErrors(r)).toEqual([]);
+    expect(reports.map((r) => [r.implementation.family, r.verdict])).toEqual([
+      ["docker", "conformant"],
+      ["podman", "conformant with documented differences"],
+    ]);
+    const summary = readFileSync(join(dir, "summary.md"), "utf8");
+    expect(summary).toMatch(
+      /\| podman [\d.]+ \| podman [\d.]+, rootful, [^|]+\| 3 \| 0 \| 0 \| conformant with documented differences \|/,
+    );
     expect(docknetLeftovers()).toEqual([]);
   });
 });

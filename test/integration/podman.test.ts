@@ -1,16 +1,20 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
 import { beforeAll, describe, expect, test } from "vitest";
 import type { ScenarioResult } from "../../harness/results.js";
 import { docknetLeftovers } from "./leftovers.js";
 import { docknet } from "./run-cli.js";
+import { schemaErrors } from "../schemas.js";
 
 interface Report {
   engine: { profile: { family: string }; engineVersion: string; servesDockerApiOf?: string };
   results: ScenarioResult[];
 }
 
-const run = async (args: string[]) => {
-  const out = await docknet(["run", "--engine", "podman", ...args, "--json", "-"]);
+const run = async (args: string[], engine = ["--engine", "podman"]) => {
+  const out = await docknet(["run", ...engine, ...args, "--json", "-"]);
   return { out, report: JSON.parse(out.stdout) as Report };
 };
 
@@ -31,7 +35,11 @@ describe("a private Podman engine", () => {
   const leftovers = () => [...docknetLeftovers(), ...podmanNamespaces().filter((n) => !before.includes(n))];
 
   test("runs the scenarios through Docker's API, lists the documented differences, and leaves nothing behind", async () => {
-    const { out, report } = await run(["UB-01", "DNS-01", "ISO-01", "DNS-12"]);
+    const conformanceFile = join(mkdtempSync(join(tmpdir(), "docknet-conformance-")), "podman.yaml");
+    const { out, report } = await run(
+      ["UB-01", "DNS-01", "ISO-01", "DNS-12", "--conformance", conformanceFile],
+      ["--profile", "podman"],
+    );
     expect(out.code, out.stderr).toBe(0);
     expect(report.engine.profile.family).toBe("podman");
     expect(report.engine.servesDockerApiOf).toMatch(/^\d+\.\d+$/);
@@ -46,6 +54,18 @@ describe("a private Podman engine", () => {
     );
     expect(differences).toEqual({ "UB-01": [], "DNS-01": ["podman"], "DNS-12": ["podman"], "ISO-01": ["podman"] });
     expect(out.stderr).toMatch(/Differs from Docker, as documented:\n {2}DNS-01: podman: aardvark-dns answers/);
+    // The conformance report: Podman, conformant with the differences its documentation names.
+    const conformance = parse(readFileSync(conformanceFile, "utf8")) as Record<string, unknown>;
+    expect(schemaErrors(conformance)).toEqual([]);
+    expect(conformance).toMatchObject({
+      implementation: { family: "podman", version: report.engine.engineVersion },
+      verdict: "conformant with documented differences",
+    });
+    expect((conformance.documentedDifferences as { scenario: string }[]).map((d) => d.scenario)).toEqual([
+      "DNS-01",
+      "DNS-12",
+      "ISO-01",
+    ]);
     expect(leftovers()).toEqual([]);
   });
 

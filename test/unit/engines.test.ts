@@ -6,6 +6,7 @@ import { parseMadison } from "../../harness/engine/debian-archive.js";
 import { parseEngineSpec } from "../../harness/engine/engine-fetch.js";
 import { buildMatrix } from "../../harness/matrix.js";
 import { matrixMarkdown } from "../../reports/markdown.js";
+import { matrixText } from "../../reports/matrix-console.js";
 import type { RunReport, ScenarioResult, Status } from "../../harness/results.js";
 import { ENGINE_FACTS } from "./engine-facts.js";
 import { scenario } from "./test-scenario.js";
@@ -117,10 +118,14 @@ describe("the engine matrix", () => {
     evidence: [],
     versionKeys: keys.map(([version, applies]) => ({ version, source: `notes ${version}`, applies })),
   });
-  const report = (version: string, runId: string, results: ScenarioResult[]) =>
+  const report = (version: string, runId: string, results: ScenarioResult[], family = "docker") =>
     ({
       runId,
-      engine: { engineVersion: version },
+      strict: false,
+      engine: {
+        engineVersion: version,
+        profile: { family, description: `${family} ${version}, rootful, iptables-nft` },
+      },
       results,
       summary: { total: results.length, passed: 0, failed: 0, skipped: 0, errors: 0, durationMs: 0 },
     }) as unknown as RunReport;
@@ -148,22 +153,49 @@ describe("the engine matrix", () => {
         ]),
       },
       { spec: "29", problem: "would not start" },
+      {
+        spec: "podman",
+        report: report(
+          "4.3.1",
+          "ccc333",
+          [
+            {
+              ...result("X-1", "passed", [["25.0", false]]),
+              documentedDifferences: [{ family: "podman", what: "not isolated", source: "podman docs" }],
+            },
+            result("X-2", "passed", []),
+          ],
+          "podman",
+        ),
+      },
     ]);
     expect(matrix.rows.map((r) => [r.id, r.cells, r.differs])).toEqual([
-      ["X-1", { "20.10": "passed", "28": "passed", "29": "absent" }, true],
-      ["X-2", { "20.10": "passed", "28": "failed", "29": "absent" }, true],
+      ["X-1", { "20.10": "passed", "28": "passed", "29": "absent", podman: "passed" }, true],
+      ["X-2", { "20.10": "passed", "28": "failed", "29": "absent", podman: "passed" }, true],
     ]);
     expect(matrix.rows[0]!.changes).toEqual([
       { version: "28.0", source: "notes 28.0", on: ["28"], off: ["20.10"] },
-      { version: "25.0", source: "notes 25.0", on: ["28"], off: ["20.10"] },
+      { version: "25.0", source: "notes 25.0", on: ["28"], off: ["20.10", "podman"] },
     ]);
     expect(matrix.rows[1]!.changes).toEqual([]);
     // The Markdown summary says the same: what differs, what an upgrade changes, and the engine that did not run.
     const markdown = matrixMarkdown(matrix);
-    expect(markdown).toContain("| **X-2** title of X-2 | ✅ | ❌ | – |");
+    expect(markdown).toContain("| **X-2** title of X-2 | ✅ | ❌ | – | ✅ |");
     expect(markdown).toContain("| X-1 | 28.0 | notes 28.0 | 28.5.2 | 20.10.24 |");
+    expect(markdown).toContain("| X-1 | 25.0 | notes 25.0 | 28.5.2 | 20.10.24, podman 4.3.1 |");
     expect(markdown).toContain("- 29: would not start");
-    expect(markdown).toContain("| 29 | did not run | | |");
+    expect(markdown).toContain("| 29 | | did not run | | | |");
+    // Each profile's conformance verdict, and what differs as its documentation says.
+    expect(markdown).toContain("| 28.5.2 | docker 28.5.2, rootful, iptables-nft | 0 | 0 | 0 | not conformant |");
+    expect(markdown).toContain(
+      "| podman 4.3.1 | podman 4.3.1, rootful, iptables-nft | 0 | 0 | 0 | conformant with documented differences |",
+    );
+    expect(markdown).toContain("- podman 4.3.1: X-1: podman: not isolated (podman docs)");
+    const text = matrixText(matrix);
+    expect(text).toContain("Engine matrix: 20.10.24, 28.5.2, 29, podman 4.3.1");
+    expect(text).toContain(
+      "Differs from Docker, as documented:\n  podman 4.3.1: X-1: podman: not isolated (podman docs)",
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { planRun, type PlanningInputs, type RunFlags } from "../../harness/commands/run-plan.js";
+import { planRun, withProfile, type PlanningInputs, type RunFlags } from "../../harness/commands/run-plan.js";
 import { UsageError } from "../../harness/exit-codes.js";
 import { scenario } from "./test-scenario.js";
 
@@ -152,13 +152,33 @@ describe("docknet run's options become a plan; every usage error is raised there
       specs: ["20.10", "stable"],
     });
     expect(refusal(["dns"], { matrix: ["20.10"], engine: "current" })).toMatch(
-      /^--matrix runs a private engine of each version/,
+      /^--matrix runs a private engine of each profile/,
     );
-    expect(refusal(["dns"], { matrix: ["no-such-suite"] })).toMatch(/^"no-such-suite" is neither a Debian suite/);
+    expect(refusal(["dns"], { matrix: ["28", "podman"], profile: "podman" })).toMatch(
+      /drop --engine, --engine-version and --profile/,
+    );
+    expect(refusal(["dns"], { matrix: ["no-such-suite"] })).toBe(
+      '"no-such-suite" is not an engine profile docknet can start (podman, docker, docker-28, 20.10, sid)',
+    );
+    expect(planRun(["dns"], { ...FLAGS, matrix: ["docker-28", "podman"] }, inputs())).toMatchObject({
+      kind: "matrix",
+      specs: ["docker-28", "podman"],
+    });
     expect(planRun(["dns"], { ...FLAGS, kernelVm: true }, inputs())).toEqual({ kind: "kernel-vm", words: ["dns"] });
     expect(refusal(["dns"], { kernelVm: true, engine: "current", pullProbe: true })).toBe(
       "--kernel-vm cannot be combined with --engine current (the VM has an engine of its own), --pull-probe (the VM has no network)",
     );
     expect(refusal(["dns"], { kernelVm: true, engineVersion: "not-a-version" })).toMatch(/is neither a Debian suite/);
+  });
+
+  test("--profile stands for the engine options it names; with them it is refused", () => {
+    expect(withProfile({ ...FLAGS, profile: "podman" })).toMatchObject({ engine: "podman" });
+    expect(withProfile({ ...FLAGS, profile: "docker-28" })).toMatchObject({ engine: "auto", engineVersion: "28" });
+    expect(withProfile({ ...FLAGS, profile: "docker" })).toMatchObject({ engine: "private" });
+    expect(withProfile({ ...FLAGS, profile: "Docker:20.10" }).engineVersion).toBe("20.10");
+    expect(() => withProfile({ ...FLAGS, profile: "podman", engine: "current" })).toThrow(
+      "--profile names the engine: drop --engine and --engine-version",
+    );
+    expect(() => withProfile({ ...FLAGS, profile: "rootless" })).toThrow(/"rootless" is not an engine profile/);
   });
 });
