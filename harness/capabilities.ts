@@ -187,6 +187,10 @@ export function versionAtLeast(version: string, minimum: string): boolean {
 }
 
 /** The requirements scenarios can name. */
+/** Why a rootless engine has no LAN of docknet's: the link docknet makes is in a namespace dockerd does not see. */
+const ROOTLESS_LAN =
+  "engine is rootless: its network namespace is RootlessKit's, and the LAN link docknet made is outside it";
+
 export const needs = {
   userlandProxy: {
     name: "userland proxy",
@@ -198,9 +202,11 @@ export const needs = {
   engineNamespace: {
     name: "engine namespace",
     missing: (c) =>
-      c.engineNetns
-        ? undefined
-        : "engine is not a private engine of docknet's: docknet changes firewalls, resolvers and daemon settings only on its own engines' hosts",
+      c.rootless
+        ? "engine is rootless: its daemon runs in RootlessKit's namespaces, which docknet neither prepares nor reconfigures"
+        : c.engineNetns
+          ? undefined
+          : "engine is not a private engine of docknet's: docknet changes firewalls, resolvers and daemon settings only on its own engines' hosts",
   },
   linuxEngine: {
     name: "linux engine",
@@ -235,18 +241,33 @@ export const needs = {
         : (c.outsideHostMissing ??
           "no outside host: docknet builds one (a namespace behind a veth) beside its own engines, or a local engine when run as root, never on a real network"),
   },
+  /** The outside host routes straight to container addresses, through the engine's host (no NAT on the way in). */
+  routeToContainers: {
+    name: "a route to containers",
+    missing: (c): string | undefined =>
+      c.rootless
+        ? "engine is rootless: container addresses live in RootlessKit's namespace, which nothing outside it routes to (Rootless mode › Troubleshooting › IPAddress shown in docker inspect is unreachable)"
+        : needs.outsideHost.missing(c),
+  },
   /** A LAN docknet made itself (an outside link), where it may look from the LAN's side. */
   docknetLan: {
     name: "docknet's own LAN",
     missing: (c): string | undefined =>
       c.macvlanParent
         ? `the LAN behind --macvlan-parent ${c.macvlanParent} is yours, not docknet's: docknet sends nothing there but to its own containers, so it cannot look from the LAN's side`
-        : needs.outsideHost.missing(c),
+        : c.rootless
+          ? ROOTLESS_LAN
+          : needs.outsideHost.missing(c),
   },
   /** A parent for macvlan networks: the one the user named, or docknet's own link to its outside host. */
   macvlanParent: {
     name: "macvlan parent",
-    missing: (c): string | undefined => (c.macvlanParent ? needs.engineHost.missing(c) : needs.outsideHost.missing(c)),
+    missing: (c): string | undefined =>
+      c.rootless && !c.macvlanParent
+        ? ROOTLESS_LAN
+        : c.macvlanParent
+          ? needs.engineHost.missing(c)
+          : needs.outsideHost.missing(c),
   },
   compose: {
     name: "Docker Compose v2",

@@ -76,9 +76,9 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         "--engine <engine>",
-        "auto: the current engine if one answers, else a private one; current; private; podman: a private Podman (Debian's podman, netavark, aardvark-dns) serving Docker's API",
+        "auto: the current engine if one answers, else a private one; current; private; podman: a private Podman (Debian's podman, netavark, aardvark-dns) serving Docker's API; rootless: a private dockerd run rootless (RootlessKit, slirp4netns) by a user docknet makes and removes",
       )
-        .choices(["auto", "current", "private", "podman"])
+        .choices(["auto", "current", "private", "podman", "rootless"])
         .default("auto"),
     )
     .option(
@@ -87,7 +87,7 @@ export function buildProgram(): Command {
     )
     .option(
       "--profile <profile>",
-      "the engine profile to start privately: podman, docker (the version at hand), docker-28, docker-20.10, docker-sid",
+      "the engine profile to start privately: podman, docker (the version at hand), docker-28, docker-20.10, docker-sid, rootless, docker-28-rootless (a user docknet makes runs dockerd-rootless.sh)",
     )
     .option(
       "--matrix <profiles>",
@@ -197,6 +197,8 @@ Examples:
   docknet run --engine private --strict        on a throwaway dockerd; skips count as failures
   docknet run --engine-version 28              on a private Docker 28 (fetched once from Debian)
   docknet run --matrix 20.10,26,28             upgrade rehearsal: what changes between versions
+  docknet run --matrix docker-28,rootless,podman --conformance c.yaml
+                                               profiles: what differs, documented or not; a verdict each
   docknet run overlay --lab 3                  swarm and overlay across 3 engines docknet brings up
   docknet run --kernel-vm ipvlan               on Debian's stock kernel in a VM (ipvlan, 802.1Q, IPVS, ESP)
   docknet run --driver weaveworks/net-plugin:2.8.1   a plugin's conformance: connectivity, DNS, isolation, connect

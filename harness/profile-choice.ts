@@ -9,30 +9,35 @@ import { UsageError } from "./exit-codes.js";
  *   podman               a private Podman (Debian's podman, netavark, aardvark-dns)
  *   docker               a private dockerd, the version at hand
  *   docker-28, 28, sid   a private dockerd of that version or Debian suite
+ *   rootless, docker-rootless, docker-28-rootless
+ *                        a private dockerd run rootless (RootlessKit), by a user docknet makes
  */
 export type ProfileChoice =
   | { readonly spec: string; readonly family: "podman" }
-  | { readonly spec: string; readonly family: "docker"; readonly version?: string };
+  | { readonly spec: string; readonly family: "docker"; readonly version?: string; readonly rootless?: true };
 
 /** The profile families docknet can start here, for messages. */
-export const PROFILE_EXAMPLES = "podman, docker, docker-28, 20.10, sid";
+export const PROFILE_EXAMPLES = "podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless";
 
 export function parseProfileChoice(text: string): ProfileChoice {
   const spec = text.trim().toLowerCase();
   if (spec === "podman") return { spec, family: "podman" };
   if (spec === "docker") return { spec, family: "docker" };
-  const version = spec.replace(/^docker[-:]/, "");
+  if (spec === "rootless" || spec === "docker-rootless") return { spec, family: "docker", rootless: true };
+  const rootless = spec.endsWith("-rootless");
+  const version = spec.replace(/-rootless$/, "").replace(/^docker[-:]/, "");
   try {
     parseEngineSpec(version);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     throw new UsageError(`"${text}" is not an engine profile docknet can start (${PROFILE_EXAMPLES})`);
   }
-  return { spec, family: "docker", version };
+  return { spec, family: "docker", version, ...(rootless ? { rootless } : {}) };
 }
 
 /** The `docknet run` arguments that start the profile's engine. */
 export function profileRunArgs(choice: ProfileChoice): string[] {
   if (choice.family === "podman") return ["--engine", "podman"];
-  return choice.version ? ["--engine-version", choice.version] : ["--engine", "private"];
+  const engine = choice.rootless ? ["--engine", "rootless"] : choice.version ? [] : ["--engine", "private"];
+  return [...engine, ...(choice.version ? ["--engine-version", choice.version] : [])];
 }

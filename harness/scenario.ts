@@ -21,11 +21,12 @@ export interface ScenarioContext {
    */
   since(version: string, source: string): boolean;
   /**
-   * Whether the engine is of a family (Podman) documented to behave otherwise here: the
-   * expectation is then that family's, and the result lists it as "differs from Docker, as
-   * documented", with `what` and its source. What differs undocumented is still a failure.
+   * Whether the engine's profile is one documented to behave otherwise here: a family (Podman) or
+   * rootless mode. The expectation is then that profile's, and the result lists it as "differs
+   * from Docker, as documented", with `what` and its source. What differs undocumented is still a
+   * failure.
    */
-  differs(family: EngineProfile["family"], what: string, source: string): boolean;
+  differs(profile: DifferingProfile, what: string, source: string): boolean;
   /** The swarm's nodes, for multi-host scenarios (those that require needs.multiHost). */
   cluster(): ClusterScope;
   /**
@@ -53,7 +54,11 @@ export interface VersionKey {
 }
 
 /** A documented difference of an engine family from Docker that a scenario's expectation followed. */
+/** A profile documented to differ from rootful Docker: an engine family, or rootless mode (any family). */
+export type DifferingProfile = Exclude<EngineProfile["family"], "docker"> | "rootless";
+
 export interface DocumentedDifference {
+  /** The profile that differs: "podman", "rootless". */
   readonly family: string;
   readonly what: string;
   readonly source: string;
@@ -128,7 +133,7 @@ export function scenarioContext(
       return applies;
     },
     differs(family, what, source) {
-      const applies = engine.profile.family === family;
+      const applies = family === "rootless" ? engine.profile.mode === "rootless" : engine.profile.family === family;
       if (applies && !differences.some((d) => d.what === what)) differences.push({ family, what, source });
       return applies;
     },

@@ -321,7 +321,12 @@ export async function runConformance(session: Session, options: ConformanceOptio
             unavailable:
               "the engine is Podman: a daemon.json, and the dockerd restarts and swarm these scenarios make, are Docker's",
           }
-        : {}),
+        : session.capabilities.rootless
+          ? {
+              unavailable:
+                "the engine is rootless: docknet's engines for a daemon.json, a restart or a swarm are rootful, another profile",
+            }
+          : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onResult: (result) => options.onEvent?.({ type: "finished", result }),
     }),

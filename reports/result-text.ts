@@ -34,28 +34,35 @@ export function skipsByReason(
   return [...groups].map(([reason, ids]) => ({ reason, ids: [...new Set(ids)] }));
 }
 
-/** "  OV-05, OV-15: kernel has no CONFIG_IP_VS…" lines for a console. */
-/** "  DNS-01: podman: what (source)", one line per documented difference a result's expectation followed. */
-/** A matrix column's name: the engine's version as it reports it (Podman's named so), else the spec asked for. */
+/**
+ * A matrix column's name: the engine's version as it reports it, with its family when not Docker
+ * and its mode when rootless ("podman 4.3.1", "28.5.2 rootless"); else the spec asked for.
+ */
 export function matrixEngineLabel(engine: {
   readonly spec: string;
   readonly report?: {
-    readonly engine: { readonly engineVersion: string; readonly profile: { readonly family: string } };
+    readonly engine: {
+      readonly engineVersion: string;
+      readonly profile: { readonly family: string; readonly mode?: string };
+    };
   };
 }): string {
   if (!engine.report) return engine.spec;
+  const { profile } = engine.report.engine;
   const version = engine.report.engine.engineVersion.replace(/[+~].*$/, "");
-  return engine.report.engine.profile.family === "docker"
-    ? version
-    : `${engine.report.engine.profile.family} ${version}`;
+  return [profile.family === "docker" ? "" : profile.family, version, profile.mode === "rootless" ? "rootless" : ""]
+    .filter(Boolean)
+    .join(" ");
 }
 
+/** "  DNS-01: podman: what (source)", one line per documented difference a result's expectation followed. */
 export function differenceLines(results: readonly ScenarioResult[]): string[] {
   return results.flatMap((r) =>
     (r.documentedDifferences ?? []).map((d) => `  ${r.id}: ${d.family}: ${d.what} (${d.source})`),
   );
 }
 
+/** "  OV-05, OV-15: kernel has no CONFIG_IP_VS…" lines for a console. */
 export function skipLines(results: Parameters<typeof skipsByReason>[0]): string[] {
   return skipsByReason(results).map(({ reason, ids }) => `  ${ids.join(", ")}: ${reason}`);
 }

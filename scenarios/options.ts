@@ -60,7 +60,7 @@ export default [
     title: "enable_ip_masquerade=false: egress leaves with the container's own address",
     area: "options",
     doc: "Bridge network driver › Options (com.docker.network.bridge.enable_ip_masquerade)",
-    requires: [needs.outsideHost],
+    requires: [needs.routeToContainers],
     brokenBy: "network-options-ignored",
     async run({ since, lab, check, engine }) {
       const outside = engine.outsideHost!;

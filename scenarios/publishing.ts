@@ -243,7 +243,7 @@ export default [
       "Gateway mode routed: no NAT; a neighbour routing to the container reaches its published port on the container's own address, and no other",
     area: "publishing",
     doc: `${DOC} › Gateway modes (routed); Engine 27.0 release notes (gateway_mode_ipv4)`,
-    requires: [needs.outsideHost, needs.engineAtLeast("27.0", "gateway_mode_ipv4=routed arrived in Engine 27.0")],
+    requires: [needs.routeToContainers, needs.engineAtLeast("27.0", "gateway_mode_ipv4=routed arrived in Engine 27.0")],
     brokenBy: "network-options-ignored",
     async run({ lab, check, engine }) {
       const outsideHost = engine.outsideHost!;
@@ -277,7 +277,7 @@ export default [
     area: "publishing",
     doc: `${DOC} › Direct routing (com.docker.network.bridge.trusted_host_interfaces); Engine 28.0 release notes`,
     requires: [
-      needs.outsideHost,
+      needs.routeToContainers,
       needs.engineAtLeast("28.0", "the raw PREROUTING drop and trusted_host_interfaces arrived in Engine 28.0"),
     ],
     brokenBy: "network-options-ignored",

@@ -116,7 +116,8 @@ export function withProfile(flags: RunFlags): RunFlags {
     throw new UsageError("--profile names the engine: drop --engine and --engine-version");
   const choice = parseProfileChoice(flags.profile);
   if (choice.family === "podman") return { ...flags, engine: "podman" };
-  return choice.version ? { ...flags, engineVersion: choice.version } : { ...flags, engine: "private" };
+  const engine = choice.rootless ? "rootless" : choice.version ? flags.engine : "private";
+  return { ...flags, engine, ...(choice.version ? { engineVersion: choice.version } : {}) };
 }
 
 /**
@@ -176,18 +177,20 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
     return choice;
   });
   const ownEngine = daemonConfig !== undefined || flags.engineVersion !== undefined;
+  // A rootless engine is private too, of the version asked for.
+  const privateChoice = flags.engine === "rootless" ? "rootless" : "private";
   const ownLab = cluster !== undefined && !("nodes" in cluster);
   return {
     kind: "run",
     words,
     scenarios,
     notForDriver: selected.length - scenarios.length,
-    engine: ownEngine ? "private" : flags.engine,
+    engine: ownEngine ? privateChoice : flags.engine,
     ...(daemonConfig ? { daemonConfig } : {}),
     ...(flags.engineVersion ? { engineVersion: flags.engineVersion } : {}),
     ...(cluster ? { cluster } : {}),
     faults,
-    helperApplies: !ownEngine && !ownLab && flags.engine !== "private" && flags.engine !== "podman",
+    helperApplies: !ownEngine && !ownLab && (flags.engine === "auto" || flags.engine === "current"),
   };
 }
 

@@ -49,9 +49,10 @@ function outsideDir(): string {
  * namespace, or the one a local engine's dockerd runs in (as root); else why not.
  */
 export async function engineHostNamespace(
-  engine: Pick<Engine, "kind" | "netns" | "dockerHost" | "remote">,
+  engine: Pick<Engine, "kind" | "netns" | "hostNetns" | "dockerHost" | "remote">,
   notRoot?: string,
 ): Promise<{ netns: NetnsRef } | { missing: string }> {
+  if (engine.hostNetns) return { netns: engine.hostNetns };
   if (engine.netns) return { netns: engine.netns };
   if (engine.remote)
     return {

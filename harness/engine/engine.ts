@@ -11,6 +11,11 @@ export interface Engine {
   readonly remote?: string;
   /** The network namespace a private engine lives in. */
   readonly netns?: string;
+  /**
+   * Where the engine's bridges and firewall rules live, when not in `netns`: a rootless engine's
+   * RootlessKit namespace. Commands on the engine's host run there.
+   */
+  readonly hostNetns?: string;
   /** A private engine's daemon log. */
   readonly logFile?: string;
   /** The /etc/resolv.conf a private engine's dockerd sees: a file of its own (engineResolvConf). */
@@ -25,5 +30,8 @@ export interface Engine {
   restart?(daemonConfig: Record<string, unknown>): Promise<void>;
 }
 
-/** podman: a private Podman serving the Docker-compatible API, in docknet's own namespace. */
-export type EngineChoice = "auto" | "current" | "private" | "podman";
+/**
+ * podman: a private Podman serving the Docker-compatible API, in docknet's own namespace;
+ * rootless: a private dockerd run rootless (RootlessKit, slirp4netns) by a user docknet makes.
+ */
+export type EngineChoice = "auto" | "current" | "private" | "podman" | "rootless";

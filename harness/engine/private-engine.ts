@@ -22,6 +22,16 @@ import { pingEngine } from "./docker-host.js";
 import type { Engine } from "./engine.js";
 import { createNamespace, enterNetns, listNamespaces, removeNamespace } from "./netns.js";
 import { createOutsideHost, type OutsideHost } from "./outside-host.js";
+import {
+  createRootlessUser,
+  rootlessUserOf,
+  rootlessUsers,
+  prepareRootless,
+  removeRootlessUser,
+  rootlessCommand,
+  rootlessKitNetns,
+  rootlessPrerequisites,
+} from "./rootless-engine.js";
 import { scaled } from "../time-scale.js";
 
 /** The static busybox for the outside host's server, or undefined (then there is no outside host). */
@@ -45,6 +55,8 @@ export interface PrivateEngineState {
   dockerd?: string;
   /** Instead of dockerd: the podman binary whose Docker-compatible API service the engine is. */
   podman?: string;
+  /** A rootless engine: the unprivileged user docknet made for it (removed with it). */
+  rootlessUser?: string;
   outsideNetns?: string;
   /** The process holding the engine's mount namespace (see engineMountNamespace). */
   mountHolderPid?: number;
@@ -76,6 +88,11 @@ export interface PrivateEngineOptions {
    * aardvark-dns) from this podman binary: the same namespace, outside host, state file and clean.
    */
   readonly podman?: string;
+  /**
+   * Run dockerd rootless (dockerd-rootless.sh: RootlessKit, slirp4netns) as an unprivileged user
+   * made for this engine, in the same namespace, with the same outside host, state file and clean.
+   */
+  readonly rootless?: boolean;
 }
 
 /** Where private engines keep their run directories (data-root, exec-root, socket, log). */
@@ -126,7 +143,8 @@ async function namespacePrerequisites(daemon: string, daemonMissing: string | un
 export async function startPrivateEngine(options: PrivateEngineOptions = {}): Promise<Engine> {
   const missing = options.podman
     ? await podmanPrerequisites(options.podman)
-    : await privateEnginePrerequisites(options.dockerd);
+    : ((await privateEnginePrerequisites(options.dockerd)) ??
+      (options.rootless ? await rootlessPrerequisites() : undefined));
   if (missing) throw new EngineUnavailable(missing);
   const dockerd = options.podman ? undefined : (options.dockerd ?? (await findProgram("dockerd"))!);
 
@@ -156,24 +174,33 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
     }
     writeFileSync(join(dir, "daemon.json"), JSON.stringify(options.daemonConfig ?? {}, null, 2));
     if (options.podman) await launchPodman(state, options.podman, options.readyTimeoutMs ?? 30_000);
+    else if (options.rootless) await launchRootless(state, dockerd!, options.readyTimeoutMs ?? 30_000);
     else await launchDockerd(state, dockerd!, options.readyTimeoutMs ?? 30_000);
   } catch (error) {
     await stopPrivateEngine(state);
     throw error;
   }
   const version = await engineVersion(socket);
+  const daemon = options.podman
+    ? "podman"
+    : options.rootless
+      ? `rootless dockerd (user ${state.rootlessUser})`
+      : "dockerd";
+  const rootlessKit = options.rootless ? rootlessKitNetns(dir) : undefined;
   return {
     kind: "private",
     dockerHost: `unix://${socket}`,
-    description: `private ${options.podman ? "podman" : "dockerd"} ${version} in network namespace ${state.netns}`,
+    description: `private ${daemon} ${version} in network namespace ${state.netns}`,
     netns: state.netns,
+    ...(rootlessKit ? { hostNetns: rootlessKit } : {}),
     logFile: join(dir, "dockerd.log"),
     resolvConf: engineResolvConf(dir),
     ...(outsideHost ? { outsideHost } : {}),
     stop: () => stopPrivateEngine(state),
     lost: async () => deaths.get(state.id),
-    // daemon.json is dockerd's: Podman is configured otherwise (containers.conf), and not restarted by docknet.
-    ...(options.podman
+    // daemon.json is dockerd's: Podman is configured otherwise (containers.conf), and not restarted by docknet;
+    // a rootless engine is not restarted either (its restarts are RootlessKit's, with the namespaces anew).
+    ...(options.podman || options.rootless
       ? {}
       : {
           async restart(daemonConfig: Record<string, unknown>) {
@@ -358,6 +385,19 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
   );
 }
 
+/**
+ * dockerd-rootless.sh as a user made for the engine, in the engine's namespaces: RootlessKit makes
+ * dockerd's own user, mount and network namespaces inside, and slirp4netns links them to this one.
+ */
+async function launchRootless(state: PrivateEngineState, dockerd: string, readyTimeoutMs: number): Promise<void> {
+  const user = await createRootlessUser(state.id);
+  state.rootlessUser = user.name;
+  writeState(state);
+  const runnable = prepareRootless(state.dir, user, dockerd, join(state.dir, "docker.sock"));
+  const { argv, env } = await rootlessCommand(state.dir, user, runnable);
+  await launchDaemon(state, argv, env, "rootless dockerd", readyTimeoutMs);
+}
+
 /** Starts an engine's daemon in its namespaces, logging to dockerd.log, and waits for /_ping on its socket. */
 async function launchDaemon(
   state: PrivateEngineState,
@@ -448,6 +488,8 @@ export async function stopPrivateEngine(state: PrivateEngineState): Promise<void
     expectedExits.add(pid);
     if (!(await terminateProcess(pid, 15_000))) process.kill(pid, "SIGKILL");
   }
+  // A rootless engine's processes run in RootlessKit's namespaces, not in the engine's: they go with their user.
+  if (state.rootlessUser) await removeRootlessUser(state.rootlessUser);
   // Whatever still runs inside the namespaces (shims, containers, the outside host's server) goes with them.
   if (state.outsideNetns) await removeNamespace(state.outsideNetns);
   await removeNamespace(state.netns);
@@ -509,10 +551,17 @@ function namesOf(id: string): Pick<PrivateEngineState, "id" | "netns" | "dir"> {
   return { id, netns: `docknet-${id}`, dir: join(enginesDir(), id) };
 }
 
-/** All that can be known of an engine whose state file is gone or unreadable. */
+/** All that can be known of an engine whose state file is gone or unreadable (a rootless one's user, by its name). */
 function orphanOf(id: string): PrivateEngineState {
   const names = namesOf(id);
-  return { ...names, outsideNetns: `${names.netns}-out`, ownerPid: 0, startedAt: "" };
+  const user = rootlessUserOf(id);
+  return {
+    ...names,
+    outsideNetns: `${names.netns}-out`,
+    ownerPid: 0,
+    startedAt: "",
+    ...(user ? { rootlessUser: user } : {}),
+  };
 }
 
 /**
@@ -541,7 +590,8 @@ export function orphanedPrivateEngines(labIsHeld: (labId: string) => boolean = (
     }
   }
   const known = new Set(orphans.map((o) => o.id));
-  for (const netns of listNamespaces()) {
+  // A rootless engine's user outlives a crash between the removals of its namespace and its user.
+  for (const netns of [...listNamespaces(), ...rootlessUsers()]) {
     const id = /^docknet-([0-9a-f]+)(?:-out)?$/.exec(netns)?.[1];
     if (!id || live.has(id) || known.has(id)) continue;
     known.add(id);

@@ -11,6 +11,7 @@ import { privateEnginePrerequisites, startPrivateEngine, type PrivateEngineOptio
  */
 export async function selectEngine(choice: EngineChoice, privateOptions: PrivateEngineOptions = {}): Promise<Engine> {
   if (choice === "private") return startPrivateEngine(privateOptions);
+  if (choice === "rootless") return startPrivateEngine({ ...privateOptions, rootless: true });
   if (choice === "podman")
     return startPrivateEngine({ ...privateOptions, podman: (await findProgram("podman")) ?? "/usr/bin/podman" });
   const current = resolveCurrentDockerHost();

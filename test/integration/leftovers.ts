@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { stateRoot } from "../../harness/engine/private-engine.js";
 import { listNamespaces } from "../../harness/engine/netns.js";
+import { rootlessUsers } from "../../harness/engine/rootless-engine.js";
 
 const entries = (dir: string, what: string) =>
   existsSync(dir) ? readdirSync(dir).map((e) => `${what} ${join(dir, e)}`) : [];
@@ -14,7 +15,8 @@ const processesMentioning = (path: string) =>
 
 /**
  * Everything of docknet's that could outlive a run on this machine, but its
- * kernel VMs: namespaces, engine, outside-host and lab directories, daemons.
+ * kernel VMs: namespaces, engine, outside-host and lab directories, daemons,
+ * and the users rootless engines run as.
  * The kernel VM's tests (test/kernel-vm) check theirs with kernelVmLeftovers().
  */
 export function docknetLeftovers(): string[] {
@@ -25,6 +27,7 @@ export function docknetLeftovers(): string[] {
     ...entries(join(stateRoot(), "outside"), "outside host directory"),
     ...entries(join(stateRoot(), "labs"), "lab directory"),
     ...processesMentioning(join(stateRoot(), "engines")),
+    ...rootlessUsers().map((u) => `rootless engine user ${u}`),
   ];
 }
 

@@ -124,7 +124,7 @@ describe("the engine matrix", () => {
       strict: false,
       engine: {
         engineVersion: version,
-        profile: { family, description: `${family} ${version}, rootful, iptables-nft` },
+        profile: { family, mode: "rootful", description: `${family} ${version}, rootful, iptables-nft` },
       },
       results,
       summary: { total: results.length, passed: 0, failed: 0, skipped: 0, errors: 0, durationMs: 0 },

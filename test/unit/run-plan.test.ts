@@ -158,7 +158,7 @@ describe("docknet run's options become a plan; every usage error is raised there
       /drop --engine, --engine-version and --profile/,
     );
     expect(refusal(["dns"], { matrix: ["no-such-suite"] })).toBe(
-      '"no-such-suite" is not an engine profile docknet can start (podman, docker, docker-28, 20.10, sid)',
+      '"no-such-suite" is not an engine profile docknet can start (podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless)',
     );
     expect(planRun(["dns"], { ...FLAGS, matrix: ["docker-28", "podman"] }, inputs())).toMatchObject({
       kind: "matrix",
@@ -179,6 +179,18 @@ describe("docknet run's options become a plan; every usage error is raised there
     expect(() => withProfile({ ...FLAGS, profile: "podman", engine: "current" })).toThrow(
       "--profile names the engine: drop --engine and --engine-version",
     );
-    expect(() => withProfile({ ...FLAGS, profile: "rootless" })).toThrow(/"rootless" is not an engine profile/);
+    expect(withProfile({ ...FLAGS, profile: "rootless" })).toMatchObject({ engine: "rootless" });
+    expect(withProfile({ ...FLAGS, profile: "docker-28-rootless" })).toMatchObject({
+      engine: "rootless",
+      engineVersion: "28",
+    });
+    // A rootless engine of a version stays rootless once planned (a version makes the engine docknet's own).
+    expect(planRun(["dns"], withProfile({ ...FLAGS, profile: "docker-28-rootless" }), inputs())).toMatchObject({
+      kind: "run",
+      engine: "rootless",
+      engineVersion: "28",
+      helperApplies: false,
+    });
+    expect(() => withProfile({ ...FLAGS, profile: "lxd" })).toThrow(/"lxd" is not an engine profile/);
   });
 });
