@@ -85,6 +85,12 @@ export function buildProgram(): Command {
       "--engine-version <version>",
       "a private engine of this version or Debian suite (20.10, 26, 28, sid); fetched once from Debian's archive",
     )
+    .addOption(
+      new Option(
+        "--firewall <iptables>",
+        "the iptables a private dockerd's host uses: iptables-nft (Debian's default) or iptables-legacy (both ship in Debian's iptables)",
+      ).choices(["iptables-nft", "iptables-legacy"]),
+    )
     .option(
       "--profile <profile>",
       "the engine profile to start privately: podman, docker (the version at hand), docker-28, docker-20.10, docker-sid, rootless, docker-28-rootless (a user docknet makes runs dockerd-rootless.sh)",
@@ -253,6 +259,12 @@ ${EXIT_HELP}`,
     .option("--junit <file>", "write JUnit XML: one testcase per check; errors fail")
     .option("--markdown <file>", "write a Markdown summary (- for stdout; e.g. >> $GITHUB_STEP_SUMMARY)")
     .option("--daemon-config <file>", "daemon.json for --engine private")
+    .addOption(
+      new Option(
+        "--firewall <iptables>",
+        "for --engine private: the iptables its host uses, iptables-nft (Debian's default) or iptables-legacy",
+      ).choices(["iptables-nft", "iptables-legacy"]),
+    )
     .option("--verbose", "also list the checks that found nothing wrong")
     .option("--no-color", "no colours in console output")
     .addHelpText(

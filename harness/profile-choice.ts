@@ -11,33 +11,54 @@ import { UsageError } from "./exit-codes.js";
  *   docker-28, 28, sid   a private dockerd of that version or Debian suite
  *   rootless, docker-rootless, docker-28-rootless
  *                        a private dockerd run rootless (RootlessKit), by a user docknet makes
+ *   docker-iptables-legacy, docker-28-iptables-legacy
+ *                        a private dockerd whose host uses iptables-legacy
  */
 export type ProfileChoice =
   | { readonly spec: string; readonly family: "podman" }
-  | { readonly spec: string; readonly family: "docker"; readonly version?: string; readonly rootless?: true };
+  | {
+      readonly spec: string;
+      readonly family: "docker";
+      readonly version?: string;
+      readonly rootless?: true;
+      readonly firewall?: "iptables-legacy";
+    };
 
 /** The profile families docknet can start here, for messages. */
-export const PROFILE_EXAMPLES = "podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless";
+export const PROFILE_EXAMPLES =
+  "podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless, docker-iptables-legacy, docker-28-iptables-legacy";
 
 export function parseProfileChoice(text: string): ProfileChoice {
   const spec = text.trim().toLowerCase();
   if (spec === "podman") return { spec, family: "podman" };
   if (spec === "docker") return { spec, family: "docker" };
   if (spec === "rootless" || spec === "docker-rootless") return { spec, family: "docker", rootless: true };
+  if (spec === "docker-iptables-legacy") return { spec, family: "docker", firewall: "iptables-legacy" };
   const rootless = spec.endsWith("-rootless");
-  const version = spec.replace(/-rootless$/, "").replace(/^docker[-:]/, "");
+  const legacy = spec.endsWith("-iptables-legacy");
+  const version = spec.replace(/-rootless$|-iptables-legacy$/, "").replace(/^docker[-:]/, "");
   try {
     parseEngineSpec(version);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     throw new UsageError(`"${text}" is not an engine profile docknet can start (${PROFILE_EXAMPLES})`);
   }
-  return { spec, family: "docker", version, ...(rootless ? { rootless } : {}) };
+  return {
+    spec,
+    family: "docker",
+    version,
+    ...(rootless ? { rootless } : {}),
+    ...(legacy ? { firewall: "iptables-legacy" as const } : {}),
+  };
 }
 
 /** The `docknet run` arguments that start the profile's engine. */
 export function profileRunArgs(choice: ProfileChoice): string[] {
   if (choice.family === "podman") return ["--engine", "podman"];
   const engine = choice.rootless ? ["--engine", "rootless"] : choice.version ? [] : ["--engine", "private"];
-  return [...engine, ...(choice.version ? ["--engine-version", choice.version] : [])];
+  return [
+    ...engine,
+    ...(choice.version ? ["--engine-version", choice.version] : []),
+    ...(choice.firewall ? ["--firewall", choice.firewall] : []),
+  ];
 }

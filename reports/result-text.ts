@@ -35,22 +35,29 @@ export function skipsByReason(
 }
 
 /**
- * A matrix column's name: the engine's version as it reports it, with its family when not Docker
- * and its mode when rootless ("podman 4.3.1", "28.5.2 rootless"); else the spec asked for.
+ * A matrix column's name: the engine's version as it reports it, with its family when not Docker,
+ * its mode when rootless and its firewall when not iptables-nft ("podman 4.3.1", "28.5.2 rootless",
+ * "28.5.2 iptables-legacy"); else the spec asked for.
  */
 export function matrixEngineLabel(engine: {
   readonly spec: string;
   readonly report?: {
     readonly engine: {
       readonly engineVersion: string;
-      readonly profile: { readonly family: string; readonly mode?: string };
+      readonly profile: { readonly family: string; readonly mode?: string; readonly firewall?: string };
     };
   };
 }): string {
   if (!engine.report) return engine.spec;
   const { profile } = engine.report.engine;
   const version = engine.report.engine.engineVersion.replace(/[+~].*$/, "");
-  return [profile.family === "docker" ? "" : profile.family, version, profile.mode === "rootless" ? "rootless" : ""]
+  const firewall = ["iptables-nft", "unknown", undefined].includes(profile.firewall) ? "" : profile.firewall;
+  return [
+    profile.family === "docker" ? "" : profile.family,
+    version,
+    profile.mode === "rootless" ? "rootless" : "",
+    firewall,
+  ]
     .filter(Boolean)
     .join(" ");
 }

@@ -14,6 +14,7 @@ import { VERSION } from "../version.js";
 import { readDaemonConfig } from "./daemon-config-file.js";
 import { refuseUnwritableOutputs, writeOutput } from "./output-files.js";
 
+import { useIptablesVariant, type IptablesVariant } from "../engine/iptables-variant.js";
 export interface DoctorFlags {
   engine: EngineChoice;
   check?: string[];
@@ -22,6 +23,8 @@ export interface DoctorFlags {
   junit?: string;
   markdown?: string;
   daemonConfig?: string;
+  /** --firewall: the iptables the private engine's host uses (iptables-variant.ts). */
+  firewall?: IptablesVariant;
   verbose?: boolean;
   color?: boolean;
 }
@@ -41,7 +44,10 @@ export async function doctorAction(flags: DoctorFlags): Promise<number> {
   const checks = wanted.length ? ALL_CHECKS.filter((c) => wanted.includes(c.id)) : ALL_CHECKS;
   if (flags.daemonConfig && flags.engine !== "private")
     throw new UsageError("--daemon-config needs --engine private (docknet never changes an existing engine)");
+  if (flags.firewall && flags.engine !== "private")
+    throw new UsageError("--firewall needs --engine private (the iptables of docknet's own engine's host)");
   const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
+  if (flags.firewall) await useIptablesVariant(flags.firewall);
   const current = resolveCurrentDockerHost();
   let dockerHost: string | undefined;
   let remote: string | undefined;

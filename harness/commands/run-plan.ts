@@ -1,6 +1,7 @@
 import type { EngineChoice } from "../engine/engine.js";
 import { parseEngineSpec } from "../engine/engine-fetch.js";
 import { parseProfileChoice } from "../profile-choice.js";
+import type { IptablesVariant } from "../engine/iptables-variant.js";
 import { validateLabSize } from "../engine/multi-host-lab.js";
 import { UsageError } from "../exit-codes.js";
 import { parseFaultChoice, type FaultChoice } from "../lab/faults.js";
@@ -17,6 +18,8 @@ export interface RunFlags {
   engineVersion?: string;
   /** --profile NAME: the engine a profile names (profile-choice.ts), as --engine or --engine-version would. */
   profile?: string;
+  /** --firewall: the iptables a private dockerd's host uses (iptables-variant.ts). */
+  firewall?: IptablesVariant;
   matrix?: string[];
   area?: string[];
   tag?: string[];
@@ -98,6 +101,7 @@ export type RunPlan =
       readonly engine: EngineChoice;
       readonly daemonConfig?: Record<string, unknown>;
       readonly engineVersion?: string;
+      readonly firewall?: IptablesVariant;
       readonly cluster?: ClusterPlan;
       readonly faults: readonly FaultChoice[];
       /** Whether a run that is not root may go through the helper container (an engine the user already has). */
@@ -117,7 +121,12 @@ export function withProfile(flags: RunFlags): RunFlags {
   const choice = parseProfileChoice(flags.profile);
   if (choice.family === "podman") return { ...flags, engine: "podman" };
   const engine = choice.rootless ? "rootless" : choice.version ? flags.engine : "private";
-  return { ...flags, engine, ...(choice.version ? { engineVersion: choice.version } : {}) };
+  return {
+    ...flags,
+    engine,
+    ...(choice.version ? { engineVersion: choice.version } : {}),
+    ...(choice.firewall ? { firewall: choice.firewall } : {}),
+  };
 }
 
 /**
@@ -152,9 +161,9 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
     return { kind: "kernel-vm", words };
   }
   if (flags.matrix) {
-    if (flags.engine !== "auto" || flags.engineVersion || flags.profile)
+    if (flags.engine !== "auto" || flags.engineVersion || flags.profile || flags.firewall)
       throw new UsageError(
-        "--matrix runs a private engine of each profile; drop --engine, --engine-version and --profile",
+        "--matrix runs a private engine of each profile; drop --engine, --engine-version, --profile and --firewall",
       );
     for (const spec of flags.matrix) parseProfileChoice(spec);
     if (scenarios.length === 0) throw new UsageError(NO_SCENARIO);
@@ -168,6 +177,10 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
     throw new UsageError(
       `--engine-version runs a private dockerd of that version; it cannot be combined with --engine ${flags.engine}`,
     );
+  if (flags.firewall && flags.engine !== "auto" && flags.engine !== "private")
+    throw new UsageError(
+      `--firewall chooses the iptables of docknet's own private dockerd; it cannot be combined with --engine ${flags.engine}`,
+    );
   if (flags.daemonConfig && flags.engine === "podman")
     throw new UsageError("--daemon-config is dockerd's daemon.json; Podman has none (--engine podman)");
   const cluster = clusterPlan(flags);
@@ -176,7 +189,7 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
     if (!choice) throw new UsageError(`unknown fault "${text}" (NAME or SCENARIO=NAME)`);
     return choice;
   });
-  const ownEngine = daemonConfig !== undefined || flags.engineVersion !== undefined;
+  const ownEngine = daemonConfig !== undefined || flags.engineVersion !== undefined || flags.firewall !== undefined;
   // A rootless engine is private too, of the version asked for.
   const privateChoice = flags.engine === "rootless" ? "rootless" : "private";
   const ownLab = cluster !== undefined && !("nodes" in cluster);
@@ -188,6 +201,7 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
     engine: ownEngine ? privateChoice : flags.engine,
     ...(daemonConfig ? { daemonConfig } : {}),
     ...(flags.engineVersion ? { engineVersion: flags.engineVersion } : {}),
+    ...(flags.firewall ? { firewall: flags.firewall } : {}),
     ...(cluster ? { cluster } : {}),
     faults,
     helperApplies: !ownEngine && !ownLab && (flags.engine === "auto" || flags.engine === "current"),
@@ -204,6 +218,7 @@ function refuseWithKernelVm(flags: RunFlags): void {
     flags.keepOnFailure && "--keep-on-failure (the VM's files go with it)",
     flags.probeImage && "--probe-image (the VM's engine has no images but the probe it builds)",
     flags.pullProbe && "--pull-probe (the VM has no network)",
+    flags.firewall && "--firewall (the VM's engine uses the VM's iptables)",
   ].filter(Boolean);
   if (refused.length) throw new UsageError(`--kernel-vm cannot be combined with ${refused.join(", ")}`);
 }

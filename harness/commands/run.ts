@@ -99,6 +99,7 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
     );
   }
   const { explainFailures, openSession, runConformance } = await import("../session.js");
+  if (plan.firewall) await (await import("../engine/iptables-variant.js")).useIptablesVariant(plan.firewall);
   const dockerd = plan.engineVersion
     ? (
         await engineOfVersion(plan.engineVersion, (line) =>

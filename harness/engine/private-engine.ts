@@ -22,6 +22,7 @@ import { pingEngine } from "./docker-host.js";
 import type { Engine } from "./engine.js";
 import { createNamespace, enterNetns, listNamespaces, removeNamespace } from "./netns.js";
 import { createOutsideHost, type OutsideHost } from "./outside-host.js";
+import { chosenIptablesDir } from "./iptables-variant.js";
 import {
   createRootlessUser,
   rootlessUserOf,
@@ -378,8 +379,13 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
       "--config-file",
       join(dir, "daemon.json"),
     ],
-    // dockerd finds docker-proxy and docker-init on PATH: a fetched engine's own come first.
-    { PATH: `${dirname(dockerd)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` },
+    // dockerd finds docker-proxy and docker-init on PATH: a fetched engine's own come first, after
+    // the iptables variant the run chose (the system's dockerd sits beside the machine's own iptables).
+    {
+      PATH: [chosenIptablesDir(), dirname(dockerd), process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"]
+        .filter(Boolean)
+        .join(":"),
+    },
     "dockerd",
     readyTimeoutMs,
   );

@@ -155,10 +155,10 @@ describe("docknet run's options become a plan; every usage error is raised there
       /^--matrix runs a private engine of each profile/,
     );
     expect(refusal(["dns"], { matrix: ["28", "podman"], profile: "podman" })).toMatch(
-      /drop --engine, --engine-version and --profile/,
+      /drop --engine, --engine-version, --profile and --firewall/,
     );
     expect(refusal(["dns"], { matrix: ["no-such-suite"] })).toBe(
-      '"no-such-suite" is not an engine profile docknet can start (podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless)',
+      '"no-such-suite" is not an engine profile docknet can start (podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless, docker-iptables-legacy, docker-28-iptables-legacy)',
     );
     expect(planRun(["dns"], { ...FLAGS, matrix: ["docker-28", "podman"] }, inputs())).toMatchObject({
       kind: "matrix",
@@ -192,5 +192,20 @@ describe("docknet run's options become a plan; every usage error is raised there
       helperApplies: false,
     });
     expect(() => withProfile({ ...FLAGS, profile: "lxd" })).toThrow(/"lxd" is not an engine profile/);
+    // The firewall axis: a private dockerd whose host uses iptables-legacy.
+    expect(withProfile({ ...FLAGS, profile: "docker-28-iptables-legacy" })).toMatchObject({
+      engineVersion: "28",
+      firewall: "iptables-legacy",
+    });
+    expect(planRun(["dns"], withProfile({ ...FLAGS, profile: "docker-iptables-legacy" }), inputs())).toMatchObject({
+      kind: "run",
+      engine: "private",
+      firewall: "iptables-legacy",
+    });
+    expect(refusal(["dns"], { engine: "podman", firewall: "iptables-legacy" })).toBe(
+      "--firewall chooses the iptables of docknet's own private dockerd; it cannot be combined with --engine podman",
+    );
+    // --firewall alone makes the engine docknet's own, as a version does.
+    expect(planRun(["dns"], { ...FLAGS, firewall: "iptables-legacy" }, inputs())).toMatchObject({ engine: "private" });
   });
 });
