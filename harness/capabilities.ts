@@ -97,6 +97,8 @@ export async function detectCapabilities(
     hostNetns?: NetnsRef;
     outsideHostMissing?: string;
     engineHostMissing?: string;
+    /** The engine's host runs firewalld docknet started (Engine.firewalld). */
+    firewalld?: { readonly dbusAddress: string };
   },
   daemonConfig?: Readonly<Record<string, unknown>>,
 ): Promise<Capabilities> {
@@ -134,6 +136,7 @@ export async function detectCapabilities(
       version,
       info: info as { SecurityOptions?: string[]; FirewallBackend?: { Driver?: string } },
       ...(iptablesBackend ? { iptablesBackend } : {}),
+      ...(engine.firewalld ? { firewalld: true } : {}),
     }),
     ...(engine.outsideHost ? { outsideHost: engine.outsideHost } : {}),
     ...(engine.outsideHostMissing ? { outsideHostMissing: engine.outsideHostMissing } : {}),
@@ -240,6 +243,14 @@ export const needs = {
         ? undefined
         : (c.outsideHostMissing ??
           "no outside host: docknet builds one (a namespace behind a veth) beside its own engines, or a local engine when run as root, never on a real network"),
+  },
+  /** A firewalld on the engine's host that docknet started, on a bus of the engine's own. */
+  firewalld: {
+    name: "firewalld",
+    missing: (c): string | undefined =>
+      c.profile.firewall.includes("firewalld") && c.engineNetns
+        ? undefined
+        : "engine host runs no firewalld of docknet's: docknet run --firewall firewalld (or --profile docker-firewalld) starts one beside a private dockerd",
   },
   /** The outside host routes straight to container addresses, through the engine's host (no NAT on the way in). */
   routeToContainers: {

@@ -88,8 +88,8 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         "--firewall <iptables>",
-        "the iptables a private dockerd's host uses: iptables-nft (Debian's default) or iptables-legacy (both ship in Debian's iptables)",
-      ).choices(["iptables-nft", "iptables-legacy"]),
+        "the firewall of a private dockerd's host: iptables-nft (Debian's default), iptables-legacy (both ship in Debian's iptables), or firewalld (on a D-Bus of the engine's own)",
+      ).choices(["iptables-nft", "iptables-legacy", "firewalld"]),
     )
     .option(
       "--profile <profile>",
@@ -262,8 +262,8 @@ ${EXIT_HELP}`,
     .addOption(
       new Option(
         "--firewall <iptables>",
-        "for --engine private: the iptables its host uses, iptables-nft (Debian's default) or iptables-legacy",
-      ).choices(["iptables-nft", "iptables-legacy"]),
+        "for --engine private: its host's firewall, iptables-nft (Debian's default), iptables-legacy or firewalld",
+      ).choices(["iptables-nft", "iptables-legacy", "firewalld"]),
     )
     .option("--verbose", "also list the checks that found nothing wrong")
     .option("--no-color", "no colours in console output")

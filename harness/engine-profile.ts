@@ -28,6 +28,8 @@ export interface ProfileSources {
   };
   /** "nf_tables" or "legacy", as `iptables --version` says; absent when docknet cannot read the host. */
   readonly iptablesBackend?: string;
+  /** The engine's host runs firewalld (docknet started it there): engines before 28.2 do not say so themselves. */
+  readonly firewalld?: boolean;
 }
 
 /** Which family answers, from the components GET /version lists. */
@@ -47,11 +49,17 @@ export function engineFamily(version: ProfileSources["version"]): EngineProfile[
 export const defaultBridgeNameOf = (family: EngineProfile["family"]): string =>
   family === "podman" ? "podman" : "bridge";
 
-export function engineProfile({ version, info, iptablesBackend }: ProfileSources): EngineProfile {
+export function engineProfile({ version, info, iptablesBackend, firewalld }: ProfileSources): EngineProfile {
   const family = engineFamily(version);
   const mode = (info.SecurityOptions ?? []).some((o) => /(^|,)name=rootless(,|$)/.test(o)) ? "rootless" : "rootful";
   const own = info.FirewallBackend?.Driver;
   const read = iptablesBackend === "legacy" ? "iptables-legacy" : iptablesBackend ? "iptables-nft" : undefined;
-  const firewall = own ? (own === "iptables" && read ? read : own) : (read ?? "unknown");
+  const firewall = own
+    ? own === "iptables" && read
+      ? read
+      : own
+    : firewalld
+      ? `${read ?? "iptables"}+firewalld`
+      : (read ?? "unknown");
   return { family, mode, firewall, description: `${family} ${version.Version ?? "?"}, ${mode}, ${firewall}` };
 }

@@ -13,6 +13,8 @@ import { UsageError } from "./exit-codes.js";
  *                        a private dockerd run rootless (RootlessKit), by a user docknet makes
  *   docker-iptables-legacy, docker-28-iptables-legacy
  *                        a private dockerd whose host uses iptables-legacy
+ *   docker-firewalld, docker-28-firewalld
+ *                        a private dockerd whose host runs firewalld
  */
 export type ProfileChoice =
   | { readonly spec: string; readonly family: "podman" }
@@ -21,22 +23,22 @@ export type ProfileChoice =
       readonly family: "docker";
       readonly version?: string;
       readonly rootless?: true;
-      readonly firewall?: "iptables-legacy";
+      readonly firewall?: "iptables-legacy" | "firewalld";
     };
 
 /** The profile families docknet can start here, for messages. */
 export const PROFILE_EXAMPLES =
-  "podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless, docker-iptables-legacy, docker-28-iptables-legacy";
+  "podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless, docker-iptables-legacy, docker-28-iptables-legacy, docker-firewalld";
 
 export function parseProfileChoice(text: string): ProfileChoice {
   const spec = text.trim().toLowerCase();
   if (spec === "podman") return { spec, family: "podman" };
   if (spec === "docker") return { spec, family: "docker" };
   if (spec === "rootless" || spec === "docker-rootless") return { spec, family: "docker", rootless: true };
-  if (spec === "docker-iptables-legacy") return { spec, family: "docker", firewall: "iptables-legacy" };
+  const firewall = /-(iptables-legacy|firewalld)$/.exec(spec)?.[1] as "iptables-legacy" | "firewalld" | undefined;
+  if (firewall && spec === `docker-${firewall}`) return { spec, family: "docker", firewall };
   const rootless = spec.endsWith("-rootless");
-  const legacy = spec.endsWith("-iptables-legacy");
-  const version = spec.replace(/-rootless$|-iptables-legacy$/, "").replace(/^docker[-:]/, "");
+  const version = spec.replace(/-rootless$|-iptables-legacy$|-firewalld$/, "").replace(/^docker[-:]/, "");
   try {
     parseEngineSpec(version);
   } catch (error) {
@@ -48,7 +50,7 @@ export function parseProfileChoice(text: string): ProfileChoice {
     family: "docker",
     version,
     ...(rootless ? { rootless } : {}),
-    ...(legacy ? { firewall: "iptables-legacy" as const } : {}),
+    ...(firewall ? { firewall } : {}),
   };
 }
 

@@ -49,6 +49,8 @@ export interface SessionOptions {
   readonly macvlanParent?: string;
   /** Why docknet, not root, has no way onto the engine's host (no helper container): what skips says so. */
   readonly notRoot?: string;
+  /** A private engine whose host runs firewalld (--firewall firewalld). */
+  readonly firewalld?: boolean;
 }
 
 /** An engine, the lab on it, and the engine's facts: everything a run needs. */
@@ -67,6 +69,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     selectEngine(options.engine, {
       ...(options.daemonConfig ? { daemonConfig: options.daemonConfig } : {}),
       ...(options.dockerd ? { dockerd: options.dockerd } : {}),
+      ...(options.firewalld ? { firewalld: true } : {}),
     }),
     openMultiHostLab(options),
   ]);
@@ -121,6 +124,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(engine.netns ? { engineNetns: engine.netns } : {}),
       ...(engineHostNetns ? { engineHostNetns } : {}),
       ...(engine.resolvConf ? { engineResolvConf: engine.resolvConf } : {}),
+      ...(engine.firewalld ? { firewalldBus: engine.firewalld.dbusAddress } : {}),
       ...(engine.logFile ? { engineLog: engine.logFile } : {}),
       ...(engine.restart ? { restartEngine: (config: Record<string, unknown>) => engine.restart!(config) } : {}),
       ...(options.networkDriver ? { networkDriver: options.networkDriver } : {}),
@@ -142,6 +146,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         ...(engineHostNetns ? { hostNetns: engineHostNetns } : {}),
         ...(outsideHostMissing ? { outsideHostMissing } : {}),
         ...("missing" in located ? { engineHostMissing: located.missing } : {}),
+        ...(engine.firewalld ? { firewalld: engine.firewalld } : {}),
       },
       options.daemonConfig,
     );
@@ -311,6 +316,8 @@ export async function runConformance(session: Session, options: ConformanceOptio
         String(options.repeat ?? 1),
         ...(options.keepOnFailure ? ["--keep-on-failure", options.keepOnFailure] : []),
         ...(version ? ["--engine-version", version] : []),
+        // The same host firewall (an iptables variant goes by PATH, which children inherit).
+        ...(session.engine.firewalld ? ["--firewall", "firewalld"] : []),
         // Each scenario's lab faults go with it (daemon-config-dropped is the engine's config, below).
         ...faultArgs(elsewhere, session.lab),
       ],

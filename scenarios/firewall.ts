@@ -190,7 +190,7 @@ export default [
   scenario({
     id: "FW-09",
     title:
-      "A host firewall that drops a port in INPUT (as ufw does) does not close that port when Docker publishes it: published traffic is forwarded, never seen by INPUT",
+      "A host firewall that closes a port in INPUT (a DROP as ufw adds, or firewalld's zone) does not close that port when Docker publishes it: published traffic is forwarded, never seen by INPUT",
     area: "firewall",
     doc: `${DOC} › Docker and ufw; moby#22054, moby#4737`,
     requires: onOwnHost,
@@ -205,25 +205,34 @@ export default [
       const host = await lab.probe("host-service").on(lab.hostNetwork).start();
       check(`httpd -p ${onHost} on the engine's host`, await host.serve(onHost)).is(true);
       const outside = lab.outside.host();
+      const firewalld = engine.profile.firewall.includes("firewalld");
+      if (firewalld) {
+        // firewalld is the host firewall already: its zone rejects the host's own service from outside.
+        check(
+          `control: 127.0.0.1:${onHost} on the engine's host`,
+          await (await lab.hostObserver()).request("127.0.0.1", onHost),
+        ).is("HTTP 404");
+      } else {
+        check(
+          `control: ${engineAddress}:${onHost} from the outside host, before the rule`,
+          await outside.request(engineAddress, onHost),
+        ).is("HTTP 404");
+        check(
+          `iptables -I INPUT -p tcp -m multiport --dports ${published},${onHost} -j DROP`,
+          await lab.host.addFirewallRule("INPUT", [
+            "-p",
+            "tcp",
+            "-m",
+            "multiport",
+            "--dports",
+            `${published},${onHost}`,
+            "-j",
+            "DROP",
+          ]),
+        ).is("accepted");
+      }
       check(
-        `control: ${engineAddress}:${onHost} from the outside host, before the rule`,
-        await outside.request(engineAddress, onHost),
-      ).is("HTTP 404");
-      check(
-        `iptables -I INPUT -p tcp -m multiport --dports ${published},${onHost} -j DROP`,
-        await lab.host.addFirewallRule("INPUT", [
-          "-p",
-          "tcp",
-          "-m",
-          "multiport",
-          "--dports",
-          `${published},${onHost}`,
-          "-j",
-          "DROP",
-        ]),
-      ).is("accepted");
-      check(
-        `${engineAddress}:${onHost} from the outside host (the host's own service)`,
+        `${engineAddress}:${onHost} from the outside host (the host's own service${firewalld ? ", firewalld's zone" : ""})`,
         await outside.request(engineAddress, onHost, 2),
       ).isNot("HTTP 404");
       check(
@@ -283,6 +292,56 @@ export default [
       check("nftables table ip docker-bridges after the switch", await lab.host.nftTable("ip", "docker-bridges")).is(
         "absent",
       );
+    },
+  }),
+
+  scenario({
+    id: "FW-08",
+    title:
+      "Under firewalld, Docker's bridges sit in the docker zone; after firewall-cmd --reload they are back there and published ports answer, and from 28.1 a removed network's bridge and rules do not come back",
+    area: "firewall",
+    doc: `${DOC} › Integration with firewalld; moby TestFirewalldReloadNoZombies`,
+    requires: [needs.firewalld, ...onOwnHost],
+    // A reload is the whole host's firewall anew, and dockerd 28.5 deadlocks when one arrives while
+    // another network is being made (moby#50619, seen here: every later network call hung).
+    exclusive: true,
+    brokenBy: "bridges-outside-firewalld-zone",
+    async run({ lab, check, engine, since }) {
+      // Before 28.1 dockerd's reload callbacks outlived their networks: a removed network came back.
+      const noZombies = since("28.1", "moby#49728: a firewalld reload no longer restores a deleted network's rules");
+      const outsideHost = engine.outsideHost!;
+      const [net, gone] = await Promise.all([lab.network("app"), lab.network("gone")]);
+      const bridge = `br-${net.id.slice(0, 12)}`;
+      const goneBridge = `br-${gone.id.slice(0, 12)}`;
+      const port = await lab.hostPort();
+      await lab.probe("web").on(net).serving(80).publish(80, port).start();
+      const outside = lab.outside.host();
+      const published = () => outside.request(outsideHost.engineAddress, port);
+      check(`the firewalld zone of ${bridge}`, await lab.host.zoneOfInterface(bridge)).is("docker");
+      check(`the firewalld zone of ${goneBridge}`, await lab.host.zoneOfInterface(goneBridge)).is("docker");
+      check(`control: ${outsideHost.engineAddress}:${port} from the outside host`, await published()).is("HTTP 404");
+      check(`docker network rm ${gone.name}`, await lab.removeNetwork(gone)).is("accepted");
+      check("firewall-cmd --reload", await lab.host.reloadFirewalld()).is("accepted");
+      // dockerd hears firewalld's Reloaded signal and puts its bridges back: give it a moment.
+      check(
+        `the firewalld zone of ${bridge} after the reload`,
+        await lab.eventually(
+          () => lab.host.zoneOfInterface(bridge),
+          (zone) => zone === "docker",
+          5_000,
+        ),
+      ).is("docker");
+      check(`${outsideHost.engineAddress}:${port} from the outside host after the reload`, await published()).is(
+        "HTTP 404",
+      );
+      check(`the docker zone's interfaces after the reload`, await lab.host.zoneInterfaces("docker")).satisfies(
+        `${bridge}, and ${noZombies ? "not " : ""}${goneBridge}`,
+        (names) => names.includes(bridge) && names.includes(goneBridge) === !noZombies,
+      );
+      check(
+        `iptables rules naming ${goneBridge} after the reload`,
+        derive(await lab.host.firewall("filter"), (rules) => rules.rules.filter((r) => r.includes(goneBridge)).length),
+      ).satisfies(noZombies ? "none" : "some (the deleted network's rules restored)", (n) => (n === 0) === noZombies);
     },
   }),
 ];

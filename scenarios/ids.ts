@@ -101,6 +101,7 @@ export const SCENARIO_IDS = [
   "FW-05",
   "FW-09",
   "FW-06",
+  "FW-08",
   "DC-01",
   "DC-02",
   "DC-03",

@@ -14,7 +14,7 @@ import { VERSION } from "../version.js";
 import { readDaemonConfig } from "./daemon-config-file.js";
 import { refuseUnwritableOutputs, writeOutput } from "./output-files.js";
 
-import { useIptablesVariant, type IptablesVariant } from "../engine/iptables-variant.js";
+import { useIptablesVariant, type FirewallChoice } from "../engine/iptables-variant.js";
 export interface DoctorFlags {
   engine: EngineChoice;
   check?: string[];
@@ -24,7 +24,7 @@ export interface DoctorFlags {
   markdown?: string;
   daemonConfig?: string;
   /** --firewall: the iptables the private engine's host uses (iptables-variant.ts). */
-  firewall?: IptablesVariant;
+  firewall?: FirewallChoice;
   verbose?: boolean;
   color?: boolean;
 }
@@ -47,14 +47,17 @@ export async function doctorAction(flags: DoctorFlags): Promise<number> {
   if (flags.firewall && flags.engine !== "private")
     throw new UsageError("--firewall needs --engine private (the iptables of docknet's own engine's host)");
   const daemonConfig = flags.daemonConfig ? readDaemonConfig(flags.daemonConfig) : undefined;
-  if (flags.firewall) await useIptablesVariant(flags.firewall);
+  if (flags.firewall && flags.firewall !== "firewalld") await useIptablesVariant(flags.firewall);
   const current = resolveCurrentDockerHost();
   let dockerHost: string | undefined;
   let remote: string | undefined;
   let stop = async () => {};
   if (flags.engine === "private") {
     process.stderr.write("docknet doctor: starting a private engine to audit...\n");
-    const engine = await selectEngine("private", daemonConfig ? { daemonConfig } : {});
+    const engine = await selectEngine("private", {
+      ...(daemonConfig ? { daemonConfig } : {}),
+      ...(flags.firewall === "firewalld" ? { firewalld: true } : {}),
+    });
     dockerHost = engine.dockerHost;
     stop = () => engine.stop();
   } else if (isSshAddress(current.host)) {

@@ -1,7 +1,7 @@
 import type { EngineChoice } from "../engine/engine.js";
 import { parseEngineSpec } from "../engine/engine-fetch.js";
 import { parseProfileChoice } from "../profile-choice.js";
-import type { IptablesVariant } from "../engine/iptables-variant.js";
+import type { FirewallChoice } from "../engine/iptables-variant.js";
 import { validateLabSize } from "../engine/multi-host-lab.js";
 import { UsageError } from "../exit-codes.js";
 import { parseFaultChoice, type FaultChoice } from "../lab/faults.js";
@@ -19,7 +19,7 @@ export interface RunFlags {
   /** --profile NAME: the engine a profile names (profile-choice.ts), as --engine or --engine-version would. */
   profile?: string;
   /** --firewall: the iptables a private dockerd's host uses (iptables-variant.ts). */
-  firewall?: IptablesVariant;
+  firewall?: FirewallChoice;
   matrix?: string[];
   area?: string[];
   tag?: string[];
@@ -101,7 +101,7 @@ export type RunPlan =
       readonly engine: EngineChoice;
       readonly daemonConfig?: Record<string, unknown>;
       readonly engineVersion?: string;
-      readonly firewall?: IptablesVariant;
+      readonly firewall?: FirewallChoice;
       readonly cluster?: ClusterPlan;
       readonly faults: readonly FaultChoice[];
       /** Whether a run that is not root may go through the helper container (an engine the user already has). */

@@ -99,7 +99,8 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
     );
   }
   const { explainFailures, openSession, runConformance } = await import("../session.js");
-  if (plan.firewall) await (await import("../engine/iptables-variant.js")).useIptablesVariant(plan.firewall);
+  if (plan.firewall && plan.firewall !== "firewalld")
+    await (await import("../engine/iptables-variant.js")).useIptablesVariant(plan.firewall);
   const dockerd = plan.engineVersion
     ? (
         await engineOfVersion(plan.engineVersion, (line) =>
@@ -132,6 +133,7 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
     ...(flags.probeImage ? { probeImage: flags.probeImage } : {}),
     ...(flags.pullProbe ? { pullProbe: pulledProbe(flags.pullProbe) } : {}),
     ...(notRoot ? { notRoot } : {}),
+    ...(plan.firewall === "firewalld" ? { firewalld: true } : {}),
   });
   try {
     if (abort.signal.aborted) return interrupts.exitCode()!;

@@ -16,6 +16,8 @@ export interface Engine {
    * RootlessKit namespace. Commands on the engine's host run there.
    */
   readonly hostNetns?: string;
+  /** The engine's host runs firewalld: the bus firewall-cmd reaches it on. */
+  readonly firewalld?: { readonly dbusAddress: string };
   /** A private engine's daemon log. */
   readonly logFile?: string;
   /** The /etc/resolv.conf a private engine's dockerd sees: a file of its own (engineResolvConf). */

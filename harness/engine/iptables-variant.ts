@@ -15,6 +15,10 @@ import { stateRoot } from "./private-engine.js";
 export const IPTABLES_VARIANTS = ["iptables-nft", "iptables-legacy"] as const;
 export type IptablesVariant = (typeof IPTABLES_VARIANTS)[number];
 
+/** What --firewall may ask of a private engine's host: an iptables variant, or firewalld (over iptables-nft). */
+export const FIREWALL_CHOICES = [...IPTABLES_VARIANTS, "firewalld"] as const;
+export type FirewallChoice = (typeof FIREWALL_CHOICES)[number];
+
 const PROGRAMS = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"];
 
 const legacyDir = () => join(stateRoot(), "iptables-legacy", "bin");

@@ -24,6 +24,12 @@ import { createNamespace, enterNetns, listNamespaces, removeNamespace } from "./
 import { createOutsideHost, type OutsideHost } from "./outside-host.js";
 import { chosenIptablesDir } from "./iptables-variant.js";
 import {
+  firewalldPrerequisites,
+  removeFirewalldLeftovers,
+  startFirewalld,
+  type FirewalldHost,
+} from "./firewalld-host.js";
+import {
   createRootlessUser,
   rootlessUserOf,
   rootlessUsers,
@@ -58,6 +64,8 @@ export interface PrivateEngineState {
   podman?: string;
   /** A rootless engine: the unprivileged user docknet made for it (removed with it). */
   rootlessUser?: string;
+  /** An engine whose host runs firewalld: its bus and its firewalld (stopped with it). */
+  firewalld?: FirewalldHost;
   outsideNetns?: string;
   /** The process holding the engine's mount namespace (see engineMountNamespace). */
   mountHolderPid?: number;
@@ -94,6 +102,8 @@ export interface PrivateEngineOptions {
    * made for this engine, in the same namespace, with the same outside host, state file and clean.
    */
   readonly rootless?: boolean;
+  /** The engine's host runs firewalld (on a bus of the engine's own), which dockerd then uses. */
+  readonly firewalld?: boolean;
 }
 
 /** Where private engines keep their run directories (data-root, exec-root, socket, log). */
@@ -145,7 +155,8 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
   const missing = options.podman
     ? await podmanPrerequisites(options.podman)
     : ((await privateEnginePrerequisites(options.dockerd)) ??
-      (options.rootless ? await rootlessPrerequisites() : undefined));
+      (options.rootless ? await rootlessPrerequisites() : undefined) ??
+      (options.firewalld ? await firewalldPrerequisites() : undefined));
   if (missing) throw new EngineUnavailable(missing);
   const dockerd = options.podman ? undefined : (options.dockerd ?? (await findProgram("dockerd"))!);
 
@@ -174,6 +185,10 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
       outsideHost = await createOutsideHost(state.netns, state.outsideNetns, id, dir, busybox);
     }
     writeFileSync(join(dir, "daemon.json"), JSON.stringify(options.daemonConfig ?? {}, null, 2));
+    if (options.firewalld) {
+      state.firewalld = await startFirewalld(dir, state.netns);
+      writeState(state);
+    }
     if (options.podman) await launchPodman(state, options.podman, options.readyTimeoutMs ?? 30_000);
     else if (options.rootless) await launchRootless(state, dockerd!, options.readyTimeoutMs ?? 30_000);
     else await launchDockerd(state, dockerd!, options.readyTimeoutMs ?? 30_000);
@@ -194,6 +209,7 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
     description: `private ${daemon} ${version} in network namespace ${state.netns}`,
     netns: state.netns,
     ...(rootlessKit ? { hostNetns: rootlessKit } : {}),
+    ...(state.firewalld ? { firewalld: { dbusAddress: state.firewalld.dbusAddress } } : {}),
     logFile: join(dir, "dockerd.log"),
     resolvConf: engineResolvConf(dir),
     ...(outsideHost ? { outsideHost } : {}),
@@ -385,6 +401,8 @@ async function launchDockerd(state: PrivateEngineState, dockerd: string, readyTi
       PATH: [chosenIptablesDir(), dirname(dockerd), process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"]
         .filter(Boolean)
         .join(":"),
+      // The host's firewalld, for dockerd, is the one on the engine's own bus.
+      ...(state.firewalld ? { DBUS_SYSTEM_BUS_ADDRESS: state.firewalld.dbusAddress } : {}),
     },
     "dockerd",
     readyTimeoutMs,
@@ -494,6 +512,10 @@ export async function stopPrivateEngine(state: PrivateEngineState): Promise<void
     expectedExits.add(pid);
     if (!(await terminateProcess(pid, 15_000))) process.kill(pid, "SIGKILL");
   }
+  // The engine's firewalld and its bus (the bus runs outside the engine's namespace).
+  for (const pid of [state.firewalld?.firewalldPid, state.firewalld?.dbusPid])
+    if (pid && !(await terminateProcess(pid, 10_000)) && isProcessAlive(pid)) process.kill(pid, "SIGKILL");
+  if (state.firewalld) removeFirewalldLeftovers(state.firewalld);
   // A rootless engine's processes run in RootlessKit's namespaces, not in the engine's: they go with their user.
   if (state.rootlessUser) await removeRootlessUser(state.rootlessUser);
   // Whatever still runs inside the namespaces (shims, containers, the outside host's server) goes with them.

@@ -6,6 +6,7 @@ import type { ScopeWorld } from "./faults.js";
 import type { ApiOutcome } from "./lab-types.js";
 import type { UndoStack } from "./undo-stack.js";
 import { sysctlPath } from "../sysctl-path.js";
+import { firewallCmd } from "../engine/firewalld-host.js";
 
 /** What a command on the engine's host printed, and how it ended. */
 export interface HostCommandOutcome {
@@ -22,6 +23,8 @@ export interface EngineHostPlaces {
   readonly engineHostNetns: NetnsRef | undefined;
   /** The /etc/resolv.conf a private engine's dockerd sees (a file of its own). */
   readonly engineResolvConf: string | undefined;
+  /** The D-Bus of the firewalld on the engine's host, when docknet started one there. */
+  readonly firewalldBus: string | undefined;
   /** Where busybox's applets are on this machine, for commands on the engine's host. */
   outsideBinDir(): string | undefined;
 }
@@ -58,6 +61,43 @@ export class EngineHostActions {
         this.inEngineHost(["ip", "addr", "del", cidr, "dev", device]),
       );
     return derive(added, (o) => o.code);
+  }
+
+  /** `firewall-cmd ARGS` against the firewalld on the engine's host (needs.firewalld). */
+  async firewallCmd(args: readonly string[]): Promise<Observation<HostCommandOutcome>> {
+    const bus = this.lab.firewalldBus;
+    if (!bus) throw new Error("the engine's host runs no firewalld of docknet's (declare needs.firewalld)");
+    const out = await firewallCmd(bus, args);
+    return {
+      value: { code: out.code, stdout: out.stdout.trim(), stderr: out.stderr.trim() },
+      how: `firewall-cmd ${args.join(" ")}`,
+      raw: out.stdout + out.stderr,
+    };
+  }
+
+  /** The firewalld zone an interface is in (`firewall-cmd --get-zone-of-interface`), or "no zone". */
+  async zoneOfInterface(name: string): Promise<Observation<string>> {
+    return derive(await this.firewallCmd([`--get-zone-of-interface=${name}`]), (o) =>
+      o.code === 0 && o.stdout ? o.stdout : "no zone",
+    );
+  }
+
+  /** The interfaces of a firewalld zone (`firewall-cmd --zone=Z --list-interfaces`). */
+  async zoneInterfaces(zone: string): Promise<Observation<string[]>> {
+    return derive(await this.firewallCmd([`--zone=${zone}`, "--list-interfaces"]), (o) =>
+      o.stdout.split(/\s+/).filter(Boolean),
+    );
+  }
+
+  /** `firewall-cmd --reload`: firewalld drops its runtime state and loads its configuration again. */
+  async reloadFirewalld(): Promise<Observation<ApiOutcome>> {
+    return derive(await this.firewallCmd(["--reload"]), (o) => (o.code === 0 ? "accepted" : o.stderr || o.stdout));
+  }
+
+  /** Takes an interface out of its firewalld zone (the runtime configuration), for a broken setup. */
+  async leaveFirewalldZone(name: string): Promise<void> {
+    const zone = (await this.zoneOfInterface(name)).value;
+    if (zone !== "no zone") await this.firewallCmd([`--zone=${zone}`, `--remove-interface=${name}`]);
   }
 
   /**

@@ -34,6 +34,8 @@ export const LAB_FAULTS = {
   "unprivileged-defaults-reset":
     "containers start with the kernel's defaults: ports below 1024 need root, and no group may ping without a raw socket",
   "firewall-rules-first": "firewall rules appended to the engine host's chains are inserted before Docker's instead",
+  "bridges-outside-firewalld-zone":
+    "under firewalld, each new bridge is taken out of the docker zone, as an engine that never registered it with firewalld leaves it",
   "user-rules-in-forward":
     "rules asked for DOCKER-USER are appended to FORWARD instead, after Docker's jumps (as an administrator who skips DOCKER-USER does)",
   "macvlan-parent-wrong": "macvlan and ipvlan networks get a parent that leads nowhere, not the LAN asked for",
@@ -324,6 +326,8 @@ export interface ScopeWorld {
   readonly userRulesInForward: boolean;
   /** The parent a LAN offers macvlan and ipvlan networks: the LAN itself, or a link that leads nowhere. */
   readonly lanParent: "lan" | "dead-end";
+  /** Under firewalld, a new bridge stays in the zone the engine put it in (docker). */
+  readonly bridgesInFirewalldZone: boolean;
 }
 
 export const HEALTHY_WORLD: ScopeWorld = {
@@ -332,6 +336,7 @@ export const HEALTHY_WORLD: ScopeWorld = {
   appendedRulesGoFirst: false,
   userRulesInForward: false,
   lanParent: "lan",
+  bridgesInFirewalldZone: true,
 };
 
 export const WORLD_FAULTS = {
@@ -340,6 +345,7 @@ export const WORLD_FAULTS = {
   "firewall-rules-first": (world) => ({ ...world, appendedRulesGoFirst: true }),
   "user-rules-in-forward": (world) => ({ ...world, userRulesInForward: true }),
   "macvlan-parent-wrong": (world) => ({ ...world, lanParent: "dead-end" }),
+  "bridges-outside-firewalld-zone": (world) => ({ ...world, bridgesInFirewalldZone: false }),
 } satisfies Partial<Record<LabFault, (world: ScopeWorld) => ScopeWorld>>;
 
 /** The world a scope builds under the faults `has` names. */

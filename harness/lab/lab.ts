@@ -70,6 +70,8 @@ export interface LabOptions {
   readonly defaultBridgeName?: string;
   readonly macvlanParent?: string;
   readonly engineResolvConf?: string;
+  /** The D-Bus of the firewalld on a private engine's host (--firewall firewalld). */
+  readonly firewalldBus?: string;
   /** A private engine's daemon log, for failure bundles. */
   readonly engineLog?: string;
   /** The engine's socket, for tools that talk to it themselves (Compose). */
@@ -116,6 +118,8 @@ export class Lab {
   readonly macvlanParent: string | undefined;
   /** The /etc/resolv.conf a private engine's dockerd sees (a file of its own). */
   readonly engineResolvConf: string | undefined;
+  /** The D-Bus of the firewalld on the engine's host, when docknet started one there. */
+  readonly firewalldBus: string | undefined;
   /** A private engine's daemon log (failure bundles quote the lines of a scenario's time). */
   readonly engineLog: string | undefined;
   /** The engine's socket, for Compose. */
@@ -139,6 +143,7 @@ export class Lab {
     this.defaultBridgeName = options.defaultBridgeName ?? "bridge";
     this.macvlanParent = options.macvlanParent;
     this.engineResolvConf = options.engineResolvConf;
+    this.firewalldBus = options.firewalldBus;
     this.engineLog = options.engineLog;
     this.dockerHost = options.dockerHost;
     this.composeBinary = options.composeBinary;
@@ -456,6 +461,9 @@ export class LabScope {
   private async createNetwork(spec: ResolvedNetworkSpec): Promise<LabNetwork> {
     const name = spec.name;
     const created = await this.docker.createNetwork(networkCreateOptions(spec));
+    // Under firewalld, a bridge left out of the docker zone is what an engine that did not register it leaves.
+    if (!this.world.bridgesInFirewalldZone && this.lab.firewalldBus && spec.driver === "bridge")
+      await this.host.leaveFirewalldZone(`br-${created.id.slice(0, 12)}`);
     const facts = (await this.docker.getNetwork(created.id).inspect()) as Docker.NetworkInspectInfo;
     const config = facts.IPAM?.Config?.find((c) => c.Subnet?.includes("."));
     return {

@@ -43,6 +43,22 @@ describe("each scenario fails on its broken setup", () => {
       .filter((e) => !e.corrupt)
       .sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }))[0];
     let again: ScenarioResult[] = [];
+    // Those that need a firewalld on the engine's host break on a private engine whose host runs one.
+    const underFirewalld = labBroken.filter((s) =>
+      onDefault.some((r) => r.id === s.id && r.status === "skipped" && /runs no firewalld/.test(r.reason ?? "")),
+    );
+    if (underFirewalld.length) {
+      const out = await docknet([
+        "run",
+        "--firewall",
+        "firewalld",
+        ...underFirewalld.map((s) => s.id),
+        ...underFirewalld.flatMap((s) => ["--fault", `${s.id}=${s.brokenBy}`]),
+        "--json",
+        "-",
+      ]);
+      again = (JSON.parse(out.stdout) as { results: ScenarioResult[] }).results;
+    }
     if (newer.length && newest) {
       const out = await docknet([
         "run",
@@ -53,7 +69,7 @@ describe("each scenario fails on its broken setup", () => {
         "--json",
         "-",
       ]);
-      again = (JSON.parse(out.stdout) as { results: ScenarioResult[] }).results;
+      again = [...again, ...(JSON.parse(out.stdout) as { results: ScenarioResult[] }).results];
     }
     results = onDefault.map((r) => again.find((a) => a.id === r.id) ?? r);
     newerThanEveryEngineHere = new RegExp(`^engine ${(newest?.version ?? "").replace(/[.+]/g, "\\$&")} is older than `);

@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import type { ScenarioResult } from "../../harness/results.js";
 import { docknetLeftovers } from "./leftovers.js";
@@ -29,7 +31,7 @@ const ruleCounts = (seen: readonly string[]) =>
  * engine's host use the same variant, so a scenario that adds a DOCKER-USER rule finds Docker's
  * chain where dockerd made it (with the variants crossed, FW-03 fails: "No chain/target/match").
  */
-describe("firewall set-ups: iptables-legacy beside iptables-nft", () => {
+describe("firewall set-ups: iptables-legacy, iptables-nft, firewalld", () => {
   test("on iptables-legacy the rule scenarios pass, fail on their broken setup, and the report names the backend", async () => {
     const out = await docknet(["run", "--profile", "docker-iptables-legacy", ...RULE_SCENARIOS, "--json", "-"]);
     expect(out.code, out.stderr).toBe(0);
@@ -77,6 +79,33 @@ describe("firewall set-ups: iptables-legacy beside iptables-nft", () => {
     expect(counts["iptables-nft"]!["iptables-nft"]).toBeGreaterThan(0);
     expect(counts["iptables-legacy"]!["iptables-nft"]).toBe(0);
     expect(counts["iptables-legacy"]!["iptables-legacy"]).toBeGreaterThan(0);
+    expect(docknetLeftovers()).toEqual([]);
+  });
+
+  test("under firewalld (on a bus of the engine's own): FW-08 passes, fails on its broken setup, and firewalld goes with the engine", async () => {
+    const runDirBefore = existsSync("/run/firewalld");
+    const out = await docknet(["run", "--profile", "docker-28-firewalld", "FW-08", "UB-01", "--json", "-"]);
+    expect(out.code, out.stderr).toBe(0);
+    const report = JSON.parse(out.stdout) as Report;
+    expect(report.engine.profile.firewall).toMatch(/firewalld/);
+    expect(report.results.map((r) => `${r.id} ${r.status}`).sort()).toEqual(["FW-08 passed", "UB-01 passed"]);
+    const broken = await docknet([
+      "run",
+      "--profile",
+      "docker-28-firewalld",
+      "FW-08",
+      "--fault",
+      "FW-08=bridges-outside-firewalld-zone",
+    ]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(
+      /FAIL FW-08 .* the firewalld zone of br-[0-9a-f]{12}: expected docker, observed no zone/,
+    );
+    // Its firewalld and its bus stopped; this machine's /run as it was.
+    expect(execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })).not.toMatch(
+      /firewalld --nofork|dbus-daemon --config-file \S*docknet/,
+    );
+    expect(existsSync("/run/firewalld")).toBe(runDirBefore);
     expect(docknetLeftovers()).toEqual([]);
   });
 

@@ -158,7 +158,7 @@ describe("docknet run's options become a plan; every usage error is raised there
       /drop --engine, --engine-version, --profile and --firewall/,
     );
     expect(refusal(["dns"], { matrix: ["no-such-suite"] })).toBe(
-      '"no-such-suite" is not an engine profile docknet can start (podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless, docker-iptables-legacy, docker-28-iptables-legacy)',
+      '"no-such-suite" is not an engine profile docknet can start (podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless, docker-iptables-legacy, docker-28-iptables-legacy, docker-firewalld)',
     );
     expect(planRun(["dns"], { ...FLAGS, matrix: ["docker-28", "podman"] }, inputs())).toMatchObject({
       kind: "matrix",
@@ -205,6 +205,14 @@ describe("docknet run's options become a plan; every usage error is raised there
     expect(refusal(["dns"], { engine: "podman", firewall: "iptables-legacy" })).toBe(
       "--firewall chooses the iptables of docknet's own private dockerd; it cannot be combined with --engine podman",
     );
+    expect(withProfile({ ...FLAGS, profile: "docker-28-firewalld" })).toMatchObject({
+      engineVersion: "28",
+      firewall: "firewalld",
+    });
+    expect(withProfile({ ...FLAGS, profile: "docker-firewalld" })).toMatchObject({
+      engine: "private",
+      firewall: "firewalld",
+    });
     // --firewall alone makes the engine docknet's own, as a version does.
     expect(planRun(["dns"], { ...FLAGS, firewall: "iptables-legacy" }, inputs())).toMatchObject({ engine: "private" });
   });
