@@ -2,7 +2,9 @@ import { resolve } from "node:path";
 import { builtProgram } from "../built-program.js";
 import { ExitCode } from "../exit-codes.js";
 import { fetchKernel } from "../kernel-vm/kernel-fetch.js";
-import { accelerator, runInKernelVm, SHARE_IN_VM, VmHung, type VmJob } from "../kernel-vm/vm.js";
+import { runInKernelVm, SHARE_IN_VM, VmHung, type VmJob } from "../kernel-vm/vm.js";
+import { chooseAccelerator } from "../kernel-vm/accelerator.js";
+import { findProgram } from "../host-command.js";
 import type { RunReport } from "../results.js";
 import { TIME_SCALE_ENV, timeScale } from "../time-scale.js";
 import { VANTAGE_ENV } from "../vantage.js";
@@ -41,7 +43,11 @@ function passedEnvironment(): Record<string, string> {
 export async function runInKernelVmAction(options: KernelVmRunOptions): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const kernel = await fetchKernel({ onProgress: (line) => say(`kernel VM: ${line}`) });
-  const accel = accelerator();
+  const { accel, why } = await chooseAccelerator(
+    (await findProgram("qemu-system-x86_64")) ?? "qemu-system-x86_64",
+    kernel.vmlinuz,
+  );
+  if (why && accel === "tcg" && !why.startsWith("no usable")) say(`kernel VM: ${why}: emulating (TCG)`);
   const scale = Math.max(timeScale(), SLOWDOWN[accel]);
   const abort = new AbortController();
   const interrupts = watchInterrupts(abort, options.runTimeoutMs ? { runTimeoutMs: options.runTimeoutMs } : {});

@@ -1,16 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  appendFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { stateRoot } from "../engine/private-engine.js";
@@ -18,6 +8,7 @@ import { EngineUnavailable } from "../exit-codes.js";
 import { findProgram, isProcessAlive } from "../host-command.js";
 import { findStaticBusybox } from "../static-busybox.js";
 import { buildInitramfs, TAGS } from "./initramfs.js";
+import { chooseAccelerator } from "./accelerator.js";
 import type { CachedKernel } from "./kernel-fetch.js";
 
 /**
@@ -92,16 +83,6 @@ export interface VmState {
 
 function vmsDir(): string {
   return join(stateRoot(), "vms");
-}
-
-/** KVM when this user may open /dev/kvm (GitHub's Linux runners allow it), else TCG. */
-export function accelerator(): "kvm" | "tcg" {
-  try {
-    accessSync("/dev/kvm", constants.R_OK | constants.W_OK);
-    return "kvm";
-  } catch {
-    return "tcg";
-  }
 }
 
 const shellWord = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
@@ -200,7 +181,7 @@ export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
   const consoleLog = join(dir, "console.log");
   const state: VmState = { id, ownerPid: process.pid, startedAt: new Date().toISOString() };
   writeFileSync(join(dir, "state.json"), JSON.stringify(state));
-  const accel = accelerator();
+  const { accel } = await chooseAccelerator(qemu, job.kernel.vmlinuz);
   const started = performance.now();
   let bootMs = 0;
   try {
