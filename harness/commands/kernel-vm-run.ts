@@ -47,7 +47,7 @@ export async function runInKernelVmAction(options: KernelVmRunOptions): Promise<
     (await findProgram("qemu-system-x86_64")) ?? "qemu-system-x86_64",
     kernel.vmlinuz,
   );
-  if (why && accel === "tcg" && !why.startsWith("no usable")) say(`kernel VM: ${why}: emulating (TCG)`);
+  if (why) say(`kernel VM: ${why}: emulating (TCG)`);
   const scale = Math.max(timeScale(), SLOWDOWN[accel]);
   const abort = new AbortController();
   const interrupts = watchInterrupts(abort, options.runTimeoutMs ? { runTimeoutMs: options.runTimeoutMs } : {});

@@ -23,14 +23,15 @@ const bootId = () =>
   existsSync("/proc/sys/kernel/random/boot_id") ? readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() : "";
 
 /**
- * KVM when /dev/kvm opens and a guest kernel actually boots on it, else TCG, and why. A nested
+ * KVM when /dev/kvm opens and a guest kernel actually boots on it, else TCG (with why, when
+ * /dev/kvm opened but its guest did not boot). A nested
  * host can offer a /dev/kvm whose guests hang right after the kernel is decompressed (seen on
  * docknet's own CI machine: SeaBIOS, "Probing EDD... ok", then nothing, a CPU spinning). The
  * proof boots `vmlinuz` with no root, to its panic (`panic=-1 -no-reboot` ends QEMU); its verdict
  * holds until this machine reboots.
  */
 export async function chooseAccelerator(qemu: string, vmlinuz: string): Promise<{ accel: Accelerator; why?: string }> {
-  if (!kvmOpens()) return { accel: "tcg", why: "no usable /dev/kvm" };
+  if (!kvmOpens()) return { accel: "tcg" };
   const boot = bootId();
   try {
     const cached = JSON.parse(readFileSync(checkFile(), "utf8")) as { bootId: string; kvmBoots: boolean };
