@@ -85,5 +85,11 @@ export async function removeNamespace(netns: string): Promise<void> {
       // already gone
     }
   }
+  // The kernel frees a deleted namespace's devices later, in a work queue: a veth's other end, in
+  // another namespace, could outlive this call (seen in CI: `clean` returned with dnu-<id> still on the host).
+  // Deleting each veth first takes its peer with it at once.
+  const veths = await runCommand("ip", ["-n", netns, "-j", "link", "show", "type", "veth"], { timeoutMs: 5000 });
+  for (const { ifname } of JSON.parse(veths.stdout || "[]") as { ifname: string }[])
+    await runCommand("ip", ["-n", netns, "link", "del", ifname], { timeoutMs: 5000 });
   await runCommand("ip", ["netns", "del", netns], { timeoutMs: 5000 });
 }
