@@ -1,6 +1,7 @@
 import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { addressInSubnet, ipv4InSubnet } from "../harness/cidr.js";
+import { LARGE_FILE_BYTES } from "../harness/engine/outside-host.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { scenario } from "../harness/scenario.js";
 import { defaultBridgePair } from "./topologies.js";
@@ -52,6 +53,52 @@ export default [
         `${bridgeName}'s MTU on the host`,
         derive(await host.interfaces(), (all) => all.find((i) => i.name === bridgeName)?.mtu),
       ).is(1400);
+    },
+  }),
+
+  scenario({
+    id: "OPT-09",
+    title:
+      "On a path narrower than the bridge's MTU, containers' large downloads stall while small answers and the host's own downloads pass; com.docker.network.driver.mtu set to the path's MTU cures it",
+    area: "options",
+    doc: "Bridge network driver › Options (com.docker.network.driver.mtu); daemon.json mtu; moby#22028",
+    requires: [needs.docknetLan],
+    brokenBy: "network-options-ignored",
+    async run({ lab, check, engine }) {
+      // The path to the outside host carries NARROW-byte packets and drops larger ones silently, as a
+      // tunnel or VPN uplink does. The host knows its link's MTU and offers a matching TCP MSS; a
+      // container on a 1500-byte bridge offers 1460, so the server's full-sized segments never arrive.
+      const NARROW = 1400;
+      const { link, hostEndMtu } = await lab.outside.narrowLink(NARROW);
+      check("the engine host's end of the narrow link: MTU", hostEndMtu).is(NARROW);
+      const hostAddress = link.subnet.replace(/0\/24$/, "2");
+      check(
+        `ip addr add ${hostAddress}/24 dev ${link.parent}`,
+        await lab.host.addAddress(link.parent, `${hostAddress}/24`),
+      ).is(0);
+      const { largePath, sourcePath } = engine.outsideHost!;
+      const server = link.outsideAddress;
+      const transfer = (bytes: number) => (bytes > LARGE_FILE_BYTES ? "complete" : `stalled after ${bytes} bytes`);
+      const stalled = (outcome: string) => outcome.startsWith("stalled");
+      check(
+        `the engine's host downloads ${LARGE_FILE_BYTES} bytes from ${server} (control: it fits its segments to its link)`,
+        derive(await lab.host.download(server, 80, largePath), transfer),
+      ).is("complete");
+
+      const [wide, narrow] = await Promise.all([lab.network("wide"), lab.network("narrow", { mtu: NARROW })]);
+      const [a, b] = await Promise.all([lab.probe("a").on(wide).start(), lab.probe("b").on(narrow).start()]);
+      check(
+        `a small answer from ${server} to ${a.name} (MTU 1500), through the narrow link (control)`,
+        await a.fetch(server, 80, sourcePath),
+      ).is(hostAddress);
+      check(
+        `${a.name} (MTU 1500) downloads ${LARGE_FILE_BYTES} bytes from ${server}`,
+        derive(await a.download(server, 80, largePath), transfer),
+      ).satisfies("stalled: the full-sized segments are dropped, and nothing tells the server", stalled);
+      check(
+        `${b.name}, on a network with com.docker.network.driver.mtu=${NARROW}, downloads the same`,
+        derive(await b.download(server, 80, largePath), transfer),
+      ).is("complete");
     },
   }),
 

@@ -355,4 +355,43 @@ export default [
       ).is("HTTP 404");
     },
   }),
+
+  scenario({
+    id: "PP-14",
+    title:
+      "-p ADDRESS:HOST:80 binds an address, not an interface: a machine on another network of the host reaches it through that network's interface, while the host's address there does not answer",
+    area: "publishing",
+    doc: `${DOC} › Publishing ports (-p 192.168.1.100:8080:80); Publishing ports › Binding to specific network interfaces (docker/docs#22511: an address is not an interface)`,
+    requires: [needs.docknetLan],
+    brokenBy: "publish-host-ip-ignored",
+    async run({ lab, check, engine }) {
+      const { engineAddress } = engine.outsideHost!;
+      const port = await lab.hostPort();
+      await lab.probe("web").serving(80).publish(80, port, engineAddress).start();
+      const outside = lab.outside.host();
+      check(
+        `control: ${engineAddress}:${port} from the outside host, over the host's interface that holds ${engineAddress}`,
+        await outside.request(engineAddress, port),
+      ).is("HTTP 404");
+      // A second network between the host and the outside host, the host at .2 on it.
+      const link = await lab.outside.link();
+      const hostAddress = link.subnet.replace(/0\/24$/, "2");
+      check(
+        `ip addr add ${hostAddress}/24 dev ${link.parent}`,
+        await lab.host.addAddress(link.parent, `${hostAddress}/24`),
+      ).is(0);
+      check(
+        `the outside host's way to ${engineAddress}:${port}, sent to ${hostAddress} on the second network`,
+        await lab.outside.detour(link, engineAddress, port, hostAddress),
+      ).is(link.outsideInterface);
+      check(
+        `${engineAddress}:${port} from the outside host, arriving on ${link.parent}`,
+        await outside.request(engineAddress, port),
+      ).is("HTTP 404");
+      check(
+        `${hostAddress}:${port} (the host's own address on that network) from the outside host`,
+        await outside.request(hostAddress, port, AFTER_CONTROL_SECONDS),
+      ).isNot("HTTP 404");
+    },
+  }),
 ];

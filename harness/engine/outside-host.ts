@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runOrFail } from "../host-command.js";
+import { runCommand, runOrFail } from "../host-command.js";
 import type { ContainerHandle } from "../lab/probe.js";
 import { createNamespace, enterNetns, ipNetnsTarget, runInNetns, runInNetnsOrFail, type NetnsRef } from "./netns.js";
 import { waitFor } from "../polling.js";
@@ -28,6 +28,8 @@ export interface OutsideHost {
   readonly engineInterface: string;
   /** The HTTP path that answers with the caller's source address. */
   readonly sourcePath: string;
+  /** A file of LARGE_FILE_BYTES the outside host serves: a transfer of many full-sized packets. */
+  readonly largePath: string;
   /** busybox applets for commands run inside the outside host. */
   readonly binDir: string;
   /** The stub DNS server on the outside host (port 53): it answers OUTSIDE_ZONE_NAME with its own address. */
@@ -123,6 +125,9 @@ export function sharedHostAddressing(slot: number): OutsideAddressing & { subnet
   };
 }
 
+/** The size of the outside host's large file: about ninety full-sized TCP segments. */
+export const LARGE_FILE_BYTES = 131_072;
+
 const SOURCE_CGI = `#!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "$REMOTE_ADDR"
 `;
@@ -199,9 +204,11 @@ export async function createOutsideHost(
   mkdirSync(join(www, "cgi-bin"), { recursive: true });
   writeFileSync(join(www, "cgi-bin", "source"), SOURCE_CGI);
   chmodSync(join(www, "cgi-bin", "source"), 0o755);
+  writeFileSync(join(www, "large"), Buffer.alloc(LARGE_FILE_BYTES, "x"));
   const log = openSync(join(dir, "outside-httpd.log"), "a");
   const [nsenter, ...enter] = enterNetns(netns);
-  const server = spawn(nsenter!, [...enter, busybox, "httpd", "-f", "-p", `${outsideAddress}:80`, "-h", www], {
+  // Every IPv4 address of the outside host: its /30, and its end of each outside link (a LAN's router).
+  const server = spawn(nsenter!, [...enter, busybox, "httpd", "-f", "-p", "0.0.0.0:80", "-h", www], {
     stdio: ["ignore", log, log],
     detached: true,
   });
@@ -219,6 +226,7 @@ export async function createOutsideHost(
     ipv6Address: outsideIpv6Address,
     engineIpv6Address,
     sourcePath: "/cgi-bin/source",
+    largePath: "/large",
     binDir,
     dns,
   };
@@ -258,6 +266,62 @@ export async function createOutsideLink(host: OutsideHost, engineNetns: NetnsRef
   await must("ip", ["-n", host.netns, "addr", "add", `${link.outsideIpv6Address}/64`, "dev", outer, "nodad"]);
   await must("ip", ["-n", host.netns, "link", "set", outer, "up"]);
   return link;
+}
+
+/**
+ * Makes a link a path that carries packets of `mtu` bytes at most and tells nobody, as a tunnel
+ * or VPN uplink does: the engine host's end takes that MTU (the host's own connections fit their
+ * segments to it), while the outside host's end keeps 1500 and sends each packet whole (no
+ * segmentation offload across the veth, as on a wire), so a larger packet is dropped on arrival.
+ */
+export async function narrowOutsideLink(
+  host: OutsideHost,
+  link: OutsideLink,
+  engineNetns: NetnsRef,
+  mtu: number,
+): Promise<void> {
+  await mustOnEngineHost(engineNetns, ["ip", "link", "set", link.parent, "mtu", String(mtu)]);
+  await must("ip", ["-n", host.netns, "link", "set", link.outsideInterface, "gso_max_size", "1500"]);
+}
+
+/** The outside host's routing table and rule preference for one link's detours (from its index). */
+export function detourTable(link: Pick<OutsideLink, "subnet">): string {
+  return String(1000 + Number(link.subnet.split(".")[2]));
+}
+
+/**
+ * The outside host sends TCP to `destination`:`port`, and that alone, over `link` to the engine
+ * host's address `via` on it, instead of over its own /30: as a machine on a second network of the
+ * host would. Other scenarios' traffic to the same address keeps its way. Undone by removeDetour.
+ */
+export async function addDetour(
+  host: OutsideHost,
+  link: OutsideLink,
+  destination: string,
+  port: number,
+  via: string,
+): Promise<void> {
+  const table = detourTable(link);
+  await must("ip", [
+    "-n",
+    host.netns,
+    "route",
+    "add",
+    `${destination}/32`,
+    "via",
+    via,
+    "dev",
+    link.outsideInterface,
+    "table",
+    table,
+  ]);
+  const selector = ["to", `${destination}/32`, "ipproto", "tcp", "dport", String(port)];
+  await must("ip", ["-n", host.netns, "rule", "add", "pref", table, ...selector, "lookup", table]);
+}
+
+export async function removeDetour(host: OutsideHost, link: OutsideLink): Promise<void> {
+  // The route goes with the link; the rule is the outside host's own.
+  await runCommand("ip", ["-n", host.netns, "rule", "del", "pref", detourTable(link)], { timeoutMs: 5000 });
 }
 
 /** A veth pair with both ends on the engine's host: a parent that leads nowhere (for broken setups). */

@@ -7,6 +7,7 @@ import type { ApiOutcome } from "./lab-types.js";
 import type { UndoStack } from "./undo-stack.js";
 import { sysctlPath } from "../sysctl-path.js";
 import { firewallCmd } from "../engine/firewalld-host.js";
+import { httpGet } from "./probe.js";
 
 /** What a command on the engine's host printed, and how it ended. */
 export interface HostCommandOutcome {
@@ -51,6 +52,15 @@ export class EngineHostActions {
       how: out.how.replace(/\S*\/env PATH=\S+ /, ""),
       raw: out.stdout + out.stderr,
     };
+  }
+
+  /** How many bytes an HTTP GET from the engine's host brought back within `seconds` (as Probe.download). */
+  async download(host: string, port: number, path: string, seconds = 3): Promise<Observation<number>> {
+    const get = httpGet(host, port, path, seconds, "count");
+    const out = await this.run(get.argv);
+    // The command as a person types it: the script quoted, not argv joined.
+    const how = out.how.replace(get.argv.join(" "), get.how);
+    return { ...derive(out, (o) => Number(o.stdout.trim()) || 0), how };
   }
 
   /** Gives an interface of the engine's host an address, as a host on that LAN would have; removed at teardown. */

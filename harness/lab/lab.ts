@@ -2,10 +2,13 @@ import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
 import { cancellationPoint } from "../cancellation.js";
 import { subnetsOverlap } from "../cidr.js";
-import type { NetnsRef } from "../engine/netns.js";
+import { runInNetns, type NetnsRef } from "../engine/netns.js";
 import {
   createDeadEndLink,
   createOutsideLink,
+  narrowOutsideLink,
+  addDetour,
+  removeDetour,
   outsideHandle,
   type OutsideHost,
   type OutsideLink,
@@ -300,6 +303,30 @@ export class Lab {
     return createOutsideLink(host, netns, index);
   }
 
+  async detour(
+    link: OutsideLink,
+    destination: string,
+    port: number,
+    via: string,
+  ): Promise<{ undo: () => Promise<void>; device: string }> {
+    const { host } = this.outsidePlace();
+    await addDetour(host, link, destination, port, via);
+    const route = await runInNetns(
+      host.netns,
+      ["ip", "-j", "route", "get", destination, "ipproto", "tcp", "dport", String(port)],
+      5000,
+    );
+    const device = (JSON.parse(route.stdout || "[]") as { dev?: string }[])[0]?.dev ?? "";
+    return { undo: () => removeDetour(host, link), device };
+  }
+
+  async narrowLink(link: OutsideLink, mtu: number): Promise<number> {
+    const { host, netns } = this.outsidePlace();
+    await narrowOutsideLink(host, link, netns, mtu);
+    const read = await runInNetns(netns, ["ip", "-j", "link", "show", "dev", link.parent], 5000);
+    return (JSON.parse(read.stdout || "[]") as { mtu?: number }[])[0]?.mtu ?? 0;
+  }
+
   /** A parent that leads nowhere: both ends on the engine's host (for the macvlan-parent-wrong fault). */
   async deadEndLink(): Promise<Pick<OutsideLink, "parent">> {
     const { host, netns, index } = this.nextLink();
@@ -307,11 +334,16 @@ export class Lab {
   }
 
   private nextLink(): { host: OutsideHost; netns: NetnsRef; index: number } {
-    if (!this.outsideHost || !this.engineHostNetns)
-      throw new Error("this engine has no outside host (declare needs.outsideHost)");
+    const place = this.outsidePlace();
     const index = ++this.linkIndex;
     if (index > 250) throw new Error("no more outside links for this run (250)");
-    return { host: this.outsideHost, netns: this.engineHostNetns, index };
+    return { ...place, index };
+  }
+
+  private outsidePlace(): { host: OutsideHost; netns: NetnsRef } {
+    if (!this.outsideHost || !this.engineHostNetns)
+      throw new Error("this engine has no outside host (declare needs.outsideHost)");
+    return { host: this.outsideHost, netns: this.engineHostNetns };
   }
 
   releaseSubnet(subnet: string): void {

@@ -1,6 +1,6 @@
 import type { Observation } from "../evidence.js";
 import type { OutsideLink } from "../engine/outside-host.js";
-import { removeOutsideLink } from "../engine/outside-host.js";
+import { detourTable, removeOutsideLink } from "../engine/outside-host.js";
 import type { ScopeWorld } from "./faults.js";
 import type { NetnsRef } from "../engine/netns.js";
 import type { LabNetwork } from "./lab-types.js";
@@ -17,6 +17,15 @@ export interface OutsidePlaces {
   outside(): Probe | undefined;
   outsideLink(): Promise<OutsideLink>;
   deadEndLink(): Promise<Pick<OutsideLink, "parent">>;
+  /** Sends the outside host's TCP to destination:port over `link` to `via` (addDetour); returns its undoing and the route now taken. */
+  detour(
+    link: OutsideLink,
+    destination: string,
+    port: number,
+    via: string,
+  ): Promise<{ undo: () => Promise<void>; device: string }>;
+  /** Narrows a link's path (narrowOutsideLink); the MTU its engine-host end then has. */
+  narrowLink(link: OutsideLink, mtu: number): Promise<number>;
   /** Holds the named parent for one scenario; returns the release. */
   holdNamedParent(): Promise<() => void>;
 }
@@ -61,6 +70,33 @@ export class OutsideWorld {
     const wrong = await this.lab.deadEndLink();
     this.removeAtTeardown(wrong);
     return { ...link, parent: wrong.parent };
+  }
+
+  /**
+   * From now on the outside host sends TCP to `destination`:`port` (an address of the engine's
+   * host on another interface) over `link`, to the engine host's address `via` on it: as a machine
+   * on a second network of the host would. Only that port's traffic, so other scenarios keep their
+   * way; undone at teardown. The observation is the interface the outside host's route then takes.
+   */
+  async detour(link: OutsideLink, destination: string, port: number, via: string): Promise<Observation<string>> {
+    const { undo, device } = await this.lab.detour(link, destination, port, via);
+    this.undo.push("after-engine-objects", `ip rule del (the detour to ${destination}:${port})`, undo);
+    const table = detourTable(link);
+    return {
+      value: device,
+      how: `ip route add ${destination}/32 via ${via} dev ${link.outsideInterface} table ${table}; ip rule add pref ${table} to ${destination}/32 ipproto tcp dport ${port} lookup ${table}; ip route get ${destination} ipproto tcp dport ${port} (on the outside host)`,
+    };
+  }
+
+  /**
+   * A fresh link whose path carries packets of `mtu` bytes at most and says nothing when it drops
+   * a larger one (an MTU black hole: moby#22028). Returns the MTU the engine host's end now has.
+   */
+  async narrowLink(mtu: number): Promise<{ link: OutsideLink; hostEndMtu: Observation<number> }> {
+    const link = await this.link();
+    const hostEnd = await this.lab.narrowLink(link, mtu);
+    const how = `ip link set ${link.parent} mtu ${mtu}; ip -n <outside host> link set ${link.outsideInterface} gso_max_size 1500`;
+    return { link, hostEndMtu: { value: hostEnd, how: `${how}; ip link show dev ${link.parent}` } };
   }
 
   /**

@@ -42,6 +42,26 @@ export interface ContainerHandle {
   readonly runsAs?: string;
 }
 
+/**
+ * An HTTP/1.0 GET through busybox nc (`-w`: the connect timeout), as argv for a container or host
+ * with busybox, and as a person would type it. "count" counts what came back (`wc -c`) within
+ * `timeoutSeconds`: nc's -w does not end a transfer that stalls, so `timeout` does.
+ */
+export function httpGet(
+  host: string,
+  port: number,
+  path: string,
+  timeoutSeconds: number,
+  answer: "print" | "count" = "print",
+): { argv: string[]; how: string } {
+  const [bound, count] = answer === "count" ? [`timeout -s KILL ${timeoutSeconds} `, " | wc -c"] : ["", ""];
+  const script = `printf 'GET %s HTTP/1.0\\r\\n\\r\\n' "$2" | ${bound}nc -w ${timeoutSeconds} "$0" "$1"${count}`;
+  return {
+    argv: ["sh", "-c", script, host, String(port), path],
+    how: `sh -c 'printf "GET ${path} HTTP/1.0\\r\\n\\r\\n" | ${bound}nc -w ${timeoutSeconds} ${host} ${port}${count}'`,
+  };
+}
+
 /** Exec through dockerode, for containers testcontainers did not start. */
 export function dockerodeHandle(docker: Docker, id: string): ContainerHandle {
   return {
@@ -236,8 +256,8 @@ export class Probe {
     path: string,
     timeoutSeconds: number,
   ): Promise<Observation<{ status: HttpOutcome; body: string }>> {
-    const script = `printf 'GET %s HTTP/1.0\\r\\n\\r\\n' "$2" | nc -w ${timeoutSeconds} "$0" "$1"`;
-    const out = await this.exec(["sh", "-c", script, host, String(port), path], timeoutSeconds + 5);
+    const get = httpGet(host, port, path, timeoutSeconds);
+    const out = await this.exec(get.argv, timeoutSeconds + 5);
     return {
       value: {
         status: parseHttpAnswer(out.stdout, out.stderr, out.code),
@@ -247,9 +267,19 @@ export class Probe {
           .join("\n\n")
           .trim(),
       },
-      how: `${this.runsAs} sh -c 'printf "GET ${path} HTTP/1.0\\r\\n\\r\\n" | nc -w ${timeoutSeconds} ${host} ${port}'`,
+      how: `${this.runsAs} ${get.how}`,
       raw: `${out.stdout.split("\n")[0] ?? ""}${out.stderr}`,
     };
+  }
+
+  /**
+   * How many bytes an HTTP GET brought back (headers included) within `seconds`: a transfer that
+   * stalls midway counts short.
+   */
+  async download(host: string, port: number, path: string, seconds = 3): Promise<Observation<number>> {
+    const get = httpGet(host, port, path, seconds, "count");
+    const out = await this.exec(get.argv, seconds + 5);
+    return { value: Number(out.stdout.trim()) || 0, how: `${this.runsAs} ${get.how}`, raw: out.stdout + out.stderr };
   }
 
   /** Starts a TCP server (busybox httpd) on a port, on every address or on `address` alone; returns whether it listens. */

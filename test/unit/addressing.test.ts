@@ -73,6 +73,7 @@ describe("which LAN macvlan scenarios may use", () => {
     ipv6Address: "fd0d:213:255:1::2",
     engineIpv6Address: "fd0d:213:255:1::1",
     sourcePath: "/",
+    largePath: "/large",
     binDir: "/b",
     dns: { address: "10.213.255.6", log: "/l", pid: 1 },
   };
