@@ -143,6 +143,40 @@ export default [
   }),
 
   scenario({
+    id: "MV-08",
+    title:
+      "A macvlan network created without --gateway: containers reach the LAN, and get a default route through the subnet's first address before 29.0, none from 29.0",
+    area: "macvlan",
+    doc: `${MACVLAN_DOC}; Engine 29.0 release notes (moby#50929)`,
+    requires: onLan,
+    brokenBy: "macvlan-parent-wrong",
+    async run({ lab, check, engine, since }) {
+      const link = await lab.outside.link();
+      // The LAN's router (the outside host) is the subnet's .1, the address IPAM picked as gateway before 29.0.
+      const net = await lab.network("nogw", {
+        driver: "macvlan",
+        subnet: link.subnet,
+        options: { parent: link.parent },
+      });
+      const box = await lab.probe("box").on(net).start();
+      check(
+        `ping ${link.outsideAddress}, on the LAN (control)`,
+        derive(await box.ping(link.outsideAddress), (p) => p.outcome),
+      ).is("reached");
+      const noGateway = since(
+        "29.0",
+        "moby#50929: macvlan and ipvlan-l2 networks get no default gateway unless --gateway is given",
+      );
+      check(`${box.name}'s default route`, await box.defaultGateway()).is(noGateway ? "none" : link.outsideAddress);
+      const beyond = engine.outsideHost!.address;
+      check(
+        `ping ${beyond}, beyond the LAN (the outside host's address on its other link)`,
+        derive(await box.ping(beyond), (p) => p.outcome),
+      ).is(noGateway ? "unreachable" : "reached");
+    },
+  }),
+
+  scenario({
     id: "MV-04",
     title:
       "Dual-stack macvlan with --ip and --ip6: containers keep the addresses asked for, route via the given gateways, and ping over both",

@@ -394,4 +394,62 @@ export default [
       ).isNot("HTTP 404");
     },
   }),
+
+  scenario({
+    id: "PP-15",
+    title:
+      "--bridge-accept-fwmark: a packet the host marks gets past the drop of direct routing to a nat-mode container; an unmarked one still does not",
+    area: "publishing",
+    doc: `${DOC} › Direct routing; dockerd --bridge-accept-fwmark; Engine 29.0 release notes (moby#50476)`,
+    daemon: { "bridge-accept-fwmark": "0x1d" },
+    requires: [
+      needs.routeToContainers,
+      needs.engineNamespace,
+      needs.engineAtLeast("29.0", "--bridge-accept-fwmark arrived in Engine 29.0"),
+    ],
+    brokenBy: "daemon-config-dropped",
+    async run({ lab, check, engine }) {
+      const outsideHost = engine.outsideHost!;
+      const net = await lab.network("nat", { subnet: "pick" });
+      const port = await lab.hostPort();
+      const [a, b] = await Promise.all([
+        lab.probe("a").on(net).serving(80).publish(80, port).start(),
+        lab.probe("b").on(net).serving(80).start(),
+      ]);
+      const ipA = check("a's address", await lab.addressOn(a, net)).matches(IPV4_ADDRESS);
+      const ipB = check("b's address", await lab.addressOn(b, net)).matches(IPV4_ADDRESS);
+      const outside = lab.outside.host();
+      check(
+        `control: ${outsideHost.engineAddress}:${port} (a's published port on the host) from the outside host`,
+        await outside.request(outsideHost.engineAddress, port),
+      ).is("HTTP 404");
+      check(
+        `${ipA}:80 straight at a from the outside host, unmarked`,
+        await outside.request(ipA, 80, AFTER_CONTROL_SECONDS),
+      ).isNot("HTTP 404");
+      const mark = [
+        "-i",
+        outsideHost.engineInterface,
+        "-d",
+        `${ipA}/32`,
+        "-p",
+        "tcp",
+        "-j",
+        "MARK",
+        "--set-mark",
+        "0x1d",
+      ];
+      check(
+        `mark what comes in on ${outsideHost.engineInterface} for ${ipA} (mangle PREROUTING)`,
+        await lab.host.addFirewallRule("PREROUTING", mark, { table: "mangle" }),
+      ).is("accepted");
+      check(`${ipA}:80 straight at a from the outside host, marked 0x1d`, await outside.request(ipA, 80)).is(
+        "HTTP 404",
+      );
+      check(
+        `${ipB}:80 straight at b from the outside host, unmarked`,
+        await outside.request(ipB, 80, AFTER_CONTROL_SECONDS),
+      ).isNot("HTTP 404");
+    },
+  }),
 ];

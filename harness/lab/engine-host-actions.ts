@@ -140,7 +140,7 @@ export class EngineHostActions {
   async addFirewallRule(
     chain: string,
     rule: string[],
-    options: { append?: boolean; table?: "filter" | "nat" } = {},
+    options: { append?: boolean; table?: "filter" | "nat" | "mangle" } = {},
   ): Promise<Observation<ApiOutcome>> {
     const table = options.table ?? "filter";
     const misplaced = chain === "DOCKER-USER" && this.world().userRulesInForward;
