@@ -180,7 +180,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
         if (closed) return;
         closed = true;
         await lab.tearDown().catch(() => undefined);
-        await cluster?.tearDown().catch(() => undefined);
+        // The run's own lab stops next: a swarm re-formed only for it would be thrown away at once.
+        await cluster?.tearDown({ swarmDiscarded: ownLab !== undefined }).catch(() => undefined);
         await stopAll();
       },
     };

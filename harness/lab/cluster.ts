@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import { cancellationPoint } from "../cancellation.js";
-import type { SwarmOptions } from "../engine/multi-host-lab.js";
+import type { MultiHostLab, SwarmOptions } from "../engine/multi-host-lab.js";
 import { runInNetns } from "../engine/netns.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { errorText } from "./docker-api.js";
@@ -45,10 +45,8 @@ export interface ClusterNode {
   readonly netns?: string;
 }
 
-/** What docknet's own lab lets scenarios do beyond the API: re-form the swarm. */
-export interface SwarmControl {
-  reform(options?: SwarmOptions): Promise<void>;
-}
+/** What docknet's own lab lets scenarios do beyond the API: re-form the swarm (multi-host-lab.ts). */
+export type SwarmControl = Pick<MultiHostLab, "reform" | "owe" | "settle">;
 
 export interface OverlaySpec {
   readonly attachable?: boolean;
@@ -123,6 +121,8 @@ export class Cluster {
     faults?: Iterable<LabFault | FaultChoice>;
     control?: SwarmControl;
   }): Promise<Cluster> {
+    // A swarm an earlier run's scenario changed is made the default one before faults are put in it.
+    await options.control?.settle();
     const images = await Promise.all(options.nodes.map((node) => ensureProbeImage(node.docker)));
     const faults = splitFaults(options.faults ?? []);
     const cluster = new Cluster(options.nodes, options.runId, images[0]!, faults.runWide, faults, options.control);
@@ -217,14 +217,23 @@ export class Cluster {
   }
 
   /** Removes everything of this run from every node, and undoes the run's faults: the nodes are as they were. */
-  async tearDown(): Promise<void> {
-    await sweepCluster(this, [`${RUN_LABEL}=${this.runId}`]);
+  /**
+   * Removes what the run made and its faults. A swarm the run changed is re-formed, unless
+   * `swarmDiscarded` (the lab stops next, taking the swarm with it).
+   */
+  async tearDown({ swarmDiscarded = false }: { swarmDiscarded?: boolean } = {}): Promise<void> {
+    if (!swarmDiscarded) await this.control?.settle();
+    await sweepCluster(this, [`${RUN_LABEL}=${this.runId}`], { networksGoWithSwarm: swarmDiscarded });
     await this.undoNodeFaults(this.faults);
   }
 }
 
 /** Services first (their tasks go with them), then each node's containers and networks. */
-async function sweepCluster(cluster: Cluster, labelFilters: string[]): Promise<void> {
+async function sweepCluster(
+  cluster: Cluster,
+  labelFilters: string[],
+  { networksGoWithSwarm = false }: { networksGoWithSwarm?: boolean } = {},
+): Promise<void> {
   const manager = cluster.manager.docker;
   const services = await manager.listServices({ filters: { label: labelFilters } }).catch(() => []);
   await Promise.all(
@@ -235,6 +244,12 @@ async function sweepCluster(cluster: Cluster, labelFilters: string[]): Promise<v
         .catch(() => undefined),
     ),
   );
+  if (networksGoWithSwarm) {
+    // The swarm is re-formed next, and its overlays go with it: waiting for them here is waiting for a
+    // manager that may never let go (after a node left, its attachments stay listed: 20 s in OV-03).
+    await Promise.all(cluster.nodes.map((node) => sweep(node.docker, labelFilters).catch(() => undefined)));
+    return;
+  }
   // An overlay goes once the tasks that used it are gone everywhere, which takes the swarm a moment.
   await waitFor(
     async () => {
@@ -267,6 +282,8 @@ export class ClusterScope {
 
   /** Applies this scenario's own node faults (--fault ID=NAME) before it runs. */
   async begin(): Promise<void> {
+    // The default swarm, when the scenario before changed it.
+    await this.cluster.control?.settle();
     this.nodeFaultsApplied = true;
     await this.cluster.applyNodeFaults(this.ownFaults);
   }
@@ -599,14 +616,18 @@ export class ClusterScope {
 
   /** Removes what this scenario made, and gives the next scenario the lab's default swarm back. Safe to call again: only what changed since is undone. */
   async tearDown(): Promise<void> {
-    await sweepCluster(this.cluster, [`${RUN_LABEL}=${this.cluster.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`]);
-    const reform = this.reformed || this.leftNodes.length > 0;
+    const labels = [`${RUN_LABEL}=${this.cluster.runId}`, `${SCENARIO_LABEL}=${this.scenarioId}`];
+    const control = this.cluster.control;
     const ingress = this.ingressChanged && this.swarmUnderFaults.ingress;
+    // On docknet's own lab a changed swarm is re-formed when the next scenario begins (or never, when
+    // none follows and the lab stops): its overlays go with it, so they are not waited for here.
+    const owed = control !== undefined && (this.reformed || this.leftNodes.length > 0 || ingress);
+    await sweepCluster(this.cluster, labels, { networksGoWithSwarm: owed });
     this.reformed = false;
     this.leftNodes.splice(0);
     this.ingressChanged = false;
-    if (reform) await this.cluster.control?.reform();
-    else if (ingress) await this.cluster.renewIngress();
+    if (owed) control.owe();
+    else if (ingress) await this.cluster.restoreIngress();
     if (this.nodeFaultsApplied) {
       this.nodeFaultsApplied = false;
       await this.cluster.undoNodeFaults(this.ownFaults);

@@ -29,11 +29,17 @@ describe("docknet lab and run --lab from the command line", () => {
     const status = await docknet(["lab", "status"]);
     expect(status.stdout).toMatch(new RegExp(`lab ${lab.id} \\(kept until docknet lab down`));
     expect(status.stdout.match(/answers/g)?.length).toBe(2);
-    const run = await docknet(["run", "OV-12", "--lab", lab.id, "--engine", "private", "--json", "-"]);
+    // OV-09 re-forms the swarm with an address pool of its own: a held lab gets its default swarm back.
+    const run = await docknet(["run", "OV-09", "OV-12", "--lab", lab.id, "--engine", "private", "--json", "-"]);
     expect(run.code, run.stderr).toBe(0);
-    expect((JSON.parse(run.stdout) as RunReport).results.map((r) => `${r.id} ${r.status}`)).toEqual(["OV-12 passed"]);
-    // --nodes naming engines that answer but are in no swarm: exit 3, one line.
+    expect((JSON.parse(run.stdout) as RunReport).results.map((r) => `${r.id} ${r.status}`)).toEqual([
+      "OV-09 passed",
+      "OV-12 passed",
+    ]);
     const hosts = lab.nodes.map((n) => n.dockerHost);
+    const manager = new Docker({ socketPath: hosts[0]!.replace("unix://", "") });
+    expect(((await manager.swarmInspect()) as { DefaultAddrPool?: string[] }).DefaultAddrPool).toEqual(["10.0.0.0/8"]);
+    // --nodes naming engines that answer but are in no swarm: exit 3, one line.
     for (const host of hosts) await new Docker({ socketPath: host.replace("unix://", "") }).swarmLeave({ force: true });
     const notSwarm = await docknet(["run", "OV-12", "--engine", "private", "--nodes", hosts.join(",")]);
     expect(notSwarm.code, notSwarm.stderr).toBe(3);
