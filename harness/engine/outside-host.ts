@@ -319,6 +319,7 @@ export async function addDetour(
   await must("ip", ["-n", host.netns, "rule", "add", "pref", table, ...selector, "lookup", table]);
 }
 
+/** Undoes addDetour: the outside host's traffic to that port takes its /30 again. */
 export async function removeDetour(host: OutsideHost, link: OutsideLink): Promise<void> {
   // The route goes with the link; the rule is the outside host's own.
   await runCommand("ip", ["-n", host.netns, "rule", "del", "pref", detourTable(link)], { timeoutMs: 5000 });

@@ -121,7 +121,8 @@ export class Cluster {
     faults?: Iterable<LabFault | FaultChoice>;
     control?: SwarmControl;
   }): Promise<Cluster> {
-    // A swarm an earlier run's scenario changed is made the default one before faults are put in it.
+    // A swarm that a scenario of another Cluster on this lab changed is made the default one before
+    // faults are put in it.
     await options.control?.settle();
     const images = await Promise.all(options.nodes.map((node) => ensureProbeImage(node.docker)));
     const faults = splitFaults(options.faults ?? []);
@@ -216,10 +217,10 @@ export class Cluster {
     return new ClusterScope(this, scopeId, scopeFaults(this.runFaults, scopeId, scenarioId));
   }
 
-  /** Removes everything of this run from every node, and undoes the run's faults: the nodes are as they were. */
   /**
-   * Removes what the run made and its faults. A swarm the run changed is re-formed, unless
-   * `swarmDiscarded` (the lab stops next, taking the swarm with it).
+   * Removes everything of this run from every node and undoes the run's faults: the nodes are as
+   * they were. A swarm the run changed is re-formed, unless `swarmDiscarded` (the lab stops next,
+   * taking the swarm with it).
    */
   async tearDown({ swarmDiscarded = false }: { swarmDiscarded?: boolean } = {}): Promise<void> {
     if (!swarmDiscarded) await this.control?.settle();
