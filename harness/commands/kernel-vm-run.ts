@@ -2,9 +2,8 @@ import { resolve } from "node:path";
 import { builtProgram } from "../built-program.js";
 import { ExitCode } from "../exit-codes.js";
 import { fetchKernel } from "../kernel-vm/kernel-fetch.js";
-import { runInKernelVm, SHARE_IN_VM, VmHung, type VmJob } from "../kernel-vm/vm.js";
+import { requireQemu, runInKernelVm, SHARE_IN_VM, VmHung, type VmJob } from "../kernel-vm/vm.js";
 import { chooseAccelerator } from "../kernel-vm/accelerator.js";
-import { findProgram } from "../host-command.js";
 import type { RunReport } from "../results.js";
 import { TIME_SCALE_ENV, timeScale } from "../time-scale.js";
 import { VANTAGE_ENV } from "../vantage.js";
@@ -43,10 +42,8 @@ function passedEnvironment(): Record<string, string> {
 export async function runInKernelVmAction(options: KernelVmRunOptions): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const kernel = await fetchKernel({ onProgress: (line) => say(`kernel VM: ${line}`) });
-  const { accel, why } = await chooseAccelerator(
-    (await findProgram("qemu-system-x86_64")) ?? "qemu-system-x86_64",
-    kernel.vmlinuz,
-  );
+  // Before the KVM proof: without QEMU it would record a KVM that "did not boot" for this boot.
+  const { accel, why } = await chooseAccelerator(await requireQemu(), kernel.vmlinuz);
   if (why) say(`kernel VM: ${why}: emulating (TCG)`);
   const scale = Math.max(timeScale(), SLOWDOWN[accel]);
   const abort = new AbortController();
@@ -79,6 +76,7 @@ export async function runInKernelVmAction(options: KernelVmRunOptions): Promise<
     signal: abort.signal,
     // The VM's own limit: the run's, scaled, or a day; the run in it ends itself well before.
     limitMs: (options.runTimeoutMs ?? 24 * 3600_000) * scale + 120_000,
+    accelerator: accel,
   };
   const outcome = await runInKernelVm(job).catch(async (error: unknown) => {
     // A VM that hung under emulation is booted once more (the run starts over), unless the user stopped it.

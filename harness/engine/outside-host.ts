@@ -273,19 +273,23 @@ export async function createOutsideLink(host: OutsideHost, engineNetns: NetnsRef
  * or VPN uplink does: the engine host's end takes that MTU (the host's own connections fit their
  * segments to it), while the outside host's end keeps 1500 and sends each packet whole (no
  * segmentation offload across the veth, as on a wire), so a larger packet is dropped on arrival.
+ * Returns the commands, as a person would run them.
  */
 export async function narrowOutsideLink(
   host: OutsideHost,
   link: OutsideLink,
   engineNetns: NetnsRef,
   mtu: number,
-): Promise<void> {
-  await mustOnEngineHost(engineNetns, ["ip", "link", "set", link.parent, "mtu", String(mtu)]);
-  await must("ip", ["-n", host.netns, "link", "set", link.outsideInterface, "gso_max_size", "1500"]);
+): Promise<string> {
+  const engineEnd = ["ip", "link", "set", link.parent, "mtu", String(mtu)];
+  const outsideEnd = ["ip", "-n", host.netns, "link", "set", link.outsideInterface, "gso_max_size", "1500"];
+  await mustOnEngineHost(engineNetns, engineEnd);
+  await must(outsideEnd[0]!, outsideEnd.slice(1));
+  return [engineEnd, outsideEnd].map((argv) => argv.join(" ")).join("; ");
 }
 
 /** The outside host's routing table and rule preference for one link's detours (from its index). */
-export function detourTable(link: Pick<OutsideLink, "subnet">): string {
+function detourTable(link: Pick<OutsideLink, "subnet">): string {
   return String(1000 + Number(link.subnet.split(".")[2]));
 }
 
@@ -293,6 +297,7 @@ export function detourTable(link: Pick<OutsideLink, "subnet">): string {
  * The outside host sends TCP to `destination`:`port`, and that alone, over `link` to the engine
  * host's address `via` on it, instead of over its own /30: as a machine on a second network of the
  * host would. Other scenarios' traffic to the same address keeps its way. Undone by removeDetour.
+ * Returns the commands, as a person would run them.
  */
 export async function addDetour(
   host: OutsideHost,
@@ -300,23 +305,13 @@ export async function addDetour(
   destination: string,
   port: number,
   via: string,
-): Promise<void> {
+): Promise<string> {
   const table = detourTable(link);
-  await must("ip", [
-    "-n",
-    host.netns,
-    "route",
-    "add",
-    `${destination}/32`,
-    "via",
-    via,
-    "dev",
-    link.outsideInterface,
-    "table",
-    table,
-  ]);
-  const selector = ["to", `${destination}/32`, "ipproto", "tcp", "dport", String(port)];
-  await must("ip", ["-n", host.netns, "rule", "add", "pref", table, ...selector, "lookup", table]);
+  const route = ["route", "add", `${destination}/32`, "via", via, "dev", link.outsideInterface, "table", table];
+  const rule = ["rule", "add", "pref", table, "to", `${destination}/32`, "ipproto", "tcp", "dport", String(port)];
+  const commands = [route, [...rule, "lookup", table]].map((args) => ["-n", host.netns, ...args]);
+  for (const args of commands) await must("ip", args);
+  return commands.map((args) => `ip ${args.join(" ")}`).join("; ");
 }
 
 /** Undoes addDetour: the outside host's traffic to that port takes its /30 again. */

@@ -8,7 +8,7 @@ import { EngineUnavailable } from "../exit-codes.js";
 import { findProgram, isProcessAlive } from "../host-command.js";
 import { findStaticBusybox } from "../static-busybox.js";
 import { buildInitramfs, TAGS } from "./initramfs.js";
-import { chooseAccelerator } from "./accelerator.js";
+import type { Accelerator } from "./accelerator.js";
 import type { CachedKernel } from "./kernel-fetch.js";
 
 /**
@@ -61,6 +61,8 @@ export interface VmJob {
   readonly limitMs: number;
   readonly cpus?: number;
   readonly memoryMb?: number;
+  /** KVM or TCG, as chooseAccelerator decided for this machine. */
+  readonly accelerator: Accelerator;
 }
 
 export interface VmOutcome {
@@ -71,7 +73,7 @@ export interface VmOutcome {
   /** From QEMU's start to the command's start, and the whole. */
   readonly bootMs: number;
   readonly totalMs: number;
-  readonly accelerator: "kvm" | "tcg";
+  readonly accelerator: Accelerator;
 }
 
 export interface VmState {
@@ -167,12 +169,19 @@ export function hungVmLine(line: string): string | undefined {
 export class VmHung extends EngineUnavailable {}
 
 /** Runs JOB in a fresh VM and returns how it ended; the VM and its files are gone afterwards. */
-export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
+/** Where QEMU is; without it, one line saying how to install it. */
+export async function requireQemu(): Promise<string> {
   const qemu = await findProgram("qemu-system-x86_64");
   if (!qemu)
     throw new EngineUnavailable(
       "qemu-system-x86_64 is not installed: the kernel VM needs it (Debian: apt-get install --no-install-recommends qemu-system-x86)",
     );
+  return qemu;
+}
+
+export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
+  const qemu = await requireQemu();
+  const accel = job.accelerator;
   const busybox = findStaticBusybox();
   const id = randomBytes(4).toString("hex");
   const dir = join(vmsDir(), id);
@@ -181,7 +190,6 @@ export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
   const consoleLog = join(dir, "console.log");
   const state: VmState = { id, ownerPid: process.pid, startedAt: new Date().toISOString() };
   writeFileSync(join(dir, "state.json"), JSON.stringify(state));
-  const { accel } = await chooseAccelerator(qemu, job.kernel.vmlinuz);
   const started = performance.now();
   let bootMs = 0;
   try {

@@ -308,23 +308,24 @@ export class Lab {
     destination: string,
     port: number,
     via: string,
-  ): Promise<{ undo: () => Promise<void>; device: string }> {
+  ): Promise<{ undo: () => Promise<void>; device: Observation<string> }> {
     const { host } = this.outsidePlace();
-    await addDetour(host, link, destination, port, via);
-    const route = await runInNetns(
-      host.netns,
-      ["ip", "-j", "route", "get", destination, "ipproto", "tcp", "dport", String(port)],
-      5000,
-    );
+    const made = await addDetour(host, link, destination, port, via);
+    const get = ["ip", "-j", "route", "get", destination, "ipproto", "tcp", "dport", String(port)];
+    const route = await runInNetns(host.netns, get, 5000);
     const device = (JSON.parse(route.stdout || "[]") as { dev?: string }[])[0]?.dev ?? "";
-    return { undo: () => removeDetour(host, link), device };
+    return {
+      undo: () => removeDetour(host, link),
+      device: { value: device, how: `${made}; ip -n ${host.netns} ${get.slice(2).join(" ")}`, raw: route.stdout },
+    };
   }
 
-  async narrowLink(link: OutsideLink, mtu: number): Promise<number> {
+  async narrowLink(link: OutsideLink, mtu: number): Promise<Observation<number>> {
     const { host, netns } = this.outsidePlace();
-    await narrowOutsideLink(host, link, netns, mtu);
+    const made = await narrowOutsideLink(host, link, netns, mtu);
     const read = await runInNetns(netns, ["ip", "-j", "link", "show", "dev", link.parent], 5000);
-    return (JSON.parse(read.stdout || "[]") as { mtu?: number }[])[0]?.mtu ?? 0;
+    const value = (JSON.parse(read.stdout || "[]") as { mtu?: number }[])[0]?.mtu ?? 0;
+    return { value, how: `${made}; ip link show dev ${link.parent}`, raw: read.stdout };
   }
 
   /** A parent that leads nowhere: both ends on the engine's host (for the macvlan-parent-wrong fault). */

@@ -1,6 +1,6 @@
 import type { Observation } from "../evidence.js";
 import type { OutsideLink } from "../engine/outside-host.js";
-import { detourTable, removeOutsideLink } from "../engine/outside-host.js";
+import { removeOutsideLink } from "../engine/outside-host.js";
 import type { ScopeWorld } from "./faults.js";
 import type { NetnsRef } from "../engine/netns.js";
 import type { LabNetwork } from "./lab-types.js";
@@ -23,9 +23,9 @@ export interface OutsidePlaces {
     destination: string,
     port: number,
     via: string,
-  ): Promise<{ undo: () => Promise<void>; device: string }>;
+  ): Promise<{ undo: () => Promise<void>; device: Observation<string> }>;
   /** Narrows a link's path (narrowOutsideLink); the MTU its engine-host end then has. */
-  narrowLink(link: OutsideLink, mtu: number): Promise<number>;
+  narrowLink(link: OutsideLink, mtu: number): Promise<Observation<number>>;
   /** Holds the named parent for one scenario; returns the release. */
   holdNamedParent(): Promise<() => void>;
 }
@@ -81,11 +81,7 @@ export class OutsideWorld {
   async detour(link: OutsideLink, destination: string, port: number, via: string): Promise<Observation<string>> {
     const { undo, device } = await this.lab.detour(link, destination, port, via);
     this.undo.push("after-engine-objects", `ip rule del (the detour to ${destination}:${port})`, undo);
-    const table = detourTable(link);
-    return {
-      value: device,
-      how: `ip route add ${destination}/32 via ${via} dev ${link.outsideInterface} table ${table}; ip rule add pref ${table} to ${destination}/32 ipproto tcp dport ${port} lookup ${table}; ip route get ${destination} ipproto tcp dport ${port} (on the outside host)`,
-    };
+    return device;
   }
 
   /**
@@ -94,9 +90,7 @@ export class OutsideWorld {
    */
   async narrowLink(mtu: number): Promise<{ link: OutsideLink; hostEndMtu: Observation<number> }> {
     const link = await this.link();
-    const hostEnd = await this.lab.narrowLink(link, mtu);
-    const how = `ip link set ${link.parent} mtu ${mtu}; ip -n <outside host> link set ${link.outsideInterface} gso_max_size 1500`;
-    return { link, hostEndMtu: { value: hostEnd, how: `${how}; ip link show dev ${link.parent}` } };
+    return { link, hostEndMtu: await this.lab.narrowLink(link, mtu) };
   }
 
   /**
