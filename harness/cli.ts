@@ -83,7 +83,7 @@ export function buildProgram(): Command {
     )
     .option(
       "--engine-version <version>",
-      "a private engine of this version or Debian suite (20.10, 26, 28, sid); fetched once from Debian's archive",
+      "a private engine of this version or Debian suite (20.10, 26, 28, sid; with --engine podman, Podman's: 5.4, trixie); fetched once from Debian's archive",
     )
     .addOption(
       new Option(
@@ -93,7 +93,7 @@ export function buildProgram(): Command {
     )
     .option(
       "--profile <profile>",
-      "the engine profile to start privately: podman, docker (the version at hand), docker-28, docker-20.10, docker-sid, rootless, docker-28-rootless (a user docknet makes runs dockerd-rootless.sh)",
+      "the engine profile to start privately: podman (the machine's), podman-5.4 or podman-trixie (fetched), docker (the version at hand), docker-28, docker-20.10, docker-sid, rootless, docker-28-rootless (a user docknet makes runs dockerd-rootless.sh)",
     )
     .option(
       "--matrix <profiles>",
@@ -203,6 +203,7 @@ Examples:
   docknet run --engine private --strict        on a throwaway dockerd; skips count as failures
   docknet run --engine-version 28              on a private Docker 28 (fetched once from Debian)
   docknet run --matrix 20.10,26,28             upgrade rehearsal: what changes between versions
+  docknet run --engine podman --engine-version 5.4   on a private Podman 5.4 (Debian trixie's, fetched once)
   docknet run --matrix docker-28,rootless,podman --conformance c.yaml
                                                profiles: what differs, documented or not; a verdict each
   docknet run overlay --lab 3                  swarm and overlay across 3 engines docknet brings up
@@ -319,6 +320,17 @@ ${DOCTOR_EXIT_HELP}`,
     .action(async (suite: string | undefined, flags: { archive?: string }) => {
       const { engineComposeAction } = await import("./commands/engine.js");
       await engineComposeAction(suite, flags);
+    });
+  engineCommand
+    .command("podman")
+    .description(
+      "put a Podman of a Debian suite or version into the cache for --engine podman --engine-version (trixie: 5.4), with its helpers and libraries; idempotent",
+    )
+    .argument("[spec...]", "a suite (trixie, the default; sid) or a Podman version (5.4)")
+    .option("--archive <url>", "a Debian mirror (default: $DOCKNET_DEBIAN_ARCHIVE or http://deb.debian.org/debian)")
+    .action(async (specs: string[], flags: { archive?: string }) => {
+      const { enginePodmanAction } = await import("./commands/engine.js");
+      await enginePodmanAction(specs.length ? specs : ["trixie"], flags);
     });
   engineCommand
     .command("info")

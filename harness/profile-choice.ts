@@ -1,4 +1,5 @@
 import { parseEngineSpec } from "./engine/engine-fetch.js";
+import { parsePodmanSpec } from "./engine/podman-binaries.js";
 import { UsageError } from "./exit-codes.js";
 
 /**
@@ -7,6 +8,8 @@ import { UsageError } from "./exit-codes.js";
  * (engine-profile.ts), and recorded in the report.
  *
  *   podman               a private Podman (Debian's podman, netavark, aardvark-dns)
+ *   podman-5.4, podman-trixie
+ *                        a private Podman of that version or Debian suite (fetched like engines)
  *   docker               a private dockerd, the version at hand
  *   docker-28, 28, sid   a private dockerd of that version or Debian suite
  *   rootless, docker-rootless, docker-28-rootless
@@ -17,7 +20,7 @@ import { UsageError } from "./exit-codes.js";
  *                        a private dockerd whose host runs firewalld
  */
 export type ProfileChoice =
-  | { readonly spec: string; readonly family: "podman" }
+  | { readonly spec: string; readonly family: "podman"; readonly version?: string }
   | {
       readonly spec: string;
       readonly family: "docker";
@@ -28,11 +31,21 @@ export type ProfileChoice =
 
 /** The profile families docknet can start here, for messages. */
 export const PROFILE_EXAMPLES =
-  "podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless, docker-iptables-legacy, docker-28-iptables-legacy, docker-firewalld";
+  "podman, podman-5.4, podman-trixie, docker, docker-28, 20.10, sid, rootless, docker-28-rootless, docker-iptables-legacy, docker-28-iptables-legacy, docker-firewalld";
 
 export function parseProfileChoice(text: string): ProfileChoice {
   const spec = text.trim().toLowerCase();
   if (spec === "podman") return { spec, family: "podman" };
+  if (spec.startsWith("podman-")) {
+    const version = spec.slice("podman-".length);
+    try {
+      parsePodmanSpec(version);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      throw new UsageError(`"${text}" is not an engine profile docknet can start (${PROFILE_EXAMPLES})`);
+    }
+    return { spec, family: "podman", version };
+  }
   if (spec === "docker") return { spec, family: "docker" };
   if (spec === "rootless" || spec === "docker-rootless") return { spec, family: "docker", rootless: true };
   const firewall = /-(iptables-legacy|firewalld)$/.exec(spec)?.[1] as "iptables-legacy" | "firewalld" | undefined;
@@ -56,7 +69,8 @@ export function parseProfileChoice(text: string): ProfileChoice {
 
 /** The `docknet run` arguments that start the profile's engine. */
 export function profileRunArgs(choice: ProfileChoice): string[] {
-  if (choice.family === "podman") return ["--engine", "podman"];
+  if (choice.family === "podman")
+    return ["--engine", "podman", ...(choice.version ? ["--engine-version", choice.version] : [])];
   const engine = choice.rootless ? ["--engine", "rootless"] : choice.version ? [] : ["--engine", "private"];
   return [
     ...engine,

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { detectCapabilities, type Capabilities } from "./capabilities.js";
 import type { Engine, EngineChoice } from "./engine/engine.js";
 import { currentEngineApi, selectEngine } from "./engine/select-engine.js";
+import type { PodmanBinaries } from "./engine/podman-binaries.js";
 import type { FaultChoice, LabFault } from "./lab/faults.js";
 import { Lab } from "./lab/lab.js";
 import { VERSION } from "./version.js";
@@ -38,6 +39,8 @@ export interface SessionOptions {
   readonly daemonConfig?: Record<string, unknown>;
   /** The dockerd a private engine runs (a fetched version); the system's when absent. */
   readonly dockerd?: string;
+  /** The Podman a `podman` engine serves (a fetched version); the machine's own when absent. */
+  readonly podman?: PodmanBinaries;
   readonly probeImage?: string;
   /** --pull-probe: the busybox image docknet may pull for its probe when the host has no static busybox. */
   readonly pullProbe?: string;
@@ -69,6 +72,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     selectEngine(options.engine, {
       ...(options.daemonConfig ? { daemonConfig: options.daemonConfig } : {}),
       ...(options.dockerd ? { dockerd: options.dockerd } : {}),
+      ...(options.podman ? { podman: options.podman.podman } : {}),
+      ...(options.podman?.helpers ? { podmanHelpers: options.podman.helpers } : {}),
       ...(options.firewalld ? { firewalld: true } : {}),
     }),
     openMultiHostLab(options),

@@ -2,8 +2,35 @@ import { needs } from "../harness/capabilities.js";
 import { derive } from "../harness/evidence.js";
 import { IPV4_ADDRESS } from "../harness/lab/probe-output.js";
 import { OUTSIDE_ZONE_NAME } from "../harness/engine/dns-stub.js";
-import { scenario } from "../harness/scenario.js";
+import type { NetworkRef } from "../harness/lab/probe-spec.js";
+import type { Probe } from "../harness/lab/probe.js";
+import { scenario, type ScenarioContext } from "../harness/scenario.js";
 import { userBridgePair } from "./topologies.js";
+
+/**
+ * Podman's documented DNS, keyed like since() keys versions: aardvark-dns answers on each network's
+ * gateway, and asks the --dns servers itself, from the engine's host.
+ */
+const AARDVARK_ON_GATEWAY = [
+  "podman",
+  "aardvark-dns answers on the network's gateway, not on 127.0.0.11",
+  "podman-network(1) › dns_enabled; aardvark-dns",
+] as const;
+const AARDVARK_ASKS_FROM_HOST = [
+  "podman",
+  "aardvark-dns on the network's gateway forwards to the --dns servers from the engine's host, so a server on another network answers",
+  "podman-run(1) › --dns; aardvark-dns",
+] as const;
+
+/** The resolver a client on NET should find in its resolv.conf: 127.0.0.11, or on Podman the network's gateway. */
+async function expectedResolver(
+  { lab, check, differs }: Pick<ScenarioContext, "lab" | "check" | "differs">,
+  client: Probe,
+  net: NetworkRef,
+): Promise<string> {
+  if (!differs(...AARDVARK_ON_GATEWAY)) return "127.0.0.11";
+  return check("the network's gateway", await lab.gatewayOn(client, net)).matches(IPV4_ADDRESS);
+}
 
 /** A name only docknet's DNS server in a container knows, and its answer (never contacted). */
 const INTERNAL_NAME = "foobar.internal";
@@ -19,14 +46,9 @@ export default [
     async run({ since, lab, check, differs }) {
       const { client, net } = await lab.shared(userBridgePair);
       const conf = await client.resolvConf();
-      if (
-        differs(
-          "podman",
-          "aardvark-dns answers on the network's gateway, not on 127.0.0.11",
-          "podman-network(1) › dns_enabled; aardvark-dns",
-        )
-      ) {
-        const gateway = check("the network's gateway", await lab.gatewayOn(client, net)).matches(IPV4_ADDRESS);
+      const resolver = await expectedResolver({ lab, check, differs }, client, net);
+      if (resolver !== "127.0.0.11") {
+        const gateway = resolver;
         check(
           "the first nameserver in /etc/resolv.conf",
           derive(conf, (c) => c.nameservers[0] ?? ""),
@@ -198,14 +220,14 @@ export default [
     doc: "Networking overview › DNS services (custom DNS servers on user-defined networks)",
     requires: [needs.outsideHost],
     brokenBy: "user-network-is-default-bridge",
-    async run({ lab, check, engine }) {
+    async run({ lab, check, engine, differs }) {
       const outside = engine.outsideHost!;
       const net = await lab.network("dns");
       const client = await lab.probe("client").on(net).dns(outside.dns.address).start();
       check(
         "nameservers in /etc/resolv.conf",
         derive(await client.resolvConf(), (c) => c.nameservers),
-      ).is(["127.0.0.11"]);
+      ).is([await expectedResolver({ lab, check, differs }, client, net)]);
       check(`${OUTSIDE_ZONE_NAME} through the embedded DNS`, await client.addressesOf(OUTSIDE_ZONE_NAME)).is([
         outside.address,
       ]);
@@ -232,21 +254,24 @@ export default [
     // The server is docknet's stub DNS, run in a container's network namespace from the engine's host.
     requires: [needs.engineHost],
     brokenBy: "servers-down",
-    async run({ lab, check }) {
+    async run({ lab, check, differs }) {
       const internal = await lab.network("internal", { internal: true });
       const server = await lab.probe("dns").on(internal).start();
       const stub = await lab.dns.serverIn(server, internal, { [INTERNAL_NAME]: INTERNAL_ANSWER });
       const client = await lab.probe("client").on(internal).dns(stub.address).start();
       const clientIp = (await lab.addressOn(client, internal)).value;
+      const resolver = await expectedResolver({ lab, check, differs }, client, internal);
       check(
         "nameservers in the client's /etc/resolv.conf",
         derive(await client.resolvConf(), (c) => c.nameservers),
-      ).is(["127.0.0.11"]);
+      ).is([resolver]);
       check(`${INTERNAL_NAME} through the embedded DNS`, await client.addressesOf(INTERNAL_NAME)).is([INTERNAL_ANSWER]);
+      // Docker's embedded DNS asks from the client's namespace; aardvark-dns from the host, on the gateway.
+      const asker = resolver !== "127.0.0.11" && differs(...AARDVARK_ASKS_FROM_HOST) ? resolver : clientIp;
       check(
         `who asked ${server.name} (${stub.address}) for ${INTERNAL_NAME}`,
         await lab.dns.askers(stub, INTERNAL_NAME),
-      ).is([clientIp]);
+      ).is([asker]);
     },
   }),
 
@@ -348,11 +373,6 @@ export default [
     requires: [needs.engineHost],
     brokenBy: "servers-down",
     async run({ lab, check, differs }) {
-      const notIsolated = differs(
-        "podman",
-        "bridges are not isolated from each other by default: a --dns server on another network answers",
-        "podman-network-create(1) › --opt isolate",
-      );
       const [serverNet, clientNet] = await Promise.all([lab.network("dns"), lab.network("app")]);
       const server = await lab.probe("dns").on(serverNet).start();
       const stub = await lab.dns.serverIn(server, serverNet, { [INTERNAL_NAME]: INTERNAL_ANSWER });
@@ -362,10 +382,14 @@ export default [
         INTERNAL_ANSWER,
       ]);
       const client = await lab.probe("client").on(clientNet).dns(stub.address).start();
+      // Podman's aardvark-dns asks the --dns servers itself, from the host; a Podman that writes them
+      // into resolv.conf instead (4.3) has its clients ask from their namespace, as Docker's do.
+      const asksDirectly = (await client.resolvConf()).value?.nameservers.includes(stub.address) ?? false;
+      const askedFromHost = !asksDirectly && differs(...AARDVARK_ASKS_FROM_HOST);
       check(`${INTERNAL_NAME} from a client on ${clientNet.name} only`, await client.addressesOf(INTERNAL_NAME)).is(
-        notIsolated ? [INTERNAL_ANSWER] : [],
+        askedFromHost ? [INTERNAL_ANSWER] : [],
       );
-      if (notIsolated) return;
+      if (askedFromHost) return;
       check(`docker network connect ${serverNet.name} client`, await lab.connect(client, serverNet)).is("accepted");
       check(`${INTERNAL_NAME} once the client is on ${serverNet.name} too`, await client.addressesOf(INTERNAL_NAME)).is(
         [INTERNAL_ANSWER],

@@ -18,14 +18,10 @@ export default [
     tags: ["driver-generic"],
     doc: "Bridge network driver (containers on different bridges cannot communicate directly)",
     brokenBy: "user-network-is-default-bridge",
-    async run({ lab, check, differs }) {
+    async run({ lab, check }) {
       // Network B is the shared user bridge: b serves on 80, and its client is b's neighbour.
+      // Podman too: networks made through its Docker API are isolated (isolate=true, podman#15016, 4.2).
       const { net: netB, db: b, client: neighbour } = await lab.shared(userBridgePair);
-      const routed = differs(
-        "podman",
-        "bridges are not isolated from each other by default: containers on two networks reach each other",
-        "podman-network-create(1) › --opt isolate",
-      );
       const netA = await lab.network("a");
       const a = await lab.probe("a").on(netA).start();
       const ipB = check("b's address on network B", await lab.addressOn(b, netB)).matches(IPV4_ADDRESS);
@@ -35,14 +31,6 @@ export default [
         a.ping(ipB, "ipv4", { waitSeconds: AFTER_CONTROL_SECONDS }),
         a.request(ipB, 80, AFTER_CONTROL_SECONDS),
       ]);
-      if (routed) {
-        check(
-          `ping from network A to ${ipB}`,
-          derive(ping, (p) => p.outcome),
-        ).is("reached");
-        check(`${ipB}:80 from network A`, http).is("HTTP 404");
-        return;
-      }
       check(
         `ping from network A to ${ipB}`,
         derive(ping, (p) => p.outcome),

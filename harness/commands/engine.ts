@@ -46,6 +46,20 @@ export async function engineComposeAction(suite: string | undefined, flags: { ar
   );
 }
 
+/** docknet engine podman: Debian's Podman of each suite or version into the cache, as a bundle that runs here. */
+export async function enginePodmanAction(specs: string[], flags: { archive?: string }): Promise<void> {
+  const { fetchPodman } = await import("../engine/podman-binaries.js");
+  for (const spec of specs) {
+    const { podman, how } = await fetchPodman(spec, {
+      ...(flags.archive ? { archive: flags.archive } : {}),
+      onProgress: (line) => process.stderr.write(`podman ${spec}: ${line}\n`),
+    });
+    process.stderr.write(
+      `podman ${spec}: Podman ${podman.version} (${podman.package}, ${podman.suite}) ${how === "cached" ? "already cached" : "fetched"}: ${podman.podman}\n`,
+    );
+  }
+}
+
 /** docknet engine info: what docknet detects of an engine. */
 export async function engineInfoAction(flags: { engine: EngineChoice; json?: boolean }): Promise<void> {
   const engine = await selectEngine(flags.engine);

@@ -1,5 +1,6 @@
 import type { EngineChoice } from "../engine/engine.js";
 import { parseEngineSpec } from "../engine/engine-fetch.js";
+import { parsePodmanSpec } from "../engine/podman-binaries.js";
 import { parseProfileChoice } from "../profile-choice.js";
 import type { FirewallChoice } from "../engine/iptables-variant.js";
 import { validateLabSize } from "../engine/multi-host-lab.js";
@@ -111,7 +112,8 @@ export type RunPlan =
 const NO_SCENARIO = "the selection matches no scenario (see: docknet list)";
 
 /**
- * --profile as the options it stands for: `podman` is --engine podman, `docker-28` is
+ * --profile as the options it stands for: `podman` is --engine podman (`podman-5.4` with
+ * --engine-version 5.4), `docker-28` is
  * --engine-version 28, `docker` is --engine private. Given with either of those, it is refused.
  */
 export function withProfile(flags: RunFlags): RunFlags {
@@ -119,7 +121,8 @@ export function withProfile(flags: RunFlags): RunFlags {
   if (flags.engine !== "auto" || flags.engineVersion)
     throw new UsageError("--profile names the engine: drop --engine and --engine-version");
   const choice = parseProfileChoice(flags.profile);
-  if (choice.family === "podman") return { ...flags, engine: "podman" };
+  if (choice.family === "podman")
+    return { ...flags, engine: "podman", ...(choice.version ? { engineVersion: choice.version } : {}) };
   const engine = choice.rootless ? "rootless" : choice.version ? flags.engine : "private";
   return {
     ...flags,
@@ -173,10 +176,12 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
   if (flags.daemonConfig && flags.engine === "current")
     throw new UsageError("--daemon-config needs a private engine (--engine private)");
   const daemonConfig = flags.daemonConfig ? inputs.daemonConfig(flags.daemonConfig) : undefined;
-  if (flags.engineVersion && (flags.engine === "current" || flags.engine === "podman"))
+  if (flags.engineVersion && flags.engine === "current")
     throw new UsageError(
-      `--engine-version runs a private dockerd of that version; it cannot be combined with --engine ${flags.engine}`,
+      "--engine-version runs a private engine of that version; it cannot be combined with --engine current",
     );
+  // With --engine podman the version is Podman's (5.4, trixie), fetched like a dockerd's.
+  if (flags.engineVersion && flags.engine === "podman") parsePodmanSpec(flags.engineVersion);
   if (flags.firewall && flags.engine !== "auto" && flags.engine !== "private")
     throw new UsageError(
       `--firewall chooses the iptables of docknet's own private dockerd; it cannot be combined with --engine ${flags.engine}`,
@@ -191,7 +196,7 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
   });
   const ownEngine = daemonConfig !== undefined || flags.engineVersion !== undefined || flags.firewall !== undefined;
   // A rootless engine is private too, of the version asked for.
-  const privateChoice = flags.engine === "rootless" ? "rootless" : "private";
+  const privateChoice = flags.engine === "rootless" || flags.engine === "podman" ? flags.engine : "private";
   const ownLab = cluster !== undefined && !("nodes" in cluster);
   return {
     kind: "run",

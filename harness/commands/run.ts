@@ -101,13 +101,20 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
   const { explainFailures, openSession, runConformance } = await import("../session.js");
   if (plan.firewall && plan.firewall !== "firewalld")
     await (await import("../engine/iptables-variant.js")).useIptablesVariant(plan.firewall);
-  const dockerd = plan.engineVersion
-    ? (
-        await engineOfVersion(plan.engineVersion, (line) =>
-          process.stderr.write(`engine ${plan.engineVersion}: ${line}\n`),
-        )
-      ).dockerd
-    : undefined;
+  const podman =
+    plan.engineVersion && plan.engine === "podman"
+      ? await (
+          await import("../engine/podman-binaries.js")
+        ).podmanOfVersion(plan.engineVersion, (line) => process.stderr.write(`podman ${plan.engineVersion}: ${line}\n`))
+      : undefined;
+  const dockerd =
+    plan.engineVersion && plan.engine !== "podman"
+      ? (
+          await engineOfVersion(plan.engineVersion, (line) =>
+            process.stderr.write(`engine ${plan.engineVersion}: ${line}\n`),
+          )
+        ).dockerd
+      : undefined;
   const cluster =
     plan.cluster && "lab" in plan.cluster
       ? { ...plan.cluster, onProgress: (line: string) => process.stderr.write(`${line}\n`) }
@@ -129,6 +136,7 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
     engine: plan.engine,
     ...(daemonConfig ? { daemonConfig } : {}),
     ...(dockerd ? { dockerd } : {}),
+    ...(podman ? { podman } : {}),
     ...(plan.faults.length ? { faults: plan.faults } : {}),
     ...(flags.probeImage ? { probeImage: flags.probeImage } : {}),
     ...(flags.pullProbe ? { pullProbe: pulledProbe(flags.pullProbe) } : {}),
@@ -142,6 +150,11 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
       `engine: ${session.engine.description}; run ${session.lab.runId}${flags.driver ? `; user-defined networks use the ${flags.driver} driver` : ""}\n`,
     );
     process.stderr.write(`profile: ${session.capabilities.profile.description}\n`);
+    const caps = session.lab.probeCapabilities;
+    if (caps.length)
+      process.stderr.write(
+        `probes: --cap-add ${caps.join(" --cap-add ")} (busybox's ping needs a raw socket; Podman 5 leaves NET_RAW out of its default capabilities)\n`,
+      );
     process.stderr.write(`commands on the engine's host: ${vantage}\n`);
     if (session.capabilities.cluster) process.stderr.write(`multi-host: ${session.capabilities.cluster.description}\n`);
     const reporter = new ConsoleReporter({

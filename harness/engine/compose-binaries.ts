@@ -3,14 +3,13 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { docknetCacheDir } from "../cache-dir.js";
+import { cacheEntries, docknetCacheDir } from "../cache-dir.js";
 import { EngineUnavailable, UsageError } from "../exit-codes.js";
 import { findProgram, runCommand } from "../host-command.js";
 import {
@@ -55,21 +54,12 @@ export function composeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Compose versions in the cache whose binary is intact, newest first. */
 export function cachedComposes(cacheDir = composeCacheDir()): CachedCompose[] {
-  if (!existsSync(cacheDir)) return [];
-  const found: CachedCompose[] = [];
-  for (const entry of readdirSync(cacheDir)) {
-    if (entry.startsWith(".")) continue;
-    const dir = join(cacheDir, entry);
-    try {
-      const record = JSON.parse(readFileSync(join(dir, "compose.json"), "utf8")) as ComposeRecord;
-      const binary = join(dir, "docker-compose");
-      if (!hasSha256(binary, record.sha256)) continue;
-      found.push({ version: record.version, binary, package: record.package, suite: record.suite });
-    } catch {
-      // a directory without a readable record or binary is no cached Compose
-    }
-  }
-  return found.sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }));
+  return cacheEntries(cacheDir, (dir): CachedCompose | undefined => {
+    const record = JSON.parse(readFileSync(join(dir, "compose.json"), "utf8")) as ComposeRecord;
+    const binary = join(dir, "docker-compose");
+    if (!hasSha256(binary, record.sha256)) return undefined;
+    return { version: record.version, binary, package: record.package, suite: record.suite };
+  }).sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }));
 }
 
 /** "Docker Compose version v2.26.1" or "2.26.1" → "2.26.1"; a v1 ("docker-compose version 1.29.2, …") → undefined. */

@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EngineUnavailable } from "../exit-codes.js";
 import { findProgram, runCommand } from "../host-command.js";
+import { newestFirst, versionMatches } from "./engine-binaries.js";
 import { withFetchLock } from "./fetch-lock.js";
 
 /**
@@ -51,6 +52,26 @@ export function parseMadison(text: string, name = "docker.io"): Array<{ version:
 }
 
 /**
+ * The newest candidate madison lists of a suite, or whose upstream version (as UPSTREAM reads a
+ * Debian version) matches; none is one line naming what the archive offers (exit 3).
+ */
+export function newestCandidate(
+  madison: ReadonlyArray<{ version: string; suite: string }>,
+  wanted: { suite: string } | { version: string },
+  upstream: (debianVersion: string) => string,
+  asked: { package: string; spec: string; archive: string; suites: readonly string[] },
+): { version: string; suite: string } {
+  const chosen = madison
+    .filter((c) => ("suite" in wanted ? c.suite === wanted.suite : versionMatches(wanted.version, upstream(c.version))))
+    .sort(newestFirst)[0];
+  if (chosen) return chosen;
+  const offered = madison.map((c) => `${upstream(c.version)} (${c.suite})`).join(", ") || "none";
+  throw new EngineUnavailable(
+    `no ${asked.package} ${asked.spec} in ${asked.archive} (${asked.suites.join(", ")} offer: ${offered})`,
+  );
+}
+
+/**
  * Makes WORK a private apt for SUITES of ARCHIVE and reads their package
  * lists; a failure is one line naming the archive (exit 3 in the CLI).
  */
@@ -84,6 +105,22 @@ export async function downloadPackage(work: string, name: string, version: strin
       `downloading ${name} ${version} failed: ${download.stderr.trim().split("\n").at(-1) ?? ""}`,
     );
   return join(work, deb);
+}
+
+/** Downloads each package's candidate (the suite the lists were read for) into WORK, in one apt call; the .debs' paths. */
+export async function downloadPackages(work: string, names: readonly string[]): Promise<string[]> {
+  const download = await runCommand("apt-get", [...aptOptions(work), "download", ...names], {
+    cwd: work,
+    timeoutMs: 600_000,
+  });
+  if (download.code !== 0)
+    throw new EngineUnavailable(
+      `downloading ${names.join(", ")} failed: ${download.stderr.trim().split("\n").at(-1) ?? ""}`,
+    );
+  const debs = readdirSync(work).filter((f) => f.endsWith(".deb"));
+  const missing = names.filter((name) => !debs.some((f) => f.startsWith(`${name}_`)));
+  if (missing.length) throw new EngineUnavailable(`apt-get download brought no ${missing.join(", ")}`);
+  return debs.map((f) => join(work, f));
 }
 
 /**

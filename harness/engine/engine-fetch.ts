@@ -18,6 +18,7 @@ import {
   aptOptions,
   debianArchive,
   downloadPackage,
+  newestCandidate,
   parseMadison,
   readPackageLists,
   withFetchWorkspace,
@@ -84,14 +85,7 @@ export async function fetchEngine(spec: string, options: FetchOptions = {}): Pro
     say(`reading the docker.io package lists of ${suites.join(", ")} from ${archive}...`);
     await readPackageLists(work, archive, suites);
     const madison = parseMadison((await runCommand("apt-cache", [...aptOptions(work), "madison", "docker.io"])).stdout);
-    const candidates = madison.filter((c) =>
-      "suite" in wanted ? c.suite === wanted.suite : versionMatches(wanted.version, upstream(c.version)),
-    );
-    const chosen = candidates.sort(newestFirst)[0];
-    if (!chosen) {
-      const offered = madison.map((c) => `${upstream(c.version)} (${c.suite})`).join(", ") || "none";
-      throw new EngineUnavailable(`no docker.io ${spec} in ${archive} (${suites.join(", ")} offer: ${offered})`);
-    }
+    const chosen = newestCandidate(madison, wanted, upstream, { package: "docker.io", spec, archive, suites });
     // The same package already cached (by its Debian version: what was fetched, not what it calls itself).
     const existing = cachedEngines(cacheDir).find((e) => e.package === `docker.io ${chosen.version}`);
     if (existing && !existing.corrupt) return { engine: existing, how: "cached" as const };

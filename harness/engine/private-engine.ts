@@ -97,6 +97,8 @@ export interface PrivateEngineOptions {
    * aardvark-dns) from this podman binary: the same namespace, outside host, state file and clean.
    */
   readonly podman?: string;
+  /** With `podman`: the directory of a fetched Podman's helpers (conmon, netavark, aardvark-dns, runtimes, nft). */
+  readonly podmanHelpers?: string;
   /**
    * Run dockerd rootless (dockerd-rootless.sh: RootlessKit, slirp4netns) as an unprivileged user
    * made for this engine, in the same namespace, with the same outside host, state file and clean.
@@ -153,7 +155,7 @@ async function namespacePrerequisites(daemon: string, daemonMissing: string | un
  */
 export async function startPrivateEngine(options: PrivateEngineOptions = {}): Promise<Engine> {
   const missing = options.podman
-    ? await podmanPrerequisites(options.podman)
+    ? await podmanPrerequisites(options.podman, options.podmanHelpers)
     : ((await privateEnginePrerequisites(options.dockerd)) ??
       (options.rootless ? await rootlessPrerequisites() : undefined) ??
       (options.firewalld ? await firewalldPrerequisites() : undefined));
@@ -189,7 +191,8 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
       state.firewalld = await startFirewalld(dir, state.netns);
       writeState(state);
     }
-    if (options.podman) await launchPodman(state, options.podman, options.readyTimeoutMs ?? 30_000);
+    if (options.podman)
+      await launchPodman(state, options.podman, options.podmanHelpers, options.readyTimeoutMs ?? 30_000);
     else if (options.rootless) await launchRootless(state, dockerd!, options.readyTimeoutMs ?? 30_000);
     else await launchDockerd(state, dockerd!, options.readyTimeoutMs ?? 30_000);
   } catch (error) {
@@ -229,35 +232,74 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
 }
 
 /** What a private Podman needs: what any private engine does, with podman, netavark and aardvark-dns as its daemon. */
-async function podmanPrerequisites(podman: string): Promise<string | undefined> {
-  const install = "apt-get install -y --no-install-recommends podman netavark aardvark-dns";
+async function podmanPrerequisites(podman: string, helpers: string | undefined): Promise<string | undefined> {
+  const install = helpers
+    ? "docknet engine podman fetches it again"
+    : "apt-get install -y --no-install-recommends podman netavark aardvark-dns";
   let missing = existsSync(podman) ? undefined : `${podman} is not installed: ${install}`;
-  for (const tool of ["netavark", "aardvark-dns"])
-    if (!missing && !existsSync(`/usr/lib/podman/${tool}`) && !(await findProgram(tool)))
-      missing = `${tool} is not installed: ${install}`;
+  for (const tool of ["netavark", "aardvark-dns"]) {
+    const found = helpers
+      ? existsSync(join(helpers, tool))
+      : existsSync(`/usr/lib/podman/${tool}`) || (await findProgram(tool)) !== undefined;
+    if (!missing && !found) missing = `${tool} is not installed: ${install}`;
+  }
   return namespacePrerequisites("podman", missing);
 }
 
 /**
  * Podman's settings for a private engine: no default ulimits (its default nofile limit can exceed a
  * machine's hard limit, and every container then fails with "error setting rlimit type 7"),
- * cgroupfs (no systemd here), events in a file, and netavark as the network backend.
+ * cgroupfs (no systemd here), events in a file, and netavark as the network backend. A fetched
+ * Podman runs the helpers fetched with it; crun only where the cgroups are v2 alone (crun refuses
+ * a hybrid hierarchy: "cgroups in hybrid mode not supported"), else runc.
  */
-const PODMAN_CONTAINERS_CONF = `[containers]
-default_ulimits = []
+export function podmanContainersConf(helpers: string | undefined, cgroupV2Only: boolean): string {
+  const fetched = helpers
+    ? [
+        `helper_binaries_dir = [${JSON.stringify(helpers)}]`,
+        `conmon_path = [${JSON.stringify(join(helpers, "conmon"))}]`,
+        `runtime = "${cgroupV2Only ? "crun" : "runc"}"`,
+        "",
+        "[engine.runtimes]",
+        `crun = [${JSON.stringify(join(helpers, "crun"))}]`,
+        `runc = [${JSON.stringify(join(helpers, "runc"))}]`,
+      ]
+    : [];
+  return [
+    "[containers]",
+    "default_ulimits = []",
+    "",
+    "[engine]",
+    'cgroup_manager = "cgroupfs"',
+    'events_logger = "file"',
+    ...fetched,
+    "",
+    "[network]",
+    'network_backend = "netavark"',
+    "",
+  ].join("\n");
+}
 
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-
-[network]
-network_backend = "netavark"
-`;
+/** Whether /sys/fs/cgroup is the v2 hierarchy alone (no v1 controllers beside it). */
+function cgroupV2Only(): boolean {
+  try {
+    return readFileSync("/proc/self/mounts", "utf8")
+      .split("\n")
+      .some((line) => /^\S+ \/sys\/fs\/cgroup cgroup2 /.test(line));
+  } catch {
+    return false;
+  }
+}
 
 /** `podman system service` in the engine's namespaces, with storage, run state and networks of its own. */
-async function launchPodman(state: PrivateEngineState, podman: string, readyTimeoutMs: number): Promise<void> {
+async function launchPodman(
+  state: PrivateEngineState,
+  podman: string,
+  helpers: string | undefined,
+  readyTimeoutMs: number,
+): Promise<void> {
   const { dir } = state;
-  writeFileSync(join(dir, "containers.conf"), PODMAN_CONTAINERS_CONF);
+  writeFileSync(join(dir, "containers.conf"), podmanContainersConf(helpers, cgroupV2Only()));
   await launchDaemon(
     state,
     [
@@ -275,7 +317,11 @@ async function launchPodman(state: PrivateEngineState, podman: string, readyTime
       "--time=0",
       `unix://${join(dir, "docker.sock")}`,
     ],
-    { CONTAINERS_CONF: join(dir, "containers.conf") },
+    {
+      CONTAINERS_CONF: join(dir, "containers.conf"),
+      // netavark runs nft by name: the fetched one first.
+      ...(helpers ? { PATH: `${helpers}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` } : {}),
+    },
     "podman",
     readyTimeoutMs,
   );

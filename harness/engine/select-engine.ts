@@ -13,7 +13,10 @@ export async function selectEngine(choice: EngineChoice, privateOptions: Private
   if (choice === "private") return startPrivateEngine(privateOptions);
   if (choice === "rootless") return startPrivateEngine({ ...privateOptions, rootless: true });
   if (choice === "podman")
-    return startPrivateEngine({ ...privateOptions, podman: (await findProgram("podman")) ?? "/usr/bin/podman" });
+    return startPrivateEngine({
+      ...privateOptions,
+      podman: privateOptions.podman ?? (await findProgram("podman")) ?? "/usr/bin/podman",
+    });
   const current = resolveCurrentDockerHost();
   if (isSshAddress(current.host)) return sshEngine(current);
   const problem = await pingEngine(current.host);

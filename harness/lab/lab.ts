@@ -71,6 +71,8 @@ export interface LabOptions {
   readonly networkDriver?: string;
   /** The default bridge's name (bridge; podman on Podman): found by Lab.open. */
   readonly defaultBridgeName?: string;
+  /** Capabilities every probe gets beyond the engine's defaults: found by Lab.open. */
+  readonly probeCapabilities?: readonly string[];
   readonly macvlanParent?: string;
   readonly engineResolvConf?: string;
   /** The D-Bus of the firewalld on a private engine's host (--firewall firewalld). */
@@ -117,6 +119,12 @@ export class Lab {
   readonly networkDriver: string;
   /** The default bridge network's name. */
   readonly defaultBridgeName: string;
+  /**
+   * What every probe is given beyond the engine's default capabilities: on Podman NET_RAW, which
+   * Podman 5's defaults leave out (containers.conf(5) › default_capabilities) and busybox's ping
+   * needs for its raw socket. The run header and each probe's `how` show the --cap-add.
+   */
+  readonly probeCapabilities: readonly string[];
   /** The interface the user named for macvlan networks (`--macvlan-parent`); docknet's own links otherwise. */
   readonly macvlanParent: string | undefined;
   /** The /etc/resolv.conf a private engine's dockerd sees (a file of its own). */
@@ -144,6 +152,7 @@ export class Lab {
     this.restartEngine = options.restartEngine;
     this.networkDriver = options.networkDriver ?? "bridge";
     this.defaultBridgeName = options.defaultBridgeName ?? "bridge";
+    this.probeCapabilities = options.probeCapabilities ?? [];
     this.macvlanParent = options.macvlanParent;
     this.engineResolvConf = options.engineResolvConf;
     this.firewalldBus = options.firewalldBus;
@@ -161,7 +170,11 @@ export class Lab {
   static async open(options: LabOptions): Promise<Lab> {
     const docker = await Lab.connection();
     const family = engineFamily((await docker.version()) as ProfileSources["version"]);
-    return new Lab(docker, { ...options, defaultBridgeName: defaultBridgeNameOf(family) });
+    return new Lab(docker, {
+      ...options,
+      defaultBridgeName: defaultBridgeNameOf(family),
+      probeCapabilities: family === "podman" ? ["NET_RAW"] : [],
+    });
   }
 
   private namedParentHeld: Promise<void> = Promise.resolve();
@@ -421,6 +434,10 @@ export class LabScope {
 
   get image(): string {
     return this.lab.image;
+  }
+
+  get probeCapabilities(): readonly string[] {
+    return this.lab.probeCapabilities;
   }
 
   containerStarted(): void {

@@ -263,6 +263,8 @@ export interface ProbeScope {
   readonly defaultBridge: NetworkRef;
   /** The probe image. */
   readonly image: string;
+  /** Capabilities every probe on this engine is given (Podman's defaults lack NET_RAW, which busybox's ping needs). */
+  readonly probeCapabilities: readonly string[];
   readonly world: { readonly serversRun: boolean };
   name(short: string): string;
   labels(): Record<string, string>;
@@ -282,7 +284,14 @@ export class ScopeProbeLauncher implements ProbeLauncher {
     const scope = this.scope;
     const name = scope.name(short);
     const networks = request.networks.length ? request.networks : [{ network: scope.defaultBridge, endpoint: {} }];
-    const asked: ProbeSpec = { ...request, name, image: scope.image, labels: scope.labels(), networks };
+    const asked: ProbeSpec = {
+      ...request,
+      name,
+      image: scope.image,
+      labels: scope.labels(),
+      networks,
+      ...(scope.probeCapabilities.length ? { capAdd: scope.probeCapabilities } : {}),
+    };
     const landedOn: { network: NetworkRef; endpoint: EndpointSpec }[] = [];
     for (const { network, endpoint } of networks) {
       const landed = await scope.route(network);

@@ -52,6 +52,8 @@ export interface ProbeSpec {
   /** `--dns-option OPTION` (resolv.conf's options line). */
   readonly dnsOptions?: readonly string[];
   readonly sysctls: Readonly<Record<string, string>>;
+  /** `--cap-add CAP`: what every probe on this engine needs that its defaults lack (lab.ts, probeCapabilities). */
+  readonly capAdd?: readonly string[];
   readonly hostname?: string;
   /** TCP servers (busybox httpd) the probe runs from its start. */
   readonly servers: readonly number[];
@@ -163,6 +165,7 @@ export function probeContainerConfig(spec: ProbeSpec): ProbeContainerConfig {
   if (spec.dnsSearch?.length) host.DnsSearch = [...spec.dnsSearch];
   if (spec.dnsOptions?.length) host.DnsOptions = [...spec.dnsOptions];
   if (Object.keys(spec.sysctls).length) host.Sysctls = { ...spec.sysctls };
+  if (spec.capAdd?.length) host.CapAdd = [...spec.capAdd];
   if (spec.hostname) create.Hostname = spec.hostname;
   if (spec.restartPolicy) host.RestartPolicy = { Name: spec.restartPolicy };
   return {
@@ -202,6 +205,7 @@ export function probeCommandLine(spec: ProbeSpec, options: { readonly dockerHost
   spec.dnsSearch?.forEach((domain) => args.push(`--dns-search ${domain}`));
   spec.dnsOptions?.forEach((option) => args.push(`--dns-option ${option}`));
   Object.entries(spec.sysctls).forEach(([name, value]) => args.push(`--sysctl ${name}=${value}`));
+  spec.capAdd?.forEach((cap) => args.push(`--cap-add ${cap}`));
   if (spec.hostname) args.push(`--hostname ${spec.hostname}`);
   if (spec.restartPolicy) args.push(`--restart ${spec.restartPolicy}`);
   const docker = options.dockerHost ? `docker -H ${options.dockerHost}` : "docker";

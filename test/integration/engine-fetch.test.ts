@@ -135,5 +135,12 @@ describe("docknet engine fetch", () => {
     expect(compose.stderr.trim().split("\n")).toEqual([
       expect.stringMatching(/^docknet: "bookworm" is not a Debian suite with Compose v2 .*Python 1\.29/),
     ]);
+    // A Podman of a suite or version: the same words, before the archive is asked.
+    const podman = await docknet(["engine", "podman", "latest"]);
+    expect(podman.code).toBe(2);
+    expect(podman.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^docknet: "latest" is neither a Debian suite .* nor a Podman version such as 5 or 5\.4$/),
+    ]);
+    expect((await docknet(["run", "--engine", "podman", "--engine-version", "newest"])).code).toBe(2);
   });
 });

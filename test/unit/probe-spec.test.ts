@@ -68,6 +68,7 @@ function asTheCliWouldSend(line: string) {
     else if (flag === "--dns-option") push(host, "DnsOptions", value);
     else if (flag === "--sysctl")
       host.Sysctls = { ...(host.Sysctls as object), [value.split("=")[0]!]: value.split("=")[1] };
+    else if (flag === "--cap-add") push(host, "CapAdd", value);
     else if (flag === "--hostname") body.Hostname = value;
     else if (flag === "--restart") host.RestartPolicy = { Name: value };
     else throw new Error(`a flag the CLI reading does not know: ${flag}`);
@@ -123,6 +124,7 @@ describe("a probe is described once: the engine call and the docker run line agr
     "--dns": { dnsServers: ["10.213.255.53", "10.213.255.54"] },
     "--dns-search and --dns-option": { dnsSearch: ["docknet.test", "."], dnsOptions: ["ndots:9", "timeout:1"] },
     "--sysctl": { sysctls: { "net.ipv6.conf.all.disable_ipv6": "1" } },
+    "--cap-add (what Podman's defaults lack)": { capAdd: ["NET_RAW"] },
     "--hostname": { hostname: "box" },
     "--restart": { restartPolicy: "always" },
     "--network name=…,gw-priority=… (Engine 28)": {

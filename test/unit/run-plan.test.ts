@@ -108,7 +108,7 @@ describe("docknet run's options become a plan; every usage error is raised there
       helperApplies: false,
     });
     expect(refusal(["dns"], { engine: "current", engineVersion: "26" })).toMatch(
-      /^--engine-version runs a private dockerd of that version/,
+      /^--engine-version runs a private engine of that version; it cannot be combined with --engine current/,
     );
     expect(planRun(["dns"], { ...FLAGS, engine: "private" }, inputs())).toMatchObject({ helperApplies: false });
     // A private Podman: docknet's own engine (no helper); dockerd's daemon.json and versions are not its.
@@ -116,8 +116,14 @@ describe("docknet run's options become a plan; every usage error is raised there
       engine: "podman",
       helperApplies: false,
     });
-    expect(refusal(["dns"], { engine: "podman", engineVersion: "26" })).toMatch(
-      /cannot be combined with --engine podman/,
+    // With --engine podman the version is Podman's, fetched like a dockerd's; the engine stays Podman.
+    expect(planRun(["dns"], { ...FLAGS, engine: "podman", engineVersion: "5.4" }, inputs())).toMatchObject({
+      engine: "podman",
+      engineVersion: "5.4",
+      helperApplies: false,
+    });
+    expect(refusal(["dns"], { engine: "podman", engineVersion: "podman5" })).toMatch(
+      /^"podman5" is neither a Debian suite .* nor a Podman version such as 5 or 5.4$/,
     );
     expect(refusal(["dns"], { engine: "podman", daemonConfig: "d.json" })).toMatch(/Podman has none/);
   });
@@ -158,7 +164,7 @@ describe("docknet run's options become a plan; every usage error is raised there
       /drop --engine, --engine-version, --profile and --firewall/,
     );
     expect(refusal(["dns"], { matrix: ["no-such-suite"] })).toBe(
-      '"no-such-suite" is not an engine profile docknet can start (podman, docker, docker-28, 20.10, sid, rootless, docker-28-rootless, docker-iptables-legacy, docker-28-iptables-legacy, docker-firewalld)',
+      '"no-such-suite" is not an engine profile docknet can start (podman, podman-5.4, podman-trixie, docker, docker-28, 20.10, sid, rootless, docker-28-rootless, docker-iptables-legacy, docker-28-iptables-legacy, docker-firewalld)',
     );
     expect(planRun(["dns"], { ...FLAGS, matrix: ["docker-28", "podman"] }, inputs())).toMatchObject({
       kind: "matrix",
@@ -192,6 +198,12 @@ describe("docknet run's options become a plan; every usage error is raised there
       helperApplies: false,
     });
     expect(() => withProfile({ ...FLAGS, profile: "lxd" })).toThrow(/"lxd" is not an engine profile/);
+    // A Podman of a version or suite: fetched from Debian like engines.
+    expect(withProfile({ ...FLAGS, profile: "podman-5.4" })).toMatchObject({ engine: "podman", engineVersion: "5.4" });
+    expect(withProfile({ ...FLAGS, profile: "podman-trixie" })).toMatchObject({ engineVersion: "trixie" });
+    expect(() => withProfile({ ...FLAGS, profile: "podman-latest" })).toThrow(
+      /"podman-latest" is not an engine profile/,
+    );
     // The firewall axis: a private dockerd whose host uses iptables-legacy.
     expect(withProfile({ ...FLAGS, profile: "docker-28-iptables-legacy" })).toMatchObject({
       engineVersion: "28",
