@@ -35,7 +35,7 @@ export async function chooseAccelerator(qemu: string, vmlinuz: string): Promise<
   const boot = bootId();
   try {
     const cached = JSON.parse(readFileSync(checkFile(), "utf8")) as { bootId: string; kvmBoots: boolean };
-    if (boot && cached.bootId === boot) return cached.kvmBoots ? { accel: "kvm" } : { accel: "tcg", why: BROKEN_KVM };
+    if (boot && cached.bootId === boot) return cached.kvmBoots ? { accel: "kvm" } : { accel: "tcg", why: brokenKvm() };
   } catch {
     // no verdict yet for this boot
   }
@@ -53,7 +53,17 @@ export async function chooseAccelerator(qemu: string, vmlinuz: string): Promise<
     mkdirSync(dirname(checkFile()), { recursive: true });
     writeFileSync(checkFile(), JSON.stringify({ bootId: boot, kvmBoots }));
   }
-  return kvmBoots ? { accel: "kvm" } : { accel: "tcg", why: BROKEN_KVM };
+  return kvmBoots ? { accel: "kvm" } : { accel: "tcg", why: brokenKvm() };
 }
 
-const BROKEN_KVM = `/dev/kvm opens, but a guest kernel did not boot on it in ${KVM_BOOT_SECONDS} s (nested virtualization that hangs its guests)`;
+/**
+ * Why KVM did not boot the guest, as precisely as the host tells: a /dev/kvm served by kvm_pvm
+ * (Pagetable-based Virtual Machine, for hosts without hardware virtualization) runs only guest
+ * kernels built for PVM, and a stock distribution kernel is not one (seen on docknet's CI machine).
+ */
+function brokenKvm(): string {
+  const why = existsSync("/sys/module/kvm_pvm")
+    ? "this /dev/kvm is kvm_pvm's, which boots only kernels built as PVM guests"
+    : "nested virtualization that hangs its guests";
+  return `/dev/kvm opens, but a guest kernel did not boot on it in ${KVM_BOOT_SECONDS} s (${why})`;
+}
