@@ -87,12 +87,12 @@ describe("more than one engine version", () => {
     expect(docknetLeftovers()).toEqual([]);
   });
 
-  test("a matrix across profiles (Docker 28 on iptables-nft and on iptables-legacy, Podman): the documented differences per profile, a conformance report for each", async () => {
+  test("a matrix across profiles (Docker 28 on iptables-nft and on iptables-legacy, Podman 5.4): the documented differences per profile, a conformance report for each", async () => {
     const dir = tempDir("profiles");
     const out = await docknet([
       "run",
       "--matrix",
-      "docker-28,docker-28-iptables-legacy,podman",
+      "docker-28,docker-28-iptables-legacy,podman-5.4",
       "UB-01",
       "DNS-01",
       "ISO-01",
@@ -102,7 +102,7 @@ describe("more than one engine version", () => {
       join(dir, "summary.md"),
     ]);
     expect(out.code, out.stderr.slice(-3000)).toBe(0);
-    expect(out.stderr).toMatch(/Engine matrix: 28\.5\.\d+, 28\.5\.\d+ iptables-legacy, podman \d+\.\d+\.\d+/);
+    expect(out.stderr).toMatch(/Engine matrix: 28\.5\.\d+, 28\.5\.\d+ iptables-legacy, podman 5\.4\.\d+/);
     expect(out.stderr).toMatch(/Differs from Docker, as documented:\n {2}podman [\d.]+: DNS-01: podman: /);
     const reports = parseAllDocuments(readFileSync(join(dir, "conformance.yaml"), "utf8")).map(
       (d) => d.toJSON() as { implementation: { family: string; firewall: string }; verdict: string },
