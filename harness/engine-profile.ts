@@ -11,8 +11,10 @@ export interface EngineProfile {
   readonly mode: "rootful" | "rootless";
   /**
    * The firewall the engine programs: its own word where it says (Docker 28.2+:
-   * iptables, nftables, firewalld), else the iptables docknet reads its rules
-   * with (iptables-nft, iptables-legacy), else "unknown".
+   * iptables, nftables, firewalld); on Podman netavark, which programs the rules
+   * and does not say with which driver (trixie's nftables, bookworm's iptables);
+   * else the iptables docknet reads its rules with (iptables-nft,
+   * iptables-legacy), else "unknown".
    */
   readonly firewall: string;
   /** One line: "docker 28.5.2, rootful, iptables-nft". */
@@ -58,8 +60,10 @@ export function engineProfile({ version, info, iptablesBackend, firewalld }: Pro
     ? own === "iptables" && read
       ? read
       : own
-    : firewalld
-      ? `${read ?? "iptables"}+firewalld`
-      : (read ?? "unknown");
+    : family === "podman"
+      ? "netavark"
+      : firewalld
+        ? `${read ?? "iptables"}+firewalld`
+        : (read ?? "unknown");
   return { family, mode, firewall, description: `${family} ${version.Version ?? "?"}, ${mode}, ${firewall}` };
 }

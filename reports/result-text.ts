@@ -36,7 +36,7 @@ export function skipsByReason(
 
 /**
  * A matrix column's name: the engine's version as it reports it, with its family when not Docker,
- * its mode when rootless and its firewall when not iptables-nft ("podman 4.3.1", "28.5.2 rootless",
+ * its mode when rootless and its firewall when not its usual one ("podman 4.3.1", "28.5.2 rootless",
  * "28.5.2 iptables-legacy"); else the spec asked for.
  */
 export function matrixEngineLabel(engine: {
@@ -51,7 +51,10 @@ export function matrixEngineLabel(engine: {
   if (!engine.report) return engine.spec;
   const { profile } = engine.report.engine;
   const version = engine.report.engine.engineVersion.replace(/[+~].*$/, "");
-  const firewall = ["iptables-nft", "unknown", undefined].includes(profile.firewall) ? "" : profile.firewall;
+  // A family's usual firewall goes without saying: Docker's iptables-nft, Podman's netavark.
+  const firewall = ["iptables-nft", "netavark", "unknown", undefined].includes(profile.firewall)
+    ? ""
+    : profile.firewall;
   return [
     profile.family === "docker" ? "" : profile.family,
     version,

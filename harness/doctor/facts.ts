@@ -1,4 +1,5 @@
 import { NotApplicable } from "./check.js";
+import { engineFamily, type EngineProfile, type ProfileSources } from "../engine-profile.js";
 import { parseRuleset, type Ruleset } from "../iptables-rules.js";
 import { parseDockerdArgv } from "./dockerd-process.js";
 import { parseKernelConfig } from "../kernel-config.js";
@@ -155,6 +156,11 @@ export class Facts {
 
   engineVersion(): string {
     return this.#json<{ Version: string }>("engine.version").Version;
+  }
+
+  /** docker, podman or other, from the components /version lists (engine-profile.ts). */
+  engineFamily(): EngineProfile["family"] {
+    return engineFamily(this.#json<ProfileSources["version"]>("engine.version"));
   }
 
   networks(): NetworkInfo[] {

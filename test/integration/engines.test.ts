@@ -111,7 +111,7 @@ describe("more than one engine version", () => {
     expect(reports.map((r) => [r.implementation.family, r.implementation.firewall, r.verdict])).toEqual([
       ["docker", "iptables-nft", "conformant"],
       ["docker", "iptables-legacy", "conformant"],
-      ["podman", "iptables-nft", "conformant with documented differences"],
+      ["podman", "netavark", "conformant with documented differences"],
     ]);
     const summary = readFileSync(join(dir, "summary.md"), "utf8");
     expect(summary).toMatch(

@@ -501,6 +501,26 @@ describe("doctor checks on captured readings", () => {
     expect(elsewhere.status).toBe("ok");
   });
 
+  test("on Podman, Docker's chains are not looked for: netavark keeps its own (no false 'likely cause')", () => {
+    const noDockerChains = {
+      "iptables.filter": () => "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n",
+      "iptables.nat": () => "-P PREROUTING ACCEPT\n-P INPUT ACCEPT\n-P OUTPUT ACCEPT\n-P POSTROUTING ACCEPT\n",
+    };
+    const podman = patched(FRESH, {
+      ...noDockerChains,
+      "engine.version": json<{ Components: { Name: string }[] }>((v) => ({
+        ...v,
+        Components: [{ Name: "Podman Engine" }, { Name: "Conmon" }],
+      })),
+    });
+    expect(resultOf(podman, "D-FW-05")).toMatchObject({
+      status: "skipped",
+      reason: expect.stringMatching(/^the engine is Podman: netavark keeps its own rules/),
+    });
+    // The same rules under dockerd: its chains are gone, an error.
+    expect(resultOf(patched(FRESH, noDockerChains), "D-FW-05")).toMatchObject({ status: "finding", severity: "error" });
+  });
+
   test("a machine where no engine runs: what describes an engine is skipped, nothing is an error", () => {
     const gone = (source: string): Reading => ({
       source,

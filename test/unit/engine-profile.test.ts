@@ -38,8 +38,9 @@ describe("an engine's profile, from what it says of itself", () => {
       }),
     ).toMatchObject({
       family: "podman",
-      firewall: "iptables-legacy",
-      description: "podman 4.3.1, rootful, iptables-legacy",
+      // netavark programs Podman's rules, whichever iptables the host has: docknet does not guess its driver.
+      firewall: "netavark",
+      description: "podman 4.3.1, rootful, netavark",
     });
     expect(engineProfile({ version: { Version: "1.0" }, info: {} })).toMatchObject({
       family: "other",

@@ -8,6 +8,7 @@ import { failedScenarioIds } from "../../harness/commands/rerun.js";
 import type { RunReport, ScenarioResult } from "../../harness/results.js";
 import { runFailed, summarize } from "../../harness/results.js";
 import { summaryLine } from "../../reports/console.js";
+import { matrixEngineLabel } from "../../reports/result-text.js";
 import { jsonReport } from "../../reports/json.js";
 import { junitXml } from "../../reports/junit.js";
 import { runMarkdown } from "../../reports/markdown.js";
@@ -267,4 +268,15 @@ describe("GitHub annotations", () => {
     );
     expect(githubAnnotations({ results: [results[0]!] })).toBe("");
   });
+});
+
+test("a matrix column names a profile's firewall only when it is not the family's usual one", () => {
+  const column = (family: string, firewall: string, mode = "rootful") => ({
+    spec: "x",
+    report: { engine: { engineVersion: "5.4.2+ds1", profile: { family, mode, firewall } } },
+  });
+  expect(matrixEngineLabel(column("podman", "netavark"))).toBe("podman 5.4.2");
+  expect(matrixEngineLabel(column("docker", "iptables-nft"))).toBe("5.4.2");
+  expect(matrixEngineLabel(column("docker", "iptables-legacy", "rootless"))).toBe("5.4.2 rootless iptables-legacy");
+  expect(matrixEngineLabel({ spec: "podman-5.4" })).toBe("podman-5.4");
 });

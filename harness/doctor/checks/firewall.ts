@@ -16,6 +16,12 @@ function nftablesBackend(facts: Facts): boolean {
   return facts.maybe(() => facts.info().FirewallBackend?.Driver) === "nftables";
 }
 
+/** Docker's chains (DOCKER, DOCKER-USER) are dockerd's: Podman's netavark keeps chains of its own. */
+function requireDockersChains(facts: Facts): void {
+  if (facts.maybe(() => facts.engineFamily()) === "podman")
+    throw new NotApplicable("the engine is Podman: netavark keeps its own rules, not Docker's DOCKER chains");
+}
+
 function wildcardPorts(facts: Facts): string[] {
   return publishedPorts(facts.containers())
     .filter((p) => isWildcard(p.hostIp))
@@ -109,6 +115,7 @@ export const firewallChecks: readonly DoctorCheck[] = [
     explains: ["DB-05", "PP-01", "PP-05", "ISO-01", "ISO-02", "PP-07"],
     evaluate(facts) {
       facts.requireEngine();
+      requireDockersChains(facts);
       if (iptablesDisabled(facts))
         throw new NotApplicable("the daemon does not manage iptables (iptables=false; see FW-08)");
       if (nftablesBackend(facts)) throw new NotApplicable("the engine uses its nftables backend (see FW-07)");
