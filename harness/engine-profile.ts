@@ -51,6 +51,13 @@ export function engineFamily(version: ProfileSources["version"]): EngineProfile[
 export const defaultBridgeNameOf = (family: EngineProfile["family"]): string =>
   family === "podman" ? "podman" : "bridge";
 
+/**
+ * What a probe needs beyond the family's default capabilities: busybox's ping opens a raw socket,
+ * and Podman 5 leaves NET_RAW out of its defaults (containers.conf(5) › default_capabilities).
+ */
+export const probeCapabilitiesOf = (family: EngineProfile["family"]): readonly string[] =>
+  family === "podman" ? ["NET_RAW"] : [];
+
 export function engineProfile({ version, info, iptablesBackend, firewalld }: ProfileSources): EngineProfile {
   const family = engineFamily(version);
   const mode = (info.SecurityOptions ?? []).some((o) => /(^|,)name=rootless(,|$)/.test(o)) ? "rootless" : "rootful";

@@ -22,13 +22,16 @@ const AARDVARK_ASKS_FROM_HOST = [
   "podman-run(1) › --dns; aardvark-dns",
 ] as const;
 
+/** Docker's embedded DNS server, in every container on a user-defined network. */
+const EMBEDDED_DNS = "127.0.0.11";
+
 /** The resolver a client on NET should find in its resolv.conf: 127.0.0.11, or on Podman the network's gateway. */
 async function expectedResolver(
   { lab, check, differs }: Pick<ScenarioContext, "lab" | "check" | "differs">,
   client: Probe,
   net: NetworkRef,
 ): Promise<string> {
-  if (!differs(...AARDVARK_ON_GATEWAY)) return "127.0.0.11";
+  if (!differs(...AARDVARK_ON_GATEWAY)) return EMBEDDED_DNS;
   return check("the network's gateway", await lab.gatewayOn(client, net)).matches(IPV4_ADDRESS);
 }
 
@@ -47,7 +50,7 @@ export default [
       const { client, net } = await lab.shared(userBridgePair);
       const conf = await client.resolvConf();
       const resolver = await expectedResolver({ lab, check, differs }, client, net);
-      if (resolver !== "127.0.0.11") {
+      if (resolver !== EMBEDDED_DNS) {
         const gateway = resolver;
         check(
           "the first nameserver in /etc/resolv.conf",
@@ -267,7 +270,7 @@ export default [
       ).is([resolver]);
       check(`${INTERNAL_NAME} through the embedded DNS`, await client.addressesOf(INTERNAL_NAME)).is([INTERNAL_ANSWER]);
       // Docker's embedded DNS asks from the client's namespace; aardvark-dns from the host, on the gateway.
-      const asker = resolver !== "127.0.0.11" && differs(...AARDVARK_ASKS_FROM_HOST) ? resolver : clientIp;
+      const asker = differs(...AARDVARK_ASKS_FROM_HOST) ? resolver : clientIp;
       check(
         `who asked ${server.name} (${stub.address}) for ${INTERNAL_NAME}`,
         await lab.dns.askers(stub, INTERNAL_NAME),

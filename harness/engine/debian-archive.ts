@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EngineUnavailable } from "../exit-codes.js";
 import { findProgram, runCommand } from "../host-command.js";
-import { newestFirst, versionMatches } from "./engine-binaries.js";
+import { matchesSpec, newestFirst } from "./engine-binaries.js";
 import { withFetchLock } from "./fetch-lock.js";
 
 /**
@@ -62,7 +62,7 @@ export function newestCandidate(
   asked: { package: string; spec: string; archive: string; suites: readonly string[] },
 ): { version: string; suite: string } {
   const chosen = madison
-    .filter((c) => ("suite" in wanted ? c.suite === wanted.suite : versionMatches(wanted.version, upstream(c.version))))
+    .filter((c) => matchesSpec(wanted, { suite: c.suite, version: upstream(c.version) }))
     .sort(newestFirst)[0];
   if (chosen) return chosen;
   const offered = madison.map((c) => `${upstream(c.version)} (${c.suite})`).join(", ") || "none";

@@ -92,6 +92,14 @@ export function versionMatches(wanted: string, version: string): boolean {
   return wanted.split(".").every((part, i) => have[i] === part);
 }
 
+/** Whether a candidate of SUITE at VERSION (its upstream version) is what a spec asks for: that suite, or that version. */
+export function matchesSpec(
+  wanted: { suite: string } | { version: string },
+  candidate: { suite: string; version: string },
+): boolean {
+  return "suite" in wanted ? candidate.suite === wanted.suite : versionMatches(wanted.version, candidate.version);
+}
+
 /** Sorts versions (engine or Debian package versions) newest first, comparing their numbers as numbers. */
 export const newestFirst = (a: { version: string }, b: { version: string }): number =>
   b.version.localeCompare(a.version, undefined, { numeric: true });

@@ -21,7 +21,7 @@ import {
   readPackageLists,
   withFetchWorkspace,
 } from "./debian-archive.js";
-import { newestFirst, versionMatches } from "./engine-binaries.js";
+import { matchesSpec, newestFirst, versionMatches } from "./engine-binaries.js";
 import { hasSha256, sha256File } from "./verified-files.js";
 
 /**
@@ -250,8 +250,6 @@ export async function podmanOfVersion(spec: string, onProgress: (line: string) =
     const system = await systemPodman();
     if (system && versionMatches(wanted.version, system.version)) return system;
   }
-  const found = cachedPodmans().find((p) =>
-    "version" in wanted ? versionMatches(wanted.version, p.version) : p.suite === wanted.suite,
-  );
+  const found = cachedPodmans().find((p) => matchesSpec(wanted, p));
   return found ?? (await fetchPodman(spec, { onProgress })).podman;
 }

@@ -168,7 +168,6 @@ export function hungVmLine(line: string): string | undefined {
 /** The VM hung (see HUNG_AFTER_SECONDS) and was stopped; booting a fresh one may well succeed. */
 export class VmHung extends EngineUnavailable {}
 
-/** Runs JOB in a fresh VM and returns how it ended; the VM and its files are gone afterwards. */
 /** Where QEMU is; without it, one line saying how to install it. */
 export async function requireQemu(): Promise<string> {
   const qemu = await findProgram("qemu-system-x86_64");
@@ -179,6 +178,7 @@ export async function requireQemu(): Promise<string> {
   return qemu;
 }
 
+/** Runs JOB in a fresh VM and returns how it ended; the VM and its files are gone afterwards. */
 export async function runInKernelVm(job: VmJob): Promise<VmOutcome> {
   const qemu = await requireQemu();
   const accel = job.accelerator;

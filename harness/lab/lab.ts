@@ -19,7 +19,7 @@ import { errorText } from "./docker-api.js";
 import { ComposeProjects } from "./compose-projects.js";
 import { DnsServers } from "./dns-servers.js";
 import { EngineHostActions } from "./engine-host-actions.js";
-import { defaultBridgeNameOf, engineFamily, type ProfileSources } from "../engine-profile.js";
+import { defaultBridgeNameOf, engineFamily, probeCapabilitiesOf, type ProfileSources } from "../engine-profile.js";
 import {
   misroutedTo,
   scopeFaults,
@@ -119,11 +119,7 @@ export class Lab {
   readonly networkDriver: string;
   /** The default bridge network's name. */
   readonly defaultBridgeName: string;
-  /**
-   * What every probe is given beyond the engine's default capabilities: on Podman NET_RAW, which
-   * Podman 5's defaults leave out (containers.conf(5) › default_capabilities) and busybox's ping
-   * needs for its raw socket. The run header and each probe's `how` show the --cap-add.
-   */
+  /** What every probe is given beyond the engine's default capabilities (probeCapabilitiesOf); the run header and each probe's `how` show the --cap-add. */
   readonly probeCapabilities: readonly string[];
   /** The interface the user named for macvlan networks (`--macvlan-parent`); docknet's own links otherwise. */
   readonly macvlanParent: string | undefined;
@@ -173,7 +169,7 @@ export class Lab {
     return new Lab(docker, {
       ...options,
       defaultBridgeName: defaultBridgeNameOf(family),
-      probeCapabilities: family === "podman" ? ["NET_RAW"] : [],
+      probeCapabilities: probeCapabilitiesOf(family),
     });
   }
 
