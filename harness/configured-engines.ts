@@ -59,6 +59,8 @@ export async function runOnConfiguredEngines(options: {
   readonly dropConfig?: (scenario: Scenario) => boolean;
   readonly signal?: AbortSignal;
   readonly onResult: (result: ScenarioResult) => void;
+  /** Told how many containers each group's run started on its engine. */
+  readonly onContainersStarted?: (count: number) => void;
   /**
    * The facts of an engine of the version the groups' engines will be: a scenario too new for it
    * skips here, before an engine is started for it (a daemon.json key an older dockerd does not
@@ -111,6 +113,7 @@ export async function runOnConfiguredEngines(options: {
         ],
         options.signal ? { signal: options.signal } : {},
       );
+      if (run.report?.summary.containersStarted) options.onContainersStarted?.(run.report.summary.containersStarted);
       groupResults =
         run.report?.results.filter((r) => group.scenarios.some((s) => s.id === r.id)) ??
         unrun(group.scenarios, "error", `${engineOf(group.config)} did not run: ${run.lastLine}`);

@@ -34,6 +34,8 @@ export interface RunSummary {
   readonly skipped: number;
   readonly errors: number;
   readonly durationMs: number;
+  /** The containers the run started, on the engines it started for daemon.json scenarios too: what its wall time bought. */
+  readonly containersStarted?: number;
 }
 
 /** A doctor finding offered as the likely cause of a failed scenario. */

@@ -295,6 +295,8 @@ export async function runConformance(session: Session, options: ConformanceOptio
   let engineLost: string | undefined;
   const lost = async () => (engineLost ??= await session.engine.lost());
   const history = DurationHistory.load(session.capabilities.engineVersion);
+  const containersBefore = session.lab.containersStarted;
+  let containersElsewhere = 0;
   const [local, configured] = await Promise.all([
     runScenarios({
       scenarios: here,
@@ -342,6 +344,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
           : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onResult: (result) => options.onEvent?.({ type: "finished", result }),
+      onContainersStarted: (count) => (containersElsewhere += count),
     }),
   ]);
   // Results in the order the scenarios were selected.
@@ -358,7 +361,10 @@ export async function runConformance(session: Session, options: ConformanceOptio
     engine: { description: session.engine.description, ...session.capabilities },
     strict: options.strict,
     results,
-    summary: summarize(results, performance.now() - started),
+    summary: {
+      ...summarize(results, performance.now() - started),
+      containersStarted: session.lab.containersStarted - containersBefore + containersElsewhere,
+    },
     ...(engineLost ? { engineLost } : {}),
   };
 }

@@ -61,7 +61,7 @@ export default [
       ).is("HTTP 404");
       check(
         `http://${outside.address} (the outside host) from worker`,
-        await worker.request(outside.address, 80, AFTER_CONTROL_SECONDS),
+        await lab.steadyFirewall(() => worker.request(outside.address, 80, AFTER_CONTROL_SECONDS)),
       ).isNot("HTTP 404");
       check(
         `${project.network("back").name} is internal`,

@@ -277,11 +277,17 @@ export default [
         `control: ping -6 ${v6} from ${b.name}`,
         derive(await neighbour.ping(v6, "ipv6"), (p) => p.outcome),
       ).is("reached");
+      // The IPv4 ping first, as before the gate: a ping -6 beside it went unanswered on 20.10 two times
+      // in three (the new bridges' addresses may still be in DAD), after it never.
+      const [pingV4, pingV6] = await lab.steadyFirewall(async () => [
+        await stranger.ping(v4),
+        await stranger.ping(v6, "ipv6"),
+      ]);
       check(
         `ping ${v4} from ${a.name}`,
-        derive(await stranger.ping(v4), (p) => p.outcome),
+        derive(pingV4, (p) => p.outcome),
       ).isNot("reached");
-      const across = derive(await stranger.ping(v6, "ipv6"), (p) => p.outcome);
+      const across = derive(pingV6, (p) => p.outcome);
       // Observed: reached on 20.10.24 and 26.1.5 (ip6tables off by default), refused on 28.5.2.
       const byDefault = since("27.0", "Engine 27.0 release notes: ip6tables is enabled by default");
       const ip6tables =

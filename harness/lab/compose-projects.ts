@@ -12,6 +12,7 @@ import type { NetworkRef } from "./probe-spec.js";
 import { READY_MARK } from "./probe-spec.js";
 import { dockerodeHandle, Probe } from "./probe.js";
 import type { UndoStack } from "./undo-stack.js";
+import type { NetworkCreationGate } from "./network-creation-gate.js";
 
 /** A project Compose brought up: its services as probes, its networks by their keys in the file. */
 export interface ComposeProject {
@@ -30,6 +31,7 @@ export interface ComposeLab {
   readonly image: string;
   readonly dockerHost: string | undefined;
   readonly composeBinary: string | undefined;
+  readonly networkCreation: NetworkCreationGate;
 }
 
 /**
@@ -74,10 +76,10 @@ export class ComposeProjects {
         timeoutMs: 120_000,
       }),
     );
-    const up = await runCommand(composeBinary, ["-p", name, "-f", file, "up", "-d", "--no-build"], {
-      env,
-      timeoutMs: 180_000,
-    });
+    // `up` creates the project's networks: no steady check may overlap it (network-creation-gate.ts).
+    const up = await this.lab.networkCreation.creating(() =>
+      runCommand(composeBinary, ["-p", name, "-f", file, "up", "-d", "--no-build"], { env, timeoutMs: 180_000 }),
+    );
     if (up.code !== 0)
       throw new CheckFailed({
         claim: `docker compose up (project ${name})`,

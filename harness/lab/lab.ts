@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
-import { cancellationPoint } from "../cancellation.js";
+import { abandonOnCancel, cancellationPoint } from "../cancellation.js";
 import { subnetsOverlap } from "../cidr.js";
 import { runInNetns, type NetnsRef } from "../engine/netns.js";
 import {
@@ -46,6 +46,7 @@ import { ProbeBuilder, ScopeProbeLauncher } from "./probe-builder.js";
 import { connectCommandLine, endpointConfig, type EndpointSpec, type NetworkRef } from "./probe-spec.js";
 import { Probe } from "./probe.js";
 import { SharedTopologies, type Topology, type TopologyMembers, type TopologyUse } from "./shared-topology.js";
+import { NetworkCreationGate } from "./network-creation-gate.js";
 import { sweep } from "./sweep.js";
 import { UndoStack } from "./undo-stack.js";
 
@@ -98,6 +99,8 @@ export class Lab {
   containersStarted = 0;
   /** The topologies read-only scenarios share (shared-topology.ts). */
   readonly topologies: SharedTopologies<LabScope>;
+  /** Network creations and "cannot reach" checks kept apart (Docker before 28 lifts isolation while it creates one). */
+  readonly networkCreation = new NetworkCreationGate();
 
   readonly runId: string;
   readonly image: string;
@@ -506,7 +509,9 @@ export class LabScope {
 
   private async createNetwork(spec: ResolvedNetworkSpec): Promise<LabNetwork> {
     const name = spec.name;
-    const created = await this.docker.createNetwork(networkCreateOptions(spec));
+    const created = await this.lab.networkCreation.creating(() =>
+      this.docker.createNetwork(networkCreateOptions(spec)),
+    );
     // Under firewalld, a bridge left out of the docker zone is what an engine that did not register it leaves.
     if (!this.world.bridgesInFirewalldZone && this.lab.firewalldBus && spec.driver === "bridge")
       await this.host.leaveFirewalldZone(`br-${created.id.slice(0, 12)}`);
@@ -536,6 +541,16 @@ export class LabScope {
     } catch (error) {
       return { value: { outcome: errorText(error) }, how };
     }
+  }
+
+  /**
+   * Runs checks that hold only while FORWARD's rules are in place ("cannot reach" across networks,
+   * a DROP in DOCKER-USER) once no network of this run is being created, and holds creations off
+   * until they end: Docker before 28 lifts those rules for a moment at every network create
+   * (network-creation-gate.ts). Only probe commands belong here, never a step that makes a network.
+   */
+  steadyFirewall<T>(checks: () => Promise<T>): Promise<T> {
+    return abandonOnCancel(() => this.lab.networkCreation.steady(checks));
   }
 
   /** A fluent builder for a probe container, in the manner of testcontainers. */
