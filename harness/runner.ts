@@ -102,15 +102,18 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
     options.onEvent?.({ type: "finished", result });
   };
   const stopped = () => Boolean(options.signal?.aborted) || engineLost !== undefined;
-  // Shared jobs first, attempt after attempt; then those alone on their engine or swarm (which thus
-  // wait until the shared ones on it are done). A scenario's attempts run one after another: two at
-  // once would ask for the same subnets, names and ports.
+  // Those alone on the engine first, one after another: meanwhile the engines of the daemon.json
+  // scenarios start in processes of their own (run last, they left the machine half idle at the end).
+  // Then the shared jobs, attempt after attempt; then those alone on the swarm (which thus wait until
+  // the shared ones on it are done). A scenario's attempts run one after another: two at once would
+  // ask for the same subnets, names and ports.
   // Longest first only where scenarios run side by side on the engine: those alone gain nothing from
   // it, and the swarm's keep the order they are written in (they re-form one swarm, one after another).
   const hints = options.durationHints ?? new Map<string, number>();
   const expected = (scenario: Scenario, alone: boolean) =>
     alone || runsOnCluster(scenario) ? -Infinity : (hints.get(scenario.id) ?? (hints.size ? Infinity : 0));
   const longerFirst = (a: number, b: number) => (a === b ? 0 : b - a);
+  const rank = (claim: PoolClaim<string>) => (claim.alone ? (claim.uses.includes("swarm") ? 2 : 0) : 1);
   const order = jobs
     .map((job, index) => {
       const claim = claimOf(job.scenario);
@@ -118,7 +121,7 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioResult[
     })
     .sort(
       (a, b) =>
-        Number(a.claim.alone) - Number(b.claim.alone) ||
+        rank(a.claim) - rank(b.claim) ||
         a.attempt - b.attempt ||
         longerFirst(a.expected, b.expected) ||
         a.index - b.index,

@@ -178,6 +178,19 @@ describe("runs through the CLI", () => {
     expect(strict.code).toBe(1);
   });
 
+  test("the JSON summary counts every container the run started, those on a daemon.json scenario's engine too", async () => {
+    const started = async (...ids: string[]) => {
+      const out = await docknet(["run", ...ids, "--engine", "private", "--json", "-"]);
+      expect(out.code, out.stderr).toBe(0);
+      return (JSON.parse(out.stdout) as { summary: { containersStarted?: number } }).summary.containersStarted;
+    };
+    const [here, elsewhere, both] = [await started("UB-01"), await started("DC-05"), await started("UB-01", "DC-05")];
+    // DC-05 runs on an engine started with its daemon.json, in a process of its own: none on the run's engine.
+    expect(here).toBeGreaterThan(0);
+    expect(elsewhere).toBeGreaterThan(0);
+    expect(both).toBe(here! + elsewhere!);
+  });
+
   test("--probe-image that is not on the engine is refused: docknet never pulls", async () => {
     const out = await docknet(["run", "UB-01", "--engine", "private", "--probe-image", "docknet-nowhere:1"]);
     expect(out.code).toBe(3);
