@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { cachedEngines, findEngine, systemEngine } from "../dist/harness/engine/engine-binaries.js";
+import { runCommand } from "../dist/harness/host-command.js";
 import { openSession } from "../dist/harness/session.js";
 
 const seconds = Number(process.env.DOCKNET_BENCH_SECONDS ?? 20);
@@ -34,16 +35,12 @@ if (!engine) {
 const session = await openSession({ engine: "private", dockerd: engine.dockerd });
 try {
   const env = { ...process.env, DOCKER_HOST: session.engine.dockerHost };
-  // stdin closed: a docker exec with stdin open never ends here.
-  const docker = (...args) =>
-    new Promise((resolve, reject) => {
-      const child = spawn("docker", args, { env, stdio: ["ignore", "pipe", "inherit"] });
-      let out = "";
-      child.stdout.on("data", (chunk) => (out += chunk));
-      child.on("exit", (code) =>
-        code === 0 ? resolve(out.trim()) : reject(new Error(`docker ${args[0]}: exit ${code}`)),
-      );
-    });
+  // The docker CLI as a user runs it; the request loops take `seconds`, the rest a moment.
+  const docker = async (...args) => {
+    const out = await runCommand("docker", args, { env, timeoutMs: (seconds + 60) * 1000 });
+    if (out.code !== 0) throw new Error(`docker ${args[0]}: ${out.stderr.trim()}`);
+    return out.stdout.trim();
+  };
   const image = session.lab.image;
   await docker("network", "create", "lapse-a");
   await docker("network", "create", "lapse-b");
