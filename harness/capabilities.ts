@@ -367,6 +367,17 @@ export const comparableVersion = (c: Pick<Capabilities, "engineVersion" | "serve
 /** A requirement on the engine's version alone (needs.engineAtLeast): known before any engine of that version starts. */
 export const isEngineVersionRequirement = (r: Requirement): boolean => r.name.startsWith(ENGINE_VERSION_REQUIREMENT);
 
+/**
+ * Whether requirements could go unmet on an engine like this one started without its outside host.
+ * Each requirement is asked with and without it; one unmet here already, or when the engine has no
+ * outside host to compare with, is counted as needing one (the cautious answer builds it).
+ */
+export function needOutsideHost(requirements: readonly Requirement[], capabilities: Capabilities): boolean {
+  if (!capabilities.outsideHost) return requirements.length > 0;
+  const { outsideHost: _built, ...without } = capabilities;
+  return requirements.some((r) => r.missing(capabilities) !== undefined || r.missing(without) !== undefined);
+}
+
 export function missingRequirements(requirements: readonly Requirement[], capabilities: Capabilities): string[] {
   return requirements.map((r) => r.missing(capabilities)).filter((reason): reason is string => reason !== undefined);
 }

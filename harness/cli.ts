@@ -192,6 +192,8 @@ export function buildProgram(): Command {
     .addOption(new Option("--fault <name...>").hideHelp())
     // Set by docknet itself on the runs it starts for scenarios that need a daemon configuration.
     .addOption(new Option("--engine-started-for-scenarios").hideHelp())
+    // ...and, when none of those scenarios needs one, no outside host beside that engine.
+    .addOption(new Option("--no-outside-host").hideHelp())
     .addHelpText(
       "after",
       `

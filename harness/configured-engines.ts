@@ -8,6 +8,7 @@ import {
   type Capabilities,
 } from "./capabilities.js";
 import { runChild } from "./child-run.js";
+import { engineGroups } from "./engine-sharing.js";
 import { privateEnginePrerequisites } from "./engine/private-engine.js";
 import type { ScenarioResult } from "./results.js";
 import type { Scenario } from "./scenario.js";
@@ -19,20 +20,6 @@ export function needOwnEngine(scenarios: readonly Scenario[], capabilities: Capa
   return scenarios.filter(
     (s) => s.ownEngine === true || (s.daemon && !daemonConfigSatisfies(capabilities.daemonConfig, s.daemon)),
   );
-}
-
-/** Groups scenarios by the daemon.json they need: one private engine per distinct configuration. */
-export function groupByDaemonConfig(
-  scenarios: readonly Scenario[],
-): Array<{ config: Readonly<Record<string, unknown>>; scenarios: Scenario[] }> {
-  const groups = new Map<string, { config: Readonly<Record<string, unknown>>; scenarios: Scenario[] }>();
-  for (const s of scenarios) {
-    const key = JSON.stringify(s.daemon ?? {});
-    const group = groups.get(key) ?? { config: s.daemon ?? {}, scenarios: [] };
-    group.scenarios.push(s);
-    groups.set(key, group);
-  }
-  return [...groups.values()];
 }
 
 const ENGINES_AT_ONCE = 3;
@@ -67,6 +54,11 @@ export async function runOnConfiguredEngines(options: {
    * know would keep it from starting at all).
    */
   readonly sameVersionAs?: Capabilities;
+  /**
+   * Whether a scenario needs the outside host beside its engine; an engine whose scenarios all
+   * do without starts with none. Absent: every engine gets one.
+   */
+  readonly needsOutsideHost?: (scenario: Scenario) => boolean;
   /** Why no engine can be started for these scenarios at all (the session's engine is not dockerd): each skips saying so. */
   readonly unavailable?: string;
 }): Promise<ScenarioResult[]> {
@@ -91,7 +83,7 @@ export async function runOnConfiguredEngines(options: {
   // The scenarios whose configuration is dropped would all get alike engines: one serves them all.
   const dropped = toRun.filter((s) => options.dropConfig?.(s) === true);
   const kept = toRun.filter((s) => !dropped.includes(s));
-  const groups = [...groupByDaemonConfig(kept), ...(dropped.length ? [{ config: {}, scenarios: dropped }] : [])];
+  const groups = [...engineGroups(kept), ...(dropped.length ? [{ config: {}, scenarios: dropped }] : [])];
   const byGroup: ScenarioResult[][] = [];
   const runGroup = async (index: number): Promise<void> => {
     const group = groups[index]!;
@@ -110,6 +102,7 @@ export async function runOnConfiguredEngines(options: {
           "--daemon-config",
           file,
           "--engine-started-for-scenarios",
+          ...(options.needsOutsideHost && !group.scenarios.some(options.needsOutsideHost) ? ["--no-outside-host"] : []),
         ],
         options.signal ? { signal: options.signal } : {},
       );

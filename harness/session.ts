@@ -1,7 +1,7 @@
 import { findCompose } from "./engine/compose-binaries.js";
 import { DurationHistory } from "./duration-history.js";
 import { randomBytes } from "node:crypto";
-import { detectCapabilities, type Capabilities } from "./capabilities.js";
+import { detectCapabilities, needOutsideHost, type Capabilities } from "./capabilities.js";
 import type { Engine, EngineChoice } from "./engine/engine.js";
 import { currentEngineApi, selectEngine } from "./engine/select-engine.js";
 import type { PodmanBinaries } from "./engine/podman-binaries.js";
@@ -54,6 +54,8 @@ export interface SessionOptions {
   readonly notRoot?: string;
   /** A private engine whose host runs firewalld (--firewall firewalld). */
   readonly firewalld?: boolean;
+  /** Why a private engine gets no outside host (none of the scenarios it was started for needs one). */
+  readonly withoutOutsideHost?: string;
 }
 
 /** An engine, the lab on it, and the engine's facts: everything a run needs. */
@@ -75,6 +77,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ...(options.podman ? { podman: options.podman.podman } : {}),
       ...(options.podman?.helpers ? { podmanHelpers: options.podman.helpers } : {}),
       ...(options.firewalld ? { firewalld: true } : {}),
+      ...(options.withoutOutsideHost ? { outsideHost: false } : {}),
     }),
     openMultiHostLab(options),
   ]);
@@ -104,7 +107,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     // Where docknet can run commands on the engine's host: a private engine's namespace, or a local dockerd's (as root).
     const located = await engineHostNamespace(engine, options.notRoot);
     const engineHostNetns = "netns" in located ? located.netns : undefined;
-    let outsideHostMissing = "missing" in located ? located.missing : undefined;
+    let outsideHostMissing = "missing" in located ? located.missing : options.withoutOutsideHost;
     // A parent the user named is checked before anything is made.
     if (options.macvlanParent)
       await checkMacvlanParent(options.macvlanParent, await Lab.connection(), engineHostNetns, outsideHostMissing);
@@ -330,6 +333,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
         ...faultArgs(elsewhere, session.lab),
       ],
       dropConfig: (scenario) => session.lab.hasFault("daemon-config-dropped", scenario.id),
+      needsOutsideHost: (scenario) => needOutsideHost(scenario.requires, session.capabilities),
       ...(version ? { sameVersionAs: session.capabilities } : {}),
       ...(session.capabilities.profile.family === "podman"
         ? {

@@ -16,6 +16,8 @@ export interface RunFlags {
   engine: EngineChoice;
   fault?: string[];
   engineStartedForScenarios?: boolean;
+  /** --no-outside-host (commander's negation: false when given). */
+  outsideHost?: boolean;
   engineVersion?: string;
   /** --profile NAME: the engine a profile names (profile-choice.ts), as --engine or --engine-version would. */
   profile?: string;

@@ -142,6 +142,9 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
     ...(flags.pullProbe ? { pullProbe: pulledProbe(flags.pullProbe) } : {}),
     ...(notRoot ? { notRoot } : {}),
     ...(plan.firewall === "firewalld" ? { firewalld: true } : {}),
+    ...(flags.outsideHost === false
+      ? { withoutOutsideHost: "no outside host beside this engine: none of the scenarios it was started for needs one" }
+      : {}),
   });
   try {
     if (abort.signal.aborted) return interrupts.exitCode()!;

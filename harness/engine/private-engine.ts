@@ -106,6 +106,11 @@ export interface PrivateEngineOptions {
   readonly rootless?: boolean;
   /** The engine's host runs firewalld (on a bus of the engine's own), which dockerd then uses. */
   readonly firewalld?: boolean;
+  /**
+   * false: no outside host beside the engine, for an engine started for scenarios none of which
+   * needs one (it costs a namespace, a web server and a DNS server in a Node process of its own).
+   */
+  readonly outsideHost?: boolean;
 }
 
 /** Where private engines keep their run directories (data-root, exec-root, socket, log). */
@@ -179,7 +184,7 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
   let outsideHost: OutsideHost | undefined;
   try {
     await createNamespace(state.netns);
-    const busybox = options.uplink ? undefined : staticBusybox();
+    const busybox = options.uplink || options.outsideHost === false ? undefined : staticBusybox();
     if (options.uplink) await linkToLab(state, options.uplink);
     if (busybox) {
       state.outsideNetns = `${state.netns}-out`;

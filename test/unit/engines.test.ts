@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { daemonConfigSatisfies, needs } from "../../harness/capabilities.js";
-import { groupByDaemonConfig, needOwnEngine, runOnConfiguredEngines } from "../../harness/configured-engines.js";
+import { daemonConfigSatisfies, needOutsideHost, needs } from "../../harness/capabilities.js";
+import type { OutsideHost } from "../../harness/engine/outside-host.js";
+import { needOwnEngine, runOnConfiguredEngines } from "../../harness/configured-engines.js";
+import { engineGroups } from "../../harness/engine-sharing.js";
 import { parseDockerdVersion, versionMatches } from "../../harness/engine/engine-binaries.js";
 import { parseMadison } from "../../harness/engine/debian-archive.js";
 import { parseEngineSpec } from "../../harness/engine/engine-fetch.js";
@@ -55,17 +57,52 @@ describe("scenarios that need a daemon configuration", () => {
     expect(daemonConfigSatisfies(undefined, { icc: false })).toBe(false);
   });
 
-  test("one engine per distinct configuration, scenarios kept in order", () => {
-    const make = (id: string, daemon: Record<string, unknown>) =>
-      scenario({ id, title: id, area: "x", doc: "d", daemon, run: async () => {} });
-    const groups = groupByDaemonConfig([
-      make("A", { icc: false }),
-      make("B", { bip: "10.0.0.1/24" }),
-      make("C", { icc: false }),
-    ]);
-    expect(groups.map((g) => [g.config, g.scenarios.map((s) => s.id)])).toEqual([
+  const make = (id: string, daemon: Record<string, unknown>, extra: Partial<Parameters<typeof scenario>[0]> = {}) =>
+    scenario({ id, title: id, area: "x", doc: "d", daemon, run: async () => {}, ...extra });
+  const grouped = (scenarios: Parameters<typeof engineGroups>[0]) =>
+    engineGroups(scenarios).map((g) => [g.config, g.scenarios.map((s) => s.id)]);
+
+  test("one engine per configuration, scenarios kept in order", () => {
+    expect(
+      grouped([make("A", { icc: false }), make("B", { "live-restore": true }), make("C", { icc: false })]),
+    ).toEqual([
       [{ icc: false }, ["A", "C"]],
-      [{ bip: "10.0.0.1/24" }, ["B"]],
+      [{ "live-restore": true }, ["B"]],
+    ]);
+  });
+
+  test("settings of different aspects share an engine started with all of them; one aspect set otherwise does not", () => {
+    expect(
+      grouped([
+        make("BIP", { bip: "10.0.0.1/24" }),
+        make("IP", { ip: "127.0.0.1" }),
+        make("OTHER-BIP", { bip: "10.0.1.1/24", "fixed-cidr": "10.0.1.128/25" }),
+        make("DNS", { dns: ["10.0.0.53"] }),
+        make("NO-PROXY", { "userland-proxy": false }),
+        make("SAME-BIP", { bip: "10.0.0.1/24" }),
+      ]),
+    ).toEqual([
+      [{ bip: "10.0.0.1/24", ip: "127.0.0.1", dns: ["10.0.0.53"] }, ["BIP", "IP", "DNS", "SAME-BIP"]],
+      [{ bip: "10.0.1.1/24", "fixed-cidr": "10.0.1.128/25", "userland-proxy": false }, ["OTHER-BIP", "NO-PROXY"]],
+    ]);
+  });
+
+  test("a setting of no known aspect, an exclusive scenario and one of its own engine never share", () => {
+    expect(
+      grouped([
+        make("BIP", { bip: "10.0.0.1/24" }),
+        make("UNKNOWN", { "some-setting": true }),
+        make("MIXED", { ip: "127.0.0.1", ipv6: true }),
+        make("ALONE", { ip: "127.0.0.1" }, { exclusive: true }),
+        make("RESTARTS", {}, { ownEngine: true }),
+        make("IP", { ip: "127.0.0.1" }),
+      ]),
+    ).toEqual([
+      [{ bip: "10.0.0.1/24", ip: "127.0.0.1" }, ["BIP", "IP"]],
+      [{ "some-setting": true }, ["UNKNOWN"]],
+      [{ ip: "127.0.0.1", ipv6: true }, ["MIXED"]],
+      [{ ip: "127.0.0.1" }, ["ALONE"]],
+      [{}, ["RESTARTS"]],
     ]);
   });
 });
@@ -207,4 +244,42 @@ test("a kernel VM whose CPU is stuck 40 s or more is hung; shorter stalls under 
   expect(hungVmLine("[   41.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [exe:522]")).toBeUndefined();
   expect(hungVmLine("[   87.579007] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:")).toBeUndefined();
   expect(hungVmLine("PASS MV-01 soft lockup - CPU#0 stuck for 45 seconds")).toBeUndefined();
+});
+
+describe("an engine started for scenarios gets an outside host only when one of them needs it", () => {
+  const outsideHost: OutsideHost = {
+    netns: "docknet-x-out",
+    tag: "x",
+    address: "10.213.254.2",
+    engineAddress: "10.213.254.1",
+    engineInterface: "dnu-x",
+    sourcePath: "/cgi-bin/source",
+    largePath: "/large",
+    binDir: "/tmp/x",
+    dns: { address: "10.213.254.2", log: "/tmp/x.log", pid: 1 },
+    ipv6Address: "fd0d:fe::2",
+    engineIpv6Address: "fd0d:fe::1",
+  };
+  const facts = { ...ENGINE_FACTS, outsideHost };
+
+  test("a requirement met only thanks to the outside host, or unmet already, counts as needing it", () => {
+    expect(needOutsideHost([needs.defaultBridge], facts)).toBe(false);
+    expect(needOutsideHost([], ENGINE_FACTS)).toBe(false);
+    expect(needOutsideHost([needs.outsideHost], facts)).toBe(true);
+    expect(needOutsideHost([needs.defaultBridge, needs.routeToContainers], facts)).toBe(true);
+    // Unmet here for another reason: the cautious answer.
+    expect(needOutsideHost([needs.defaultBridge], { ...facts, defaultBridge: false })).toBe(true);
+    // Nothing to compare with: cautious too.
+    expect(needOutsideHost([needs.defaultBridge], ENGINE_FACTS)).toBe(true);
+  });
+
+  test("every scenario started on an engine of its own whose body uses the outside host is judged to need it", async () => {
+    const { ALL_SCENARIOS } = await import("../../scenarios/index.js");
+    const users = ALL_SCENARIOS.filter((s) => /outsideHost|lab\.outside\b/.test(s.run.toString()));
+    expect(users.length).toBeGreaterThan(5);
+    const unjudged = users.filter((s) => !needOutsideHost(s.requires, facts));
+    // ISO-03 looks at the outside host when there is one, without requiring it: it runs on the session's engine.
+    expect(unjudged.map((s) => s.id)).toEqual(["ISO-03"]);
+    expect(unjudged.filter((s) => s.daemon !== undefined || s.ownEngine === true)).toEqual([]);
+  });
 });
