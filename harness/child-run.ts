@@ -17,8 +17,8 @@ export interface ChildRun {
 
 /**
  * Runs `docknet run ARGS --json FILE` in a process of its own and reads its
- * report. testcontainers serves one engine per process, so every other engine
- * a run needs (a matrix column, a differently configured daemon) gets a child.
+ * report. testcontainers serves one engine per process, so each column of a
+ * matrix gets a child (the engines of daemon.json scenarios go to lanes: engine-lanes.ts).
  * Aborting the signal sends the child SIGTERM; it then cleans up as a user's
  * Ctrl-C would.
  */

@@ -190,10 +190,8 @@ export function buildProgram(): Command {
     .option("--no-color", "no colours in console output")
     // For docknet's own tests: build the lab wrongly in a known way (harness/lab/faults.ts).
     .addOption(new Option("--fault <name...>").hideHelp())
-    // Set by docknet itself on the runs it starts for scenarios that need a daemon configuration.
-    .addOption(new Option("--engine-started-for-scenarios").hideHelp())
-    // ...and, when none of those scenarios needs one, no outside host beside that engine.
-    .addOption(new Option("--no-outside-host").hideHelp())
+    // Set by docknet itself on the lanes it starts for scenarios that need a daemon configuration.
+    .addOption(new Option("--engine-groups <source>").hideHelp())
     .addHelpText(
       "after",
       `

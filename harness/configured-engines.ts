@@ -1,35 +1,45 @@
-import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   daemonConfigSatisfies,
   isEngineVersionRequirement,
   missingRequirements,
   type Capabilities,
 } from "./capabilities.js";
-import { runChild } from "./child-run.js";
+import { EngineLane } from "./engine-lanes.js";
 import { engineGroups } from "./engine-sharing.js";
 import { privateEnginePrerequisites } from "./engine/private-engine.js";
 import type { ScenarioResult } from "./results.js";
-import type { Scenario } from "./scenario.js";
-import { inPool } from "./work-pool.js";
+import { runsOnCluster, type Scenario } from "./scenario.js";
 import { interruption, resultIdentity } from "./runner.js";
 
-/** Scenarios that change the engine itself, or whose daemon.json the session's engine does not have: they need an engine of their own. */
+/**
+ * Scenarios that change the engine itself, or whose daemon.json the session's engine does not have:
+ * they need an engine of their own. So do those that must be alone on the engine when the session's
+ * engine is docknet's own dockerd with no daemon.json: a lane's engine of the same version is its
+ * equal, and there they run beside the others instead of before them, one after another.
+ */
 export function needOwnEngine(scenarios: readonly Scenario[], capabilities: Capabilities): Scenario[] {
+  const plainPrivateDockerd =
+    capabilities.engineKind === "private" &&
+    capabilities.profile.family === "docker" &&
+    !capabilities.rootless &&
+    Object.keys(capabilities.daemonConfig ?? {}).length === 0;
   return scenarios.filter(
-    (s) => s.ownEngine === true || (s.daemon && !daemonConfigSatisfies(capabilities.daemonConfig, s.daemon)),
+    (s) =>
+      s.ownEngine === true ||
+      (s.daemon && !daemonConfigSatisfies(capabilities.daemonConfig, s.daemon)) ||
+      (plainPrivateDockerd && s.exclusive === true && !runsOnCluster(s)),
   );
 }
 
+/** Lanes, each running its engines one after another. */
 const ENGINES_AT_ONCE = 3;
 
 /** How a skip names the engine a group needed: its daemon.json, or (none) an engine of its own. */
-const engineOf = (config: Readonly<Record<string, unknown>>): string =>
+export const engineOf = (config: Readonly<Record<string, unknown>>): string =>
   Object.keys(config).length ? `engine with daemon.json ${JSON.stringify(config)}` : "an engine of its own";
 
 /** A result for each scenario of a group that never reached its engine. */
-const unrun = (scenarios: readonly Scenario[], status: "skipped" | "error", reason: string): ScenarioResult[] =>
+export const unrun = (scenarios: readonly Scenario[], status: "skipped" | "error", reason: string): ScenarioResult[] =>
   scenarios.map((s) => ({ ...resultIdentity(s, 1), status, durationMs: 0, evidence: [], reason }));
 
 /**
@@ -59,6 +69,8 @@ export async function runOnConfiguredEngines(options: {
    * do without starts with none. Absent: every engine gets one.
    */
   readonly needsOutsideHost?: (scenario: Scenario) => boolean;
+  /** How long each scenario took last time on this engine version: the longest groups start first. */
+  readonly durationHints?: ReadonlyMap<string, number>;
   /** Why no engine can be started for these scenarios at all (the session's engine is not dockerd): each skips saying so. */
   readonly unavailable?: string;
 }): Promise<ScenarioResult[]> {
@@ -79,50 +91,56 @@ export async function runOnConfiguredEngines(options: {
   const toRun = options.scenarios.filter((s) => tooNew(s).length === 0);
   if (toRun.length === 0) return skippedHere;
   const missing = await privateEnginePrerequisites();
-  const dir = mkdtempSync(join(tmpdir(), "docknet-daemon-"));
   // The scenarios whose configuration is dropped would all get alike engines: one serves them all.
   const dropped = toRun.filter((s) => options.dropConfig?.(s) === true);
   const kept = toRun.filter((s) => !dropped.includes(s));
   const groups = [...engineGroups(kept), ...(dropped.length ? [{ config: {}, scenarios: dropped }] : [])];
   const byGroup: ScenarioResult[][] = [];
-  const runGroup = async (index: number): Promise<void> => {
-    const group = groups[index]!;
-    let groupResults: ScenarioResult[];
-    if (missing)
-      groupResults = unrun(group.scenarios, "skipped", `${engineOf(group.config)} cannot be started: ${missing}`);
-    else if (options.signal?.aborted)
-      groupResults = unrun(group.scenarios, "skipped", `${interruption(options.signal)} before its engine started`);
-    else {
-      const file = join(dir, `daemon-${index}.json`);
-      writeFileSync(file, JSON.stringify(group.config));
-      const run = await runChild(
-        [
-          ...group.scenarios.map((s) => s.id),
-          ...options.runArgs,
-          "--daemon-config",
-          file,
-          "--engine-started-for-scenarios",
-          ...(options.needsOutsideHost && !group.scenarios.some(options.needsOutsideHost) ? ["--no-outside-host"] : []),
-        ],
-        options.signal ? { signal: options.signal } : {},
-      );
-      if (run.report?.summary.containersStarted) options.onContainersStarted?.(run.report.summary.containersStarted);
-      groupResults =
-        run.report?.results.filter((r) => group.scenarios.some((s) => s.id === r.id)) ??
-        unrun(group.scenarios, "error", `${engineOf(group.config)} did not run: ${run.lastLine}`);
-    }
-    for (const r of groupResults) options.onResult(r);
-    byGroup[index] = groupResults;
+  const finish = (index: number, results: ScenarioResult[]) => {
+    for (const r of results) options.onResult(r);
+    byGroup[index] = results;
   };
-  try {
-    // A few engines at once: each spends most of its start waiting on dockerd, not on the CPU.
-    await inPool(
-      groups.map((_, index) => index),
-      ENGINES_AT_ONCE,
-      runGroup,
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // Longest first, so that no lane is left with a long group at the end; unknown ones count as a few seconds.
+  const expected = (index: number) =>
+    groups[index]!.scenarios.reduce((sum, s) => sum + (options.durationHints?.get(s.id) ?? 3000), 0);
+  const queue = groups.map((_, index) => index).sort((a, b) => expected(b) - expected(a) || a - b);
+  // A few lanes, each a process that runs the groups it is handed one after another: a group's
+  // engine spends most of its start waiting on dockerd, and a process per engine would spend more
+  // CPU loading Node and testcontainers than the engine's scenarios take.
+  const lane = async (): Promise<void> => {
+    let current: EngineLane | undefined;
+    try {
+      for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
+        const group = groups[index]!;
+        if (missing) {
+          finish(index, unrun(group.scenarios, "skipped", `${engineOf(group.config)} cannot be started: ${missing}`));
+          continue;
+        }
+        if (options.signal?.aborted) {
+          finish(index, unrun(group.scenarios, "skipped", `${interruption(options.signal)} before its engine started`));
+          continue;
+        }
+        if (!current?.alive) current = new EngineLane(laneArgs, options.signal);
+        const answer = await current.run({
+          config: group.config,
+          scenarioIds: group.scenarios.map((s) => s.id),
+          outsideHost: options.needsOutsideHost ? group.scenarios.some(options.needsOutsideHost) : true,
+        });
+        if ("failed" in answer) {
+          finish(index, unrun(group.scenarios, "error", `${engineOf(group.config)} did not run: ${answer.failed}`));
+          continue;
+        }
+        if (answer.containersStarted) options.onContainersStarted?.(answer.containersStarted);
+        finish(
+          index,
+          answer.results.filter((r) => group.scenarios.some((s) => s.id === r.id)),
+        );
+      }
+    } finally {
+      await current?.end();
+    }
+  };
+  const laneArgs = [...new Set(toRun.map((s) => s.id)), ...options.runArgs];
+  await Promise.all(Array.from({ length: Math.min(ENGINES_AT_ONCE, groups.length) }, lane));
   return [...skippedHere, ...byGroup.flat()];
 }

@@ -65,17 +65,19 @@ const compatible = (group: DaemonConfig, config: DaemonConfig): boolean =>
  * scenario still gets an engine that has each of its settings.
  */
 export function engineGroups(scenarios: readonly Scenario[]): EngineGroup[] {
-  const groups: Array<{ config: DaemonConfig; scenarios: Scenario[]; shared: boolean }> = [];
+  // Scenarios that restart the engine, and those only alone on it, go on engines apart: two lanes, not one.
+  const groups: Array<{ config: DaemonConfig; scenarios: Scenario[]; kind: "shared" | "own" | "alone" }> = [];
   for (const s of scenarios) {
     const config = s.daemon ?? {};
-    const key = JSON.stringify(config);
-    const same = groups.find((g) => JSON.stringify(g.config) === key && g.shared === shareable(s));
-    const joinable = shareable(s) ? groups.find((g) => g.shared && compatible(g.config, config)) : undefined;
+    const kind = shareable(s) ? "shared" : s.ownEngine ? "own" : "alone";
+    const same = groups.find((g) => JSON.stringify(g.config) === JSON.stringify(config) && g.kind === kind);
+    const joinable =
+      kind === "shared" ? groups.find((g) => g.kind === "shared" && compatible(g.config, config)) : undefined;
     const group = same ?? joinable;
     if (group) {
       group.config = { ...group.config, ...config };
       group.scenarios.push(s);
-    } else groups.push({ config, scenarios: [s], shared: shareable(s) });
+    } else groups.push({ config, scenarios: [s], kind });
   }
   return groups.map(({ config, scenarios }) => ({ config, scenarios }));
 }

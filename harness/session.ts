@@ -18,6 +18,7 @@ import { needOwnEngine, runOnConfiguredEngines } from "./configured-engines.js";
 import type { Scenario } from "./scenario.js";
 import { Cluster, type ClusterNode } from "./lab/cluster.js";
 import { attachLab, startMultiHostLab, type MultiHostLab } from "./engine/multi-host-lab.js";
+import type { EngineSlot } from "./engine/engine-slot.js";
 import { dockerodeOptions } from "./engine/docker-host.js";
 import { EngineUnavailable, UsageError } from "./exit-codes.js";
 import Docker from "dockerode";
@@ -56,6 +57,8 @@ export interface SessionOptions {
   readonly firewalld?: boolean;
   /** Why a private engine gets no outside host (none of the scenarios it was started for needs one). */
   readonly withoutOutsideHost?: string;
+  /** Where this process's clients reach the engine, when it serves engines one after another (engine/engine-slot.ts). */
+  readonly engineSlot?: EngineSlot;
 }
 
 /** An engine, the lab on it, and the engine's facts: everything a run needs. */
@@ -101,7 +104,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     // testcontainers connects once per process, to DOCKER_HOST. Ryuk would need a registry pull,
     // and so would its host detection inside a container (it runs alpine to find the gateway);
     // docknet never dials mapped ports from the harness, so the host name is moot.
-    process.env.DOCKER_HOST = engine.dockerHost;
+    options.engineSlot?.point(engine);
+    process.env.DOCKER_HOST = options.engineSlot?.dockerHost ?? engine.dockerHost;
     process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
     process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "localhost";
     // Where docknet can run commands on the engine's host: a private engine's namespace, or a local dockerd's (as root).
@@ -334,6 +338,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
       ],
       dropConfig: (scenario) => session.lab.hasFault("daemon-config-dropped", scenario.id),
       needsOutsideHost: (scenario) => needOutsideHost(scenario.requires, session.capabilities),
+      durationHints: history.hints(),
       ...(version ? { sameVersionAs: session.capabilities } : {}),
       ...(session.capabilities.profile.family === "podman"
         ? {

@@ -15,9 +15,8 @@ import { refuseUnwritableOutputs } from "./output-files.js";
 export interface RunFlags {
   engine: EngineChoice;
   fault?: string[];
-  engineStartedForScenarios?: boolean;
-  /** --no-outside-host (commander's negation: false when given). */
-  outsideHost?: boolean;
+  /** --engine-groups -: set by docknet on the lanes it starts for daemon.json scenarios (engine-lanes.ts). */
+  engineGroups?: string;
   engineVersion?: string;
   /** --profile NAME: the engine a profile names (profile-choice.ts), as --engine or --engine-version would. */
   profile?: string;
@@ -196,7 +195,11 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
     if (!choice) throw new UsageError(`unknown fault "${text}" (NAME or SCENARIO=NAME)`);
     return choice;
   });
-  const ownEngine = daemonConfig !== undefined || flags.engineVersion !== undefined || flags.firewall !== undefined;
+  const ownEngine =
+    daemonConfig !== undefined ||
+    flags.engineVersion !== undefined ||
+    flags.firewall !== undefined ||
+    flags.engineGroups !== undefined;
   // A rootless engine is private too, of the version asked for.
   const privateChoice = flags.engine === "rootless" || flags.engine === "podman" ? flags.engine : "private";
   const ownLab = cluster !== undefined && !("nodes" in cluster);

@@ -21,6 +21,10 @@ import { watchInterrupts } from "./interrupts.js";
 import { outputDirectoryProblem, outputPathProblem, writeOutput } from "./output-files.js";
 import { planRun, withProfile, type PlanningInputs, type RunFlags, type RunPlan } from "./run-plan.js";
 import { resolve } from "node:path";
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { LANE_ANSWER, type EngineGroupPlan } from "../engine-lanes.js";
+import { runEngineGroups } from "./engine-groups.js";
 
 export type { RunFlags } from "./run-plan.js";
 
@@ -128,6 +132,43 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
   }
   const abort = new AbortController();
   const interrupts = watchInterrupts(abort, flags.runTimeout ? { runTimeoutMs: flags.runTimeout } : {});
+  if (flags.engineGroups !== undefined) {
+    // The run that started this lane closes its stdin once it has every answer; closed before, that
+    // run is gone (kill -9): stop the group under way, as its Ctrl-C would have, rather than finish it.
+    let answered = true;
+    // With that run gone its pipes are too: what the lane would still say goes nowhere, and its cleanup goes on.
+    for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+    if (flags.engineGroups === "-")
+      process.stdin.once("end", () => {
+        if (!answered) abort.abort("the end of the run that started it");
+      });
+    await runEngineGroups({
+      groups: groupsFrom(flags.engineGroups),
+      scenarios,
+      session: {
+        ...(dockerd ? { dockerd } : {}),
+        ...(plan.faults.length ? { faults: plan.faults } : {}),
+        ...(flags.probeImage ? { probeImage: flags.probeImage } : {}),
+        ...(flags.pullProbe ? { pullProbe: pulledProbe(flags.pullProbe) } : {}),
+        ...(plan.firewall === "firewalld" ? { firewalld: true } : {}),
+      },
+      conformance: {
+        ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+        timeoutMs: flags.timeout,
+        strict: Boolean(flags.strict),
+        repeat: flags.repeat,
+        signal: abort.signal,
+        ...(flags.keepOnFailure ? { keepOnFailure: resolve(flags.keepOnFailure) } : {}),
+      },
+      signal: abort.signal,
+      onGroupStart: () => (answered = false),
+      onGroup: (report) => {
+        answered = true;
+        process.stdout.write(`${LANE_ANSWER}${JSON.stringify(report)}\n`);
+      },
+    });
+    return interrupts.exitCode() ?? ExitCode.ok;
+  }
   process.stderr.write(`docknet ${VERSION}: ${scenarios.length} scenario(s); preparing the engine...\n`);
   const session = await openSession({
     ...(cluster ? { cluster } : {}),
@@ -142,9 +183,6 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
     ...(flags.pullProbe ? { pullProbe: pulledProbe(flags.pullProbe) } : {}),
     ...(notRoot ? { notRoot } : {}),
     ...(plan.firewall === "firewalld" ? { firewalld: true } : {}),
-    ...(flags.outsideHost === false
-      ? { withoutOutsideHost: "no outside host beside this engine: none of the scenarios it was started for needs one" }
-      : {}),
   });
   try {
     if (abort.signal.aborted) return interrupts.exitCode()!;
@@ -173,7 +211,6 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
       repeat: flags.repeat,
       signal: abort.signal,
       onEvent: reporter.onEvent,
-      ...(flags.engineStartedForScenarios ? { engineStartedForScenarios: true } : {}),
       ...(flags.keepOnFailure ? { keepOnFailure: resolve(flags.keepOnFailure) } : {}),
     });
     const explained =
@@ -303,4 +340,10 @@ async function planningInputs(): Promise<PlanningInputs> {
       return config;
     },
   };
+}
+
+/** The groups a lane is handed, one JSON line each, from its stdin ("-") or a file. */
+async function* groupsFrom(source: string): AsyncGenerator<EngineGroupPlan> {
+  const lines = createInterface({ input: source === "-" ? process.stdin : createReadStream(source) });
+  for await (const line of lines) if (line.trim()) yield JSON.parse(line) as EngineGroupPlan;
 }

@@ -44,6 +44,7 @@ import {
 import { OutsideWorld } from "./outside-world.js";
 import { ProbeBuilder, ScopeProbeLauncher } from "./probe-builder.js";
 import { connectCommandLine, endpointConfig, type EndpointSpec, type NetworkRef } from "./probe-spec.js";
+import { listeningPortsInProcNet } from "./probe-output.js";
 import { Probe } from "./probe.js";
 import { SharedTopologies, type Topology, type TopologyMembers, type TopologyUse } from "./shared-topology.js";
 import { NetworkCreationGate } from "./network-creation-gate.js";
@@ -281,10 +282,7 @@ export class Lab {
    */
   async allocateHostPorts(count: number): Promise<number[]> {
     const allocation = this.portLock.then(async () => {
-      const busy = await this.hostObserver()
-        .then((observer) => observer.listening())
-        .then((ports) => new Set(ports.value))
-        .catch(() => new Set<number>()); // no host network: the engine's own refusal will tell
+      const busy = await this.listeningOnEngineHost();
       let port = (this.nextPort ??= 20_000 + (hashText(this.runId) % 240) * 50);
       for (let tries = 0; tries < 12_000; tries++, port++) {
         if (port + count > 32_000) port = 20_000;
@@ -298,6 +296,21 @@ export class Lab {
     });
     this.portLock = allocation.catch(() => undefined);
     return allocation;
+  }
+
+  /**
+   * The TCP ports something listens on in the engine host's namespace: read there when docknet can
+   * run commands on that host (a process, not an exec in a container), else by the host observer.
+   */
+  private async listeningOnEngineHost(): Promise<Set<number>> {
+    if (this.engineHostNetns) {
+      const table = await runInNetns(this.engineHostNetns, ["cat", "/proc/net/tcp", "/proc/net/tcp6"]);
+      if (table.code === 0) return listeningPortsInProcNet(table.stdout);
+    }
+    return this.hostObserver()
+      .then((observer) => observer.listening())
+      .then((ports) => new Set(ports.value))
+      .catch(() => new Set<number>()); // no host network: the engine's own refusal will tell
   }
 
   private ipv6Picks = 0;

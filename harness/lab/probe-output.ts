@@ -197,6 +197,16 @@ export function parseEnv(output: string): Record<string, string> {
 /** A dotted IPv4 address, alone. */
 export const IPV4_ADDRESS = /^\d{1,3}(\.\d{1,3}){3}$/;
 
+/** Parses /proc/net/tcp and /proc/net/tcp6 (the kernel's own table) into the ports in state LISTEN (0A). */
+export function listeningPortsInProcNet(table: string): Set<number> {
+  const ports = new Set<number>();
+  for (const line of table.split("\n")) {
+    const [, port, state] = /^\s*\d+:\s+[0-9A-F]+:([0-9A-F]{4})\s+\S+\s+([0-9A-F]{2})\s/i.exec(line) ?? [];
+    if (port && state?.toUpperCase() === "0A") ports.add(parseInt(port, 16));
+  }
+  return ports;
+}
+
 /** Parses `netstat -ltn` into the TCP ports something listens on. */
 export function listeningPorts(netstat: string): Set<number> {
   const ports = new Set<number>();

@@ -96,13 +96,16 @@ describe("scenarios that need a daemon configuration", () => {
         make("ALONE", { ip: "127.0.0.1" }, { exclusive: true }),
         make("RESTARTS", {}, { ownEngine: true }),
         make("IP", { ip: "127.0.0.1" }),
+        make("ALONE-PLAIN", {}, { exclusive: true }),
+        make("RESTARTS-TOO", {}, { ownEngine: true, exclusive: true }),
       ]),
     ).toEqual([
       [{ bip: "10.0.0.1/24", ip: "127.0.0.1" }, ["BIP", "IP"]],
       [{ "some-setting": true }, ["UNKNOWN"]],
       [{ ip: "127.0.0.1", ipv6: true }, ["MIXED"]],
       [{ ip: "127.0.0.1" }, ["ALONE"]],
-      [{}, ["RESTARTS"]],
+      [{}, ["RESTARTS", "RESTARTS-TOO"]],
+      [{}, ["ALONE-PLAIN"]],
     ]);
   });
 });
@@ -123,6 +126,23 @@ describe("scenarios that need an engine of their own", () => {
       facts,
     );
     expect(chosen.map((s) => s.id)).toEqual(["RESTARTS", "LACKS-IT"]);
+  });
+
+  test("those alone on the engine too, when the engine is docknet's own dockerd with no daemon.json", () => {
+    const scenarios = [
+      make("PLAIN", {}),
+      make("ALONE", { exclusive: true }),
+      make("ALONE-ON-SWARM", { exclusive: true, requires: [needs.multiHost] }),
+    ];
+    const chosen = (facts: typeof ENGINE_FACTS) => needOwnEngine(scenarios, facts).map((s) => s.id);
+    expect(chosen({ ...ENGINE_FACTS, daemonConfig: {} })).toEqual(["ALONE"]);
+    // Not its equal: the user's own engine, one with a daemon.json, a rootless one, Podman.
+    expect(chosen({ ...ENGINE_FACTS, engineKind: "current" })).toEqual([]);
+    expect(chosen({ ...ENGINE_FACTS, daemonConfig: { icc: false } })).toEqual([]);
+    expect(chosen({ ...ENGINE_FACTS, daemonConfig: {}, rootless: true })).toEqual([]);
+    expect(
+      chosen({ ...ENGINE_FACTS, daemonConfig: {}, profile: { ...ENGINE_FACTS.profile, family: "podman" } }),
+    ).toEqual([]);
   });
 
   test("one too new for the engines' version skips before an engine starts for it", async () => {

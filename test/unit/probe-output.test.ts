@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { ipv4InSubnet } from "../../harness/cidr.js";
 import {
   listeningPorts,
+  listeningPortsInProcNet,
   parseConnect,
   parseEnv,
   parseHosts,
@@ -138,5 +139,15 @@ tcp        0      0 127.0.0.1:20050         0.0.0.0:*               LISTEN
 tcp        0      0 :::20051                :::*                    LISTEN
 `;
     expect([...listeningPorts(netstat)]).toEqual([2024, 20050, 20051]);
+  });
+
+  test("/proc/net/tcp and tcp6 give the ports in state LISTEN, not those of connections", () => {
+    const table = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:4E52 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+   1: 0200D50A:0050 0300D50A:9C40 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 20 4 30 10 -1
+  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000000000000:4E21 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1 0 100 0 0 10 0
+`;
+    expect([...listeningPortsInProcNet(table)]).toEqual([20050, 20001]);
   });
 });
