@@ -36,7 +36,7 @@ try {
     strict: false,
   });
   const wall = report.summary.durationMs / 1000;
-  // Every container the run started: its daemon.json scenarios' engines too, whose starts the wall includes.
+  // Every container the run started: on the engines its lanes started too (daemon.json, exclusive), whose starts the wall includes.
   const containers = report.summary.containersStarted;
   const onSessionEngine = session.lab.containersStarted;
   const ratio = wall / ((containers * median) / 2);
@@ -49,7 +49,7 @@ try {
     ["concurrency", String(concurrency)],
     [
       "containers started",
-      `${containers} (${onSessionEngine} on the session's engine, ${containers - onSessionEngine} on daemon.json engines)`,
+      `${containers} (${onSessionEngine} on the session's engine, ${containers - onSessionEngine} on the engines of its lanes)`,
     ],
     [`median docker run --rm probe true (${samples} runs)`, `${median.toFixed(3)} s`],
     [`engine throughput (${parallel} docker run --rm at once)`, `${perContainerAtBest.toFixed(3)} s per container`],

@@ -43,14 +43,14 @@ export const unrun = (scenarios: readonly Scenario[], status: "skipped" | "error
   scenarios.map((s) => ({ ...resultIdentity(s, 1), status, durationMs: 0, evidence: [], reason }));
 
 /**
- * Runs each group on a private engine started with its daemon.json, in a
- * `docknet run` child (one engine per process), on the same engine version as
- * the session's when that is a private one. The user's own engine is never
+ * Runs each group (engine-sharing.ts) on a private engine started with its
+ * daemon.json, in lanes (engine-lanes.ts), on the same engine version as the
+ * session's when that is a private one. The user's own engine is never
  * reconfigured.
  */
 export async function runOnConfiguredEngines(options: {
   readonly scenarios: readonly Scenario[];
-  /** Passed to each child: --concurrency, --timeout, --repeat, and --engine-version where it applies. */
+  /** Passed to each lane: --concurrency, --timeout, --repeat, and --engine-version where it applies. */
   readonly runArgs: readonly string[];
   /** The "daemon-config-dropped" fault, where it applies: those scenarios get an engine started with {} (their broken setup). */
   readonly dropConfig?: (scenario: Scenario) => boolean;

@@ -34,7 +34,7 @@ export interface RunSummary {
   readonly skipped: number;
   readonly errors: number;
   readonly durationMs: number;
-  /** The containers the run started, on the engines it started for daemon.json scenarios too: what its wall time bought. */
+  /** The containers the run started, on the engines it started for scenarios (daemon.json, exclusive) too: what its wall time bought. */
   readonly containersStarted?: number;
 }
 
