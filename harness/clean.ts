@@ -3,6 +3,7 @@ import Docker from "dockerode";
 import { dockerodeOptions, resolveCurrentDockerHost } from "./engine/docker-host.js";
 import { currentEngineApi } from "./engine/select-engine.js";
 import { removeDeadSshTunnels } from "./engine/ssh-tunnel.js";
+import { removeDeadEngineSlots } from "./engine/engine-slot.js";
 import { labIsHeld, orphanedLabs, stopLab } from "./engine/multi-host-lab.js";
 import { orphanedPrivateEngines, stopPrivateEngine } from "./engine/private-engine.js";
 import { removeOrphanedOutsideHosts } from "./engine/current-engine-outside.js";
@@ -50,6 +51,8 @@ export async function cleanLeftovers(options: { all: boolean }): Promise<string>
   // The user's own ssh tunnels (an ssh:// engine) of a docknet killed with -9: theirs to remove, root or not.
   const tunnels = removeDeadSshTunnels();
   if (tunnels) lines.push(`ssh tunnels of dead runs removed: ${tunnels}`);
+  const slots = removeDeadEngineSlots();
+  if (slots) lines.push(`engine slots of dead runs removed: ${slots}`);
   // What runs as root left on this machine (namespaces, daemons, mounts) only root can remove: a
   // user whose helper was refused (an engine on another host) is told, not given a stack trace.
   if (process.getuid?.() !== 0) {

@@ -1,7 +1,11 @@
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isProcessAlive } from "../host-command.js";
 import type { Engine } from "./engine.js";
+
+export const SLOT_PREFIX = "docknet-slot-";
+const OWNER_FILE = "owner";
 
 /**
  * One DOCKER_HOST for private engines that a process starts one after
@@ -11,8 +15,13 @@ import type { Engine } from "./engine.js";
  * one process (Node and testcontainers loaded anew, about 1.5 CPU-seconds) per engine.
  */
 export class EngineSlot {
-  private readonly dir = mkdtempSync(join(tmpdir(), "docknet-slot-"));
+  private readonly dir = mkdtempSync(join(tmpdir(), SLOT_PREFIX));
   private readonly link = join(this.dir, "docker.sock");
+
+  constructor() {
+    // Whose it is: `docknet clean` removes the slot of a process that was killed (removeDeadEngineSlots).
+    writeFileSync(join(this.dir, OWNER_FILE), String(process.pid));
+  }
 
   /** unix:///… : what testcontainers and dockerode are given. */
   get dockerHost(): string {
@@ -30,4 +39,17 @@ export class EngineSlot {
   close(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Removes the slots of processes that are gone (killed before they could); how many. */
+export function removeDeadEngineSlots(): number {
+  let removed = 0;
+  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith(SLOT_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    const ownerFile = join(dir, OWNER_FILE);
+    if (existsSync(ownerFile) && isProcessAlive(Number(readFileSync(ownerFile, "utf8")))) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed += 1;
+  }
+  return removed;
 }

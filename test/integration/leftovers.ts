@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SLOT_PREFIX } from "../../harness/engine/engine-slot.js";
 import { stateRoot } from "../../harness/engine/private-engine.js";
 import { listNamespaces } from "../../harness/engine/netns.js";
 import { rootlessUsers } from "../../harness/engine/rootless-engine.js";
@@ -16,7 +18,7 @@ const processesMentioning = (path: string) =>
 /**
  * Everything of docknet's that could outlive a run on this machine, but its
  * kernel VMs: namespaces, engine, outside-host and lab directories, daemons,
- * and the users rootless engines run as.
+ * the users rootless engines run as, and engine slots (lanes' DOCKER_HOST).
  * The kernel VM's tests (test/kernel-vm) check theirs with kernelVmLeftovers().
  */
 export function docknetLeftovers(): string[] {
@@ -28,6 +30,9 @@ export function docknetLeftovers(): string[] {
     ...entries(join(stateRoot(), "labs"), "lab directory"),
     ...processesMentioning(join(stateRoot(), "engines")),
     ...rootlessUsers().map((u) => `rootless engine user ${u}`),
+    ...readdirSync(tmpdir())
+      .filter((e) => e.startsWith(SLOT_PREFIX))
+      .map((e) => `engine slot ${join(tmpdir(), e)}`),
   ];
 }
 

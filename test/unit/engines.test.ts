@@ -1,6 +1,11 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { daemonConfigSatisfies, needOutsideHost, needs } from "../../harness/capabilities.js";
 import type { OutsideHost } from "../../harness/engine/outside-host.js";
+import { EngineSlot, removeDeadEngineSlots, SLOT_PREFIX } from "../../harness/engine/engine-slot.js";
 import { needOwnEngine, runOnConfiguredEngines } from "../../harness/configured-engines.js";
 import { engineGroups } from "../../harness/engine-sharing.js";
 import { parseDockerdVersion, versionMatches } from "../../harness/engine/engine-binaries.js";
@@ -301,5 +306,26 @@ describe("an engine started for scenarios gets an outside host only when one of 
     // ISO-03 looks at the outside host when there is one, without requiring it: it runs on the session's engine.
     expect(unjudged.map((s) => s.id)).toEqual(["ISO-03"]);
     expect(unjudged.filter((s) => s.daemon !== undefined || s.ownEngine === true)).toEqual([]);
+  });
+});
+
+describe("engine slots", () => {
+  test("a slot points at the engine given; clean removes only slots whose process is gone", () => {
+    const slot = new EngineSlot();
+    const dir = dirname(slot.dockerHost.slice("unix://".length));
+    try {
+      slot.point({ dockerHost: "unix:///run/docknet/engine-a/docker.sock" });
+      slot.point({ dockerHost: "unix:///run/docknet/engine-b/docker.sock" });
+      expect(readlinkSync(join(dir, "docker.sock"))).toBe("/run/docknet/engine-b/docker.sock");
+      expect(() => slot.point({ dockerHost: "tcp://127.0.0.1:2375" })).toThrow(/unix sockets/);
+      const dead = mkdtempSync(join(tmpdir(), SLOT_PREFIX));
+      writeFileSync(join(dead, "owner"), String(spawnSync("true").pid));
+      expect(removeDeadEngineSlots()).toBeGreaterThanOrEqual(1);
+      expect(existsSync(dead)).toBe(false);
+      expect(existsSync(dir)).toBe(true);
+    } finally {
+      slot.close();
+    }
+    expect(existsSync(dir)).toBe(false);
   });
 });
