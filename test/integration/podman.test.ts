@@ -1,5 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { tempDir } from "../temp-dir.js";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -36,7 +36,7 @@ describe("a private Podman engine", () => {
   const leftovers = () => [...docknetLeftovers(), ...podmanNamespaces().filter((n) => !before.includes(n))];
 
   test("runs the scenarios through Docker's API, lists the documented differences, and leaves nothing behind", async () => {
-    const conformanceFile = join(mkdtempSync(join(tmpdir(), "docknet-conformance-")), "podman.yaml");
+    const conformanceFile = join(tempDir("conformance"), "podman.yaml");
     // Debian trixie's Podman, fetched with its helpers and libraries (scripts/test fetches it first).
     const { out, report } = await run(
       ["UB-01", "DNS-01", "DNS-05", "ISO-01", "DNS-12", "--conformance", conformanceFile],

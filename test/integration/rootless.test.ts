@@ -1,5 +1,5 @@
-import { chmodSync, mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, readFileSync, statSync } from "node:fs";
+import { tempDir } from "../temp-dir.js";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -51,7 +51,7 @@ describe("a private rootless Docker engine", () => {
   });
 
   test("runs the scenarios rootless, lists ping's documented difference, reports the profile, and removes its user", async () => {
-    const conformanceFile = join(mkdtempSync(join(tmpdir(), "docknet-conformance-")), "rootless.yaml");
+    const conformanceFile = join(tempDir("conformance"), "rootless.yaml");
     const { out, report } = await run([
       "UB-01",
       "DNS-02",
