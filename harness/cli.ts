@@ -191,7 +191,7 @@ export function buildProgram(): Command {
     // For docknet's own tests: build the lab wrongly in a known way (harness/lab/faults.ts).
     .addOption(new Option("--fault <name...>").hideHelp())
     // Set by docknet itself on the lanes it starts for scenarios that need a daemon configuration.
-    .addOption(new Option("--engine-groups <source>").hideHelp())
+    .addOption(new Option("--engine-groups").hideHelp())
     .addHelpText(
       "after",
       `

@@ -9,6 +9,7 @@ import { engineGroups } from "./engine-sharing.js";
 import { privateEnginePrerequisites } from "./engine/private-engine.js";
 import type { ScenarioResult } from "./results.js";
 import { runsOnCluster, type Scenario } from "./scenario.js";
+import { inPool } from "./work-pool.js";
 import { interruption, resultIdentity } from "./runner.js";
 
 /**
@@ -103,44 +104,42 @@ export async function runOnConfiguredEngines(options: {
   // Longest first, so that no lane is left with a long group at the end; unknown ones count as a few seconds.
   const expected = (index: number) =>
     groups[index]!.scenarios.reduce((sum, s) => sum + (options.durationHints?.get(s.id) ?? 3000), 0);
-  const queue = groups.map((_, index) => index).sort((a, b) => expected(b) - expected(a) || a - b);
+  const order = groups.map((_, index) => index).sort((a, b) => expected(b) - expected(a) || a - b);
   // A few lanes, each a process that runs the groups it is handed one after another: a group's
   // engine spends most of its start waiting on dockerd, and a process per engine would spend more
   // CPU loading Node and testcontainers than the engine's scenarios take.
-  const lane = async (): Promise<void> => {
-    let current: EngineLane | undefined;
-    try {
-      for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
-        const group = groups[index]!;
-        if (missing) {
-          finish(index, unrun(group.scenarios, "skipped", `${engineOf(group.config)} cannot be started: ${missing}`));
-          continue;
-        }
-        if (options.signal?.aborted) {
-          finish(index, unrun(group.scenarios, "skipped", `${interruption(options.signal)} before its engine started`));
-          continue;
-        }
-        if (!current?.alive) current = new EngineLane(laneArgs, options.signal);
-        const answer = await current.run({
-          config: group.config,
-          scenarioIds: group.scenarios.map((s) => s.id),
-          outsideHost: options.needsOutsideHost ? group.scenarios.some(options.needsOutsideHost) : true,
-        });
-        if ("failed" in answer) {
-          finish(index, unrun(group.scenarios, "error", `${engineOf(group.config)} did not run: ${answer.failed}`));
-          continue;
-        }
-        if (answer.containersStarted) options.onContainersStarted?.(answer.containersStarted);
-        finish(
-          index,
-          answer.results.filter((r) => group.scenarios.some((s) => s.id === r.id)),
-        );
-      }
-    } finally {
-      await current?.end();
-    }
-  };
+  const lanes: Array<EngineLane | undefined> = [];
   const laneArgs = [...new Set(toRun.map((s) => s.id)), ...options.runArgs];
-  await Promise.all(Array.from({ length: Math.min(ENGINES_AT_ONCE, groups.length) }, lane));
+  const runGroup = async (index: number, worker: number): Promise<void> => {
+    const group = groups[index]!;
+    if (missing)
+      return finish(
+        index,
+        unrun(group.scenarios, "skipped", `${engineOf(group.config)} cannot be started: ${missing}`),
+      );
+    if (options.signal?.aborted)
+      return finish(
+        index,
+        unrun(group.scenarios, "skipped", `${interruption(options.signal)} before its engine started`),
+      );
+    const lane = lanes[worker]?.alive ? lanes[worker] : (lanes[worker] = new EngineLane(laneArgs, options.signal));
+    const answer = await lane.run({
+      config: group.config,
+      scenarioIds: group.scenarios.map((s) => s.id),
+      outsideHost: options.needsOutsideHost ? group.scenarios.some(options.needsOutsideHost) : true,
+    });
+    if ("failed" in answer)
+      return finish(index, unrun(group.scenarios, "error", `${engineOf(group.config)} did not run: ${answer.failed}`));
+    if (answer.containersStarted) options.onContainersStarted?.(answer.containersStarted);
+    finish(
+      index,
+      answer.results.filter((r) => group.scenarios.some((s) => s.id === r.id)),
+    );
+  };
+  try {
+    await inPool(order, ENGINES_AT_ONCE, runGroup);
+  } finally {
+    await Promise.all(lanes.map((lane) => lane?.end()));
+  }
   return [...skippedHere, ...byGroup.flat()];
 }

@@ -24,7 +24,7 @@ export const LANE_ANSWER = "docknet-lane-answer ";
 const CLI = builtProgram("cli.js");
 
 /**
- * A `docknet run --engine-groups -` process that runs the groups it is sent,
+ * A `docknet run --engine-groups` process that runs the groups it is sent,
  * one after another, each on a private engine of its own: one JSON line in on
  * its stdin per group, one answer line out on its stdout. A process (Node and
  * testcontainers loaded, about 1.5 CPU-seconds) serves many engines, and the
@@ -40,7 +40,7 @@ export class EngineLane {
 
   constructor(runArgs: readonly string[], signal?: AbortSignal) {
     const [node, ...nodeArgs] = nodeCommand();
-    this.child = spawn(node!, [...nodeArgs, CLI, "run", ...runArgs, "--engine-groups", "-", "--no-color"], {
+    this.child = spawn(node!, [...nodeArgs, CLI, "run", ...runArgs, "--engine-groups", "--no-color"], {
       stdio: ["pipe", "pipe", "pipe"],
     });
     const stop = () => this.child.kill("SIGTERM");

@@ -302,6 +302,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
   let engineLost: string | undefined;
   const lost = async () => (engineLost ??= await session.engine.lost());
   const history = DurationHistory.load(session.capabilities.engineVersion);
+  const hints = history.hints();
   const containersBefore = session.lab.containersStarted;
   let containersElsewhere = 0;
   const [local, configured] = await Promise.all([
@@ -318,7 +319,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
       ...(options.engineStartedForScenarios ? { engineStartedForScenarios: true } : {}),
       ...(options.keepOnFailure ? { keepOnFailure: options.keepOnFailure } : {}),
       engineLost: lost,
-      durationHints: history.hints(),
+      durationHints: hints,
     }),
     runOnConfiguredEngines({
       scenarios: elsewhere,
@@ -338,7 +339,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
       ],
       dropConfig: (scenario) => session.lab.hasFault("daemon-config-dropped", scenario.id),
       needsOutsideHost: (scenario) => needOutsideHost(scenario.requires, session.capabilities),
-      durationHints: history.hints(),
+      durationHints: hints,
       ...(version ? { sameVersionAs: session.capabilities } : {}),
       ...(session.capabilities.profile.family === "podman"
         ? {

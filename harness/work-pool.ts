@@ -1,16 +1,18 @@
 /**
  * Runs `job` for every item, at most `limit` at once, starting them in order;
  * once `stop()` says so, no further item is started (those under way finish).
+ * Each job is told which of the `limit` workers runs it (0-based), for what a
+ * worker keeps from one job to its next.
  */
 export async function inPool<T>(
   items: readonly T[],
   limit: number,
-  job: (item: T) => Promise<void>,
+  job: (item: T, worker: number) => Promise<void>,
   stop: () => boolean = () => false,
 ): Promise<void> {
   let next = 0;
-  const worker = async () => {
-    while (next < items.length && !stop()) await job(items[next++]!);
+  const worker = async (_: unknown, index: number) => {
+    while (next < items.length && !stop()) await job(items[next++]!, index);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }

@@ -7,7 +7,7 @@ import type { Scenario } from "../scenario.js";
 import type { ConformanceOptions, SessionOptions } from "../session.js";
 
 /**
- * The lane side of runOnConfiguredEngines (`docknet run --engine-groups -`, engine-lanes.ts): each
+ * The lane side of runOnConfiguredEngines (`docknet run --engine-groups`, engine-lanes.ts): each
  * group it is given, in turn, on a private engine started with the group's daemon.json, all in
  * this one process, whose testcontainers reaches each engine through one slot. A group whose
  * engine does not start gets an error for each of its scenarios, and the lane goes on; once

@@ -15,8 +15,8 @@ import { refuseUnwritableOutputs } from "./output-files.js";
 export interface RunFlags {
   engine: EngineChoice;
   fault?: string[];
-  /** --engine-groups -: set by docknet on the lanes it starts for daemon.json scenarios (engine-lanes.ts). */
-  engineGroups?: string;
+  /** --engine-groups: set by docknet on the lanes it starts, which read their groups on stdin (engine-lanes.ts). */
+  engineGroups?: boolean;
   engineVersion?: string;
   /** --profile NAME: the engine a profile names (profile-choice.ts), as --engine or --engine-version would. */
   profile?: string;
@@ -199,7 +199,7 @@ export function planRun(given: readonly string[], flags: RunFlags, inputs: Plann
     daemonConfig !== undefined ||
     flags.engineVersion !== undefined ||
     flags.firewall !== undefined ||
-    flags.engineGroups !== undefined;
+    flags.engineGroups === true;
   // A rootless engine is private too, of the version asked for.
   const privateChoice = flags.engine === "rootless" || flags.engine === "podman" ? flags.engine : "private";
   const ownLab = cluster !== undefined && !("nodes" in cluster);

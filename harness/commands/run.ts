@@ -21,7 +21,6 @@ import { watchInterrupts } from "./interrupts.js";
 import { outputDirectoryProblem, outputPathProblem, writeOutput } from "./output-files.js";
 import { planRun, withProfile, type PlanningInputs, type RunFlags, type RunPlan } from "./run-plan.js";
 import { resolve } from "node:path";
-import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { LANE_ANSWER, type EngineGroupPlan } from "../engine-lanes.js";
 import { runEngineGroups } from "./engine-groups.js";
@@ -132,18 +131,17 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
   }
   const abort = new AbortController();
   const interrupts = watchInterrupts(abort, flags.runTimeout ? { runTimeoutMs: flags.runTimeout } : {});
-  if (flags.engineGroups !== undefined) {
+  if (flags.engineGroups) {
     // The run that started this lane closes its stdin once it has every answer; closed before, that
     // run is gone (kill -9): stop the group under way, as its Ctrl-C would have, rather than finish it.
     let answered = true;
     // With that run gone its pipes are too: what the lane would still say goes nowhere, and its cleanup goes on.
     for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
-    if (flags.engineGroups === "-")
-      process.stdin.once("end", () => {
-        if (!answered) abort.abort("the end of the run that started it");
-      });
+    process.stdin.once("end", () => {
+      if (!answered) abort.abort("the end of the run that started it");
+    });
     await runEngineGroups({
-      groups: groupsFrom(flags.engineGroups),
+      groups: groupsOnStdin(),
       scenarios,
       session: {
         ...(dockerd ? { dockerd } : {}),
@@ -342,8 +340,8 @@ async function planningInputs(): Promise<PlanningInputs> {
   };
 }
 
-/** The groups a lane is handed, one JSON line each, from its stdin ("-") or a file. */
-async function* groupsFrom(source: string): AsyncGenerator<EngineGroupPlan> {
-  const lines = createInterface({ input: source === "-" ? process.stdin : createReadStream(source) });
+/** The groups a lane is handed, one JSON line each on its stdin. */
+async function* groupsOnStdin(): AsyncGenerator<EngineGroupPlan> {
+  const lines = createInterface({ input: process.stdin });
   for await (const line of lines) if (line.trim()) yield JSON.parse(line) as EngineGroupPlan;
 }
