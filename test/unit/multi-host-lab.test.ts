@@ -1,6 +1,6 @@
-import { describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { newLabId, validateLabSize } from "../../harness/engine/multi-host-lab.js";
-import { ATTACH_DEADLINE } from "../../harness/lab/cluster.js";
+import { ATTACH_DEADLINE, type Cluster, type ClusterNode, ClusterScope } from "../../harness/lab/cluster.js";
 import { runsOnCluster } from "../../harness/scenario.js";
 import { ALL_SCENARIOS } from "../../scenarios/index.js";
 
@@ -42,5 +42,61 @@ describe("the multi-host lab", () => {
       false,
     );
     expect(ATTACH_DEADLINE.test("attaching to network failed: network not found")).toBe(false);
+  });
+});
+
+describe("a node leaving the swarm", () => {
+  const deadline = new Error("(HTTP code 503) unexpected - context deadline exceeded");
+
+  /** A node whose leaves answer in turn from `answers`, and whose swarm state reads in turn from `states`. */
+  function node(answers: (Error | undefined)[], states: string[]) {
+    const calls = { leave: 0 };
+    const docker = {
+      swarmLeave: async () => {
+        calls.leave++;
+        const answer = answers.shift();
+        if (answer) throw answer;
+      },
+      // Each look moves the clock past the wait's deadline, so the test spends no real time waiting.
+      info: async () => {
+        vi.setSystemTime(Date.now() + 60_000);
+        return { Swarm: { LocalNodeState: states.shift() ?? "active" } };
+      },
+    };
+    const clusterNode = { name: "node2", docker, dockerHost: "unix:///n2.sock", address: "10.0.0.2" };
+    const cluster = { faults: new Set(), control: {}, nodes: [clusterNode] };
+    // A stand-in Cluster: leave() reads only its faults and control, and the node's docker.
+    const scope = new ClusterScope(cluster as unknown as Cluster, "OV-03");
+    return { scope, clusterNode: clusterNode as unknown as ClusterNode, calls };
+  }
+
+  beforeEach(() => vi.useFakeTimers({ toFake: ["Date"] }));
+  afterEach(() => vi.useRealTimers());
+
+  test("a leave that outlived dockerd's deadline but happened is accepted, saying so", async () => {
+    const { scope, clusterNode, calls } = node([deadline], ["inactive"]);
+    const left = await scope.leave(clusterNode);
+    expect(left.value).toBe("accepted");
+    expect(left.how).toMatch(/context deadline exceeded.*became inactive/);
+    expect(calls.leave).toBe(1);
+  });
+
+  test("a node still in the swarm after the deadline is sent the leave again", async () => {
+    const { scope, clusterNode, calls } = node([deadline, deadline, undefined], ["active", "active"]);
+    const left = await scope.leave(clusterNode);
+    expect(left).toMatchObject({ value: "accepted", how: expect.stringMatching(/attempt 3 of 3/) });
+    expect(calls.leave).toBe(3);
+  });
+
+  test("a node that never leaves is the observation, with its state; other refusals are not retried", async () => {
+    const stuck = node([deadline, deadline, deadline], []);
+    const never = await stuck.scope.leave(stuck.clusterNode);
+    expect(never.value).toMatch(/context deadline exceeded/);
+    expect(never.how).toMatch(/3 times; the node's swarm state stayed "active"/);
+    expect(stuck.calls.leave).toBe(3);
+
+    const refused = node([new Error("This node is not part of a swarm")], []);
+    expect((await refused.scope.leave(refused.clusterNode)).value).toMatch(/not part of a swarm/);
+    expect(refused.calls.leave).toBe(1);
   });
 });
