@@ -8,6 +8,7 @@ import { EngineUnavailable } from "../exit-codes.js";
 import { isProcessAlive, runOrFail } from "../host-command.js";
 import { waitFor } from "../polling.js";
 import { dockerodeOptions, pingEngine } from "./docker-host.js";
+import { leaveSwarm } from "./swarm-leave.js";
 import { createNamespace, listNamespaces, removeNamespace, runInNetns } from "./netns.js";
 import {
   engineStatesOfLab,
@@ -252,7 +253,8 @@ function labOf(state: MultiHostLabState, nodes: readonly LabNode[]): MultiHostLa
     },
     async reform(swarmOptions = {}) {
       owed = false;
-      await Promise.all(nodes.map((node) => node.docker.swarmLeave({ force: true }).catch(() => undefined)));
+      // A node that does not leave (already out, or stuck) is found by the swarm init or join below.
+      await Promise.all(nodes.map((node) => leaveSwarm(node.docker)));
       // A worker that left can keep its gossip port (7946) open for good (seen on 20.10); rejoining then
       // leaves it without its network agent, and overlays silently carry nothing to it. Such a node's
       // dockerd is restarted, as an administrator would. 28.5 closes the port within 50 ms of the

@@ -2,6 +2,7 @@ import type Docker from "dockerode";
 import { cancellationPoint } from "../cancellation.js";
 import type { MultiHostLab, SwarmOptions } from "../engine/multi-host-lab.js";
 import { runInNetns } from "../engine/netns.js";
+import { leaveSwarm } from "../engine/swarm-leave.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { errorText } from "./docker-api.js";
 import {
@@ -578,44 +579,14 @@ export class ClusterScope {
     this.requireControl("make a node leave the swarm");
     this.leftNodes.push(node);
     this.swarmIds = undefined;
-    // dockerd gives its swarm node 15 s to stop and, when that passes, answers "context deadline
-    // exceeded" without having left (seen in CI on a loaded machine). The leave may still complete
-    // later, so the node's own state decides; if it stays in the swarm, the leave is sent again,
-    // as a person would retype it, and the evidence counts the attempts.
-    const attempts = 3;
-    let state = "";
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await node.docker.swarmLeave({ force: true });
-        return {
-          value: "accepted",
-          how: attempt === 1 ? how : `${how}  # accepted on attempt ${attempt} of ${attempts}`,
-        };
-      } catch (error) {
-        const message = errorText(error);
-        if (!/context deadline exceeded/i.test(message)) return { value: message, how };
-        const left = await waitFor(
-          async () => {
-            state = (await this.swarm(node)).value.nodeState;
-            return state === "inactive";
-          },
-          15_000,
-          1000,
-        );
-        if (left) {
-          return {
-            value: "accepted",
-            how: `${how}  # answered "${message}" (attempt ${attempt}), and the node's swarm state became inactive`,
-          };
-        }
-        if (attempt === attempts) {
-          return {
-            value: message,
-            how: `${how}  # answered "${message}" ${attempts} times; the node's swarm state stayed "${state}"`,
-          };
-        }
-      }
-    }
+    const leave = await leaveSwarm(node.docker);
+    if (leave.refused === 0) return { value: "accepted", how };
+    const sent = `  # sent ${leave.attempts === 1 ? "once" : `${leave.attempts} times`}, refused ${leave.refused === 1 ? "once" : `${leave.refused} times`} ("${leave.refusal}")`;
+    if (leave.left) return { value: "accepted", how: `${how}${sent}; the node's swarm state is now inactive` };
+    return {
+      value: leave.refusal ?? "not left",
+      how: leave.state ? `${how}${sent}; the node's swarm state stayed "${leave.state}"` : how,
+    };
   }
 
   /** Re-forms docknet's lab swarm with other `swarm init` options; the default swarm comes back at teardown. */
