@@ -7,7 +7,7 @@ import {
 import { EngineLane } from "./engine-lanes.js";
 import { engineGroups } from "./engine-sharing.js";
 import { privateEnginePrerequisites } from "./engine/private-engine.js";
-import type { ScenarioResult } from "./results.js";
+import type { Explanation, ScenarioResult } from "./results.js";
 import { runsOnCluster, type Scenario } from "./scenario.js";
 import { inPool } from "./work-pool.js";
 import { interruption, resultIdentity } from "./runner.js";
@@ -59,6 +59,8 @@ export async function runOnConfiguredEngines(options: {
   readonly onResult: (result: ScenarioResult) => void;
   /** Told how many containers each group's run started on its engine. */
   readonly onContainersStarted?: (count: number) => void;
+  /** Told the doctor's findings for a group's failed scenarios, from the audit of its own engine. */
+  readonly onExplanations?: (found: Readonly<Record<string, readonly Explanation[]>>) => void;
   /**
    * The facts of an engine of the version the groups' engines will be: a scenario too new for it
    * skips here, before an engine is started for it (a daemon.json key an older dockerd does not
@@ -131,6 +133,7 @@ export async function runOnConfiguredEngines(options: {
     if ("failed" in answer)
       return finish(index, unrun(group.scenarios, "error", `${engineOf(group.config)} did not run: ${answer.failed}`));
     if (answer.containersStarted) options.onContainersStarted?.(answer.containersStarted);
+    if (answer.explanations) options.onExplanations?.(answer.explanations);
     finish(
       index,
       answer.results.filter((r) => group.scenarios.some((s) => s.id === r.id)),

@@ -2,7 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { builtProgram } from "./built-program.js";
 import { nodeCommand } from "./node-command.js";
-import type { ScenarioResult } from "./results.js";
+import type { Explanation, ScenarioResult } from "./results.js";
 
 /** One engine a run starts for scenarios: its daemon.json, and which scenarios run on it. */
 export interface EngineGroupPlan {
@@ -16,6 +16,8 @@ export interface EngineGroupPlan {
 export interface GroupReport {
   readonly results: readonly ScenarioResult[];
   readonly containersStarted: number;
+  /** The doctor's findings on the lane's engine for its group's failed scenarios. */
+  readonly explanations?: Readonly<Record<string, readonly Explanation[]>>;
 }
 
 /** The lane's answers on its stdout start so; anything else there is not an answer. */
@@ -49,7 +51,7 @@ export class EngineLane {
       if (line.trim()) this.lastLine = line.replace(/^docknet: /, "");
     });
     createInterface({ input: this.child.stdout }).on("line", (line) => {
-      if (line.startsWith(LANE_ANSWER)) this.answer(JSON.parse(line.slice(LANE_ANSWER.length)) as GroupReport);
+      if (line.startsWith(LANE_ANSWER)) this.answer(parseAnswer(line.slice(LANE_ANSWER.length)));
     });
     // A closed stdin is how the lane is told to finish; one that died first must not throw here.
     this.child.stdin.on("error", () => undefined);
@@ -87,5 +89,14 @@ export class EngineLane {
     const pending = this.pending;
     this.pending = undefined;
     pending?.(answer);
+  }
+}
+
+/** A lane's answer line; one that is not JSON fails its group, saying so, instead of throwing in the run. */
+export function parseAnswer(text: string): GroupReport | { readonly failed: string } {
+  try {
+    return JSON.parse(text) as GroupReport;
+  } catch (error) {
+    return { failed: `the lane's answer was not JSON (${(error as Error).message}): ${text.slice(0, 120)}` };
   }
 }

@@ -12,7 +12,7 @@ import { ensureProbeImage } from "./lab/probe-image.js";
 import { audit } from "./doctor/audit.js";
 import { ALL_CHECKS } from "./doctor/catalog.js";
 import { explanationsFor } from "./doctor/doctor.js";
-import { summarize, type Explanation, type RunReport } from "./results.js";
+import { summarize, type Explanation, type RunReport, type ScenarioResult } from "./results.js";
 import { runScenarios, type RunEvent } from "./runner.js";
 import { needOwnEngine, runOnConfiguredEngines } from "./configured-engines.js";
 import type { Scenario } from "./scenario.js";
@@ -267,6 +267,11 @@ export interface ConformanceOptions {
   readonly engineStartedForScenarios?: boolean;
   /** --keep-on-failure: where failed scenarios leave their bundles. */
   readonly keepOnFailure?: string;
+  /**
+   * Audit the engine a failed scenario ran on with the doctor, and attach the findings that may
+   * explain it: this session's engine for those run here, each lane's own for those run on one.
+   */
+  readonly explain?: boolean;
 }
 
 /** `--fault ID=NAME` for each lab fault a scenario run elsewhere is under. */
@@ -280,7 +285,6 @@ function faultArgs(scenarios: readonly Scenario[], lab: Session["lab"]): string[
   return choices.length ? ["--fault", ...choices] : [];
 }
 
-/** Runs scenarios on a session's lab and assembles the report reporters read. */
 /**
  * Scenarios at once when the user did not say: 4, and 1 on Podman. Podman 4.3's aardvark-dns is
  * reloaded whenever a network is made or removed, and a lookup under way then times out (DNS-12
@@ -290,6 +294,7 @@ export function defaultConcurrency(capabilities: Pick<Capabilities, "profile">):
   return capabilities.profile.family === "podman" ? 1 : 4;
 }
 
+/** Runs scenarios on a session's lab and assembles the report reporters read. */
 export async function runConformance(session: Session, options: ConformanceOptions): Promise<RunReport> {
   const concurrency = options.concurrency ?? defaultConcurrency(session.capabilities);
   const startedAt = new Date().toISOString();
@@ -305,6 +310,7 @@ export async function runConformance(session: Session, options: ConformanceOptio
   const hints = history.hints();
   const containersBefore = session.lab.containersStarted;
   let containersElsewhere = 0;
+  const explanations: Record<string, readonly Explanation[]> = {};
   const [local, configured] = await Promise.all([
     runScenarios({
       scenarios: here,
@@ -355,8 +361,13 @@ export async function runConformance(session: Session, options: ConformanceOptio
       ...(options.signal ? { signal: options.signal } : {}),
       onResult: (result) => options.onEvent?.({ type: "finished", result }),
       onContainersStarted: (count) => (containersElsewhere += count),
+      onExplanations: (found) => Object.assign(explanations, found),
     }),
   ]);
+  // Not when interrupted or the engine is gone: an audit then explains nothing and delays the exit.
+  if (options.explain && !options.signal?.aborted && !engineLost) {
+    Object.assign(explanations, await explainFailures(local, session.engine.dockerHost).catch(() => ({})));
+  }
   // Results in the order the scenarios were selected.
   const order = new Map(options.scenarios.map((s, i) => [s.id, i]));
   const results = [...local, ...configured].sort(
@@ -375,20 +386,22 @@ export async function runConformance(session: Session, options: ConformanceOptio
       ...summarize(results, performance.now() - started),
       containersStarted: session.lab.containersStarted - containersBefore + containersElsewhere,
     },
+    ...(Object.keys(explanations).length ? { explanations } : {}),
     ...(engineLost ? { engineLost } : {}),
   };
 }
 
 /**
- * When scenarios failed, audits the same engine with the doctor and attaches
- * the findings that may explain each failure (a failed egress scenario and
- * ip_forward=0, say). Passing runs are not audited.
+ * When scenarios failed, audits the engine they ran on with the doctor and
+ * returns the findings that may explain each failure (a failed egress scenario
+ * and ip_forward=0, say). Passing runs are not audited.
  */
-export async function explainFailures(report: RunReport, dockerHost: string): Promise<RunReport> {
-  const failed = [
-    ...new Set(report.results.filter((r) => r.status === "failed" || r.status === "error").map((r) => r.id)),
-  ];
-  if (failed.length === 0) return report;
+async function explainFailures(
+  results: readonly ScenarioResult[],
+  dockerHost: string,
+): Promise<Record<string, Explanation[]>> {
+  const failed = [...new Set(results.filter((r) => r.status === "failed" || r.status === "error").map((r) => r.id))];
+  if (failed.length === 0) return {};
   const diagnosis = await audit({ dockerHost, checks: ALL_CHECKS, version: VERSION });
   const explanations: Record<string, Explanation[]> = {};
   for (const id of failed) {
@@ -401,5 +414,5 @@ export async function explainFailures(report: RunReport, dockerHost: string): Pr
     }));
     if (found.length) explanations[id] = found;
   }
-  return Object.keys(explanations).length ? { ...report, explanations } : report;
+  return explanations;
 }

@@ -57,9 +57,14 @@ export async function runEngineGroups(options: {
           ...options.conformance,
           scenarios,
           engineStartedForScenarios: true,
+          explain: true,
         });
         if (report.engineLost) process.stderr.write(`docknet: ${report.engineLost}\n`);
-        options.onGroup({ results: report.results, containersStarted: report.summary.containersStarted ?? 0 });
+        options.onGroup({
+          results: report.results,
+          containersStarted: report.summary.containersStarted ?? 0,
+          ...(report.explanations ? { explanations: report.explanations } : {}),
+        });
       } finally {
         await session.close();
       }

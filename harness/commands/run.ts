@@ -101,7 +101,7 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
       `--driver ${flags.driver}: ${scenarios.length} driver-generic scenario(s) of the ${scenarios.length + plan.notForDriver} selected (docknet list tag:driver-generic)\n`,
     );
   }
-  const { explainFailures, openSession, runConformance } = await import("../session.js");
+  const { openSession, runConformance } = await import("../session.js");
   if (plan.firewall && plan.firewall !== "firewalld")
     await (await import("../engine/iptables-variant.js")).useIptablesVariant(plan.firewall);
   const podman =
@@ -210,12 +210,9 @@ export async function runAction(given: string[], asGiven: RunFlags): Promise<num
       signal: abort.signal,
       onEvent: reporter.onEvent,
       ...(flags.keepOnFailure ? { keepOnFailure: resolve(flags.keepOnFailure) } : {}),
+      explain: true,
     });
-    const explained =
-      abort.signal.aborted || outcome.engineLost
-        ? outcome
-        : await explainFailures(outcome, session.engine.dockerHost).catch(() => outcome);
-    const report = { ...explained, vantage, ...(timeScale() > 1 ? { timeScale: timeScale() } : {}) };
+    const report = { ...outcome, vantage, ...(timeScale() > 1 ? { timeScale: timeScale() } : {}) };
     reporter.finish(report);
     // An interrupted run keeps its verdicts: the finished ones, and the rest marked interrupted.
     writeRunReports(flags, report);
