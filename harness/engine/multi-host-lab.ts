@@ -8,7 +8,8 @@ import { EngineUnavailable } from "../exit-codes.js";
 import { isProcessAlive, runOrFail } from "../host-command.js";
 import { waitFor } from "../polling.js";
 import { dockerodeOptions, pingEngine } from "./docker-host.js";
-import { leaveSwarm } from "./swarm-leave.js";
+import { joinSwarm, leaveSwarm } from "./swarm-membership.js";
+import { errorText } from "../lab/docker-api.js";
 import { createNamespace, listNamespaces, removeNamespace, runInNetns } from "./netns.js";
 import {
   engineStatesOfLab,
@@ -306,11 +307,13 @@ async function formSwarm(nodes: readonly LabNode[], options: SwarmOptions = {}):
   });
   const swarm = (await first.docker.swarmInspect()) as { JoinTokens: { Manager: string; Worker: string } };
   const join = (node: LabNode) =>
-    node.docker.swarmJoin({
+    joinSwarm(node.docker, {
       ListenAddr: `${node.address}:2377`,
       AdvertiseAddr: node.address,
       RemoteAddrs: [`${first.address}:2377`],
       JoinToken: node.role === "manager" ? swarm.JoinTokens.Manager : swarm.JoinTokens.Worker,
+    }).catch((error: unknown) => {
+      throw new EngineUnavailable(`lab swarm: ${node.name} did not join: ${errorText(error)}`);
     });
   for (const manager of others.filter((n) => n.role === "manager")) await join(manager);
   await Promise.all(others.filter((n) => n.role === "worker").map(join));

@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import { cancellationPoint } from "../cancellation.js";
 import type { MultiHostLab, SwarmOptions } from "../engine/multi-host-lab.js";
 import { runInNetns } from "../engine/netns.js";
-import { leaveSwarm } from "../engine/swarm-leave.js";
+import { leaveSwarm } from "../engine/swarm-membership.js";
 import { CheckFailed, type Observation } from "../evidence.js";
 import { errorText } from "./docker-api.js";
 import {

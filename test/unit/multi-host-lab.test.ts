@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { newLabId, validateLabSize } from "../../harness/engine/multi-host-lab.js";
+import type Docker from "dockerode";
+import { joinSwarm } from "../../harness/engine/swarm-membership.js";
 import { ATTACH_DEADLINE, type Cluster, type ClusterNode, ClusterScope } from "../../harness/lab/cluster.js";
 import { runsOnCluster } from "../../harness/scenario.js";
 import { ALL_SCENARIOS } from "../../scenarios/index.js";
@@ -100,5 +102,36 @@ describe("a node leaving the swarm", () => {
     const refused = node([new Error("This node is not part of a swarm")], []);
     expect((await refused.scope.leave(refused.clusterNode)).value).toMatch(/not part of a swarm/);
     expect(refused.calls.leave).toBe(1);
+  });
+});
+
+describe("a node joining the swarm", () => {
+  const waitOver = new Error(
+    'Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the "docker info" command to see the current swarm status of your node.',
+  );
+  const nodeAnswering = (answer: Error | undefined, states: string[]) =>
+    ({
+      swarmJoin: async () => {
+        if (answer) throw answer;
+      },
+      // Each look moves the clock a minute on: the wait's deadline passes without real time spent.
+      info: async () => {
+        vi.setSystemTime(Date.now() + 60_000);
+        return { Swarm: { LocalNodeState: states.shift() ?? "pending" } };
+      },
+    }) as unknown as Docker;
+
+  beforeEach(() => vi.useFakeTimers({ toFake: ["Date"] }));
+  afterEach(() => vi.useRealTimers());
+
+  test("a join that went on past dockerd's 20 s wait counts once the node is active", async () => {
+    await expect(joinSwarm(nodeAnswering(waitOver, ["active"]), {})).resolves.toBeUndefined();
+  });
+
+  test("a node that stays pending is an error naming its state; other refusals are the engine's own", async () => {
+    await expect(joinSwarm(nodeAnswering(waitOver, []), {})).rejects.toThrow(/stayed "pending"/);
+    await expect(joinSwarm(nodeAnswering(new Error("invalid join token"), []), {})).rejects.toThrow(
+      /invalid join token/,
+    );
   });
 });

@@ -49,3 +49,34 @@ export async function leaveSwarm(docker: Docker, attempts = 3): Promise<SwarmLea
     }
   }
 }
+
+/**
+ * dockerd stops waiting for a join after 20 s (daemon/cluster/swarm.go, swarmConnectTimeout) and
+ * answers so, while the join goes on in the background.
+ */
+const JOIN_GOES_ON = /Timeout was reached before node joined/i;
+
+/**
+ * `docker swarm join`; a join that outlived dockerd's wait is followed through the node's own state
+ * until it is active, as the answer itself advises ("use docker info"). Throws when the node did not
+ * get there, saying where it stayed.
+ */
+export async function joinSwarm(docker: Docker, request: Record<string, unknown>, timeoutMs = 60_000): Promise<void> {
+  try {
+    await docker.swarmJoin(request);
+    return;
+  } catch (error) {
+    if (!JOIN_GOES_ON.test(errorText(error))) throw error;
+  }
+  let state = "";
+  const active = await waitFor(
+    async () => {
+      const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string } };
+      state = info.Swarm?.LocalNodeState ?? "";
+      return state === "active";
+    },
+    timeoutMs,
+    500,
+  );
+  if (!active) throw new Error(`the join went on past dockerd's 20 s wait and the node stayed "${state}"`);
+}
