@@ -55,6 +55,8 @@ type Ctr = {
 const networks = (f: (n: Net[]) => Net[]) => json<Net[]>(f);
 const containers = (f: (c: Ctr[]) => Ctr[]) => json<Ctr[]>(f);
 const info = (f: (i: Record<string, unknown>) => Record<string, unknown>) => json<Record<string, unknown>>(f);
+/** The engine's /version answering another version. */
+const engineVersion = (version: string) => json<Record<string, unknown>>((v) => ({ ...v, Version: version }));
 const setDaemonJson = (config: unknown): Reading => ({
   source: "/etc/docker/daemon.json",
   text: JSON.stringify(config),
@@ -198,6 +200,15 @@ const CASES: Record<string, Case> = {
   "D-FW-08": {
     fresh: "ok",
     broken: { patch: { "file.daemon.json": setDaemonJson({ iptables: false }) }, severity: "error" },
+  },
+  "D-FW-10": {
+    // Docker 20.10: FORWARD's jumps are the ones every network create deletes and inserts again.
+    fresh: "info",
+    fixed: {
+      "engine.version": engineVersion("28.5.2"),
+      "iptables.filter": (t) => t.replace("-A FORWARD -j DOCKER-ISOLATION-STAGE-1\n", "-A FORWARD -j DOCKER-FORWARD\n"),
+    },
+    broken: { base: BUSY, patch: {}, severity: "info" },
   },
   "D-ADDR-01": {
     fresh: "ok",
@@ -468,6 +479,13 @@ describe("doctor checks on captured readings", () => {
     expect(after.severity).toBe(broken.severity);
     expect(after.seen.length).toBeGreaterThan(0);
     expect(after.sources.length).toBeGreaterThan(0);
+  });
+
+  test("D-FW-10 goes by the engine's version as well as its FORWARD: 28.0.0 still rebuilt the jumps; nftables has no FORWARD of Docker's", () => {
+    const on = (patch: Patch) => outcome(resultOf(patched(FRESH, patch), "D-FW-10"));
+    expect(on({ "engine.version": engineVersion("28.0.0") })).toBe("info");
+    expect(on({ "engine.version": engineVersion("28.0.1") })).toBe("ok");
+    expect(on({ "engine.info": info((i) => ({ ...i, FirewallBackend: { Driver: "nftables" } })) })).toBe("skipped");
   });
 
   test("a fresh private engine has no error or warning", () => {

@@ -137,6 +137,25 @@ export const firewallChecks: readonly DoctorCheck[] = [
     },
   },
   {
+    id: "D-FW-10",
+    title: "Isolation between bridges holds while networks are created",
+    why: "Before Engine 28.0.1, FORWARD jumps straight to DOCKER-USER and DOCKER-ISOLATION-STAGE-1, and every `docker network create` deletes those jumps and inserts them again (libnetwork's ensureJumpRule: -D, then -I; libnetwork#1658 calls it non-atomic). For that moment traffic between bridges is neither isolated nor filtered by DOCKER-USER: while networks were created, 109 of 700 cross-bridge requests were answered on 20.10 and 90 of 678 on 26.1, none on 28.5 (bench/isolation-lapse). Since 28.0.1 FORWARD only jumps to DOCKER-USER and DOCKER-FORWARD, set once at startup.",
+    fix: "upgrade to Engine 28.0.1 or later; until then, create networks before the containers that must stay apart start, or not while untrusted ones run",
+    reference:
+      "moby/libnetwork#1658; moby#49518 (Engine 28.0.1: the bridge driver no longer touches FORWARD after startup); bench/isolation-lapse",
+    evaluate(facts) {
+      requireDockersChains(facts);
+      if (iptablesDisabled(facts)) throw new NotApplicable("Docker manages no iptables rules (iptables: false)");
+      if (nftablesBackend(facts)) throw new NotApplicable("the firewall backend is nftables: FORWARD is not Docker's");
+      const forward = facts.ruleset("iptables.filter").rules.filter((r) => r.startsWith("-A FORWARD "));
+      const rebuilt = forward.filter((r) => /^-A FORWARD -j (DOCKER-USER|DOCKER-ISOLATION-STAGE-1)$/.test(r));
+      const seen = [`engine ${facts.engineVersion()}`, ...(rebuilt.length ? rebuilt : listSome(forward))];
+      return rebuilt.some((r) => r.endsWith("DOCKER-ISOLATION-STAGE-1")) && engineBefore(facts, "28.0.1")
+        ? finding("info", [...seen, "each docker network create deletes and re-inserts these jumps"])
+        : ok(...seen);
+    },
+  },
+  {
     id: "D-FW-09",
     title: "What DOCKER-USER restricts",
     why: "DOCKER-USER is where an administrator filters traffic to containers (published ports included); a rule there that drops or rejects explains a port or a container that other hosts cannot reach.",
