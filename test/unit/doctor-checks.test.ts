@@ -481,7 +481,7 @@ describe("doctor checks on captured readings", () => {
     expect(after.sources.length).toBeGreaterThan(0);
   });
 
-  test("D-FW-10 goes by the engine's version as well as its FORWARD: 28.0.0 still rebuilt the jumps; nftables has no FORWARD of Docker's", () => {
+  test("D-FW-10 goes by the engine's version as well as its FORWARD: 28.0.0 (before DOCKER-FORWARD) is reported, 28.0.1 is not; nftables has no FORWARD of Docker's", () => {
     const on = (patch: Patch) => outcome(resultOf(patched(FRESH, patch), "D-FW-10"));
     expect(on({ "engine.version": engineVersion("28.0.0") })).toBe("info");
     expect(on({ "engine.version": engineVersion("28.0.1") })).toBe("ok");
