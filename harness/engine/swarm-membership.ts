@@ -32,7 +32,12 @@ export async function leaveSwarm(docker: Docker, attempts = 3): Promise<SwarmLea
   for (let attempt = 1; ; attempt++) {
     try {
       await docker.swarmLeave({ force: true });
-      return { left: true, attempts: attempt, refused: attempt - 1, ...(refusal ? { refusal, state } : {}) };
+      return {
+        left: true,
+        attempts: attempt,
+        refused: attempt - 1,
+        ...(refusal ? { refusal, state: "inactive" } : {}),
+      };
     } catch (error) {
       refusal = errorText(error);
       if (!NODE_STOP_DEADLINE.test(refusal)) return { left: false, attempts: attempt, refused: attempt, refusal };
