@@ -27,7 +27,6 @@ export interface SwarmLeave {
  * state decides, and a node that stayed in the swarm is sent the leave again.
  */
 export async function leaveSwarm(docker: Docker, attempts = 3): Promise<SwarmLeave> {
-  let state = "";
   let refusal: string | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -41,15 +40,7 @@ export async function leaveSwarm(docker: Docker, attempts = 3): Promise<SwarmLea
     } catch (error) {
       refusal = errorText(error);
       if (!NODE_STOP_DEADLINE.test(refusal)) return { left: false, attempts: attempt, refused: attempt, refusal };
-      const left = await waitFor(
-        async () => {
-          const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string } };
-          state = info.Swarm?.LocalNodeState ?? "";
-          return state === "inactive";
-        },
-        15_000,
-        1000,
-      );
+      const { reached: left, state } = await waitForNodeState(docker, "inactive", 15_000, 1000);
       if (left || attempt === attempts) return { left, attempts: attempt, refused: attempt, refusal, state };
     }
   }
@@ -73,15 +64,26 @@ export async function joinSwarm(docker: Docker, request: Record<string, unknown>
   } catch (error) {
     if (!JOIN_GOES_ON.test(errorText(error))) throw error;
   }
+  const { reached, state } = await waitForNodeState(docker, "active", timeoutMs, 500);
+  if (!reached) throw new Error(`the join went on past dockerd's 20 s wait and the node stayed "${state}"`);
+}
+
+/** Polls the node's own swarm state (`docker info`) until it is `wanted`; says the state last read either way. */
+async function waitForNodeState(
+  docker: Docker,
+  wanted: string,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<{ reached: boolean; state: string }> {
   let state = "";
-  const active = await waitFor(
+  const reached = await waitFor(
     async () => {
       const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string } };
       state = info.Swarm?.LocalNodeState ?? "";
-      return state === "active";
+      return state === wanted;
     },
     timeoutMs,
-    500,
+    intervalMs,
   );
-  if (!active) throw new Error(`the join went on past dockerd's 20 s wait and the node stayed "${state}"`);
+  return { reached, state };
 }
